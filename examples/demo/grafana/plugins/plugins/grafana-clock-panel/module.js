@@ -1,0 +1,2 @@
+/* placeholder for the built grafana-clock-panel bundle */
+define([], function () { return {}; });

@@ -1,0 +1,3 @@
+from migrate_tui.cli import main
+
+raise SystemExit(main())

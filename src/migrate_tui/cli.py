@@ -1,0 +1,281 @@
+"""Command line: ``migrate-tui [PATH]`` (TUI), ``check``, ``rule``, ``rules`` and friends.
+
+Output formats and exit codes are an API: 0 clean, 1 findings or files changed, 2 usage or
+internal error. Heavy modules (textual, kubernetes, docker) load only when a command needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+
+SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify")
+# Command families that live in their own module: each has add_parser(subparsers) and run(args) -> int.
+COMMAND_MODULES = {
+    "links": "migrate_tui.commands.links",
+    "policy": "migrate_tui.commands.policy",
+    "build": "migrate_tui.commands.build",
+    "verify": "migrate_tui.commands.verify",
+}
+
+
+class ExitCode(IntEnum):
+    CLEAN = 0
+    FINDINGS = 1
+    ERROR = 2
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="config file (default: .migrate-tui.toml or [tool.migrate-tui] in pyproject.toml)")
+    parser.add_argument("--target", help="platform to judge fixes against, e.g. k8s=1.36,containerd=2.2[,crio=1.33][,gate=on|off]")
+    parser.add_argument("--mode", choices=("auto", "zero-rebuild", "scratch"), help="zero-rebuild: reference the init image as is; scratch: build FROM-scratch asset images")
+    parser.add_argument("--select", action="append", default=None, metavar="CODES", help="only these rules (comma-separated codes or prefixes)")
+    parser.add_argument("--ignore", action="append", default=None, metavar="CODES", help="skip these rules")
+    parser.add_argument("--exclude", action="append", default=None, metavar="GLOB", help="skip paths (gitignore syntax), on top of .gitignore")
+    parser.add_argument("--cluster", nargs="?", const="", default=None, metavar="CONTEXT",
+                        help="read the target from a live cluster (current kubeconfig context, or CONTEXT)")
+    parser.add_argument("--namespace", default=None, help="with --cluster: namespace for the server-side dry-run probe")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migrate-tui",
+        description="Move Kubernetes workloads off init-container copies and fat base images onto image volumes.",
+    )
+    parser.add_argument("--version", action="version", version=f"migrate-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="report findings; --diff shows fixes, --fix writes them")
+    check.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
+    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument("--diff", action="store_true", help="print a unified diff of every fix; write nothing")
+    check.add_argument("--fix", action="store_true", help="write the safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    _common(check)
+
+    tui = sub.add_parser("tui", help="review and apply fixes interactively (default command)")
+    tui.add_argument("path", nargs="?", type=Path, default=Path("."))
+    _common(tui)
+
+    rule = sub.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code", nargs="?", help="e.g. IV001")
+    rule.add_argument("--all", action="store_true", help="every rule")
+
+    sub.add_parser("rules", help="list the rules")
+    for name, module_name in COMMAND_MODULES.items():
+        module = _command_module(module_name)
+        if module is not None:
+            module.add_parser(sub, _common)
+    return parser
+
+
+def _command_module(module_name: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # that command family is not part of this build
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help", "--version")):
+        args_list = ["tui", *args_list]
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse already printed the usage error
+        return int(exc.code or 0) and ExitCode.ERROR
+    try:
+        handler = _HANDLERS.get(args.command)
+        if handler is None:
+            module = _command_module(COMMAND_MODULES.get(args.command, ""))
+            if module is None:
+                return _late_command(args)
+            handler = module.run
+        return int(handler(args))
+    except UsageError as exc:
+        print(f"migrate-tui: error: {exc}", file=sys.stderr)
+        return ExitCode.ERROR
+    except KeyboardInterrupt:
+        print("migrate-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return ExitCode.CLEAN
+
+
+def _late_command(args: argparse.Namespace) -> int:
+    print(f"migrate-tui: '{args.command}' is not available in this build", file=sys.stderr)
+    return ExitCode.ERROR
+
+
+def _split_codes(values: list[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
+
+
+def make_engine(args: argparse.Namespace, paths: list[Path]):
+    from .core.config import ConfigError, load_config, with_overrides
+    from .core.discover import find_root
+    from .core.engine import Engine
+    from .core.target import TargetError, parse_target
+
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"{path}: no such file or directory")
+    anchor = paths[0] if paths else Path(".")
+    root = find_root(anchor)
+    try:
+        config = load_config(root, args.config)
+        target = parse_target(args.target, base=config.target) if args.target else None
+    except (ConfigError, TargetError) as exc:
+        raise UsageError(str(exc)) from None
+    if getattr(args, "cluster", None) is not None:
+        target = _cluster_target(args, target or config.target)
+    select = _split_codes(args.select)
+    ignore = _split_codes(args.ignore)
+    config = with_overrides(
+        config,
+        target=target,
+        mode=args.mode,
+        select=select,
+        ignore=(config.ignore + ignore) if ignore else None,
+        exclude=(config.exclude + tuple(args.exclude)) if args.exclude else None,
+    )
+    from .rules import all_rules
+
+    unknown = [c for c in (select or ()) + (ignore or ()) if c != "ALL" and not any(code.startswith(c) for code in all_rules())]
+    if unknown:
+        raise UsageError(f"unknown rule code(s): {', '.join(unknown)} (see `migrate-tui rules`)")
+    scan_paths = [p for p in paths] if paths and not (len(paths) == 1 and paths[0].resolve() == root) else None
+    return Engine(root, config, paths=scan_paths)
+
+
+def _cluster_target(args: argparse.Namespace, base):
+    try:
+        from .core.cluster import ClusterError, target_from_cluster
+    except ModuleNotFoundError:
+        raise UsageError("--cluster is not available in this build") from None
+    try:
+        return target_from_cluster(args.cluster or None, namespace=args.namespace, base=base)
+    except ClusterError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .core.diff import combined_diffs
+    from .core.model import Applicability
+    from .formats import display_path, render
+
+    engine = make_engine(args, list(args.paths))
+    result = engine.scan()
+
+    def read(path: str) -> str | None:
+        source = result.sources.get(path)
+        if source is not None:
+            return source.text
+        found = engine.project.read(path)
+        return getattr(found, "text", None)
+
+    if args.diff:
+        allowed = {Applicability.SAFE} | ({Applicability.UNSAFE} if args.unsafe_fixes else set())
+        fixes = [f.fix for f in result.findings if f.fix and f.fix.applicability in allowed]
+        from .core.writer import select_fixes
+
+        chosen, _ = select_fixes([f for f in result.findings if f.fix and f.fix.applicability in allowed], unsafe=args.unsafe_fixes)
+        diffs = combined_diffs([f.fix for f in chosen], read)  # type: ignore[misc]
+        for diff in diffs:
+            sys.stdout.write(diff.unified())
+        if args.format != "text":
+            sys.stdout.write(render(result, args.format, read=read))
+        else:
+            for d in result.diagnostics:
+                print(f"{display_path(result.root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}", file=sys.stderr)
+            n = len(fixes)
+            print(f"Would fix {n} finding{'s' if n != 1 else ''} in {len(diffs)} file{'s' if len(diffs) != 1 else ''}; nothing written.", file=sys.stderr)
+        return ExitCode.FINDINGS if (diffs and not args.exit_zero) else ExitCode.CLEAN
+
+    if args.fix:
+        report, after = engine.fix(unsafe=args.unsafe_fixes)
+        for finding, reason in report.skipped:
+            if "next round" in reason:
+                continue
+            print(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}", file=sys.stderr)
+        for d in report.diagnostics:
+            print(f"{display_path(result.root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}", file=sys.stderr)
+        out = render(after, args.format, fixed=report.applied, read=read)
+        sys.stdout.write(out)
+        changed = bool(report.written)
+        if args.format == "text" and changed and not args.quiet:
+            print(f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''}: {', '.join(report.written)}", file=sys.stderr)
+        if args.exit_zero:
+            return ExitCode.CLEAN
+        return ExitCode.FINDINGS if (changed or after.findings) else ExitCode.CLEAN
+
+    sys.stdout.write(render(result, args.format, read=read))
+    if args.exit_zero:
+        return ExitCode.CLEAN
+    return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from .rules import all_rules, get_rule
+
+    if args.all:
+        for code, rule in sorted(all_rules().items()):
+            print(rule.doc + "\n")
+        return ExitCode.CLEAN
+    if not args.code:
+        raise UsageError("name a rule code (e.g. `migrate-tui rule IV001`) or pass --all")
+    rule = get_rule(args.code)
+    if rule is None:
+        raise UsageError(f"unknown rule '{args.code}' (see `migrate-tui rules`)")
+    print(rule.doc)
+    return ExitCode.CLEAN
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from .rules import all_rules
+
+    for code, rule in sorted(all_rules().items()):
+        print(f"{code}  {rule.name:<34} {rule.summary}")
+    return ExitCode.CLEAN
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    engine = make_engine(args, [args.path])
+    try:
+        from .tui.app import run_app
+    except ImportError as exc:  # pragma: no cover - textual is a hard dependency
+        raise UsageError(f"the TUI needs textual: {exc}") from None
+    if not sys.stdout.isatty() and not os.environ.get("MIGRATE_TUI_FORCE_TUI"):
+        raise UsageError("the TUI needs a terminal; use `migrate-tui check` in scripts and CI")
+    return run_app(engine)
+
+
+_HANDLERS = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "tui": cmd_tui}
+
+
+def register_command(name: str, handler) -> None:
+    """Later command families (links, policy, build, verify) plug in here."""
+    _HANDLERS[name] = handler
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

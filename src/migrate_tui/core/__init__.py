@@ -1,0 +1,2 @@
+"""Pure engine: discover, parse, detect, plan, render, write. No textual/rich here."""
+

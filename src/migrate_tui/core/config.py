@@ -1,0 +1,140 @@
+"""Configuration: ``[tool.migrate-tui]`` in pyproject.toml or ``.migrate-tui.toml`` (top level).
+
+Command-line options override the file. Unknown keys are an error that names the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .target import DEFAULT_TARGET, Target, TargetError, parse_target
+
+MODES = ("auto", "zero-rebuild", "scratch")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased for the user (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ()  # empty: every rule
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # gitignore-style patterns, on top of .gitignore
+    target: Target = field(default_factory=lambda: parse_target(DEFAULT_TARGET, source="default"))
+    mode: str = "auto"  # auto: scratch when the repo builds the init image, else zero-rebuild
+    image_name_template: str = "{image}-assets:{tag}"
+    asset_dockerfile_path: str = "assets/{name}/Dockerfile"
+    images: tuple[tuple[str, str], ...] = ()  # image -> Dockerfile path (relative to root)
+    max_file_size: int = 2 * 1024 * 1024
+    large_data_threshold: int = 50 * 1024 * 1024
+    respect_gitignore: bool = True
+    source: str | None = None  # the file the config came from
+
+    def rule_enabled(self, code: str) -> bool:
+        def hit(prefixes: tuple[str, ...]) -> bool:
+            return any(code.startswith(p) or p == "ALL" for p in prefixes)
+
+        if self.select and not hit(self.select):
+            return False
+        return not hit(self.ignore)
+
+
+_KEYS = {
+    "select": "select",
+    "ignore": "ignore",
+    "exclude": "exclude",
+    "extend-exclude": "exclude",
+    "target": "target",
+    "kubernetes-version": "target",
+    "mode": "mode",
+    "image-name-template": "image_name_template",
+    "asset-dockerfile-path": "asset_dockerfile_path",
+    "images": "images",
+    "max-file-size": "max_file_size",
+    "large-data-threshold": "large_data_threshold",
+    "respect-gitignore": "respect_gitignore",
+}
+
+
+def find_config_file(root: Path) -> tuple[Path, dict] | None:
+    """The nearest config at or above ``root``: .migrate-tui.toml wins over pyproject.toml."""
+    for directory in (root, *root.parents):
+        dedicated = directory / ".migrate-tui.toml"
+        if dedicated.is_file():
+            return dedicated, _read_toml(dedicated)
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("migrate-tui")
+            if table is not None:
+                return pyproject, table
+        if (directory / ".git").exists():
+            break
+    return None
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def config_from_table(table: dict, source: str) -> Config:
+    values: dict = {"source": source}
+    for key, value in table.items():
+        attr = _KEYS.get(key)
+        if attr is None:
+            raise ConfigError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(_KEYS))})")
+        if attr in ("select", "ignore", "exclude"):
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{source}: '{key}' must be a list of strings")
+            values[attr] = values.get(attr, ()) + tuple(value)
+        elif attr == "target":
+            text = value if key == "target" else f"k8s={value}"
+            try:
+                values["target"] = parse_target(str(text), source=source)
+            except TargetError as exc:
+                raise ConfigError(f"{source}: {key}: {exc}") from None
+        elif attr == "images":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: 'images' must be a table of image = \"path/to/Dockerfile\"")
+            values["images"] = tuple((str(k), str(v)) for k, v in value.items())
+        elif attr == "mode":
+            if value not in MODES:
+                raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}")
+            values["mode"] = value
+        elif attr in ("max_file_size", "large_data_threshold"):
+            if not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{source}: '{key}' must be a positive number of bytes")
+            values[attr] = value
+        elif attr == "respect_gitignore":
+            values[attr] = bool(value)
+        else:
+            values[attr] = str(value)
+    return Config(**values)
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such config file")
+        data = _read_toml(explicit)
+        table = data.get("tool", {}).get("migrate-tui", data) if explicit.name == "pyproject.toml" else data
+        return config_from_table(table, str(explicit))
+    found = find_config_file(root)
+    if found is None:
+        return Config()
+    path, table = found
+    return config_from_table(table, str(path))
+
+
+def with_overrides(config: Config, **overrides) -> Config:
+    known = {f.name for f in fields(Config)}
+    return replace(config, **{k: v for k, v in overrides.items() if k in known and v is not None})

@@ -1,0 +1,193 @@
+"""Fast YAML loading for detection: documents split on their markers, libyaml underneath, and
+every mapping/sequence remembers the line of each key and item.
+
+Only files that will be rewritten go through ruamel.yaml (see ``yamledit``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+try:  # libyaml: ~10x faster than the pure-Python loader
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_MARKER = re.compile(r"^---(?=[ \t]|$)", re.M)
+_TEMPLATE = re.compile(r"\{\{-?\s|\{\{[-.$/a-zA-Z(]|\{%")
+MAX_NODES = 200_000  # a document with more nodes than this is refused (YAML bombs)
+
+
+class LMap(dict):
+    """A dict that knows its own line and the line of each key (1-based, file-relative)."""
+
+    __slots__ = ("line", "key_lines")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines: dict[Any, int] = {}
+
+    def line_of(self, key: Any) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class LSeq(list):
+    __slots__ = ("line", "item_lines")
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.line = 0
+        self.item_lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One YAML document's text: ``text[start:end]`` of the file, beginning at ``line``."""
+
+    index: int
+    start: int
+    end: int
+    line: int
+    marker: bool  # begins with a '---' line
+
+
+@dataclass
+class YamlDocument:
+    chunk: Chunk
+    data: Any  # LMap / LSeq / scalar / None
+
+
+class YamlError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def split_documents(text: str) -> list[Chunk]:
+    """Split on '---' lines at column 0 (the YAML spec forbids them inside scalars)."""
+    starts = [m.start() for m in _MARKER.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    chunks = []
+    line = 1
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        chunks.append(Chunk(i, start, end, line, text.startswith("---", start) and _MARKER.match(text, start) is not None))
+        line += text.count("\n", start, end)
+    return chunks
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    line_offset = 0
+    nodes = 0
+
+    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+        self._count()
+        if not isinstance(node, yaml.MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
+        self.flatten_mapping(node)
+        result = LMap()
+        result.line = node.start_mark.line + 1 + self.line_offset
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise YamlError(key_node.start_mark.line + 1 + self.line_offset, "unhashable mapping key") from None
+            if key in result:
+                raise YamlError(
+                    key_node.start_mark.line + 1 + self.line_offset, f"duplicate key '{key}' (Kubernetes keeps only the last)"
+                )
+            result[key] = self.construct_object(value_node, deep=deep)
+            result.key_lines[key] = key_node.start_mark.line + 1 + self.line_offset
+        return result
+
+    def construct_sequence(self, node, deep=False):
+        self._count()
+        result = LSeq(self.construct_object(child, deep=deep) for child in node.value)
+        result.line = node.start_mark.line + 1 + self.line_offset
+        result.item_lines = [child.start_mark.line + 1 + self.line_offset for child in node.value]
+        return result
+
+    def _count(self) -> None:
+        type(self).nodes += 1
+        if type(self).nodes > MAX_NODES:
+            raise YamlError(1, f"document expands to more than {MAX_NODES:,} nodes (alias bomb?); skipped")
+
+
+def _construct_lmap(loader, node):
+    return loader.construct_mapping(node, deep=True)
+
+
+def _construct_lseq(loader, node):
+    return loader.construct_sequence(node, deep=True)
+
+
+def _construct_timestamp_as_text(loader, node):
+    # Kubernetes reads YAML as JSON: a bare date is a string there.
+    return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_lmap)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_lseq)
+_LineLoader.add_constructor("tag:yaml.org,2002:omap", _construct_lseq)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+
+
+def load_chunk(text: str, chunk: Chunk) -> Any:
+    """Parse one document. Raises YamlError(line, message) on anything libyaml rejects."""
+    body = text[chunk.start : chunk.end]
+    loader = _LineLoader(body)
+    loader.line_offset = chunk.line - 1
+    _LineLoader.nodes = 0
+    try:
+        if not loader.check_node():
+            return None
+        node = loader.get_node()
+        if node is None:
+            return None
+        return loader.construct_document(node)
+    except YamlError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + chunk.line - 1) if mark else chunk.line
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise YamlError(line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(chunk.line, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise YamlError(chunk.line, "document nests too deeply; skipped") from None
+    finally:
+        loader.dispose()
+
+
+def template_line(text: str) -> int | None:
+    """The line of the first Helm/Jinja template marker, or None."""
+    match = _TEMPLATE.search(text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()) + 1
+
+
+def load_documents(text: str) -> Iterator[YamlDocument | YamlError]:
+    for chunk in split_documents(text):
+        try:
+            yield YamlDocument(chunk, load_chunk(text, chunk))
+        except YamlError as err:
+            yield err
+
+
+def walk_path(data: Any, path: tuple) -> Any:
+    for step in path:
+        data = data[step]
+    return data

@@ -1,0 +1,234 @@
+"""Output formats for ``check``: text (ruff-like), json, sarif (2.1.0) and github annotations.
+
+The JSON and SARIF shapes are an API: other tools parse them. Pure functions over ScanResult.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..core.engine import ScanResult
+from ..core.model import Applicability, Diagnostic, Finding
+from ..rules import all_rules
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def display_path(root: Path, rel: str, cwd: Path | None = None) -> str:
+    cwd = cwd or Path.cwd()
+    try:
+        return os.path.relpath(root / rel, cwd)
+    except ValueError:  # pragma: no cover - different drives on Windows
+        return str(root / rel)
+
+
+def render(result: ScanResult, fmt: str, *, show_source: bool = True, fixed: list[Finding] | None = None,
+           read: Callable[[str], str | None] | None = None) -> str:
+    if fmt == "json":
+        return render_json(result, read)
+    if fmt == "sarif":
+        return render_sarif(result)
+    if fmt == "github":
+        return render_github(result)
+    return render_text(result, fixed=fixed)
+
+
+_ICON = {Applicability.SAFE: "safe fix", Applicability.UNSAFE: "unsafe fix", Applicability.MANUAL: "manual"}
+
+
+def render_text(result: ScanResult, *, fixed: list[Finding] | None = None) -> str:
+    lines: list[str] = []
+    for d in result.diagnostics:
+        lines.append(f"{display_path(result.root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}")
+    for f in result.findings:
+        loc = f.location
+        lines.append(f"{display_path(result.root, loc.path)}:{loc.line}:{loc.column}: {f.rule} [{_ICON[f.applicability]}] {f.message}")
+        if f.fix_blocked:
+            lines.append(f"  = not fixed: {f.fix_blocked}")
+        if f.fix and f.fix.assumption:
+            lines.append(f"  = assumes: {f.fix.assumption}")
+        for note in f.notes:
+            lines.append(f"  = note: {note}")
+    counts = result.counts()
+    total = len(result.findings)
+    summary = []
+    if fixed:
+        summary.append(f"Fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}.")
+    if total:
+        summary.append(
+            f"Found {total} finding{'s' if total != 1 else ''} in {result.files_scanned} files "
+            f"({counts['safe']} with a safe fix, {counts['unsafe']} unsafe, {counts['manual']} manual)."
+        )
+        if counts["safe"]:
+            summary.append(f"[*] {counts['safe']} fixable with `migrate-tui check --fix`.")
+        if counts["unsafe"]:
+            summary.append(f"    {counts['unsafe']} more with `--fix --unsafe-fixes` (read the assumptions first).")
+    elif not fixed:
+        summary.append(f"All checks passed ({result.files_scanned} files).")
+    if result.diagnostics:
+        n = len(result.diagnostics)
+        summary.append(f"{n} file{'s' if n != 1 else ''} could not be checked (see above).")
+    return "\n".join(lines + ([""] if lines else []) + summary) + "\n"
+
+
+def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict:
+    from ..core.diff import file_diffs
+
+    out = {
+        "rule": f.rule,
+        "name": (all_rules().get(f.rule).name if all_rules().get(f.rule) else f.rule),
+        "path": f.location.path,
+        "line": f.location.line,
+        "column": f.location.column,
+        "severity": f.severity.value,
+        "applicability": f.applicability.value,
+        "message": f.message,
+        "explanation": f.explanation,
+        "notes": list(f.notes),
+        "fix_blocked": f.fix_blocked,
+        "related": [{"path": r.path, "line": r.line} for r in f.related],
+        "key": f.key,
+        "data": {k: v for k, v in f.data.items() if k not in ("doc_span", "anchor")},
+        "fix": None,
+    }
+    if f.fix:
+        out["fix"] = {
+            "applicability": f.fix.applicability.value,
+            "description": f.fix.description,
+            "assumption": f.fix.assumption,
+            "edits": [{"path": e.path, "start": e.start, "end": e.end, "content": e.content} for e in f.fix.edits],
+        }
+        if read is not None:
+            out["fix"]["diff"] = "".join(d.unified() for d in file_diffs(f.fix, read))
+    return out
+
+
+def render_json(result: ScanResult, read: Callable[[str], str | None] | None = None) -> str:
+    doc = {
+        "version": __version__,
+        "root": str(result.root),
+        "files_scanned": result.files_scanned,
+        "summary": {"findings": len(result.findings), **result.counts(), "diagnostics": len(result.diagnostics)},
+        "findings": [finding_json(f, read) for f in result.findings],
+        "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
+    }
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def diagnostic_json(d: Diagnostic) -> dict:
+    return {"path": d.path, "line": d.line, "column": d.column, "kind": d.kind, "message": d.message}
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_github(result: ScanResult) -> str:
+    out = []
+    for d in result.diagnostics:
+        out.append(f"::error file={_gh_escape(d.path, True)},line={d.line},col={d.column},title={_gh_escape('migrate-tui ' + d.kind, True)}::{_gh_escape(d.message)}")
+    for f in result.findings:
+        level = "warning" if f.applicability is not Applicability.MANUAL else "notice"
+        title = f"{f.rule} ({f.applicability.value})"
+        out.append(
+            f"::{level} file={_gh_escape(f.location.path, True)},line={f.location.line},col={f.location.column},"
+            f"title={_gh_escape(title, True)}::{_gh_escape(f.message)}"
+        )
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def render_sarif(result: ScanResult) -> str:
+    rules = all_rules()
+    codes = sorted(rules)
+    index = {code: i for i, code in enumerate(codes)}
+    results = []
+    for f in result.findings:
+        entry: dict = {
+            "ruleId": f.rule,
+            "ruleIndex": index.get(f.rule, 0),
+            "level": "warning" if f.applicability is not Applicability.MANUAL else "note",
+            "message": {"text": f.message + ("" if not f.fix_blocked else f" (not fixed: {f.fix_blocked})")},
+            "locations": [_sarif_location(f.location.path, f.location.line, f.location.column)],
+            "partialFingerprints": {"migrateTuiKey/v1": f.key},
+            "properties": {"applicability": f.applicability.value, "notes": list(f.notes)},
+        }
+        if f.related:
+            entry["relatedLocations"] = [
+                {"id": i, **_sarif_location(r.path, r.line, r.column)} for i, r in enumerate(f.related)
+            ]
+        if f.fix and f.fix.applicability is not Applicability.MANUAL:
+            changes = []
+            for path in f.fix.paths:
+                source = result.sources.get(path)
+                text = source.text if source else ""
+                replacements = []
+                for e in (e for e in f.fix.edits if e.path == path):
+                    sl, sc = _line_col(text, e.start)
+                    el, ec = _line_col(text, e.end)
+                    replacements.append({
+                        "deletedRegion": {"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec},
+                        "insertedContent": {"text": e.content},
+                    })
+                changes.append({"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}, "replacements": replacements})
+            entry["fixes"] = [{"description": {"text": f.fix.description}, "artifactChanges": changes}]
+        results.append(entry)
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"{d.kind}: {d.message}"},
+            "locations": [_sarif_location(d.path, d.line, d.column)],
+        }
+        for d in result.diagnostics
+    ]
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "migrate-tui",
+                        "version": __version__,
+                        "informationUri": "https://github.com/migrate-tui/migrate-tui",
+                        "rules": [
+                            {
+                                "id": code,
+                                "name": rules[code].name,
+                                "shortDescription": {"text": rules[code].summary},
+                                "fullDescription": {"text": rules[code].doc.split("\n\n")[0]},
+                                "help": {"text": rules[code].doc, "markdown": rules[code].doc},
+                                "defaultConfiguration": {"level": "warning"},
+                            }
+                            for code in codes
+                        ],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": result.root.as_uri() + "/"}},
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _sarif_location(path: str, line: int, column: int) -> dict:
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(line, 1), "startColumn": max(column, 1)},
+        }
+    }

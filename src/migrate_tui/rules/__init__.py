@@ -1,0 +1,66 @@
+"""The rule registry: codes map to rules in ONE table (``REGISTRY``).
+
+A rule is a small pure function over parsed objects that yields ``Finding``s; it never writes.
+Its documentation is its module docstring (What it does / Why is this bad? / Example /
+Use instead / Fix safety), printed by ``migrate-tui rule CODE``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..core.model import Finding, Severity
+
+# code -> module under migrate_tui.rules (named after the pattern it finds)
+_MODULES: dict[str, str] = {
+    "IV001": "init_copy_to_empty_dir",
+    "IV002": "init_fills_empty_dir_otherwise",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str  # kebab-case pattern name
+    summary: str  # one line
+    scope: str  # "podspec" | "dockerfile" | "document"
+    check: Callable[..., Iterable[Finding]]
+    severity: Severity = Severity.WARNING
+    doc: str = ""
+    # Text pre-filter: a file without any of these strings can't hold a finding of this rule.
+    needles: tuple[str, ...] = ()
+
+
+def register(code: str, module: str) -> None:
+    """Used by later rule families (Dockerfile, platform) to join the one table."""
+    _MODULES[code] = module
+
+
+def _load() -> dict[str, Rule]:
+    rules = {}
+    for code, module_name in _MODULES.items():
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        rule: Rule = module.RULE
+        if rule.code != code:
+            raise RuntimeError(f"{module_name} declares {rule.code}, registered as {code}")
+        rules[code] = Rule(
+            rule.code, rule.name, rule.summary, rule.scope, rule.check, rule.severity,
+            (module.__doc__ or "").strip(), rule.needles,
+        )
+    return rules
+
+
+_CACHE: dict[str, Rule] | None = None
+
+
+def all_rules() -> dict[str, Rule]:
+    global _CACHE
+    if _CACHE is None or set(_CACHE) != set(_MODULES):
+        _CACHE = _load()
+    return _CACHE
+
+
+def get_rule(code: str) -> Rule | None:
+    return all_rules().get(code.upper())

@@ -1,0 +1,320 @@
+"""IV001 init-copy-to-empty-dir
+
+## What it does
+Finds an init container that copies files from its own image into an `emptyDir` that other
+containers of the pod mount (`cp -r /site/. /html/`, `cp -a`, `rsync -a`, a `tar | tar` pipe,
+a single `cp file`), and rewrites the pod to mount that image as an **image volume** instead
+(Kubernetes `volumes[].image`, KEP-4639).
+
+## Why is this bad?
+Every pod start copies the whole tree again: the node stores it twice (image layer and
+emptyDir), start-up waits for the copy, and the asset image must carry a shell (`FROM busybox`)
+only to run `cp`. An image volume mounts the image's files read-only, with no copy.
+
+## Example
+```yaml
+initContainers:
+- name: copy-site
+  image: registry.example.com/web-site:1.4.2
+  command: ["sh", "-c", "cp -r /site/. /usr/share/nginx/html/"]
+  volumeMounts: [{name: html, mountPath: /usr/share/nginx/html}]
+containers:
+- name: nginx
+  volumeMounts: [{name: html, mountPath: /usr/share/nginx/html, readOnly: true}]
+volumes:
+- name: html
+  emptyDir: {}
+```
+
+## Use instead
+```yaml
+containers:
+- name: nginx
+  volumeMounts: [{name: html, mountPath: /usr/share/nginx/html, subPath: site, readOnly: true}]
+volumes:
+- name: html
+  image: {reference: registry.example.com/web-site:1.4.2, pullPolicy: IfNotPresent}
+```
+
+## Fix safety
+- **safe** when the init container only copies (plus `echo`, `ls`, `set -e`, `mkdir -p`), every
+  consumer mounts the volume `readOnly: true`, and the target platform serves image volumes
+  (and `subPath` on them, when the mount needs one: Kubernetes ≥ 1.33, containerd ≥ 2.2,
+  CRI-O ≥ 1.33).
+- **unsafe** when a consumer mounts the volume read-write: image volumes are always read-only,
+  so the fix assumes it never writes there.
+- **manual** (no automatic fix) when the init container does more than copy (`chmod`, `chown`,
+  `ln`, `sed`, scripts), a later container changes the copied tree, a consumer executes a file
+  from the volume (some runtimes mount image volumes `noexec`; renamed binaries can't be
+  mounted), copies merge two trees into one directory, a single file is renamed, or the target
+  platform can't serve the mount. The message says which.
+
+Notes carried in the message: dot-files that now appear (a `*` glob skipped them), sibling
+files that now appear (containerd mounts only directories), `medium: Memory` reads now coming
+from disk, and that image-policy webhooks don't see image volumes (pin a digest).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..core.context import PodSpecSubject, RuleContext
+from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
+from ..core.yamldoc import load_chunk, YamlError
+from ..core.yamledit import RewriteRefused, rewrite_chunk
+from . import Rule
+from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
+
+CODE = "IV001"
+SUPPLY_CHAIN_NOTE = (
+    "the image moves from a container into a volume: ImagePolicyWebhook never sees image volumes and "
+    "Kyverno verifyImages / sigstore policy-controller don't check them yet; pin a digest if you rely on them"
+)
+
+
+def flows_of(subject: PodSpecSubject) -> list[VolumeFlow]:
+    if "flows" not in subject.cache:
+        subject.cache["flows"] = analyse_pod_spec(subject.ref.spec)
+    return subject.cache["flows"]
+
+
+def groups_of(subject: PodSpecSubject) -> list[list[VolumeFlow]]:
+    """IV001 candidates grouped by volume (several init containers may fill one emptyDir)."""
+    groups: dict[str, list[VolumeFlow]] = {}
+    for flow in flows_of(subject):
+        if flow.placements and not flow.fills:
+            groups.setdefault(flow.name, []).append(flow)
+    # A volume that one init container fills by download is IV002's, whatever else copies into it.
+    tainted = {f.name for f in flows_of(subject) if f.fills}
+    return [g for name, g in groups.items() if name not in tainted]
+
+
+def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
+    for group in groups_of(subject):
+        yield _finding(subject, ctx, group)
+
+
+def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow]) -> Finding:
+    first = group[0]
+    spec = subject.ref.spec
+    inits = spec["initContainers"]
+    init_node = inits[first.init_index]
+    location = Location(subject.path, getattr(init_node, "line", 0) or subject.location(inits).line)
+    manual = [r for f in group for r in f.manual]
+    unsafe = [r for f in group for r in f.unsafe]
+    notes = [n for f in group for n in f.notes]
+    names = volume_names(group)
+    consumers = _consumers(group)
+    plans: list[tuple[Consumer, list[MountSpec]]] = []
+    for consumer in consumers:
+        specs, blockers, mount_notes = plan_mounts(group, consumer, names)
+        manual += blockers
+        notes += mount_notes
+        plans.append((consumer, specs))
+    needs_sub_path = any(s.sub_path for _, specs in plans for s in specs)
+    for blocker in (ctx.target.image_volume_blocker(), ctx.target.subpath_blocker() if needs_sub_path else None):
+        if blocker:
+            manual.append(f"target {ctx.target.describe()}: {blocker}")
+    sources = ", ".join(dict.fromkeys(p.source for f in group for p in f.placements))
+    init_names = ", ".join(f"'{f.init.get('name')}'" for f in group)
+    reader_names = ", ".join(dict.fromkeys(f"'{c.name}'" for c in consumers)) or "no container"
+    message = (
+        f"init container {init_names} copies {sources} from its image into emptyDir '{first.name}' "
+        f"read by {reader_names}: mount the image as an image volume instead"
+    )
+    notes.append(SUPPLY_CHAIN_NOTE)
+    related = tuple(Location(subject.path, getattr(c.mount, "line", location.line)) for c in consumers)
+    data: dict[str, Any] = {
+        "anchor": f"{subject.ref.owner}/{subject.ref.path}/{first.name}",
+        "owner": subject.ref.owner,
+        "volume": first.name,
+        "images": sorted(names),
+        "mounts": [
+            {"container": c.name, "mountPath": s.mount_path, "subPath": s.sub_path, "volume": s.volume}
+            for c, specs in plans for s in specs
+        ],
+        "doc_span": subject.doc_span,
+    }
+    explanation = _explain(group, manual, unsafe, notes)
+    finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(dict.fromkeys(notes)), related, data)
+    if manual:
+        return _replace(finding, fix_blocked="; ".join(dict.fromkeys(manual)))
+    applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
+    try:
+        fix = _build_fix(subject, ctx, group, plans, names, applicability, "; ".join(dict.fromkeys(unsafe)) or None)
+    except RewriteRefused as exc:
+        return _replace(finding, fix_blocked=str(exc))
+    if isinstance(fix, str):
+        return _replace(finding, fix_blocked=fix)
+    return _replace(finding, fix=fix)
+
+
+def _replace(finding: Finding, **changes: Any) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, **changes)
+
+
+def _consumers(group: list[VolumeFlow]) -> list[Consumer]:
+    """Consumers of the volume, minus the init containers of the group (they go away)."""
+    removed = {f.init_index for f in group}
+    seen: dict[tuple[str, int, int], Consumer] = {}
+    for flow in group:
+        for c in flow.consumers:
+            if c.group == "initContainers" and c.index in removed:
+                continue
+            seen.setdefault((c.group, c.index, c.mount_index), c)
+    return list(seen.values())
+
+
+def _explain(group: list[VolumeFlow], manual: list[str], unsafe: list[str], notes: list[str]) -> str:
+    lines = []
+    for flow in group:
+        for p in flow.placements:
+            target = f"/{p.vol_dir}" if p.vol_dir else "the volume root"
+            lines.append(f"- `{p.text}` puts {p.source} ({p.kind}) at {target} of '{flow.name}'")
+    if manual:
+        lines.append("Not rewritten automatically:")
+        lines += [f"- {m}" for m in dict.fromkeys(manual)]
+    if unsafe:
+        lines.append("Assumes:")
+        lines += [f"- {u}" for u in dict.fromkeys(unsafe)]
+    if notes:
+        lines.append("Notes:")
+        lines += [f"- {n}" for n in dict.fromkeys(notes)]
+    return "\n".join(lines)
+
+
+def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], plans, names: dict[str, str],
+               applicability: Applicability, assumption: str | None) -> Fix | str:
+    source = subject.source
+    chunk = subject.chunk
+    path = subject.ref.path
+
+    def mutate(document: Any) -> None:
+        spec = document
+        for step in path:
+            spec = spec[step]
+        _rewrite_pod_spec(spec, group, plans, names)
+
+    new_chunk = rewrite_chunk(source.text, chunk, mutate)
+    problems = _validate(source.text, chunk, new_chunk, ctx)
+    if problems:
+        return f"the rewrite would not validate for Kubernetes {ctx.target.schema_version[0]}.{ctx.target.schema_version[1]}: {problems[0]}"
+    old = source.text[chunk.start : chunk.end]
+    start, end, content = _shrink(old, new_chunk)
+    edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
+    volume = group[0].name
+    description = f"Mount the image as image volume '{volume}'; drop init container(s) " + ", ".join(
+        f"'{f.init.get('name')}'" for f in group
+    )
+    return Fix(applicability, description, (edit,), assumption, ((source.path, source.digest),),
+               ((source.path, chunk.start, chunk.end),))
+
+
+def _shrink(old: str, new: str) -> tuple[int, int, str]:
+    """The smallest line-aligned replacement turning ``old`` into ``new``."""
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    head = 0
+    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
+        head += 1
+    tail = 0
+    while (tail < min(len(old_lines), len(new_lines)) - head
+           and old_lines[-1 - tail] == new_lines[-1 - tail]):
+        tail += 1
+    start = sum(len(l) for l in old_lines[:head])
+    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail:]) if tail else len(old)
+    content = "".join(new_lines[head: len(new_lines) - tail])
+    return start, end, content
+
+
+def _validate(text: str, chunk, new_chunk: str, ctx: RuleContext) -> list[str]:
+    from ..core.podspec import find_pod_specs
+    from ..core.validate import validate_object
+    from ..core.yamldoc import Chunk
+
+    probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
+    try:
+        data = load_chunk(new_chunk, probe)
+        before = load_chunk(text, chunk)
+    except YamlError as err:
+        return [err.message]
+    version = ctx.target.schema_version
+    after_errors = validate_object(data, version, [r.path for r in find_pod_specs(data)])
+    if not after_errors:
+        return []
+    before_errors = set(validate_object(before, version, [r.path for r in find_pod_specs(before)]))
+    return [e for e in after_errors if e not in before_errors]
+
+
+def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str]) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    volumes = spec["volumes"]
+    first = group[0]
+    index = next(i for i, v in enumerate(volumes) if v.get("name") == first.name)
+    volume = volumes[index]
+    images = list(names.items())
+    for position, (image, name) in enumerate(images):
+        flow = next(f for f in group if f.image == image)
+        source = CommentedMap()
+        source["reference"] = image
+        policy = flow.init.get("imagePullPolicy")
+        if policy:
+            source["pullPolicy"] = policy
+        if position == 0:
+            keys = list(volume.keys())
+            at = keys.index("emptyDir")
+            volume.insert(at, "image", source)
+            del volume["emptyDir"]
+        else:
+            extra = CommentedMap()
+            extra["name"] = name
+            extra["image"] = source
+            volumes.insert(index + position, extra)
+    # consumers: later mounts first so indices stay valid
+    for consumer, specs in sorted(plans, key=lambda p: (p[0].group, p[0].index, p[0].mount_index), reverse=True):
+        mounts = spec[consumer.group][consumer.index]["volumeMounts"]
+        mount = mounts[consumer.mount_index]
+        # the existing mount entry keeps the volume it already names
+        specs = sorted(specs, key=lambda s: s.volume != mount.get("name"))
+        for offset, mount_spec in enumerate(specs):
+            target = mount if offset == 0 else CommentedMap()
+            if offset:
+                target["name"] = mount_spec.volume
+                mounts.insert(consumer.mount_index + offset, target)
+            elif mount_spec.volume != mount.get("name"):
+                mount["name"] = mount_spec.volume
+            _set_after(target, "mountPath", mount_spec.mount_path, after="name")
+            if mount_spec.sub_path:
+                _set_after(target, "subPath", mount_spec.sub_path, after="mountPath")
+            elif "subPath" in target:
+                del target["subPath"]
+            if target.get("readOnly") is not True:
+                _set_after(target, "readOnly", True, after="subPath" if "subPath" in target else "mountPath")
+    inits = spec["initContainers"]
+    for flow in sorted(group, key=lambda f: f.init_index, reverse=True):
+        del inits[flow.init_index]
+    if len(inits) == 0:
+        del spec["initContainers"]
+
+
+def _set_after(mapping: Any, key: str, value: Any, after: str) -> None:
+    if key in mapping:
+        if mapping[key] != value:
+            mapping[key] = value
+        return
+    keys = list(mapping.keys())
+    position = keys.index(after) + 1 if after in keys else len(keys)
+    mapping.insert(position, key, value)
+
+
+RULE = Rule(
+    code=CODE,
+    name="init-copy-to-empty-dir",
+    summary="Init container copies files from its image into an emptyDir: use an image volume",
+    scope="podspec",
+    check=check,
+    needles=("initContainers",),
+)

