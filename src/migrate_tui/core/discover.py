@@ -57,7 +57,7 @@ class _Ignore:
         self.specs: list[tuple[str, pathspec.PathSpec]] = []
         excludes = list(excludes)
         if excludes:
-            self.specs.append(("", pathspec.PathSpec.from_lines("gitwildmatch", excludes)))
+            self.specs.append(("", pathspec.PathSpec.from_lines("gitignore", excludes)))
 
     def load_dir(self, directory: Path) -> None:
         if not self.use_gitignore:
@@ -69,7 +69,7 @@ class _Ignore:
             except OSError:
                 return
             prefix = relpath(self.root, directory)
-            self.specs.append(("" if prefix == "." else prefix + "/", pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            self.specs.append(("" if prefix == "." else prefix + "/", pathspec.PathSpec.from_lines("gitignore", lines)))
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         probe = rel + "/" if is_dir else rel

@@ -144,6 +144,7 @@ _FETCHERS = frozenset(
 )
 _FETCH_VERBS = frozenset({"cp", "copy", "sync", "rsync", "mirror", "get", "download", "pull",
                           "export"})
+_TOOL_FETCH_VERBS = {"kubectl": frozenset({"cp"}), "helm": frozenset({"pull", "fetch"})}
 _FETCH_OUTPUT_OPTIONS = frozenset(
     {"--local-dir", "--destination", "-d", "--untardir", "--output", "-o", "--output-dir",
      "--file", "--target"}
@@ -686,10 +687,11 @@ class _Parser:
             item = self._and_or()
             if self._is_op("&"):
                 self.k += 1
-                item = item._replace(background=True)
+                items.append(item._replace(background=True))
+                continue
             items.append(item)
             token = self._peek()
-            if token is not None and token.kind != "newline" and not self._is_op(";", "&"):
+            if token is not None and token.kind != "newline" and not self._is_op(";"):
                 raise _syntax(f"unexpected '{token.text}'")
 
     def _and_or(self) -> _AndOr:
@@ -1522,7 +1524,8 @@ def _classify_fetcher(cmd: _Cmd) -> _Verdict:
         elif not argv[i].startswith("-"):
             operands.append(argv[i])
         i += 1
-    if not paths and len(operands) >= 2 and not _FETCH_VERBS.isdisjoint(operands):
+    verbs = _TOOL_FETCH_VERBS.get(cmd.name, _FETCH_VERBS)
+    if not paths and len(operands) >= 2 and not verbs.isdisjoint(operands):
         last = _strip_transport(operands[-1])
         if last not in _FETCH_VERBS and not _is_remote(last):
             paths.extend(_output_path(last, cmd.cwd))

@@ -365,6 +365,7 @@ def _build_instruction(
              *lg.span(a, b))
         for word, a, b in raw_flags
     )
+    args_begin += _lstrip_count(s[args_begin:])
     args = s[args_begin:]
     args = args[: len(args) - _lstrip_count(args[::-1])]
     args_start = lg.at(args_begin) if args else (lg.span(kw_match.start(), len(s))[1])

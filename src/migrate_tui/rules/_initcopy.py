@@ -19,6 +19,10 @@ _FILE_SUFFIXES = (
 )
 
 
+# Commands that rewrite file contents: after a copy they turn it into templating (IV002).
+_TEXT_EDITORS = frozenset({"sed", "awk", "gawk", "perl", "envsubst", "yq", "jq", "ed", "ex", "patch"})
+
+
 @dataclass(frozen=True)
 class Placement:
     """One piece of the volume: ``vol_dir`` (relative to the volume root) shows ``image_dir``."""
@@ -242,6 +246,10 @@ def _trace_ops(flow: VolumeFlow, init: dict, by_name: dict) -> None:
         if op.kind is OpKind.TEMPLATE:
             flow.fills.append(f"`{op.text}`: {op.reason or 'renders a template'}")
             continue
+        if op.kind is OpKind.MODIFY and posixpath.basename(op.argv[0] if op.argv else "") in _TEXT_EDITORS:
+            if touched or not op.paths:
+                flow.fills.append(f"`{op.text}`: edits the copied files in place (templating)")
+            continue
         if op.kind is OpKind.MODIFY:
             if op.paths and not touched:
                 if any(_under(p, m) for p in op.paths for m, _ in other_mounts):
@@ -306,6 +314,12 @@ def _judge_consumers(flow: VolumeFlow, spec: dict) -> None:
             flow.unsafe.append(
                 f"'{consumer.name}' mounts '{flow.name}' at {consumer.mount_path} without readOnly: true; "
                 "image volumes are always read-only, so this assumes it never writes there"
+            )
+        unpacked = [p.source for p in flow.placements if p.source.lower().endswith((".war", ".ear"))]
+        if unpacked:
+            flow.manual.append(
+                f"{unpacked[0]} is an archive that servlet containers unpack beside it in the same directory; "
+                "a read-only image volume breaks that (deploy it exploded, or keep the copy)"
             )
         executed = _executed_paths(consumer.container)
         for path in executed:

@@ -1,0 +1,92 @@
+"""End to end on the bundled demo repo and on real files from ../shared/corpus (skipped when absent)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import make_engine
+from migrate_tui.cli import main
+from migrate_tui.core.podspec import find_pod_specs
+from migrate_tui.core.validate import validate_object
+
+
+def _yaml_objects(root: Path):
+    for path in sorted(root.rglob("*.y*ml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and "kind" in doc and "apiVersion" in doc and doc.get("apiVersion", "").count("/") <= 1:
+                yield path, doc
+
+
+def test_demo_fix_writes_files_valid_for_1_33_to_1_37_and_a_second_run_has_no_fix_left(demo_copy: Path, capsys) -> None:
+    code = main(["check", "--fix", "--unsafe-fixes", "--select", "IV", "--target", "k8s=1.36,containerd=2.2", str(demo_copy)])
+    capsys.readouterr()
+    assert code == 1
+    changed = [p for p, d in _yaml_objects(demo_copy) if "image" in str(d.get("spec", {}))]
+    assert changed
+    for minor in range(33, 38):
+        for path, doc in _yaml_objects(demo_copy):
+            if doc["kind"] in ("Kustomization", "Config") or "skaffold" in doc["apiVersion"]:
+                continue
+            problems = validate_object(doc, (1, minor), [r.path for r in find_pod_specs(doc)])
+            assert problems == [], (path, minor, problems)
+    result = make_engine(demo_copy, select=("IV001",)).scan()
+    assert [f for f in result.findings if f.fixable] == []
+
+
+def test_demo_findings_match_what_the_demo_promises(demo_copy: Path) -> None:
+    result = make_engine(demo_copy, select=("IV001", "IV002")).scan()
+    by_file = {(f.location.path, f.rule, f.applicability.value) for f in result.findings}
+    assert ("deploy/web/deployment.yaml", "IV001", "safe") in by_file
+    assert ("deploy/otel/checkout.yaml", "IV001", "unsafe") in by_file
+    assert ("deploy/legacy/reports.yaml", "IV002", "manual") in by_file
+    assert ("deploy/legacy/fetch-data.yaml", "IV002", "manual") in by_file
+    assert not result.diagnostics
+
+
+# What a correct tool does with each corpus manifest (from ../shared/corpus/SOURCES.tsv notes).
+CORPUS_VERDICTS = {
+    "02_argo-cd_argocd-repo-server-deployment.yaml": {("IV001", "manual")},
+    "04_argo-cd_helm-plugin-repo-server-patch.yaml": {("IV002", "manual")},
+    "06_kubernetes-examples_javaweb-2.yaml": {("IV001", "manual")},
+    "12_otel-helm-charts_collector-daemonset-lifecycle-hooks.yaml": {("IV001", "manual")},
+    "20_codeformuenster-k8s-deployment_meine-stadt-transparent-nginx.yaml": {("IV001", "unsafe")},
+    "22_kserve_spark-deployment.yaml": set(),  # the download feeds no container mounted in this file
+    "24_eks-workshop-v2_chatbot-vllm.yaml": {("IV002", "manual")},
+    "26_k8s-website_init-containers-kyaml.yaml": {("IV002", "manual")},
+    "28_flannel_kube-flannel.yml": set(),
+    "30_kustomize_mysql-statefulset-testdata.yaml": set(),
+    "32_otel-helm-charts_demo-components-rendered.yaml": set(),
+    "34_k8s-website_image-volumes-kyaml.yaml": set(),
+    "36_microservices-demo_loadgenerator.yaml": set(),
+    "38_sourcegraph_frontend-deployment.yaml": set(),
+    "40_longhorn_deploy-longhorn-rendered.yaml": set(),
+    "44_gke-samples_qdrant-docs-embedder.yaml": set(),
+    "46_arc_gha-runner-scale-set-values.yaml": set(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_VERDICTS))
+def test_corpus_manifest_verdict(name: str, corpus: Path, tmp_path: Path) -> None:
+    shutil.copyfile(corpus / "manifests" / name, tmp_path / name)
+    result = make_engine(tmp_path, select=("IV001", "IV002")).scan()
+    assert not result.diagnostics, result.diagnostics
+    assert {(f.rule, f.applicability.value) for f in result.findings} == CORPUS_VERDICTS[name], [
+        (f.rule, f.message, f.fix_blocked) for f in result.findings
+    ]
+
+
+def test_corpus_fixes_keep_every_other_byte(corpus: Path, tmp_path: Path) -> None:
+    for path in sorted((corpus / "manifests").iterdir()):
+        shutil.copyfile(path, tmp_path / path.name)
+    report, after = make_engine(tmp_path, select=("IV001",)).fix(unsafe=True)
+    for name in report.written:
+        old = (corpus / "manifests" / name).read_text().splitlines()
+        new = (tmp_path / name).read_text().splitlines()
+        removed = [l for l in old if l not in new]
+        # Only the init container, the emptyDir and the consumer's mount lines may change.
+        assert all(("emptyDir" in l or "initContainers" in l or l.strip().startswith(("-", "image", "command", "args", "volumeMounts", "mountPath", "name", "subPath")) or l.strip() in ("",)) for l in removed), removed
+    assert [f for f in after.findings if f.fixable] == []
