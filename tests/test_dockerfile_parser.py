@@ -244,7 +244,7 @@ def test_not_dockerfile_names(name: str) -> None:
 
 def _joined(s: str, escape: str) -> str:
     """Span text with continuations removed, for keywords split across lines."""
-    return re.sub(re.escape(escape) + r"[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*", "", s)
+    return re.sub(re.escape(escape) + r"[ \t]*\r*\n(?:[ \t]*(?:#[^\n]*)?\r*\n)*", "", s)
 
 
 def check_invariants(text: str, df: Dockerfile) -> None:

@@ -581,7 +581,8 @@ def test_mkdir() -> None:
     "script, paths",
     [
         ("chmod -R 755 /d /e", ("/d", "/e")), ("chown -R 1000:1000 /d", ("/d",)),
-        ("chgrp -R 0 /d", ("/d",)), ("ln -s /a /d/b", ("/d/b",)), ("mv /d/a /d/b", ("/d/a", "/d/b")),
+        ("chgrp -R 0 /d", ("/d",)), ("ln -s /a /d/b", ("/d/b",)),
+        ("mv /d/a /d/b", ("/d/a", "/d/b")),
         ("rm -rf /d/x", ("/d/x",)), ("touch /d/ready", ("/d/ready",)),
         ("truncate -s 0 /d/x", ("/d/x",)), ("install -m 644 /a /d/a", ("/d/a",)),
         ("unzip -q /a.zip -d /d", ("/d",)), ("gunzip /d/x.gz", ("/d/x.gz",)),

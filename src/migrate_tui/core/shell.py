@@ -23,9 +23,10 @@ import posixpath
 import re
 import shlex
 from bisect import bisect_left
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
 __all__ = [
     "PIPELINE_SEVERITY",
@@ -339,11 +340,9 @@ def _as_words(words: object, variables: dict[str, str]) -> list[str]:
     """Coerce YAML values to strings and apply the kubelet's ``$(VAR)`` expansion."""
     if words is None:
         return []
-    items = [words] if isinstance(words, (str, bytes, int, float)) else words
-    try:
-        return [_expand_kubernetes("" if w is None else str(w), variables) for w in items]  # type: ignore[union-attr]
-    except TypeError:
-        return [str(words)]
+    if isinstance(words, (str, bytes, int, float)) or not isinstance(words, Iterable):
+        words = [words]
+    return [_expand_kubernetes("" if w is None else str(w), variables) for w in words]
 
 
 def _expand_kubernetes(word: str, env: dict[str, str]) -> str:
@@ -838,7 +837,7 @@ def _op_of_command(command: _Simple | _Loop, state: _State, source: _Source) -> 
     has_sub = any(p.kind == "sub" for w in words for p in w.parts) or any(
         p.kind == "sub" for _, target in command.redirects for p in target.parts
     )
-    assigned = [_ASSIGNMENT.match(w.text).group(1) for w in words[:n_assign]]  # type: ignore[union-attr]
+    assigned = [w.text.partition("=")[0].rstrip("+") for w in words[:n_assign]]
     if has_sub:
         for name in assigned + _declared_names(argv):
             state.variables.pop(name, None)
@@ -1009,7 +1008,10 @@ def _dedupe(paths: Iterable[str]) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- classification
 
 
-def _unwrap_once(argv: tuple[str, ...], globs: tuple[bool, ...]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+_Words = tuple[tuple[str, ...], tuple[bool, ...]]  # argv and its per-word glob flags
+
+
+def _unwrap_once(argv: tuple[str, ...], globs: tuple[bool, ...]) -> _Words:
     name = posixpath.basename(argv[0])
     valued, positional = _WRAPPERS.get(name, (frozenset(), 0))
     i = 1
@@ -1028,8 +1030,8 @@ def _unwrap_once(argv: tuple[str, ...], globs: tuple[bool, ...]) -> tuple[tuple[
     return argv[i:], globs[i:]
 
 
-def _unwrap_with_globs(argv: tuple[str, ...], globs: tuple[bool, ...]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
-    """Strip ``exec``, ``env VAR=x``, ``nohup``, ``timeout 5``, ``busybox``… down to the command."""
+def _unwrap_with_globs(argv: tuple[str, ...], globs: tuple[bool, ...]) -> _Words:
+    """Strip ``exec``, ``env VAR=x``, ``nohup``, ``timeout 5``, ``busybox``… to the command."""
     for _ in range(16):
         if not argv:
             break
@@ -1059,7 +1061,7 @@ def _classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> _Verd
     if handler is not None:
         return handler(cmd)
     if name in _HARMLESS:
-        return _Verdict(OpKind.HARMLESS, f"{name} only reads or prints")
+        return _Verdict(OpKind.HARMLESS, f"{name} changes no files")
     if name in _WAITERS:
         return _Verdict(OpKind.WAIT, f"{name} waits or probes")
     if name in _PACKAGE_MANAGERS:
@@ -1393,7 +1395,8 @@ def _classify_awk(cmd: _Cmd) -> _Verdict:
     opts = _parse_options(cmd.argv, "fviF")
     if opts.values.get("-i") == "inplace":
         skip = 0 if "-f" in opts.values else 1
-        return _Verdict(OpKind.MODIFY, "awk -i inplace edits files", _operand_paths(cmd, opts, skip))
+        paths = _operand_paths(cmd, opts, skip)
+        return _Verdict(OpKind.MODIFY, "awk -i inplace edits files", paths)
     return _Verdict(OpKind.HARMLESS, f"{cmd.name} prints to stdout")
 
 
@@ -1493,11 +1496,14 @@ def _classify_git(cmd: _Cmd) -> _Verdict:
             {"--branch", "--depth", "--origin", "--config", "--reference", "--jobs",
              "--separate-git-dir", "--template", "--filter", "--upload-pack"}), first=i + 1)
         operands = [argv[k] for k in opts.operands]
-        dest = operands[1] if len(operands) > 1 else _repo_directory(operands[0] if operands else "")
+        dest = (operands[1] if len(operands) > 1
+                else _repo_directory(operands[0] if operands else ""))
         return _Verdict(OpKind.DOWNLOAD, "git clone downloads over the network",
                         (_resolve(dest, base),))
-    reason = (f"git {sub} downloads over the network" if sub in ("pull", "fetch", "submodule", "lfs")
-              else f"git {sub} fetches or changes a repository")
+    if sub in ("pull", "fetch", "submodule", "lfs"):
+        reason = f"git {sub} downloads over the network"
+    else:
+        reason = f"git {sub} fetches or changes a repository"
     return _Verdict(OpKind.DOWNLOAD, reason, (base,))
 
 

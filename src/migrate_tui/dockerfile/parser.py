@@ -27,6 +27,7 @@ __all__ = [
     "Heredoc",
     "Instruction",
     "Stage",
+    "expand_args",
     "is_dockerfile_name",
     "parse_dockerfile",
 ]

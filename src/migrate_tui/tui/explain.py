@@ -1,0 +1,122 @@
+"""The explanation panel: why a finding matters, what the change-set does, what to watch for."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ..core.model import Applicability, Diagnostic, Finding
+from .review import ICONS, why_not_acceptable
+
+_APPLICABILITY_WORDS = {
+    Applicability.SAFE: "safe — provably the same result; `space` or `a` accepts it",
+    Applicability.UNSAFE: "unsafe — the same result under one assumption; accepting asks you to confirm it",
+    Applicability.MANUAL: "manual — no automatic rewrite; the steps below say what to do",
+}
+
+
+def _human_bytes(value: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return str(value)  # pragma: no cover
+
+
+def savings_lines(data: dict) -> list[str]:
+    """Estimated savings a rule put in ``finding.data`` (any key mentioning 'saving')."""
+    out = []
+    for key, value in data.items():
+        if "saving" not in key.lower():
+            continue
+        label = key.replace("_", " ").replace("-", " ")
+        if isinstance(value, dict):
+            out += [f"{label} — {k}: {_format(k, v)}" for k, v in value.items()]
+        else:
+            out.append(f"{label}: {_format(key, value)}")
+    return out
+
+
+def _format(key: str, value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "byte" in key.lower():
+        return _human_bytes(float(value))
+    return str(value)
+
+
+def _split_explanation(finding: Finding) -> str:
+    """The rule's explanation without its own 'Notes:' list when the notes are shown as caveats."""
+    text = finding.explanation.strip()
+    if finding.notes and "\nNotes:\n" in f"\n{text}":
+        text = f"\n{text}".split("\nNotes:\n", 1)[0].strip()
+    return text
+
+
+def finding_explanation(finding: Finding, accepted: bool) -> Group:
+    parts: list[Text] = []
+
+    def section(title: str, body: str | list[str], style: str = "") -> None:
+        parts.append(Text(title, style="bold underline"))
+        lines = body if isinstance(body, list) else [body]
+        for line in lines:
+            parts.append(Text(line, style=style))
+        parts.append(Text(""))
+
+    icon = ICONS[finding.applicability]
+    headline = Text.assemble(
+        (f"{icon} {finding.rule} ", "bold"),
+        (f"{finding.location}", "dim"),
+        ("  accepted" if accepted else "", "bold green"),
+    )
+    parts += [headline, Text(finding.message), Text("")]
+    section("Applicability", _APPLICABILITY_WORDS[finding.applicability])
+    explanation = _split_explanation(finding)
+    manual = finding.applicability is Applicability.MANUAL
+    if explanation:
+        section("What to do by hand" if manual else "Why", explanation)
+    if finding.fix is not None and not manual:
+        files = ", ".join(finding.fix.paths)
+        section("What changes", [finding.fix.description, f"files: {files}"])
+    if finding.fix is not None and finding.fix.assumption:
+        section("Assumption (confirm before accepting)", finding.fix.assumption, "yellow")
+    if finding.notes:
+        section("Caveats", [f"• {note}" for note in finding.notes])
+    if finding.fix_blocked:
+        section("Rewrite refused", finding.fix_blocked, "red")
+    savings = savings_lines(finding.data)
+    if savings:
+        section("Estimated savings", savings, "green")
+    if finding.related:
+        section("Related", [str(location) for location in finding.related])
+    reason = why_not_acceptable(finding)
+    if reason and not finding.fix_blocked and not explanation:
+        section("Why it can't be accepted", reason)
+    return Group(*parts)
+
+
+def diagnostic_explanation(diagnostic: Diagnostic) -> Group:
+    hints = {
+        "template": "Render the chart first (`helm template . > rendered.yaml`) and check the output.",
+        "parse": "Fix the syntax error, or exclude the file in [tool.migrate-tui] exclude.",
+        "size": "Raise max-file-size, or exclude the file.",
+        "binary": "Binary files are skipped.",
+    }
+    return Group(
+        Text.assemble(("⚠ ", "bold yellow"), (f"{diagnostic.kind} ", "bold"), (str(diagnostic.path), "dim")),
+        Text(f"line {diagnostic.line}: {diagnostic.message}"),
+        Text(""),
+        Text("Not checked: migrate-tui could not read this file as plain YAML or a Dockerfile."),
+        Text(hints.get(diagnostic.kind, "")),
+    )
+
+
+class ExplanationPanel(VerticalScroll):
+    """Scrollable text about the selected finding or diagnostic."""
+
+    def compose(self):
+        yield Static("Select a finding to see why it matters and what the fix changes.", id="explanation-body")
+
+    def show(self, renderable) -> None:
+        self.query_one("#explanation-body", Static).update(renderable)
+        self.scroll_home(animate=False)

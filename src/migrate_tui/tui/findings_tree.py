@@ -1,0 +1,144 @@
+"""The findings tree: one branch per file (or per multi-file change-set), diagnostics apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ..core.model import Applicability, Diagnostic, Finding
+from .review import ICONS, Query, Review, group_key
+
+APPLICABILITY_STYLE = {
+    Applicability.SAFE: "bold green",
+    Applicability.UNSAFE: "bold yellow",
+    Applicability.MANUAL: "bold magenta",
+}
+DIAGNOSTICS = "diagnostics"
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a tree node stands for."""
+
+    kind: str  # group | finding | diagnostics | diagnostic
+    key: str  # group key, finding key, or the diagnostic's text
+    diagnostic: Diagnostic | None = None
+
+
+def finding_label(finding: Finding, accepted: bool) -> Text:
+    if not finding.fixable:
+        mark = ("[-] ", "dim")
+    else:
+        mark = ("[x] ", "bold green") if accepted else ("[ ] ", "")
+    return Text.assemble(
+        mark,
+        (ICONS[finding.applicability] + " ", APPLICABILITY_STYLE[finding.applicability]),
+        (f"{finding.rule} ", "bold"),
+        (f"L{finding.location.line} ", "dim"),
+        _short(finding),
+    )
+
+
+def _short(finding: Finding) -> str:
+    """The message up to its first ':' (the detail lives in the explanation panel)."""
+    head, _, _ = finding.message.partition(": ")
+    return head
+
+
+def group_label(key: str, count: int) -> Text:
+    if " + " in key:
+        return Text.assemble(("⧉ ", "bold cyan"), (key, "bold"), (f"  ({count})", "dim"))
+    return Text.assemble((key, "bold"), (f"  ({count})", "dim"))
+
+
+class FindingsTree(Tree[Item]):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("findings", id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self._groups: dict[str, TreeNode[Item]] = {}
+        self._findings: dict[str, TreeNode[Item]] = {}
+        self._diagnostics: TreeNode[Item] | None = None
+
+    def clear_all(self) -> None:
+        self.clear()
+        self._groups.clear()
+        self._findings.clear()
+        self._diagnostics = None
+
+    def add_items(self, findings: Iterable[Finding], diagnostics: Iterable[Diagnostic], review: Review, query: Query) -> None:
+        """Append findings and diagnostics (streaming: groups keep their arrival order)."""
+        for finding in findings:
+            if not query.matches(finding, review) or finding.key in self._findings:
+                continue
+            key = group_key(finding)
+            group = self._groups.get(key)
+            if group is None:
+                before = self._diagnostics
+                group = (self.root.add(group_label(key, 0), Item("group", key), expand=True, before=before)
+                         if before is not None else self.root.add(group_label(key, 0), Item("group", key), expand=True))
+                self._groups[key] = group
+            node = group.add_leaf(finding_label(finding, review.is_accepted(finding)), Item("finding", finding.key))
+            self._findings[finding.key] = node
+            group.set_label(group_label(key, len(group.children)))
+        diagnostics = list(diagnostics)
+        if diagnostics:
+            if self._diagnostics is None:
+                self._diagnostics = self.root.add("", Item(DIAGNOSTICS, DIAGNOSTICS), expand=True)
+            for diagnostic in diagnostics:
+                label = Text.assemble(("⚠ ", "bold yellow"), (f"{diagnostic.path}:{diagnostic.line} ", ""),
+                                      (diagnostic.kind, "dim"))
+                self._diagnostics.add_leaf(label, Item("diagnostic", str(diagnostic), diagnostic))
+            count = len(self._diagnostics.children)
+            self._diagnostics.set_label(Text.assemble(("Diagnostics", "bold yellow"), (f"  ({count}) not checked", "dim")))
+
+    def rebuild(self, review: Review, query: Query) -> None:
+        """Redraw from the review (after a filter change or a finished scan), keeping the cursor."""
+        current = self.cursor_node.data if self.cursor_node is not None else None
+        self.clear_all()
+        self.add_items(review.findings, review.diagnostics, review, query)
+        if current is not None:
+            self.select_item(current)
+
+    def select_item(self, item: Item) -> bool:
+        node = None
+        if item.kind == "finding":
+            node = self._findings.get(item.key)
+        elif item.kind == "group":
+            node = self._groups.get(item.key)
+        elif self._diagnostics is not None:
+            if item.kind == DIAGNOSTICS:
+                node = self._diagnostics
+            else:
+                node = next((n for n in self._diagnostics.children if n.data == item), None)
+        if node is None:
+            return False
+        self._tree_lines  # noqa: B018 - builds the line index so node._line is current
+        self.move_cursor(node)
+        return True
+
+    def select_finding(self, key: str) -> bool:
+        return self.select_item(Item("finding", key))
+
+    def refresh_finding(self, finding: Finding, review: Review) -> None:
+        node = self._findings.get(finding.key)
+        if node is not None:
+            node.set_label(finding_label(finding, review.is_accepted(finding)))
+
+    def refresh_all(self, review: Review) -> None:
+        for finding in review.findings:
+            self.refresh_finding(finding, review)
+
+    @property
+    def finding_keys(self) -> list[str]:
+        return list(self._findings)

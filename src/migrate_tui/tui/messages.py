@@ -1,0 +1,61 @@
+"""Small messages the scan and write workers post to the app ("messages up").
+
+Every scan message carries the scan's ``generation``: after a re-plan (mode toggle, write),
+messages still queued from the previous scan are recognised and dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from ..core.model import Diagnostic, Finding
+
+
+@dataclass
+class ScanBegan(Message):
+    generation: int
+    total: int
+
+
+@dataclass
+class ScanProgress(Message):
+    generation: int
+    done: int
+    total: int
+    path: str
+
+    def can_replace(self, message: Message) -> bool:
+        # Only the latest progress matters: a burst collapses to one repaint.
+        return isinstance(message, ScanProgress) and message.generation == self.generation
+
+
+@dataclass
+class FindingsArrived(Message):
+    generation: int
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass
+class ScanCompleted(Message):
+    generation: int
+    result: Any  # core.engine.ScanResult
+
+
+@dataclass
+class ScanFailed(Message):
+    generation: int
+    error: str
+
+
+@dataclass
+class WriteCompleted(Message):
+    report: Any  # core.writer.WriteReport
+
+
+@dataclass
+class WriteFailed(Message):
+    error: str

@@ -1,0 +1,185 @@
+"""Dialogs: each a ModalScreen returning a typed result (bool for confirms, None for summaries)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from ..core.model import Finding
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A question with a yes and a no; `y`/`enter` answer yes, `n`/`escape` answer no."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="dialog.yes"),
+        Binding("n,escape", "answer(False)", "No", id="dialog.no"),
+    ]
+
+    def __init__(self, title: str, body: RenderableType, *, yes: str = "Yes", no: str = "Cancel",
+                 variant: str = "primary", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._title = title
+        self._body = body
+        self._yes = yes
+        self._no = no
+        self._variant = variant
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = self._title
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self._body)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self._yes} [y]", variant=self._variant, id="yes")  # type: ignore[arg-type]
+                yield Button(f"{self._no} [n]", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+def confirm_unsafe(finding: Finding) -> ConfirmDialog:
+    assumption = finding.fix.assumption if finding.fix and finding.fix.assumption else "(the rule stated none)"
+    body = Group(
+        Text(f"{finding.rule} {finding.location}", style="bold"),
+        Text(finding.fix.description if finding.fix else finding.message),
+        Text(""),
+        Text("This change is only equivalent if the following holds:", style="bold"),
+        Text(assumption, style="yellow"),
+        Text(""),
+        Text("Accept it anyway?"),
+    )
+    return ConfirmDialog("Accept an unsafe change", body, yes="Accept", variant="warning", id="confirm-unsafe")
+
+
+def confirm_write(files: list[str], count: int) -> ConfirmDialog:
+    lines = [Text(f"Write {count} accepted change-set{'s' if count != 1 else ''} to {len(files)} file{'s' if len(files) != 1 else ''}:", style="bold"), Text("")]
+    lines += [Text(f"  {path}") for path in files]
+    lines += [Text(""), Text("Files changed on disk since the scan are skipped, not overwritten.", style="dim")]
+    return ConfirmDialog("Write changes", Group(*lines), yes="Write", id="confirm-write")
+
+
+def confirm_quit(count: int) -> ConfirmDialog:
+    body = Text(f"{count} accepted change-set{'s' if count != 1 else ''} {'are' if count != 1 else 'is'} not written yet. Quit and lose them?")
+    return ConfirmDialog("Quit without writing?", body, yes="Quit", no="Stay", variant="error", id="confirm-quit")
+
+
+class WriteSummary(ModalScreen[None]):
+    """What the write did: files written, change-sets skipped and why, failures."""
+
+    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="summary.close")]
+
+    def __init__(self, written: list[str], applied: int, skipped: list[tuple[Finding, str]], failed: Iterable[str]) -> None:
+        super().__init__(id="write-summary")
+        self.written = written
+        self.applied = applied
+        self.skipped = skipped
+        self.failed = list(failed)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as dialog:
+            dialog.border_title = "Write summary"
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self._body(), id="summary-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close [enter]", variant="primary", id="close")
+
+    def _body(self) -> Group:
+        parts: list[RenderableType] = [
+            Text(f"{self.applied} change-set{'s' if self.applied != 1 else ''} applied, "
+                 f"{len(self.written)} file{'s' if len(self.written) != 1 else ''} written, "
+                 f"{len(self.skipped)} skipped, {len(self.failed)} failed", style="bold"),
+            Text(""),
+        ]
+        if self.written:
+            parts.append(Text("Written", style="bold green"))
+            parts += [Text(f"  ✓ {path}") for path in self.written]
+            parts.append(Text(""))
+        if self.skipped:
+            parts.append(Text("Skipped", style="bold yellow"))
+            table = Table.grid(padding=(0, 1))
+            table.add_column(no_wrap=True)
+            table.add_column()
+            for finding, reason in self.skipped:
+                table.add_row(f"  ▲ {finding.location.path}:{finding.location.line}", reason)
+            parts += [table, Text("")]
+        if self.failed:
+            parts.append(Text("Failed", style="bold red"))
+            parts += [Text(f"  ✗ {line}") for line in self.failed]
+        return Group(*parts)
+
+    @property
+    def text(self) -> str:
+        """The summary as plain text (for tests and the log)."""
+        lines = [f"written: {p}" for p in self.written]
+        lines += [f"skipped: {f.location.path}: {reason}" for f, reason in self.skipped]
+        lines += [f"failed: {line}" for line in self.failed]
+        return "\n".join(lines)
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+FILTER_HELP = [
+    ("text", "words in the path, rule or message"),
+    ("rule:IV001", "findings of a rule (prefix: rule:IV)"),
+    ("is:safe", "safe | unsafe | manual | accepted | pending | blocked | fixable"),
+    ("path:deploy/", "path contains"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
+
+    def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
+        super().__init__(id="help")
+        self._bindings = bindings
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold cyan", no_wrap=True)
+        keys.add_column()
+        for key, description, tooltip in self._bindings:
+            keys.add_row(key, f"{description}" + (f" — {tooltip}" if tooltip else ""))
+        filters = Table.grid(padding=(0, 2))
+        filters.add_column(style="bold cyan", no_wrap=True)
+        filters.add_column()
+        for term, meaning in FILTER_HELP:
+            filters.add_row(term, meaning)
+        legend = Text.assemble(("✓ safe", "bold green"), "  provably the same   ",
+                               ("▲ unsafe", "bold yellow"), "  same under a stated assumption   ",
+                               ("✎ manual", "bold magenta"), "  do it by hand")
+        body = Group(Text("Keys", style="bold underline"), keys, Text(""),
+                     Text("Filter (/): terms combine with AND", style="bold underline"), filters, Text(""),
+                     Text("Icons", style="bold underline"), legend, Text(""),
+                     Text("[x] accepted  [ ] not accepted  [-] can't be accepted", style="dim"),
+                     Text("ctrl+p opens the command palette with every action.", style="dim"))
+        with Vertical(classes="dialog help") as dialog:
+            dialog.border_title = "migrate-tui help"
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(body)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
