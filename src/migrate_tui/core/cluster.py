@@ -208,7 +208,7 @@ class _Reader:
         out: list[dict] = []
         token = None
         while True:
-            page = self._json("list nodes", lambda: core.list_node(
+            page = self._json("list nodes (to read each node's container runtime and architecture)", lambda: core.list_node(
                 limit=500, _continue=token, _preload_content=False, _request_timeout=self._timeouts))
             for item in page.get("items") or []:
                 info = (item.get("status") or {}).get("nodeInfo") or {}

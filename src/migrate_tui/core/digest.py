@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from .imageref import ImageRef, parse_image_ref
+
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
@@ -39,47 +41,20 @@ class DigestError(Exception):
     """The reference can't be resolved; the message is a sentence for the user."""
 
 
-@dataclass(frozen=True)
-class ImageRef:
-    registry: str  # "docker.io" for Docker Hub, else host[:port]
-    repository: str  # "library/nginx"
-    tag: str | None
-    digest: str | None
-    text: str  # as written
-
-    @property
-    def name(self) -> str:
-        """The reference without tag or digest, as written (``nginx``, ``ghcr.io/a/b``)."""
-        base = self.text.split("@", 1)[0]
-        if self.tag and base.endswith(":" + self.tag):
-            base = base[: -len(self.tag) - 1]
-        return base
-
-    @property
-    def effective_tag(self) -> str:
-        return self.tag or "latest"
-
-    def pinned(self, digest: str) -> str:
-        """``name:tag@digest`` (the tag stays for people; the runtime pulls by digest)."""
-        return f"{self.name}:{self.tag}@{digest}" if self.tag else f"{self.name}@{digest}"
-
-
 def parse_reference(text: str) -> ImageRef:
-    """Split an image reference the way the container runtimes do (docker/distribution rules)."""
-    ref = text.strip()
-    rest, _, digest = ref.partition("@")
-    first, slash, remainder = rest.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, remainder
-    else:
-        registry, path = "docker.io", rest
-    tag = None
-    last = path.rsplit("/", 1)[-1]
-    if ":" in last:
-        path, tag = path.rsplit(":", 1)
-    if registry == "docker.io" and "/" not in path:
-        path = f"library/{path}"
-    return ImageRef(registry, path, tag, digest or None, ref)
+    ref = parse_image_ref(text)
+    if ref is None:
+        raise DigestError(f"'{text}' is not an image reference that can be resolved")
+    return ref
+
+
+def _tag_of(ref: ImageRef) -> str:
+    return ref.effective_tag or "latest"
+
+
+def pinned_reference(text: str, digest: str) -> str:
+    """``name:tag@digest`` as written (the tag stays for people; the runtime pulls by digest)."""
+    return parse_reference(text).with_digest(digest).raw
 
 
 @dataclass(frozen=True)
@@ -120,9 +95,7 @@ class OciLayoutResolver:
     def __call__(self, reference: str) -> ImageInfo | None:
         ref = parse_reference(reference)
         for image, directory in self.layouts:
-            if image is not None and parse_reference(image).repository != ref.repository:
-                continue
-            if image is not None and parse_reference(image).registry != ref.registry:
+            if image is not None and not parse_reference(image).same_repository(ref):
                 continue
             found = self._lookup(directory, ref, by_tag_only=image is not None)
             if found is not None:
@@ -136,19 +109,21 @@ class OciLayoutResolver:
             notes = entry.get("annotations") or {}
             full = notes.get("io.containerd.image.name")
             ref_name = notes.get("org.opencontainers.image.ref.name")
-            if ref.digest and entry.get("digest") == ref.digest:
-                return self._info(directory, entry)
+            if ref.digest:  # a pinned reference names one manifest, whatever the tags say
+                if entry.get("digest") == ref.digest:
+                    return self._info(directory, entry)
+                continue
             if full and not by_tag_only:
                 other = parse_reference(full)
-                if (other.registry, other.repository, other.effective_tag) == (ref.registry, ref.repository, ref.effective_tag):
+                if other.same_repository(ref) and _tag_of(other) == _tag_of(ref):
                     return self._info(directory, entry)
                 continue
             if ref_name and ("/" in ref_name or ":" in ref_name):  # some tools store the full reference
                 other = parse_reference(ref_name)
-                if (other.registry, other.repository, other.effective_tag) == (ref.registry, ref.repository, ref.effective_tag):
+                if other.same_repository(ref) and _tag_of(other) == _tag_of(ref):
                     return self._info(directory, entry)
                 continue
-            if ref_name == ref.effective_tag and (by_tag_only or _repository_hint(directory, ref)):
+            if ref_name == _tag_of(ref) and (by_tag_only or _repository_hint(directory, ref)):
                 return self._info(directory, entry)
         return None
 
@@ -211,7 +186,7 @@ class RegistryResolver:
             return self._cache[reference]
         ref = parse_reference(reference)
         base = self._base(ref)
-        url = f"{base}/v2/{ref.repository}/manifests/{ref.digest or ref.effective_tag}"
+        url = f"{base}/v2/{ref.repository}/manifests/{ref.digest or _tag_of(ref)}"
         body, headers = self._get(url, ref)
         actual = "sha256:" + hashlib.sha256(body).hexdigest()
         claimed = headers.get("Docker-Content-Digest")
@@ -256,35 +231,35 @@ class RegistryResolver:
                 challenge = exc.headers.get("WWW-Authenticate", "")
                 return self._get(url, ref, accept=accept, token=self._token(challenge, ref))
             if exc.code == 404:
-                raise DigestError(f"{ref.text}: not found in {ref.registry}") from None
+                raise DigestError(f"{ref.raw}: not found in {ref.registry}") from None
             if exc.code in (401, 403):
-                raise DigestError(f"{ref.text}: {ref.registry} refused anonymous access ({exc.code})") from None
-            raise DigestError(f"{ref.text}: {ref.registry} answered {exc.code} {exc.reason}") from None
+                raise DigestError(f"{ref.raw}: {ref.registry} refused anonymous access ({exc.code})") from None
+            raise DigestError(f"{ref.raw}: {ref.registry} answered {exc.code} {exc.reason}") from None
         except urllib.error.URLError as exc:
-            raise DigestError(f"{ref.text}: can't reach {ref.registry}: {exc.reason}") from None
+            raise DigestError(f"{ref.raw}: can't reach {ref.registry}: {exc.reason}") from None
         except TimeoutError:
-            raise DigestError(f"{ref.text}: {ref.registry} did not answer within {self.timeout:g}s") from None
+            raise DigestError(f"{ref.raw}: {ref.registry} did not answer within {self.timeout:g}s") from None
         except OSError as exc:
-            raise DigestError(f"{ref.text}: {ref.registry}: {exc}") from None
+            raise DigestError(f"{ref.raw}: {ref.registry}: {exc}") from None
 
     def _token(self, challenge: str, ref: ImageRef) -> str:
         scheme, _, params = challenge.partition(" ")
         if scheme.lower() != "bearer":
-            raise DigestError(f"{ref.text}: {ref.registry} needs credentials (anonymous access refused)")
+            raise DigestError(f"{ref.raw}: {ref.registry} needs credentials (anonymous access refused)")
         fields = dict(re.findall(r'(\w+)="([^"]*)"', params))
         realm = fields.pop("realm", None)
         if not realm:
-            raise DigestError(f"{ref.text}: {ref.registry} sent a token challenge without a realm")
+            raise DigestError(f"{ref.raw}: {ref.registry} sent a token challenge without a realm")
         fields.setdefault("scope", f"repository:{ref.repository}:pull")
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(fields)
         try:
             with self._opener(url).open(url, timeout=self.timeout) as response:
                 data = json.loads(response.read(1 << 20))
         except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-            raise DigestError(f"{ref.text}: anonymous token from {realm} failed: {exc}") from None
+            raise DigestError(f"{ref.raw}: anonymous token from {realm} failed: {exc}") from None
         token = data.get("token") or data.get("access_token")
         if not token:
-            raise DigestError(f"{ref.text}: {realm} returned no token")
+            raise DigestError(f"{ref.raw}: {realm} returned no token")
         return str(token)
 
     @staticmethod

@@ -64,7 +64,7 @@ class DiffView(ScrollView, can_focus=True):
     """Before | after (or unified) view of one file of a change-set."""
 
     COMPONENT_CLASSES = {
-        "diff--number", "diff--fold", "diff--gutter", "diff--message",
+        "diff--lineno", "diff--fold", "diff--gutter", "diff--message",
         "diff--delete", "diff--insert", "diff--delete-word", "diff--insert-word",
         *(f"diff--{token}" for token in TOKENS),
     }
@@ -74,7 +74,7 @@ class DiffView(ScrollView, can_focus=True):
         Binding("left,h", "scroll_left", "Left", show=False),
         Binding("right,l", "scroll_right", "Right", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown,space", "page_down", "Page down", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
         Binding("home,g", "scroll_home", "Top", show=False),
         Binding("end,G", "scroll_end", "Bottom", show=False),
     ]
@@ -180,7 +180,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def _number(self, number: int | None) -> RichSegment:
         text = f"{number:>{self._number_width}} " if number else " " * (self._number_width + 1)
-        return RichSegment(text, self.rich_style + self._style("number"))
+        return RichSegment(text, self.rich_style + self._style("lineno"))
 
     def _fold(self, folded: int, width: int) -> Strip:
         label = f"⋯ {folded} unchanged line{'s' if folded != 1 else ''} ⋯"
@@ -214,7 +214,7 @@ class DiffView(ScrollView, can_focus=True):
             return Strip([RichSegment("╱" * (self._number_width + 3 + text_width), blank)])
         head = Strip([
             self._number(number),
-            RichSegment(f"{marker} ", row_style + self._style("number")),
+            RichSegment(f"{marker} ", row_style + self._style("lineno")),
         ])
         body = self._line_text(segments, kind, row_style)
         return Strip.join([head, body.crop_extend(scroll_x, scroll_x + text_width, row_style)])
@@ -242,7 +242,7 @@ class DiffView(ScrollView, can_focus=True):
         head = Strip([
             self._number(line.old_no),
             self._number(line.new_no),
-            RichSegment(f"{marker} ", row_style + self._style("number")),
+            RichSegment(f"{marker} ", row_style + self._style("lineno")),
         ])
         body = self._line_text(line.segments, line.kind, row_style)
         text_width = self._text_width()

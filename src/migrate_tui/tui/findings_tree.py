@@ -60,6 +60,8 @@ class FindingsTree(Tree[Item]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        # Tree binds space to expand/collapse; here it decides on the selected change-set.
+        Binding("space", "app.toggle_accept", "Accept", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -1,0 +1,80 @@
+"""Random edits to the IV001 fixtures never produce an invalid or corrupted file: the tool either
+writes a file that parses and validates (and a second pass writes nothing), or leaves the bytes
+untouched."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, make_engine
+from migrate_tui.core.podspec import find_pod_specs
+from migrate_tui.core.validate import validate_object
+
+CASES = sorted(p for p in (FIXTURES / "IV001").glob("*.yaml") if ".fixed" not in p.name)
+SNIPPETS = ["  # a comment", "", "readOnly: true", "- name: extra", "subPath: x", "{{ .Values.x }}", "\t", "'", "---", "&a", "*a"]
+
+
+@st.composite
+def edited(draw):
+    path = draw(st.sampled_from(CASES))
+    lines = path.read_text().split("\n")
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, max(len(lines) - 1, 0)))
+        op = draw(st.sampled_from(["delete", "duplicate", "indent", "dedent", "insert", "swap", "retext"]))
+        if op == "delete" and lines:
+            del lines[i]
+        elif op == "duplicate" and lines:
+            lines.insert(i, lines[i])
+        elif op == "indent" and lines:
+            lines[i] = "  " + lines[i]
+        elif op == "dedent" and lines:
+            lines[i] = lines[i][2:] if lines[i].startswith("  ") else lines[i]
+        elif op == "insert":
+            indent = len(lines[i]) - len(lines[i].lstrip()) if lines else 0
+            lines.insert(i, " " * indent + draw(st.sampled_from(SNIPPETS)))
+        elif op == "swap" and i + 1 < len(lines):
+            lines[i], lines[i + 1] = lines[i + 1], lines[i]
+        elif op == "retext" and lines:
+            lines[i] = lines[i].replace("/", draw(st.sampled_from(["/", "/./", "//", "/x/"])), 1)
+    return path.name, "\n".join(lines)
+
+
+def _valid(text: str) -> bool:
+    docs = list(yaml.safe_load_all(text))
+    for doc in docs:
+        if isinstance(doc, dict) and (doc.get("kind") or "containers" in doc):
+            if validate_object(doc, (1, 36), [r.path for r in find_pod_specs(doc)]):
+                return False
+    return True
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edited())
+def test_random_edit_is_fixed_validly_or_left_untouched(case) -> None:
+    name, text = case
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        path = root / name
+        path.write_text(text)
+        original = path.read_bytes()
+        try:
+            originally_valid = _valid(text)
+        except yaml.YAMLError:
+            originally_valid = False
+        report, _ = make_engine(root, select=("IV001",)).fix(unsafe=True)
+        data = path.read_bytes()
+        if data == original:
+            return
+        assert report.written == [name]
+        new_text = data.decode()
+        yaml.safe_load_all(new_text)  # parses
+        if originally_valid:
+            assert _valid(new_text), new_text
+        second, _ = make_engine(root, select=("IV001",)).fix(unsafe=True)
+        assert second.written == [] and path.read_bytes() == data
