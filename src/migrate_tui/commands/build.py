@@ -1,0 +1,83 @@
+"""``migrate-tui build``: build a FROM-scratch asset image without a daemon, optionally push it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers, common) -> None:
+    parser = subparsers.add_parser("build", help="build a FROM-scratch asset image without a Docker daemon")
+    parser.add_argument("context", nargs="?", type=Path, default=Path("."), help="build context (default: .)")
+    parser.add_argument("-f", "--file", type=Path, help="Dockerfile (default: CONTEXT/Dockerfile)")
+    parser.add_argument("-t", "--tag", required=True, help="image reference, e.g. registry.example.com/web-site-assets:1.4.2")
+    parser.add_argument("-o", "--output", type=Path, help="OCI layout directory to write (default: .migrate-tui-cache/oci)")
+    parser.add_argument("--push", action="store_true", help="push to the registry named in --tag")
+    parser.add_argument("--insecure-registry", action="append", default=[], metavar="HOST", help="plain HTTP for this registry")
+    parser.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
+                        help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
+    parser.add_argument("--platform", default="linux/amd64")
+    parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
+
+
+def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str):
+    """A function image reference -> tree, honouring REF=SOURCE overrides."""
+    from ..oci.source import open_image
+    from ..oci.tree import apply_layers
+    from ..oci.verify import image_loader
+
+    overrides = {}
+    for pair in pairs:
+        ref, sep, source = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--image {pair}: use REF=oci:DIR or REF=docker-archive:FILE")
+        overrides[ref] = source
+    return image_loader(lambda ref: apply_layers(open_image(overrides.get(ref, ref), platform=platform, insecure=insecure).layers()))
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..oci.build import BuildError, build
+    from ..oci.registry import RegistryError, push_layout
+    from ..oci.source import SourceError
+
+    dockerfile = args.file or args.context / "Dockerfile"
+    if args.docker:
+        return _docker_build(args, dockerfile)
+    output = args.output or Path(".migrate-tui-cache/oci")
+    build_args = dict(a.partition("=")[::2] for a in args.build_arg)
+    insecure = tuple(args.insecure_registry)
+    try:
+        loader = image_sources(args.image, insecure, args.platform)
+        result = build(dockerfile, args.context, tag=args.tag, output=output, build_args=build_args,
+                       open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64")
+        print(f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}")
+        if args.push:
+            digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
+            print(f"pushed {args.tag}@{digest}")
+    except (BuildError, RegistryError, SourceError, ValueError) as exc:
+        print(f"migrate-tui build: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _docker_build(args: argparse.Namespace, dockerfile: Path) -> int:
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        print("migrate-tui build: error: the docker package is not installed", file=sys.stderr)
+        return 2
+    try:
+        client = docker.from_env()
+        client.ping()
+        image, _ = client.images.build(path=str(args.context), dockerfile=str(dockerfile), tag=args.tag, rm=True)
+        print(f"built {args.tag}: {image.id}")
+        if args.push:
+            client.images.push(args.tag)
+            print(f"pushed {args.tag}")
+    except DockerException as exc:
+        print(f"migrate-tui build: error: no usable Docker daemon ({exc}); without --docker, FROM scratch images build without one", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,73 @@
+"""``migrate-tui verify BEFORE AFTER``: prove each reader sees the same files after the migration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers, common) -> None:
+    parser = subparsers.add_parser("verify", help="prove readers see the same bytes through the image volume as through the emptyDir")
+    parser.add_argument("before", type=Path, help="manifest with the init-container copy")
+    parser.add_argument("after", type=Path, help="the migrated manifest")
+    parser.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
+                        help="where an image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
+    parser.add_argument("--insecure-registry", action="append", default=[], metavar="HOST")
+    parser.add_argument("--platform", default="linux/amd64")
+    parser.add_argument("--allow-extra", action="store_true", help="files that appear only after (dot-files, siblings) are not a failure")
+
+
+def _documents(path: Path) -> list:
+    import yaml
+
+    from ..core.yamldoc import load_documents, YamlDocument
+
+    text = path.read_text(encoding="utf-8")
+    return [d.data for d in load_documents(text) if isinstance(d, YamlDocument) and isinstance(d.data, dict)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..oci.source import SourceError
+    from ..oci.verify import verify_documents
+    from .build import image_sources
+
+    try:
+        before_docs = _documents(args.before)
+        after_docs = _documents(args.after)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        loader = image_sources(args.image, tuple(args.insecure_registry), args.platform)
+    except ValueError as exc:
+        print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+        return 2
+    failures = 0
+    checked = 0
+    for index, before in enumerate(before_docs):
+        after = after_docs[index] if index < len(after_docs) else {}
+        try:
+            results = verify_documents(before, after, loader)
+        except SourceError as exc:
+            print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+            return 2
+        for r in results:
+            checked += 1
+            where = f"{r.owner} container '{r.container}' at {r.mount_path}"
+            if r.problem:
+                failures += 1
+                print(f"FAIL {where}: {r.problem}")
+                continue
+            c = r.comparison
+            bad = c.missing or c.different or (c.extra and not args.allow_extra)
+            print(f"{'FAIL' if bad else 'OK  '} {where}: {len(c.missing)} missing, {len(c.different)} different, "
+                  f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner")
+            for label, paths in (("missing", c.missing), ("different", c.different), ("extra", c.extra), ("mode/owner", c.mode_only)):
+                for p in paths[:20]:
+                    print(f"    {label}: /{p}")
+            failures += bool(bad)
+    if not checked:
+        print("nothing to verify: no init-container copy in BEFORE")
+        return 0
+    return 1 if failures else 0

@@ -1,0 +1,244 @@
+"""A daemon-free builder for the FROM-scratch subset of Dockerfiles (DESIGN.md §5).
+
+Supported: ``FROM scratch`` as the final stage; ``FROM <image> AS name`` stages used only as
+``COPY --from`` sources (read from an OCI layout, a ``docker save`` archive or a registry);
+``COPY``/``ADD`` of local files (``--from``, ``--chmod`` octal, ``--chown`` numeric, ``--link``),
+``LABEL``, ``ARG``, ``ENV``, ``WORKDIR``, ``USER``, ``CMD``, ``ENTRYPOINT``, ``EXPOSE``.
+Anything that needs to run a program (``RUN``) or a base other than scratch is refused with
+the reason; the docker SDK builds those when a daemon is reachable (``--docker``).
+One layer per COPY/ADD, entries sorted, mtime 0: the same inputs give the same digest.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pathspec
+
+from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
+from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
+from .tree import Tree, subtree
+
+
+class BuildError(Exception):
+    """The Dockerfile is outside the supported subset, or an input is missing: one line."""
+
+
+@dataclass
+class BuildResult:
+    descriptor: Descriptor
+    layout: Layout
+    tag: str
+    layers: int
+    files: int
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _dockerignore(context: Path, dockerfile: Path) -> pathspec.PathSpec:
+    for candidate in (dockerfile.with_name(dockerfile.name + ".dockerignore"), context / ".dockerignore"):
+        if candidate.is_file():
+            lines = [l.strip() for l in candidate.read_text().splitlines() if l.strip() and not l.startswith("#")]
+            return pathspec.PathSpec.from_lines("gitignore", lines)
+    return pathspec.PathSpec.from_lines("gitignore", [])
+
+
+def _mode(flag_value: str | None, default: int) -> int:
+    if flag_value is None:
+        return default
+    try:
+        return int(flag_value, 8)
+    except ValueError:
+        raise BuildError(f"--chmod={flag_value}: only octal modes are supported") from None
+
+
+def _owner(flag_value: str | None) -> tuple[int, int]:
+    if flag_value is None:
+        return 0, 0
+    user, _, group = flag_value.partition(":")
+    try:
+        uid = int(user)
+        return uid, int(group) if group else uid
+    except ValueError:
+        raise BuildError(f"--chown={flag_value}: a FROM scratch image has no /etc/passwd; use numeric ids") from None
+
+
+def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> list[tuple[str, Path]]:
+    """(relative path, absolute path) of context files matching ``pattern``."""
+    pattern = posixpath.normpath(pattern.lstrip("/")) if pattern.strip("/.") else "."
+    if any(ch in pattern for ch in "*?["):
+        matches = []
+        for path in sorted(context.rglob("*")):
+            rel = path.relative_to(context).as_posix()
+            if fnmatch.fnmatchcase(rel, pattern) and not ignore.match_file(rel):
+                matches.append((rel, path))
+        return matches
+    path = context / pattern
+    real = Path(os.path.realpath(path))
+    if not str(real).startswith(os.path.realpath(context)):
+        raise BuildError(f"COPY {pattern}: outside the build context")
+    if not path.exists():
+        raise BuildError(f"COPY {pattern}: not found in the build context {context}")
+    return [(pattern, path)]
+
+
+def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path) -> list[tuple[str, Path]]:
+    if not path.is_dir():
+        return [("", path)]
+    out = []
+    for child in sorted(path.rglob("*")):
+        child_rel = child.relative_to(context).as_posix()
+        if ignore.match_file(child_rel):
+            continue
+        out.append((child.relative_to(path).as_posix(), child))
+    return out
+
+
+def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args: dict[str, str] | None = None,
+          open_tree: Callable[[str], Tree] | None = None, architecture: str = "amd64") -> BuildResult:
+    try:
+        text = dockerfile.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError(f"{dockerfile}: cannot read: {exc}") from None
+    parsed = parse_dockerfile(text, build_args)
+    if parsed.errors:
+        line, message = parsed.errors[0]
+        raise BuildError(f"{dockerfile}:{line}: {message}")
+    if not parsed.stages:
+        raise BuildError(f"{dockerfile}: no FROM")
+    final = parsed.stages[-1]
+    if final.base_resolved.lower() != "scratch":
+        raise BuildError(f"{dockerfile}:{final.from_instruction.line}: the final stage is FROM {final.base_resolved}; "
+                         "only FROM scratch builds without a daemon (use --docker)")
+    ignore = _dockerignore(context, dockerfile)
+    env = {name: default for name, default in parsed.global_args}
+    env.update(build_args or {})
+    labels: dict[str, str] = {}
+    workdir = "/"
+    layers: list[tuple[bytes, bytes]] = []
+    history: list[str] = []
+    count = 0
+    for instr in final.instructions:
+        keyword = instr.keyword
+        if keyword in ("COPY", "ADD"):
+            entries = _copy_entries(parsed, instr, context, ignore, workdir, env, open_tree)
+            if keyword == "ADD" and any(e.path.endswith((".tar", ".tar.gz", ".tgz", ".tar.xz")) for e in entries):
+                raise BuildError(f"{dockerfile}:{instr.line}: ADD of a local archive unpacks it; use COPY or unpack it first")
+            tar_bytes, gz = make_layer(entries)
+            layers.append((tar_bytes, gz))
+            history.append(f"{keyword} {instr.args}".strip())
+            count += len(entries)
+        elif keyword == "LABEL":
+            for key, value in _pairs(instr.args, env):
+                labels[key] = value
+        elif keyword == "ARG":
+            for key, value in _pairs(instr.args, env, allow_bare=True):
+                env.setdefault(key, value)
+        elif keyword == "WORKDIR":
+            workdir = posixpath.normpath(posixpath.join(workdir, expand_args(instr.args.strip(), env)))
+        elif keyword in ("ENV", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "STOPSIGNAL"):
+            continue  # an image volume ignores the runtime config
+        else:
+            raise BuildError(f"{dockerfile}:{instr.line}: {keyword} needs a daemon (a FROM scratch image has nothing to run it)")
+    if not layers:
+        raise BuildError(f"{dockerfile}: the final stage copies nothing")
+    layout = Layout(output)
+    desc = write_image(layout, layers, tag=tag, labels=labels, architecture=architecture, history=history)
+    return BuildResult(desc, layout, tag, len(layers), count, labels)
+
+
+def _pairs(args: str, env: dict, allow_bare: bool = False) -> list[tuple[str, str]]:
+    out = []
+    for word in shlex.split(args, posix=True):
+        key, sep, value = word.partition("=")
+        if not sep and not allow_bare:
+            continue
+        out.append((key, expand_args(value, env) if sep else None))
+    return out  # type: ignore[return-value]
+
+
+def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore, workdir: str, env: dict,
+                  open_tree: Callable[[str], Tree] | None) -> list[FileEntry]:
+    words = [expand_args(w, env) for w in (list(instr.json_args) if instr.json_args else shlex.split(instr.args, posix=True))]
+    if instr.heredocs:
+        raise BuildError(f"line {instr.line}: COPY with a heredoc is not supported")
+    if len(words) < 2:
+        raise BuildError(f"line {instr.line}: {instr.keyword} needs a source and a destination")
+    sources, dest = words[:-1], words[-1]
+    dest_is_dir = dest.endswith("/") or len(sources) > 1
+    dest = posixpath.normpath(posixpath.join(workdir, dest))
+    chmod = instr.flag("chmod")
+    chown = instr.flag("chown")
+    uid, gid = _owner(chown.value if chown else None)
+    from_flag = instr.flag("from")
+    entries: list[FileEntry] = []
+    if from_flag is not None:
+        tree = _source_tree(parsed, from_flag.value or "", open_tree)
+        for source in sources:
+            entries += _entries_from_tree(tree, source, dest, dest_is_dir, chmod.value if chmod else None, uid, gid, chown is not None)
+        return entries
+    for source in sources:
+        if source.startswith(("http://", "https://", "git@")):
+            raise BuildError(f"line {instr.line}: {instr.keyword} from a URL downloads at build time; not supported")
+        matches = _context_entries(context, ignore, source)
+        for rel, path in matches:
+            for inner, file_path in _files_under(context, ignore, rel, path):
+                if path.is_dir():
+                    target = posixpath.join(dest, inner) if inner else dest
+                elif dest_is_dir or len(matches) > 1:
+                    target = posixpath.join(dest, path.name)
+                else:
+                    target = dest
+                entries.append(_file_entry(target, file_path, chmod.value if chmod else None, uid, gid))
+    return entries
+
+
+def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) -> FileEntry:
+    st = path.lstat()
+    rel = target.lstrip("/")
+    if path.is_symlink():
+        return FileEntry(rel, "symlink", mode=0o777, uid=uid, gid=gid, linkname=os.readlink(path))
+    if path.is_dir():
+        return FileEntry(rel, "dir", mode=_mode(chmod, st.st_mode & 0o7777 or 0o755), uid=uid, gid=gid)
+    return FileEntry(rel, "file", data=path.read_bytes(), mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid)
+
+
+def _source_tree(parsed: Dockerfile, ref: str, open_tree: Callable[[str], Tree] | None) -> Tree:
+    stage = parsed.stage(ref)
+    image = stage.base_resolved if stage is not None else ref
+    if stage is not None and stage.instructions:
+        raise BuildError(f"COPY --from={ref}: stage '{ref}' runs instructions; only plain `FROM image AS {ref}` stages are supported")
+    if open_tree is None:
+        raise BuildError(f"COPY --from={ref}: needs the image {image} (pass --image {image}=oci:DIR or a registry)")
+    return open_tree(image)
+
+
+def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
+                       owned: bool) -> list[FileEntry]:
+    source = posixpath.normpath("/" + source).lstrip("/")
+    node = tree.get(source)
+    if node is None:
+        raise BuildError(f"COPY --from: {source or '/'} is not in the source image")
+    if node.kind == "dir":
+        branch = subtree(tree, source)
+        items = [(rel, n) for rel, n in branch.items() if rel]
+        base = dest
+    else:
+        items = [("", node)]
+        base = posixpath.join(dest, posixpath.basename(source)) if dest_is_dir else dest
+    out = []
+    for rel, n in sorted(items):
+        target = (posixpath.join(base, rel) if rel else base).lstrip("/")
+        u, g = (uid, gid) if owned else (n.uid, n.gid)
+        if n.kind == "dir":
+            out.append(FileEntry(target, "dir", mode=_mode(chmod, n.mode), uid=u, gid=g))
+        elif n.kind == "symlink":
+            out.append(FileEntry(target, "symlink", mode=0o777, uid=u, gid=g, linkname=n.linkname))
+        elif n.kind == "file":
+            out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
+    return out

@@ -1,0 +1,145 @@
+"""Prove a migration: the files a container saw through the emptyDir before are the files it
+sees through the image volume after (DESIGN.md §5).
+
+BEFORE is a manifest with the init-container copy; AFTER is the rewritten manifest (written by
+migrate-tui or by hand). For every reader of every copied volume: the tree the copy leaves in
+the emptyDir, from the old image's layers (whiteouts applied), against the tree the image
+volume(s) show at the same mount path (+subPath). Paths, types, sizes, content digests and
+symlink targets must match; mode/owner differences are reported (``cp`` without ``-a`` never
+kept them).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..core.podspec import find_pod_specs
+from ..rules._initcopy import VolumeFlow, analyse_pod_spec
+from .tree import Comparison, Tree, apply_layers, compare, graft, resolve_hardlinks, subtree
+
+TreeLoader = Callable[[str], Tree]  # image reference -> its filesystem tree
+
+
+@dataclass
+class ReaderResult:
+    owner: str
+    container: str
+    mount_path: str
+    comparison: Comparison | None
+    problem: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.comparison is not None and self.comparison.equal
+
+
+def volume_tree(flows: list[VolumeFlow], load: TreeLoader) -> Tree:
+    """What the init containers' copies leave in the emptyDir."""
+    volume: Tree = {"": _dir()}
+    for flow in flows:
+        image = load(flow.image or "")
+        for p in flow.placements:
+            if p.kind == "file":
+                node = image.get(p.source.lstrip("/"))
+                if node is None:
+                    raise ValueError(f"{flow.image} has no {p.source}")
+                graft(volume, p.vol_dir, {"": node})
+                continue
+            branch = subtree(image, p.image_dir, skip_dotfiles=p.kind == "glob")
+            if not branch:
+                raise ValueError(f"{flow.image} has no directory {p.image_dir}")
+            if p.vol_dir in volume and p.kind in ("contents", "glob"):
+                for rel, node in branch.items():
+                    if rel:
+                        volume[posixpath.join(p.vol_dir, rel) if p.vol_dir else rel] = node
+            else:
+                graft(volume, p.vol_dir, branch)
+    return volume
+
+
+def _dir():
+    from .tree import Node
+
+    return Node("dir", 0o755, 0, 0)
+
+
+def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[ReaderResult]:
+    results: list[ReaderResult] = []
+    after_specs = {ref.path: ref for ref in find_pod_specs(after)}
+    for ref in find_pod_specs(before):
+        flows = [f for f in analyse_pod_spec(ref.spec) if f.placements and not f.fills]
+        if not flows:
+            continue
+        new = after_specs.get(ref.path)
+        by_volume: dict[str, list[VolumeFlow]] = {}
+        for flow in flows:
+            by_volume.setdefault(flow.name, []).append(flow)
+        for name, group in by_volume.items():
+            readers = {(c.group, c.name, c.mount_path, c.sub_path) for f in group for c in f.consumers
+                       if not (c.group == "initContainers" and c.index in {g.init_index for g in group})}
+            try:
+                volume = volume_tree(group, load)
+            except (ValueError, KeyError) as exc:
+                results += [ReaderResult(ref.owner, r[1], r[2], None, f"before: {exc}") for r in readers]
+                continue
+            for group_name, container, mount_path, sub_path in sorted(readers):
+                seen_before = subtree(volume, sub_path) if sub_path else volume
+                if new is None:
+                    results.append(ReaderResult(ref.owner, container, mount_path, None, "no matching pod spec in AFTER"))
+                    continue
+                try:
+                    seen_after, notes = _view_after(new.spec, group_name, container, mount_path, load)
+                except (ValueError, KeyError) as exc:
+                    results.append(ReaderResult(ref.owner, container, mount_path, None, f"after: {exc}"))
+                    continue
+                results.append(ReaderResult(ref.owner, container, mount_path, compare(resolve_hardlinks(seen_before), resolve_hardlinks(seen_after)), None, notes))
+    return results
+
+
+def _view_after(spec: dict, group: str, container_name: str, mount_path: str, load: TreeLoader) -> tuple[Tree, list[str]]:
+    containers = spec.get(group) or []
+    container = next((c for c in containers if isinstance(c, dict) and c.get("name") == container_name), None)
+    if container is None:
+        raise ValueError(f"container '{container_name}' is gone")
+    volumes = {v.get("name"): v for v in spec.get("volumes") or [] if isinstance(v, dict)}
+    view: Tree = {"": _dir()}
+    notes: list[str] = []
+    mounts = sorted((m for m in container.get("volumeMounts") or [] if isinstance(m, dict)), key=lambda m: str(m.get("mountPath", "")))
+    found = False
+    root = posixpath.normpath(mount_path)
+    for mount in mounts:
+        path = posixpath.normpath(str(mount.get("mountPath", "")))
+        if not (path == root or path.startswith(root.rstrip("/") + "/")):
+            continue
+        volume = volumes.get(mount.get("name"))
+        if not volume or "image" not in volume:
+            notes.append(f"{path} is not an image volume; not compared")
+            continue
+        image = load(str(volume["image"].get("reference", "")))
+        sub = str(mount.get("subPath") or "")
+        branch = subtree(image, sub) if sub else image
+        if not branch:
+            raise ValueError(f"{volume['image'].get('reference')} has no directory {sub or '/'}")
+        graft(view, path[len(root):].lstrip("/"), branch)
+        found = True
+    if not found:
+        raise ValueError(f"'{container_name}' mounts no image volume at or under {mount_path}")
+    return view, notes
+
+
+def image_loader(open_tree: Callable[[str], Tree]) -> TreeLoader:
+    cache: dict[str, Tree] = {}
+
+    def load(reference: str) -> Tree:
+        if reference not in cache:
+            cache[reference] = open_tree(reference)
+        return cache[reference]
+
+    return load
+
+
+def tree_of(image) -> Tree:
+    return apply_layers(image.layers())
