@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -72,7 +73,8 @@ def _docker_build(args: argparse.Namespace, dockerfile: Path) -> int:
     try:
         client = docker.from_env()
         client.ping()
-        image, _ = client.images.build(path=str(args.context), dockerfile=str(dockerfile), tag=args.tag, rm=True)
+        relative = os.path.relpath(dockerfile.resolve(), args.context.resolve())  # the SDK wants it inside the context
+        image, _ = client.images.build(path=str(args.context), dockerfile=relative, tag=args.tag, rm=True)
         print(f"built {args.tag}: {image.id}")
         if args.push:
             client.images.push(args.tag)
