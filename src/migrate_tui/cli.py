@@ -37,7 +37,7 @@ class UsageError(Exception):
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="config file (default: .migrate-tui.toml or [tool.migrate-tui] in pyproject.toml)")
-    parser.add_argument("--target", help="platform to judge fixes against, e.g. k8s=1.36,containerd=2.2[,crio=1.33][,gate=on|off]")
+    parser.add_argument("--target", help="platform to judge fixes against, e.g. k8s=1.36,containerd=2.2[,crio=1.33|runtime=cri-dockerd][,gate=on|off][,arch=amd64+arm64]")
     parser.add_argument("--mode", choices=("auto", "zero-rebuild", "scratch"), help="zero-rebuild: reference the init image as is; scratch: build FROM-scratch asset images")
     parser.add_argument("--select", action="append", default=None, metavar="CODES", help="only these rules (comma-separated codes or prefixes)")
     parser.add_argument("--ignore", action="append", default=None, metavar="CODES", help="skip these rules")
@@ -45,6 +45,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster", nargs="?", const="", default=None, metavar="CONTEXT",
                         help="read the target from a live cluster (current kubeconfig context, or CONTEXT)")
     parser.add_argument("--namespace", default=None, help="with --cluster: namespace for the server-side dry-run probe")
+    parser.add_argument("--oci-layout", action="append", default=None, metavar="DIR|IMAGE=DIR",
+                        help="IV003: resolve digests and platforms of image volumes from an OCI image layout")
+    parser.add_argument("--resolve-digests", action="store_true", default=None,
+                        help="IV003: ask the images' registries for digests (network)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +152,8 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
         raise UsageError(str(exc)) from None
     if getattr(args, "cluster", None) is not None:
         target = _cluster_target(args, target or config.target)
+        for note in getattr(target, "notes", ()) or ():
+            print(f"note: {note}", file=sys.stderr)
     select = _split_codes(args.select)
     ignore = _split_codes(args.ignore)
     config = with_overrides(
@@ -157,6 +163,8 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
         select=select,
         ignore=(config.ignore + ignore) if ignore else None,
         exclude=(config.exclude + tuple(args.exclude)) if args.exclude else None,
+        oci_layouts=(config.oci_layouts + tuple(args.oci_layout)) if getattr(args, "oci_layout", None) else None,
+        resolve_digests=getattr(args, "resolve_digests", None),
     )
     from .rules import all_rules
 

@@ -157,12 +157,21 @@ def _api_client(context: str | None, kubeconfig: str | os.PathLike | None, timeo
         try:
             contexts, current = kube_config.list_kube_config_contexts(config_file=paths)
         except ConfigException as exc:
-            raise ClusterError(f"kubeconfig {paths}: {exc}") from None
+            if "current-context" in str(exc) and context is None:
+                raise ClusterError(f"kubeconfig {paths} has no current-context; name one: --cluster=CONTEXT") from None
+            if "current-context" not in str(exc):
+                raise ClusterError(f"kubeconfig {paths}: {exc}") from None
+            contexts, current = _contexts_without_current(paths), None
         except Exception as exc:  # malformed YAML and friends, from inside the client
             raise ClusterError(f"kubeconfig {paths}: unreadable: {exc}") from None
         known = [c.get("name") for c in contexts or []]
         if context is not None and context not in known:
-            raise ClusterError(f"kubeconfig {paths} has no context '{context}' (known: {', '.join(map(str, known)) or 'none'})")
+            hint = ""
+            if os.path.exists(context):  # `check --cluster PATH` reads PATH as the optional CONTEXT
+                hint = "; it is a path: put --cluster after the paths or write --cluster=CONTEXT"
+            raise ClusterError(
+                f"kubeconfig {paths} has no context '{context}' (known: {', '.join(map(str, known)) or 'none'}){hint}"
+            )
         if context is None and not current:
             raise ClusterError(f"kubeconfig {paths} has no current-context; name one: --cluster CONTEXT")
         name = context or current.get("name")
@@ -176,6 +185,19 @@ def _api_client(context: str | None, kubeconfig: str | os.PathLike | None, timeo
     # One try per request: a dead server must fail within the timeout, not 4x it.
     configuration.retries = urllib3.Retry(total=0, connect=0, read=0, redirect=0, status=0, other=0)
     return ApiClient(configuration), str(name)
+
+
+def _contexts_without_current(paths: str) -> list[dict]:
+    import yaml
+
+    contexts: list[dict] = []
+    for path in paths.split(os.pathsep):
+        try:
+            data = yaml.safe_load(Path(path).expanduser().read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        contexts += [c for c in data.get("contexts") or [] if isinstance(c, dict)]
+    return contexts
 
 
 # --- requests ----------------------------------------------------------------------------------

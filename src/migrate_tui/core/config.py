@@ -31,6 +31,10 @@ class Config:
     max_file_size: int = 2 * 1024 * 1024
     large_data_threshold: int = 50 * 1024 * 1024
     respect_gitignore: bool = True
+    # IV003 digest sources (offline by default): OCI layout dirs ("DIR" or "IMAGE=DIR"), registry look-ups
+    oci_layouts: tuple[str, ...] = ()
+    resolve_digests: bool = False
+    require_digests: bool = False
     source: str | None = None  # the file the config came from
 
     def rule_enabled(self, code: str) -> bool:
@@ -56,6 +60,9 @@ _KEYS = {
     "max-file-size": "max_file_size",
     "large-data-threshold": "large_data_threshold",
     "respect-gitignore": "respect_gitignore",
+    "oci-layouts": "oci_layouts",
+    "resolve-digests": "resolve_digests",
+    "require-digests": "require_digests",
 }
 
 
@@ -90,7 +97,7 @@ def config_from_table(table: dict, source: str) -> Config:
         attr = _KEYS.get(key)
         if attr is None:
             raise ConfigError(f"{source}: unknown key '{key}' (known: {', '.join(sorted(_KEYS))})")
-        if attr in ("select", "ignore", "exclude"):
+        if attr in ("select", "ignore", "exclude", "oci_layouts"):
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -114,7 +121,7 @@ def config_from_table(table: dict, source: str) -> Config:
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{source}: '{key}' must be a positive number of bytes")
             values[attr] = value
-        elif attr == "respect_gitignore":
+        elif attr in ("respect_gitignore", "resolve_digests", "require_digests"):
             values[attr] = bool(value)
         else:
             values[attr] = str(value)

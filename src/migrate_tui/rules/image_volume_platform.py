@@ -14,7 +14,8 @@ platform (`--target`, config `target`, or `--cluster`) and against what image vo
   names (`python3.11`, `v1.2`), dot-directories (`.config`) and the usual directory suffixes
   (`conf.d`, `repo.git`, `example.com`) don't count;
 - a mount at `/`;
-- a reference with `:latest` or no tag, or a tag without a digest;
+- a reference with `:latest` or no tag; a tag without a digest when it can be pinned (a digest
+  source is configured, see Fix safety) or when the config sets `require-digests`;
 - `pullPolicy: Never`;
 - an image whose index doesn't cover every target architecture (`arch=amd64+arm64`), only
   when a digest source is configured (see Fix safety).
@@ -62,9 +63,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterator
 
 from ..core.context import PodSpecSubject, RuleContext
@@ -97,20 +95,23 @@ def resolver_for(ctx: RuleContext) -> Resolver | None:
     """The digest resolver for this run: ``ctx.digest_resolver`` if set, else from the config.
 
     Config keys (when the config knows them): ``oci_layouts`` (dirs or ``IMAGE=DIR``, relative to
-    the root) and ``resolve_digests`` (bool: network access to registries).
+    the root) and ``resolve_digests`` (bool: network access to registries). Answers are memoised
+    for one scan (one context), so a re-scan sees a layout that was rebuilt meanwhile.
     """
     explicit = getattr(ctx, "digest_resolver", None)
     if explicit is not None:
         return explicit
-    layouts = tuple(str(x) for x in (getattr(ctx.config, "oci_layouts", ()) or ()))
-    registry = bool(getattr(ctx.config, "resolve_digests", False))
-    return _configured(layouts, registry, str(ctx.root))
+    memo = ctx.__dict__.get("_iv003_resolver", False)
+    if memo is False:
+        layouts = tuple(str(x) for x in (getattr(ctx.config, "oci_layouts", ()) or ()))
+        registry = bool(getattr(ctx.config, "resolve_digests", False))
+        memo = _memoised(chain(OciLayoutResolver(layouts, root=ctx.root) if layouts else None,
+                               RegistryResolver() if registry else None))
+        ctx.__dict__["_iv003_resolver"] = memo
+    return memo
 
 
-@lru_cache(maxsize=8)
-def _configured(layouts: tuple[str, ...], registry: bool, root: str) -> Resolver | None:
-    resolver = chain(OciLayoutResolver(layouts, root=Path(root)) if layouts else None,
-                     RegistryResolver() if registry else None)
+def _memoised(resolver: Resolver | None) -> Resolver | None:
     if resolver is None:
         return None
     memo: dict[str, ImageInfo | DigestError | None] = {}
@@ -179,7 +180,7 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
     if platform:
         yield finding("platform", Severity.ERROR, volume_line,
                       f"image volume '{name}' can't be served by the target ({target.describe()}): {platform}",
-                      blocked=platform)
+                      )
     for group, ci, container, mi, mount in mounts:
         line = subject.location(container["volumeMounts"], mi).line
         who = f"{group[:-1] if group.endswith('s') else group} '{container.get('name', ci)}'"
@@ -198,7 +199,7 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
             yield finding("subpath", Severity.ERROR, line,
                           f"{who} mounts image volume '{name}' with {key} '{sub_path}': {blocker}",
                           "Mount the image at the directory you need and drop the subPath, or build an asset image "
-                          "whose root is that directory (FROM scratch + COPY).", blocked=blocker, anchor=anchor)
+                          "whose root is that directory (FROM scratch + COPY).", anchor=anchor)
         elif key == "subPath" and looks_like_file(str(sub_path)):
             file_blocker = target.file_subpath_blocker()
             if file_blocker:
@@ -209,20 +210,19 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
                               "image holding only that file and mount its root. (A file is recognised by an extension "
                               "on the last path component; rename the finding away with "
                               "`# migrate-tui: ignore[IV003]` if it is a directory.)",
-                              blocked=file_blocker, anchor=anchor)
+                              anchor=anchor)
     yield from _check_reference(subject, ctx, index, name, source, finding)
 
 
 def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name: str, source: Any, finding) -> Iterator[Finding]:
     target = ctx.target
     reference = source.get("reference")
-    ref_line = source.line_of("reference") if hasattr(source, "line_of") else subject.location(source).line
+    ref_line = subject.location(source, "reference").line
     policy = source.get("pullPolicy")
     if policy == "Never":
-        yield finding("pull-never", Severity.WARNING, source.line_of("pullPolicy") if hasattr(source, "line_of") else ref_line,
+        yield finding("pull-never", Severity.WARNING, subject.location(source, "pullPolicy").line,
                       f"image volume '{name}' has pullPolicy: Never: pods fail (ErrImageNeverPull) on every node that "
-                      "doesn't already hold the image; use IfNotPresent",
-                      blocked="pullPolicy: Never is a deployment choice: change it by hand")
+                      "doesn't already hold the image; use IfNotPresent")
     if not isinstance(reference, str) or not reference.strip():
         return
     parsed = parse_image_ref(reference)
@@ -245,11 +245,15 @@ def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name
                           f"image volume '{name}' references {reference}: {arch}",
                           f"Platforms in the index ({info.source}): {', '.join(info.platforms)}. Build the asset image "
                           "for every node architecture (data-only images are architecture-independent: "
-                          "`docker buildx build --platform linux/amd64,linux/arm64`).",
-                          blocked=arch)
+                          "`docker buildx build --platform linux/amd64,linux/arm64`).")
     if parsed.digest:
         return
     latest = parsed.tag in (None, "latest")
+    if not latest and resolver is None and not getattr(ctx.config, "require_digests", False):
+        # A fixed tag is reported when it can be pinned (a digest source is configured) or when
+        # the config asks for digests: otherwise every IV001 fix would leave a finding behind
+        # and `check` after `check --fix` could never come back clean. IV001 carries the note.
+        return
     if latest:
         shown = f"'{reference}'" + ("" if parsed.tag else " (no tag means :latest)")
         message = (f"image volume '{name}' references {shown}: the tag moves, so pods of one ReplicaSet may mount "
@@ -307,7 +311,3 @@ RULE = Rule(
     check=check,
     needles=("reference",),
 )
-
-
-def _unused() -> None:  # pragma: no cover - keeps linters from flagging the re-export
-    replace

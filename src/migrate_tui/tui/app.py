@@ -6,6 +6,8 @@ decides what to show and records the reviewer's decisions (``review.Review``).
 
 from __future__ import annotations
 
+import inspect
+import sys
 import time
 
 from rich.text import Text
@@ -28,7 +30,8 @@ from .messages import FindingsArrived, ScanBegan, ScanCompleted, ScanFailed, Sca
 from .review import Review, parse_query, why_not_acceptable
 from .screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, confirm_write
 
-BATCH_SECONDS = 0.05  # the worker posts findings and progress at most this often
+BATCH_SECONDS = 0.1  # the worker posts findings and progress at most this often
+TREE_SECONDS = 0.5  # while scanning, new findings join the tree at most this often (a repaint each)
 
 
 class FileTabs(Static):
@@ -63,6 +66,7 @@ class MigrateApp(App[int]):
     ]
 
     def __init__(self, engine: Engine, *, write_enabled: bool = True) -> None:
+        _start_resource_tracker()
         super().__init__()
         self.engine = engine
         self.write_enabled = write_enabled
@@ -80,6 +84,10 @@ class MigrateApp(App[int]):
         self._diffs: dict[str, list[FileDiff]] = {}
         self._file_index = 0
         self.first_paint: float | None = None
+        self._pending_findings: list[Finding] = []
+        self._pending_diagnostics: list[Diagnostic] = []
+        self._flush_timer = None
+        self.scan_error: str | None = None
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -111,8 +119,10 @@ class MigrateApp(App[int]):
 
     # -- scanning ---------------------------------------------------------------------------
     def start_scan(self) -> None:
+        self._cancel_flush()
         self.generation += 1
         self.scanning = True
+        self.scan_error = None
         self.result = None
         self._diffs.clear()
         self.scan_done = self.scan_total = 0
@@ -137,7 +147,7 @@ class MigrateApp(App[int]):
                     findings += event.findings
                     diagnostics += event.diagnostics
                     now = time.monotonic()
-                    if now - last >= BATCH_SECONDS:
+                    if now - last >= BATCH_SECONDS or event.index == event.total:
                         last = now
                         if findings or diagnostics:
                             self.post_message(FindingsArrived(generation, tuple(findings), tuple(diagnostics)))
@@ -158,16 +168,37 @@ class MigrateApp(App[int]):
             return
         self.scan_done = message.done
         self.query_one("#scan-progress", ProgressBar).update(total=max(message.total, 1), progress=message.done)
-        self.query_one("#scan-label", Label).update(f"Scanning {message.done}/{message.total}  {message.path}")
+        # layout=False: a fixed-size label, so no re-layout (and no full repaint) per update.
+        self.query_one("#scan-label", Label).update(f"Scanning {message.done}/{message.total}  {message.path}", layout=False)
 
     def on_findings_arrived(self, message: FindingsArrived) -> None:
         if message.generation != self.generation:
             return
         self.review.add(message.findings, message.diagnostics)
-        self.tree.add_items(message.findings, message.diagnostics, self.review, parse_query(self.query_text))
+        self._pending_findings += message.findings
+        self._pending_diagnostics += message.diagnostics
+        if not self.tree.finding_keys and not self.tree.root.children:
+            self._flush_pending()  # the first findings show at once
+        elif self._flush_timer is None:
+            # later ones are gathered: one tree repaint per TREE_SECONDS, not one per batch
+            self._flush_timer = self.set_timer(TREE_SECONDS, self._flush_pending)
+
+    def _flush_pending(self) -> None:
+        self._flush_timer = None
+        findings, diagnostics = self._pending_findings, self._pending_diagnostics
+        self._pending_findings, self._pending_diagnostics = [], []
+        if not self.scanning:
+            return  # the finished scan rebuilt the tree already
+        self.tree.add_items(findings, diagnostics, self.review, parse_query(self.query_text))
         if self.current is None and self.current_diagnostic is None:
             self._select_first()
         self._update_topbar()
+
+    def _cancel_flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._pending_findings, self._pending_diagnostics = [], []
 
     def on_scan_completed(self, message: ScanCompleted) -> None:
         if message.generation != self.generation:
@@ -175,6 +206,7 @@ class MigrateApp(App[int]):
         result: ScanResult = message.result
         self.result = result
         self.scanning = False
+        self._cancel_flush()
         self.scan_done = self.scan_total = result.files_scanned
         self.review.replace(result.findings, result.diagnostics)
         self.tree.rebuild(self.review, parse_query(self.query_text))
@@ -190,7 +222,11 @@ class MigrateApp(App[int]):
     def on_scan_failed(self, message: ScanFailed) -> None:
         if message.generation != self.generation:
             return
+        if self._flush_timer is not None:  # keep what was found before the failure
+            self._flush_timer.stop()
+            self._flush_pending()
         self.scanning = False
+        self.scan_error = message.error
         self.query_one("#scan-label", Label).update(f"Scan failed: {message.error}")
         self.notify(message.error, title="Scan failed", severity="error", timeout=10)
 
@@ -260,13 +296,15 @@ class MigrateApp(App[int]):
         diffs = self.diffs_for(finding) if finding is not None else []
         if not diffs:
             tabs.show([], 0)
-            reason = finding.fix_blocked if finding and finding.fix_blocked else "no automatic change: see the explanation below"
-            view.show_diff(None, f"{finding.rule if finding else ''} — {reason}")
+            tabs.display = False
+            view.show_diff(None, f"No automatic change for {finding.rule if finding else 'this finding'}: "
+                                 "the panel below says why and what to do by hand.")
             panel.border_title = "No diff"
             return
         self._file_index = index % len(diffs)
         diff = diffs[self._file_index]
         tabs.show([d.path + (" (new)" if d.created else "") for d in diffs], self._file_index)
+        tabs.display = len(diffs) > 1
         view.show_diff(diff)
         mode = "unified" if view.unified else "before | after"
         panel.border_title = f"{diff.path} — {mode}"
@@ -275,7 +313,7 @@ class MigrateApp(App[int]):
     def _show_diagnostic(self, diagnostic: Diagnostic) -> None:
         self.current = None
         self.current_diagnostic = diagnostic
-        self.query_one("#file-tabs", FileTabs).show([], 0)
+        self.query_one("#file-tabs", FileTabs).display = False
         self.query_one("#diff", DiffView).show_diff(None, f"{diagnostic.path}: not checked ({diagnostic.kind})")
         self.query_one("#diff-panel").border_title = "No diff"
         self.query_one("#explanation", ExplanationPanel).show(diagnostic_explanation(diagnostic))
@@ -286,13 +324,13 @@ class MigrateApp(App[int]):
             (" migrate-tui ", "bold reverse"), " ", (self.engine.root.name, "bold"), "   ",
             ("✓ ", "bold green"), f"{counts['safe']} safe  ",
             ("▲ ", "bold yellow"), f"{counts['unsafe']} unsafe  ",
-            ("✎ ", "bold magenta"), f"{counts['manual']} manual  ",
-            ("⚠ ", "bold yellow"), f"{counts['diagnostics']} not checked   ",
+            ("◆ ", "bold magenta"), f"{counts['manual']} manual  ",
+            ("! ", "bold yellow"), f"{counts['diagnostics']} not checked   ",
             ("accepted ", "dim"), (str(counts["accepted"]), "bold green"), "   ",
             ("mode ", "dim"), (self.engine.mode, "bold cyan"),
             ("   read-only", "bold red") if not self.write_enabled else "",
         )
-        self.query_one("#topbar", Static).update(text)
+        self.query_one("#topbar", Static).update(text, layout=False)
 
     def _refresh_decisions(self) -> None:
         self.tree.refresh_all(self.review)
@@ -371,6 +409,7 @@ class MigrateApp(App[int]):
         self.push_screen(self.last_summary)
         self._refresh_decisions()
         if report.written:
+            self.engine = fresh_engine(self.engine)
             self.start_scan()  # the files changed: re-plan from what is on disk now
 
     def on_write_failed(self, message: WriteFailed) -> None:
@@ -413,9 +452,9 @@ class MigrateApp(App[int]):
             self.action_clear_filter()
 
     def action_toggle_mode(self) -> None:
-        new_mode = "zero-rebuild" if self.engine.mode == "scratch" else "scratch"
-        engine = self.engine
-        self.engine = Engine(engine.root, engine.config, paths=engine.paths, mode=new_mode)
+        # auto already prefers scratch where the repo builds the image, so its other side is zero-rebuild.
+        new_mode = "scratch" if self.engine.mode == "zero-rebuild" else "zero-rebuild"
+        self.engine = fresh_engine(self.engine, mode=new_mode)
         if self.review.accepted:
             self.notify("Decisions cleared: the change-sets are re-planned for the new mode.")
         self.review = Review()
@@ -425,7 +464,7 @@ class MigrateApp(App[int]):
         self.start_scan()
 
     def action_rescan(self) -> None:
-        self.engine = Engine(self.engine.root, self.engine.config, paths=self.engine.paths, mode=self.engine.mode)
+        self.engine = fresh_engine(self.engine)
         self.start_scan()
 
     def action_toggle_unified(self) -> None:
@@ -450,10 +489,11 @@ class MigrateApp(App[int]):
         self._show_file(index)
 
     def action_help(self) -> None:
-        rows = []
+        rows, seen = [], set()
         for binding in [*self.BINDINGS, *FindingsTree.BINDINGS]:
-            rows.append((binding.key_display or binding.key, binding.description, binding.tooltip))
-        rows.append(("↑ ↓ j k", "move in the tree", ""))
+            if binding.key not in seen:
+                seen.add(binding.key)
+                rows.append((binding.key_display or binding.key, binding.description, binding.tooltip))
         rows.append(("tab", "move focus (tree → diff → explanation)", ""))
         rows.append(("ctrl+p", "command palette", ""))
         self.push_screen(HelpScreen(rows))
@@ -468,6 +508,35 @@ class MigrateApp(App[int]):
             if ok:
                 self.exit(0)
         self.push_screen(confirm_quit(count), answered)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker while sys.stderr is still the real one.
+
+    The engine scans big trees with a spawn-context process pool; the tracker it starts on
+    first use passes ``sys.stderr.fileno()`` to the child, and inside a running Textual app
+    stderr is captured (fileno() == -1): "bad value(s) in fds_to_keep". Started now, it is reused.
+    """
+    if sys.platform == "win32":
+        return
+    try:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+    except Exception:  # pragma: no cover - the scan then runs and reports its own error
+        pass
+
+
+def fresh_engine(engine: Engine, *, mode: str | None = None) -> Engine:
+    """The same engine settings with a clean project cache (files changed), optionally a new mode."""
+    if not isinstance(engine, Engine):  # a test double wrapping an engine: keep it
+        if mode is not None:
+            engine.mode = mode
+        return engine
+    params = inspect.signature(Engine.__init__).parameters
+    kwargs = {name: getattr(engine, name) for name in params
+              if name not in ("self", "root", "config", "mode") and hasattr(engine, name)}
+    return Engine(engine.root, engine.config, mode=mode or engine.mode, **kwargs)
 
 
 def run_app(engine: Engine, *, write_enabled: bool = True) -> int:

@@ -7,6 +7,7 @@ scrolling moves both, horizontal scrolling shifts the text of both halves by the
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from rich.segment import Segment as RichSegment
@@ -162,9 +163,10 @@ class DiffView(ScrollView, can_focus=True):
         index = scroll_y + y
         base = self.rich_style
         if self._diff is None:
-            if y == 0 and self._message:
+            lines = textwrap.wrap(self._message, max(10, width - 2))
+            if y < len(lines):
                 style = self.get_component_rich_style("diff--message", partial=True)
-                return Strip([RichSegment(f" {self._message}", base + style)]).crop_extend(0, width, base)
+                return Strip([RichSegment(f" {lines[y]}", base + style)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         if index >= self.line_count:
             return Strip.blank(width, base)
@@ -183,7 +185,7 @@ class DiffView(ScrollView, can_focus=True):
         return RichSegment(text, self.rich_style + self._style("lineno"))
 
     def _fold(self, folded: int, width: int) -> Strip:
-        label = f"⋯ {folded} unchanged line{'s' if folded != 1 else ''} ⋯"
+        label = f"··· {folded} unchanged line{'s' if folded != 1 else ''} ···"
         style = self.rich_style + self._style("fold")
         return Strip([RichSegment(label.center(width), style)]).crop_extend(0, width, style)
 

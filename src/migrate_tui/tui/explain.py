@@ -103,7 +103,7 @@ def diagnostic_explanation(diagnostic: Diagnostic) -> Group:
         "binary": "Binary files are skipped.",
     }
     return Group(
-        Text.assemble(("⚠ ", "bold yellow"), (f"{diagnostic.kind} ", "bold"), (str(diagnostic.path), "dim")),
+        Text.assemble(("! ", "bold yellow"), (f"{diagnostic.kind} ", "bold"), (str(diagnostic.path), "dim")),
         Text(f"line {diagnostic.line}: {diagnostic.message}"),
         Text(""),
         Text("Not checked: migrate-tui could not read this file as plain YAML or a Dockerfile."),

@@ -52,7 +52,7 @@ def _short(finding: Finding) -> str:
 
 def group_label(key: str, count: int) -> Text:
     if " + " in key:
-        return Text.assemble(("⧉ ", "bold cyan"), (key, "bold"), (f"  ({count})", "dim"))
+        return Text.assemble(("◉ ", "bold cyan"), (key, "bold"), (f"  ({count})", "dim"))
     return Text.assemble((key, "bold"), (f"  ({count})", "dim"))
 
 
@@ -61,7 +61,7 @@ class FindingsTree(Tree[Item]):
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         # Tree binds space to expand/collapse; here it decides on the selected change-set.
-        Binding("space", "app.toggle_accept", "Accept", show=False),
+        Binding("space", "app.toggle_accept", "Accept", id="tree.accept", tooltip="accept or reject the selected change-set"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -98,7 +98,7 @@ class FindingsTree(Tree[Item]):
             if self._diagnostics is None:
                 self._diagnostics = self.root.add("", Item(DIAGNOSTICS, DIAGNOSTICS), expand=True)
             for diagnostic in diagnostics:
-                label = Text.assemble(("⚠ ", "bold yellow"), (f"{diagnostic.path}:{diagnostic.line} ", ""),
+                label = Text.assemble(("! ", "bold yellow"), (f"{diagnostic.path}:{diagnostic.line} ", ""),
                                       (diagnostic.kind, "dim"))
                 self._diagnostics.add_leaf(label, Item("diagnostic", str(diagnostic), diagnostic))
             count = len(self._diagnostics.children)

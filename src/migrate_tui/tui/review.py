@@ -12,7 +12,7 @@ from typing import Iterable
 
 from ..core.model import Applicability, Diagnostic, Finding
 
-ICONS = {Applicability.SAFE: "✓", Applicability.UNSAFE: "▲", Applicability.MANUAL: "✎"}
+ICONS = {Applicability.SAFE: "✓", Applicability.UNSAFE: "▲", Applicability.MANUAL: "◆"}
 
 
 def group_key(finding: Finding) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import Iterable
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +15,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ..core.model import Finding
+
+
+def plain_text(renderable: RenderableType, width: int = 100) -> str:
+    console = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -33,14 +41,19 @@ class ConfirmDialog(ModalScreen[bool]):
         self._no = no
         self._variant = variant
 
+    @property
+    def text(self) -> str:
+        """The question as plain text (for tests and logs)."""
+        return plain_text(self._body)
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as dialog:
             dialog.border_title = self._title
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self._body)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self._yes} [y]", variant=self._variant, id="yes")  # type: ignore[arg-type]
-                yield Button(f"{self._no} [n]", id="no")
+                yield Button(f"{self._yes} (y)", variant=self._variant, id="yes")  # type: ignore[arg-type]
+                yield Button(f"{self._no} (n)", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()
@@ -97,7 +110,7 @@ class WriteSummary(ModalScreen[None]):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(self._body(), id="summary-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Close [enter]", variant="primary", id="close")
+                yield Button("Close (enter)", variant="primary", id="close")
 
     def _body(self) -> Group:
         parts: list[RenderableType] = [
@@ -120,7 +133,7 @@ class WriteSummary(ModalScreen[None]):
             parts += [table, Text("")]
         if self.failed:
             parts.append(Text("Failed", style="bold red"))
-            parts += [Text(f"  ✗ {line}") for line in self.failed]
+            parts += [Text(f"  × {line}") for line in self.failed]
         return Group(*parts)
 
     @property
@@ -155,26 +168,29 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
         super().__init__(id="help")
-        self._bindings = bindings
+        self._rows = bindings
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
-        for key, description, tooltip in self._bindings:
+        for key, description, tooltip in self._rows:
             keys.add_row(key, f"{description}" + (f" — {tooltip}" if tooltip else ""))
         filters = Table.grid(padding=(0, 2))
         filters.add_column(style="bold cyan", no_wrap=True)
         filters.add_column()
         for term, meaning in FILTER_HELP:
             filters.add_row(term, meaning)
-        legend = Text.assemble(("✓ safe", "bold green"), "  provably the same   ",
-                               ("▲ unsafe", "bold yellow"), "  same under a stated assumption   ",
-                               ("✎ manual", "bold magenta"), "  do it by hand")
+        legend = Table.grid(padding=(0, 2))
+        legend.add_column(no_wrap=True)
+        legend.add_column()
+        legend.add_row(Text("✓ safe", "bold green"), "provably the same result")
+        legend.add_row(Text("▲ unsafe", "bold yellow"), "the same under a stated assumption (confirm to accept)")
+        legend.add_row(Text("◆ manual", "bold magenta"), "no automatic rewrite: the explanation says what to do")
         body = Group(Text("Keys", style="bold underline"), keys, Text(""),
                      Text("Filter (/): terms combine with AND", style="bold underline"), filters, Text(""),
                      Text("Icons", style="bold underline"), legend, Text(""),
-                     Text("[x] accepted  [ ] not accepted  [-] can't be accepted", style="dim"),
+                     Text("[x] accepted   [ ] not accepted   [-] can't be accepted", style="dim"),
                      Text("ctrl+p opens the command palette with every action.", style="dim"))
         with Vertical(classes="dialog help") as dialog:
             dialog.border_title = "migrate-tui help"

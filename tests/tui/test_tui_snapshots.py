@@ -1,0 +1,95 @@
+"""Snapshots of the main screens at 140x40 (pytest-textual-snapshot; `--snapshot-update` to accept).
+
+The repo lives in tmp_path under a fixed name ("repo"), the app shows no clock, no elapsed
+times and no absolute paths, so the pictures depend on the code only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from migrate_tui.tui.app import MigrateApp
+from tuihelp import SIZE, make_engine, scanned, select, written
+
+
+def app_for(root: Path) -> MigrateApp:
+    return MigrateApp(make_engine(root, mode="zero-rebuild"))
+
+
+def test_main_screen_findings_and_side_by_side_diff(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await select(pilot, "deploy/site.yaml")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_unified_diff(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await select(pilot, "deploy/site.yaml")
+        await pilot.press("u")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_wide_explanation_of_an_unsafe_finding(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await select(pilot, "deploy/checkout.yaml")
+        await pilot.press("e")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_unsafe_confirm_dialog(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await select(pilot, "deploy/checkout.yaml")
+        await pilot.press("space")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_write_confirm_dialog(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        pilot.app.review.accept_all_safe()
+        pilot.app._refresh_decisions()
+        await pilot.press("w")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_write_summary_with_a_file_changed_on_disk(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        pilot.app.review.accept_all_safe()
+        pilot.app._refresh_decisions()
+        site = small_repo / "deploy" / "site.yaml"
+        site.write_text(site.read_text() + "# changed meanwhile\n")
+        await pilot.press("w", "y")
+        await written(pilot)
+        await scanned(pilot)
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_filter_and_diagnostics(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("slash", *"deploy", "enter")
+        pilot.app.query_one("#filter").cursor_blink = False
+        tree = pilot.app.tree
+        tree.select_item(tree.root.children[-1].children[0].data)
+        await pilot.pause()
+
+    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
