@@ -7,8 +7,11 @@ file beside it (same mode and owner, fsync'd) and moved over the original with `
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -61,7 +64,7 @@ def select_fixes(findings: Iterable[Finding], *, unsafe: bool) -> tuple[list[Fin
 def verify_text(path: str, text: str, before: str | None, target: Target) -> list[str]:
     """Problems with the new text of ``path``: it must parse, and changed documents must validate."""
     if not path.lower().endswith((".yaml", ".yml")):
-        return _verify_dockerfile(text) if "dockerfile" in path.lower() or "containerfile" in path.lower() else []
+        return _verify_dockerfile(text, before) if "dockerfile" in path.lower() or "containerfile" in path.lower() else []
     from .validate import validate_object
 
     old_chunks = set()
@@ -100,12 +103,12 @@ def _old_errors(before: str, index: int, target: Target) -> list[str]:
     return validate_object(data, target.schema_version, [ref.path for ref in find_pod_specs(data)])
 
 
-def _verify_dockerfile(text: str) -> list[str]:
-    try:
-        from ..dockerfile.parser import parse_dockerfile
-    except ImportError:
-        return []
-    return [f"line {line}: {message}" for line, message in parse_dockerfile(text).errors]
+def _verify_dockerfile(text: str, before: str | None) -> list[str]:
+    """Parser errors the edit introduced (errors the file already had don't block a fix)."""
+    from ..dockerfile.parser import parse_dockerfile
+
+    known = {message for _, message in parse_dockerfile(before).errors} if before else set()
+    return [f"line {line}: {message}" for line, message in parse_dockerfile(text).errors if message not in known]
 
 
 def apply_fixes(root: Path, findings: list[Finding], target: Target, *, unsafe: bool = False,
@@ -189,7 +192,12 @@ def _read_current(root: Path, rel: str) -> SourceFile | Diagnostic | None:
 
 
 def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[str]:
-    """Stage every file first, then swap them in: a failure while staging writes nothing."""
+    """Stage every file first, then swap them in: a failure while staging writes nothing.
+
+    ^C while staging removes the temporary files and writes nothing; the swap itself runs with
+    SIGINT held back, so an interrupted ``--fix`` leaves each file either old or new, never
+    half-written, and no temporary file behind.
+    """
     staged: list[tuple[str, Path, Path]] = []
     try:
         for plan in plans:
@@ -197,28 +205,54 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
             data = encode(plan.source, plan.text) if plan.source else plan.text.encode("utf-8")
             target_path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".migrate-tui", dir=target_path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                _copy_metadata(target_path, Path(tmp), plan.source)
-            except BaseException:
-                os.unlink(tmp)
-                raise
             staged.append((plan.path, Path(tmp), target_path))
-    except OSError as exc:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            _copy_metadata(target_path, Path(tmp), plan.source)
+    except BaseException as exc:
         for _, tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        report.diagnostics.append(Diagnostic(plans[len(staged)].path, 1, "write", f"cannot write: {exc.strerror or exc}; nothing written"))
+            _unlink_quietly(tmp)
+        if not isinstance(exc, OSError):
+            raise
+        report.diagnostics.append(Diagnostic(plans[len(staged) - 1].path if staged else plans[0].path, 1, "write",
+                                             f"cannot write: {exc.strerror or exc}; nothing written"))
         return []
     written = []
-    for rel, tmp, target_path in staged:
-        os.replace(tmp, target_path)
-        written.append(rel)
+    with _sigint_held():
+        try:
+            for rel, tmp, target_path in staged:
+                os.replace(tmp, target_path)
+                written.append(rel)
+        finally:
+            for rel, tmp, _ in staged:
+                if rel not in written:
+                    _unlink_quietly(tmp)
     for directory in {t.parent for _, _, t in staged}:
         _fsync_dir(directory)
     return written
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def _sigint_held():
+    """Hold SIGINT back (it is delivered on exit) while a change-set is swapped in."""
+    can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if not can_block:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _copy_metadata(original: Path, tmp: Path, source: SourceFile | None) -> None:

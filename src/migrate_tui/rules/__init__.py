@@ -17,6 +17,12 @@ from ..core.model import Finding, Severity
 _MODULES: dict[str, str] = {
     "IV001": "init_copy_to_empty_dir",
     "IV002": "init_fills_empty_dir_otherwise",
+    "IV003": "image_volume_platform",
+    "DF001": "data_only_image_on_shell_base",
+    "DF002": "static_binary_on_full_distro",
+    "DF003": "full_base_with_slim_variant",
+    "DF004": "package_cache_left_in_layer",
+    "DF005": "large_data_in_app_image",
 }
 
 

@@ -63,6 +63,7 @@ from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
 from ..core.yamldoc import load_chunk, YamlError
 from ..core.yamledit import RewriteRefused, rewrite_chunk
 from . import Rule
+from ._assetimage import ScratchPlan, plan_scratch, wants_scratch
 from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
 
 CODE = "IV001"
@@ -111,6 +112,11 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         manual += blockers
         notes += mount_notes
         plans.append((consumer, specs))
+    scratch = _scratch_plan(ctx, group, names) if not manual or _only_modes(group, manual) else None
+    if scratch is not None:
+        manual = [m for m in manual if not any(m.startswith(f"`{t}`") for t in scratch.folded)]
+        manual += scratch.blockers
+        notes = _scratch_notes(notes, scratch)
     needs_sub_path = any(s.sub_path for _, specs in plans for s in specs)
     for blocker in (ctx.target.image_volume_blocker(), ctx.target.subpath_blocker() if needs_sub_path else None):
         if blocker:
@@ -134,14 +140,20 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
             for c, specs in plans for s in specs
         ],
         "doc_span": subject.doc_span,
+        "mode": "scratch" if scratch is not None else "zero-rebuild",
     }
+    if scratch is not None:
+        data["assets"] = [
+            {"image": a.image, "reference": a.new_ref, "dockerfile": a.dockerfile, "change": a.how}
+            for a in scratch.assets.values()
+        ]
     explanation = _explain(group, manual, unsafe, notes)
     finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(dict.fromkeys(notes)), related, data)
     if manual:
         return _replace(finding, fix_blocked="; ".join(dict.fromkeys(manual)))
     applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
     try:
-        fix = _build_fix(subject, ctx, group, plans, names, applicability, "; ".join(dict.fromkeys(unsafe)) or None)
+        fix = _build_fix(subject, ctx, group, plans, names, applicability, "; ".join(dict.fromkeys(unsafe)) or None, scratch)
     except RewriteRefused as exc:
         return _replace(finding, fix_blocked=str(exc))
     if isinstance(fix, str):
@@ -185,17 +197,46 @@ def _explain(group: list[VolumeFlow], manual: list[str], unsafe: list[str], note
     return "\n".join(lines)
 
 
+def _scratch_plan(ctx: RuleContext, group: list[VolumeFlow], names: dict[str, str]) -> ScratchPlan | None:
+    """The asset side of the change-set (scratch mode), or None for zero-rebuild."""
+    if not wants_scratch(ctx, list(names)):
+        return None
+    plan = plan_scratch(ctx, group, names)
+    if plan.blockers and ctx.mode == "auto" and not plan.folded:
+        ctx.notes.append("; ".join(plan.blockers))
+        return None  # auto falls back to zero-rebuild when the asset side can't be planned
+    return plan
+
+
+def _only_modes(group: list[VolumeFlow], manual: list[str]) -> bool:
+    """Every manual reason is a chmod/chown after the copy (scratch mode may carry it)."""
+    texts = [t for f in group for t in f.post_copy_modes]
+    return bool(texts) and all(any(m.startswith(f"`{t}`") for t in texts) for m in manual)
+
+
+def _scratch_notes(notes: list[str], plan: ScratchPlan) -> list[str]:
+    out = [n for n in notes if not n.startswith("containerd mounts only directories")]
+    for asset in plan.assets.values():
+        out += asset.notes
+        if asset.new_ref != asset.image:
+            out.append(f"the image volume references {asset.new_ref} (image-name template), built FROM scratch")
+    if plan.folded:
+        out.append("`" + "`, `".join(sorted(plan.folded)) + "` now run at build time as COPY --chmod/--chown (needs BuildKit or buildah)")
+    return out
+
+
 def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], plans, names: dict[str, str],
-               applicability: Applicability, assumption: str | None) -> Fix | str:
+               applicability: Applicability, assumption: str | None, scratch: ScratchPlan | None = None) -> Fix | str:
     source = subject.source
     chunk = subject.chunk
     path = subject.ref.path
+    references = {image: scratch.assets[image].new_ref for image in names if scratch and image in scratch.assets}
 
     def mutate(document: Any) -> None:
         spec = document
         for step in path:
             spec = spec[step]
-        _rewrite_pod_spec(spec, group, plans, names)
+        _rewrite_pod_spec(spec, group, plans, names, references)
 
     new_chunk = rewrite_chunk(source.text, chunk, mutate)
     problems = _validate(source.text, chunk, new_chunk, ctx)
@@ -208,8 +249,17 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
     description = f"Mount the image as image volume '{volume}'; drop init container(s) " + ", ".join(
         f"'{f.init.get('name')}'" for f in group
     )
-    return Fix(applicability, description, (edit,), assumption, ((source.path, source.digest),),
-               ((source.path, chunk.start, chunk.end),))
+    edits = [edit]
+    digests = [(source.path, source.digest)]
+    scopes = [(source.path, chunk.start, chunk.end)]
+    if scratch is not None:
+        for asset in scratch.assets.values():
+            edits += asset.edits
+            digests += [d for d in asset.digests if d not in digests]
+            scopes += asset.scopes
+            if asset.how != "unchanged":
+                description += f"; {asset.how.replace('rewritten', 'rewrite')} {asset.dockerfile} FROM scratch".replace("created", "add")
+    return Fix(applicability, description, tuple(edits), assumption, tuple(digests), tuple(scopes))
 
 
 def _shrink(old: str, new: str) -> tuple[int, int, str]:
@@ -248,18 +298,19 @@ def _validate(text: str, chunk, new_chunk: str, ctx: RuleContext) -> list[str]:
     return [e for e in after_errors if e not in before_errors]
 
 
-def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str]) -> None:
+def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str],
+                      references: dict[str, str] | None = None) -> None:
     from ruamel.yaml.comments import CommentedMap
 
     volumes = spec["volumes"]
     first = group[0]
-    index = next(i for i, v in enumerate(volumes) if v.get("name") == first.name)
+    index = next(i for i, v in enumerate(volumes) if v.get("name") == first.name and "emptyDir" in v)
     volume = volumes[index]
     images = list(names.items())
     for position, (image, name) in enumerate(images):
         flow = next(f for f in group if f.image == image)
         source = CommentedMap()
-        source["reference"] = image
+        source["reference"] = (references or {}).get(image, image)
         policy = flow.init.get("imagePullPolicy")
         if policy:
             source["pullPolicy"] = policy

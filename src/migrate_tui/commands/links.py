@@ -1,0 +1,71 @@
+"""``migrate-tui links [PATH]``: print which Dockerfile builds which image, and why.
+
+The same index the rules use (``core.links``), so a wrong or missing link can be seen and fixed
+(``[tool.migrate-tui.images]`` wins over everything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers, common) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("links", help="show which Dockerfile builds which image (skaffold, compose, Makefiles, CI, kustomize…)")
+    parser.add_argument("path", nargs="?", type=Path, default=Path("."))
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--image", help="resolve one image reference (as a manifest writes it)")
+    parser.add_argument("--refresh", action="store_true", help="ignore the cache in .migrate-tui-cache/")
+    common(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cli import ExitCode, make_engine
+    from ..core.links import build_link_index
+
+    engine = make_engine(args, [args.path])
+    index = build_link_index(engine.root, engine.config, use_cache=True) if not args.refresh else None
+    if index is None:
+        index = build_link_index(engine.root, engine.config, use_cache=False)
+        # write the fresh result for the next run
+        build_link_index(engine.root, engine.config, use_cache=True)
+    if args.image:
+        link = index.dockerfile_for(args.image)
+        if args.format == "json":
+            print(json.dumps({"image": args.image, "link": _as_json(link) if link else None}, indent=2))
+        elif link is None:
+            print(f"{args.image}: no Dockerfile in this repository builds it", file=sys.stderr)
+        else:
+            print(f"{args.image} -> {link.describe()}")
+        return ExitCode.CLEAN if link else ExitCode.FINDINGS
+    if args.format == "json":
+        payload = {
+            "root": str(engine.root),
+            "links": [_as_json(l) for l in index.links],
+            "aliases": [{"name": n, "new": new, "origin": o} for n, new, o in index.aliases],
+        }
+        print(json.dumps(payload, indent=2))
+        return ExitCode.CLEAN
+    if not index.links:
+        print("no image → Dockerfile links found (add [tool.migrate-tui.images] to declare them)")
+        return ExitCode.CLEAN
+    width = max(len(l.image) for l in index.links)
+    for link in index.links:
+        print(f"{link.image:<{width}}  {link.describe()}")
+    for name, new, origin in index.aliases:
+        print(f"{name:<{width}}  is deployed as {new} (kustomize, {origin})")
+    return ExitCode.CLEAN
+
+
+def _as_json(link) -> dict:
+    return {
+        "image": link.image,
+        "dockerfile": link.dockerfile,
+        "context": link.context,
+        "source": link.source,
+        "origin": link.origin,
+        "target": link.target,
+    }

@@ -1,0 +1,603 @@
+"""Which Dockerfile builds which image: the image → Dockerfile link index (DESIGN §4b).
+
+Mechanisms, in the order they are trusted:
+
+1. ``config``: ``[tool.migrate-tui.images]`` (image = "path/to/Dockerfile" or a directory);
+2. ``skaffold``: ``build.artifacts`` (and ``profiles[].build.artifacts``) of ``skaffold*.yaml``;
+3. ``compose``: services with both ``build:`` and ``image:``;
+4. ``script``: ``docker build``/``podman build``/``buildah bud`` with ``-t`` in Makefiles and
+   shell scripts (simple ``VAR = value`` Makefile variables are expanded);
+5. ``workflow``: GitHub ``docker/build-push-action`` steps (``tags``, ``file``, ``context``,
+   ``target``; tags from a ``docker/metadata-action`` step are followed);
+6. ``kustomize``: ``images:`` overrides (``name`` → ``newName``/``newTag``) are aliases: a
+   manifest's ``name`` is looked up as ``newName`` too;
+7. ``directory``: a Dockerfile whose directory (or ``Dockerfile.<name>``) is named like the
+   image's last path component, when exactly one matches.
+
+Image names are compared with ``core.imageref`` (registry, ``library/``, tags and digests): a
+build definition names a repository, a manifest names a tag of it, so a link matches on the
+repository; an exact tag match wins over a repository-only one.
+
+The index also records which YAML files name an image in an ``initContainers`` block
+(``users_of``), so a Dockerfile rule can find the pods that run ``cp`` from the image it builds.
+
+Built once per run and cached in ``.migrate-tui-cache/links.json``, keyed by the size and
+mtime of every file it read and of the directories they live in: ``check FILE`` in a
+pre-commit hook does not re-read a big tree when nothing changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shlex
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .config import Config
+from .imageref import ImageRef, parse_image_ref
+
+CACHE_DIR = ".migrate-tui-cache"
+CACHE_FILE = "links.json"
+_CACHE_VERSION = 3
+CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
+SOURCES = ("config", "skaffold", "compose", "script", "workflow", "kustomize", "directory")
+
+_MAX_READ = 2 * 1024 * 1024
+_COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
+_SKAFFOLD_NAMES = re.compile(r"skaffold([.-][\w-]+)?\.ya?ml\Z")
+_KUSTOMIZE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_BUILD_CMD = re.compile(
+    r"(?:^|[\s;&|(`])(?:sudo\s+)?(?:(?:docker|podman)(?:\s+buildx)?\s+(?:image\s+)?build|buildah\s+(?:bud|build(?:-using-dockerfile)?))(?=\s)"
+)
+_MAKE_VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?=|:=|::=|=)\s*(.*?)\s*$", re.M)
+_VAR_REF = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}")
+_IMAGE_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?image:[ \t]*[\"']?([^\s\"'#]+)", re.M)
+
+
+@dataclass(frozen=True)
+class Link:
+    """``image`` is built from ``dockerfile`` (root-relative) with build context ``context``."""
+
+    image: str  # as the build definition spells it (no tag when it names none)
+    dockerfile: str
+    context: str
+    source: str  # one of SOURCES
+    origin: str  # "skaffold.yaml:12": where the link was read
+    target: str | None = None  # the --target stage, if any
+    # Where the image name is written in the build definition, for change-sets that rename it:
+    # (path, start, end) offsets into the file's text; None when it can't be edited exactly.
+    name_span: tuple[str, int, int] | None = None
+
+    def describe(self) -> str:
+        target = f", target {self.target}" if self.target else ""
+        return f"{self.dockerfile} (context {self.context}{target}; {self.source}, {self.origin})"
+
+
+@dataclass
+class LinkIndex:
+    links: list[Link] = field(default_factory=list)
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name, new image, origin) from kustomize
+    users: dict[str, list[str]] = field(default_factory=dict)  # image as written -> YAML files (init containers)
+    from_cache: bool = False
+
+    def dockerfile_for(self, image: str) -> Link | None:
+        """The link for ``image`` (a manifest's reference), or None."""
+        ref = parse_image_ref(image)
+        if ref is None:
+            return None
+        candidates = [ref]
+        for name, new, _ in self.aliases:
+            alias_from = parse_image_ref(name)
+            if alias_from is not None and alias_from.same_repository(ref):
+                target = parse_image_ref(new)
+                if target is not None:
+                    candidates.append(target)
+        for source in SOURCES[:-1]:
+            for wanted in candidates:
+                found = [l for l in self.links if l.source == source and _same_repo(l.image, wanted)]
+                if found:
+                    exact = [l for l in found if _exact(l.image, wanted)]
+                    return (exact or found)[0]
+        for wanted in candidates:
+            found = [l for l in self.links if l.source == "directory" and _directory_match(l, wanted)]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+    def links_for_dockerfile(self, dockerfile: str) -> list[Link]:
+        return [l for l in self.links if l.dockerfile == dockerfile]
+
+    def users_of(self, image: str) -> list[str]:
+        """YAML files whose init containers name an image of the same repository as ``image``."""
+        ref = parse_image_ref(image)
+        if ref is None:
+            return []
+        out: dict[str, None] = {}
+        for written, paths in self.users.items():
+            if _same_repo(written, ref):
+                out.update(dict.fromkeys(paths))
+        return list(out)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "links": [asdict(l) for l in self.links],
+            "aliases": [list(a) for a in self.aliases],
+            "users": self.users,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinkIndex:
+        links = []
+        for item in data.get("links", []):
+            span = item.get("name_span")
+            item = {**item, "name_span": tuple(span) if span else None}
+            links.append(Link(**item))
+        return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})), True)
+
+
+def _same_repo(written: str, ref: ImageRef) -> bool:
+    mine = parse_image_ref(_strip_templated_tag(written))
+    return mine is not None and mine.same_repository(ref)
+
+
+def _exact(written: str, ref: ImageRef) -> bool:
+    mine = parse_image_ref(written)
+    return mine is not None and mine.tag is not None and mine.matches(ref)
+
+
+def _strip_templated_tag(image: str) -> str:
+    """``ghcr.io/o/app:${{ github.sha }}`` → ``ghcr.io/o/app`` (the repository is still known)."""
+    image = image.strip()
+    last_slash = image.rfind("/")
+    colon = image.find(":", last_slash + 1)
+    if colon != -1 and ("$" in image[colon:] or "{" in image[colon:]):
+        return image[:colon]
+    return image
+
+
+# --------------------------------------------------------------------------- building
+
+
+class _Reader:
+    """Reads files under the root and remembers (size, mtime) of each, for the cache key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stamps: dict[str, list[int]] = {}
+
+    def stamp(self, rel: str) -> None:
+        try:
+            st = os.stat(self.root / rel)
+        except OSError:
+            self.stamps[rel] = [-1, -1]
+            return
+        self.stamps[rel] = [st.st_size, st.st_mtime_ns]
+
+    def text(self, rel: str) -> str | None:
+        self.stamp(rel)
+        path = self.root / rel
+        try:
+            if path.is_symlink() or not path.is_file() or path.stat().st_size > _MAX_READ:
+                return None
+            return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
+def build_link_index(root: Path, config: Config, *, use_cache: bool = True) -> LinkIndex:
+    """The link index for ``root``: from the cache when every file it read is unchanged."""
+    root = root.resolve()
+    cache_path = root / CACHE_DIR / CACHE_FILE
+    key = _config_key(config)
+    if use_cache:
+        cached = _load_cache(root, cache_path, key)
+        if cached is not None:
+            return cached
+        cache_exists = cache_path.parent.is_dir()
+    reader = _Reader(root)
+    index = _build(root, config, reader)
+    # A small tree is walked in milliseconds: no cache directory to litter it with.
+    if use_cache and (cache_exists or len(reader.stamps) >= CACHE_MIN_ENTRIES):
+        _prepare_cache_dir(cache_path.parent)
+        if not cache_exists:
+            reader.stamp(".")  # creating the directory changed the root's mtime
+        _save_cache(cache_path, key, reader.stamps, index)
+    return index
+
+
+def _config_key(config: Config) -> str:
+    return json.dumps([sorted(config.images), sorted(config.exclude), config.respect_gitignore])
+
+
+def _load_cache(root: Path, path: Path, key: str) -> LinkIndex | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != key:
+        return None
+    for rel, stamp in data.get("stamps", {}).items():
+        try:
+            st = os.stat(root / rel)
+            now = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            now = [-1, -1]
+        if now != stamp:
+            return None
+    try:
+        return LinkIndex.from_json(data.get("index", {}))
+    except (TypeError, ValueError):
+        return None
+
+
+def _prepare_cache_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _save_cache(path: Path, key: str, stamps: dict[str, list[int]], index: LinkIndex) -> None:
+    payload = {"version": _CACHE_VERSION, "config": key, "stamps": stamps, "index": index.to_json()}
+    try:
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only checkout still works, just without the cache
+
+
+def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
+    from .discover import discover
+    from .model import Diagnostic
+
+    files = []
+    dirs = {"."}
+    for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore):
+        if isinstance(item, Diagnostic):
+            continue
+        rel = item.path.relative_to(root).as_posix()
+        files.append(rel)
+        parent = posixpath.dirname(rel)
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = posixpath.dirname(parent)
+    # A directory's mtime changes when an entry is added, removed or renamed in it.
+    for directory in sorted(dirs):
+        reader.stamp(directory)
+    for name in (".gitignore", ".migrate-tui.toml"):
+        reader.stamp(name)
+    return files
+
+
+def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
+    files = _walk(root, config, reader)
+    index = LinkIndex()
+    dockerfiles = [f for f in files if _kind(f) == "dockerfile"]
+    by_source: dict[str, list[Link]] = {s: [] for s in SOURCES}
+    by_source["config"] = _from_config(root, config)
+    for rel in files:
+        name = posixpath.basename(rel)
+        kind = _kind(rel)
+        if kind == "yaml":
+            text = reader.text(rel)
+            if text is None:
+                continue
+            if _SKAFFOLD_NAMES.match(name) and "artifacts" in text:
+                by_source["skaffold"] += _from_skaffold(rel, text)
+            elif _COMPOSE_NAMES.match(name):
+                by_source["compose"] += _from_compose(rel, text)
+            elif rel.startswith(".github/workflows/"):
+                by_source["workflow"] += _from_workflow(rel, text)
+            elif name in _KUSTOMIZE_NAMES:
+                index.aliases += _kustomize_aliases(rel, text)
+            if "initContainers" in text:
+                for match in _IMAGE_LINE.finditer(text):
+                    index.users.setdefault(match.group(1), [])
+                    if rel not in index.users[match.group(1)]:
+                        index.users[match.group(1)].append(rel)
+        elif kind == "build":
+            text = reader.text(rel)
+            if text is not None and ("build" in text or "bud" in text):
+                by_source["script"] += _from_script(rel, text)
+        elif name in _KUSTOMIZE_NAMES:
+            text = reader.text(rel)
+            if text is not None:
+                index.aliases += _kustomize_aliases(rel, text)
+    linked = {l.dockerfile for links in by_source.values() for l in links}
+    by_source["directory"] = [l for l in _from_directories(dockerfiles) if l.dockerfile not in linked]
+    for source in SOURCES:
+        index.links += by_source[source]
+    return index
+
+
+def _kind(rel: str) -> str | None:
+    from .discover import classify
+
+    return classify(posixpath.basename(rel))
+
+
+def _norm(*parts: str) -> str:
+    joined = posixpath.normpath(posixpath.join(*[p for p in parts if p]))
+    return "." if joined in ("", ".") else joined.lstrip("/")
+
+
+def _inside(rel: str) -> bool:
+    return rel == "." or not (rel == ".." or rel.startswith("../"))
+
+
+def _from_config(root: Path, config: Config) -> list[Link]:
+    links = []
+    for image, path in config.images:
+        rel = _norm(path)
+        if (root / rel).is_dir():
+            dockerfile, context = _norm(rel, "Dockerfile"), rel
+        else:
+            dockerfile, context = rel, _norm(posixpath.dirname(rel))
+        origin = Path(config.source).name if config.source else "config"
+        links.append(Link(image, dockerfile, context, "config", origin))
+    return links
+
+
+def _load_all(text: str) -> list[Any]:
+    from .yamldoc import YamlError, load_documents
+
+    return [d.data for d in load_documents(text) if not isinstance(d, YamlError)]
+
+
+def _value_span(rel: str, text: str, line: int, value: str) -> tuple[str, int, int] | None:
+    """Offsets of ``value`` on 1-based ``line`` of ``text`` (the line a YAML key starts on)."""
+    if line <= 0:
+        return None
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = text.find("\n", start)
+    end = len(text) if end == -1 else end
+    at = text.find(value, start, end)
+    return (rel, at, at + len(value)) if at != -1 else None
+
+
+def _from_skaffold(rel: str, text: str) -> list[Link]:
+    base = posixpath.dirname(rel)
+    links = []
+    for doc in _load_all(text):
+        if not isinstance(doc, dict):
+            continue
+        builds = [doc.get("build")]
+        for profile in doc.get("profiles") or []:
+            if isinstance(profile, dict):
+                builds.append(profile.get("build"))
+        for build in builds:
+            artifacts = build.get("artifacts") if isinstance(build, dict) else None
+            for artifact in artifacts or []:
+                if not isinstance(artifact, dict) or not isinstance(artifact.get("image"), str):
+                    continue
+                docker = artifact.get("docker") if isinstance(artifact.get("docker"), dict) else {}
+                if any(k in artifact for k in ("jib", "ko", "bazel", "buildpacks", "custom")) and not docker:
+                    continue
+                context = _norm(base, str(artifact.get("context") or "."))
+                dockerfile = _norm(context, str(docker.get("dockerfile") or "Dockerfile"))
+                if not _inside(context) or not _inside(dockerfile):
+                    continue
+                image = artifact["image"]
+                line = artifact.line_of("image") if hasattr(artifact, "line_of") else 0
+                links.append(Link(image, dockerfile, context, "skaffold", f"{rel}:{line}",
+                                  docker.get("target"), _value_span(rel, text, line, image)))
+    return links
+
+
+def _from_compose(rel: str, text: str) -> list[Link]:
+    base = posixpath.dirname(rel)
+    links = []
+    for doc in _load_all(text):
+        services = doc.get("services") if isinstance(doc, dict) else None
+        if not isinstance(services, dict):
+            continue
+        for service in services.values():
+            if not isinstance(service, dict) or not isinstance(service.get("image"), str) or "build" not in service:
+                continue
+            build = service["build"]
+            if isinstance(build, str):
+                build = {"context": build}
+            if not isinstance(build, dict) or "dockerfile_inline" in build:
+                continue
+            context_raw = str(build.get("context") or ".")
+            if "://" in context_raw or context_raw.startswith("git@"):
+                continue
+            context = _norm(base, context_raw)
+            dockerfile = _norm(context, str(build.get("dockerfile") or "Dockerfile"))
+            if not _inside(context) or not _inside(dockerfile):
+                continue
+            image = service["image"]
+            line = service.line_of("image") if hasattr(service, "line_of") else 0
+            links.append(Link(image, dockerfile, context, "compose", f"{rel}:{line}", build.get("target"),
+                              _value_span(rel, text, line, image)))
+    return links
+
+
+def _logical_lines(text: str) -> Iterable[tuple[int, int, str]]:
+    """(first line, offset, text) of each backslash-joined line."""
+    lines = text.split("\n")
+    i = 0
+    offset = 0
+    while i < len(lines):
+        first, start = i + 1, offset
+        parts = []
+        while True:
+            line = lines[i]
+            offset += len(line) + 1
+            i += 1
+            if line.endswith("\\") and i < len(lines):
+                parts.append(line[:-1])
+                continue
+            parts.append(line)
+            break
+        yield first, start, " ".join(parts)
+
+
+def _from_script(rel: str, text: str) -> list[Link]:
+    base = posixpath.dirname(rel)
+    variables = {m.group(1): m.group(2) for m in _MAKE_VAR.finditer(text)}
+
+    def expand(value: str) -> str:
+        for _ in range(5):
+            new = _VAR_REF.sub(lambda m: variables.get(m.group(1) or m.group(2), m.group(0)), value)
+            if new == value:
+                break
+            value = new
+        return value
+
+    links = []
+    for line_no, start, line in _logical_lines(text):
+        match = _BUILD_CMD.search(line)
+        if match is None:
+            continue
+        tail = line[match.end():]
+        tail = re.split(r"\s(?:&&|\|\||;|\|)\s", tail, maxsplit=1)[0]
+        try:
+            words = shlex.split(tail, comments=True)
+        except ValueError:
+            continue
+        tags, dockerfile, target, positional = [], None, None, []
+        i = 0
+        while i < len(words):
+            word = words[i]
+            name, eq, inline = word.partition("=")
+            takes = name in ("-t", "--tag", "-f", "--file", "--target", "--build-arg", "--platform", "--label",
+                             "--secret", "--ssh", "--cache-from", "--cache-to", "-o", "--output", "--network",
+                             "--progress", "--iidfile", "--layers", "--format", "--build-context")
+            value = inline if eq else (words[i + 1] if takes and i + 1 < len(words) else None)
+            if name in ("-t", "--tag") and value:
+                tags.append(value)
+            elif name in ("-f", "--file") and value:
+                dockerfile = value
+            elif name == "--target" and value:
+                target = value
+            elif not word.startswith("-"):
+                positional.append(word)
+            i += 1 if (eq or not takes) else 2
+        if not tags or not positional:
+            continue
+        context_raw = expand(positional[-1])
+        if "$" in context_raw or "://" in context_raw or context_raw == "-":
+            continue
+        # make and most scripts run from their own directory
+        context = _norm(base, context_raw)
+        file_rel = _norm(base, expand(dockerfile)) if dockerfile else _norm(context, "Dockerfile")
+        if "$" in file_rel or not _inside(context) or not _inside(file_rel):
+            continue
+        for tag in tags:
+            image = expand(tag)
+            if "$" in _strip_templated_tag(image):
+                continue
+            at = text.find(tag, start)
+            span = (rel, at, at + len(tag)) if at != -1 and tag == image else None
+            links.append(Link(image, file_rel, context, "script", f"{rel}:{line_no}", target, span))
+    return links
+
+
+def _lines_or_csv(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if not isinstance(value, str):
+        return []
+    return [p.strip() for p in re.split(r"[,\n]", value) if p.strip()]
+
+
+def _from_workflow(rel: str, text: str) -> list[Link]:
+    links = []
+    for doc in _load_all(text):
+        jobs = doc.get("jobs") if isinstance(doc, dict) else None
+        if not isinstance(jobs, dict):
+            continue
+        for job in jobs.values():
+            steps = job.get("steps") if isinstance(job, dict) else None
+            if not isinstance(steps, list):
+                continue
+            meta = {}
+            for step in steps:
+                if isinstance(step, dict) and str(step.get("uses", "")).startswith("docker/metadata-action") and step.get("id"):
+                    meta[step["id"]] = _lines_or_csv((step.get("with") or {}).get("images"))
+            for step in steps:
+                if not isinstance(step, dict) or not str(step.get("uses", "")).startswith("docker/build-push-action"):
+                    continue
+                options = step.get("with") if isinstance(step.get("with"), dict) else {}
+                context_raw = str(options.get("context") or ".")
+                if "${{" in context_raw or "://" in context_raw:
+                    continue
+                context = _norm(context_raw)
+                file_raw = options.get("file")
+                dockerfile = _norm(str(file_raw)) if file_raw else _norm(context, "Dockerfile")
+                if "${{" in dockerfile or not _inside(context):
+                    continue
+                images = []
+                for tag in _lines_or_csv(options.get("tags")):
+                    found = re.fullmatch(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.tags\s*\}\}", tag)
+                    if found:
+                        images += [i.split(",")[0].split()[0] for i in meta.get(found.group(1), [])]
+                    else:
+                        images.append(tag)
+                line = step.line_of("uses") if hasattr(step, "line_of") else 0
+                for image in images:
+                    if "${{" in _strip_templated_tag(image):
+                        continue
+                    links.append(Link(image, dockerfile, context, "workflow", f"{rel}:{line}", options.get("target")))
+    return links
+
+
+def _kustomize_aliases(rel: str, text: str) -> list[tuple[str, str, str]]:
+    out = []
+    for doc in _load_all(text):
+        images = doc.get("images") if isinstance(doc, dict) else None
+        for item in images or []:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                continue
+            new = str(item.get("newName") or item["name"])
+            if item.get("newTag"):
+                new += f":{item['newTag']}"
+            if new != item["name"]:
+                out.append((item["name"], new, f"{rel}:{getattr(item, 'line', 0)}"))
+    return out
+
+
+def _from_directories(dockerfiles: list[str]) -> list[Link]:
+    """Links keyed by a directory (or ``Dockerfile.<name>``) name, matched on the image's last
+    path component at lookup time."""
+    links = []
+    for rel in dockerfiles:
+        directory = posixpath.dirname(rel)
+        name = posixpath.basename(rel)
+        lower = name.lower()
+        stem = None
+        if lower in ("dockerfile", "containerfile"):
+            stem = posixpath.basename(directory) if directory else None
+        elif lower.startswith(("dockerfile.", "containerfile.")):
+            stem = name.split(".", 1)[1]
+        elif lower.endswith((".dockerfile", ".containerfile")):
+            stem = name.rsplit(".", 1)[0]
+        if not stem:
+            continue
+        stem = stem.lower()
+        if parse_image_ref(stem) is None:
+            continue
+        links.append(Link(stem, rel, directory or ".", "directory", rel))
+    # an ambiguous name (two Dockerfiles in directories called 'api') links nothing
+    counts: dict[str, int] = {}
+    for link in links:
+        counts[link.image] = counts.get(link.image, 0) + 1
+    return [l for l in links if counts[l.image] == 1]
+
+
+def _directory_match(link: Link, ref: ImageRef) -> bool:
+    """The directory heuristic compares the image's last path component only."""
+    return ref.repository.rsplit("/", 1)[-1] == link.image

@@ -1,0 +1,335 @@
+"""The asset side of an IV001 change-set in scratch mode (DESIGN §4b, §4c).
+
+For each init image ``R`` the pod copies from:
+
+- when the repo builds ``R`` from a Dockerfile whose shipped stage only copies files in (every
+  path the init container copies comes from a ``COPY``/``ADD``), that Dockerfile is rewritten
+  to ``FROM scratch`` in place, keeping every asset path and ``--chown/--chmod``;
+- otherwise a new ``FROM R AS source`` / ``FROM scratch`` / ``COPY --from=source …`` Dockerfile
+  is added at ``config.asset_dockerfile_path``;
+- the manifest references the new name from ``config.image_name_template``. When the link came
+  from a build definition whose image name can be edited exactly (skaffold, compose, a
+  Makefile/script ``-t``), that name is renamed in the same change-set, so the repo keeps
+  building what the manifest references. When it can't (config mapping, directory
+  heuristic, CI workflow), the image keeps its name, with a note.
+
+``chmod``/``chown`` that the init container ran after the copy become ``COPY --chmod/--chown``
+when they cover exactly the copied tree with an octal mode / numeric owner.
+
+Pure planning: returns edits, never writes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.imageref import parse_image_ref
+from ..core.model import Diagnostic, Edit
+from ..core.sources import SourceFile
+from ..dockerfile.parser import parse_dockerfile
+from . import _dockerfile as dfx
+
+
+@dataclass
+class AssetImage:
+    image: str  # R, as the manifest writes it
+    new_ref: str  # what the image volume references
+    dockerfile: str  # the asset Dockerfile (rewritten, created or already minimal)
+    how: str  # "rewritten" | "created" | "unchanged"
+    edits: list[Edit] = field(default_factory=list)
+    digests: list[tuple[str, str | None]] = field(default_factory=list)
+    scopes: list[tuple[str, int, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScratchPlan:
+    assets: dict[str, AssetImage] = field(default_factory=dict)
+    folded: set[str] = field(default_factory=set)  # chmod/chown command texts carried into COPY flags
+    blockers: list[str] = field(default_factory=list)
+
+
+def _link_for(ctx: Any, image: str, *, allow_heuristic: bool):
+    link = ctx.project.dockerfile_for(image)
+    if link is not None and link.source == "directory" and not allow_heuristic:
+        return None
+    return link
+
+
+def wants_scratch(ctx: Any, images: list[str]) -> bool:
+    """``--mode scratch``, or ``auto`` when the repo builds every init image of the group."""
+    if ctx.mode == "scratch":
+        return True
+    if ctx.mode != "auto" or not images:
+        return False
+    for image in images:
+        if _link_for(ctx, image, allow_heuristic=False) is None:
+            new_ref = asset_reference(ctx.config.image_name_template, image)
+            if new_ref is None or _link_for(ctx, new_ref, allow_heuristic=False) is None:
+                return False
+    return True
+
+
+def _split_ref(image: str) -> tuple[str, str | None, str | None]:
+    """(repository as written, tag, digest)."""
+    name, _, digest = image.partition("@")
+    last = name.rfind("/")
+    colon = name.find(":", last + 1)
+    if colon != -1:
+        return name[:colon], name[colon + 1:], digest or None
+    return name, None, digest or None
+
+
+def asset_reference(template: str, image: str) -> str | None:
+    repo, tag, _ = _split_ref(image)
+    name = repo.rsplit("/", 1)[-1]
+    try:
+        new = template.format(image=repo, tag=tag or "latest", name=name)
+    except (KeyError, IndexError, ValueError):
+        return None
+    return new if parse_image_ref(new) is not None else None
+
+
+def _renamed_build_name(template: str, written: str) -> str | None:
+    """The build definition's image name under the template (tag kept only if it had one)."""
+    repo, tag, _ = _split_ref(written)
+    name = repo.rsplit("/", 1)[-1]
+    try:
+        new = template.format(image=repo, tag=tag or "\0", name=name)
+    except (KeyError, IndexError, ValueError):
+        return None
+    new = new.replace(":\0", "").replace("\0", "")
+    return new if parse_image_ref(new) is not None else None
+
+
+# --------------------------------------------------------------------------- chmod/chown folding
+
+
+def fold_modes(flow) -> tuple[dict[str, str], list[str], list[str]]:
+    """COPY flags for the chmod/chown the init container ran after copying, the command texts
+    they replace, and reasons for those that can't be folded."""
+    flags: dict[str, str] = {}
+    folded: list[str] = []
+    refused: list[str] = []
+    root = flow.dest_root
+    landings = {posixpath.normpath(posixpath.join(root, p.vol_dir)) for p in flow.placements}
+    files = {posixpath.normpath(posixpath.join(root, p.vol_dir)) for p in flow.placements if p.kind == "file"}
+    for text in flow.post_copy_modes:
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            refused.append(f"`{text}` can't be parsed")
+            continue
+        command = posixpath.basename(words[0]) if words else ""
+        options = [w for w in words[1:] if w.startswith("-")]
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        recursive = any(o in ("-R", "--recursive") or (o.startswith("-") and not o.startswith("--") and "R" in o) for o in options)
+        if len(rest) < 2 or any(o not in ("-R", "--recursive", "-v", "-f") for o in options):
+            refused.append(f"`{text}`: options migrate-tui can't carry into COPY")
+            continue
+        value, paths = rest[0], [posixpath.normpath(p.rstrip("/") or "/") for p in rest[1:]]
+        whole = all((p in landings or p == root) and (recursive or p in files) for p in paths)
+        if not whole:
+            refused.append(f"`{text}` changes only part of the copied tree; COPY --chmod/--chown apply to all of it")
+            continue
+        if command == "chmod":
+            if not (value.isdigit() and len(value) in (3, 4) and all(c in "01234567" for c in value)):
+                refused.append(f"`{text}`: COPY --chmod takes an octal mode, not {value}")
+                continue
+            flags["chmod"] = value
+        elif command in ("chown", "chgrp"):
+            owner = value if command == "chown" else f"0:{value}"
+            if not all(part.isdigit() for part in owner.replace(":", " ").replace(".", " ").split()):
+                refused.append(f"`{text}`: a FROM-scratch image has no /etc/passwd; use numeric ids")
+                continue
+            flags["chown"] = owner.replace(".", ":")
+        folded.append(text)
+    return flags, folded, refused
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def plan_scratch(ctx: Any, group: list, names: dict[str, str]) -> ScratchPlan:
+    plan = ScratchPlan()
+    allow_heuristic = ctx.mode == "scratch"
+    for image in names:
+        flows = [f for f in group if f.image == image]
+        flags: dict[str, str] = {}
+        for flow in flows:
+            more, folded, refused = fold_modes(flow)
+            flags.update(more)
+            plan.folded.update(folded)
+            plan.blockers += refused
+        sources = _asset_sources(flows)
+        asset = _plan_one(ctx, image, sources, flags, allow_heuristic)
+        if isinstance(asset, str):
+            plan.blockers.append(asset)
+        else:
+            plan.assets[image] = asset
+    return plan
+
+
+def _asset_sources(flows: list) -> list[tuple[str, str]]:
+    """(path in the image, kind) the init containers copy: what the asset image must hold."""
+    out: dict[str, str] = {}
+    for flow in flows:
+        for p in flow.placements:
+            path = posixpath.normpath(p.source if p.kind == "file" else p.image_dir)
+            out.setdefault(path, "file" if p.kind == "file" else "dir")
+    return sorted(out.items())
+
+
+def _read(ctx: Any, rel: str) -> SourceFile | None:
+    found = ctx.project.read(rel)
+    return None if isinstance(found, Diagnostic) else found
+
+
+def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[str, str],
+              allow_heuristic: bool) -> AssetImage | str:
+    template = ctx.config.image_name_template
+    new_ref = asset_reference(template, image)
+    if new_ref is None:
+        return f"image-name template {template!r} gives no valid reference for {image}"
+    link = _link_for(ctx, image, allow_heuristic=allow_heuristic)
+    if link is None:
+        # A previous change-set may already have renamed the build to the asset name.
+        renamed = _link_for(ctx, new_ref, allow_heuristic=False)
+        if renamed is not None:
+            source = _read(ctx, renamed.dockerfile)
+            if source is not None:
+                parsed = parse_dockerfile(source.text)
+                stage = parsed.stage(renamed.target) if renamed.target else (parsed.stages[-1] if parsed.stages else None)
+                if stage is not None and dfx.is_scratch(parsed.root_base(stage)[0]):
+                    return AssetImage(image, new_ref, renamed.dockerfile, "unchanged",
+                                      notes=[f"{renamed.dockerfile} already builds {new_ref} FROM scratch"])
+        return _new_dockerfile(ctx, image, new_ref, sources, flags, None)
+    source = _read(ctx, link.dockerfile)
+    if source is None:
+        return f"{link.dockerfile} (linked to {image} by {link.source}) can't be read"
+    rewrite = _rewrite_in_place(ctx, link, source, image, new_ref, sources, flags)
+    if isinstance(rewrite, AssetImage):
+        return rewrite
+    return _new_dockerfile(ctx, image, new_ref, sources, flags, f"{link.dockerfile} can't be rewritten in place: {rewrite}")
+
+
+def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: str,
+                      sources: list[tuple[str, str]], flags: dict[str, str]) -> AssetImage | str:
+    parsed = parse_dockerfile(source.text)
+    if parsed.errors:
+        return f"it does not parse cleanly (line {parsed.errors[0][0]}: {parsed.errors[0][1]})"
+    stage = parsed.stage(link.target) if link.target else (parsed.stages[-1] if parsed.stages else None)
+    if stage is None:
+        return f"no stage {link.target!r}" if link.target else "it has no FROM"
+    base, chain = parsed.root_base(stage)
+    if len(chain) > 1:
+        return f"{dfx.label(stage)} builds on stage '{chain[-1].name}'"
+    if dfx.is_windows(base, parsed):
+        return "it has a Windows base"
+    shape = dfx.shape(parsed, chain)
+    if shape.runs or shape.mode_runs or shape.commands or shape.other:
+        first = (shape.runs + shape.mode_runs + shape.commands + shape.other)[0]
+        return f"line {first.line} `{first.keyword}` needs the base image"
+    if shape.whole_fs:
+        return f"line {shape.whole_fs[0].line} copies a whole filesystem"
+    if shape.named_chown:
+        return f"line {shape.named_chown[0].line} uses --chown with a user name (no /etc/passwd in scratch)"
+    dests = dfx.copy_destinations(parsed, stage)
+    covering: dict[int, Any] = {}
+    for path, _kind in sources:
+        hits = [(instr, d) for instr, d in dests if _covers(d, path)]
+        if not hits:
+            return f"{path} comes from the base image, not from a COPY/ADD"
+        for instr, _ in hits:
+            covering[instr.start] = instr
+    edits: list[Edit] = []
+    notes: list[str] = []
+    already = dfx.is_scratch(base)
+    if not already:
+        start, end = stage.base_span
+        edits.append(Edit(source.path, start, end, "scratch"))
+    for instr in covering.values():
+        edits += _flag_edits(source.path, source.text, instr, flags)
+    digests: list[tuple[str, str | None]] = [(source.path, source.digest)] if edits else []
+    scopes: list[tuple[str, int, int]] = [(source.path, 0, len(source.text))] if edits else []
+    reference = image
+    renamed = _renamed_build_name(ctx.config.image_name_template, link.image) if link.name_span else None
+    if renamed and renamed != link.image and not already:
+        path, s, e = link.name_span
+        build = _read(ctx, path)
+        if build is not None and build.text[s:e] == link.image:
+            edits.append(Edit(path, s, e, renamed))
+            digests.append((path, build.digest))
+            scopes.append((path, s, e))
+            reference = new_ref
+            notes.append(f"{link.origin} now builds {renamed} from {link.dockerfile} (FROM scratch); "
+                         f"the old {link.image} tags stay as they are for anything else that still runs `cp` from them")
+    elif not already:
+        notes.append(f"{image} keeps its name: {link.source} ({link.origin}) links it to {link.dockerfile} but names it nowhere "
+                     f"migrate-tui can edit; anything else that runs `cp` from new builds of it needs the same migration")
+    if _split_ref(image)[2] and reference != image:
+        notes.append(f"{image} was pinned by digest; pin {reference} again once it is built")
+    how = "unchanged" if not edits else "rewritten"
+    if already:
+        notes.append(f"{link.dockerfile} already builds {image} FROM scratch")
+    else:
+        notes.append(f"{link.dockerfile} ({dfx.label(stage)}) becomes FROM scratch and keeps every asset path")
+    return AssetImage(image, reference, link.dockerfile, how, edits, digests, scopes, notes)
+
+
+def _covers(dest: str, path: str) -> bool:
+    d = dest.rstrip("/") or "/"
+    return path == d or d == "/" or path.startswith(d + "/")
+
+
+def _flag_edits(path: str, text: str, instr, flags: dict[str, str]) -> list[Edit]:
+    """Insert or replace ``--chmod``/``--chown`` on a COPY/ADD."""
+    edits = []
+    for name in ("chown", "chmod"):
+        if name not in flags:
+            continue
+        existing = instr.flag(name)
+        token = f"--{name}={flags[name]}"
+        if existing is not None:
+            if text[existing.start:existing.end] != token:
+                edits.append(Edit(path, existing.start, existing.end, token))
+            continue
+        at = instr.start + len(instr.raw_keyword)
+        edits.append(Edit(path, at, at, " " + token))
+    return edits
+
+
+def _new_dockerfile(ctx: Any, image: str, new_ref: str, sources: list[tuple[str, str]],
+                    flags: dict[str, str], why: str | None) -> AssetImage | str:
+    repo, _, _ = _split_ref(image)
+    name = repo.rsplit("/", 1)[-1]
+    try:
+        rel = posixpath.normpath(ctx.config.asset_dockerfile_path.format(name=name, image=repo))
+    except (KeyError, IndexError, ValueError):
+        return f"asset-dockerfile-path {ctx.config.asset_dockerfile_path!r} is not a valid template"
+    if rel.startswith("../") or rel.startswith("/"):
+        return f"asset-dockerfile-path gives {rel}, outside the repository"
+    flag_text = "".join(f" --{k}={flags[k]}" for k in ("chown", "chmod") if k in flags)
+    lines = [
+        f"# Asset image for {image}: only the files its init container copied, no shell.",
+        f"# Build and push it as {new_ref} (e.g. `buildah bud -f {rel} -t {new_ref} .`).",
+        f"FROM {image} AS source",
+        "",
+        "FROM scratch",
+    ]
+    for path, kind in sources:
+        if path == "/":
+            return f"the init container copies the whole image root of {image}; an asset image can't tell the assets from the base"
+        dest = path if kind == "file" else path.rstrip("/") + "/"
+        lines.append(f"COPY --from=source{flag_text} {dest} {dest}")
+    content = "\n".join(lines) + "\n"
+    existing = _read(ctx, rel) if ctx.project.exists(rel) else None
+    notes = [f"new {rel} builds {new_ref} FROM scratch from {image}"] + ([why] if why else [])
+    if existing is not None:
+        if existing.text == content:
+            return AssetImage(image, new_ref, rel, "unchanged", notes=[f"{rel} already builds {new_ref}"])
+        return f"{rel} already exists with other content; set asset-dockerfile-path to another place"
+    return AssetImage(image, new_ref, rel, "created", [Edit(rel, 0, 0, content)], [(rel, None)], [(rel, 0, 0)], notes)

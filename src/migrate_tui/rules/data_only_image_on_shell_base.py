@@ -1,0 +1,195 @@
+"""DF001 data-only-image-on-shell-base
+
+## What it does
+Finds a shipped stage that only puts files into the image (`COPY`, `ADD`, `LABEL`, `ENV`,
+`WORKDIR`, `ARG`, `USER`; no `RUN`, `CMD` or `ENTRYPOINT`) on top of a base that brings a shell
+and a package manager (`busybox`, `alpine`, `debian`, `ubuntu`…), and proposes `FROM scratch`.
+Every plausible target stage is judged (the last one, named stages nothing else uses, or the
+`--target` a build definition names); the message says which stage.
+
+## Why is this bad?
+The base is shipped, pulled and scanned with every asset image and nothing in it is used once
+the files are mounted as an image volume: it only exists so an init container can run `cp`.
+
+## Example
+```dockerfile
+FROM busybox:1.36
+COPY site/ /site/
+```
+
+## Use instead
+```dockerfile
+FROM scratch
+COPY site/ /site/
+```
+
+## Fix safety
+`FROM scratch` breaks anything that runs a command in the image, such as the init container
+that copies from it. So:
+- when a manifest in the repo copies from the image (IV001), the fix is the IV001 change-set:
+  the manifest, this Dockerfile and the build definition change together, with IV001's
+  applicability;
+- when a container in the repo runs the image but IV001 can't migrate it, **manual**, with the
+  reason;
+- when nothing in the repo uses the image, **unsafe**: it assumes nothing elsewhere runs a
+  command in it;
+- `RUN chmod`/`chown` in the stage: **manual** (move the mode into `COPY --chmod/--chown`);
+  `--chown=user` with a name: **manual** (scratch has no `/etc/passwd`; use numeric ids).
+
+Windows bases get no scratch advice.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..core.context import PodSpecSubject, RuleContext
+from ..core.imageref import parse_image_ref
+from ..core.model import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
+from ..core.savings import base_swap
+from ..core.sources import SourceFile
+from ..dockerfile.parser import Dockerfile
+from . import Rule
+from . import _dockerfile as dfx
+
+CODE = "DF001"
+
+
+def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
+    source, parsed = subject
+    for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path)):
+        finding = _judge(source, parsed, target, ctx)
+        if finding is not None:
+            yield finding
+
+
+def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: RuleContext) -> Finding | None:
+    stage = target.stage
+    base, chain = parsed.root_base(stage)
+    if not dfx.is_shell_base(base) or dfx.is_windows(base, parsed):
+        return None
+    shape = dfx.shape(parsed, chain)
+    if shape.runs or shape.commands or shape.other or shape.whole_fs or not shape.copies:
+        return None
+    savings = base_swap(base, "scratch")
+    message = (f"{dfx.label(stage)} only adds files on {dfx.short(base)}: use FROM scratch "
+               f"({savings['text']})")
+    location = Location(source.path, stage.from_instruction.line)
+    data: dict[str, Any] = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+                            "target_reason": target.reason, "base": base, "savings": savings}
+    explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)} but runs nothing in it."]
+    if shape.mode_runs or shape.named_chown:
+        reasons = [f"line {i.line} `{i.args.strip()}`: move the mode into COPY --chmod/--chown (scratch has no shell)"
+                   for i in shape.mode_runs]
+        reasons += [f"line {i.line}: --chown with a user name needs /etc/passwd, which scratch lacks; use numeric ids"
+                    for i in shape.named_chown]
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + reasons), None,
+                       tuple(reasons), (), data, fix_blocked="; ".join(reasons))
+    users = _users(source, stage, parsed, ctx)
+    if users is not None:
+        fix, blocked, related, notes = users
+        explanation += notes
+        if fix is not None:
+            data["change_set"] = "IV001"
+            return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set",
+                           "\n".join(explanation), fix, tuple(notes), related, data)
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
+                       tuple(notes), related, data, fix_blocked=blocked)
+    if len(chain) > 1:
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
+                       fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM")
+    start, end = chain[-1].base_span
+    assumption = (f"nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
+                  f"its consumers mount it as an image volume or copy from it with COPY --from")
+    fix = Fix(Applicability.UNSAFE, f"Use FROM scratch instead of {dfx.short(base)} in {dfx.label(stage)}",
+              (Edit(source.path, start, end, "scratch"),), assumption,
+              ((source.path, source.digest),), ((source.path, stage.from_instruction.start, stage.from_instruction.end),))
+    explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data)
+
+
+def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
+    """(fix, blocked reason, related locations, notes) from the manifests that run the image this
+    stage builds, or None when no manifest in the repo does."""
+    index = ctx.project.links()
+    finder = getattr(index, "links_for_dockerfile", None)
+    if finder is None:
+        return None
+    last = parsed.stages[-1]
+    images = [l.image for l in finder(source.path)
+              if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is stage]
+    if not images:
+        return None
+    from .init_copy_to_empty_dir import check as iv001_check
+
+    fixes: list[tuple[Fix, Finding]] = []
+    blocked: list[str] = []
+    related: list[Location] = []
+    notes: list[str] = []
+    for image in images:
+        wanted = parse_image_ref(image)
+        for rel in index.users_of(image):
+            found = ctx.project.read(rel)
+            if isinstance(found, Diagnostic):
+                continue
+            for subject in _pod_specs(found):
+                runs_it = [c for c in _containers(subject.ref.spec) if _same(c.get("image"), wanted)]
+                if not runs_it:
+                    continue
+                covered = set()
+                for finding in iv001_check(subject, ctx):
+                    if not any(_same(i, wanted) for i in finding.data.get("images", [])):
+                        continue
+                    covered.update(finding.data.get("images", []))
+                    related.append(finding.location)
+                    if finding.fix and any(e.path == source.path for e in finding.fix.edits):
+                        fixes.append((finding.fix, finding))
+                        notes.append(f"{finding.location}: {finding.message}")
+                    else:
+                        why = finding.fix_blocked or f"mode {ctx.mode}: the change-set keeps the image as it is"
+                        blocked.append(f"{finding.location}: the init container copies from this image and IV001 can't "
+                                       f"migrate it yet ({why}); FROM scratch alone would break it")
+                for container in runs_it:
+                    if container.get("image") not in covered:
+                        related.append(subject.location(container))
+                        blocked.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
+                                       f"{container.get('image')}; FROM scratch would leave it without a shell")
+    if not fixes and not blocked:
+        return None
+    if blocked:
+        return None, "; ".join(dict.fromkeys(blocked)), tuple(related), notes + blocked
+    return fixes[0][0], None, tuple(related), notes
+
+
+def _same(image: Any, wanted) -> bool:
+    ref = parse_image_ref(str(image)) if image else None
+    return ref is not None and wanted is not None and ref.same_repository(wanted)
+
+
+def _containers(spec: Any) -> list[dict]:
+    out = []
+    for group in ("initContainers", "containers", "ephemeralContainers"):
+        items = spec.get(group) if isinstance(spec, dict) else None
+        if isinstance(items, list):
+            out += [c for c in items if isinstance(c, dict)]
+    return out
+
+
+def _pod_specs(source: SourceFile) -> Iterator[PodSpecSubject]:
+    from ..core.podspec import find_pod_specs
+    from ..core.yamldoc import YamlError, load_documents
+
+    for item in load_documents(source.text):
+        if isinstance(item, YamlError) or not isinstance(item.data, dict):
+            continue
+        for ref in find_pod_specs(item.data):
+            yield PodSpecSubject(source, item.chunk, item.data, ref)
+
+
+RULE = Rule(
+    code=CODE,
+    name="data-only-image-on-shell-base",
+    summary="Data-only image on a shell base (busybox, alpine, debian…): use FROM scratch",
+    scope="dockerfile",
+    check=check,
+)

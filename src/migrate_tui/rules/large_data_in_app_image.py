@@ -1,0 +1,206 @@
+"""DF005 large-data-in-app-image
+
+## What it does
+Measures the bytes that each `COPY`/`ADD` of a shipped application stage pulls from the build
+context (honouring `.dockerignore`), and reports data over `large-data-threshold` (50 MB by
+default) or files with model/data extensions (`.onnx`, `.pt`, `.safetensors`, `.gguf`,
+`.parquet`, `.csv.gz`, `.bin` ≥ 1 MB…). Data-only images (no `RUN`/`CMD`/`ENTRYPOINT`) are
+asset images already and are not judged.
+
+## Why is this bad?
+The data is re-pushed and re-pulled with every rebuild of the application, and every
+application version stores its own copy. As an asset image mounted as an image volume it is
+built and pulled once per data version, and nodes share it between pods.
+
+## Example
+```dockerfile
+FROM python:3.12-slim
+COPY models/ /app/models/
+CMD ["python", "serve.py"]
+```
+
+## Use instead
+```dockerfile
+# models/Dockerfile: the asset image
+FROM scratch
+COPY models/ /models/
+```
+and mount it in the pod: `volumes: [{name: models, image: {reference: …/models:1}}]` at
+`/app/models`.
+
+## Fix safety
+**Manual**: splitting the image changes how it is built and deployed; the message gives the
+measured size and the asset Dockerfile to start from.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import re
+from pathlib import Path
+from typing import Iterator
+
+from ..core.context import RuleContext
+from ..core.model import Finding, Location, Severity
+from ..core.savings import human_bytes, measured
+from ..core.sources import SourceFile, is_inside
+from ..dockerfile.parser import Dockerfile, Instruction, expand_args
+from . import Rule
+from . import _dockerfile as dfx
+
+CODE = "DF005"
+MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")
+DATA_SUFFIXES = (".parquet", ".csv.gz", ".bin", ".npy", ".npz", ".arrow", ".feather", ".tfrecord", ".jsonl.gz", ".sqlite", ".db")
+_DATA_MIN = 1_000_000
+_MAX_FILES = 200_000
+
+
+def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
+    source, parsed = subject
+    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path))
+    shipped = dfx.shipped_stages(parsed, chosen)
+    context = _context_dir(ctx, source.path)
+    ignore = _dockerignore(ctx.root, context, source.path)
+    for stage in parsed.stages:
+        target = shipped.get(stage.index)
+        if target is None:
+            continue
+        base, chain = parsed.root_base(target.stage)
+        shape = dfx.shape(parsed, [target.stage, *chain[1:]])
+        if not (shape.runs or shape.commands):
+            continue  # a data-only image is an asset image already (DF001's business)
+        env = {k: v for k, v in parsed.global_args}
+        for instr in stage.instructions:
+            if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
+                continue
+            finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
+            if finding is not None:
+                yield finding
+
+
+def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
+    try:
+        index = ctx.project.links()
+        links = [l for l in getattr(index, "links_for_dockerfile", lambda _: [])(dockerfile) if l.source != "directory"]
+    except Exception:  # noqa: BLE001
+        links = []
+    return links[0].context if links else (posixpath.dirname(dockerfile) or ".")
+
+
+def _dockerignore(root: Path, context: str, dockerfile: str):
+    import pathspec
+
+    for candidate in (root / (dockerfile + ".dockerignore"), root / context / ".dockerignore"):
+        if candidate.is_file():
+            lines = []
+            for line in candidate.read_text(encoding="utf-8", errors="replace").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    lines.append(line.lstrip("/"))
+            return pathspec.PathSpec.from_lines("gitignore", lines)
+    return None
+
+
+def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore, env, escape) -> Finding | None:
+    words = list(instr.json_args) if instr.json_args is not None else instr.args.split()
+    if len(words) < 2:
+        return None
+    total = 0
+    data_files: list[tuple[str, int]] = []
+    root = ctx.root / context
+    for raw in words[:-1]:
+        pattern = expand_args(raw, env, escape)
+        if "$" in pattern or "://" in pattern or pattern.startswith("git@"):
+            continue
+        for rel, size in _files(root, pattern.lstrip("/"), ignore):
+            total += size
+            lower = rel.lower()
+            if lower.endswith(MODEL_SUFFIXES) or (lower.endswith(DATA_SUFFIXES) and size >= _DATA_MIN):
+                data_files.append((rel, size))
+    threshold = ctx.config.large_data_threshold
+    if total <= threshold and not data_files:
+        return None
+    dest = words[-1]
+    savings = measured("data", total, f"{human_bytes(total)} measured in the build context leaves the app image")
+    reasons = []
+    if total > threshold:
+        reasons.append(f"{human_bytes(total)} (over large-data-threshold {human_bytes(threshold)})")
+    if data_files:
+        shown = ", ".join(f"{p} ({human_bytes(s)})" for p, s in data_files[:3])
+        reasons.append(f"model/data files: {shown}" + (f" and {len(data_files) - 3} more" if len(data_files) > 3 else ""))
+    message = (f"{dfx.label(stage)}: `{instr.keyword} {' '.join(words)}` copies {'; '.join(reasons)} into an app image: "
+               f"ship it as an asset image mounted as an image volume")
+    explanation = "\n".join([
+        f"{dfx.label(stage)} ships in {dfx.label(target.stage)} ({target.reason}); the copy pulls {human_bytes(total)} "
+        f"from the build context {context} (after .dockerignore).",
+        "Start from an asset Dockerfile such as:",
+        "    FROM scratch",
+        f"    COPY {' '.join(words[:-1])} {dest}",
+        f"and mount that image as an image volume at {dest} in the pod, then drop this COPY.",
+    ])
+    data = {"anchor": f"{stage.index}:{instr.args[:80]}", "stage": stage.index, "stage_name": stage.name,
+            "target_reason": target.reason, "bytes": total, "files": [p for p, _ in data_files], "savings": savings}
+    return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, None, (), (), data,
+                   fix_blocked="splitting data out of an app image changes its build and deployment; see the explanation")
+
+
+def _files(root: Path, pattern: str, ignore) -> Iterator[tuple[str, int]]:
+    """(context-relative path, size) of every regular file ``pattern`` selects."""
+    if not root.is_dir():
+        return
+    pattern = posixpath.normpath(pattern) if pattern not in ("", ".") else "."
+    if pattern.startswith("../"):
+        return
+    has_glob = any(c in pattern for c in "*?[")
+    start = root
+    if not has_glob and pattern != ".":
+        start = root / pattern
+        if start.is_file() and not start.is_symlink():
+            if ignore is None or not ignore.match_file(pattern):
+                yield pattern, start.stat().st_size
+            return
+        if not start.is_dir() or not is_inside(root, start):
+            return
+    count = 0
+    for directory, dirnames, filenames in os.walk(start):
+        dirnames.sort()
+        rel_dir = Path(directory).relative_to(root).as_posix()
+        for name in sorted(filenames):
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if not _selected(rel, pattern, has_glob):
+                continue
+            if ignore is not None and ignore.match_file(rel):
+                continue
+            path = Path(directory) / name
+            try:
+                if path.is_symlink() and not is_inside(root, path):
+                    continue
+                st = path.stat()
+            except OSError:
+                continue
+            count += 1
+            if count > _MAX_FILES:
+                return
+            yield rel, st.st_size
+
+
+def _selected(rel: str, pattern: str, has_glob: bool) -> bool:
+    if pattern == ".":
+        return True
+    if has_glob:
+        parts = rel.split("/")
+        depth = pattern.count("/") + 1
+        head = "/".join(parts[:depth])
+        return fnmatch.fnmatchcase(head, pattern)
+    return rel == pattern or rel.startswith(pattern.rstrip("/") + "/")
+
+
+RULE = Rule(
+    code=CODE,
+    name="large-data-in-app-image",
+    summary="Large data (models, datasets, site bundles) copied into an app image: split it into an asset image",
+    scope="dockerfile",
+    check=check,
+)

@@ -1,0 +1,184 @@
+"""DF002 static-binary-on-full-distro
+
+## What it does
+Finds a shipped stage that runs one statically linked binary, built in an earlier stage
+(Go with `CGO_ENABLED=0`, `-ldflags … -static`, Rust `*-musl` targets), on a full
+distribution base (`ubuntu`, `debian`, `alpine`, a language image…). The stage may only copy
+files in and set `CMD`/`ENTRYPOINT` (exec form), `USER`, `EXPOSE`, `ENV`, `LABEL`, `WORKDIR`;
+a `RUN` that only installs `ca-certificates`/`tzdata` is allowed and handled.
+
+## Why is this bad?
+A static binary needs no libc, shell or package manager. The distribution adds tens of MB to
+every pull, and a shell and packages that scanners report and attackers can use.
+
+## Example
+```dockerfile
+FROM golang:1.22 AS build
+RUN CGO_ENABLED=0 go build -o /out/api .
+FROM ubuntu:22.04
+RUN apt-get update && apt-get install -y ca-certificates
+COPY --from=build /out/api /usr/local/bin/api
+ENTRYPOINT ["/usr/local/bin/api"]
+```
+
+## Use instead
+```dockerfile
+FROM gcr.io/distroless/static-debian12
+COPY --from=build /out/api /usr/local/bin/api
+ENTRYPOINT ["/usr/local/bin/api"]
+```
+`gcr.io/distroless/static-debian12` ships CA certificates (`/etc/ssl/certs`), time zones
+(`/usr/share/zoneinfo`), `/etc/passwd` with `nonroot` (65532) and `/tmp`. When the stage
+installs nothing, `FROM scratch` is proposed instead. Certificates and time zones can also come
+from image volumes mounted at `/etc/ssl/certs` and `/usr/share/zoneinfo` on a `FROM scratch`
+image; the message says which one the fix uses.
+
+## Fix safety
+Always **unsafe**: it assumes the binary reads nothing else from the old base (a shell for
+`kubectl exec`, other files, a named user). Windows bases are not judged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from ..core.context import RuleContext
+from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
+from ..core.savings import base_swap
+from ..core.sources import SourceFile
+from ..dockerfile.parser import Dockerfile, Instruction, Stage
+from . import Rule
+from . import _dockerfile as dfx
+
+CODE = "DF002"
+DISTROLESS = "gcr.io/distroless/static-debian12"
+_GO_STATIC = re.compile(r"CGO_ENABLED=0")
+_GO_BUILD = re.compile(r"\bgo\s+(build|install)\b")
+_LD_STATIC = re.compile(r"-ldflags[= ]\S*.*?-static|-extldflags[= ]['\"]?-static|\s-static(\s|$)")
+_RUST_MUSL = re.compile(r"cargo\s+(build|install)\b[^\n]*(--target[= ]\S*musl|-musl\b)|CARGO_BUILD_TARGET=\S*musl")
+_CERT_PACKAGES = frozenset({"ca-certificates", "tzdata", "ca-certificates-bundle"})
+_INSTALL = re.compile(r"^(apt-get|apt|apk|yum|dnf|microdnf)\b")
+_OK_KEYWORDS = frozenset({"COPY", "ADD", "CMD", "ENTRYPOINT", "USER", "EXPOSE", "ENV", "LABEL", "WORKDIR", "ARG", "STOPSIGNAL", "VOLUME"})
+
+
+def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
+    source, parsed = subject
+    for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path)):
+        finding = _judge(source, parsed, target)
+        if finding is not None:
+            yield finding
+
+
+def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> Finding | None:
+    stage = target.stage
+    base, chain = parsed.root_base(stage)
+    if len(chain) > 1 or dfx.is_minimal(base) or dfx.base_ref(base) is None or dfx.is_windows(base, parsed):
+        return None
+    cert_runs: list[Instruction] = []
+    installs: set[str] = set()
+    binaries: list[tuple[str, Stage]] = []
+    entry = None
+    user = None
+    for instr in stage.instructions:
+        if instr.keyword == "RUN":
+            packages = _cert_only_install(instr)
+            if packages is None:
+                return None
+            cert_runs.append(instr)
+            installs |= packages
+        elif instr.keyword not in _OK_KEYWORDS:
+            return None
+        elif instr.keyword in ("CMD", "ENTRYPOINT"):
+            if instr.json_args is None:
+                return None  # shell form needs /bin/sh
+            entry = entry if instr.keyword == "CMD" and entry else instr
+        elif instr.keyword == "USER":
+            user = instr.args.strip()
+        elif instr.keyword in ("COPY", "ADD"):
+            origin = dfx.copy_source(parsed, instr)
+            if isinstance(origin, Stage) and _builds_static(parsed, origin):
+                words = list(instr.json_args) if instr.json_args else instr.args.split()
+                if words:
+                    binaries.append((words[-1], origin))
+    if entry is None or not binaries or not entry.json_args:
+        return None
+    program = entry.json_args[0]
+    shipped = [(dest, origin) for dest, origin in binaries if program == dest or program.startswith(dest.rstrip("/") + "/")]
+    if not shipped:
+        return None
+    origin = shipped[0][1]
+    named_user = user and not re.fullmatch(r"\d+(:\d+)?|root|nonroot|nobody", user.split(":")[0])
+    use_distroless = bool(installs) or bool(user and not re.fullmatch(r"\d+(:\d+)?", user))
+    new_base = DISTROLESS if use_distroless else "scratch"
+    savings = base_swap(base, new_base)
+    why = (f"it installs {', '.join(sorted(installs))}, which {DISTROLESS} already ships "
+           f"(/etc/ssl/certs, /usr/share/zoneinfo); alternatively FROM scratch with those two directories as image volumes"
+           if installs else
+           (f"USER {user} needs /etc/passwd, which {DISTROLESS} has" if use_distroless
+            else "it installs nothing; CA certificates or time zones, if the binary needs them, can come as image volumes "
+                 "at /etc/ssl/certs and /usr/share/zoneinfo"))
+    message = (f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
+               f"use {new_base} ({savings['text']})")
+    location = Location(source.path, stage.from_instruction.line)
+    data = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+            "target_reason": target.reason, "base": base, "proposed_base": new_base, "savings": savings}
+    explanation = [f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically.",
+                   f"Proposed base: {new_base}, because {why}."]
+    if named_user:
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
+                       fix_blocked=f"USER {user}: {new_base} has no such user; use a numeric id or nonroot (65532)")
+    start, end = stage.base_span
+    edits = [Edit(source.path, start, end, new_base)]
+    for run in cert_runs:
+        a, b = dfx.whole_lines(source.text, run.start, run.end)
+        edits.append(Edit(source.path, a, b, ""))
+    assumption = f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files)"
+    fix = Fix(Applicability.UNSAFE, f"Use {new_base} for {dfx.label(stage)}" + (" and drop the package install" if cert_runs else ""),
+              tuple(edits), assumption, ((source.path, source.digest),),
+              ((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),))
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), (), data)
+
+
+def _cert_only_install(instr: Instruction) -> set[str] | None:
+    """The packages a RUN installs when it only updates indexes and installs certs/tzdata."""
+    if instr.heredocs or instr.json_args is not None:
+        return None
+    packages: set[str] = set()
+    for part in re.split(r"&&|;|\|\|", instr.args):
+        words = part.split()
+        if not words:
+            continue
+        if words[0] in ("rm", "update-ca-certificates", "true") or (words[0] == "find" and "/var/lib/apt/lists" in part):
+            continue
+        if not _INSTALL.match(words[0]):
+            return None
+        verbs = [w for w in words[1:] if not w.startswith("-")]
+        if not verbs:
+            return None
+        if verbs[0] in ("update", "clean", "upgrade") and len(verbs) == 1:
+            continue
+        if verbs[0] not in ("install", "add"):
+            return None
+        names = {re.split(r"[=<>]", v)[0] for v in verbs[1:]}
+        if not names or not names <= _CERT_PACKAGES:
+            return None
+        packages |= names
+    return packages
+
+
+def _builds_static(parsed: Dockerfile, stage: Stage) -> bool:
+    _, chain = parsed.root_base(stage)
+    text = "\n".join(dfx.shell_text(i) if i.keyword == "RUN" else i.args
+                     for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG"))
+    go = bool(_GO_BUILD.search(text)) and bool(_GO_STATIC.search(text) or _LD_STATIC.search(text))
+    return go or bool(_RUST_MUSL.search(text)) or bool(_LD_STATIC.search(text) and re.search(r"\b(gcc|cc|clang|zig)\b", text))
+
+
+RULE = Rule(
+    code=CODE,
+    name="static-binary-on-full-distro",
+    summary="Static binary shipped on a full distribution: use FROM scratch or a distroless static base",
+    scope="dockerfile",
+    check=check,
+)

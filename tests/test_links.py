@@ -1,0 +1,112 @@
+"""Image → Dockerfile links: each mechanism, their order, reference comparison, the cache, and
+the `migrate-tui links` command."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from migrate_tui.cli import main
+from migrate_tui.core.config import Config
+from migrate_tui.core.links import CACHE_DIR, CACHE_FILE, build_link_index
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+DOCKERFILE = "FROM busybox\nCOPY x /x\n"
+
+
+def test_skaffold_compose_script_workflow_and_kustomize(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "skaffold.yaml": "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+                         "  - image: ghcr.io/acme/site\n    context: web\n    docker: {dockerfile: Dockerfile.prod, target: assets}\n",
+        "web/Dockerfile.prod": DOCKERFILE,
+        "compose.yaml": "services:\n  api:\n    image: acme/api:dev\n    build:\n      context: ./api\n",
+        "api/Dockerfile": DOCKERFILE,
+        "Makefile": "REG ?= registry.example.com\nbuild:\n\tpodman build -t $(REG)/tools:$(VERSION) \\\n\t  -f tools/Containerfile tools\n",
+        "tools/Containerfile": DOCKERFILE,
+        ".github/workflows/ci.yml": (
+            "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+            "    - id: meta\n      uses: docker/metadata-action@v5\n      with:\n        images: ghcr.io/acme/worker\n"
+            "    - uses: docker/build-push-action@v6\n      with:\n        context: worker\n"
+            "        tags: ${{ steps.meta.outputs.tags }}\n"),
+        "worker/Dockerfile": DOCKERFILE,
+        "deploy/kustomization.yaml": "images:\n- name: site\n  newName: ghcr.io/acme/site\n  newTag: '2'\n",
+        "models/bert/Dockerfile": DOCKERFILE,
+    })
+    index = build_link_index(root, Config(), use_cache=False)
+    site = index.dockerfile_for("ghcr.io/acme/site:1.2@sha256:" + "a" * 64)
+    assert (site.dockerfile, site.context, site.source, site.target) == ("web/Dockerfile.prod", "web", "skaffold", "assets")
+    assert index.dockerfile_for("site:7").dockerfile == "web/Dockerfile.prod"  # through the kustomize alias
+    api = index.dockerfile_for("docker.io/acme/api:1.0")
+    assert (api.dockerfile, api.source) == ("api/Dockerfile", "compose")
+    tools = index.dockerfile_for("registry.example.com/tools:3")
+    assert (tools.dockerfile, tools.context, tools.source) == ("tools/Containerfile", "tools", "script")
+    worker = index.dockerfile_for("ghcr.io/acme/worker:sha-1")
+    assert (worker.dockerfile, worker.source) == ("worker/Dockerfile", "workflow")
+    bert = index.dockerfile_for("registry.example.com/ml/bert:1")
+    assert (bert.dockerfile, bert.source) == ("models/bert/Dockerfile", "directory")
+    assert index.dockerfile_for("ghcr.io/other/site:1") is None  # same last name, other repository
+    assert index.dockerfile_for("acme/api") is not None and index.dockerfile_for("api-gateway") is None
+
+
+def test_config_mapping_wins_and_docker_hub_names_normalise(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "skaffold.yaml": "build:\n  artifacts:\n  - image: nginx-assets\n",
+        "Dockerfile": DOCKERFILE,
+        "alt/Dockerfile": DOCKERFILE,
+    })
+    config = Config(images=(("docker.io/library/nginx-assets", "alt"),))
+    link = build_link_index(root, config, use_cache=False).dockerfile_for("index.docker.io/library/nginx-assets:1")
+    assert (link.dockerfile, link.source) == ("alt/Dockerfile", "config")
+    link = build_link_index(root, Config(), use_cache=False).dockerfile_for("nginx-assets:1")
+    assert (link.dockerfile, link.source) == ("Dockerfile", "skaffold")
+
+
+def test_cache_is_reused_and_invalidated_by_a_changed_or_new_file(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = _write(tmp_path, {"skaffold.yaml": "build:\n  artifacts:\n  - image: a\n", "Dockerfile": DOCKERFILE})
+    first = build_link_index(root, Config())
+    assert not first.from_cache and (root / CACHE_DIR / CACHE_FILE).is_file()
+    assert build_link_index(root, Config()).from_cache
+    skaffold = root / "skaffold.yaml"
+    skaffold.write_text("build:\n  artifacts:\n  - image: b\n")
+    os.utime(skaffold, ns=(1, 1))
+    fresh = build_link_index(root, Config())
+    assert not fresh.from_cache and fresh.dockerfile_for("b") is not None
+    _write(root, {"svc/compose.yaml": "services:\n  s:\n    image: c\n    build: .\n", "svc/Dockerfile": DOCKERFILE})
+    assert build_link_index(root, Config()).dockerfile_for("c").source == "compose"
+
+
+def test_small_trees_are_not_cached(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"skaffold.yaml": "build:\n  artifacts:\n  - image: a\n", "Dockerfile": DOCKERFILE})
+    build_link_index(root, Config())
+    assert not (root / CACHE_DIR).exists()
+
+
+def test_gitignored_build_files_are_not_read(tmp_path: Path) -> None:
+    root = _write(tmp_path, {".gitignore": "vendor/\n", "vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n",
+                             "vendor/Dockerfile": DOCKERFILE})
+    (root / ".git").mkdir()
+    assert build_link_index(root, Config(), use_cache=False).dockerfile_for("v:1") is None
+
+
+def test_links_command_text_and_json(tmp_path: Path, capsys) -> None:
+    root = _write(tmp_path, {"skaffold.yaml": "build:\n  artifacts:\n  - image: ghcr.io/acme/site\n    context: web\n",
+                             "web/Dockerfile": DOCKERFILE})
+    (root / ".git").mkdir()
+    assert main(["links", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "ghcr.io/acme/site" in out and "web/Dockerfile" in out and "skaffold" in out
+    assert main(["links", "--format", "json", str(root)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["links"][0]["dockerfile"] == "web/Dockerfile"
+    assert main(["links", "--image", "ghcr.io/acme/site:9", str(root)]) == 0
+    assert main(["links", "--image", "ghcr.io/acme/other:9", str(root)]) == 1
