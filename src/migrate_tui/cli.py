@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    check.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                       help="worker processes for the scan (default: one per CPU on big trees; 1: no pool)")
+    check.add_argument("--no-cache", action="store_true", help="don't reuse or store per-file results (~/.cache/migrate-tui)")
     _common(check)
 
     tui = sub.add_parser("tui", help="review and apply fixes interactively (default command)")
@@ -172,7 +175,37 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
     if unknown:
         raise UsageError(f"unknown rule code(s): {', '.join(unknown)} (see `migrate-tui rules`)")
     scan_paths = [p for p in paths] if paths and not (len(paths) == 1 and paths[0].resolve() == root) else None
-    return Engine(root, config, paths=scan_paths)
+    return Engine(root, config, paths=scan_paths, jobs=getattr(args, "jobs", 0) or None,
+                  cache=not getattr(args, "no_cache", True), on_progress=_progress_bar(args))
+
+
+def _progress_bar(args: argparse.Namespace):
+    """A one-line bar on stderr for long batch runs: only on a terminal, only after 0.5 s."""
+    import time
+
+    stream = sys.stderr
+    if args.command != "check" or getattr(args, "quiet", False) or not stream.isatty():
+        return None
+    started = time.monotonic()
+    shown = [0.0]
+
+    def hook(event) -> None:
+        now = time.monotonic()
+        if event.index == event.total:
+            if shown[0]:
+                stream.write("\r\033[K")
+                stream.flush()
+                shown[0] = 0.0
+            return
+        if now - started < 0.5 or now - shown[0] < 0.1:
+            return
+        shown[0] = now
+        width = 30
+        done = width * event.index // max(event.total, 1)
+        stream.write(f"\r[{'#' * done}{'.' * (width - done)}] {event.index}/{event.total} files")
+        stream.flush()
+
+    return hook
 
 
 def _cluster_target(args: argparse.Namespace, base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -59,17 +60,19 @@ class _Ignore:
         if excludes:
             self.specs.append(("", pathspec.PathSpec.from_lines("gitignore", excludes)))
 
-    def load_dir(self, directory: Path) -> None:
+    def load_dir(self, directory: Path | str) -> None:
         if not self.use_gitignore:
             return
-        gitignore = directory / ".gitignore"
-        if gitignore.is_file() and not gitignore.is_symlink():
-            try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
+        gitignore = os.path.join(directory, ".gitignore")
+        try:
+            if not stat.S_ISREG(os.lstat(gitignore).st_mode):  # never a link, a FIFO or a device
                 return
-            prefix = relpath(self.root, directory)
-            self.specs.append(("" if prefix == "." else prefix + "/", pathspec.PathSpec.from_lines("gitignore", lines)))
+            with open(gitignore, encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            return
+        prefix = relpath(self.root, Path(directory))
+        self.specs.append(("" if prefix == "." else prefix + "/", pathspec.PathSpec.from_lines("gitignore", lines)))
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         probe = rel + "/" if is_dir else rel
@@ -112,39 +115,72 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
 
 
 def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iterator[Candidate | Diagnostic]:
-    stack = [top]
+    # Plain strings and os.scandir: pathlib costs more than the system calls on a 50k-file tree.
+    root_s = str(root)
+    real_root = os.path.realpath(root_s)
+    prefix_len = len(os.path.join(root_s, ""))
+    stack = [str(top)]
     while stack:
         directory = stack.pop()
-        if load_own or directory != top:
+        if load_own or directory != str(top):
             ignore.load_dir(directory)
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             yield Diagnostic(relpath(root, Path(directory)), 1, "unreadable", f"cannot list directory: {exc.strerror or exc}")
             continue
+        filtering = bool(ignore.specs)
         subdirs = []
         for entry in entries:
-            rel = relpath(root, Path(entry.path))
+            name = entry.name
             try:
-                is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
-                if entry.name in ALWAYS_SKIPPED_DIRS or ignore.ignored(rel, True):
+                if name in ALWAYS_SKIPPED_DIRS:
                     continue
-                subdirs.append(Path(entry.path))
+                if filtering and ignore.ignored(_rel(entry.path, prefix_len), True):
+                    continue
+                subdirs.append(entry.path)
                 continue
-            kind = classify(entry.name)
-            if kind is None or ignore.ignored(rel, False):
+            kind = classify(name)
+            if kind is None:
+                continue
+            rel = _rel(entry.path, prefix_len)
+            if filtering and ignore.ignored(rel, False):
+                continue
+            try:
+                is_link = entry.is_symlink()
+            except OSError:
                 continue
             if is_link:
-                if not is_inside(root, Path(entry.path)):
-                    yield Diagnostic(rel, 1, "symlink", f"symlink points outside the repository ({os.readlink(entry.path)}); not read")
+                if not _inside_real(real_root, entry.path):
+                    yield Diagnostic(rel, 1, "symlink", f"symlink points outside the repository ({_readlink(entry.path)}); not read")
+                elif not os.path.exists(entry.path):
+                    yield Diagnostic(rel, 1, "symlink", f"dangling or looping symlink ({_readlink(entry.path)}); not read")
                 # a link inside the root: the file itself is scanned where it lives
                 continue
             yield Candidate(Path(entry.path), kind)
         stack.extend(reversed(subdirs))
+
+
+def _rel(path: str, prefix_len: int) -> str:
+    rel = path[prefix_len:]
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
+def _inside_real(real_root: str, path: str) -> bool:
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _readlink(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
 
 
 def find_root(start: Path) -> Path:

@@ -11,10 +11,11 @@ orders, and collects.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from ..rules import Rule, all_rules
 from .config import Config
@@ -69,14 +70,34 @@ class ScanFinished:
 ScanEvent = ScanStarted | FileScanned | ScanFinished
 
 
+ProgressHook = Callable[[FileScanned], None]
+
+# Below this many candidate files a process pool costs more than it saves (start-up, pickling).
+PARALLEL_THRESHOLD = 1000
+_BATCH = 32  # files per task sent to a worker: coarse enough for pickling, fine enough for progress
+
+
 class Engine:
+    """Walks, orders and collects; ``scan_file`` does the work.
+
+    ``jobs``: worker processes for the scan (1: in this process; None or 0: one per CPU when the
+    tree has at least ``PARALLEL_THRESHOLD`` files). Results come back in discovery order
+    whatever the number of jobs. ``cache``: reuse per-file results of earlier runs
+    (``core.cache``; True for the default location, or a directory). ``on_progress`` is called
+    with every ``FileScanned`` event, including the scans ``fix()`` runs.
+    """
+
     def __init__(self, root: Path, config: Config | None = None, *, paths: Sequence[Path] | None = None,
-                 mode: str | None = None) -> None:
+                 mode: str | None = None, jobs: int | None = None, cache: bool | Path = False,
+                 on_progress: ProgressHook | None = None) -> None:
         self.root = root.resolve()
         self.config = config or Config()
         self.paths = list(paths) if paths else None
         self.mode = mode or self.config.mode
-        self.project = Project(self.root, self.config)
+        self.project = _TrackingProject(self.root, self.config)
+        self.jobs = jobs
+        self.cache = cache
+        self.on_progress = on_progress
 
     @property
     def context(self) -> RuleContext:
@@ -92,25 +113,59 @@ class Engine:
             (diagnostics if isinstance(item, Diagnostic) else candidates).append(item)
         return candidates, diagnostics
 
+    def workers_for(self, count: int) -> int:
+        if self.jobs is not None and self.jobs > 0:
+            return max(1, min(self.jobs, (count + _BATCH - 1) // _BATCH or 1))
+        if count < PARALLEL_THRESHOLD:
+            return 1
+        return max(1, min(os.cpu_count() or 1, 8))
+
     def iter_scan(self) -> Iterator[ScanEvent]:
         started = time.perf_counter()
         candidates, early = self.discover()
         result = ScanResult(self.root, diagnostics=list(early))
         yield ScanStarted(len(candidates))
-        rules = self.rules()
-        context = self.context
-        for index, candidate in enumerate(candidates, start=1):
-            findings, diagnostics, source = scan_file(candidate, rules, context)
-            if source is not None and findings:
-                result.sources[source.path] = source
-            result.findings += findings
-            result.diagnostics += diagnostics
-            result.files_scanned += 1
-            yield FileScanned(index, len(candidates), _rel(self.root, candidate.path), tuple(findings), tuple(diagnostics))
+        store = self._open_cache()
+        scanner = _Scanner(self.rules(), self.context)
+        workers = self.workers_for(len(candidates))
+        if workers > 1:
+            outcomes = _parallel(self, candidates, store, workers)
+        else:
+            outcomes = (scanner.scan(c.path, c.kind, store.entry_for(_rel(self.root, c.path)) if store else None)
+                        for c in candidates)
+        try:
+            for index, (candidate, outcome) in enumerate(zip(candidates, outcomes), start=1):
+                findings, diagnostics, source, entry = outcome
+                if source is not None and findings:
+                    result.sources[source.path] = source
+                if store is not None and entry is not _UNCHANGED:
+                    store.put(_rel(self.root, candidate.path), entry)
+                result.findings += findings
+                result.diagnostics += diagnostics
+                result.files_scanned += 1
+                event = FileScanned(index, len(candidates), _rel(self.root, candidate.path), tuple(findings), tuple(diagnostics))
+                if self.on_progress is not None:
+                    self.on_progress(event)
+                yield event
+        finally:
+            close = getattr(outcomes, "close", None)
+            if close is not None:
+                close()  # stops the pool when the caller abandons the scan
+        if store is not None:
+            store.save()
         result.findings.sort(key=lambda f: (f.location.path, f.location.line, f.rule))
         result.diagnostics.sort()
         result.seconds = time.perf_counter() - started
         yield ScanFinished(result)
+
+    def _open_cache(self):
+        if not self.cache:
+            return None
+        from .cache import ScanCache, fingerprint_of
+
+        directory = self.cache if isinstance(self.cache, Path) else None
+        rules = tuple(r.code for r in self.rules())
+        return ScanCache(self.root, fingerprint_of(self.config, self.mode, rules), directory)
 
     def scan(self) -> ScanResult:
         result = None
@@ -140,6 +195,170 @@ class Engine:
         return total, result
 
 
+class _TrackingProject(Project):
+    """A Project that records what a rule looked at beyond its own file (other files, whether
+    they exist, the link index), so a cached result is reused only while all of it still holds."""
+
+    deps: list | None = None
+    _links_fp: str | None = None
+
+    def read(self, rel: str):
+        found = super().read(rel)
+        if self.deps is not None:
+            self.deps.append(("read", rel, found.digest if isinstance(found, SourceFile) else None))
+        return found
+
+    def exists(self, rel: str) -> bool:
+        found = super().exists(rel)
+        if self.deps is not None:
+            self.deps.append(("exists", rel, found))
+        return found
+
+    def links(self):
+        index = super().links()
+        if self.deps is not None:
+            self.deps.append(("links", self.links_fingerprint()))
+        return index
+
+    def links_fingerprint(self) -> str:
+        if self._links_fp is None:
+            import hashlib
+            import json
+
+            index = super().links()
+            to_json = getattr(index, "to_json", None)
+            raw = json.dumps(to_json(), sort_keys=True, default=str) if to_json else repr(index)
+            self._links_fp = hashlib.sha256(raw.encode()).hexdigest()
+        return self._links_fp
+
+    def still_holds(self, deps) -> bool:
+        saved, self.deps = self.deps, None
+        try:
+            for dep in deps:
+                if dep[0] == "read":
+                    found = Project.read(self, dep[1])
+                    if (found.digest if isinstance(found, SourceFile) else None) != dep[2]:
+                        return False
+                elif dep[0] == "exists":
+                    if Project.exists(self, dep[1]) != dep[2]:
+                        return False
+                elif dep[0] == "links":
+                    if self.links_fingerprint() != dep[1]:
+                        return False
+                else:
+                    return False
+            return True
+        finally:
+            self.deps = saved
+
+
+_UNCHANGED = object()  # the cache entry is still right
+
+
+class _Scanner:
+    """scan_file plus the cache protocol; one per process."""
+
+    def __init__(self, rules: list[Rule], context: RuleContext) -> None:
+        self.rules = rules
+        self.context = context
+
+    def scan(self, path: Path, kind: str, cached: tuple | None):
+        """(findings, diagnostics, source, cache entry | None | _UNCHANGED)."""
+        candidate = Candidate(path, kind)
+        if cached is None:
+            return self._scan(candidate)
+        source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
+        project = self.context.project
+        if (isinstance(source, SourceFile) and source.digest == cached[0] and isinstance(project, _TrackingProject)
+                and project.still_holds(cached[2] if len(cached) > 2 else ())):
+            import pickle
+
+            try:
+                findings, diagnostics = pickle.loads(cached[1])
+            except Exception:
+                pass
+            else:
+                return findings, diagnostics, source, _UNCHANGED
+        return self._scan(candidate, source)
+
+    def _scan(self, candidate: Candidate, source=None):
+        project = self.context.project
+        tracking = isinstance(project, _TrackingProject)
+        if tracking:
+            project.deps = []
+        try:
+            findings, diagnostics, source = scan_file(candidate, self.rules, self.context, source=source)
+        finally:
+            deps = tuple(project.deps) if tracking and project.deps is not None else None
+            if tracking:
+                project.deps = None
+        entry = None
+        if isinstance(source, SourceFile) and deps is not None:
+            from .cache import make_entry
+
+            entry = make_entry(source.digest, findings, diagnostics, deps)
+        return findings, diagnostics, source, entry
+
+
+# -- the process pool ---------------------------------------------------------------------
+
+_WORKER: _Scanner | None = None
+
+
+def _worker_init(root: Path, config: Config, mode: str, codes: tuple[str, ...]) -> None:
+    global _WORKER
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
+    engine = Engine(root, config, mode=mode, jobs=1)
+    rules = [r for r in engine.rules() if r.code in codes]
+    _WORKER = _Scanner(rules, engine.context)
+
+
+def _worker_batch(batch: list[tuple[str, str, tuple[str, bytes] | None]]):
+    assert _WORKER is not None
+    out = []
+    for path, kind, cached in batch:
+        findings, diagnostics, source, entry = _WORKER.scan(Path(path), kind, cached)
+        # only sources that carry findings travel back (the writer needs their text)
+        out.append((findings, diagnostics, source if findings else None, entry))
+    return out
+
+
+def _mp_context():
+    import multiprocessing
+    import threading
+
+    # fork is cheap but unsafe once other threads run (the TUI scans from a worker thread)
+    if threading.current_thread() is threading.main_thread() and threading.active_count() == 1:
+        try:
+            return multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - platforms without fork
+            pass
+    return multiprocessing.get_context("spawn")
+
+
+def _parallel(engine: Engine, candidates: list[Candidate], store, workers: int):
+    root = engine.root
+    batches = []
+    for i in range(0, len(candidates), _BATCH):
+        batches.append([
+            (str(c.path), c.kind, store.entry_for(_rel(root, c.path)) if store else None)
+            for c in candidates[i : i + _BATCH]
+        ])
+    codes = tuple(r.code for r in engine.rules())
+    pool = _mp_context().Pool(workers, _worker_init, (root, engine.config, engine.mode, codes))
+    try:
+        for outcomes in pool.imap(_worker_batch, batches):
+            yield from outcomes
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
 def _rel(root: Path, path: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -147,11 +366,13 @@ def _rel(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
-def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
+def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
+              source: SourceFile | Diagnostic | None = None) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
     scoped = [r for r in rules if r.scope in _SCOPES_FOR_KIND.get(candidate.kind, ())]
     if not scoped:
         return [], [], None
-    source = read_source(context.root, candidate.path, max_bytes=context.config.max_file_size)
+    if source is None:
+        source = read_source(context.root, candidate.path, max_bytes=context.config.max_file_size)
     if isinstance(source, Diagnostic):
         return [], [source], None
     needles = {n for r in scoped for n in r.needles}

@@ -20,6 +20,11 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 _MARKER = re.compile(r"^---(?=[ \t]|$)", re.M)
 _TEMPLATE = re.compile(r"\{\{-?\s|\{\{[-.$/a-zA-Z(]|\{%")
 MAX_NODES = 200_000  # a document with more nodes than this is refused (YAML bombs)
+# libyaml composes deep flow nesting in quadratic time ("[[[[...", 20k levels: 10 s), and the
+# constructor recurses: refuse deeper documents before parsing. Block nesting is bounded by the
+# file size limit (each level costs a wider indent on every line).
+MAX_FLOW_DEPTH = 100
+_OPENERS = re.compile(r"[\[\]{}]")
 
 
 class LMap(dict):
@@ -103,7 +108,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
                 hash(key)
             except TypeError:
                 raise YamlError(key_node.start_mark.line + 1 + self.line_offset, "unhashable mapping key") from None
-            if key in result:
+            if key in result and type(key) is type(next(k for k in result if k == key)):
                 raise YamlError(
                     key_node.start_mark.line + 1 + self.line_offset, f"duplicate key '{key}' (Kubernetes keeps only the last)"
                 )
@@ -146,6 +151,9 @@ _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_
 def load_chunk(text: str, chunk: Chunk) -> Any:
     """Parse one document. Raises YamlError(line, message) on anything libyaml rejects."""
     body = text[chunk.start : chunk.end]
+    deep = _too_deep(body)
+    if deep is not None:
+        raise YamlError(chunk.line + body.count("\n", 0, deep), f"flow collections nest more than {MAX_FLOW_DEPTH} levels deep; skipped")
     loader = _LineLoader(body)
     loader.line_offset = chunk.line - 1
     _LineLoader.nodes = 0
@@ -155,20 +163,65 @@ def load_chunk(text: str, chunk: Chunk) -> Any:
         node = loader.get_node()
         if node is None:
             return None
-        return loader.construct_document(node)
+        data = loader.construct_document(node)
+        if "&" in body and "*" in body and _expanded_size(data) > MAX_NODES:
+            raise YamlError(chunk.line, f"aliases expand the document to more than {MAX_NODES:,} nodes (a YAML bomb?); skipped")
+        return data
     except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 + chunk.line - 1) if mark else chunk.line
         problem = exc.problem or exc.context or "invalid YAML"
-        raise YamlError(line, f"invalid YAML: {problem}") from None
+        raise YamlError(line, f"invalid YAML: {_one_line(problem)}") from None
+    except yaml.reader.ReaderError as exc:  # a control character (NUL...) in the text
+        position = exc.position if isinstance(exc.position, int) else 0
+        line = chunk.line + body.count("\n", 0, position)
+        raise YamlError(line, f"invalid YAML: control character #x{exc.character if isinstance(exc.character, int) else 0:04x} not allowed") from None
     except yaml.YAMLError as exc:
-        raise YamlError(chunk.line, f"invalid YAML: {exc}") from None
+        raise YamlError(chunk.line, f"invalid YAML: {_one_line(str(exc))}") from None
     except RecursionError:
         raise YamlError(chunk.line, "document nests too deeply; skipped") from None
     finally:
         loader.dispose()
+
+
+def _expanded_size(data: Any) -> int:
+    """Nodes the document has once every alias is expanded (what kubectl or json.dumps would see)."""
+    sizes: dict[int, int] = {}
+    # post-order over the distinct containers: linear in the document, not in its expansion
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, (dict, list)) or (id(node) in sizes and not done):
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        if done:
+            sizes[id(node)] = min(1 + sum(sizes.get(id(c), 1) for c in children), 1 << 62)
+            continue
+        sizes[id(node)] = 1  # a cycle (impossible after construction) counts once
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, (dict, list)))
+    return sizes.get(id(data), 1)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _too_deep(body: str) -> int | None:
+    """Offset where flow nesting passes MAX_FLOW_DEPTH (brackets in quotes count too: harmless)."""
+    if body.count("[") + body.count("{") <= MAX_FLOW_DEPTH:
+        return None
+    depth = 0
+    for match in _OPENERS.finditer(body):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return match.start()
+        elif depth:
+            depth -= 1
+    return None
 
 
 def template_line(text: str) -> int | None:

@@ -1,0 +1,105 @@
+"""Time ``migrate-tui check --format json`` against ``grep -rlE 'initContainers|^FROM' .``.
+
+    python benchmarks/scan.py [--sizes 1000,10000,50000] [--workdir /tmp/migrate-tui-bench] [--jobs N]
+
+grep over the same tree is the I/O floor; the ratio is what to watch (goal: <= 3x at 10k files
+on 2 cores, linear in the number of files, peak RSS flat). Each size is measured cold (empty
+result cache) and warm (second run). Trees are generated once by gen_repo.py and reused.
+Not a test: it prints numbers, it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from gen_repo import generate  # noqa: E402
+
+
+def _tool() -> list[str]:
+    exe = Path(sys.executable).with_name("migrate-tui")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "migrate_tui"]
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in MB of the process tree's largest process, exit code)."""
+    timer = shutil.which("time") or "/usr/bin/time"
+    started = time.perf_counter()
+    if os.path.exists(timer):
+        with tempfile.NamedTemporaryFile("r") as out:
+            proc = subprocess.run([timer, "-f", "%M", "-o", out.name, *cmd], cwd=cwd, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            seconds = time.perf_counter() - started
+            text = out.read().strip().splitlines()
+            rss = int(text[-1]) // 1024 if text and text[-1].isdigit() else -1
+    else:  # pragma: no cover - no GNU time
+        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        rss = -1
+    return seconds, rss, proc.returncode
+
+
+def best_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int]:
+    runs = []
+    for _ in range(n):
+        if before:
+            before()
+        runs.append(run(cmd, cwd, env))
+        if runs[-1][2] not in (0, 1):  # 2: usage or internal error; a crash must not look fast
+            raise SystemExit(f"{' '.join(cmd)} exited with {runs[-1][2]} in {cwd}")
+    return min(runs, key=lambda r: r[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,50000")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "migrate-tui-bench")
+    parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to check (when the CLI has it)")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N for each timing")
+    parser.add_argument("--single", action="store_true", help="also time `check ONE_FILE` (pre-commit) and --version")
+    args = parser.parse_args(argv)
+
+    tool = _tool()
+    extra = ["--jobs", str(args.jobs)] if args.jobs else []
+    print(f"cpus={os.cpu_count()} tool={' '.join(tool)} {' '.join(extra)}")
+    print(f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}")
+    for size in (int(s) for s in args.sizes.split(",")):
+        tree = args.workdir / f"repo-{size}"
+        if not (tree / ".generated").exists():
+            shutil.rmtree(tree, ignore_errors=True)
+            generate(size, tree)
+            (tree / ".generated").write_text("ok\n")
+        grep = best_of(args.repeat, ["grep", "-rlE", "initContainers|^FROM", "."], tree)
+        cache_dir = Path(tempfile.mkdtemp(prefix="mt-cache-"))
+        env = dict(os.environ, MIGRATE_TUI_CACHE_DIR=str(cache_dir))
+
+        def wipe() -> None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
+
+        check = [*tool, "check", "--format", "json", *extra]
+        cold = best_of(args.repeat, check, tree, env, before=wipe)
+        run(check, tree, env)  # fill the cache
+        warm = best_of(args.repeat, check, tree, env)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        print(f"{size:>7} {grep[0]:>7.2f} {cold[0]:>7.2f} {cold[0] / grep[0]:>5.1f}x {warm[0]:>7.2f} "
+              f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}")
+        if args.single:
+            one = next(tree.rglob("deployment.yaml"))
+            single = best_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
+            print(f"{'':>7} check ONE_FILE: {single[0]:.3f} s")
+    version = best_of(5, [*tool, "--version"], Path.cwd())
+    print(f"migrate-tui --version: {version[0] * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
