@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from .yamldoc import Chunk
+from .yamlpatch import Unsupported, fast_rewrite
 
 _HUGE_WIDTH = 1 << 30  # never fold a long line
 
@@ -95,6 +96,10 @@ def rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str
         if rest and not rest.startswith("#"):
             raise RewriteRefused("content on the '---' line; not rewritten")
     indent = guess_indent(body)
+    try:  # exact line edits on block-style YAML: ~50x faster than a ruamel round trip
+        return header + fast_rewrite(body, mutate, indent.mapping, indent.offset)
+    except Unsupported:
+        pass
     data = load_rt(body, indent)
     base = dump_rt(data, indent)
     mutate(data)

@@ -1,0 +1,66 @@
+"""The fast text patcher and the ruamel round trip are two implementations of one edit: on every
+fixture they must write the same bytes, and block-style files must take the fast path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import migrate_tui.core.yamledit as yamledit
+from conftest import FIXTURES, make_engine
+from migrate_tui.core.yamlpatch import Unsupported, fast_rewrite
+
+CASES = sorted(p for code in ("IV001", "IV003") for p in (FIXTURES / code).glob("*.yaml")
+               if ".fixed" not in p.name and not p.name.startswith("clean_"))
+
+
+def _fix(tmp: Path, case: Path, code: str) -> bytes:
+    root = tmp / case.stem
+    root.mkdir()
+    shutil.copyfile(case, root / case.name)
+    make_engine(root, select=(code,)).fix(unsafe=True)
+    return (root / case.name).read_bytes()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fast_path_and_ruamel_write_the_same_bytes(case: Path, tmp_path: Path, monkeypatch) -> None:
+    code = case.parent.name
+    fast = _fix(tmp_path / "fast", case, code) if (tmp_path / "fast").mkdir() is None else b""
+    monkeypatch.setattr(yamledit, "fast_rewrite", lambda *a, **k: (_ for _ in ()).throw(Unsupported("forced")))
+    slow = _fix(tmp_path / "slow", case, code) if (tmp_path / "slow").mkdir() is None else b""
+    assert fast == slow
+
+
+def test_block_style_fixtures_take_the_fast_path(monkeypatch) -> None:
+    used = []
+    real = yamledit.fast_rewrite
+
+    def spy(*args, **kwargs):
+        result = real(*args, **kwargs)
+        used.append(True)
+        return result
+
+    monkeypatch.setattr(yamledit, "fast_rewrite", spy)
+    for case in (FIXTURES / "IV001").glob("cp_*.yaml"):
+        if ".fixed" not in case.name:
+            make_engine(case.parent, select=("IV001",)).scan()
+    assert len(used) >= 5
+
+
+def test_replacing_a_scalar_keeps_its_quotes_and_comment() -> None:
+    body = 'a:\n  ref: "x:1"  # pinned later\n  b: 2\n'
+    out = fast_rewrite(body, lambda d: d["a"].__setitem__("ref", "x:1@sha256:00"), 2, 0)
+    assert out == 'a:\n  ref: "x:1@sha256:00"  # pinned later\n  b: 2\n'
+
+
+def test_flow_style_is_left_to_ruamel() -> None:
+    with pytest.raises(Unsupported):
+        fast_rewrite("a: {b: 1}\n", lambda d: d["a"].insert(1, "c", 2), 2, 0)
+
+
+def test_deleting_an_item_keeps_the_comment_above_the_next_one() -> None:
+    body = "xs:\n- name: a\n  v: 1\n# about b\n- name: b\n"
+    out = fast_rewrite(body, lambda d: d["xs"].__delitem__(0), 2, 0)
+    assert out == "xs:\n# about b\n- name: b\n"
