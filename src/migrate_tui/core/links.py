@@ -28,6 +28,8 @@ pre-commit hook does not re-read a big tree when nothing changed.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import json
 import os
 import posixpath
@@ -86,30 +88,54 @@ class LinkIndex:
 
     def dockerfile_for(self, image: str) -> Link | None:
         """The link for ``image`` (a manifest's reference), or None."""
-        ref = parse_image_ref(image)
+        cache = self.__dict__.setdefault("_lookups", {})
+        if image not in cache:
+            cache[image] = self._dockerfile_for(image)
+        return cache[image]
+
+    def _dockerfile_for(self, image: str) -> Link | None:
+        ref = _parsed(image)
         if ref is None:
             return None
         candidates = [ref]
         for name, new, _ in self.aliases:
-            alias_from = parse_image_ref(name)
+            alias_from = _parsed(name)
             if alias_from is not None and alias_from.same_repository(ref):
-                target = parse_image_ref(new)
+                target = _parsed(new)
                 if target is not None:
                     candidates.append(target)
+        by_repo, by_dir_name, _ = self._indices()
         for source in SOURCES[:-1]:
             for wanted in candidates:
-                found = [l for l in self.links if l.source == source and _same_repo(l.image, wanted)]
+                found = [l for l in by_repo.get((wanted.registry, wanted.repository), ()) if l.source == source]
                 if found:
                     exact = [l for l in found if _exact(l.image, wanted)]
                     return (exact or found)[0]
         for wanted in candidates:
-            found = [l for l in self.links if l.source == "directory" and _directory_match(l, wanted)]
+            found = by_dir_name.get(wanted.repository.rsplit("/", 1)[-1], [])
             if len(found) == 1:
                 return found[0]
         return None
 
+    def _indices(self) -> tuple[dict, dict, dict]:
+        """Links by (registry, repository), directory links by name, links by Dockerfile: built once."""
+        if "_index" not in self.__dict__:
+            by_repo: dict[tuple[str, str], list[Link]] = {}
+            by_dir_name: dict[str, list[Link]] = {}
+            by_dockerfile: dict[str, list[Link]] = {}
+            for link in self.links:
+                by_dockerfile.setdefault(link.dockerfile, []).append(link)
+                if link.source == "directory":
+                    by_dir_name.setdefault(link.image, []).append(link)
+                    continue
+                mine = _parsed(_strip_templated_tag(link.image))
+                if mine is not None:
+                    by_repo.setdefault((mine.registry, mine.repository), []).append(link)
+            self.__dict__["_index"] = (by_repo, by_dir_name, by_dockerfile)
+        return self.__dict__["_index"]
+
     def links_for_dockerfile(self, dockerfile: str) -> list[Link]:
-        return [l for l in self.links if l.dockerfile == dockerfile]
+        return list(self._indices()[2].get(dockerfile, ()))
 
     def users_of(self, image: str) -> list[str]:
         """YAML files whose init containers name an image of the same repository as ``image``."""
@@ -139,13 +165,19 @@ class LinkIndex:
         return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})), True)
 
 
+@lru_cache(maxsize=1 << 16)
+def _parsed(written: str) -> ImageRef | None:
+    """Links and users are compared against every reference a scan meets: parse each once."""
+    return parse_image_ref(written)
+
+
 def _same_repo(written: str, ref: ImageRef) -> bool:
-    mine = parse_image_ref(_strip_templated_tag(written))
+    mine = _parsed(_strip_templated_tag(written))
     return mine is not None and mine.same_repository(ref)
 
 
 def _exact(written: str, ref: ImageRef) -> bool:
-    mine = parse_image_ref(written)
+    mine = _parsed(written)
     return mine is not None and mine.tag is not None and mine.matches(ref)
 
 
