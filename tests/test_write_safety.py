@@ -119,3 +119,18 @@ def test_new_files_are_created_inside_the_root_only(tmp_path: Path) -> None:
     assert not (tmp_path / "evil.txt").exists()
     assert (root / "assets/new/Dockerfile").read_text() == "FROM scratch\n"
     assert any("outside the repository" in reason for _, reason in report.skipped)
+
+
+def test_one_change_set_reached_by_two_findings_is_written_once_and_counts_for_both(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    root = _repo(tmp_path, SITE.read_bytes())
+    engine = make_engine(root, select=("IV001",))
+    result = engine.scan()
+    first = result.findings[0]
+    twin = replace(first, rule="DF001", message="the asset image's side of the same change-set")
+    report = engine.apply([first, twin], sources=result.sources)
+    assert report.written == ["web.yaml"]
+    assert report.skipped == []
+    assert {f.rule for f in report.applied} == {"IV001", "DF001"}
+    assert (root / "web.yaml").read_bytes() == SITE_FIXED.read_bytes()

@@ -54,11 +54,19 @@ def select_fixes(findings: Iterable[Finding], *, unsafe: bool) -> tuple[list[Fin
             continue
         if fix.applicability is Applicability.UNSAFE and not unsafe:
             continue
+        if any(other.fix is not None and other.fix.edits == fix.edits for other in chosen):
+            continue  # the same change-set reached through another finding (IV001 and DF001): one write
         if any(fix.conflicts_with(other.fix) for other in chosen if other.fix):
             waiting.append((finding, "overlaps another fix in the same document; applied in the next round"))
             continue
         chosen.append(finding)
     return chosen, waiting
+
+
+def twins(findings: Iterable[Finding], applied: list[Finding]) -> list[Finding]:
+    """Findings whose change-set is identical to one that was applied."""
+    done = [f.fix.edits for f in applied if f.fix is not None]
+    return [f for f in findings if f.fix is not None and all(f is not a for a in applied) and f.fix.edits in done]
 
 
 def verify_text(path: str, text: str, before: str | None, target: Target) -> list[str]:
@@ -127,6 +135,7 @@ def apply_fixes(root: Path, findings: list[Finding], target: Target, *, unsafe: 
     written = _write_all(root, plan, report)
     report.written += written
     report.applied += [f for f in chosen if all(p in written for p in f.fix.paths)]  # type: ignore[union-attr]
+    report.applied += twins(findings, report.applied)
     return report
 
 
