@@ -162,3 +162,31 @@ def test_version_starts_fast_without_heavy_imports() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_baseline_hides_known_findings_and_reports_stale_entries(repo: Path, capsys, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    code, _, err = run(capsys, "check", "--baseline", str(baseline), "--write-baseline", str(repo))
+    assert code == 0 and "Recorded 1 finding" in err
+    code, out, err = run(capsys, "check", "--baseline", str(baseline), str(repo))
+    assert code == 0 and "1 finding in the baseline not shown" in err
+    # a new finding elsewhere is reported; --fix leaves the baselined one alone
+    shutil.copyfile(SITE, repo / "deploy" / "web2.yaml")
+    (repo / "deploy" / "web2.yaml").write_text((repo / "deploy" / "web2.yaml").read_text().replace("name: web\n", "name: web2\n", 1))
+    before = (repo / "deploy" / "web.yaml").read_bytes()
+    code, out, _ = run(capsys, "check", "--baseline", str(baseline), "--fix", "--select", "IV001", str(repo))
+    assert code == 1 and (repo / "deploy" / "web.yaml").read_bytes() == before
+    assert "initContainers" not in (repo / "deploy" / "web2.yaml").read_text()
+    # once the baselined object is fixed by hand, its entry is stale and says so
+    (repo / "deploy" / "web.yaml").write_bytes((FIXTURES / "IV001" / "cp_r_dot_contents.fixed.yaml").read_bytes())
+    code, _, err = run(capsys, "check", "--baseline", str(baseline), "--select", "IV001", str(repo))
+    assert code == 0 and "1 baseline entry no longer match" in err
+
+
+def test_unused_and_unknown_suppressions_are_reported(tmp_path: Path, capsys) -> None:
+    shutil.copyfile(CLEAN, tmp_path / "pod.yaml")
+    text = (tmp_path / "pod.yaml").read_text().replace("kind: Pod", "kind: Pod  # migrate-tui: ignore[IV001, XX123]")
+    (tmp_path / "pod.yaml").write_text(text.replace("apiVersion: v1", "apiVersion: v1\n# initContainers: none here"))
+    code, out, _ = run(capsys, "check", "--select", "IV001", str(tmp_path))
+    assert "error[unused-suppression] unused suppression: no IV001 finding here to ignore" in out
+    assert "unknown rule code 'XX123'" in out

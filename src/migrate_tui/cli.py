@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
+    check.add_argument("--write-baseline", action="store_true", help="with --baseline FILE: record today's findings there and exit 0")
     check.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                        help="worker processes for the scan (default: one per CPU on big trees; 1: no pool)")
     check.add_argument("--no-cache", action="store_true", help="don't reuse or store per-file results (~/.cache/migrate-tui)")
@@ -226,6 +228,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     engine = make_engine(args, list(args.paths))
     result = engine.scan()
+    baseline = _apply_baseline(args, result)
+    if baseline == "written":
+        return ExitCode.CLEAN
 
     def read(path: str) -> str | None:
         source = result.sources.get(path)
@@ -253,7 +258,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         return ExitCode.FINDINGS if (diffs and not args.exit_zero) else ExitCode.CLEAN
 
     if args.fix:
-        report, after = engine.fix(unsafe=args.unsafe_fixes)
+        keep = (lambda f: f.key not in baseline.entries) if baseline is not None else None
+        report, after = engine.fix(unsafe=args.unsafe_fixes, keep=keep)
+        if baseline is not None:
+            after.findings = [f for f in after.findings if keep(f)]
         for finding, reason in report.skipped:
             if "next round" in reason:
                 continue
@@ -273,6 +281,32 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return ExitCode.CLEAN
     return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
+
+
+def _apply_baseline(args: argparse.Namespace, result):
+    """Drop baselined findings from ``result`` (and say so), or write the baseline."""
+    if args.baseline is None:
+        if args.write_baseline:
+            raise UsageError("--write-baseline needs --baseline FILE")
+        return None
+    from .core.baseline import BaselineError, load_baseline, write_baseline
+
+    if args.write_baseline:
+        count = write_baseline(args.baseline, result.findings)
+        print(f"Recorded {count} finding{'s' if count != 1 else ''} in {args.baseline}", file=sys.stderr)
+        return "written"
+    try:
+        baseline = load_baseline(args.baseline)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    fresh, known, stale = baseline.split(result.findings)
+    result.findings = fresh
+    if not args.quiet and (known or stale):
+        print(f"{len(known)} finding{'s' if len(known) != 1 else ''} in the baseline not shown", file=sys.stderr)
+        if stale:
+            print(f"{len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} no longer match anything (fixed or moved); "
+                  f"run `migrate-tui check --baseline {args.baseline} --write-baseline` to prune", file=sys.stderr)
+    return baseline
 
 
 def cmd_rule(args: argparse.Namespace) -> int:

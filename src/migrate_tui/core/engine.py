@@ -180,14 +180,18 @@ class Engine:
 
         return apply_fixes(self.root, list(findings), self.config.target, unsafe=unsafe, sources=sources)
 
-    def fix(self, *, unsafe: bool = False, max_rounds: int = 10):
-        """Scan, apply, re-scan until nothing more applies (fixes that overlapped wait a round)."""
+    def fix(self, *, unsafe: bool = False, max_rounds: int = 10, keep: Callable[[Finding], bool] | None = None):
+        """Scan, apply, re-scan until nothing more applies (fixes that overlapped wait a round).
+
+        ``keep`` selects the findings whose fixes may be applied (e.g. not those in a baseline).
+        """
         from .writer import WriteReport
 
         total = WriteReport()
         result = self.scan()
         for _ in range(max_rounds):
-            report = self.apply(result.findings, unsafe=unsafe, sources=result.sources)
+            chosen = [f for f in result.findings if keep is None or keep(f)]
+            report = self.apply(chosen, unsafe=unsafe, sources=result.sources)
             total.merge(report)
             if not report.written:
                 break
@@ -388,7 +392,25 @@ def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
         f for f in findings
         if not suppressions.silences(f.rule, f.location.line, f.data.get("doc_span"))
     ]
+    if suppressions.by_line:
+        diagnostics = diagnostics + _unused_suppressions(source.path, suppressions, scoped)
     return kept, diagnostics, source
+
+
+def _unused_suppressions(path: str, suppressions, scoped: list[Rule]) -> list[Diagnostic]:
+    """`# migrate-tui: ignore[...]` comments that silence nothing (like ruff's RUF100)."""
+    from ..rules import all_rules
+
+    out = []
+    for line, code in suppressions.unused({r.code for r in scoped}, set(all_rules())):
+        if code == "*":
+            message = "unused suppression: `# migrate-tui: ignore` silences no finding here"
+        elif code not in all_rules():
+            message = f"unknown rule code '{code}' in a suppression (see `migrate-tui rules`)"
+        else:
+            message = f"unused suppression: no {code} finding here to ignore"
+        out.append(Diagnostic(path, line, "unused-suppression", message))
+    return out
 
 
 _SCOPES_FOR_KIND = {"yaml": ("podspec", "document"), "dockerfile": ("dockerfile",)}

@@ -41,6 +41,23 @@ class Suppressions:
         return False
 
 
+    def unused(self, active: set[str], known: set[str]) -> list[tuple[int, str]]:
+        """(line, code) of line suppressions that silenced nothing; ``active``: rules run on this file."""
+        out = []
+        for line, codes in sorted(self.by_line.items()):
+            used_here = {code for used_line, code in self.used if used_line == line}
+            if ALL in codes:
+                if not used_here and active:
+                    out.append((line, ALL))
+                continue
+            for code in sorted(codes):
+                if code not in known:
+                    out.append((line, code))
+                elif code in active and code not in used_here:
+                    out.append((line, code))
+        return out
+
+
 def parse_suppressions(text: str) -> Suppressions:
     result = Suppressions()
     if "migrate-tui" not in text:
