@@ -333,3 +333,62 @@ def _new_dockerfile(ctx: Any, image: str, new_ref: str, sources: list[tuple[str,
             return AssetImage(image, new_ref, rel, "unchanged", notes=[f"{rel} already builds {new_ref}"])
         return f"{rel} already exists with other content; set asset-dockerfile-path to another place"
     return AssetImage(image, new_ref, rel, "created", [Edit(rel, 0, 0, content)], [(rel, None)], [(rel, 0, 0)], notes)
+
+
+# --------------------------------------------------------------------------- union images
+
+
+def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetImage | str:
+    """One new asset image whose root *is* the emptyDir as the init containers left it.
+
+    For what mounts of the init images can't express (two images merged into one directory,
+    a renamed file, copies nested in each other): each copy becomes a ``COPY --from`` into the
+    path it landed on in the volume, in the order the init containers ran (later files win,
+    as with ``cp``), and the readers mount the whole image (or their own ``subPath`` of it).
+    """
+    images = list(dict.fromkeys(f.image for f in group if f.image))
+    if not images:
+        return "no init image to build from"
+    repo, tag, _ = _split_ref(images[0])
+    owner_name = owner.rsplit("/", 1)[-1] or "pod"
+    base = f"{repo.rsplit('/', 1)[0] + '/' if '/' in repo else ''}{owner_name}-{volume}"
+    new_ref = asset_reference(ctx.config.image_name_template, f"{base}:{tag or 'latest'}")
+    if new_ref is None:
+        return f"image-name template {ctx.config.image_name_template!r} gives no valid reference for {base}"
+    try:
+        rel = posixpath.normpath(ctx.config.asset_dockerfile_path.format(name=f"{owner_name}-{volume}", image=base))
+    except (KeyError, IndexError, ValueError):
+        return f"asset-dockerfile-path {ctx.config.asset_dockerfile_path!r} is not a valid template"
+    if rel.startswith(("../", "/")):
+        return f"asset-dockerfile-path gives {rel}, outside the repository"
+    stages = {image: f"source{i + 1}" for i, image in enumerate(images)}
+    lines = [
+        f"# Asset image for emptyDir '{volume}' of {owner}: the files its init containers copied, no shell.",
+        f"# Build and push it as {new_ref} (e.g. `migrate-tui build -f {rel} -t {new_ref} .`).",
+    ]
+    lines += [f"FROM {image} AS {stage}" for image, stage in stages.items()]
+    lines += ["", "FROM scratch"]
+    notes = [f"new {rel} builds {new_ref} FROM scratch: its root is the emptyDir '{volume}' as the copies left it"]
+    flags_all: dict[str, str] = {}
+    for flow in sorted(group, key=lambda f: f.init_index):
+        flags, folded, refused = fold_modes(flow)
+        if refused:
+            return "; ".join(refused)
+        flags_all.update(flags)
+        flag_text = "".join(f" --{k}={flags[k]}" for k in ("chown", "chmod") if k in flags)
+        for p in flow.placements:
+            target = "/" + p.vol_dir if p.vol_dir else "/"
+            if p.kind == "file":
+                lines.append(f"COPY --from={stages[flow.image]}{flag_text} {p.source} {target}")
+                continue
+            source = p.image_dir.rstrip("/") + "/" if p.image_dir != "/" else "/"
+            lines.append(f"COPY --from={stages[flow.image]}{flag_text} {source} {target.rstrip('/') + '/'}")
+            if p.kind == "glob":
+                notes.append(f"`{p.text}` skipped dot-files through the shell glob; COPY takes them too")
+    content = "\n".join(lines) + "\n"
+    if ctx.project.exists(rel):
+        existing = _read(ctx, rel)
+        if existing is not None and existing.text == content:
+            return AssetImage(images[0], new_ref, rel, "unchanged", notes=[f"{rel} already builds {new_ref}"])
+        return f"{rel} already exists with other content; set asset-dockerfile-path to another place"
+    return AssetImage(images[0], new_ref, rel, "created", [Edit(rel, 0, 0, content)], [(rel, None)], [(rel, 0, 0)], notes)

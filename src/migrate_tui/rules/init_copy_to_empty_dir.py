@@ -113,6 +113,12 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         notes += mount_notes
         plans.append((consumer, specs))
     scratch = _scratch_plan(ctx, group, names) if not manual or _only_modes(group, manual) else None
+    if scratch is None and _mounts_cannot_express(manual) and wants_scratch(ctx, list(names)):
+        union = _volume_image_plan(subject, ctx, group, consumers)
+        if union is not None:
+            scratch, names, plans = union
+            manual = [m for f in group for m in f.manual]
+            notes = [n for n in notes if not n.startswith(("containerd mounts only directories", "`")) and " now sees " not in n]
     if scratch is not None:
         manual = [m for m in manual if not any(m.startswith(f"`{t}`") for t in scratch.folded)]
         manual += scratch.blockers
@@ -206,6 +212,30 @@ def _scratch_plan(ctx: RuleContext, group: list[VolumeFlow], names: dict[str, st
         ctx.notes.append("; ".join(plan.blockers))
         return None  # auto falls back to zero-rebuild when the asset side can't be planned
     return plan
+
+
+_NOT_A_MOUNT = ("are merged into one directory", "a mount can't rename a file", "copies land inside each other")
+
+
+def _mounts_cannot_express(manual: list[str]) -> bool:
+    """Every blocker is one that a purpose-built asset image solves (and there is at least one)."""
+    return bool(manual) and all(any(k in m for k in _NOT_A_MOUNT) for m in manual)
+
+
+def _volume_image_plan(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], consumers: list[Consumer]):
+    """(plan, names, mount plans) for one asset image that mirrors the volume, or None."""
+    from ._assetimage import ScratchPlan, plan_volume_image
+
+    asset = plan_volume_image(ctx, group, group[0].name, subject.ref.owner)
+    if isinstance(asset, str):
+        ctx.notes.append(asset)
+        return None
+    plan = ScratchPlan(assets={asset.image: asset})
+    names = {asset.image: group[0].name}
+    plans = [(c, [MountSpec(group[0].name, c.mount_path, c.sub_path)]) for c in consumers]
+    if any(c.mount_path == "/" for c in consumers):
+        return None
+    return plan, names, plans
 
 
 def _only_modes(group: list[VolumeFlow], manual: list[str]) -> bool:
