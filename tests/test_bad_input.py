@@ -82,13 +82,25 @@ def test_fifo_is_never_opened(tmp_path: Path) -> None:
     assert [(d.path, d.kind) for d in result.diagnostics] == [("pipe.yaml", "special")]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
-def test_unreadable_file(tmp_path: Path) -> None:
+def test_unreadable_file_is_one_diagnostic(tmp_path: Path) -> None:
+    """As root (CI), the check runs without CAP_DAC_OVERRIDE so permissions bite as for a user."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
     path = tmp_path / "locked.yaml"
     path.write_bytes(SITE)
     path.chmod(0)
-    result, _, _ = _scan(tmp_path)
-    assert [d.kind for d in result.diagnostics] == ["unreadable"]
+    command = [sys.executable, "-m", "migrate_tui", "check", "--no-cache", "--format", "json", str(tmp_path)]
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("root without setpriv (util-linux) can't drop the capability that reads everything")
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in out.stderr
+    diagnostics = json.loads(out.stdout)["diagnostics"]
+    assert [(d["path"], d["kind"], d["message"]) for d in diagnostics] == [("locked.yaml", "unreadable", "permission denied")]
 
 
 def test_gitignored_files_are_not_scanned(tmp_path: Path) -> None:
