@@ -266,7 +266,7 @@ def _sigint_held():
 
 def _copy_metadata(original: Path, tmp: Path, source: SourceFile | None) -> None:
     if source is None:
-        os.chmod(tmp, 0o644 & ~_umask())
+        os.chmod(tmp, 0o644 & ~_UMASK)
         return
     st = os.stat(original)
     os.chmod(tmp, st.st_mode & 0o7777)
@@ -277,10 +277,15 @@ def _copy_metadata(original: Path, tmp: Path, source: SourceFile | None) -> None
             pass
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# Read once at import (the main thread): os.umask() changes process state, so calling it from a
+# TUI worker thread could race with other threads creating files.
+_UMASK = _read_umask()
 
 
 def _fsync_dir(directory: Path) -> None:

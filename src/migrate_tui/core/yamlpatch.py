@@ -17,7 +17,6 @@ from typing import Any, Callable
 import yaml
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DEBUG = False
 
 
 class Unsupported(Exception):
@@ -381,8 +380,6 @@ def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, se
     except yaml.YAMLError:
         raise Unsupported("the patched text does not parse") from None
     if loaded != _plain(shadow):
-        if _DEBUG:
-            print(new, _plain(shadow), loaded, sep="\n----\n")
         raise Unsupported("the patched text does not mean what the edit means")
     return new
 
