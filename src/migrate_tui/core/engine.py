@@ -230,9 +230,13 @@ class _TrackingProject(Project):
             import json
 
             index = super().links()
-            to_json = getattr(index, "to_json", None)
-            raw = json.dumps(to_json(), sort_keys=True, default=str) if to_json else repr(index)
-            self._links_fp = hashlib.sha256(raw.encode()).hexdigest()
+            compute = getattr(index, "compute_fingerprint", None)
+            if compute is not None:
+                self._links_fp = compute()
+            else:
+                to_json = getattr(index, "to_json", None)
+                raw = json.dumps(to_json(), sort_keys=True, default=str) if to_json else repr(index)
+                self._links_fp = hashlib.sha256(raw.encode()).hexdigest()
         return self._links_fp
 
     def still_holds(self, deps) -> bool:

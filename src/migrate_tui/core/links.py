@@ -44,7 +44,7 @@ from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 SOURCES = ("config", "skaffold", "compose", "script", "workflow", "kustomize", "directory")
 
@@ -85,6 +85,15 @@ class LinkIndex:
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name, new image, origin) from kustomize
     users: dict[str, list[str]] = field(default_factory=dict)  # image as written -> YAML files (init containers)
     from_cache: bool = False
+    fingerprint: str = ""  # identifies the index's content (for result caches that depend on it)
+
+    def compute_fingerprint(self) -> str:
+        import hashlib
+
+        if not self.fingerprint:
+            raw = json.dumps(self.to_json(), sort_keys=True, default=str)
+            self.fingerprint = hashlib.sha256(raw.encode()).hexdigest()
+        return self.fingerprint
 
     def dockerfile_for(self, image: str) -> Link | None:
         """The link for ``image`` (a manifest's reference), or None."""
@@ -252,18 +261,22 @@ def _load_cache(root: Path, path: Path, key: str) -> LinkIndex | None:
         return None
     if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != key:
         return None
+    base = str(root)
+    stat, join = os.stat, os.path.join  # plain strings: pathlib costs more than the stat itself here
     for rel, stamp in data.get("stamps", {}).items():
         try:
-            st = os.stat(root / rel)
+            st = stat(join(base, rel))
             now = [st.st_size, st.st_mtime_ns]
         except OSError:
             now = [-1, -1]
         if now != stamp:
             return None
     try:
-        return LinkIndex.from_json(data.get("index", {}))
+        index = LinkIndex.from_json(data.get("index", {}))
     except (TypeError, ValueError):
         return None
+    index.fingerprint = data.get("fingerprint") or ""
+    return index
 
 
 def _prepare_cache_dir(directory: Path) -> None:
@@ -277,7 +290,8 @@ def _prepare_cache_dir(directory: Path) -> None:
 
 
 def _save_cache(path: Path, key: str, stamps: dict[str, list[int]], index: LinkIndex) -> None:
-    payload = {"version": _CACHE_VERSION, "config": key, "stamps": stamps, "index": index.to_json()}
+    payload = {"version": _CACHE_VERSION, "config": key, "stamps": stamps, "index": index.to_json(),
+               "fingerprint": index.fingerprint or index.compute_fingerprint()}
     try:
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
