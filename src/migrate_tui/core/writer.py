@@ -213,16 +213,18 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
             target_path = root / plan.path
             data = encode(plan.source, plan.text) if plan.source else plan.text.encode("utf-8")
             target_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".migrate-tui", dir=target_path.parent)
-            staged.append((plan.path, Path(tmp), target_path))
+            with _sigint_held():  # a ^C between creating the temp file and recording it would leak it
+                fd, tmp = tempfile.mkstemp(prefix=f".{target_path.name}.", suffix=".migrate-tui", dir=target_path.parent)
+                staged.append((plan.path, Path(tmp), target_path))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             _copy_metadata(target_path, Path(tmp), plan.source)
     except BaseException as exc:
-        for _, tmp, _ in staged:
-            _unlink_quietly(tmp)
+        with _sigint_held():  # a second ^C must not stop the clean-up half way
+            for _, tmp, _ in staged:
+                _unlink_quietly(tmp)
         if not isinstance(exc, OSError):
             raise
         report.diagnostics.append(Diagnostic(plans[len(staged) - 1].path if staged else plans[0].path, 1, "write",
