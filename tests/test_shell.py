@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -721,9 +720,8 @@ def test_deep_nesting_is_opaque_not_a_recursion_error() -> None:
     assert parsed.opaque is not None
 
 
-def test_fast_on_a_long_script() -> None:
+def test_a_long_script_is_parsed_whole() -> None:
+    # Speed is measured in benchmarks/, not asserted here (wall-clock bounds flake on loaded CI).
     script = "set -e\n" + "cp -r /site/. /shared/ && chmod -R a+r /shared || true\n" * 2000
-    started = time.perf_counter()
     parsed = sh(script)
     assert len(parsed.ops) == 1 + 3 * 2000
-    assert time.perf_counter() - started < 2.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 from migrate_tui.core.diff import side_by_side
@@ -79,17 +78,14 @@ async def test_five_thousand_line_file_renders_only_what_is_visible(tmp_path: Pa
         await scanned(pilot)
         view = app.query_one(DiffView)
         from migrate_tui.core.diff import FileDiff
-        started = time.perf_counter()
         view.show_diff(FileDiff("big.yaml", before, after))
         view.full_context = True
         await pilot.pause()
         view.scroll_to(0, 2490, animate=False)
         await pilot.pause()
-        elapsed = time.perf_counter() - started
         assert view.line_count == 5000
         # Only the rows on screen were drawn: the cache holds a window, not the file.
         assert len(view._cache) < 200
-        assert elapsed < 2.0, elapsed
         view.unified = True
         await pilot.pause()
         assert view.line_count == 5002  # two replaced lines become -/+ pairs
