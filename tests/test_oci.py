@@ -16,9 +16,9 @@ import pytest
 from conftest import FIXTURES, make_engine
 from migrate_tui.cli import main
 from migrate_tui.oci.build import BuildError, build
-from migrate_tui.oci.layout import FileEntry, Layout, make_layer, write_image
+from migrate_tui.oci.layout import FileEntry, make_layer
 from migrate_tui.oci.registry import push_layout
-from migrate_tui.oci.tree import apply_layers, compare
+from migrate_tui.oci.tree import apply_layers
 
 need = pytest.mark.skipif(not (shutil.which("docker-registry") and shutil.which("skopeo") and shutil.which("umoci")),
                           reason="needs Debian docker-registry, skopeo and umoci (make test installs them)")

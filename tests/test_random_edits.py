@@ -4,7 +4,6 @@ untouched."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 

@@ -4,7 +4,6 @@ changed since the scan is never overwritten; fixing twice changes nothing."""
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from pathlib import Path
 

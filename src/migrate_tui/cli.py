@@ -211,10 +211,8 @@ def _progress_bar(args: argparse.Namespace):
 
 
 def _cluster_target(args: argparse.Namespace, base):
-    try:
-        from .core.cluster import ClusterError, target_from_cluster
-    except ModuleNotFoundError:
-        raise UsageError("--cluster is not available in this build") from None
+    from .core.cluster import ClusterError, target_from_cluster
+
     try:
         return target_from_cluster(args.cluster or None, namespace=args.namespace, base=base)
     except ClusterError as exc:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tuihelp import DEMO, write_small_repo
+from tuihelp import write_small_repo
 
 
 @pytest.fixture
@@ -19,12 +18,9 @@ def small_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def demo_repo(tmp_path: Path) -> Path:
-    if not DEMO.is_dir():
-        pytest.skip("examples/demo is missing")
-    target = tmp_path / "demo"
-    shutil.copytree(DEMO, target)
-    return target
+def demo_repo(demo_copy: Path) -> Path:
+    """The TUI tests' name for tests/conftest.py's copy of examples/demo."""
+    return demo_copy
 
 
 @pytest.hookimpl(tryfirst=True)

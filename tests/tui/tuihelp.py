@@ -12,7 +12,6 @@ from migrate_tui.core.target import parse_target
 
 SIZE = (140, 40)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 # repo path -> fixture it is copied from (each has a .fixed.yaml golden file when fixable)
 SMALL_REPO = {

@@ -19,9 +19,7 @@ def add_parser(subparsers, common) -> None:
 
 
 def _documents(path: Path) -> list:
-    import yaml
-
-    from ..core.yamldoc import load_documents, YamlDocument
+    from ..core.yamldoc import YamlDocument, load_documents
 
     text = path.read_text(encoding="utf-8")
     return [d.data for d in load_documents(text) if isinstance(d, YamlDocument) and isinstance(d.data, dict)]

@@ -41,18 +41,13 @@ class Project:
     def links(self) -> Any:
         """The image → Dockerfile link index (``core.links``), built on first use."""
         if self._links is None:
-            try:
-                from .links import build_link_index
-            except ImportError:
-                self._links = {}
-            else:
-                self._links = build_link_index(self.root, self.config)
+            from .links import build_link_index
+
+            self._links = build_link_index(self.root, self.config)
         return self._links
 
     def dockerfile_for(self, image: str) -> Any:
-        links = self.links()
-        lookup = getattr(links, "dockerfile_for", None)
-        return lookup(image) if lookup else None
+        return self.links().dockerfile_for(image)
 
 
 @dataclass

@@ -17,24 +17,18 @@ A resolver is any ``Callable[[str], ImageInfo | None]``: ``None`` means "not kno
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .imageref import ImageRef, parse_image_ref
 
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
-ACCEPT = ", ".join(INDEX_TYPES + MANIFEST_TYPES)
 DOCKER_HUB = "registry-1.docker.io"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-MAX_MANIFEST = 4 * 1024 * 1024
 
 
 class DigestError(Exception):
@@ -167,107 +161,62 @@ def _read_json(path: Path, layout: Path) -> dict:
 
 
 class RegistryResolver:
-    """Resolves references with the OCI distribution API (network: only when the user asked)."""
+    """Resolves references with the OCI distribution API (network: only when the user asked).
+
+    The transport (plain HTTP on loopback, bearer tokens, size limits, timeouts) is
+    ``migrate_tui.oci.registry.Registry``, the same client ``build --push`` and ``verify`` use.
+    """
 
     def __init__(self, *, timeout: float = 10.0, plain_http: Sequence[str] = ()) -> None:
         self.timeout = timeout
         self.plain_http = set(plain_http)
         self._cache: dict[str, ImageInfo] = {}
+        self._registries: dict[str, Any] = {}
 
-    def _base(self, ref: ImageRef) -> str:
+    def _registry(self, ref: ImageRef):
+        from ..oci.registry import Registry
+
         host = DOCKER_HUB if ref.registry == "docker.io" else ref.registry
-        hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-        loopback = hostname in ("localhost", "127.0.0.1", "[::1]")
-        scheme = "http" if (loopback or host in self.plain_http) else "https"
-        return f"{scheme}://{host}"
+        if host not in self._registries:
+            self._registries[host] = Registry(host, insecure=host in self.plain_http, timeout=self.timeout)
+        return self._registries[host]
 
     def __call__(self, reference: str) -> ImageInfo | None:
+        from ..oci.registry import RegistryError
+
         if reference in self._cache:
             return self._cache[reference]
         ref = parse_reference(reference)
-        base = self._base(ref)
-        url = f"{base}/v2/{ref.repository}/manifests/{ref.digest or _tag_of(ref)}"
-        body, headers = self._get(url, ref)
-        actual = "sha256:" + hashlib.sha256(body).hexdigest()
-        claimed = headers.get("Docker-Content-Digest")
-        if claimed and claimed != actual:
-            raise DigestError(f"{ref.registry} sent Docker-Content-Digest {claimed} for a body whose sha256 is {actual}")
+        registry = self._registry(ref)
+        try:
+            body, media, digest = registry.get_manifest(ref.repository, ref.digest or _tag_of(ref))
+        except RegistryError as exc:
+            raise DigestError(f"{ref.raw}: {exc}") from None
         try:
             manifest = json.loads(body)
         except json.JSONDecodeError:
-            raise DigestError(f"{url}: the registry answered with something that is not a manifest") from None
-        media = manifest.get("mediaType") or headers.get("Content-Type", "").split(";")[0]
+            raise DigestError(f"{ref.raw}: the registry answered with something that is not a manifest") from None
+        media = manifest.get("mediaType") or media
         platforms = _platforms_of_index(manifest) if media in INDEX_TYPES or "manifests" in manifest else None
         if platforms is None:
-            platforms = self._single_platform(base, ref, manifest)
-        info = ImageInfo(actual, platforms, f"registry {ref.registry}")
+            platforms = self._single_platform(registry, ref, manifest)
+        info = ImageInfo(digest, platforms, f"registry {ref.registry}")
         self._cache[reference] = info
         return info
 
-    def _single_platform(self, base: str, ref: ImageRef, manifest: dict) -> tuple[str, ...] | None:
+    @staticmethod
+    def _single_platform(registry, ref: ImageRef, manifest: dict) -> tuple[str, ...] | None:
+        from ..oci.registry import RegistryError
+
         config_digest = (manifest.get("config") or {}).get("digest")
         if not config_digest:
             return None
         try:
-            body, _ = self._get(f"{base}/v2/{ref.repository}/blobs/{config_digest}", ref, accept="*/*")
-            config = json.loads(body)
-        except (DigestError, json.JSONDecodeError):
+            config = json.loads(registry.get_blob(ref.repository, config_digest))
+        except (RegistryError, json.JSONDecodeError):
             return None
         arch = config.get("architecture")
         return (f"{config.get('os', 'linux')}/{arch}",) if arch else None
-
-    def _get(self, url: str, ref: ImageRef, *, accept: str = ACCEPT, token: str | None = None) -> tuple[bytes, dict]:
-        request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "migrate-tui"})
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with self._opener(url).open(request, timeout=self.timeout) as response:
-                body = response.read(MAX_MANIFEST + 1)
-                if len(body) > MAX_MANIFEST:
-                    raise DigestError(f"{url}: manifest larger than {MAX_MANIFEST} bytes")
-                return body, dict(response.headers.items())
-        except urllib.error.HTTPError as exc:
-            if exc.code == 401 and token is None:
-                challenge = exc.headers.get("WWW-Authenticate", "")
-                return self._get(url, ref, accept=accept, token=self._token(challenge, ref))
-            if exc.code == 404:
-                raise DigestError(f"{ref.raw}: not found in {ref.registry}") from None
-            if exc.code in (401, 403):
-                raise DigestError(f"{ref.raw}: {ref.registry} refused anonymous access ({exc.code})") from None
-            raise DigestError(f"{ref.raw}: {ref.registry} answered {exc.code} {exc.reason}") from None
-        except urllib.error.URLError as exc:
-            raise DigestError(f"{ref.raw}: can't reach {ref.registry}: {exc.reason}") from None
-        except TimeoutError:
-            raise DigestError(f"{ref.raw}: {ref.registry} did not answer within {self.timeout:g}s") from None
-        except OSError as exc:
-            raise DigestError(f"{ref.raw}: {ref.registry}: {exc}") from None
-
-    def _token(self, challenge: str, ref: ImageRef) -> str:
-        scheme, _, params = challenge.partition(" ")
-        if scheme.lower() != "bearer":
-            raise DigestError(f"{ref.raw}: {ref.registry} needs credentials (anonymous access refused)")
-        fields = dict(re.findall(r'(\w+)="([^"]*)"', params))
-        realm = fields.pop("realm", None)
-        if not realm:
-            raise DigestError(f"{ref.raw}: {ref.registry} sent a token challenge without a realm")
-        fields.setdefault("scope", f"repository:{ref.repository}:pull")
-        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(fields)
-        try:
-            with self._opener(url).open(url, timeout=self.timeout) as response:
-                data = json.loads(response.read(1 << 20))
-        except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-            raise DigestError(f"{ref.raw}: anonymous token from {realm} failed: {exc}") from None
-        token = data.get("token") or data.get("access_token")
-        if not token:
-            raise DigestError(f"{ref.raw}: {realm} returned no token")
-        return str(token)
-
-    @staticmethod
-    def _opener(url: str) -> urllib.request.OpenerDirector:
-        host = urllib.parse.urlsplit(url).hostname or ""
-        if host in ("localhost", "127.0.0.1", "::1"):  # never send loopback traffic through a proxy
-            return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        return urllib.request.build_opener()
 
 
 def chain(*resolvers: Resolver | None) -> Resolver | None:

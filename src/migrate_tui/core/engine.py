@@ -226,17 +226,7 @@ class _TrackingProject(Project):
 
     def links_fingerprint(self) -> str:
         if self._links_fp is None:
-            import hashlib
-            import json
-
-            index = super().links()
-            compute = getattr(index, "compute_fingerprint", None)
-            if compute is not None:
-                self._links_fp = compute()
-            else:
-                to_json = getattr(index, "to_json", None)
-                raw = json.dumps(to_json(), sort_keys=True, default=str) if to_json else repr(index)
-                self._links_fp = hashlib.sha256(raw.encode()).hexdigest()
+            self._links_fp = super().links().compute_fingerprint()
         return self._links_fp
 
     def still_holds(self, deps) -> bool:
@@ -449,10 +439,8 @@ def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext) -> t
 
 
 def _scan_dockerfile(source: SourceFile, rules: list[Rule], context: RuleContext) -> tuple[list[Finding], list[Diagnostic]]:
-    try:
-        from ..dockerfile.parser import parse_dockerfile
-    except ImportError:  # the Dockerfile rules arrive with their parser
-        return [], []
+    from ..dockerfile.parser import parse_dockerfile
+
     parsed = parse_dockerfile(source.text)
     findings: list[Finding] = []
     for rule in rules:

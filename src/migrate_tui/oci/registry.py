@@ -8,7 +8,6 @@ command was asked to talk to a registry.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -30,6 +29,10 @@ TIMEOUT = 30
 class RegistryError(Exception):
     """A registry answer that stops the command; the message is one line for the user."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 def _docker_credentials(host: str) -> str | None:
     config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
@@ -44,51 +47,73 @@ def _docker_credentials(host: str) -> str | None:
     return None
 
 
+_LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+MAX_MANIFEST = 4 * 1024 * 1024
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host in _LOOPBACK:  # never send loopback traffic through a proxy
+        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener()
+
+
 @dataclass
 class Registry:
     host: str
     insecure: bool = False
+    timeout: float = TIMEOUT
 
     def __post_init__(self) -> None:
-        loopback = self.host.split(":")[0] in ("localhost", "127.0.0.1", "::1", "[::1]")
-        self.scheme = "http" if (self.insecure or loopback) else "https"
+        hostname = self.host.split("]")[0] + "]" if self.host.startswith("[") else self.host.rsplit(":", 1)[0]
+        self.scheme = "http" if (self.insecure or hostname in _LOOPBACK) else "https"
         self._token: str | None = None
         self._basic = _docker_credentials(self.host)
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.host}{path}"
 
-    def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None, retry: bool = True):
-        headers = dict(headers or {})
+    def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None,
+                 retry: bool = True, repository: str | None = None):
+        headers = {"User-Agent": "migrate-tui", **(headers or {})}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         elif self._basic:
             headers["Authorization"] = f"Basic {self._basic}"
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            return urllib.request.urlopen(request, timeout=TIMEOUT)
+            return _opener(url).open(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             challenge = exc.headers.get("WWW-Authenticate", "") if exc.headers else ""
             if exc.code == 401 and retry and challenge.lower().startswith("bearer"):
-                self._token = self._fetch_token(challenge)
-                return self._request(method, url, data, headers, retry=False)
+                self._token = self._fetch_token(challenge, repository)
+                return self._request(method, url, data, headers, retry=False, repository=repository)
+            if exc.code == 404:
+                raise RegistryError(f"{url}: not found in {self.host}", 404) from None
+            if exc.code in (401, 403):
+                raise RegistryError(f"{self.host} refused access to {url} ({exc.code}); credentials come from ~/.docker/config.json") from None
             body = exc.read(2000).decode("utf-8", "replace")
             raise RegistryError(f"{method} {url}: HTTP {exc.code} {_error_text(body) or exc.reason}") from None
         except urllib.error.URLError as exc:
-            raise RegistryError(f"cannot reach {self.host}: {exc.reason}") from None
+            raise RegistryError(f"can't reach {self.host}: {exc.reason}") from None
         except TimeoutError:
-            raise RegistryError(f"{self.host} did not answer within {TIMEOUT} s") from None
+            raise RegistryError(f"{self.host} did not answer within {self.timeout:g}s") from None
+        except OSError as exc:
+            raise RegistryError(f"{self.host}: {exc}") from None
 
-    def _fetch_token(self, challenge: str) -> str:
+    def _fetch_token(self, challenge: str, repository: str | None) -> str:
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
         realm = params.pop("realm", None)
         if not realm:
             raise RegistryError(f"{self.host}: bearer challenge without realm")
+        if repository:
+            params.setdefault("scope", f"repository:{repository}:pull")
         headers = {"Authorization": f"Basic {self._basic}"} if self._basic else {}
+        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(params)
         try:
-            with urllib.request.urlopen(urllib.request.Request(realm + "?" + urllib.parse.urlencode(params), headers=headers), timeout=TIMEOUT) as resp:
-                answer = json.loads(resp.read())
-        except (urllib.error.URLError, ValueError) as exc:
+            with _opener(url).open(urllib.request.Request(url, headers=headers), timeout=self.timeout) as resp:
+                answer = json.loads(resp.read(1 << 20))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
             raise RegistryError(f"{self.host}: cannot get a token from {realm}: {exc}") from None
         token = answer.get("token") or answer.get("access_token")
         if not token:
@@ -97,8 +122,11 @@ class Registry:
 
     def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str, str]:
         """(body, media type, digest)."""
-        with self._request("GET", self.url(f"/v2/{repository}/manifests/{reference}"), headers={"Accept": ACCEPT}) as resp:
-            body = resp.read(8 * 1024 * 1024)
+        with self._request("GET", self.url(f"/v2/{repository}/manifests/{reference}"), headers={"Accept": ACCEPT},
+                           repository=repository) as resp:
+            body = resp.read(MAX_MANIFEST + 1)
+            if len(body) > MAX_MANIFEST:
+                raise RegistryError(f"{repository}@{reference}: manifest larger than {MAX_MANIFEST} bytes")
             media_type = resp.headers.get("Content-Type", "").split(";")[0]
             digest = resp.headers.get("Docker-Content-Digest") or sha256(body)
         if digest != sha256(body):
@@ -106,7 +134,7 @@ class Registry:
         return body, media_type or json.loads(body).get("mediaType", ""), digest
 
     def get_blob(self, repository: str, digest: str) -> bytes:
-        with self._request("GET", self.url(f"/v2/{repository}/blobs/{digest}")) as resp:
+        with self._request("GET", self.url(f"/v2/{repository}/blobs/{digest}"), repository=repository) as resp:
             data = resp.read()
         if sha256(data) != digest:
             raise RegistryError(f"{repository}: blob {digest} does not match its digest")
@@ -117,7 +145,7 @@ class Registry:
             with self._request("HEAD", self.url(f"/v2/{repository}/blobs/{digest}")):
                 return True
         except RegistryError as exc:
-            if "HTTP 404" in str(exc):
+            if exc.status == 404:
                 return False
             raise
 

@@ -99,8 +99,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
                        fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM")
     start, end = chain[-1].base_span
-    assumption = (f"nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
-                  f"its consumers mount it as an image volume or copy from it with COPY --from")
+    assumption = ("nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
+                  "its consumers mount it as an image volume or copy from it with COPY --from")
     fix = Fix(Applicability.UNSAFE, f"Use FROM scratch instead of {dfx.short(base)} in {dfx.label(stage)}",
               (Edit(source.path, start, end, "scratch"),), assumption,
               ((source.path, source.digest),), ((source.path, stage.from_instruction.start, stage.from_instruction.end),))

@@ -38,7 +38,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import posixpath
-import re
 from pathlib import Path
 from typing import Iterator
 
