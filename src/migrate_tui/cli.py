@@ -238,11 +238,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         return getattr(found, "text", None)
 
     if args.diff:
-        allowed = {Applicability.SAFE} | ({Applicability.UNSAFE} if args.unsafe_fixes else set())
-        fixes = [f.fix for f in result.findings if f.fix and f.fix.applicability in allowed]
         from .core.writer import select_fixes
 
-        chosen, _ = select_fixes([f for f in result.findings if f.fix and f.fix.applicability in allowed], unsafe=args.unsafe_fixes)
+        allowed = {Applicability.SAFE} | ({Applicability.UNSAFE} if args.unsafe_fixes else set())
+        fixes = [f for f in result.findings if f.fix and f.fix.applicability in allowed]
+        chosen, _ = select_fixes(fixes, unsafe=args.unsafe_fixes)
         diffs = combined_diffs([f.fix for f in chosen], read)  # type: ignore[misc]
         for diff in diffs:
             sys.stdout.write(diff.unified())

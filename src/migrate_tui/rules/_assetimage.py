@@ -83,23 +83,24 @@ def _split_ref(image: str) -> tuple[str, str | None, str | None]:
     return name, None, digest or None
 
 
-def asset_reference(template: str, image: str) -> str | None:
-    repo, tag, _ = _split_ref(image)
-    name = repo.rsplit("/", 1)[-1]
+def _format_name(template: str, written: str, missing_tag: str) -> str | None:
+    """``template`` filled in from ``written`` (``missing_tag`` when it names no tag)."""
+    repo, tag, _ = _split_ref(written)
     try:
-        new = template.format(image=repo, tag=tag or "latest", name=name)
+        return template.format(image=repo, tag=tag or missing_tag, name=repo.rsplit("/", 1)[-1])
     except (KeyError, IndexError, ValueError):
         return None
-    return new if parse_image_ref(new) is not None else None
+
+
+def asset_reference(template: str, image: str) -> str | None:
+    new = _format_name(template, image, "latest")
+    return new if new is not None and parse_image_ref(new) is not None else None
 
 
 def _renamed_build_name(template: str, written: str) -> str | None:
     """The build definition's image name under the template (tag kept only if it had one)."""
-    repo, tag, _ = _split_ref(written)
-    name = repo.rsplit("/", 1)[-1]
-    try:
-        new = template.format(image=repo, tag=tag or "\0", name=name)
-    except (KeyError, IndexError, ValueError):
+    new = _format_name(template, written, "\0")
+    if new is None:
         return None
     new = new.replace(":\0", "").replace("\0", "")
     return new if parse_image_ref(new) is not None else None
