@@ -225,6 +225,7 @@ def test_from_with_wrong_word_count_is_an_error() -> None:
 @pytest.mark.parametrize("name", [
     "Dockerfile", "Containerfile", "Dockerfile.dev", "api.Dockerfile", "x.dockerfile",
     "Containerfile.prod", "web.containerfile", "a/b/Dockerfile.tilt", "dockerfile",
+    "DOCKERFILE", "Dockerfile.alpine.arm64", "base.Containerfile", "a\\b\\Dockerfile.ci",
 ])
 def test_dockerfile_names(name: str) -> None:
     assert is_dockerfile_name(name)
@@ -233,10 +234,25 @@ def test_dockerfile_names(name: str) -> None:
 @pytest.mark.parametrize("name", [
     "Dockerfile.md", "Dockerfile.txt", "Dockerfile.rst", "Dockerfile.orig", "Dockerfile.bak",
     "Dockerfile.swp", "Dockerfile.dockerignore", "README.md", "Dockerfiles", "docker-compose.yml",
-    "Dockerfile.",
+    "Dockerfile.", "api.Dockerfile.dockerignore", "Containerfile.containerignore", ".dockerignore",
+    "Dockerfile.j2", "Dockerfile.template", "x.Dockerfile.md", ".dockerfile", "Dockerfile~",
+    "mydockerfile", "Dockerfile-dev", "docs/Dockerfile.html",
 ])
 def test_not_dockerfile_names(name: str) -> None:
     assert not is_dockerfile_name(name)
+
+
+def test_discovery_uses_the_same_name_test(tmp_path) -> None:
+    """One definition: discovery classifies exactly the names the parser module accepts."""
+    from migrate_tui.core import discover
+    from migrate_tui.dockerfile import names
+
+    assert discover.is_dockerfile_name is names.is_dockerfile_name is is_dockerfile_name
+    for name in ("Dockerfile", "Dockerfile.dockerignore", "app.Dockerfile", "Dockerfile.md"):
+        (tmp_path / name).write_text("FROM scratch\nCOPY a /a\n" if "ignore" not in name else "*\n!src\n")
+    found = sorted(c.path.name for c in discover.discover(tmp_path) if isinstance(c, discover.Candidate)
+                   and c.kind == "dockerfile")
+    assert found == ["Dockerfile", "app.Dockerfile"]
 
 
 # --------------------------------------------------------------------------- properties

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator
 
 import pathspec
 
+from ..dockerfile.names import is_dockerfile_name
 from .model import Diagnostic
 from .sources import is_inside, relpath
 
@@ -17,18 +18,6 @@ ALWAYS_SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".migrate-tui-cache", ".tox", ".mypy_cache", ".pytest_cache"}
 )
 YAML_SUFFIXES = (".yaml", ".yml")
-_DOC_SUFFIXES = (".md", ".txt", ".rst", ".orig", ".bak", ".swp", ".rej", ".html", ".adoc")
-
-
-def is_dockerfile_name(name: str) -> bool:
-    lower = name.lower()
-    if lower.endswith(_DOC_SUFFIXES):
-        return False
-    return (
-        lower in ("dockerfile", "containerfile")
-        or lower.startswith(("dockerfile.", "containerfile."))
-        or lower.endswith((".dockerfile", ".containerfile"))
-    )
 
 
 def classify(name: str) -> str | None:

@@ -21,6 +21,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from .names import is_dockerfile_name
+
 __all__ = [
     "Dockerfile",
     "Flag",
@@ -47,10 +49,6 @@ _JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", 
 _PLATFORM_ARGS = frozenset(
     {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
      "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"}
-)
-_DOC_SUFFIXES = frozenset(
-    {"md", "markdown", "txt", "rst", "adoc", "orig", "bak", "swp", "rej", "patch", "diff",
-     "dockerignore"}
 )
 
 
@@ -666,17 +664,3 @@ def parse_dockerfile(text: str, build_args: dict[str, str] | None = None) -> Doc
         text=text, directives=directives, escape=escape, global_args=global_args,
         stages=stages, instructions=instructions, errors=sorted(errors),
     )
-
-
-def is_dockerfile_name(name: str) -> bool:
-    """Dockerfile, Containerfile, ``Dockerfile.*``, ``*.Dockerfile`` (and lower-case forms),
-    but not documentation or backup siblings such as ``Dockerfile.md`` or ``Dockerfile.bak``."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if base in ("dockerfile", "containerfile"):
-        return True
-    suffix = base.rsplit(".", 1)[-1] if "." in base else ""
-    if suffix in _DOC_SUFFIXES:
-        return False
-    if base.endswith((".dockerfile", ".containerfile")):
-        return True
-    return base.startswith(("dockerfile.", "containerfile.")) and bool(suffix)
