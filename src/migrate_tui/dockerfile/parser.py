@@ -29,6 +29,7 @@ __all__ = [
     "Heredoc",
     "Instruction",
     "Stage",
+    "env_pairs",
     "expand_args",
     "is_dockerfile_name",
     "parse_dockerfile",
@@ -508,6 +509,20 @@ def _arg_pairs(args: str, escape: str) -> list[tuple[str, str | None]]:
         unquoted = "".join(w for w, _, _ in _shell_words(value, escape, raw=False))
         pairs.append((name, unquoted if eq else None))
     return pairs
+
+
+def env_pairs(instr: Instruction, escape: str = "\\") -> list[tuple[str, str | None]]:
+    """The variables an ``ENV`` or ``ARG`` sets for the ``RUN``s after it, quotes removed:
+    ``ENV A=1 B="x y"``, legacy ``ENV NAME some value``, ``ARG NAME[=default]`` (None: no default)."""
+    if instr.keyword == "ARG":
+        return _arg_pairs(instr.args, escape)
+    if instr.keyword != "ENV":
+        return []
+    words = _shell_words(instr.args, escape, raw=True)
+    if words and "=" not in words[0][0]:
+        rest = instr.args[words[0][2]:].strip()
+        return [(words[0][0], "".join(w for w, _, _ in _shell_words(rest, escape, raw=False)) if rest else "")]
+    return _arg_pairs(instr.args, escape)
 
 
 def _var_pattern(escape: str) -> re.Pattern[str]:

@@ -1,0 +1,231 @@
+"""DF004 reads a RUN as BuildKit and /bin/sh do (hadolint-style one-line cases), and every edit
+it writes appends to the script where the shell runs it, or it gives no fix with a typed reason.
+
+Each ``catches``/``catches_not`` case is one Dockerfile body after ``FROM``; the references are
+hadolint's DL3009/DL3019/DL3042/DL3032/DL3040 specs (differences are listed in DF004's doc).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import make_engine
+from migrate_tui.dockerfile.run import EditBlocker, split_script
+
+
+def _scan(tmp_path: Path, body: str, base: str = "debian:12"):
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\n{body}\nCMD [\"true\"]\n")
+    result = make_engine(tmp_path, select=("DF004",)).scan()
+    assert not result.diagnostics, result.diagnostics
+    return result.findings
+
+
+def _fixed(tmp_path: Path, text: str) -> str:
+    (tmp_path / "Dockerfile").write_text(text)
+    make_engine(tmp_path, select=("DF004",)).fix()
+    return (tmp_path / "Dockerfile").read_text()
+
+
+CATCHES = [
+    # apt (DL3009)
+    "RUN apt-get update && apt-get install -y curl",
+    "RUN apt update && apt install -y curl",
+    "RUN aptitude update",
+    "RUN DEBIAN_FRONTEND=noninteractive apt-get -y -o Dpkg::Options::=--force-confold update",
+    "RUN sudo -E apt-get update",
+    "RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y curl",
+    "RUN apt-get update && apt-get install -y curl # tools && rm -rf /var/lib/apt/lists/*",
+    "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl",
+    "RUN --mount=type=bind,target=/var/lib/apt/lists apt-get update",
+    "RUN apt-get update && apt-get clean",
+    "RUN apt-get update && rm -rf /var/lib/apt/lists/*.lz4",
+    "RUN if true; then apt-get update; fi",
+    "RUN apt-get update && \\\n    apt-get install -y curl\\\n    # rm -rf /var/lib/apt/lists/*\n",
+    # pip (DL3042)
+    "RUN pip install flask",
+    "RUN pip2 install flask",
+    "RUN pip3.12 install flask",
+    "RUN python -m pip install flask",
+    "RUN python3 -m pip install flask",
+    "RUN python3.12 -u -m pip install flask",
+    "RUN PIP_NO_CACHE_DIR=1; pip install flask",
+    "RUN pip install flask\nENV PIP_NO_CACHE_DIR=1",
+    "RUN export PIP_NO_CACHE_DIR=1 && unset PIP_NO_CACHE_DIR && pip install flask",
+    "RUN --mount=type=cache,target=/root/.cache/pipenv pip install flask",
+    "USER app\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask",
+    # yum / dnf / microdnf (DL3032, DL3040)
+    "RUN yum install -y httpd",
+    "RUN yum clean all && yum install -y httpd",
+    "RUN dnf in -y httpd",
+    "RUN dnf -y --setopt=install_weak_deps=False install httpd",
+    "RUN dnf install -y httpd && microdnf clean all",
+    "RUN microdnf install -y httpd",
+    "RUN --mount=type=cache,target=/var/cache/foo dnf install -y httpd",
+    # exec form and heredocs are read too
+    'RUN ["sh", "-c", "apt-get update && apt-get install -y curl"]',
+    'RUN ["pip", "install", "flask"]',
+    "RUN <<EOF\napt-get update\napt-get install -y curl\nEOF",
+]
+
+CATCHES_NOT = [
+    'RUN echo "apt-get update"',
+    "RUN echo 'pip install flask' > /notes.txt",
+    "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*",
+    "RUN apt-get update && apt-get install -y curl && rm -fr /var/lib/apt/lists",
+    "RUN apt-get update && apt-get install -y curl && rm -r -f /var/lib/apt",
+    "RUN apt-get update && apt-get install -y curl && find /var/lib/apt/lists -type f -delete",
+    "RUN apt-get install -y curl",
+    "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y curl",
+    "RUN --mount=type=tmpfs,target=/var/lib/apt apt-get update",
+    "RUN --mount=type=cache,target=/var/lib/apt/lists --mount=type=bind,source=.,target=/src apt-get update",
+    "RUN --mount=type=bind,source=.,target=/src --mount=type=cache,target=/var/lib/apt/lists apt-get update",
+    "RUN apt-get update && apt-get install -y curl \\\n && rm -rf /var/lib/apt/lists/*",
+    # pip
+    "RUN pip install --no-cache-dir flask",
+    "RUN python -m pip --no-cache-dir install flask",
+    "RUN PIP_NO_CACHE_DIR=1 pip install flask",
+    "RUN PIP_NO_CACHE_DIR=off pip install flask",
+    "RUN export PIP_NO_CACHE_DIR=1 && pip install flask",
+    "RUN PIP_NO_CACHE_DIR=yes; export PIP_NO_CACHE_DIR; pip install flask",
+    "RUN env PIP_NO_CACHE_DIR=1 pip install flask",
+    "ENV PIP_NO_CACHE_DIR=1\nRUN pip install flask",
+    "ENV PIP_NO_CACHE_DIR 1\nRUN pip install flask",
+    "ARG PIP_NO_CACHE_DIR=1\nRUN pip install flask",
+    "RUN --mount=type=tmpfs,target=/root/.cache/pip pip install flask",
+    "RUN --mount=type=cache,target=/root/.cache pip install flask",
+    "RUN --mount=type=bind,source=.,target=/src --mount=type=cache,target=/root/.cache/pip pip install -r /src/req.txt",
+    "USER app\nRUN --mount=type=cache,target=/home/app/.cache/pip pip install flask",
+    "RUN pip install flask && rm -rf /root/.cache/pip",
+    "RUN pip install flask && rm -rf ~/.cache",
+    "RUN pipx install black",
+    "RUN pipenv install",
+    "RUN pip download flask",
+    # yum / dnf / microdnf
+    "RUN yum install -y httpd && yum clean all",
+    "RUN dnf in -y httpd && dnf clean all",
+    "RUN dnf install -y httpd && rm -rf /var/cache/dnf",
+    "RUN microdnf install -y httpd && microdnf clean all",
+    "RUN --mount=type=cache,target=/var/cache/dnf dnf install -y httpd",
+    "RUN dnf clean all",
+    # not this image's layers
+    "ONBUILD RUN apt-get update",
+    'SHELL ["pwsh", "-Command"]\nRUN apt-get update',
+    "RUN <<EOF\n#!/usr/bin/env python3\nprint('apt-get update')\nEOF",
+]
+
+
+@pytest.mark.parametrize("body", CATCHES)
+def test_catches(body: str, tmp_path: Path) -> None:
+    assert [f.rule for f in _scan(tmp_path, body)] == ["DF004"]
+
+
+@pytest.mark.parametrize("body", CATCHES_NOT)
+def test_catches_not(body: str, tmp_path: Path) -> None:
+    assert _scan(tmp_path, body) == []
+
+
+@pytest.mark.parametrize(("body", "base"), [
+    ("RUN apk add curl", "alpine:3.20"),
+    ("RUN apk --update add curl", "alpine:3.20"),
+    ("RUN --mount=type=cache,target=/var/cache/foo apk add curl", "alpine:3.20"),
+    ("RUN apk update && apk add --no-cache curl", "alpine:3.20"),
+    ("RUN rm -rf /var/cache/apk/* && apk update", "alpine:3.20"),
+])
+def test_catches_apk(body: str, base: str, tmp_path: Path) -> None:
+    assert [f.rule for f in _scan(tmp_path, body, base)] == ["DF004"]
+
+
+@pytest.mark.parametrize(("body", "base"), [
+    ("RUN apk add --no-cache curl", "alpine:3.20"),
+    ("RUN apk --no-cache add curl", "alpine:3.20"),
+    ("RUN --mount=type=cache,target=/var/cache/apk apk add curl", "alpine:3.20"),
+    ("RUN apk update && apk add curl && rm -rf /var/cache/apk/*", "alpine:3.20"),
+    ('RUN echo "apk add curl"', "alpine:3.20"),
+])
+def test_catches_not_apk(body: str, base: str, tmp_path: Path) -> None:
+    assert _scan(tmp_path, body, base) == []
+
+
+# --------------------------------------------------------------------------- what the fix writes
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    # a trailing comment: the cleanup goes before it, where the shell runs it
+    ("RUN apt-get update && apt-get install -y curl # tools\n",
+     "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/* # tools\n"),
+    # the last line ends in a continuation (then a blank line): append before the backslash
+    ("RUN apt-get update && \\\n    apt-get install -y curl \\\n\n",
+     "RUN apt-get update && \\\n    apt-get install -y curl && rm -rf /var/lib/apt/lists/* \\\n\n"),
+    # a comment line inside the continuation is not part of the script
+    ("RUN apt-get update \\\n# the lists\n && apt-get install -y curl\n",
+     "RUN apt-get update \\\n# the lists\n && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"),
+    # a trailing ';' stays last
+    ("RUN apt-get update; apt-get install -y curl;\n",
+     "RUN apt-get update; apt-get install -y curl && rm -rf /var/lib/apt/lists/*;\n"),
+    # a redirection ends the last command
+    ("RUN apt-get update >/dev/null 2>&1\n",
+     "RUN apt-get update >/dev/null 2>&1 && rm -rf /var/lib/apt/lists/*\n"),
+    # a clean before the install is not a clean: add one after
+    ("RUN yum clean all && yum install -y httpd\n",
+     "RUN yum clean all && yum install -y httpd && yum clean all\n"),
+    ("RUN dnf in -y httpd && microdnf clean all\n",
+     "RUN dnf in -y httpd && microdnf clean all && dnf clean all\n"),
+    # the option goes after the subcommand, also for `python3 -m pip` and pip3.12
+    ("RUN python3 -m pip install flask && pip3.12 install gunicorn\n",
+     "RUN python3 -m pip install --no-cache-dir flask && pip3.12 install --no-cache-dir gunicorn\n"),
+    # a heredoc body that is a shell script: append to its last command
+    ("RUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n",
+     "RUN <<EOF\napt-get update\napt-get install -y curl && rm -rf /var/lib/apt/lists/*\nEOF\n"),
+    # the escape directive changes the continuation character, not the shell's
+    ("# escape=`\nFROM debian:12\nRUN apt-get update && `\n    apt-get install -y curl\n",
+     "# escape=`\nFROM debian:12\nRUN apt-get update && `\n    apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"),
+])
+def test_fix_appends_where_the_shell_runs_it(before: str, after: str, tmp_path: Path) -> None:
+    text = before if before.startswith("#") else f"FROM debian:12\n{before}"
+    expected = after if after.startswith("#") else f"FROM debian:12\n{after}"
+    assert _fixed(tmp_path, text) == expected
+    # and the result is clean
+    assert make_engine(tmp_path, select=("DF004",)).scan().findings == []
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    ('RUN ["sh", "-c", "apt-get update && apt-get install -y curl"]', EditBlocker.EXEC_FORM),
+    ('RUN ["pip", "install", "flask"]', EditBlocker.EXEC_FORM),
+    ("RUN apt-get update && \\\n", EditBlocker.UNFINISHED),
+    ('RUN apt-get update && echo "done', EditBlocker.UNFINISHED),
+    ("RUN apt-get update && (apt-get install -y curl", EditBlocker.UNFINISHED),
+    ("RUN apt-get update && apt-get install -y curl &", EditBlocker.BACKGROUND),
+    ("RUN apt-get update && apt-get install -y curl; exit 0", EditBlocker.EXITS),
+    ("RUN cat <<EOF > /etc/apt/sources.list && apt-get update\ndeb http://deb.debian.org/debian bookworm main\nEOF",
+     EditBlocker.HEREDOC_FORM),
+    ("RUN bash <<EOF\napt-get update\nEOF", EditBlocker.HEREDOC_FORM),
+])
+def test_no_fix_when_appending_is_not_provably_right(body: str, kind: EditBlocker, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM debian:12\nCMD [\"true\"]\n{body}\n")
+    result = make_engine(tmp_path, select=("DF004",)).scan()
+    assert not result.diagnostics
+    (finding,) = result.findings
+    assert finding.fix is None
+    assert finding.data["fix_blocked_kind"] == kind.value
+    assert finding.fix_blocked == kind.sentence
+
+
+def test_every_mount_counts_and_covers_only_its_directory(tmp_path: Path) -> None:
+    body = ("RUN --mount=type=cache,target=/var/cache/apt --mount=type=cache,target=/root/.cache/pip "
+            "apt-get update && pip install flask")
+    (finding,) = _scan(tmp_path, body)
+    assert finding.message == (
+        "stage 0: RUN leaves apt lists (/var/lib/apt/lists) in the layer: clean it in the same RUN")
+
+
+def test_split_script_words_and_connectors() -> None:
+    commands, end, blocker = split_script(
+        "A=1 sudo -u root env B=2 apt-get -q update && echo 'x && y' \"$(id -u)\" # c && d")
+    assert [(c.argv, c.assignments, c.connector) for c in commands] == [
+        (("apt-get", "-q", "update"), (("A", "1"), ("B", "2")), ""),
+        (("echo", "x && y", "$(id -u)"), (), "&&"),
+    ]
+    assert end == len("A=1 sudo -u root env B=2 apt-get -q update && echo 'x && y' \"$(id -u)\"")
+    assert blocker is None
