@@ -97,3 +97,47 @@ def test_new_asset_dockerfile_builds_from_the_init_image_with_copy_chmod(tmp_pat
     rootfs = builder.rootfs("registry.example.com/hook-scripts-assets:1")
     assert _tree(rootfs) == {"scripts/", "scripts/pre-stop.sh"}
     assert (rootfs / "scripts" / "pre-stop.sh").stat().st_mode & 0o777 == 0o755
+
+
+_FAKE_APT_GET = """#!/bin/sh
+# A stand-in apt-get: `update` writes an index file, `install` records the package names.
+case "$1" in
+  update) mkdir -p /var/lib/apt/lists && echo index > /var/lib/apt/lists/deb.debian.org_InRelease ;;
+  install) shift; mkdir -p /var/lib/dpkg
+           for p in "$@"; do case "$p" in -*) ;; *) echo "$p" >> /var/lib/dpkg/installed ;; esac; done ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize("case", ["continuation_last_line", "trailing_comment", "escape_backtick", "crlf_continuation"])
+def test_df004_fixed_runs_build_and_leave_no_apt_lists(case: str, tmp_path: Path) -> None:
+    """The DF004 goldens run under a real shell (buildah, on a busybox stand-in for Debian whose
+    apt-get writes an index file): the fixed RUN builds, installs, and removes the lists; the
+    original RUN leaves them (so the check can fail). Heredoc RUNs need buildah >= 1.33."""
+    busybox = Path("/bin/busybox")
+    if not busybox.is_file():
+        pytest.skip("busybox-static is not installed (/bin/busybox)")
+    builder = Builder(tmp_path)
+    base = tmp_path / "base"
+    (base / "bin").mkdir(parents=True)
+    shutil.copyfile(busybox, base / "bin" / "busybox")
+    os.chmod(base / "bin" / "busybox", 0o755)
+    (base / "apt-get").write_text(_FAKE_APT_GET)
+    os.chmod(base / "apt-get", 0o755)
+    (base / "Dockerfile").write_text(
+        "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /usr/bin"]\n'
+        "COPY apt-get /usr/bin/apt-get\n")
+    builder.build(base / "Dockerfile", base, "localhost/fake-debian:12")
+    for variant in ("fixed", "original"):
+        context = tmp_path / variant
+        context.mkdir()
+        name = f"{case}.fixed.Dockerfile" if variant == "fixed" else f"{case}.Dockerfile"
+        text = (FIXTURES / "DF004" / name).read_bytes().replace(b"FROM debian:bookworm-slim", b"FROM localhost/fake-debian:12")
+        (context / "Dockerfile").write_bytes(text)
+        builder.build(context / "Dockerfile", context, f"localhost/df004-{variant}:t")
+        rootfs = builder.rootfs(f"localhost/df004-{variant}:t")
+        assert (rootfs / "var/lib/dpkg/installed").read_text() == "curl\n"
+        lists = sorted(p.name for p in (rootfs / "var/lib/apt/lists").iterdir())
+        assert lists == ([] if variant == "fixed" else ["deb.debian.org_InRelease"])

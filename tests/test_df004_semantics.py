@@ -229,3 +229,42 @@ def test_split_script_words_and_connectors() -> None:
     ]
     assert end == len("A=1 sudo -u root env B=2 apt-get -q update && echo 'x && y' \"$(id -u)\"")
     assert blocker is None
+
+
+# --------------------------------------------------------------------------- the other DF rules read RUN the same way
+
+
+def _run(body: str):
+    from migrate_tui.dockerfile.parser import parse_dockerfile
+
+    return parse_dockerfile(f"FROM busybox\n{body}\n").stages[0].instructions[0]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("RUN chmod -R go+r /a && chown 1:1 /b", True),
+    ("RUN chmod 755 /a; \\\n    chgrp 0 /a", True),
+    ('RUN ["chmod", "755", "/a"]', True),
+    ('RUN ["sh", "-c", "chmod 755 /a"]', True),
+    ("RUN chmod 755 /a # && wget http://x", True),
+    ("RUN chmod +x /a $(wget -qO- http://x)", False),
+    ('RUN chmod 755 /a; echo "chmod"', False),
+    ("RUN chmod 755 /a &&", False),
+    ("RUN <<EOF\nchmod 755 /a\nEOF", False),
+])
+def test_only_mode_changes_reads_the_shell(body: str, expected: bool) -> None:
+    from migrate_tui.rules._dockerfile import only_mode_changes
+
+    assert only_mode_changes(_run(body)) is expected
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ("RUN apt-get update && apt-get install -y 'ca-certificates' && rm -rf /var/lib/apt/lists/*", {"ca-certificates"}),
+    ("RUN apk add --no-cache tzdata # and curl", {"tzdata"}),
+    ("RUN apt-get install -y ca-certificates $(wget -qO- http://x)", None),
+    ('RUN apt-get install -y ca-certificates; echo "apt-get install tzdata" > /x', None),
+    ('RUN ["apt-get", "install", "-y", "ca-certificates"]', None),
+])
+def test_df002_cert_only_install_reads_the_shell(body: str, expected: set[str] | None) -> None:
+    from migrate_tui.rules.static_binary_on_full_distro import _cert_only_install
+
+    assert _cert_only_install(_run(body)) == expected

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..core.imageref import ImageRef, parse_image_ref
 from ..dockerfile.parser import Dockerfile, Instruction, Stage
+from ..dockerfile.run import EditBlocker, read_run
 
 # Bases that bring a shell and a package manager (a data-only image needs none of it).
 SHELL_BASES = frozenset({
@@ -212,13 +213,15 @@ def shape(parsed: Dockerfile, chain: list[Stage]) -> StageShape:
 
 
 def only_mode_changes(instr: Instruction) -> bool:
-    """A RUN whose every command is chmod/chown/chgrp (joined with && or ;)."""
+    """A RUN whose every command is chmod/chown/chgrp (as the shell reads it: ``&&``, ``;``,
+    newlines; no substitutions, which could run anything)."""
     if instr.heredocs:
         return False
-    words = list(instr.json_args) if instr.json_args else None
-    text = " ".join(words) if words else instr.args
-    parts = [p.strip() for p in re.split(r"&&|;|\n", text) if p.strip()]
-    return bool(parts) and all(p.split()[0].rsplit("/", 1)[-1] in _MODE_COMMANDS for p in parts)
+    script = read_run(instr)
+    if script is None or not script.commands or (script.blocker is not None and script.blocker is not EditBlocker.EXEC_FORM):
+        return False
+    return all(c.name in _MODE_COMMANDS and not c.assignments and not any(w.expands for w in c.words)
+               for c in script.commands)
 
 
 def shell_text(instr: Instruction) -> str:

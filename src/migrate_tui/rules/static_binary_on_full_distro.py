@@ -48,6 +48,7 @@ from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
 from ..core.savings import base_swap
 from ..core.sources import SourceFile
 from ..dockerfile.parser import Dockerfile, Instruction, Stage
+from ..dockerfile.run import RunForm, read_run
 from . import Rule
 from . import _dockerfile as dfx
 
@@ -141,15 +142,17 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> Findin
 
 
 def _cert_only_install(instr: Instruction) -> set[str] | None:
-    """The packages a RUN installs when it only updates indexes and installs certs/tzdata."""
-    if instr.heredocs or instr.json_args is not None:
+    """The packages a RUN installs when it only updates indexes and installs certs/tzdata
+    (read as the shell reads it: quotes removed, comments dropped; any other command: None)."""
+    script = read_run(instr)
+    if script is None or script.form is not RunForm.SHELL or script.blocker is not None:
         return None
     packages: set[str] = set()
-    for part in re.split(r"&&|;|\|\|", instr.args):
-        words = part.split()
-        if not words:
-            continue
-        if words[0] in ("rm", "update-ca-certificates", "true") or (words[0] == "find" and "/var/lib/apt/lists" in part):
+    for command in script.commands:
+        words = list(command.argv)
+        if not words or any(w.expands for w in command.words):
+            return None
+        if words[0] in ("rm", "update-ca-certificates", "true") or (words[0] == "find" and "/var/lib/apt/lists" in words):
             continue
         if not _INSTALL.match(words[0]):
             return None
