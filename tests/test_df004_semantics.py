@@ -175,6 +175,10 @@ def test_catches_not_apk(body: str, base: str, tmp_path: Path) -> None:
     # the option goes after the subcommand, also for `python3 -m pip` and pip3.12
     ("RUN python3 -m pip install flask && pip3.12 install gunicorn\n",
      "RUN python3 -m pip install --no-cache-dir flask && pip3.12 install --no-cache-dir gunicorn\n"),
+    # an option and a clean at the same place: one edit, option first
+    ("RUN apt-get update && apt-get install -y python3-pip && python3 -m pip install\n",
+     "RUN apt-get update && apt-get install -y python3-pip && python3 -m pip install --no-cache-dir"
+     " && rm -rf /var/lib/apt/lists/*\n"),
     # a heredoc body that is a shell script: append to its last command
     ("RUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n",
      "RUN <<EOF\napt-get update\napt-get install -y curl && rm -rf /var/lib/apt/lists/*\nEOF\n"),

@@ -167,12 +167,17 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
     blocker = _blocker(script, plan)
     fix = None
     if blocker is None:
-        edits = [Edit(source.path, at, at, text) for word, text in plan.inserts
-                 if (at := script.word_end(word)) is not None]
+        # one insertion per offset: an option after the last word comes before the appended clean
+        texts: dict[int, str] = {}
+        for word, text in plan.inserts:
+            at = script.word_end(word)
+            if at is not None:
+                texts[at] = texts.get(at, "") + text
         if plan.append and script.append_at is not None:
             at = script.append_at
-            edits.append(Edit(source.path, at, at, "".join(f" && {a}" for a in plan.append)))
-        fix = Fix(Applicability.SAFE, "Remove the package cache in the same RUN", tuple(sorted(edits)), None,
+            texts[at] = texts.get(at, "") + "".join(f" && {a}" for a in plan.append)
+        edits = [Edit(source.path, at, at, text) for at, text in sorted(texts.items())]
+        fix = Fix(Applicability.SAFE, "Remove the package cache in the same RUN", tuple(edits), None,
                   ((source.path, source.digest),), ((source.path, instr.start, instr.end),))
     savings = unknown("cache", "the cache's size depends on the packages; `docker history` on the built image shows the layer")
     message = f"{dfx.label(stage)}: RUN leaves {', '.join(plan.what)} in the layer: clean it in the same RUN"
