@@ -141,3 +141,79 @@ def test_df004_fixed_runs_build_and_leave_no_apt_lists(case: str, tmp_path: Path
         assert (rootfs / "var/lib/dpkg/installed").read_text() == "curl\n"
         lists = sorted(p.name for p in (rootfs / "var/lib/apt/lists").iterdir())
         assert lists == ([] if variant == "fixed" else ["deb.debian.org_InRelease"])
+
+
+def _entries(root: Path, tops: list[str]) -> dict[str, tuple]:
+    """Type, mode, link target and bytes of every entry at or under the ``tops`` paths."""
+    out: dict[str, tuple] = {}
+    for top in tops:
+        start = root / top.lstrip("/")
+        for path in [start, *sorted(start.rglob("*"))] if start.is_dir() and not start.is_symlink() else [start]:
+            st = path.lstat()
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                out[rel] = ("link", os.readlink(path))
+            elif path.is_dir():
+                out[rel] = ("dir", oct(st.st_mode & 0o7777))
+            else:
+                out[rel] = ("file", oct(st.st_mode & 0o7777), path.read_bytes())
+    return out
+
+
+_ARRANGED = {
+    "chmod_run": [
+        ("autoinstrumentation", ("dir", "0o755")), ("autoinstrumentation/agent-2.4.jar", ("file", "0o644")),
+        ("autoinstrumentation/ext", ("dir", "0o744")), ("autoinstrumentation/ext/plugin.jar", ("file", "0o644")),
+    ],
+    "arrange_cp_ln_mkdir": [
+        ("agent", ("dir", "0o755")), ("agent/agent.jar", ("link", "lib/agent-2.4.jar")),
+        ("agent/conf", ("dir", "0o755")), ("agent/conf/.keep", ("file", "0o644")),
+        ("agent/dist", ("dir", "0o755")), ("agent/dist/agent-2.4.jar", ("file", "0o644")),
+        ("agent/dist/ext", ("dir", "0o744")), ("agent/dist/ext/plugin.jar", ("file", "0o644")),
+        ("agent/lib", ("dir", "0o755")), ("agent/lib/agent-2.4.jar", ("file", "0o644")),
+        ("agent/lib/ext", ("dir", "0o744")), ("agent/lib/ext/plugin.jar", ("file", "0o644")),
+    ],
+}
+
+
+@pytest.mark.parametrize(("case", "base"), [("chmod_run", "busybox:1.36"), ("arrange_cp_ln_mkdir", "alpine:3.20")])
+def test_df001_assets_stage_ships_the_same_files_from_scratch(case: str, base: str, tmp_path: Path) -> None:
+    """issue 13 item 4: the shipped stage's RUNs move into a build stage; the FROM scratch image
+    holds exactly the arranged files of the original image (modes, links, bytes), and no shell."""
+    busybox = Path("/bin/busybox")
+    if not busybox.is_file():
+        pytest.skip("busybox-static is not installed (/bin/busybox)")
+    builder = Builder(tmp_path)
+    shell = tmp_path / "shell"
+    (shell / "bin").mkdir(parents=True)
+    shutil.copyfile(busybox, shell / "bin" / "busybox")
+    os.chmod(shell / "bin" / "busybox", 0o755)
+    (shell / "Dockerfile").write_text(
+        "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin"]\n')
+    builder.build(shell / "Dockerfile", shell, "localhost/shell-base:test")
+    # The build image the fixtures copy from: a private directory, a private file, a nested jar.
+    agent = tmp_path / "agent"
+    (agent / "out" / "ext").mkdir(parents=True)
+    (agent / "out" / "agent-2.4.jar").write_bytes(b"PK\x03\x04 agent")
+    (agent / "out" / "ext" / "plugin.jar").write_bytes(b"PK\x03\x04 plugin")
+    os.chmod(agent / "out" / "agent-2.4.jar", 0o600)
+    os.chmod(agent / "out" / "ext", 0o700)
+    (agent / "Dockerfile").write_text("FROM scratch\nCOPY out/ /out/\n")
+    for tag in ("registry.example.com/agent-build:1", "registry.example.com/agent-build:2.4"):
+        builder.build(agent / "Dockerfile", agent, tag)
+    trees = {}
+    for variant in ("original", "fixed"):
+        context = tmp_path / variant
+        context.mkdir()
+        name = f"{case}.fixed.Dockerfile" if variant == "fixed" else f"{case}.Dockerfile"
+        text = (FIXTURES / "DF001" / name).read_text().replace(f"FROM {base}", "FROM localhost/shell-base:test")
+        (context / "Dockerfile").write_text(text)
+        builder.build(context / "Dockerfile", context, f"localhost/df001-{variant}:t")
+        trees[variant] = builder.rootfs(f"localhost/df001-{variant}:t")
+    tops = sorted({p.relative_to(trees["fixed"]).parts[0] for p in trees["fixed"].iterdir()})
+    assert "bin" not in tops
+    shipped = _entries(trees["fixed"], tops)
+    assert shipped == _entries(trees["original"], tops)
+    # go+r applied to the private files and directory, the link kept as a link
+    assert sorted((k, v[:2]) for k, v in shipped.items()) == _ARRANGED[case]

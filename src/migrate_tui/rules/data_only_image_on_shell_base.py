@@ -3,7 +3,8 @@
 ## What it does
 Finds a shipped stage that only puts files into the image (`COPY`, `ADD`, `LABEL`, `ENV`,
 `WORKDIR`, `ARG`, `USER`; no `RUN`, `CMD` or `ENTRYPOINT`) on top of a base that brings a shell
-and a package manager (`busybox`, `alpine`, `debian`, `ubuntu`…), and proposes `FROM scratch`.
+and a package manager (`busybox`, `alpine`, `debian`, `ubuntu`…), and proposes `FROM scratch`;
+also a stage whose `RUN`s only arrange the copied files (see Fix safety).
 Every plausible target stage is judged (the last one, named stages nothing else uses, or the
 `--target` a build definition names); the message says which stage.
 
@@ -33,8 +34,16 @@ that copies from it. So:
   reason;
 - when nothing in the repo uses the image, **unsafe**: it assumes nothing elsewhere runs a
   command in it;
-- `RUN chmod`/`chown` in the stage: **manual** (move the mode into `COPY --chmod/--chown`);
-  `--chown=user` with a name: **manual** (scratch has no `/etc/passwd`; use numeric ids).
+- `--chown=user` with a name: **manual** (scratch has no `/etc/passwd`; use numeric ids).
+
+A stage that copies files in and then only *arranges* them (`RUN chmod`, `cp`, `ln`, `mkdir`,
+`mv`, `touch`; a `CMD`/`ENTRYPOINT` that only prints a message) is an asset image too: the fix
+keeps the stage as a build stage (`FROM <same base> AS assets`) and ships `FROM scratch` with
+`COPY --from=assets PATH PATH` for every path the stage wrote. **Unsafe** (nothing runs a
+command in the image; the `CMD` is gone with the shell). **Manual**, with the reason, when the
+stage also installs packages, sets owners (`chown`, `COPY --chown`, `USER` before a `RUN`),
+writes a path that is not literal, creates a link outside the copied directories (COPY follows
+a top-level link), writes into `/`, is named or not the last stage, or a manifest runs it.
 
 Windows bases get no scratch advice.
 """
@@ -51,6 +60,7 @@ from ..core.sources import SourceFile
 from ..dockerfile.parser import Dockerfile
 from . import Rule
 from . import _dockerfile as dfx
+from ._assets_stage import ArrangeBlocker, AssetsPlan, plan_assets_stage, render_scratch_stage, unique_stage_name
 
 CODE = "DF001"
 
@@ -68,6 +78,10 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     base, chain = parsed.root_base(stage)
     if not dfx.is_shell_base(base) or dfx.is_windows(base, parsed):
         return None
+    if len(chain) == 1:
+        plan = plan_assets_stage(parsed, stage)
+        if plan is not None:
+            return _arranging_stage(source, parsed, target, base, plan, ctx)
     shape = dfx.shape(parsed, chain)
     if shape.runs or shape.commands or shape.other or shape.whole_fs or not shape.copies:
         return None
@@ -105,6 +119,53 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
               (Edit(source.path, start, end, "scratch"),), assumption,
               ((source.path, source.digest),), ((source.path, stage.from_instruction.start, stage.from_instruction.end),))
     explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data)
+
+
+def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan,
+                     ctx: RuleContext) -> Finding:
+    """A stage that copies files in and only arranges them (chmod, cp, ln, mkdir, mv, touch; a CMD
+    that only prints): keep it as a build stage and ship FROM scratch with its paths."""
+    stage = target.stage
+    savings = base_swap(base, "scratch")
+    does = ("adds files, arranges them and installs packages" if plan.blocker is ArrangeBlocker.INSTALLS_PACKAGES
+            else "only adds and arranges files")
+    message = (f"{dfx.label(stage)} {does} on {dfx.short(base)}: arrange them in a build "
+               f"stage and ship FROM scratch ({savings['text']})")
+    location = Location(source.path, stage.from_instruction.line)
+    data: dict[str, Any] = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+                            "target_reason": target.reason, "base": base, "savings": savings,
+                            "asset_paths": list(plan.paths)}
+    lines = ", ".join(str(i.line) for i in plan.runs) or "none"
+    explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)}, but its RUNs (lines {lines}) only "
+                   "arrange files" + (" and its CMD/ENTRYPOINT only prints a message" if plan.messages else "") + "."]
+    users = _users(source, stage, parsed, ctx)
+    blocked = None
+    if users is not None:
+        _, reason, related, notes = users
+        explanation += notes
+        blocked = reason or "a manifest in the repository runs this image; move the RUNs into a build stage by hand"
+        data["fix_blocked_kind"] = "runs-in-repo"
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
+                       tuple(notes), related, data, fix_blocked=blocked)
+    if plan.blocker is not None:
+        data["fix_blocked_kind"] = plan.blocker.value
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
+                       (), (), data, fix_blocked=plan.blocker.sentence)
+    name = unique_stage_name(parsed)
+    _, base_end = stage.base_span
+    tail = "" if source.text.endswith("\n") or not source.text else "\n"
+    edits = (Edit(source.path, base_end, base_end, f" AS {name}"),
+             Edit(source.path, len(source.text), len(source.text), tail + "\n" + render_scratch_stage(parsed, plan, name)))
+    assumption = ("nothing runs a command in this image (an init container `cp` or `sh`, `kubectl exec`, "
+                  "`docker run`); its consumers mount it as an image volume or COPY --from it. The shipped files "
+                  "keep their contents and modes, and the stage sets no owners")
+    fix = Fix(Applicability.UNSAFE, f"Arrange the files in build stage '{name}' and ship FROM scratch in {dfx.label(stage)}",
+              edits, assumption, ((source.path, source.digest),),
+              ((source.path, stage.from_instruction.start, len(source.text)),))
+    explanation.append(f"The stage becomes build stage '{name}'; the shipped image is FROM scratch with "
+                       f"{', '.join(plan.paths)} copied from it. No manifest in this repository runs the image; "
+                       + assumption + ".")
     return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data)
 
 
