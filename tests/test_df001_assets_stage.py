@@ -56,6 +56,9 @@ def test_catches_not(body: str) -> None:
     ("COPY a /a\nRUN cp /a/x ~/x", ArrangeBlocker.UNKNOWN_PATH),
     ("COPY a /a\nRUN ln -s /a /current", ArrangeBlocker.TOP_LEVEL_LINK),
     ("COPY rootfs/ /\nRUN chmod 0644 /etc/motd", ArrangeBlocker.WHOLE_ROOT),
+    ("COPY tool /usr/local/bin/\nRUN chmod 0755 /usr/local/bin/tool", ArrangeBlocker.BASE_DIRECTORY),
+    ("COPY a /a\nRUN cp /a/x /bin/", ArrangeBlocker.BASE_DIRECTORY),
+    ('COPY ["a", "/my assets/"]\nRUN chmod -R go+r "/my assets"', ArrangeBlocker.UNKNOWN_PATH),
     ("COPY a /a\nENV PATH=$PATH:/a\nRUN chmod 0755 /a", ArrangeBlocker.CONFIG_EXPANDS),
 ])
 def test_blockers(body: str, kind: ArrangeBlocker) -> None:

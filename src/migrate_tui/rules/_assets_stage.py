@@ -13,6 +13,7 @@ this shape and, when the rewrite is not provably right, why (an :class:`ArrangeB
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -28,6 +29,8 @@ _PACKAGES = frozenset({"apk", "apt-get", "apt", "aptitude", "dnf", "microdnf", "
 _MESSAGE = frozenset({"echo", "printf", "true", ":"})
 _CONFIG = frozenset({"LABEL", "EXPOSE", "STOPSIGNAL", "VOLUME", "ENV"})
 _DATA = frozenset({"COPY", "ADD", "WORKDIR", "ARG", "MAINTAINER", "USER"}) | _CONFIG
+# Paths written into the new stage as they are (no quoting needed in a Dockerfile).
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._/@+=,:%-]*")
 # Directories a shell base already has: a WORKDIR there did not create them.
 _BASE_DIRS = frozenset({
     "/", "/bin", "/sbin", "/etc", "/lib", "/lib64", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local",
@@ -45,6 +48,7 @@ class ArrangeBlocker(str, Enum):
     OWNERSHIP = "ownership"
     UNKNOWN_PATH = "unknown-path"
     WHOLE_ROOT = "whole-root"
+    BASE_DIRECTORY = "base-directory"
     TOP_LEVEL_LINK = "top-level-link"
     NAMED_STAGE = "named-stage"
     CONFIG_EXPANDS = "config-expands"
@@ -65,6 +69,8 @@ _SENTENCES = {
     ArrangeBlocker.UNKNOWN_PATH: ("a RUN writes a path that is not a literal absolute path (a variable, a glob, ~); "
                                   "list the paths to ship by hand"),
     ArrangeBlocker.WHOLE_ROOT: "the stage writes into / itself; shipping / from the build stage would ship the shell base",
+    ArrangeBlocker.BASE_DIRECTORY: ("the stage writes into a directory the base already has (such as /usr/local/bin/); "
+                                    "shipping that directory would ship the base's files too: list the paths by hand"),
     ArrangeBlocker.TOP_LEVEL_LINK: ("a RUN creates a symbolic link outside the copied directories; COPY --from follows "
                                     "a top-level link, so copy the directory that holds it by hand"),
     ArrangeBlocker.NAMED_STAGE: ("the stage is named or is not the last one; a build that targets it by name would "
@@ -154,6 +160,10 @@ def plan_assets_stage(parsed: Dockerfile, stage: Stage) -> AssetsPlan | None:
     paths = _outermost(written)
     if "/" in paths:
         plan.blocker = plan.blocker or ArrangeBlocker.WHOLE_ROOT
+    elif any(p in _BASE_DIRS for p in paths):
+        plan.blocker = plan.blocker or ArrangeBlocker.BASE_DIRECTORY
+    if any(not _PLAIN_PATH.fullmatch(p) for p in [*paths, *([plan.workdir] if plan.workdir else [])]):
+        plan.blocker = plan.blocker or ArrangeBlocker.UNKNOWN_PATH
     if any(not any(_under(link, p) and link != p for p in paths) for link in links):
         plan.blocker = plan.blocker or ArrangeBlocker.TOP_LEVEL_LINK
     if stage.name is not None or stage is not parsed.stages[-1]:
