@@ -272,3 +272,30 @@ def test_df002_cert_only_install_reads_the_shell(body: str, expected: set[str] |
     from migrate_tui.rules.static_binary_on_full_distro import _cert_only_install
 
     assert _cert_only_install(_run(body)) == expected
+
+
+@pytest.mark.parametrize(("text", "kind", "line"), [
+    ("FROM debian:12\nRUN apt-get update\nRUN apt-get install -y curl\n", "later-run-uses-apt-lists", 3),
+    ("FROM debian:12 AS base\nRUN apt-get update\nFROM base\nRUN apt-get -y install curl\n",
+     "later-run-uses-apt-lists", 4),
+    ("FROM alpine:3.20\nRUN apk update\nRUN apk add curl\n", "later-run-uses-apk-index", 3),
+])
+def test_no_clean_when_a_later_run_installs_from_the_index(text: str, kind: str, line: int, tmp_path: Path) -> None:
+    """Removing the lists in the RUN that downloads them would make a later install fail."""
+    (tmp_path / "Dockerfile").write_text(text)
+    # (the later `apk add` gets its own finding: --no-cache, after which the clean is safe)
+    (finding,) = [f for f in make_engine(tmp_path, select=("DF004",)).scan().findings if f.location.line == 2]
+    assert finding.fix is None
+    assert (finding.data["fix_blocked_kind"], finding.data["fix_blocked_line"]) == (kind, line)
+    assert finding.fix_blocked.startswith(f"line {line}: a later RUN installs from the ")
+
+
+@pytest.mark.parametrize(("text", "after"), [
+    ("FROM debian:12\nRUN apt-get update\nRUN apt-get update && apt-get install -y curl\n",
+     "FROM debian:12\nRUN apt-get update && rm -rf /var/lib/apt/lists/*\n"
+     "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"),
+    ("FROM alpine:3.20\nRUN apk update\nRUN apk add --no-cache curl\n",
+     "FROM alpine:3.20\nRUN apk update && rm -rf /var/cache/apk/*\nRUN apk add --no-cache curl\n"),
+])
+def test_clean_when_later_runs_bring_their_own_index(text: str, after: str, tmp_path: Path) -> None:
+    assert _fixed(tmp_path, text) == after

@@ -45,7 +45,9 @@ appended after the script's last command, before a trailing comment), or adds th
 option to the install command; the installed packages are the same. No fix (manual, with the
 reason) when appending is not provably right: an exec-form (JSON) `RUN`, a heredoc that is not a
 plain shell script body, a script that does not end in a complete command, ends in a background
-`&`, or ends in `exit`/`exec`.
+`&`, or ends in `exit`/`exec`; and when a later `RUN` (in the stage or a stage built on it)
+installs from the apt lists or apk index this `RUN` downloads without updating them itself:
+removing them here would break that install (clean in the last installing `RUN` instead).
 
 ## Differences from hadolint
 Modelled on hadolint DL3009, DL3019, DL3042, DL3032 and DL3040, on purpose different where:
@@ -68,6 +70,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Iterator
 
 from ..core.context import RuleContext
@@ -126,11 +129,14 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
         if dfx.is_windows(resolved, parsed):
             continue
         before: list[Instruction] = [i for s in reversed(chain[1:]) for i in s.instructions]
-        for instr in stage.instructions:
+        built_on = [i for s in parsed.stages if s is not stage and stage in parsed.root_base(s)[1]
+                    for i in s.instructions]
+        for n, instr in enumerate(stage.instructions):
             if instr.keyword == "RUN" and _posix_shell(before):
                 script = read_run(instr)
                 if script is not None:
-                    finding = _judge(source, parsed, stage, target, instr, script, before)
+                    later = [i for i in [*stage.instructions[n + 1:], *built_on] if i.keyword == "RUN"]
+                    finding = _judge(source, parsed, stage, target, instr, script, before, later)
                     if finding is not None:
                         yield finding
             before.append(instr)
@@ -154,7 +160,7 @@ class _Plan:
 
 
 def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Target, instr: Instruction,
-           script: RunScript, before: list[Instruction]) -> Finding | None:
+           script: RunScript, before: list[Instruction], later: list[Instruction]) -> Finding | None:
     covered = [m.target for m in mounts(instr) if m.type in ("cache", "tmpfs") and m.target]
     plan = _Plan([], [], [], [])
     commands = list(script.commands)
@@ -164,7 +170,9 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
     _dnf(commands, covered, plan)
     if not plan.what:
         return None
-    blocker = _blocker(script, plan)
+    blocker: EditBlocker | IndexStillNeeded | None = _blocker(script, plan)
+    if blocker is None:
+        blocker = _index_still_needed(plan, later)
     fix = None
     if blocker is None:
         # one insertion per offset: an option after the last word comes before the appended clean
@@ -183,12 +191,16 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
     message = f"{dfx.label(stage)}: RUN leaves {', '.join(plan.what)} in the layer: clean it in the same RUN"
     data = {"anchor": f"{stage.index}:{instr.args[:80]}", "stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "savings": savings, "run_form": script.form.value}
+    why = blocker.sentence if blocker is not None else None
     if blocker is not None:
         data["fix_blocked_kind"] = blocker.value
+    if isinstance(blocker, IndexStillNeeded):
+        data["fix_blocked_line"] = _blocker_line(blocker, later)
+        why = f"line {data['fix_blocked_line']}: {why}"
     explanation = (f"{dfx.label(stage)} ships in {dfx.label(target.stage)} ({target.reason}). "
                    "Files deleted by a later RUN still ship in this layer.")
     return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, fix,
-                   tuple(plan.tips), (), data, fix_blocked=blocker.sentence if blocker else None)
+                   tuple(plan.tips), (), data, fix_blocked=why)
 
 
 def _blocker(script: RunScript, plan: _Plan) -> EditBlocker | None:
@@ -197,6 +209,64 @@ def _blocker(script: RunScript, plan: _Plan) -> EditBlocker | None:
     if plan.append and script.append_at is None:
         return script.blocker or EditBlocker.UNFINISHED
     return None
+
+
+class IndexStillNeeded(str, Enum):
+    """A later RUN installs from the index this RUN downloads: removing it here breaks the build."""
+
+    APT_LISTS = "later-run-uses-apt-lists"
+    APK_INDEX = "later-run-uses-apk-index"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+    @property
+    def sentence(self) -> str:
+        what = "apt lists" if self is IndexStillNeeded.APT_LISTS else "apk index"
+        return (f"a later RUN installs from the {what} this RUN downloads; removing them here would break it: "
+                "clean them in the last RUN that installs (or merge the RUNs)")
+
+
+def _index_still_needed(plan: _Plan, later: list[Instruction]) -> IndexStillNeeded | None:
+    if "rm -rf /var/lib/apt/lists/*" in plan.append and any(_uses_index(r, "apt") for r in later):
+        return IndexStillNeeded.APT_LISTS
+    if "rm -rf /var/cache/apk/*" in plan.append and any(_uses_index(r, "apk") for r in later):
+        return IndexStillNeeded.APK_INDEX
+    return None
+
+
+def _blocker_line(blocker: IndexStillNeeded, later: list[Instruction]) -> int | None:
+    family = "apt" if blocker is IndexStillNeeded.APT_LISTS else "apk"
+    return next((r.line for r in later if _uses_index(r, family)), None)
+
+
+_APT_USES = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download",
+                       "satisfy", "reinstall"})
+_APK_USES = frozenset({"add", "upgrade", "fix", "fetch"})
+
+
+def _uses_index(run: Instruction, family: str) -> bool:
+    """``run`` installs from an index an earlier RUN left (no update of its own before, no
+    ``apk --no-cache``/``--update``, no cache mount bringing its own)."""
+    script = read_run(run)
+    if script is None:
+        return False
+    covered = [m.target for m in mounts(run) if m.type in ("cache", "tmpfs", "bind") and m.target]
+    if path_covered(_APT_LISTS if family == "apt" else _APK_CACHE, covered):
+        return False
+    tools = _APT_TOOLS if family == "apt" else frozenset({"apk"})
+    uses = _APT_USES if family == "apt" else _APK_USES
+    for c in script.commands:
+        if c.name not in tools:
+            continue
+        verb = _subcommand(c, family)[0]
+        if verb == "update":
+            return False
+        if verb in uses:
+            if family == "apk" and {"--no-cache", "-U", "--update", "--update-cache"} & set(c.argv):
+                continue
+            return True
+    return False
 
 
 def _apt(commands: list[Command], covered: list[str], plan: _Plan) -> None:
