@@ -299,3 +299,49 @@ def test_no_clean_when_a_later_run_installs_from_the_index(text: str, kind: str,
 ])
 def test_clean_when_later_runs_bring_their_own_index(text: str, after: str, tmp_path: Path) -> None:
     assert _fixed(tmp_path, text) == after
+
+
+# --------------------------------------------------------------------------- property: appends stay valid shell
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = st.sampled_from([
+    "curl", "-y", '"a b"', "'x && y'", "$(id -u)", '"$HOME"', "a\\ b", "x#y", "${V:-d}", "`date`", "2>/dev/null",
+    ">/tmp/out", "'#'", '"; rm"', "--opt=1",
+])
+_COMMAND = st.builds(lambda head, rest: " ".join([head, *rest]),
+                     st.sampled_from(["apt-get", "echo", "pip", "true", "cp", "X=1 env"]), st.lists(_WORDS, max_size=3))
+_JOIN = st.sampled_from([" && ", " || ", "; ", " | ", "\n", " && \\\n  ", " &&\n"])
+_TAIL = st.sampled_from(["", ";", " # tools && rm -rf /x", "; # c", "\n", "\n# trailing comment\n"])
+
+
+@st.composite
+def _scripts(draw) -> str:
+    commands = draw(st.lists(_COMMAND, min_size=1, max_size=4))
+    text = commands[0]
+    for command in commands[1:]:
+        text += draw(_JOIN) + command
+    return text + draw(_TAIL)
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(_scripts())
+@example("apt-get install -y curl # tools")
+@example("apt-get update && \\\n  apt-get install -y curl;")
+def test_appending_after_the_last_command_is_valid_shell_and_runs_last(script: str) -> None:
+    """Where ``split_script`` says ``&& more`` goes, the shell agrees: ``sh -n`` accepts the
+    result and the appended command is the last one, joined with ``&&``."""
+    commands, end, blocker = split_script(script)
+    assert blocker is None and end > 0
+    new = script[:end] + " && rm -rf /x" + script[end:]
+    again, _, blocker2 = split_script(new)
+    assert blocker2 is None
+    assert [c.argv for c in again] == [c.argv for c in commands] + [("rm", "-rf", "/x")]
+    assert again[-1].connector == "&&"
+    shell = shutil.which("dash") or shutil.which("sh")
+    if shell is not None:
+        assert subprocess.run([shell, "-n", "-c", new], capture_output=True).returncode == 0, new
