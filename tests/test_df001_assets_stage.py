@@ -77,3 +77,29 @@ def test_scratch_stage_carries_config_and_copies_each_path() -> None:
     assert render_scratch_stage(parsed, plan, "assets") == (
         'FROM scratch\nLABEL org.opencontainers.image.title="agent"\nEXPOSE 8080\nWORKDIR /agent\n'
         "COPY --from=assets /agent /agent\nCOPY --from=assets /plugins /plugins\n")
+
+
+@pytest.mark.parametrize(("body", "line"), [
+    ("RUN mkdir /p && wget -qO- https://example.com/p.tgz | tar -xz -C /p\nCMD cp -a /p/* $DEST/", 3),
+    ('COPY plugins/ /plugins/\nENTRYPOINT ["cp", "-r", "/plugins/.", "/target/"]', 3),
+    ('COPY plugins/ /plugins/\nCMD ["sh", "-c", "mkdir -p /target && cp -a /plugins/. /target/"]', 3),
+])
+def test_copier_image(body: str, line: int) -> None:
+    from migrate_tui.rules._assets_stage import copier_command
+
+    parsed = parse_dockerfile(f"FROM busybox:1.36\n{body}\n")
+    assert copier_command(parsed, parsed.stages[-1]).line == line
+
+
+@pytest.mark.parametrize("body", [
+    "COPY plugins/ /plugins/",  # no command: the plain data-only case
+    "COPY plugins/ /plugins/\nCMD cp -a /plugins/. /target/ && /plugins/bin/run",
+    "RUN apk add --no-cache curl\nCMD cp -a /p /target/",
+    "COPY p /p\nCMD cp -a /p $(cat /dest)",
+    'COPY p /p\nCMD ["echo", "nothing to copy"]',
+])
+def test_not_a_copier_image(body: str) -> None:
+    from migrate_tui.rules._assets_stage import copier_command
+
+    parsed = parse_dockerfile(f"FROM busybox:1.36\n{body}\n")
+    assert copier_command(parsed, parsed.stages[-1]) is None

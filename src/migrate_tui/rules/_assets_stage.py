@@ -20,7 +20,7 @@ from enum import Enum
 from ..dockerfile.parser import Dockerfile, Instruction, Stage
 from ..dockerfile.run import Command, EditBlocker, RunForm, read_run
 
-__all__ = ["ArrangeBlocker", "AssetsPlan", "plan_assets_stage", "render_scratch_stage"]
+__all__ = ["ArrangeBlocker", "AssetsPlan", "copier_command", "plan_assets_stage", "render_scratch_stage"]
 
 _ARRANGE = frozenset({"chmod", "cp", "ln", "mkdir", "mv", "touch"})
 _OWNERSHIP = frozenset({"chown", "chgrp"})
@@ -191,18 +191,55 @@ def unique_stage_name(parsed: Dockerfile, wanted: str = "assets") -> str:
     return name
 
 
+_COPIER_CMD = frozenset({"cp", "mkdir", "chmod", "echo", "printf", "true", "ls", "set"})
+_FETCH_RUN = frozenset({"wget", "curl", "tar", "unzip", "gunzip", "gzip", "mkdir", "chmod", "rm", "mv", "cp", "ln",
+                        "echo", "test", "true", "set", "sha256sum", "sha512sum", "cd", "touch"})
+
+
+def copier_command(parsed: Dockerfile, stage: Stage) -> Instruction | None:
+    """The CMD/ENTRYPOINT of a *copier image*: a stage whose default command only copies its
+    files somewhere (``CMD cp -a /plugins/. /target/``), with its assets from COPY or from a
+    ``RUN wget … && tar …`` download in the same stage. Such an image exists to be run as an init
+    container; None for any other shape (a package install, a real program, no cp)."""
+    found = None
+    copies = downloads = 0
+    for instr in stage.instructions:
+        if instr.keyword in ("CMD", "ENTRYPOINT"):
+            commands = _commands(instr, allow_expansion=True)
+            if commands is None:
+                return None
+            names = {c.name for c in commands}
+            if "cp" not in names or not names <= _COPIER_CMD:
+                return None
+            found = instr
+        elif instr.keyword == "RUN":
+            commands = _commands(instr, allow_expansion=True)
+            if commands is None or not {c.name for c in commands} <= _FETCH_RUN:
+                return None
+            downloads += any(c.name in ("wget", "curl") for c in commands)
+        elif instr.keyword in ("COPY", "ADD"):
+            copies += 1
+        elif instr.keyword not in _DATA:
+            return None
+    return found if found is not None and (copies or downloads) else None
+
+
 # --------------------------------------------------------------------------- helpers
 
 
-def _commands(instr: Instruction) -> list[Command] | None:
+def _commands(instr: Instruction, allow_expansion: bool = False) -> list[Command] | None:
+    """The simple commands of a RUN/CMD/ENTRYPOINT (shell or exec form); None when it can't be
+    read completely, or (unless ``allow_expansion``) when a word expands a variable."""
     script = read_run(instr)
     if script is None or script.form is RunForm.HEREDOC:
         return None
     if script.blocker is not None and script.blocker is not EditBlocker.EXEC_FORM:
         return None
     commands = list(script.commands)
-    if any(c.assignments or any(w.expands for w in c.words) for c in commands):
+    if not allow_expansion and any(c.assignments or any(w.expands for w in c.words) for c in commands):
         return None
+    if any(w.text.startswith(("$(", "`")) or "$(" in w.text for c in commands for w in c.words):
+        return None  # a command substitution runs something we don't see
     return commands
 
 

@@ -45,6 +45,11 @@ stage also installs packages, sets owners (`chown`, `COPY --chown`, `USER` befor
 writes a path that is not literal, creates a link outside the copied directories (COPY follows
 a top-level link), writes into `/`, is named or not the last stage, or a manifest runs it.
 
+A *copier image* (its `CMD`/`ENTRYPOINT` only copies its files out, `CMD cp -a /plugins/. $DEST/`,
+with the files from `COPY` or a `RUN wget … && tar …` in the same stage) exists to be run as an
+init container: **manual**, since `FROM scratch` removes that command and the manifests that run
+the image must change with it (IV001 on the manifest), the download moving into a build stage.
+
 Windows bases get no scratch advice.
 """
 
@@ -60,7 +65,7 @@ from ..core.sources import SourceFile
 from ..dockerfile.parser import Dockerfile
 from . import Rule
 from . import _dockerfile as dfx
-from ._assets_stage import ArrangeBlocker, AssetsPlan, plan_assets_stage, render_scratch_stage, unique_stage_name
+from ._assets_stage import ArrangeBlocker, AssetsPlan, copier_command, plan_assets_stage, render_scratch_stage, unique_stage_name
 
 CODE = "DF001"
 
@@ -82,6 +87,9 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         plan = plan_assets_stage(parsed, stage)
         if plan is not None:
             return _arranging_stage(source, parsed, target, base, plan, ctx)
+        copier = copier_command(parsed, stage)
+        if copier is not None:
+            return _copier_image(source, target, base, copier)
     shape = dfx.shape(parsed, chain)
     if shape.runs or shape.commands or shape.other or shape.whole_fs or not shape.copies:
         return None
@@ -120,6 +128,25 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
               ((source.path, source.digest),), ((source.path, stage.from_instruction.start, stage.from_instruction.end),))
     explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
     return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data)
+
+
+def _copier_image(source: SourceFile, target: dfx.Target, base: str, command) -> Finding:
+    """A stage whose default command copies its files out (``CMD cp -a /src/. /dest/``): an image
+    made to be an init container. Manual: the fix is the manifest's (IV001), not the Dockerfile's."""
+    stage = target.stage
+    savings = base_swap(base, "scratch")
+    message = (f"{dfx.label(stage)} is a copier image on {dfx.short(base)} (its {command.keyword} only copies files): "
+               f"fetch the files in a build stage and ship FROM scratch as an image volume ({savings['text']})")
+    data: dict[str, Any] = {"anchor": f"{stage.index}:{stage.name}:copier", "stage": stage.index,
+                            "stage_name": stage.name, "target_reason": target.reason, "base": base,
+                            "savings": savings, "fix_blocked_kind": "copier-image", "command_line": command.line}
+    explanation = (f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
+                   f"copies its files into a volume. Mounted as an image volume, the files need no shell and no copy.")
+    blocked = (f"line {command.line}: the image's {command.keyword} copies its files for an init container; FROM scratch "
+               "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
+               "and any download RUN must move into a build stage")
+    return Finding(CODE, Severity.WARNING, Location(source.path, stage.from_instruction.line), message, explanation,
+                   None, (), (), data, fix_blocked=blocked)
 
 
 def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan,
