@@ -345,3 +345,18 @@ def test_appending_after_the_last_command_is_valid_shell_and_runs_last(script: s
     shell = shutil.which("dash") or shutil.which("sh")
     if shell is not None:
         assert subprocess.run([shell, "-n", "-c", new], capture_output=True).returncode == 0, new
+
+
+@pytest.mark.parametrize(("run", "static"), [
+    ("RUN CGO_ENABLED=0 go build -o /out/app .", True),
+    ("RUN env CGO_ENABLED=0 go build -o /out/app .", True),
+    ("RUN go build -ldflags '-w -s -extldflags \"-static\"' -o /out/app .", True),
+    ("RUN go build -o /out/app . # TODO: CGO_ENABLED=0", False),
+    ('RUN echo "CGO_ENABLED=0" && go build -o /out/app .', False),
+])
+def test_df002_static_build_evidence_is_read_from_commands(run: str, static: bool) -> None:
+    from migrate_tui.dockerfile.parser import parse_dockerfile
+    from migrate_tui.rules.static_binary_on_full_distro import _builds_static
+
+    parsed = parse_dockerfile(f"FROM golang:1.22 AS build\n{run}\nFROM debian:12\nCOPY --from=build /out/app /app\n")
+    assert _builds_static(parsed, parsed.stages[0]) is static

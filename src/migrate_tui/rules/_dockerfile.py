@@ -224,6 +224,18 @@ def only_mode_changes(instr: Instruction) -> bool:
                for c in script.commands)
 
 
+def command_text(instr: Instruction) -> str:
+    """What a RUN runs, one simple command per line, quotes removed and comments dropped
+    (``NAME=value`` prefixes kept), without ``echo``/``printf`` (they only print): text for
+    pattern checks that must not match a comment or a message. A script that isn't a POSIX shell
+    (a python heredoc) gives ""."""
+    script = read_run(instr)
+    if script is None:
+        return ""
+    return "\n".join(" ".join([*(f"{k}={v}" for k, v in c.assignments), *c.argv])
+                     for c in script.commands if c.name not in ("echo", "printf"))
+
+
 def shell_text(instr: Instruction) -> str:
     """The command of a RUN as one string (exec form joined with spaces)."""
     if instr.json_args is not None:

@@ -172,7 +172,7 @@ def _cert_only_install(instr: Instruction) -> set[str] | None:
 
 def _builds_static(parsed: Dockerfile, stage: Stage) -> bool:
     _, chain = parsed.root_base(stage)
-    text = "\n".join(dfx.shell_text(i) if i.keyword == "RUN" else i.args
+    text = "\n".join(dfx.command_text(i) if i.keyword == "RUN" else i.args
                      for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG"))
     go = bool(_GO_BUILD.search(text)) and bool(_GO_STATIC.search(text) or _LD_STATIC.search(text))
     return go or bool(_RUST_MUSL.search(text)) or bool(_LD_STATIC.search(text) and re.search(r"\b(gcc|cc|clang|zig)\b", text))
