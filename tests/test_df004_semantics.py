@@ -360,3 +360,15 @@ def test_df002_static_build_evidence_is_read_from_commands(run: str, static: boo
 
     parsed = parse_dockerfile(f"FROM golang:1.22 AS build\n{run}\nFROM debian:12\nCOPY --from=build /out/app /app\n")
     assert _builds_static(parsed, parsed.stages[0]) is static
+
+
+_PIECES = st.sampled_from(list("ab $()`'\"\\#;&|<>{}\n\t=-*") + ["if ", "fi", "<<E", "\nE\n", "do ", "done"])
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60).map("".join))
+def test_split_script_never_raises(script: str) -> None:
+    commands, end, blocker = split_script(script)
+    assert 0 <= end <= len(script)
+    if blocker is None and commands:
+        assert end > 0 and not script[end - 1].isspace()
