@@ -100,3 +100,27 @@ def test_a_genuine_cache_is_still_reused(tmp_path: Path, monkeypatch) -> None:
     assert build_link_index(root, Config()).from_cache is False
     assert (root / CACHE_DIR / ".gitignore").read_text() == "*\n"
     assert build_link_index(root, Config()).from_cache is True
+
+
+def test_the_user_scan_cache_never_follows_a_link(tmp_path: Path) -> None:
+    from migrate_tui.core.cache import ScanCache
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    store = ScanCache(tree, "fp", cache)
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    store.path.symlink_to(victim)  # the cache file is a link: replaced, never written through
+    store.put("a", ("d", b""))
+    store.save()
+    assert victim.read_text() == "keep me\n"
+    assert not store.path.is_symlink() and ScanCache(tree, "fp", cache).entries == {"a": ("d", b"")}
+    linked = tmp_path / "linked-cache"
+    linked.symlink_to(cache, target_is_directory=True)  # a linked directory is not used at all
+    other = ScanCache(tree, "fp", linked)
+    assert other.entries == {}
+    other.put("b", ("d", b""))
+    other.save()
+    assert sorted(p.name for p in cache.iterdir()) == [store.path.name]

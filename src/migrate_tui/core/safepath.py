@@ -18,10 +18,10 @@ import json
 import os
 import re
 import stat
-import unicodedata
 from enum import Enum
 
 __all__ = [
+    "CONTROL_CHARS",
     "PathRefusal",
     "UnsafePath",
     "describe",
@@ -29,6 +29,7 @@ __all__ = [
     "fd_inside",
     "has_control_chars",
     "open_dir_beneath",
+    "open_root",
     "write_path_problem",
 ]
 
@@ -79,18 +80,13 @@ class UnsafePath(Exception):
         self.path = path
 
 
-# Unicode categories Cc (C0, DEL, C1), Zl/Zp (line/paragraph separators), and the bidi
-# controls that reorder what a reader sees (Trojan Source).
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode category Cc (C0, DEL, C1), the line and paragraph separators (Zl/Zp: U+2028/9),
+# and the bidi controls that reorder what a reader sees (Trojan Source).
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def has_control_chars(text: str) -> bool:
-    for ch in text:
-        if ch < " " or "\x7f" <= ch <= "\x9f" or ch in _BIDI:
-            return True
-        if ch > "\x7f" and unicodedata.category(ch) in ("Zl", "Zp"):
-            return True
-    return False
+    return CONTROL_CHARS.search(text) is not None
 
 
 def write_path_problem(rel: str) -> PathRefusal | None:

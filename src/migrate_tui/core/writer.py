@@ -14,6 +14,7 @@ refused instead of followed. Refusals are typed (:class:`WriteRefusal`).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -27,7 +28,8 @@ from typing import Iterable
 from .imageref import parse_image_ref
 from .model import Applicability, Diagnostic, Edit, Finding, Fix, text_digest
 from .podspec import find_pod_specs
-from .safepath import PathRefusal, UnsafePath, describe, fd_inside, has_control_chars, open_dir_beneath, open_root, write_path_problem
+from .safepath import (CONTROL_CHARS, PathRefusal, UnsafePath, describe, fd_inside, has_control_chars, open_dir_beneath,
+                       open_root, write_path_problem)
 from .sources import SourceFile, decode, encode
 from .target import Target
 from .yamldoc import YamlError, load_chunk, split_documents
@@ -274,11 +276,10 @@ def _plan(root_fd: int, chosen: list[Finding], target: Target):
 # control characters, and a new reference must be a valid OCI reference, exactly as written.
 _PATH_KEYS = frozenset({"mountPath", "subPath", "subPathExpr", "name", "path", "claimName"})
 _REFERENCE_KEYS = frozenset({"reference", "image"})
-_INVISIBLE_OK = frozenset("\n\t\r")
 
 
 def _count_controls(text: str) -> int:
-    return sum(1 for ch in text if ch not in _INVISIBLE_OK and has_control_chars(ch))
+    return sum(1 for m in CONTROL_CHARS.finditer(text) if m.group() not in "\n\t\r")
 
 
 def content_refusal(path: str, text: str, before: str | None) -> _Refused | None:
@@ -288,21 +289,27 @@ def content_refusal(path: str, text: str, before: str | None) -> _Refused | None
         return _Refused(WriteRefusal.CONTROL_CHARACTERS, f"{path}: the rewrite would add control characters; refused")
     if not path.lower().endswith((".yaml", ".yml")):
         return None
-    old = _scalars(before) if before is not None else set()
-    for key, value in _scalars(text) - old:
+    new_bodies = _bodies(text)
+    old_bodies = _bodies(before) if before is not None else {}
+    old = _scalars(before, [c for b, c in old_bodies.items() if b not in new_bodies]) if before is not None else set()
+    for key, value in _scalars(text, [c for b, c in new_bodies.items() if b not in old_bodies]) - old:
         if has_control_chars(value) and (key in _PATH_KEYS or key in _REFERENCE_KEYS):
             return _Refused(WriteRefusal.CONTROL_CHARACTERS,
                             f"{path}: the rewrite would write a {key} with control characters; refused")
         if key in _REFERENCE_KEYS and (value != value.strip() or parse_image_ref(value) is None):
             return _Refused(WriteRefusal.INVALID_REFERENCE,
-                            f"{path}: the rewrite would write {value!r}, not a valid image reference; refused")
+                            f"{path}: the rewrite would write {json.dumps(value)}, not a valid image reference; refused")
     return None
 
 
-def _scalars(text: str) -> set[tuple[str, str]]:
-    """(key, string value) pairs of every mapping in every document that loads."""
+def _bodies(text: str) -> dict:
+    return {text[c.start : c.end]: c for c in split_documents(text)}
+
+
+def _scalars(text: str, chunks: list) -> set[tuple[str, str]]:
+    """(key, string value) pairs of every mapping in the given documents (those that load)."""
     out: set[tuple[str, str]] = set()
-    for chunk in split_documents(text):
+    for chunk in chunks:
         try:
             data = load_chunk(text, chunk)
         except YamlError:
