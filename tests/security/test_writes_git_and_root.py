@@ -91,3 +91,16 @@ def test_lexical_checks_name_the_problem() -> None:
     assert write_path_problem("../x") is PathRefusal.PARENT
     assert write_path_problem("C:/x") is PathRefusal.ABSOLUTE
     assert write_path_problem("a\\..\\x") is PathRefusal.SPECIAL
+
+
+def test_an_edit_to_an_existing_file_without_a_digest_never_overwrites_it(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "keep.yaml").write_text("precious: true\n")
+    fix = Fix(Applicability.SAFE, "x", (Edit("new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("keep.yaml", 0, 0, "a: 1\n")),
+              None, (("new/Dockerfile", None),))
+    report = apply_fixes(root, [Finding("IV001", Severity.WARNING, Location("a.yaml"), "m", fix=fix)], Target())
+    assert report.written == []
+    assert [k for _, k in report.refused] == [WriteRefusal.ALREADY_EXISTS]
+    assert (root / "keep.yaml").read_text() == "precious: true\n"
+    assert _files(root) == ["keep.yaml"]

@@ -76,3 +76,16 @@ def test_without_the_swap_the_same_fix_is_written(tmp_path: Path) -> None:
     assert (root / "deploy" / "web.yaml").read_bytes() == SITE_FIXED.read_bytes()
     assert oct(os.stat(root / "deploy" / "web.yaml").st_mode & 0o777) == oct(0o640)
     assert sorted(p.name for p in (root / "deploy").iterdir()) == ["web.yaml"]
+
+
+def test_a_file_named_through_a_directory_link_inside_the_repo_is_fixed_where_it_lives(tmp_path: Path, monkeypatch, capsys) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "base").mkdir()
+    shutil.copyfile(SITE, repo / "base" / "web.yaml")
+    (repo / "overlay").symlink_to(repo / "base")
+    monkeypatch.chdir(repo)
+    assert main(["check", "--fix", "overlay/web.yaml"]) == 1
+    capsys.readouterr()
+    assert (repo / "base" / "web.yaml").read_bytes() == SITE_FIXED.read_bytes()
+    assert (repo / "overlay").is_symlink()

@@ -98,6 +98,9 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
         if not is_inside(root, absolute.parent) or not str(absolute).startswith(str(root)):
             yield Diagnostic(str(path), 1, "symlink", "outside the repository root; not read")
             continue
+        # where it really is (a directory link inside the root on the way is resolved), so a
+        # file is read, and fixed, at a path the writer can reach without following links
+        absolute = Path(os.path.realpath(absolute.parent)) / absolute.name
         if absolute.is_dir() and absolute.is_symlink():
             # a directory link named on the command line: walked where it really is, if that
             # is inside the root (`check --fix deploy/k8s` with deploy/k8s -> /etc: not read)

@@ -228,7 +228,10 @@ def _plan(root_fd: int, chosen: list[Finding], target: Target):
             if problem is not None:
                 refusal = _path_refused(path, problem)
                 break
-        for path, digest in () if refusal else fix.base_digests or tuple((p, None) for p in fix.paths):
+        expected = dict(fix.base_digests)
+        for path in fix.paths:
+            expected.setdefault(path, None)  # an edited file with no digest must be new
+        for path, digest in () if refusal else expected.items():
             problem = write_path_problem(path)
             if problem is not None:
                 refusal = _path_refused(path, problem)
@@ -292,7 +295,7 @@ def content_refusal(path: str, text: str, before: str | None) -> _Refused | None
     new_bodies = _bodies(text)
     old_bodies = _bodies(before) if before is not None else {}
     old = _scalars(before, [c for b, c in old_bodies.items() if b not in new_bodies]) if before is not None else set()
-    for key, value in _scalars(text, [c for b, c in new_bodies.items() if b not in old_bodies]) - old:
+    for key, value in sorted(_scalars(text, [c for b, c in new_bodies.items() if b not in old_bodies]) - old):
         if has_control_chars(value) and (key in _PATH_KEYS or key in _REFERENCE_KEYS):
             return _Refused(WriteRefusal.CONTROL_CHARACTERS,
                             f"{path}: the rewrite would write a {key} with control characters; refused")
