@@ -124,3 +124,17 @@ def test_the_user_scan_cache_never_follows_a_link(tmp_path: Path) -> None:
     other.put("b", ("d", b""))
     other.save()
     assert sorted(p.name for p in cache.iterdir()) == [store.path.name]
+
+
+def test_a_cache_that_git_tracks_is_not_trusted(tmp_path: Path, monkeypatch) -> None:
+    import subprocess
+
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copyfile(SITE, root / "web.yaml")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    build_link_index(root, Config())
+    assert build_link_index(root, Config()).from_cache is True
+    subprocess.run(["git", "-C", str(root), "add", "-f", f"{CACHE_DIR}/{CACHE_FILE}"], check=True)
+    assert build_link_index(root, Config()).from_cache is False

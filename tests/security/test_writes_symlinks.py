@@ -89,3 +89,32 @@ def test_a_file_named_through_a_directory_link_inside_the_repo_is_fixed_where_it
     capsys.readouterr()
     assert (repo / "base" / "web.yaml").read_bytes() == SITE_FIXED.read_bytes()
     assert (repo / "overlay").is_symlink()
+
+
+def test_a_refused_run_leaves_no_new_directory_and_no_temporary_file(tmp_path: Path, monkeypatch) -> None:
+    from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
+    from migrate_tui.core.target import Target
+
+    root = tmp_path / "repo"
+    (root / "deploy").mkdir(parents=True)
+    (root / "deploy" / "x.yaml").write_text("a: 1\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.yaml").write_text("a: 1\n")
+    digest = writer.text_digest("a: 1\n")
+    fix = Fix(Applicability.SAFE, "x", (Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("deploy/x.yaml", 0, 0, "# hi\n")),
+              None, (("assets/new/Dockerfile", None), ("deploy/x.yaml", digest)))
+    real_write_all = writer._write_all
+
+    def swap_then_write(*args, **kwargs):
+        os.rename(root / "deploy", tmp_path / "deploy.moved")
+        (root / "deploy").symlink_to(outside)
+        return real_write_all(*args, **kwargs)
+
+    monkeypatch.setattr(writer, "_write_all", swap_then_write)
+    report = writer.apply_fixes(root, [Finding("IV001", Severity.WARNING, Location("x"), "m", fix=fix)], Target())
+    assert report.written == []
+    assert [k for _, k in report.refused] == [WriteRefusal.SYMLINK]
+    assert sorted(p.name for p in root.iterdir()) == ["deploy"]
+    assert sorted(p.name for p in outside.iterdir()) == ["x.yaml"]
+    assert (outside / "x.yaml").read_text() == "a: 1\n"

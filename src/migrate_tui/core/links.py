@@ -330,13 +330,21 @@ def _write_gitignore(dir_fd: int) -> None:
 
 
 def _tracked_by_git(root: Path) -> bool:
-    """Does git's index list a file in the cache directory (a cache someone committed)?"""
+    """Does git's index list a file in the cache directory (a cache someone committed)?
+
+    A plain search of ``.git/index`` (index versions 2 and 3 store whole paths): a guard on top
+    of the stamps, which a committed cache can't get right anyway.
+    """
+    import mmap
+
     try:
         with open(os.path.join(root, ".git", "index"), "rb") as fh:
-            data = fh.read(_MAX_CACHE_BYTES)
-    except OSError:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return False
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return data.find((CACHE_DIR + "/").encode()) != -1
+    except (OSError, ValueError):
         return False
-    return (CACHE_DIR + "/").encode() in data
 
 
 def _read_cache_file(root: Path) -> bytes | None:

@@ -30,6 +30,7 @@ __all__ = [
     "has_control_chars",
     "open_dir_beneath",
     "open_root",
+    "remove_empty_dirs",
     "write_path_problem",
 ]
 
@@ -143,15 +144,16 @@ def open_root(root: str | os.PathLike) -> int:
 
 
 def open_dir_beneath(root_fd: int, parts: list[str] | tuple[str, ...], *, create: bool = False,
-                     mode: int = 0o777, rel: str = "") -> int:
+                     mode: int = 0o777, rel: str = "", created: list[tuple[str, ...]] | None = None) -> int:
     """An fd for ``root/parts...``, never following a symlink on the way.
 
-    With ``create``, missing directories are made (``mode``, minus the umask). Raises
+    With ``create``, missing directories are made (``mode``, minus the umask) and, when
+    ``created`` is given, appended to it (as component tuples, parents first). Raises
     :class:`UnsafePath` (symlink, not a directory, a `..`) or ``OSError``. The caller closes it.
     """
     fd = os.dup(root_fd)
     try:
-        for name in parts:
+        for i, name in enumerate(parts):
             if name in ("", ".", "..") or "/" in name:
                 raise UnsafePath(PathRefusal.PARENT if name == ".." else PathRefusal.NOT_NORMAL, rel or "/".join(parts))
             try:
@@ -161,6 +163,8 @@ def open_dir_beneath(root_fd: int, parts: list[str] | tuple[str, ...], *, create
                     raise
                 try:
                     os.mkdir(name, mode, dir_fd=fd)
+                    if created is not None:
+                        created.append(tuple(parts[: i + 1]))
                 except FileExistsError:
                     pass  # made meanwhile: opened below with the same checks
                 nxt = _open_existing(fd, name, rel or "/".join(parts))
@@ -192,6 +196,21 @@ def _classify(fd: int, name: str, exc: OSError, rel: str) -> BaseException:
         if not stat.S_ISDIR(st.st_mode):
             return UnsafePath(PathRefusal.NOT_DIRECTORY, rel)
     return exc
+
+
+def remove_empty_dirs(root_fd: int, created: list[tuple[str, ...]]) -> None:
+    """Undo :func:`open_dir_beneath`'s ``created`` (deepest first; only directories still empty)."""
+    for parts in sorted(set(created), key=len, reverse=True):
+        try:
+            parent = open_dir_beneath(root_fd, parts[:-1])
+        except (OSError, UnsafePath):
+            continue
+        try:
+            os.rmdir(parts[-1], dir_fd=parent)
+        except OSError:
+            pass
+        finally:
+            os.close(parent)
 
 
 def fd_inside(fd: int, real_root: str) -> bool:

@@ -29,7 +29,7 @@ from .imageref import parse_image_ref
 from .model import Applicability, Diagnostic, Edit, Finding, Fix, text_digest
 from .podspec import find_pod_specs
 from .safepath import (CONTROL_CHARS, PathRefusal, UnsafePath, describe, fd_inside, has_control_chars, open_dir_beneath,
-                       open_root, write_path_problem)
+                       open_root, remove_empty_dirs, write_path_problem)
 from .sources import SourceFile, decode, encode
 from .target import Target
 from .yamldoc import YamlError, load_chunk, split_documents
@@ -419,6 +419,7 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
         return []
     real_root = os.path.realpath(root)
     dirs: dict[tuple[str, ...], int] = {}
+    created: list[tuple[str, ...]] = []
     staged: list[_Staged] = []
     current: _FilePlan | None = None
     try:
@@ -429,7 +430,7 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
                 parents, name = _split(plan.path)
                 key = tuple(parents)
                 if key not in dirs:
-                    dirs[key] = open_dir_beneath(root_fd, parents, create=True, rel=plan.path)
+                    dirs[key] = open_dir_beneath(root_fd, parents, create=True, rel=plan.path, created=created)
                 dir_fd = dirs[key]
                 if not fd_inside(dir_fd, real_root):
                     raise _path_refused(plan.path, PathRefusal.OUTSIDE)
@@ -451,19 +452,25 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
                     raise _path_refused(item.plan.path, PathRefusal.OUTSIDE)
                 _still_as_planned(item.dir_fd, item.plan, item.name)
             current = None
+        except BaseException:
+            with _sigint_held():  # a second ^C must not stop the clean-up half way
+                for item in staged:
+                    _unlink_quietly(item.tmp, item.dir_fd)
+                _close_all(dirs)
+                remove_empty_dirs(root_fd, created)  # nothing written: no directory left behind either
+            raise
         finally:
             os.close(root_fd)
     except BaseException as exc:
-        with _sigint_held():  # a second ^C must not stop the clean-up half way
-            for item in staged:
-                _unlink_quietly(item.tmp, item.dir_fd)
-            _close_all(dirs)
         rel = current.path if current is not None else plans[0].path
         if isinstance(exc, UnsafePath):
             exc = _path_refused(rel, exc.kind)
         if isinstance(exc, _Refused):
-            for finding in current.owners if current is not None else ():
+            owners = current.owners if current is not None else []
+            for finding in owners:
                 report.refuse(finding, exc.kind, exc.message)
+            others = {id(f): f for p in plans for f in p.owners if all(f is not o for o in owners)}
+            report.skipped += [(f, f"not written: {rel} was refused in the same run") for f in others.values()]
             return []
         if not isinstance(exc, OSError):
             raise
