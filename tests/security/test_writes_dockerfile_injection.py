@@ -235,3 +235,11 @@ def test_the_quoted_asset_dockerfile_builds_the_path_with_a_space(tmp_path: Path
         done = subprocess.run(flags + args, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
     assert _layer_names(tmp_path / "oci-buildah") == {"my site", "my site/index.html"}
+
+
+@pytest.mark.parametrize("path", ["../../etc/Dockerfile", "/etc/Dockerfile", ".git/Dockerfile", "a\nb/Dockerfile"])
+def test_an_images_table_pointing_out_of_the_repository_is_rejected(path: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config_from_table({"images": {"registry.example.com/web": path}}, "pyproject.toml")
+    assert str(err.value).startswith("pyproject.toml: images.registry.example.com/web = ")
+    assert config_from_table({"images": {"web": "docker/web/Dockerfile"}}, "t").images == (("web", "docker/web/Dockerfile"),)

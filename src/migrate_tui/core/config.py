@@ -5,6 +5,7 @@ Command-line options override the file. Unknown keys are an error that names the
 
 from __future__ import annotations
 
+import posixpath
 import string
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -115,7 +116,7 @@ def config_from_table(table: dict, source: str) -> Config:
         elif attr == "images":
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: 'images' must be a table of image = \"path/to/Dockerfile\"")
-            values["images"] = tuple((str(k), str(v)) for k, v in value.items())
+            values["images"] = tuple((str(k), _checked_image_path(source, str(k), v)) for k, v in value.items())
         elif attr == "mode":
             if value not in MODES:
                 raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}")
@@ -165,6 +166,17 @@ def _checked_template(source: str, key: str, value: object) -> str:
         problem = write_path_problem(sample)
         if problem is not None:
             raise ConfigError(f"{source}: '{key}' gives {sample!r}: {describe(problem)}")
+    return value
+
+
+def _checked_image_path(source: str, image: str, value: object) -> str:
+    """A Dockerfile (or directory) path of the ``images`` table: relative, inside the repository."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{source}: images.{image} must be a path to a Dockerfile or a directory")
+    normal = posixpath.normpath(value)
+    problem = write_path_problem(normal) if normal != "." else None
+    if problem is not None:
+        raise ConfigError(f"{source}: images.{image} = {value!r}: {describe(problem)}")
     return value
 
 
