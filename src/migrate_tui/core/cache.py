@@ -9,7 +9,9 @@ the image → Dockerfile links) are reused only while those still read the same.
 The cache lives in the user's cache directory (``$MIGRATE_TUI_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/migrate-tui``, else ``~/.cache/migrate-tui``), never in the scanned
 repository: it is a pickle, and a pickle committed to a repository would run code when read.
-The directory must belong to the current user and not be writable by others, or it is ignored.
+The directory must belong to the current user and not be writable by others, or it is ignored;
+it and the cache file are opened without following a symlink, and the file is replaced
+atomically relative to the directory's descriptor.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 FORMAT = 2
 MAX_ENTRIES = 500_000
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 def cache_dir() -> Path:
@@ -61,22 +65,51 @@ class ScanCache:
         self.dirty = False
         self._load()
 
-    def _trusted(self, path: Path) -> bool:
-        try:
-            st = os.lstat(path)
-        except OSError:
-            return False
+    @staticmethod
+    def _trusted_stat(st: os.stat_result) -> bool:
         owned = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
         return owned and not (st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)) and not stat.S_ISLNK(st.st_mode)
 
+    def _trusted(self, path: Path) -> bool:
+        try:
+            return self._trusted_stat(os.lstat(path))
+        except OSError:
+            return False
+
+    def _open_directory(self) -> int | None:
+        """The cache directory's descriptor, if it is ours and not a link."""
+        try:
+            fd = os.open(self.directory, _DIR_FLAGS)
+        except OSError:
+            return None
+        try:
+            if stat.S_ISDIR(os.fstat(fd).st_mode) and self._trusted_stat(os.fstat(fd)):
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+        return None
+
     def _load(self) -> None:
-        if not (self._trusted(self.directory) and self._trusted(self.path)):
+        dir_fd = self._open_directory()
+        if dir_fd is None:
             return
         try:
-            with open(self.path, "rb") as fh:
+            fd = os.open(self.path.name, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=dir_fd)
+        except OSError:
+            return
+        finally:
+            os.close(dir_fd)
+        try:
+            st = os.fstat(fd)
+            if not (stat.S_ISREG(st.st_mode) and self._trusted_stat(st)):
+                return
+            with os.fdopen(fd, "rb", closefd=False) as fh:
                 header, entries = pickle.load(fh)
         except Exception:  # a torn or foreign cache file is just a miss
             return
+        finally:
+            os.close(fd)
         if header == (FORMAT, self.fingerprint) and isinstance(entries, dict):
             self.entries = entries
 
@@ -97,18 +130,28 @@ class ScanCache:
             return
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not self._trusted(self.directory):
-                return
-            fd, tmp = tempfile.mkstemp(prefix=".scan-", dir=self.directory)
+        except OSError:
+            return  # a read-only home is not an error; the next run is just cold
+        dir_fd = self._open_directory()
+        if dir_fd is None:
+            return
+        tmp = f".scan-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=dir_fd)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     pickle.dump(((FORMAT, self.fingerprint), self.entries), fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.path)
+                os.replace(tmp, self.path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except BaseException:
-                os.unlink(tmp)
+                try:
+                    os.unlink(tmp, dir_fd=dir_fd)
+                except OSError:
+                    pass
                 raise
         except OSError:
-            return  # a read-only home is not an error; the next run is just cold
+            return
+        finally:
+            os.close(dir_fd)
         self.dirty = False
 
 

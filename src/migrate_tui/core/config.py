@@ -5,10 +5,14 @@ Command-line options override the file. Unknown keys are an error that names the
 
 from __future__ import annotations
 
+import posixpath
+import string
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from .imageref import parse_image_ref
+from .safepath import describe, has_control_chars, write_path_problem
 from .target import DEFAULT_TARGET, Target, TargetError, parse_target
 
 MODES = ("auto", "zero-rebuild", "scratch")
@@ -112,7 +116,7 @@ def config_from_table(table: dict, source: str) -> Config:
         elif attr == "images":
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: 'images' must be a table of image = \"path/to/Dockerfile\"")
-            values["images"] = tuple((str(k), str(v)) for k, v in value.items())
+            values["images"] = tuple((str(k), _checked_image_path(source, str(k), v)) for k, v in value.items())
         elif attr == "mode":
             if value not in MODES:
                 raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}")
@@ -123,9 +127,57 @@ def config_from_table(table: dict, source: str) -> Config:
             values[attr] = value
         elif attr in ("respect_gitignore", "resolve_digests", "require_digests"):
             values[attr] = bool(value)
+        elif attr in ("image_name_template", "asset_dockerfile_path"):
+            values[attr] = _checked_template(source, key, value)
         else:
             values[attr] = str(value)
     return Config(**values)
+
+
+# Sample values a template is tried with: what it gives must be a valid reference / a path
+# inside the repository for every image, so it is checked once, when the config is read.
+_SAMPLE = {"image": "registry.example.com/team/web", "tag": "1.0", "name": "web"}
+_PLACEHOLDERS = {"image_name_template": ("image", "tag", "name"), "asset_dockerfile_path": ("name", "image")}
+
+
+def _checked_template(source: str, key: str, value: object) -> str:
+    """An image-name or asset-path template that can only give valid names inside the repo."""
+    attr = _KEYS[key]
+    allowed = _PLACEHOLDERS[attr]
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{source}: '{key}' must be a non-empty string")
+    if has_control_chars(value) or any(c.isspace() for c in value):
+        raise ConfigError(f"{source}: '{key}' must not contain blanks or control characters")
+    try:
+        fields = [(f, conv, spec) for _, f, spec, conv in string.Formatter().parse(value) if f is not None]
+    except ValueError as exc:
+        raise ConfigError(f"{source}: '{key}' is not a valid template: {exc}") from None
+    for name, conversion, spec in fields:
+        if name not in allowed or conversion or spec:
+            raise ConfigError(f"{source}: '{key}' may only use the placeholders "
+                              f"{', '.join('{' + a + '}' for a in allowed)} (found {{{name}{'!' + conversion if conversion else ''}"
+                              f"{':' + spec if spec else ''}}})")
+    sample = value.format(**_SAMPLE)
+    if attr == "image_name_template":
+        if parse_image_ref(sample) is None:
+            raise ConfigError(f"{source}: '{key}' gives {sample!r} for {_SAMPLE['image']}:{_SAMPLE['tag']}, "
+                              "not a valid image reference")
+    else:
+        problem = write_path_problem(sample)
+        if problem is not None:
+            raise ConfigError(f"{source}: '{key}' gives {sample!r}: {describe(problem)}")
+    return value
+
+
+def _checked_image_path(source: str, image: str, value: object) -> str:
+    """A Dockerfile (or directory) path of the ``images`` table: relative, inside the repository."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{source}: images.{image} must be a path to a Dockerfile or a directory")
+    normal = posixpath.normpath(value)
+    problem = write_path_problem(normal) if normal != "." else None
+    if problem is not None:
+        raise ConfigError(f"{source}: images.{image} = {value!r}: {describe(problem)}")
+    return value
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:

@@ -87,6 +87,17 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
         if not is_inside(root, absolute.parent) or not str(absolute).startswith(str(root)):
             yield Diagnostic(str(path), 1, "symlink", "outside the repository root; not read")
             continue
+        # where it really is (a directory link inside the root on the way is resolved), so a
+        # file is read, and fixed, at a path the writer can reach without following links
+        absolute = Path(os.path.realpath(absolute.parent)) / absolute.name
+        if absolute.is_dir() and absolute.is_symlink():
+            # a directory link named on the command line: walked where it really is, if that
+            # is inside the root (`check --fix deploy/k8s` with deploy/k8s -> /etc: not read)
+            if not is_inside(root, absolute):
+                yield Diagnostic(relpath(root, absolute), 1, "symlink",
+                                 f"symlink points outside the repository ({_readlink(str(absolute))}); not read")
+                continue
+            absolute = Path(os.path.realpath(absolute))
         if absolute.is_dir() and not absolute.is_symlink():
             # load the .gitignore files on the way down to this directory
             for parent in reversed([absolute, *absolute.parents]):
@@ -173,11 +184,33 @@ def _readlink(path: str) -> str:
 
 
 def find_root(start: Path) -> Path:
-    """The repository root above ``start``: the nearest directory with .git or a config file."""
-    start = start.resolve()
-    if start.is_file():
-        start = start.parent
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists() or (directory / ".migrate-tui.toml").is_file():
+    """The repository root above ``start``: the nearest directory with .git or a config file.
+
+    Searched along the path as written (made absolute, links not followed): ``check --fix
+    deploy/k8s`` where ``deploy/k8s`` links out of the repository has the repository as its
+    root, so the link's target is neither read nor written. A marker found *through* a symlink
+    that lies inside a repository above it (``deploy`` → another checkout) is not a root either.
+    """
+    lexical = Path(os.path.abspath(start))
+    if not lexical.is_dir():
+        lexical = lexical.parent
+    ancestors = [lexical, *lexical.parents]
+    marked = [i for i, d in enumerate(ancestors) if _has_marker(d)]
+    for i in marked:
+        above = [j for j in marked if j > i]
+        if above and any(os.path.islink(ancestors[k]) for k in range(i, above[0])):
+            continue  # reached through a link inside the repository above
+        return ancestors[i]
+    # No repository around the path as written: where it really lives (a link from outside
+    # any repository into one finds that repository).
+    resolved = start.resolve()
+    if resolved.is_file():
+        resolved = resolved.parent
+    for directory in (resolved, *resolved.parents):
+        if _has_marker(directory):
             return directory
-    return start
+    return resolved
+
+
+def _has_marker(directory: Path) -> bool:
+    return (directory / ".git").exists() or (directory / ".migrate-tui.toml").is_file()

@@ -24,6 +24,13 @@ The index also records which YAML files name an image in an ``initContainers`` b
 Built once per run and cached in ``.migrate-tui-cache/links.json``, keyed by the size and
 mtime of every file it read and of the directories they live in: ``check FILE`` in a
 pre-commit hook does not re-read a big tree when nothing changed.
+
+The cache directory sits in a repository that may not be ours, so it is never trusted as it
+comes: it is used only when it is a real directory (not a symlink) owned by the current user
+and not writable by others, its files are opened relative to it with ``O_NOFOLLOW``, a cache
+that git tracks is ignored, and a cache whose stamps are empty, malformed or don't cover what
+the index names is invalid (a committed cache can't guess the nanosecond mtimes of a fresh
+checkout). Files in it are replaced atomically, relative to the directory's descriptor.
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ import json
 import os
 import posixpath
 import re
+import secrets
 import shlex
+import stat as stat_mod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -232,21 +241,25 @@ class _Reader:
 def build_link_index(root: Path, config: Config, *, use_cache: bool = True) -> LinkIndex:
     """The link index for ``root``: from the cache when every file it read is unchanged."""
     root = root.resolve()
-    cache_path = root / CACHE_DIR / CACHE_FILE
     key = _config_key(config)
+    state = "absent"
     if use_cache:
-        cached = _load_cache(root, cache_path, key)
+        cached = _load_cache(root, key)
         if cached is not None:
             return cached
-        cache_exists = cache_path.parent.is_dir()
+        state = _cache_dir_state(root)
     reader = _Reader(root)
     index = _build(root, config, reader)
     # A small tree is walked in milliseconds: no cache directory to litter it with.
-    if use_cache and (cache_exists or len(reader.stamps) >= CACHE_MIN_ENTRIES):
-        _prepare_cache_dir(cache_path.parent)
-        if not cache_exists:
-            reader.stamp(".")  # creating the directory changed the root's mtime
-        _save_cache(cache_path, key, reader.stamps, index)
+    if use_cache and (state == "ours" or (state == "absent" and len(reader.stamps) >= CACHE_MIN_ENTRIES)):
+        dir_fd = _open_cache_dir(root, create=state == "absent")
+        if dir_fd is not None:
+            try:
+                if state == "absent":
+                    reader.stamp(".")  # creating the directory changed the root's mtime
+                _save_cache(dir_fd, key, reader.stamps, index)
+            finally:
+                os.close(dir_fd)
     return index
 
 
@@ -254,16 +267,136 @@ def _config_key(config: Config) -> str:
     return json.dumps([sorted(config.images), sorted(config.exclude), config.respect_gitignore])
 
 
-def _load_cache(root: Path, path: Path, key: str) -> LinkIndex | None:
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+
+def _ours(st: os.stat_result) -> bool:
+    owned = not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+    return owned and not st.st_mode & (stat_mod.S_IWGRP | stat_mod.S_IWOTH)
+
+
+def _cache_dir_state(root: Path) -> str:
+    """"absent", "ours" (a real directory we own), or "foreign" (a link, a file, someone else's)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        st = os.lstat(root / CACHE_DIR)
+    except FileNotFoundError:
+        return "absent"
+    except OSError:
+        return "foreign"
+    return "ours" if stat_mod.S_ISDIR(st.st_mode) and _ours(st) else "foreign"
+
+
+def _open_cache_dir(root: Path, *, create: bool) -> int | None:
+    """A descriptor for ``root/.migrate-tui-cache`` if it is ours (made now with ``create``)."""
+    try:
+        root_fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if create:
+            try:
+                os.mkdir(CACHE_DIR, 0o700, dir_fd=root_fd)
+            except FileExistsError:
+                pass
+        fd = os.open(CACHE_DIR, _DIR_FLAGS, dir_fd=root_fd)  # a symlink fails here (ELOOP)
+    except OSError:
+        return None
+    finally:
+        os.close(root_fd)
+    try:
+        if stat_mod.S_ISDIR(os.fstat(fd).st_mode) and _ours(os.fstat(fd)):
+            if create:
+                _write_gitignore(fd)
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _write_gitignore(dir_fd: int) -> None:
+    """``*`` in the cache's own .gitignore; an existing entry (even a dangling link) is left alone."""
+    try:
+        fd = os.open(".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        os.write(fd, b"*\n")
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _tracked_by_git(root: Path) -> bool:
+    """Does git's index list a file in the cache directory (a cache someone committed)?
+
+    A plain search of ``.git/index`` (index versions 2 and 3 store whole paths): a guard on top
+    of the stamps, which a committed cache can't get right anyway.
+    """
+    import mmap
+
+    try:
+        with open(os.path.join(root, ".git", "index"), "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return False
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return data.find((CACHE_DIR + "/").encode()) != -1
     except (OSError, ValueError):
+        return False
+
+
+def _read_cache_file(root: Path) -> bytes | None:
+    dir_fd = _open_cache_dir(root, create=False)
+    if dir_fd is None:
+        return None
+    try:
+        fd = os.open(CACHE_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0), dir_fd=dir_fd)
+    except OSError:
+        return None
+    finally:
+        os.close(dir_fd)
+    try:
+        st = os.fstat(fd)
+        if not stat_mod.S_ISREG(st.st_mode) or not _ours(st) or st.st_size > _MAX_CACHE_BYTES:
+            return None
+        return os.read(fd, _MAX_CACHE_BYTES + 1)[:_MAX_CACHE_BYTES]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _valid_stamps(stamps: Any) -> bool:
+    """Stamps that can vouch for a cache: the root and every entry stamped, as [size, mtime_ns]."""
+    if not isinstance(stamps, dict) or "." not in stamps:
+        return False
+    for rel, stamp in stamps.items():
+        if not isinstance(rel, str) or (rel != "." and (rel.startswith("/") or ".." in rel.split("/"))):
+            return False
+        if not (isinstance(stamp, list) and len(stamp) == 2 and all(type(v) is int for v in stamp)):
+            return False
+    root_stamp = stamps["."]
+    return root_stamp[0] >= 0 and root_stamp[1] > 0
+
+
+def _load_cache(root: Path, key: str) -> LinkIndex | None:
+    raw = _read_cache_file(root)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != key:
         return None
+    stamps = data.get("stamps")
+    if not _valid_stamps(stamps) or _tracked_by_git(root):
+        return None
     base = str(root)
     stat, join = os.stat, os.path.join  # plain strings: pathlib costs more than the stat itself here
-    for rel, stamp in data.get("stamps", {}).items():
+    for rel, stamp in stamps.items():
         try:
             st = stat(join(base, rel))
             now = [st.st_size, st.st_mtime_ns]
@@ -273,31 +406,32 @@ def _load_cache(root: Path, path: Path, key: str) -> LinkIndex | None:
             return None
     try:
         index = LinkIndex.from_json(data.get("index", {}))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return None
+    if any(l.name_span and l.name_span[0] not in stamps for l in index.links):
+        return None  # an edit span in a file the stamps don't vouch for
     index.fingerprint = data.get("fingerprint") or ""
     return index
 
 
-def _prepare_cache_dir(directory: Path) -> None:
-    try:
-        directory.mkdir(exist_ok=True)
-        ignore = directory / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
-    except OSError:
-        pass
-
-
-def _save_cache(path: Path, key: str, stamps: dict[str, list[int]], index: LinkIndex) -> None:
+def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: LinkIndex) -> None:
     payload = {"version": _CACHE_VERSION, "config": key, "stamps": stamps, "index": index.to_json(),
                "fingerprint": index.fingerprint or index.compute_fingerprint()}
+    data = json.dumps(payload, sort_keys=True).encode("utf-8")
+    tmp = f"{CACHE_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600, dir_fd=dir_fd)
     except OSError:
-        pass  # a read-only checkout still works, just without the cache
+        return  # a read-only checkout still works, just without the cache
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, CACHE_FILE, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)  # replaces a link, never follows it
+    except OSError:
+        try:
+            os.unlink(tmp, dir_fd=dir_fd)
+        except OSError:
+            pass
 
 
 def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:

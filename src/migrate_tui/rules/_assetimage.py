@@ -21,6 +21,7 @@ Pure planning: returns edits, never writes.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import shlex
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any
 
 from ..core.imageref import parse_image_ref
 from ..core.model import Diagnostic, Edit
+from ..core.safepath import PathRefusal, describe, dockerfile_word, has_control_chars, write_path_problem
 from ..core.sources import SourceFile
 from ..dockerfile.parser import parse_dockerfile
 from . import _dockerfile as dfx
@@ -94,7 +96,7 @@ def _format_name(template: str, written: str, missing_tag: str) -> str | None:
 
 def asset_reference(template: str, image: str) -> str | None:
     new = _format_name(template, image, "latest")
-    return new if new is not None and parse_image_ref(new) is not None else None
+    return new if new is not None and _exact_reference(new) else None
 
 
 def _renamed_build_name(template: str, written: str) -> str | None:
@@ -103,7 +105,7 @@ def _renamed_build_name(template: str, written: str) -> str | None:
     if new is None:
         return None
     new = new.replace(":\0", "").replace("\0", "")
-    return new if parse_image_ref(new) is not None else None
+    return new if _exact_reference(new) else None
 
 
 # --------------------------------------------------------------------------- chmod/chown folding
@@ -151,6 +153,48 @@ def fold_modes(flow) -> tuple[dict[str, str], list[str], list[str]]:
     return flags, folded, refused
 
 
+# --------------------------------------------------------------------------- what may be written
+
+
+def _shown(text: str) -> str:
+    """A hostile string in a message: quoted, every control or non-ASCII character escaped."""
+    return json.dumps(text)
+
+
+def _exact_reference(image: str) -> bool:
+    """A valid OCI reference exactly as written (no surrounding blanks, nothing templated)."""
+    return image == image.strip() and not has_control_chars(image) and parse_image_ref(image) is not None
+
+
+def _asset_path(template: str, **values: str) -> str | tuple[str, PathRefusal] | None:
+    """The root-relative path ``template`` gives, or (path, why it can't be written); None: bad template."""
+    try:
+        raw = template.format(**values)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return None
+    problem = write_path_problem(raw)
+    rel = posixpath.normpath(raw) if problem is None or problem is PathRefusal.NOT_NORMAL else raw
+    problem = write_path_problem(rel)
+    return (rel, problem) if problem is not None else rel
+
+
+def _copy_line(stage: str, flag_text: str, source: str, dest: str) -> str | tuple[str, PathRefusal]:
+    """``COPY --from=stage [flags] source dest``, in JSON form when a path needs quoting."""
+    words = []
+    for path in (source, dest):
+        word = dockerfile_word(path)
+        if isinstance(word, PathRefusal):
+            return path, word
+        words.append(word)
+    if all(not w.startswith('"') for w in words):
+        return f"COPY --from={stage}{flag_text} {words[0]} {words[1]}"
+    return f"COPY --from={stage}{flag_text} [{words[0]}, {words[1]}]"
+
+
+def _refused(what: str, path: str, kind: PathRefusal) -> str:
+    return f"{what} {_shown(path)}: {describe(kind)}"
+
+
 # --------------------------------------------------------------------------- planning
 
 
@@ -194,7 +238,7 @@ def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[
     template = ctx.config.image_name_template
     new_ref = asset_reference(template, image)
     if new_ref is None:
-        return f"image-name template {template!r} gives no valid reference for {image}"
+        return f"image-name template {template!r} gives no valid reference for {_shown(image)}"
     link = _link_for(ctx, image, allow_heuristic=allow_heuristic)
     if link is None:
         # A previous change-set may already have renamed the build to the asset name.
@@ -305,14 +349,15 @@ def _flag_edits(path: str, text: str, instr, flags: dict[str, str]) -> list[Edit
 
 def _new_dockerfile(ctx: Any, image: str, new_ref: str, sources: list[tuple[str, str]],
                     flags: dict[str, str], why: str | None) -> AssetImage | str:
+    if not _exact_reference(image):
+        return f"the init image {_shown(image)} is not a valid image reference; no Dockerfile is written for it"
     repo, _, _ = _split_ref(image)
     name = repo.rsplit("/", 1)[-1]
-    try:
-        rel = posixpath.normpath(ctx.config.asset_dockerfile_path.format(name=name, image=repo))
-    except (KeyError, IndexError, ValueError):
+    rel = _asset_path(ctx.config.asset_dockerfile_path, name=name, image=repo)
+    if rel is None:
         return f"asset-dockerfile-path {ctx.config.asset_dockerfile_path!r} is not a valid template"
-    if rel.startswith("../") or rel.startswith("/"):
-        return f"asset-dockerfile-path gives {rel}, outside the repository"
+    if isinstance(rel, tuple):
+        return _refused("asset-dockerfile-path gives", *rel)
     flag_text = "".join(f" --{k}={flags[k]}" for k in ("chown", "chmod") if k in flags)
     lines = [
         f"# Asset image for {image}: only the files its init container copied, no shell.",
@@ -325,7 +370,10 @@ def _new_dockerfile(ctx: Any, image: str, new_ref: str, sources: list[tuple[str,
         if path == "/":
             return f"the init container copies the whole image root of {image}; an asset image can't tell the assets from the base"
         dest = path if kind == "file" else path.rstrip("/") + "/"
-        lines.append(f"COPY --from=source{flag_text} {dest} {dest}")
+        line = _copy_line("source", flag_text, dest, dest)
+        if isinstance(line, tuple):
+            return _refused("the copy source", *line)
+        lines.append(line)
     content = "\n".join(lines) + "\n"
     existing = _read(ctx, rel) if ctx.project.exists(rel) else None
     notes = [f"new {rel} builds {new_ref} FROM scratch from {image}"] + ([why] if why else [])
@@ -350,18 +398,23 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
     images = list(dict.fromkeys(f.image for f in group if f.image))
     if not images:
         return "no init image to build from"
+    bad = next((i for i in images if not _exact_reference(i)), None)
+    if bad is not None:
+        return f"the init image {_shown(bad)} is not a valid image reference; no Dockerfile is written for it"
+    for what, text in (("the volume name", volume), ("the owner", owner)):
+        if has_control_chars(text):
+            return _refused(what, text, PathRefusal.CONTROL)
     repo, tag, _ = _split_ref(images[0])
     owner_name = owner.rsplit("/", 1)[-1] or "pod"
     base = f"{repo.rsplit('/', 1)[0] + '/' if '/' in repo else ''}{owner_name}-{volume}"
     new_ref = asset_reference(ctx.config.image_name_template, f"{base}:{tag or 'latest'}")
     if new_ref is None:
-        return f"image-name template {ctx.config.image_name_template!r} gives no valid reference for {base}"
-    try:
-        rel = posixpath.normpath(ctx.config.asset_dockerfile_path.format(name=f"{owner_name}-{volume}", image=base))
-    except (KeyError, IndexError, ValueError):
+        return f"image-name template {ctx.config.image_name_template!r} gives no valid reference for {_shown(base)}"
+    rel = _asset_path(ctx.config.asset_dockerfile_path, name=f"{owner_name}-{volume}", image=base)
+    if rel is None:
         return f"asset-dockerfile-path {ctx.config.asset_dockerfile_path!r} is not a valid template"
-    if rel.startswith(("../", "/")):
-        return f"asset-dockerfile-path gives {rel}, outside the repository"
+    if isinstance(rel, tuple):
+        return _refused("asset-dockerfile-path gives", *rel)
     stages = {image: f"source{i + 1}" for i, image in enumerate(images)}
     lines = [
         f"# Asset image for emptyDir '{volume}' of {owner}: the files its init containers copied, no shell.",
@@ -380,10 +433,15 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
         for p in flow.placements:
             target = "/" + p.vol_dir if p.vol_dir else "/"
             if p.kind == "file":
-                lines.append(f"COPY --from={stages[flow.image]}{flag_text} {p.source} {target}")
+                line = _copy_line(stages[flow.image], flag_text, p.source, target)
+            else:
+                source = p.image_dir.rstrip("/") + "/" if p.image_dir != "/" else "/"
+                line = _copy_line(stages[flow.image], flag_text, source, target.rstrip("/") + "/")
+            if isinstance(line, tuple):
+                return _refused("the copy source", *line)
+            lines.append(line)
+            if p.kind == "file":
                 continue
-            source = p.image_dir.rstrip("/") + "/" if p.image_dir != "/" else "/"
-            lines.append(f"COPY --from={stages[flow.image]}{flag_text} {source} {target.rstrip('/') + '/'}")
             if p.kind == "glob":
                 notes.append(f"`{p.text}` skipped dot-files through the shell glob; COPY takes them too")
     content = "\n".join(lines) + "\n"
