@@ -21,12 +21,32 @@ def add_parser(subparsers, common) -> None:
                         help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
+    add_limit_options(parser)
 
 
-def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str):
+def add_limit_options(parser) -> None:
+    """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
+    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
+
+    parser.add_argument("--max-image-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
+                        help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)")
+    parser.add_argument("--max-image-entries", type=int, default=DEFAULT_MAX_ENTRIES, metavar="N",
+                        help="refuse an image whose layers hold more than N tar entries (default: %(default)s)")
+
+
+def limits_of(args: argparse.Namespace):
+    from ..oci.stream import Limits, parse_size
+
+    max_bytes = parse_size(str(getattr(args, "max_image_size", "20GiB")))
+    max_entries = int(getattr(args, "max_image_entries", 1_000_000))
+    if max_bytes <= 0 or max_entries <= 0:
+        raise ValueError("--max-image-size and --max-image-entries must be positive")
+    return Limits(max_bytes=max_bytes, max_entries=max_entries)
+
+
+def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True):
     """A function image reference -> tree, honouring REF=SOURCE overrides."""
-    from ..oci.source import open_image
-    from ..oci.tree import apply_layers
+    from ..oci.source import open_tree
     from ..oci.verify import image_loader
 
     overrides = {}
@@ -35,7 +55,8 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str):
         if not sep:
             raise ValueError(f"--image {pair}: use REF=oci:DIR or REF=docker-archive:FILE")
         overrides[ref] = source
-    return image_loader(lambda ref: apply_layers(open_image(overrides.get(ref, ref), platform=platform, insecure=insecure).layers()))
+    return image_loader(lambda ref: open_tree(overrides.get(ref, ref), platform=platform, insecure=insecure,
+                                              limits=limits, keep_data=keep_data))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     build_args = dict(a.partition("=")[::2] for a in args.build_arg)
     insecure = tuple(args.insecure_registry)
     try:
-        loader = image_sources(args.image, insecure, args.platform)
+        loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args))
         result = build(dockerfile, args.context, tag=args.tag, output=output, build_args=build_args,
                        open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64")
         print(f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}")

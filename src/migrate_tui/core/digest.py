@@ -63,8 +63,11 @@ Resolver = Callable[[str], "ImageInfo | None"]
 
 def _platforms_of_index(index: dict) -> tuple[str, ...]:
     out = []
-    for entry in index.get("manifests", []):
-        platform = entry.get("platform") or {}
+    entries = index.get("manifests")
+    for entry in entries if isinstance(entries, list) else []:
+        platform = entry.get("platform") if isinstance(entry, dict) else None
+        if not isinstance(platform, dict):
+            continue
         os_name, arch = platform.get("os"), platform.get("architecture")
         if not arch or arch == "unknown":  # attestation manifests (buildx) carry unknown/unknown
             continue
@@ -194,8 +197,10 @@ class RegistryResolver:
             raise DigestError(f"{ref.raw}: {exc}") from None
         try:
             manifest = json.loads(body)
-        except json.JSONDecodeError:
-            raise DigestError(f"{ref.raw}: the registry answered with something that is not a manifest") from None
+        except (ValueError, UnicodeDecodeError):
+            manifest = None
+        if not isinstance(manifest, dict):
+            raise DigestError(f"{ref.raw}: the registry answered with something that is not a manifest")
         media = manifest.get("mediaType") or media
         platforms = _platforms_of_index(manifest) if media in INDEX_TYPES or "manifests" in manifest else None
         if platforms is None:
@@ -208,12 +213,15 @@ class RegistryResolver:
     def _single_platform(registry, ref: ImageRef, manifest: dict) -> tuple[str, ...] | None:
         from ..oci.registry import RegistryError
 
-        config_digest = (manifest.get("config") or {}).get("digest")
-        if not config_digest:
+        descriptor = manifest.get("config")
+        if not isinstance(descriptor, dict) or not isinstance(descriptor.get("digest"), str):
             return None
+        size = descriptor.get("size")
         try:
-            config = json.loads(registry.get_blob(ref.repository, config_digest))
-        except (RegistryError, json.JSONDecodeError):
+            config = json.loads(registry.get_blob(ref.repository, descriptor["digest"], size if isinstance(size, int) else None))
+        except (RegistryError, ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(config, dict):
             return None
         arch = config.get("architecture")
         return (f"{config.get('os', 'linux')}/{arch}",) if arch else None
