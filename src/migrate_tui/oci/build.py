@@ -23,7 +23,7 @@ import pathspec
 
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
 from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
-from .tree import Tree, subtree
+from .tree import Tree, resolve_hardlinks, subtree
 
 
 class BuildError(Exception):
@@ -68,34 +68,100 @@ def _owner(flag_value: str | None) -> tuple[int, int]:
         raise BuildError(f"--chown={flag_value}: a FROM scratch image has no /etc/passwd; use numeric ids") from None
 
 
-def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> list[tuple[str, Path]]:
-    """(relative path, absolute path) of context files matching ``pattern``."""
-    pattern = posixpath.normpath(pattern.lstrip("/")) if pattern.strip("/.") else "."
-    if any(ch in pattern for ch in "*?["):
-        matches = []
-        for path in sorted(context.rglob("*")):
-            rel = path.relative_to(context).as_posix()
-            if fnmatch.fnmatchcase(rel, pattern) and not ignore.match_file(rel):
-                matches.append((rel, path))
-        return matches
-    path = context / pattern
-    real = Path(os.path.realpath(path))
-    if not str(real).startswith(os.path.realpath(context)):
-        raise BuildError(f"COPY {pattern}: outside the build context")
-    if not path.exists():
-        raise BuildError(f"COPY {pattern}: not found in the build context {context}")
-    return [(pattern, path)]
+MAX_SYMLINK_HOPS = 40  # as Linux's MAXSYMLINKS
+
+
+def _lexical_source(pattern: str) -> str:
+    """The source relative to the context; ``..`` that leaves the context is refused."""
+    rel = posixpath.normpath(pattern.lstrip("/")) if pattern.strip("/.") else "."
+    if rel == ".." or rel.startswith("../"):
+        raise BuildError(f"COPY {pattern}: outside the build context (sources can't climb out with '..')")
+    return "" if rel == "." else rel
+
+
+def resolve_in_context(root: Path, rel: str) -> str:
+    """``rel`` with every symlink followed as if ``root`` were ``/`` (BuildKit's rule).
+
+    An absolute link target starts again at the context root; ``..`` stops at it. The result
+    is a relative path inside ``root`` ("" is the root), whether or not it exists.
+    """
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    resolved: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = root.joinpath(*resolved, part)
+        if candidate.is_symlink():
+            hops += 1
+            if hops > MAX_SYMLINK_HOPS:
+                raise BuildError(f"COPY {rel}: too many levels of symbolic links")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        resolved.append(part)
+    return "/".join(resolved)
+
+
+def _walk(root: Path, rel: str, depth: int | None = None) -> list[str]:
+    """Relative paths below ``rel`` (not ``rel`` itself), sorted; symlinks are listed, never entered."""
+    out: list[str] = []
+    base = root / rel if rel else root
+    for current, dirs, files in os.walk(base, followlinks=False):
+        prefix = Path(current).relative_to(root).as_posix()
+        prefix = "" if prefix == "." else prefix
+        level = prefix.count("/") + 1 if prefix else 0
+        for name in dirs + files:
+            out.append(f"{prefix}/{name}" if prefix else name)
+        if depth is not None and level + 1 >= depth:
+            dirs[:] = []
+    return sorted(out)
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    """Go's filepath.Match per path segment: ``*`` never crosses a ``/`` (as in Docker)."""
+    names, parts = rel.split("/"), pattern.split("/")
+    return len(names) == len(parts) and all(fnmatch.fnmatchcase(n, p) for n, p in zip(names, parts))
+
+
+def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> list[tuple[str, str, Path]]:
+    """(name as matched, resolved relative path, absolute path) of context sources matching ``pattern``,
+    each resolved inside the context."""
+    root = Path(os.path.realpath(context))
+    rel = _lexical_source(pattern)
+    if any(ch in rel for ch in "*?["):
+        names = [n for n in _walk(root, "", depth=rel.count("/") + 1) if _glob_match(n, rel) and not ignore.match_file(n)]
+        if not names:
+            raise BuildError(f"COPY {pattern}: no source files were specified (nothing in the build context matches)")
+    else:
+        names = [rel]
+    out = []
+    for name in names:
+        inside = resolve_in_context(root, name)
+        path = root / inside if inside else root
+        if not path.exists() and not path.is_symlink():
+            via = f" (a symlink that resolves to /{inside} inside the build context)" if inside != name else ""
+            raise BuildError(f"COPY {pattern}: {name or '.'} not found in the build context {context}{via}")
+        out.append((name, inside, path))
+    return out
 
 
 def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path) -> list[tuple[str, Path]]:
-    if not path.is_dir():
+    """(path below the source, absolute path) of what a directory source copies; links are copied as links."""
+    if not path.is_dir() or path.is_symlink():
         return [("", path)]
+    root = Path(os.path.realpath(context))
     out = []
-    for child in sorted(path.rglob("*")):
-        child_rel = child.relative_to(context).as_posix()
+    for child_rel in _walk(root, rel):
         if ignore.match_file(child_rel):
             continue
-        out.append((child.relative_to(path).as_posix(), child))
+        inner = child_rel[len(rel) + 1:] if rel else child_rel
+        out.append((inner, root / child_rel))
     return out
 
 
@@ -186,12 +252,12 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
         if source.startswith(("http://", "https://", "git@")):
             raise BuildError(f"line {instr.line}: {instr.keyword} from a URL downloads at build time; not supported")
         matches = _context_entries(context, ignore, source)
-        for rel, path in matches:
+        for name, rel, path in matches:
             for inner, file_path in _files_under(context, ignore, rel, path):
                 if path.is_dir():
                     target = posixpath.join(dest, inner) if inner else dest
                 elif dest_is_dir or len(matches) > 1:
-                    target = posixpath.join(dest, path.name)
+                    target = posixpath.join(dest, posixpath.basename(name) or path.name)
                 else:
                     target = dest
                 entries.append(_file_entry(target, file_path, chmod.value if chmod else None, uid, gid))
@@ -221,6 +287,7 @@ def _source_tree(parsed: Dockerfile, ref: str, open_tree: Callable[[str], Tree] 
 def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
                        owned: bool) -> list[FileEntry]:
     source = posixpath.normpath("/" + source).lstrip("/")
+    tree = resolve_hardlinks(tree)  # a hardlink becomes the file it names: copied, never dropped
     node = tree.get(source)
     if node is None:
         raise BuildError(f"COPY --from: {source or '/'} is not in the source image")
@@ -241,4 +308,10 @@ def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, ch
             out.append(FileEntry(target, "symlink", mode=0o777, uid=u, gid=g, linkname=n.linkname))
         elif n.kind == "file":
             out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
+        elif n.kind == "hardlink":
+            raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a hard link to "
+                             f"/{n.linkname}, which the source image does not have")
+        else:
+            raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a device, FIFO or "
+                             "socket; a FROM scratch asset image can't carry it")
     return out

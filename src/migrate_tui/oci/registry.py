@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -225,10 +226,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _opener(url: str, deadline: _Deadline) -> urllib.request.OpenerDirector:
     handlers: list = [_HTTPHandler(deadline), _HTTPSHandler(deadline), _NoRedirect()]
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host in _LOOPBACK:  # never send loopback traffic through a proxy
+    if _is_loopback(urllib.parse.urlsplit(url).hostname or ""):  # never send loopback traffic through a proxy
         handlers.append(urllib.request.ProxyHandler({}))
     return urllib.request.build_opener(*handlers)
 
@@ -360,13 +367,13 @@ class Registry:
                 raise self._http_error(exc, method, url, deadline) from None
             except urllib.error.URLError as exc:
                 if deadline.expired:
-                    raise RegistryError(f"{self.host} did not answer within {deadline.seconds:g}s") from None
+                    raise RegistryError(f"{self.host} did not finish answering within {deadline.seconds:g}s") from None
                 raise RegistryError(f"can't reach {self.host}: {exc.reason}") from None
             except TimeoutError:
                 raise RegistryError(f"{self.host} did not answer within {self.timeout:g}s") from None
             except (http.client.HTTPException, OSError) as exc:
                 if deadline.expired:
-                    raise RegistryError(f"{self.host} did not answer within {deadline.seconds:g}s") from None
+                    raise RegistryError(f"{self.host} did not finish answering within {deadline.seconds:g}s") from None
                 raise RegistryError(f"{self.host}: {exc}") from None
         raise RegistryError(f"{self.host}: more than {MAX_REDIRECTS} redirects")
 

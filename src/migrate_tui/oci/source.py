@@ -51,11 +51,18 @@ def _pick_platform(index: dict, platform: str) -> dict:
 def _descriptor(value: object, where: str) -> dict:
     if not isinstance(value, dict):
         raise SourceError(f"{where} is not a descriptor object")
-    check_digest(value.get("digest"))
+    try:
+        check_digest(value.get("digest"))
+    except BlobError as exc:
+        raise SourceError(f"{where}: {exc}") from None
     size = value.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise SourceError(f"{where} has no valid size")
     return value
+
+
+def _json_type(value: object) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
 
 
 def parse_manifest(body: bytes, where: str) -> dict:
@@ -63,13 +70,13 @@ def parse_manifest(body: bytes, where: str) -> dict:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise SourceError(f"{where}: the manifest is not JSON") from None
+        raise SourceError(f"{where} is not JSON") from None
     if not isinstance(data, dict):
-        raise SourceError(f"{where}: the manifest is a JSON {type(data).__name__}, not an object")
+        raise SourceError(f"{where} is a JSON {_json_type(data)}, not an object")
     if data.get("mediaType") in INDEX_TYPES or "manifests" in data:
         entries = data.get("manifests")
         if not isinstance(entries, list):
-            raise SourceError(f"{where}: the image index has no list of manifests")
+            raise SourceError(f"{where} is an image index without a list of manifests")
         for number, entry in enumerate(entries):
             _descriptor(entry, f"{where}: manifests[{number}]")
             if entry.get("platform") is not None and not isinstance(entry["platform"], dict):
@@ -88,9 +95,9 @@ def _parse_config(body: bytes, where: str) -> dict:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise SourceError(f"{where}: the image config is not JSON") from None
+        raise SourceError(f"{where} is not JSON") from None
     if not isinstance(data, dict):
-        raise SourceError(f"{where}: the image config is not a JSON object")
+        raise SourceError(f"{where} is a JSON {_json_type(data)}, not an object")
     return data
 
 
@@ -123,15 +130,15 @@ def _open_layout(rest: str, platform: str) -> Image:
         path, tag = rest, ""
     layout = Layout(Path(path))
     desc = layout.find(tag or None)
-    where = f"oci:{rest}"
-    body = parse_manifest(layout.read_blob(desc.digest, desc.size, limit=MAX_MANIFEST), where)
+    body = parse_manifest(layout.read_blob(desc.digest, desc.size, limit=MAX_MANIFEST), f"manifest {desc.digest}")
     if body.get("mediaType") in INDEX_TYPES or "manifests" in body:
         entry = _pick_platform(body, platform)
-        body = parse_manifest(layout.read_blob(entry["digest"], entry["size"], limit=MAX_MANIFEST), where)
+        body = parse_manifest(layout.read_blob(entry["digest"], entry["size"], limit=MAX_MANIFEST), f"manifest {entry['digest']}")
         if "manifests" in body:
-            raise SourceError(f"{where}: an index inside an index is not supported")
-    config = _parse_config(layout.read_blob(body["config"]["digest"], body["config"]["size"], limit=MAX_CONFIG), where)
-    return Image(where, body, config,
+            raise SourceError(f"manifest {entry['digest']}: an index inside an index is not supported")
+    config = body["config"]
+    config = _parse_config(layout.read_blob(config["digest"], config["size"], limit=MAX_CONFIG), f"config {config['digest']}")
+    return Image(f"oci:{rest}", body, config,
                  lambda d: layout.open_blob(d["digest"], d["size"], limit=d["size"], what="layer"))
 
 
@@ -142,14 +149,15 @@ def _open_registry(text: str, platform: str, insecure: tuple[str, ...]) -> Image
     host = "registry-1.docker.io" if ref.registry == "docker.io" else ref.registry
     registry = Registry(host, insecure=host in insecure)
     body, media_type, digest = registry.get_manifest(ref.repository, ref.digest or ref.effective_tag or "latest")
-    manifest = parse_manifest(body, text)
+    manifest = parse_manifest(body, f"manifest {digest}")
     if media_type in INDEX_TYPES or "manifests" in manifest:
         entry = _pick_platform(manifest, platform)
         body, _, _ = registry.get_manifest(ref.repository, entry["digest"], entry["size"])
-        manifest = parse_manifest(body, text)
+        manifest = parse_manifest(body, f"manifest {entry['digest']}")
         if "manifests" in manifest:
-            raise SourceError(f"{text}: an index inside an index is not supported")
-    config = _parse_config(registry.get_blob(ref.repository, manifest["config"]["digest"], manifest["config"]["size"]), text)
+            raise SourceError(f"manifest {entry['digest']}: an index inside an index is not supported")
+    config = manifest["config"]
+    config = _parse_config(registry.get_blob(ref.repository, config["digest"], config["size"]), f"config {config['digest']}")
     return Image(text, manifest, config,
                  lambda d: registry.open_blob(ref.repository, d["digest"], d["size"], limit=d["size"]))
 
