@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 
+BUILD_MAX_BYTES = 2 << 30
+
+
 def add_parser(subparsers, common) -> None:
     parser = subparsers.add_parser("build", help="build a FROM-scratch asset image without a Docker daemon")
     parser.add_argument("context", nargs="?", type=Path, default=Path("."), help="build context (default: .)")
@@ -21,14 +24,15 @@ def add_parser(subparsers, common) -> None:
                         help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
-    add_limit_options(parser)
+    # build holds the files of a COPY --from image in memory: a lower default than verify's, which only hashes them
+    add_limit_options(parser, BUILD_MAX_BYTES)
 
 
-def add_limit_options(parser) -> None:
+def add_limit_options(parser, max_bytes: int | None = None) -> None:
     """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
     from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
 
-    parser.add_argument("--max-image-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
+    parser.add_argument("--max-image-size", default=human_size(max_bytes or DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
                         help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)")
     parser.add_argument("--max-image-entries", type=int, default=DEFAULT_MAX_ENTRIES, metavar="N",
                         help="refuse an image whose layers hold more than N tar entries (default: %(default)s)")
