@@ -16,283 +16,29 @@ registry sends is treated as hostile:
 
 from __future__ import annotations
 
-import base64
-import functools
 import http.client
-import ipaddress
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .layout import OCI_INDEX, OCI_MANIFEST, sha256
+from .credentials import docker_credentials
 from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest
+from .transport import DEADLINE, TIMEOUT, RegistryError, Response, Deadline, opener, origin
+
+__all__ = ["Registry", "RegistryError", "push_layout", "docker_credentials"]
 
 ACCEPT = ", ".join(
     [OCI_INDEX, OCI_MANIFEST, "application/vnd.docker.distribution.manifest.list.v2+json",
      "application/vnd.docker.distribution.manifest.v2+json"]
 )
-TIMEOUT = 30  # seconds without a byte before a read fails
-DEADLINE = 300  # seconds for one whole request, body included
 MAX_REDIRECTS = 5
 MAX_TOKEN = 1 << 20
 MAX_ERROR_BODY = 2000
-CREDENTIAL_HELPER_TIMEOUT = 10
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
-_HUB_ALIASES = ("registry-1.docker.io", "index.docker.io", "docker.io")
-_HELPER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-class RegistryError(Exception):
-    """A registry answer that stops the command; the message is one line for the user."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-# --- credentials ---------------------------------------------------------------------------------
-
-
-def _config_keys(host: str) -> tuple[str, ...]:
-    if host in _HUB_ALIASES:
-        return ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io")
-    return (host, f"https://{host}", f"http://{host}")
-
-
-def _server_name(key: str) -> str:
-    return re.sub(r"^https?://", "", key).split("/")[0]
-
-
-def docker_credentials(host: str) -> str | None:
-    """base64 ``user:password`` for ``host`` from the Docker config, or None.
-
-    Order as in the docker CLI: ``credHelpers[host]``, then ``credsStore``, then ``auths``.
-    """
-    config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
-    try:
-        data = json.loads(config.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    wanted = set(_config_keys(host))
-    helpers = data.get("credHelpers") if isinstance(data.get("credHelpers"), dict) else {}
-    for key, helper in helpers.items():
-        if key in wanted or _server_name(key) in wanted:
-            return _from_helper(str(helper), key)
-    auths = data.get("auths") if isinstance(data.get("auths"), dict) else {}
-    store = data.get("credsStore")
-    if isinstance(store, str) and store:
-        for key in [k for k in auths if k in wanted or _server_name(k) in wanted] or [_config_keys(host)[0] if host in _HUB_ALIASES else host]:
-            found = _from_helper(store, key)
-            if found:
-                return found
-    for key, value in auths.items():
-        if (key in wanted or _server_name(key) in wanted) and isinstance(value, dict) and value.get("auth"):
-            return str(value["auth"])
-    return None
-
-
-def _from_helper(name: str, server: str) -> str | None:
-    """Run ``docker-credential-NAME get`` with ``server`` on stdin (the credential helper protocol)."""
-    if not _HELPER_NAME.match(name):
-        raise RegistryError(f"~/.docker/config.json names a credential helper '{name[:40]}' that is not a plain name")
-    program = shutil.which(f"docker-credential-{name}")
-    if program is None:
-        raise RegistryError(f"credential helper docker-credential-{name} (from ~/.docker/config.json) is not on PATH")
-    try:
-        done = subprocess.run([program, "get"], input=server.encode(), capture_output=True,
-                              timeout=CREDENTIAL_HELPER_TIMEOUT, check=False)
-    except subprocess.TimeoutExpired:
-        raise RegistryError(f"credential helper docker-credential-{name} did not answer within {CREDENTIAL_HELPER_TIMEOUT}s") from None
-    except OSError as exc:
-        raise RegistryError(f"credential helper docker-credential-{name} could not run: {exc.strerror}") from None
-    if done.returncode != 0:
-        return None  # "credentials not found in native keychain": anonymous, as docker does
-    try:
-        answer = json.loads(done.stdout[:MAX_TOKEN])
-        user, secret = str(answer["Username"]), str(answer["Secret"])
-    except (ValueError, KeyError, TypeError):
-        raise RegistryError(f"credential helper docker-credential-{name} answered something that is not credentials") from None
-    if user == "<token>":  # an identity token for OAuth2 refresh: not supported, stay anonymous
-        return None
-    return base64.b64encode(f"{user}:{secret}".encode()).decode()
-
-
-# --- transport: one deadline per request, redirects by hand --------------------------------------
-
-
-class _Deadline:
-    """Shuts the request's sockets down when its time is up (a per-read timeout can't bound a trickle)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-        self.expired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def remaining(self) -> float:
-        return max(self.end - time.monotonic(), 0.001)
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                self._shut(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            for sock in self._sockets:
-                self._shut(sock)
-
-    @staticmethod
-    def _shut(sock: socket.socket) -> None:
-        try:
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def cancel(self) -> None:
-        self._timer.cancel()
-
-
-class _HTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-
-    def connect(self) -> None:
-        self.timeout = min(self.timeout or TIMEOUT, self._deadline.remaining())
-        super().connect()
-        self._deadline.watch(self.sock)
-
-
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, deadline: _Deadline, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._deadline = deadline
-        create = self._create_connection
-
-        def create_and_watch(*a, **k):
-            sock = create(*a, **k)
-            deadline.watch(sock)  # the TLS handshake is bounded too
-            return sock
-
-        self._create_connection = create_and_watch
-
-    def connect(self) -> None:
-        self.timeout = min(self.timeout or TIMEOUT, self._deadline.remaining())
-        super().connect()
-        self._deadline.watch(self.sock)
-
-
-class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, deadline: _Deadline) -> None:
-        super().__init__()
-        self.deadline = deadline
-
-    def http_open(self, req):
-        return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline), req)
-
-
-class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: _Deadline) -> None:
-        super().__init__()
-        self.deadline = deadline
-
-    def https_open(self, req):
-        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline), req, context=self._context)
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Redirects come back as HTTPError: ``Registry`` follows them itself and decides on credentials."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 - urllib API
-        return None
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _opener(url: str, deadline: _Deadline) -> urllib.request.OpenerDirector:
-    handlers: list = [_HTTPHandler(deadline), _HTTPSHandler(deadline), _NoRedirect()]
-    if _is_loopback(urllib.parse.urlsplit(url).hostname or ""):  # never send loopback traffic through a proxy
-        handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    parts = urllib.parse.urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80)
-
-
-class Response:
-    """An open answer: ``status``, ``headers``, bounded reads; closing ends its deadline."""
-
-    def __init__(self, raw, deadline: _Deadline, host: str, url: str) -> None:
-        self.raw = raw
-        self.deadline = deadline
-        self.host = host
-        self.url = url
-        self.status = raw.status
-        self.headers = raw.headers
-
-    def read(self, n: int = -1) -> bytes:
-        try:
-            data = self.raw.read(n)
-        except (http.client.HTTPException, OSError) as exc:
-            if self.deadline.expired:
-                raise RegistryError(f"{self.host} did not finish answering within {self.deadline.seconds:g}s") from None
-            raise RegistryError(f"{self.host}: the answer broke off: {exc}") from None
-        if self.deadline.expired:
-            raise RegistryError(f"{self.host} did not finish answering within {self.deadline.seconds:g}s")
-        return data
-
-    def readable(self) -> bool:
-        return True
-
-    def read_bounded(self, limit: int, what: str) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > limit:
-            raise RegistryError(f"{self.host}: {what} is {length} bytes, more than the {limit} allowed")
-        body = self.read(limit + 1)
-        if len(body) > limit:
-            raise RegistryError(f"{self.host}: {what} is larger than the {limit} bytes allowed")
-        return body
-
-    def close(self) -> None:
-        self.deadline.cancel()
-        self.raw.close()
-
-    def __enter__(self) -> Response:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 # --- the client ----------------------------------------------------------------------------------
@@ -334,14 +80,14 @@ class Registry:
 
     def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None,
                  retry: bool = True, repository: str | None = None) -> Response:
-        deadline = _Deadline(self.deadline)
+        deadline = Deadline(self.deadline)
         try:
             return self._follow(method, url, data, headers or {}, deadline, retry, repository)
         except BaseException:
             deadline.cancel()
             raise
 
-    def _follow(self, method: str, url: str, data: bytes | None, headers: dict, deadline: _Deadline,
+    def _follow(self, method: str, url: str, data: bytes | None, headers: dict, deadline: Deadline,
                 retry: bool, repository: str | None) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
             if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -352,7 +98,7 @@ class Registry:
                 sent["Authorization"] = authorization
             request = urllib.request.Request(url, data=data, method=method, headers=sent)
             try:
-                raw = _opener(url, deadline).open(request, timeout=min(self.timeout, deadline.remaining()))
+                raw = opener(url, deadline).open(request, timeout=min(self.timeout, deadline.remaining()))
                 return Response(raw, deadline, self.host, url)
             except urllib.error.HTTPError as exc:
                 if exc.code in (301, 302, 303, 307, 308) and exc.headers.get("Location"):
@@ -387,7 +133,7 @@ class Registry:
             return True
         return False
 
-    def _http_error(self, exc: urllib.error.HTTPError, method: str, url: str, deadline: _Deadline) -> RegistryError:
+    def _http_error(self, exc: urllib.error.HTTPError, method: str, url: str, deadline: Deadline) -> RegistryError:
         if exc.code == 404:
             return RegistryError(f"{url}: not found in {self.host}", 404)
         if exc.code in (401, 403):
@@ -413,9 +159,9 @@ class Registry:
         basic = self.credentials() if trusted else None
         headers = {"User-Agent": "migrate-tui", **({"Authorization": f"Basic {basic}"} if basic else {})}
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(params)
-        deadline = _Deadline(self.deadline)
+        deadline = Deadline(self.deadline)
         try:
-            raw = _opener(url, deadline).open(urllib.request.Request(url, headers=headers), timeout=min(self.timeout, deadline.remaining()))
+            raw = opener(url, deadline).open(urllib.request.Request(url, headers=headers), timeout=min(self.timeout, deadline.remaining()))
             with Response(raw, deadline, self.host, url) as resp:
                 answer = json.loads(resp.read_bounded(MAX_TOKEN, "the token answer"))
         except urllib.error.HTTPError as exc:
