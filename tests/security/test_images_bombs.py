@@ -146,3 +146,20 @@ def test_a_2500_deep_tree_is_written_and_read_in_near_linear_time() -> None:
     assert len(tree) == 2 * depth + 1
     deepest = "/".join(["d"] * depth) + "/f"
     assert tree[deepest].data == b"%d" % depth and tree[deepest.rsplit("/", 1)[0]].kind == "dir"
+
+
+@pytest.mark.timeout(60)
+def test_the_digest_resolver_never_reads_a_symlinked_layout_blob(tmp_path: Path) -> None:
+    from migrate_tui.core.digest import DigestError, OciLayoutResolver
+
+    write_layout(tmp_path / "site", [gzip.compress(tar_of({"index.html": b"hi"}), mtime=0)])
+    index = json.loads((tmp_path / "site" / "index.json").read_text())
+    entry = index["manifests"][0]
+    entry["mediaType"] = "application/vnd.oci.image.index.v1+json"  # read without an is_file() guard before
+    (tmp_path / "site" / "index.json").write_text(json.dumps(index))
+    blob = tmp_path / "site" / "blobs" / "sha256" / entry["digest"][7:]
+    blob.unlink()
+    blob.symlink_to("/dev/zero")
+    with pytest.raises(DigestError) as caught:
+        OciLayoutResolver([f"example.test/site={tmp_path / 'site'}"])("example.test/site:1.0")
+    assert str(caught.value) == f"{blob}: unreadable: a symbolic link; refused"

@@ -17,8 +17,11 @@ A resolver is any ``Callable[[str], ImageInfo | None]``: ``None`` means "not kno
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -137,7 +140,8 @@ class OciLayoutResolver:
             platforms = _platforms_of_index({"manifests": [entry]})
         elif media in MANIFEST_TYPES and blob.is_file():
             manifest = _read_json(blob, directory)
-            config_digest = (manifest.get("config") or {}).get("digest", "")
+            config = manifest.get("config")
+            config_digest = str(config.get("digest", "")) if isinstance(config, dict) else ""
             config_blob = directory / "blobs" / "sha256" / config_digest.split(":", 1)[-1]
             if config_blob.is_file():
                 config = _read_json(config_blob, directory)
@@ -151,13 +155,31 @@ def _repository_hint(directory: Path, ref: ImageRef) -> bool:
     return directory.name == ref.repository.rsplit("/", 1)[-1]
 
 
+MAX_LAYOUT_JSON = 4 << 20  # index.json, manifests and configs are a few KiB
+
+
 def _read_json(path: Path, layout: Path) -> dict:
+    """A small JSON file of a (possibly committed, so untrusted) layout: never through a symlink,
+    never a FIFO or device, never more than ``MAX_LAYOUT_JSON`` bytes."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         raise DigestError(f"{layout}: not an OCI image layout ({path.name} missing)") from None
+    except OSError as exc:
+        reason = "a symbolic link; refused" if exc.errno == errno.ELOOP else exc.strerror
+        raise DigestError(f"{path}: unreadable: {reason}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DigestError(f"{path}: not a regular file; refused")
+        if info.st_size > MAX_LAYOUT_JSON:
+            raise DigestError(f"{path}: larger than {MAX_LAYOUT_JSON} bytes; refused")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = json.loads(handle.read(MAX_LAYOUT_JSON + 1).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DigestError(f"{path}: unreadable: {exc}") from None
+    finally:
+        os.close(fd)
     if not isinstance(data, dict):
         raise DigestError(f"{path}: not a JSON object")
     return data
