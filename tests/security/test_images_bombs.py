@@ -163,3 +163,21 @@ def test_the_digest_resolver_never_reads_a_symlinked_layout_blob(tmp_path: Path)
     with pytest.raises(DigestError) as caught:
         OciLayoutResolver([f"example.test/site={tmp_path / 'site'}"])("example.test/site:1.0")
     assert str(caught.value) == f"{blob}: unreadable: a symbolic link; refused"
+
+
+@pytest.mark.timeout(60)
+def test_build_holds_only_the_copied_files_in_memory_and_bounds_them(tmp_path: Path, capsys) -> None:
+    big = os.urandom(3 << 20)
+    layer = gzip.compress(tar_of({"opt/big.bin": big, "site/index.html": b"<h1>hi</h1>\n"}), mtime=0)
+    write_layout(tmp_path / "layout", [layer])
+    (tmp_path / "ctx").mkdir()
+    args = ["build", str(tmp_path / "ctx"), "-t", "example.test/assets:1", "--image", f"{IMAGE}=oci:{tmp_path / 'layout'}:1.0",
+            "--max-copy-size", "1MiB"]
+    (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {IMAGE} AS source\nFROM scratch\nCOPY --from=source /site/ /site/\n")
+    assert main([*args, "-o", str(tmp_path / "a")]) == 0  # opt/big.bin is hashed, not kept
+    assert sorted(open_tree(f"oci:{tmp_path / 'a'}:1")) == ["", "site", "site/index.html"]
+    (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {IMAGE} AS source\nFROM scratch\nCOPY --from=source /opt/ /opt/\n")
+    capsys.readouterr()
+    assert main([*args, "-o", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err == (f"migrate-tui build: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(layer)}: the files "
+                                       "to copy from this image pass 1 MiB, held in memory (the copy limit, --max-copy-size); refused\n")

@@ -8,9 +8,6 @@ import sys
 from pathlib import Path
 
 
-BUILD_MAX_BYTES = 2 << 30
-
-
 def add_parser(subparsers, common) -> None:
     parser = subparsers.add_parser("build", help="build a FROM-scratch asset image without a Docker daemon")
     parser.add_argument("context", nargs="?", type=Path, default=Path("."), help="build context (default: .)")
@@ -24,15 +21,17 @@ def add_parser(subparsers, common) -> None:
                         help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
-    # build holds the files of a COPY --from image in memory: a lower default than verify's, which only hashes them
-    add_limit_options(parser, BUILD_MAX_BYTES)
+    add_limit_options(parser, copy=True)
 
 
-def add_limit_options(parser, max_bytes: int | None = None) -> None:
+def add_limit_options(parser, *, copy: bool = False) -> None:
     """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
-    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
+    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_KEPT, human_size
 
-    parser.add_argument("--max-image-size", default=human_size(max_bytes or DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
+    if copy:
+        parser.add_argument("--max-copy-size", default=human_size(DEFAULT_MAX_KEPT).replace(" ", ""), metavar="SIZE",
+                            help="refuse a COPY --from whose files pass SIZE (they are held in memory; default: %(default)s)")
+    parser.add_argument("--max-image-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
                         help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)")
     parser.add_argument("--max-image-entries", type=int, default=DEFAULT_MAX_ENTRIES, metavar="N",
                         help="refuse an image whose layers hold more than N tar entries (default: %(default)s)")
@@ -43,15 +42,15 @@ def limits_of(args: argparse.Namespace):
 
     max_bytes = parse_size(str(getattr(args, "max_image_size", "20GiB")))
     max_entries = int(getattr(args, "max_image_entries", 1_000_000))
-    if max_bytes <= 0 or max_entries <= 0:
-        raise ValueError("--max-image-size and --max-image-entries must be positive")
-    return Limits(max_bytes=max_bytes, max_entries=max_entries)
+    max_kept = parse_size(str(getattr(args, "max_copy_size", "2GiB")))
+    if min(max_bytes, max_entries, max_kept) <= 0:
+        raise ValueError("--max-image-size, --max-image-entries and --max-copy-size must be positive")
+    return Limits(max_bytes=max_bytes, max_entries=max_entries, max_kept_bytes=max_kept)
 
 
 def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True):
-    """A function image reference -> tree, honouring REF=SOURCE overrides."""
+    """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides."""
     from ..oci.source import open_tree
-    from ..oci.verify import image_loader
 
     overrides = {}
     for pair in pairs:
@@ -59,8 +58,16 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
         if not sep:
             raise ValueError(f"--image {pair}: use REF=oci:DIR or REF=docker-archive:FILE")
         overrides[ref] = source
-    return image_loader(lambda ref: open_tree(overrides.get(ref, ref), platform=platform, insecure=insecure,
-                                              limits=limits, keep_data=keep_data))
+    cache: dict = {}
+
+    def load(ref: str, keep: tuple[str, ...] | None = None):
+        if (ref, keep) not in cache:
+            wanted = keep_data if keep is None else (lambda path: any(not p or path == p or path.startswith(p + "/") for p in keep))
+            cache[ref, keep] = open_tree(overrides.get(ref, ref), platform=platform, insecure=insecure, limits=limits,
+                                         keep_data=wanted)
+        return cache[ref, keep]
+
+    return load
 
 
 def run(args: argparse.Namespace) -> int:

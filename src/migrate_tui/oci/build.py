@@ -26,6 +26,9 @@ from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
 from .tree import Tree, resolve_hardlinks, subtree
 
 
+TreeOpener = Callable[[str, tuple[str, ...]], Tree]  # (image, paths whose file bodies are needed) -> its tree
+
+
 class BuildError(Exception):
     """The Dockerfile is outside the supported subset, or an input is missing: one line."""
 
@@ -166,7 +169,7 @@ def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path)
 
 
 def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args: dict[str, str] | None = None,
-          open_tree: Callable[[str], Tree] | None = None, architecture: str = "amd64") -> BuildResult:
+          open_tree: TreeOpener | None = None, architecture: str = "amd64") -> BuildResult:
     try:
         text = dockerfile.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -229,7 +232,7 @@ def _pairs(args: str, env: dict, allow_bare: bool = False) -> list[tuple[str, st
 
 
 def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore, workdir: str, env: dict,
-                  open_tree: Callable[[str], Tree] | None) -> list[FileEntry]:
+                  open_tree: TreeOpener | None) -> list[FileEntry]:
     words = [expand_args(w, env) for w in (list(instr.json_args) if instr.json_args else shlex.split(instr.args, posix=True))]
     if instr.heredocs:
         raise BuildError(f"line {instr.line}: COPY with a heredoc is not supported")
@@ -244,7 +247,12 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
     from_flag = instr.flag("from")
     entries: list[FileEntry] = []
     if from_flag is not None:
-        tree = _source_tree(parsed, from_flag.value or "", open_tree)
+        # only the bodies of the files this COPY takes are held in memory (plus hard-link targets elsewhere)
+        wanted = tuple(sorted({posixpath.normpath("/" + s).lstrip("/") for s in sources}))
+        tree = _source_tree(parsed, from_flag.value or "", open_tree, wanted)
+        targets = {n.linkname for p, n in tree.items() if n.kind == "hardlink" and _under(p, wanted) and not _under(n.linkname, wanted)}
+        if targets:
+            tree = _source_tree(parsed, from_flag.value or "", open_tree, tuple(sorted(set(wanted) | targets)))
         for source in sources:
             entries += _entries_from_tree(tree, source, dest, dest_is_dir, chmod.value if chmod else None, uid, gid, chown is not None)
         return entries
@@ -274,14 +282,18 @@ def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) 
     return FileEntry(rel, "file", data=path.read_bytes(), mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid)
 
 
-def _source_tree(parsed: Dockerfile, ref: str, open_tree: Callable[[str], Tree] | None) -> Tree:
+def _under(path: str, prefixes: tuple[str, ...] | set[str]) -> bool:
+    return any(not p or path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def _source_tree(parsed: Dockerfile, ref: str, open_tree: TreeOpener | None, wanted: tuple[str, ...]) -> Tree:
     stage = parsed.stage(ref)
     image = stage.base_resolved if stage is not None else ref
     if stage is not None and stage.instructions:
         raise BuildError(f"COPY --from={ref}: stage '{ref}' runs instructions; only plain `FROM image AS {ref}` stages are supported")
     if open_tree is None:
         raise BuildError(f"COPY --from={ref}: needs the image {image} (pass --image {image}=oci:DIR or a registry)")
-    return open_tree(image)
+    return open_tree(image, wanted)
 
 
 def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
@@ -307,6 +319,8 @@ def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, ch
         elif n.kind == "symlink":
             out.append(FileEntry(target, "symlink", mode=0o777, uid=u, gid=g, linkname=n.linkname))
         elif n.kind == "file":
+            if n.data is None and n.size:
+                raise BuildError(f"COPY --from: the content of /{posixpath.join(source, rel) if rel else source} was not loaded")
             out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
         elif n.kind == "hardlink":
             raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a hard link to "

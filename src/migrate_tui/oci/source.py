@@ -115,7 +115,7 @@ def open_image(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str,
 
 
 def open_tree(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str, ...] = (), limits: Limits | None = None,
-              keep_data: bool = True) -> Tree:
+              keep_data: bool | Callable[[str], bool] = True) -> Tree:
     """The filesystem of the image ``spec``, every layer streamed, verified and bounded by ``limits``."""
     image = open_image(spec, platform=platform, insecure=insecure)
     try:

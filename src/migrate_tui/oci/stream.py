@@ -19,6 +19,7 @@ GiB = 1 << 30
 MiB = 1 << 20
 DEFAULT_MAX_BYTES = 20 * GiB
 DEFAULT_MAX_ENTRIES = 1_000_000
+DEFAULT_MAX_KEPT = 2 * GiB
 MAX_MANIFEST = 4 * MiB  # manifests and indexes
 MAX_CONFIG = 16 * MiB  # image configs (JSON; real ones are a few KiB)
 MAX_METADATA = 16 * MiB  # one tar header record (PAX / GNU long names): never legitimately large
@@ -36,6 +37,7 @@ class Limits:
 
     max_bytes: int = DEFAULT_MAX_BYTES
     max_entries: int = DEFAULT_MAX_ENTRIES
+    max_kept_bytes: int = DEFAULT_MAX_KEPT  # file bodies held in memory (build's COPY --from), ``--max-copy-size``
 
 
 def parse_size(text: str) -> int:

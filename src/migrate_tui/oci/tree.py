@@ -56,12 +56,19 @@ class _Budget:
         self.limits = limits
         self.bytes = 0
         self.entries = 0
+        self.kept = 0
 
     def spend(self, count: int, layer: str) -> None:
         self.bytes += count
         if self.bytes > self.limits.max_bytes:
             raise LayerError(f"layer {layer} expands past {human_size(self.limits.max_bytes)} uncompressed "
                              "(the image size limit, --max-image-size); refused")
+
+    def keep(self, count: int, layer: str) -> None:
+        self.kept += count
+        if self.kept > self.limits.max_kept_bytes:
+            raise LayerError(f"layer {layer}: the files to copy from this image pass {human_size(self.limits.max_kept_bytes)}, "
+                             "held in memory (the copy limit, --max-copy-size); refused")
 
     def entry(self, layer: str) -> None:
         self.entries += 1
@@ -130,11 +137,13 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     return buffered
 
 
-def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool = True, limits: Limits | None = None) -> Tree:
+def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[str], bool] = True,
+                 limits: Limits | None = None) -> Tree:
     """The filesystem the layers build, applied in order with OCI whiteouts.
 
     Each layer is streamed (never read whole), its uncompressed size and entry count charged to
-    one per-image budget; sparse entries are refused. Near-linear: a child index makes a
+    one per-image budget; sparse entries are refused. File bodies are kept (``Node.data``) when
+    ``keep_data`` says so for their path, within ``Limits.max_kept_bytes``. Near-linear: a child index makes a
     whiteout or an opaque directory cost what it removes, not the size of the tree.
     """
     budget = _Budget(limits or Limits())
@@ -155,7 +164,7 @@ def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool = True, limit
 
 
 def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer: str, budget: _Budget,
-                 keep_data: bool) -> None:
+                 keep_data: bool | Callable[[str], bool]) -> None:
     added: set[str] = set()
     opaque: list[str] = []
     stream = _Uncompressed(_decompressed(raw), budget, layer)
@@ -176,10 +185,11 @@ def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer
             if name in tree and tree[name].kind == "dir" and not member.isdir():
                 _remove(tree, children, name)
             if name:
-                _add(tree, children, name, _node(tar, member, keep_data, budget, layer))
+                keep = keep_data if isinstance(keep_data, bool) else keep_data(name)
+                _add(tree, children, name, _node(tar, member, keep, budget, layer))
                 added.add(name)
             else:
-                tree[""] = _node(tar, member, keep_data, budget, layer)
+                tree[""] = _node(tar, member, False, budget, layer)
     for directory in opaque:
         _clear_lower(tree, children, directory, added)
 
@@ -252,6 +262,7 @@ def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget
             digest.update(chunk)
             size += len(chunk)
             if keep_data:
+                budget.keep(len(chunk), layer)
                 kept.append(chunk)
         return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(),
                     data=b"".join(kept) if keep_data else None)
