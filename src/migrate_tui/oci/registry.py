@@ -36,6 +36,7 @@ ACCEPT = ", ".join(
      "application/vnd.docker.distribution.manifest.v2+json"]
 )
 MAX_REDIRECTS = 5
+MIN_RATE = 1 << 20  # bytes per second a blob download may not fall below (on top of the deadline)
 MAX_TOKEN = 1 << 20
 MAX_ERROR_BODY = 2000
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -79,8 +80,9 @@ class Registry:
         return None
 
     def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None,
-                 retry: bool = True, repository: str | None = None) -> Response:
-        deadline = Deadline(self.deadline)
+                 retry: bool = True, repository: str | None = None, size: int = 0) -> Response:
+        # a big blob may take longer, at no less than MIN_RATE: a trickle is still cut off
+        deadline = Deadline(max(self.deadline, size / MIN_RATE))
         try:
             return self._follow(method, url, data, headers or {}, deadline, retry, repository)
         except BaseException:
@@ -207,7 +209,7 @@ class Registry:
     def open_blob(self, repository: str, digest: str, size: int | None = None, *, limit: int = MAX_CONFIG) -> VerifiedReader:
         """The blob as a stream that fails unless its length and sha256 match ``size`` and ``digest``."""
         check_digest(digest)
-        resp = self._request("GET", self.url(f"/v2/{repository}/blobs/{digest}"), repository=repository)
+        resp = self._request("GET", self.url(f"/v2/{repository}/blobs/{digest}"), repository=repository, size=size or 0)
         length = resp.headers.get("Content-Length")
         bound = size if size is not None else limit
         if length and length.isdigit() and int(length) > bound:
@@ -245,7 +247,8 @@ class Registry:
         separator = "&" if "?" in location else "?"
         # _authorization() drops our credentials if the Location is on another origin
         with self._request("PUT", f"{location}{separator}digest={urllib.parse.quote(digest)}", data=data,
-                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}):
+                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
+                           size=len(data)):
             pass
         return digest
 
