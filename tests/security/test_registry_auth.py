@@ -182,3 +182,13 @@ def test_a_registry_that_never_asks_never_runs_the_helper(tmp_path: Path, docker
         Registry(registry.host).get_manifest("team/site", "1.0")
     assert not log.exists()
     assert [r.headers.get("authorization") for r in registry.requests] == [None]
+
+
+@pytest.mark.timeout(60)
+def test_registry_error_texts_reach_the_terminal_escaped() -> None:
+    body = json.dumps({"errors": [{"code": "DENIED", "message": "\x1b]0;pwned\x07\x1b[2Jall checks passed"}]}).encode()
+    with Server(lambda r: Reply(500, {}, body)) as registry:
+        with pytest.raises(RegistryError) as caught:
+            Registry(registry.host).get_manifest("team/site", "1.0")
+    assert str(caught.value) == (f"GET http://{registry.host}/v2/team/site/manifests/1.0: HTTP 500 "
+                                 "DENIED: \\x1b]0;pwned\\x07\\x1b[2Jall checks passed")

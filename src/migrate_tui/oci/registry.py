@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from .layout import OCI_INDEX, OCI_MANIFEST, sha256
 from .credentials import docker_credentials
-from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest
+from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest, printable
 from .transport import DEADLINE, TIMEOUT, RegistryError, Response, Deadline, opener, origin
 
 __all__ = ["Registry", "RegistryError", "push_layout", "docker_credentials"]
@@ -122,7 +122,7 @@ class Registry:
             except (http.client.HTTPException, OSError) as exc:
                 if deadline.expired:
                     raise RegistryError(f"{self.host} did not finish answering within {deadline.seconds:g}s") from None
-                raise RegistryError(f"{self.host}: {exc}") from None
+                raise RegistryError(f"{self.host}: {printable(exc)}") from None
         raise RegistryError(f"{self.host}: more than {MAX_REDIRECTS} redirects")
 
     def _answer_challenge(self, exc: urllib.error.HTTPError, repository: str | None) -> bool:
@@ -136,6 +136,7 @@ class Registry:
         return False
 
     def _http_error(self, exc: urllib.error.HTTPError, method: str, url: str, deadline: Deadline) -> RegistryError:
+        url = printable(url.split("?", 1)[0])  # a presigned query string is a credential: never in a message
         if exc.code == 404:
             return RegistryError(f"{url}: not found in {self.host}", 404)
         if exc.code in (401, 403):
@@ -144,7 +145,7 @@ class Registry:
             body = exc.read(MAX_ERROR_BODY).decode("utf-8", "replace")
         except (OSError, http.client.HTTPException):
             body = ""
-        return RegistryError(f"{method} {url}: HTTP {exc.code} {_error_text(body) or exc.reason}", exc.code)
+        return RegistryError(f"{method} {url}: HTTP {exc.code} {printable(_error_text(body) or exc.reason)}", exc.code)
 
     def _fetch_token(self, challenge: str, repository: str | None) -> str:
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
@@ -153,7 +154,7 @@ class Registry:
             raise RegistryError(f"{self.host}: bearer challenge without realm")
         realm_origin = origin(realm)
         if realm_origin[0] not in ("http", "https"):
-            raise RegistryError(f"{self.host}: bearer realm {realm[:100]!r} is not an http(s) URL; refused")
+            raise RegistryError(f"{self.host}: bearer realm '{printable(realm, 100)}' is not an http(s) URL; refused")
         if repository:
             params.setdefault("scope", f"repository:{repository}:pull")
         # Credentials go to the realm only over HTTPS, or over plain HTTP to this same (insecure) registry host.
@@ -168,10 +169,10 @@ class Registry:
                 answer = json.loads(resp.read_bounded(MAX_TOKEN, "the token answer"))
         except urllib.error.HTTPError as exc:
             deadline.cancel()
-            raise RegistryError(f"{self.host}: the token service {realm} answered HTTP {exc.code}", exc.code) from None
+            raise RegistryError(f"{self.host}: the token service {printable(realm, 100)} answered HTTP {exc.code}", exc.code) from None
         except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             deadline.cancel()
-            raise RegistryError(f"{self.host}: cannot get a token from {realm}: {exc}") from None
+            raise RegistryError(f"{self.host}: cannot get a token from {printable(realm, 100)}: {printable(exc)}") from None
         token = answer.get("token") or answer.get("access_token") if isinstance(answer, dict) else None
         if not token or not isinstance(token, str):
             raise RegistryError(f"{self.host}: the token service returned no token")
@@ -193,7 +194,7 @@ class Registry:
             media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
             announced = resp.headers.get("Docker-Content-Digest")
         actual = sha256(body)
-        expected = reference if pinned else (announced or actual)
+        expected = reference if pinned else printable(announced or actual, 100)
         if actual != expected:
             raise RegistryError(f"{repository}@{reference}: the registry sent a manifest whose digest is {actual}, not {expected}")
         if size is not None and len(body) != size:

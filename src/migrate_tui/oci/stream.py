@@ -56,9 +56,15 @@ def human_size(size: int) -> str:
     return f"{size} bytes"
 
 
+def printable(text: object, limit: int = 300) -> str:
+    """A string from a registry or an image, safe to print: control characters shown escaped, length capped."""
+    text = str(text)[:limit]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def check_digest(digest: object) -> str:
     if not isinstance(digest, str) or not _DIGEST.match(digest):
-        raise BlobError(f"'{str(digest)[:80]}' is not a sha256 digest")
+        raise BlobError(f"'{printable(digest, 80)}' is not a sha256 digest")
     return digest
 
 
