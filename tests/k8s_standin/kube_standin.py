@@ -49,6 +49,7 @@ class Scenario:
     nodes: list = field(default_factory=lambda: [node("node-a", "containerd://2.1.3")])
     gate: bool = True
     node_page_size: int = 0  # >0: paginate /api/v1/nodes with ?limit/continue
+    endless_continue: str = ""  # hostile: "same" repeats one continue token, "fresh" invents a new one per page
     forbid: dict = field(default_factory=dict)  # "METHOD /path" -> (verb, resource, namespace or None)
     unauthorized: bool = False
     sleep: float = 0.0  # seconds every handler sleeps before answering
@@ -133,12 +134,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/v1/nodes":
             items = self.scenario.nodes
             size = self.scenario.node_page_size
-            start = int(query.get("continue", ["0"])[0] or 0)
+            token = query.get("continue", ["0"])[0] or "0"
+            start = int(token) if token.isdigit() else 0
             meta: dict = {"resourceVersion": "4242"}
             if size:
                 items = items[start:start + size]
                 if start + size < len(self.scenario.nodes):
                     meta["continue"] = str(start + size)
+            if self.scenario.endless_continue == "same":
+                meta["continue"] = "again"
+            elif self.scenario.endless_continue == "fresh":
+                meta["continue"] = f"page-{len(self.scenario.requests)}"
             self._send(200, {"kind": "NodeList", "apiVersion": "v1", "metadata": meta, "items": items})
         else:
             self._send(404, status(404, "NotFound", "the server could not find the requested resource"))

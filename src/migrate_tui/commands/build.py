@@ -21,13 +21,36 @@ def add_parser(subparsers, common) -> None:
                         help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
+    add_limit_options(parser, copy=True)
 
 
-def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str):
-    """A function image reference -> tree, honouring REF=SOURCE overrides."""
-    from ..oci.source import open_image
-    from ..oci.tree import apply_layers
-    from ..oci.verify import image_loader
+def add_limit_options(parser, *, copy: bool = False) -> None:
+    """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
+    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_KEPT, human_size
+
+    if copy:
+        parser.add_argument("--max-copy-size", default=human_size(DEFAULT_MAX_KEPT).replace(" ", ""), metavar="SIZE",
+                            help="refuse a COPY --from whose files pass SIZE (they are held in memory; default: %(default)s)")
+    parser.add_argument("--max-image-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
+                        help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)")
+    parser.add_argument("--max-image-entries", type=int, default=DEFAULT_MAX_ENTRIES, metavar="N",
+                        help="refuse an image whose layers hold more than N tar entries (default: %(default)s)")
+
+
+def limits_of(args: argparse.Namespace):
+    from ..oci.stream import Limits, parse_size
+
+    max_bytes = parse_size(str(getattr(args, "max_image_size", "20GiB")))
+    max_entries = int(getattr(args, "max_image_entries", 1_000_000))
+    max_kept = parse_size(str(getattr(args, "max_copy_size", "2GiB")))
+    if min(max_bytes, max_entries, max_kept) <= 0:
+        raise ValueError("--max-image-size, --max-image-entries and --max-copy-size must be positive")
+    return Limits(max_bytes=max_bytes, max_entries=max_entries, max_kept_bytes=max_kept)
+
+
+def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True):
+    """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides."""
+    from ..oci.source import open_tree
 
     overrides = {}
     for pair in pairs:
@@ -35,7 +58,16 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str):
         if not sep:
             raise ValueError(f"--image {pair}: use REF=oci:DIR or REF=docker-archive:FILE")
         overrides[ref] = source
-    return image_loader(lambda ref: apply_layers(open_image(overrides.get(ref, ref), platform=platform, insecure=insecure).layers()))
+    cache: dict = {}
+
+    def load(ref: str, keep: tuple[str, ...] | None = None):
+        if (ref, keep) not in cache:
+            wanted = keep_data if keep is None else (lambda path: any(not p or path == p or path.startswith(p + "/") for p in keep))
+            cache[ref, keep] = open_tree(overrides.get(ref, ref), platform=platform, insecure=insecure, limits=limits,
+                                         keep_data=wanted)
+        return cache[ref, keep]
+
+    return load
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     build_args = dict(a.partition("=")[::2] for a in args.build_arg)
     insecure = tuple(args.insecure_registry)
     try:
-        loader = image_sources(args.image, insecure, args.platform)
+        loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args))
         result = build(dockerfile, args.context, tag=args.tag, output=output, build_args=build_args,
                        open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64")
         print(f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}")

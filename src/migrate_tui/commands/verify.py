@@ -8,6 +8,8 @@ from pathlib import Path
 
 
 def add_parser(subparsers, common) -> None:
+    from .build import add_limit_options
+
     parser = subparsers.add_parser("verify", help="prove readers see the same bytes through the image volume as through the emptyDir")
     parser.add_argument("before", type=Path, help="manifest with the init-container copy")
     parser.add_argument("after", type=Path, help="the migrated manifest")
@@ -15,6 +17,7 @@ def add_parser(subparsers, common) -> None:
                         help="where an image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
     parser.add_argument("--insecure-registry", action="append", default=[], metavar="HOST")
     parser.add_argument("--platform", default="linux/amd64")
+    add_limit_options(parser)
     parser.add_argument("--allow-extra", action="store_true", help="files that appear only after (dot-files, siblings) are not a failure")
 
 
@@ -28,7 +31,7 @@ def _documents(path: Path) -> list:
 def run(args: argparse.Namespace) -> int:
     from ..oci.source import SourceError
     from ..oci.verify import verify_documents
-    from .build import image_sources
+    from .build import image_sources, limits_of
 
     try:
         before_docs = _documents(args.before)
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
         return 2
     try:
-        loader = image_sources(args.image, tuple(args.insecure_registry), args.platform)
+        # verify compares content digests: file bodies are hashed while streamed, never kept
+        loader = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
     except ValueError as exc:
         print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
         return 2

@@ -32,6 +32,9 @@ DEFAULT_NAMESPACE = "default"
 DEFAULT_TIMEOUT = 10.0
 PROBE_VOLUME = "migrate-tui-probe"
 PROBE_IMAGE = "registry.k8s.io/pause:3.10"
+NODE_PAGE = 500
+MAX_NODE_PAGES = 200  # 100 000 nodes: five times the largest supported cluster size
+MAX_NODES = 100_000
 
 
 class ClusterError(Exception):
@@ -229,20 +232,35 @@ class _Reader:
         core = CoreV1Api(self.api)
         out: list[dict] = []
         token = None
-        while True:
+        seen: set[str] = set()
+        for _ in range(MAX_NODE_PAGES):
             page = self._json("list nodes (to read each node's container runtime and architecture)", lambda: core.list_node(
-                limit=500, _continue=token, _preload_content=False, _request_timeout=self._timeouts))
-            for item in page.get("items") or []:
+                limit=NODE_PAGE, _continue=token, _preload_content=False, _request_timeout=self._timeouts))
+            items = page.get("items") or []
+            if not isinstance(items, list):
+                raise ClusterError(f"{self.server} answered 'list nodes' with items that are not a list")
+            for item in items:
+                if not isinstance(item, dict):
+                    continue
                 info = (item.get("status") or {}).get("nodeInfo") or {}
                 out.append({
-                    "name": (item.get("metadata") or {}).get("name", "?"),
+                    "name": str((item.get("metadata") or {}).get("name", "?")),
                     "runtime": str(info.get("containerRuntimeVersion") or ""),
                     "arch": str(info.get("architecture") or ""),
                     "os": str(info.get("operatingSystem") or ""),
                 })
+            if len(out) > MAX_NODES:
+                raise ClusterError(f"{self.server} listed more than {MAX_NODES} nodes; refusing to read further")
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return out
+            token = str(token)
+            if token in seen:
+                raise ClusterError(f"{self.server} returned the same 'continue' token twice while listing nodes; "
+                                   "the listing never ends")
+            seen.add(token)
+        raise ClusterError(f"{self.server} was still paginating nodes after {MAX_NODE_PAGES} pages "
+                           f"({len(out)} nodes); refusing to read further")
 
     def probe_gate(self, namespace: str, declared: bool | None) -> tuple[bool | None, str | None]:
         """(gate, note). Falls back to a gate the user declared when the probe is not allowed."""

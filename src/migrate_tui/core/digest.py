@@ -17,8 +17,11 @@ A resolver is any ``Callable[[str], ImageInfo | None]``: ``None`` means "not kno
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -63,8 +66,11 @@ Resolver = Callable[[str], "ImageInfo | None"]
 
 def _platforms_of_index(index: dict) -> tuple[str, ...]:
     out = []
-    for entry in index.get("manifests", []):
-        platform = entry.get("platform") or {}
+    entries = index.get("manifests")
+    for entry in entries if isinstance(entries, list) else []:
+        platform = entry.get("platform") if isinstance(entry, dict) else None
+        if not isinstance(platform, dict):
+            continue
         os_name, arch = platform.get("os"), platform.get("architecture")
         if not arch or arch == "unknown":  # attestation manifests (buildx) carry unknown/unknown
             continue
@@ -134,7 +140,8 @@ class OciLayoutResolver:
             platforms = _platforms_of_index({"manifests": [entry]})
         elif media in MANIFEST_TYPES and blob.is_file():
             manifest = _read_json(blob, directory)
-            config_digest = (manifest.get("config") or {}).get("digest", "")
+            config = manifest.get("config")
+            config_digest = str(config.get("digest", "")) if isinstance(config, dict) else ""
             config_blob = directory / "blobs" / "sha256" / config_digest.split(":", 1)[-1]
             if config_blob.is_file():
                 config = _read_json(config_blob, directory)
@@ -148,13 +155,31 @@ def _repository_hint(directory: Path, ref: ImageRef) -> bool:
     return directory.name == ref.repository.rsplit("/", 1)[-1]
 
 
+MAX_LAYOUT_JSON = 4 << 20  # index.json, manifests and configs are a few KiB
+
+
 def _read_json(path: Path, layout: Path) -> dict:
+    """A small JSON file of a (possibly committed, so untrusted) layout: never through a symlink,
+    never a FIFO or device, never more than ``MAX_LAYOUT_JSON`` bytes."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         raise DigestError(f"{layout}: not an OCI image layout ({path.name} missing)") from None
+    except OSError as exc:
+        reason = "a symbolic link; refused" if exc.errno == errno.ELOOP else exc.strerror
+        raise DigestError(f"{path}: unreadable: {reason}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DigestError(f"{path}: not a regular file; refused")
+        if info.st_size > MAX_LAYOUT_JSON:
+            raise DigestError(f"{path}: larger than {MAX_LAYOUT_JSON} bytes; refused")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = json.loads(handle.read(MAX_LAYOUT_JSON + 1).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DigestError(f"{path}: unreadable: {exc}") from None
+    finally:
+        os.close(fd)
     if not isinstance(data, dict):
         raise DigestError(f"{path}: not a JSON object")
     return data
@@ -178,7 +203,9 @@ class RegistryResolver:
 
         host = DOCKER_HUB if ref.registry == "docker.io" else ref.registry
         if host not in self._registries:
-            self._registries[host] = Registry(host, insecure=host in self.plain_http, timeout=self.timeout)
+            # a manifest lookup is small: its whole request (not each read) ends within 3 timeouts
+            self._registries[host] = Registry(host, insecure=host in self.plain_http, timeout=self.timeout,
+                                              deadline=max(self.timeout * 3, 1.0))
         return self._registries[host]
 
     def __call__(self, reference: str) -> ImageInfo | None:
@@ -194,8 +221,10 @@ class RegistryResolver:
             raise DigestError(f"{ref.raw}: {exc}") from None
         try:
             manifest = json.loads(body)
-        except json.JSONDecodeError:
-            raise DigestError(f"{ref.raw}: the registry answered with something that is not a manifest") from None
+        except (ValueError, UnicodeDecodeError):
+            manifest = None
+        if not isinstance(manifest, dict):
+            raise DigestError(f"{ref.raw}: the registry answered with something that is not a manifest")
         media = manifest.get("mediaType") or media
         platforms = _platforms_of_index(manifest) if media in INDEX_TYPES or "manifests" in manifest else None
         if platforms is None:
@@ -208,12 +237,15 @@ class RegistryResolver:
     def _single_platform(registry, ref: ImageRef, manifest: dict) -> tuple[str, ...] | None:
         from ..oci.registry import RegistryError
 
-        config_digest = (manifest.get("config") or {}).get("digest")
-        if not config_digest:
+        descriptor = manifest.get("config")
+        if not isinstance(descriptor, dict) or not isinstance(descriptor.get("digest"), str):
             return None
+        size = descriptor.get("size")
         try:
-            config = json.loads(registry.get_blob(ref.repository, config_digest))
-        except (RegistryError, json.JSONDecodeError):
+            config = json.loads(registry.get_blob(ref.repository, descriptor["digest"], size if isinstance(size, int) else None))
+        except (RegistryError, ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(config, dict):
             return None
         arch = config.get("architecture")
         return (f"{config.get('os', 'linux')}/{arch}",) if arch else None

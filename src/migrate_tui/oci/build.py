@@ -23,7 +23,10 @@ import pathspec
 
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
 from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
-from .tree import Tree, subtree
+from .tree import Tree, resolve_hardlinks, subtree
+
+
+TreeOpener = Callable[[str, tuple[str, ...]], Tree]  # (image, paths whose file bodies are needed) -> its tree
 
 
 class BuildError(Exception):
@@ -68,39 +71,105 @@ def _owner(flag_value: str | None) -> tuple[int, int]:
         raise BuildError(f"--chown={flag_value}: a FROM scratch image has no /etc/passwd; use numeric ids") from None
 
 
-def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> list[tuple[str, Path]]:
-    """(relative path, absolute path) of context files matching ``pattern``."""
-    pattern = posixpath.normpath(pattern.lstrip("/")) if pattern.strip("/.") else "."
-    if any(ch in pattern for ch in "*?["):
-        matches = []
-        for path in sorted(context.rglob("*")):
-            rel = path.relative_to(context).as_posix()
-            if fnmatch.fnmatchcase(rel, pattern) and not ignore.match_file(rel):
-                matches.append((rel, path))
-        return matches
-    path = context / pattern
-    real = Path(os.path.realpath(path))
-    if not str(real).startswith(os.path.realpath(context)):
-        raise BuildError(f"COPY {pattern}: outside the build context")
-    if not path.exists():
-        raise BuildError(f"COPY {pattern}: not found in the build context {context}")
-    return [(pattern, path)]
+MAX_SYMLINK_HOPS = 40  # as Linux's MAXSYMLINKS
+
+
+def _lexical_source(pattern: str) -> str:
+    """The source relative to the context; ``..`` that leaves the context is refused."""
+    rel = posixpath.normpath(pattern.lstrip("/")) if pattern.strip("/.") else "."
+    if rel == ".." or rel.startswith("../"):
+        raise BuildError(f"COPY {pattern}: outside the build context (sources can't climb out with '..')")
+    return "" if rel == "." else rel
+
+
+def resolve_in_context(root: Path, rel: str) -> str:
+    """``rel`` with every symlink followed as if ``root`` were ``/`` (BuildKit's rule).
+
+    An absolute link target starts again at the context root; ``..`` stops at it. The result
+    is a relative path inside ``root`` ("" is the root), whether or not it exists.
+    """
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    resolved: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if resolved:
+                resolved.pop()
+            continue
+        candidate = root.joinpath(*resolved, part)
+        if candidate.is_symlink():
+            hops += 1
+            if hops > MAX_SYMLINK_HOPS:
+                raise BuildError(f"COPY {rel}: too many levels of symbolic links")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        resolved.append(part)
+    return "/".join(resolved)
+
+
+def _walk(root: Path, rel: str, depth: int | None = None) -> list[str]:
+    """Relative paths below ``rel`` (not ``rel`` itself), sorted; symlinks are listed, never entered."""
+    out: list[str] = []
+    base = root / rel if rel else root
+    for current, dirs, files in os.walk(base, followlinks=False):
+        prefix = Path(current).relative_to(root).as_posix()
+        prefix = "" if prefix == "." else prefix
+        level = prefix.count("/") + 1 if prefix else 0
+        for name in dirs + files:
+            out.append(f"{prefix}/{name}" if prefix else name)
+        if depth is not None and level + 1 >= depth:
+            dirs[:] = []
+    return sorted(out)
+
+
+def _glob_match(rel: str, pattern: str) -> bool:
+    """Go's filepath.Match per path segment: ``*`` never crosses a ``/`` (as in Docker)."""
+    names, parts = rel.split("/"), pattern.split("/")
+    return len(names) == len(parts) and all(fnmatch.fnmatchcase(n, p) for n, p in zip(names, parts))
+
+
+def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> list[tuple[str, str, Path]]:
+    """(name as matched, resolved relative path, absolute path) of context sources matching ``pattern``,
+    each resolved inside the context."""
+    root = Path(os.path.realpath(context))
+    rel = _lexical_source(pattern)
+    if any(ch in rel for ch in "*?["):
+        names = [n for n in _walk(root, "", depth=rel.count("/") + 1) if _glob_match(n, rel) and not ignore.match_file(n)]
+        if not names:
+            raise BuildError(f"COPY {pattern}: no source files were specified (nothing in the build context matches)")
+    else:
+        names = [rel]
+    out = []
+    for name in names:
+        inside = resolve_in_context(root, name)
+        path = root / inside if inside else root
+        if not path.exists() and not path.is_symlink():
+            via = f" (a symlink that resolves to /{inside} inside the build context)" if inside != name else ""
+            raise BuildError(f"COPY {pattern}: {name or '.'} not found in the build context {context}{via}")
+        out.append((name, inside, path))
+    return out
 
 
 def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path) -> list[tuple[str, Path]]:
-    if not path.is_dir():
+    """(path below the source, absolute path) of what a directory source copies; links are copied as links."""
+    if not path.is_dir() or path.is_symlink():
         return [("", path)]
+    root = Path(os.path.realpath(context))
     out = []
-    for child in sorted(path.rglob("*")):
-        child_rel = child.relative_to(context).as_posix()
+    for child_rel in _walk(root, rel):
         if ignore.match_file(child_rel):
             continue
-        out.append((child.relative_to(path).as_posix(), child))
+        inner = child_rel[len(rel) + 1:] if rel else child_rel
+        out.append((inner, root / child_rel))
     return out
 
 
 def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args: dict[str, str] | None = None,
-          open_tree: Callable[[str], Tree] | None = None, architecture: str = "amd64") -> BuildResult:
+          open_tree: TreeOpener | None = None, architecture: str = "amd64") -> BuildResult:
     try:
         text = dockerfile.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -163,7 +232,7 @@ def _pairs(args: str, env: dict, allow_bare: bool = False) -> list[tuple[str, st
 
 
 def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore, workdir: str, env: dict,
-                  open_tree: Callable[[str], Tree] | None) -> list[FileEntry]:
+                  open_tree: TreeOpener | None) -> list[FileEntry]:
     words = [expand_args(w, env) for w in (list(instr.json_args) if instr.json_args else shlex.split(instr.args, posix=True))]
     if instr.heredocs:
         raise BuildError(f"line {instr.line}: COPY with a heredoc is not supported")
@@ -178,7 +247,12 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
     from_flag = instr.flag("from")
     entries: list[FileEntry] = []
     if from_flag is not None:
-        tree = _source_tree(parsed, from_flag.value or "", open_tree)
+        # only the bodies of the files this COPY takes are held in memory (plus hard-link targets elsewhere)
+        wanted = tuple(sorted({posixpath.normpath("/" + s).lstrip("/") for s in sources}))
+        tree = _source_tree(parsed, from_flag.value or "", open_tree, wanted)
+        targets = {n.linkname for p, n in tree.items() if n.kind == "hardlink" and _under(p, wanted) and not _under(n.linkname, wanted)}
+        if targets:
+            tree = _source_tree(parsed, from_flag.value or "", open_tree, tuple(sorted(set(wanted) | targets)))
         for source in sources:
             entries += _entries_from_tree(tree, source, dest, dest_is_dir, chmod.value if chmod else None, uid, gid, chown is not None)
         return entries
@@ -186,12 +260,12 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
         if source.startswith(("http://", "https://", "git@")):
             raise BuildError(f"line {instr.line}: {instr.keyword} from a URL downloads at build time; not supported")
         matches = _context_entries(context, ignore, source)
-        for rel, path in matches:
+        for name, rel, path in matches:
             for inner, file_path in _files_under(context, ignore, rel, path):
                 if path.is_dir():
                     target = posixpath.join(dest, inner) if inner else dest
                 elif dest_is_dir or len(matches) > 1:
-                    target = posixpath.join(dest, path.name)
+                    target = posixpath.join(dest, posixpath.basename(name) or path.name)
                 else:
                     target = dest
                 entries.append(_file_entry(target, file_path, chmod.value if chmod else None, uid, gid))
@@ -208,19 +282,24 @@ def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) 
     return FileEntry(rel, "file", data=path.read_bytes(), mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid)
 
 
-def _source_tree(parsed: Dockerfile, ref: str, open_tree: Callable[[str], Tree] | None) -> Tree:
+def _under(path: str, prefixes: tuple[str, ...] | set[str]) -> bool:
+    return any(not p or path == p or path.startswith(p + "/") for p in prefixes)
+
+
+def _source_tree(parsed: Dockerfile, ref: str, open_tree: TreeOpener | None, wanted: tuple[str, ...]) -> Tree:
     stage = parsed.stage(ref)
     image = stage.base_resolved if stage is not None else ref
     if stage is not None and stage.instructions:
         raise BuildError(f"COPY --from={ref}: stage '{ref}' runs instructions; only plain `FROM image AS {ref}` stages are supported")
     if open_tree is None:
         raise BuildError(f"COPY --from={ref}: needs the image {image} (pass --image {image}=oci:DIR or a registry)")
-    return open_tree(image)
+    return open_tree(image, wanted)
 
 
 def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
                        owned: bool) -> list[FileEntry]:
     source = posixpath.normpath("/" + source).lstrip("/")
+    tree = resolve_hardlinks(tree)  # a hardlink becomes the file it names: copied, never dropped
     node = tree.get(source)
     if node is None:
         raise BuildError(f"COPY --from: {source or '/'} is not in the source image")
@@ -240,5 +319,13 @@ def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, ch
         elif n.kind == "symlink":
             out.append(FileEntry(target, "symlink", mode=0o777, uid=u, gid=g, linkname=n.linkname))
         elif n.kind == "file":
+            if n.data is None and n.size:
+                raise BuildError(f"COPY --from: the content of /{posixpath.join(source, rel) if rel else source} was not loaded")
             out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
+        elif n.kind == "hardlink":
+            raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a hard link to "
+                             f"/{n.linkname}, which the source image does not have")
+        else:
+            raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a device, FIFO or "
+                             "socket; a FROM scratch asset image can't carry it")
     return out

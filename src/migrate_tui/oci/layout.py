@@ -6,14 +6,19 @@ name and mtime 0 at a fixed level, fixed ``created`` dates — the same input gi
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
 import json
 import os
+import posixpath
+import stat
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .stream import MAX_CONFIG, BlobError, VerifiedReader
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -74,11 +79,13 @@ def make_layer(entries: list[FileEntry]) -> tuple[bytes, bytes]:
     """(uncompressed tar, gzip) of ``entries`` with every parent directory, sorted, mtime 0."""
     by_path: dict[str, FileEntry] = {}
     for entry in entries:
-        parts = entry.path.strip("/").split("/")
-        for depth in range(1, len(parts)):
-            parent = "/".join(parts[:depth])
-            by_path.setdefault(parent, FileEntry(parent, "dir", mode=0o755))
-        by_path[entry.path.strip("/")] = entry
+        path = entry.path.strip("/")
+        by_path[path] = entry
+        # walk up only until a known parent: linear in the tree, not in depth x entries
+        parent = posixpath.dirname(path)
+        while parent and parent not in by_path:
+            by_path[parent] = FileEntry(parent, "dir", mode=0o755)
+            parent = posixpath.dirname(parent)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in sorted(by_path):
@@ -117,13 +124,37 @@ class Layout:
             raise LayoutError(f"unsupported digest {digest!r}")
         return self.path / "blobs" / algo / hexdigest
 
-    def read_blob(self, digest: str) -> bytes:
+    def open_blob(self, digest: str, size: int | None = None, *, limit: int = MAX_CONFIG, what: str = "blob") -> VerifiedReader:
+        """A verified stream of the blob: a regular file (never a symlink, FIFO or device) whose
+        length and sha256 must match ``size`` and ``digest``."""
+        self.blob_path(digest)  # validates the digest's form
+        hexdigest = digest.partition(":")[2]
+        fds: list[int] = []
         try:
-            data = self.blob_path(digest).read_bytes()
+            fds.append(os.open(self.path, os.O_RDONLY | os.O_DIRECTORY))
+            for part in ("blobs", "sha256"):
+                fds.append(os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fds[-1]))
+            fd = os.open(hexdigest, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fds[-1])
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise LayoutError(f"{self.path}: blob {digest} (or its directory) is a symbolic link; refused") from None
             raise LayoutError(f"{self.path}: missing blob {digest}: {exc.strerror}") from None
-        if sha256(data) != digest:
-            raise LayoutError(f"{self.path}: blob {digest} does not match its digest")
+        finally:
+            for opened in fds:
+                os.close(opened)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise LayoutError(f"{self.path}: blob {digest} is not a regular file; refused")
+        os.set_blocking(fd, True)
+        return VerifiedReader(os.fdopen(fd, "rb"), digest, size, limit=limit, what=f"{self.path}: {what}")
+
+    def read_blob(self, digest: str, size: int | None = None, *, limit: int = MAX_CONFIG) -> bytes:
+        with self.open_blob(digest, size, limit=limit) as reader:
+            try:
+                data = reader.read()
+            except BlobError as exc:
+                raise LayoutError(str(exc)) from None
         return data
 
     def write_blob(self, data: bytes) -> str:

@@ -1,61 +1,48 @@
 """A small client for the OCI distribution API: manifests and blobs, pull and push.
 
-Plain HTTP for loopback and ``--insecure-registry`` hosts, HTTPS otherwise. Credentials come
-from ``~/.docker/config.json`` (``auths``: ``auth`` = base64 user:password); bearer tokens are
-fetched when the registry answers 401 with ``WWW-Authenticate: Bearer``. Only called when a
-command was asked to talk to a registry.
+Plain HTTP for loopback and ``--insecure-registry`` hosts, HTTPS otherwise. Everything a
+registry sends is treated as hostile:
+
+- credentials (``~/.docker/config.json``: ``auths``, ``credHelpers``, ``credsStore``) are only
+  sent to the registry's own origin (scheme, host, port), only after it asked for them (a 401
+  challenge), and never to a bearer realm reached over plain HTTP from an HTTPS registry or on
+  another host over HTTP; redirects are followed by hand (at most ``MAX_REDIRECTS``) and drop
+  the ``Authorization`` header whenever the origin changes (presigned URLs carry their own);
+- every request has a total deadline (a registry that drips one byte at a time is cut off),
+  not only a per-read timeout; answers are size-bounded;
+- manifests and blobs are checked against the digest that was asked for (a pinned
+  ``@sha256:…``, or a descriptor's digest and size) while they are read.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
-import os
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from .layout import OCI_INDEX, OCI_MANIFEST, sha256
+from .credentials import docker_credentials
+from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest, printable
+from .transport import DEADLINE, TIMEOUT, RegistryError, Response, Deadline, opener, origin
+
+__all__ = ["Registry", "RegistryError", "push_layout", "docker_credentials"]
 
 ACCEPT = ", ".join(
     [OCI_INDEX, OCI_MANIFEST, "application/vnd.docker.distribution.manifest.list.v2+json",
      "application/vnd.docker.distribution.manifest.v2+json"]
 )
-TIMEOUT = 30
-
-
-class RegistryError(Exception):
-    """A registry answer that stops the command; the message is one line for the user."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _docker_credentials(host: str) -> str | None:
-    config = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "config.json"
-    try:
-        auths = json.loads(config.read_text()).get("auths", {})
-    except (OSError, ValueError):
-        return None
-    for key, value in auths.items():
-        name = re.sub(r"^https?://", "", key).split("/")[0]
-        if name == host and isinstance(value, dict) and value.get("auth"):
-            return str(value["auth"])
-    return None
-
-
+MAX_REDIRECTS = 5
+MIN_RATE = 1 << 20  # bytes per second a blob download may not fall below (on top of the deadline)
+MAX_TOKEN = 1 << 20
+MAX_ERROR_BODY = 2000
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
-MAX_MANIFEST = 4 * 1024 * 1024
 
 
-def _opener(url: str) -> urllib.request.OpenerDirector:
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host in _LOOPBACK:  # never send loopback traffic through a proxy
-        return urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener()
+# --- the client ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -63,91 +50,191 @@ class Registry:
     host: str
     insecure: bool = False
     timeout: float = TIMEOUT
+    deadline: float = DEADLINE
+    _token: str | None = field(default=None, init=False, repr=False)
+    _basic: str | None = field(default=None, init=False, repr=False)
+    _use_basic: bool = field(default=False, init=False, repr=False)
+    _credentials_read: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         hostname = self.host.split("]")[0] + "]" if self.host.startswith("[") else self.host.rsplit(":", 1)[0]
         self.scheme = "http" if (self.insecure or hostname in _LOOPBACK) else "https"
-        self._token: str | None = None
-        self._basic = _docker_credentials(self.host)
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.host}{path}"
 
-    def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None,
-                 retry: bool = True, repository: str | None = None):
-        headers = {"User-Agent": "migrate-tui", **(headers or {})}
+    def credentials(self) -> str | None:
+        """Read lazily: a credential helper runs only when the registry asks for credentials."""
+        if not self._credentials_read:
+            self._credentials_read = True
+            self._basic = docker_credentials(self.host)
+        return self._basic
+
+    def _authorization(self, url: str) -> str | None:
+        if origin(url) != origin(self.url("/")):
+            return None  # another origin (a redirect, an upload Location elsewhere): never our credentials
         if self._token:
-            headers["Authorization"] = f"Bearer {self._token}"
-        elif self._basic:
-            headers["Authorization"] = f"Basic {self._basic}"
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+            return f"Bearer {self._token}"
+        if self._use_basic and self._basic:
+            return f"Basic {self._basic}"
+        return None
+
+    def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None,
+                 retry: bool = True, repository: str | None = None, size: int = 0) -> Response:
+        # a big blob may take longer, at no less than MIN_RATE: a trickle is still cut off
+        deadline = Deadline(max(self.deadline, size / MIN_RATE))
         try:
-            return _opener(url).open(request, timeout=self.timeout)
-        except urllib.error.HTTPError as exc:
-            challenge = exc.headers.get("WWW-Authenticate", "") if exc.headers else ""
-            if exc.code == 401 and retry and challenge.lower().startswith("bearer"):
-                self._token = self._fetch_token(challenge, repository)
-                return self._request(method, url, data, headers, retry=False, repository=repository)
-            if exc.code == 404:
-                raise RegistryError(f"{url}: not found in {self.host}", 404) from None
-            if exc.code in (401, 403):
-                raise RegistryError(f"{self.host} refused access to {url} ({exc.code}); credentials come from ~/.docker/config.json") from None
-            body = exc.read(2000).decode("utf-8", "replace")
-            raise RegistryError(f"{method} {url}: HTTP {exc.code} {_error_text(body) or exc.reason}") from None
-        except urllib.error.URLError as exc:
-            raise RegistryError(f"can't reach {self.host}: {exc.reason}") from None
-        except TimeoutError:
-            raise RegistryError(f"{self.host} did not answer within {self.timeout:g}s") from None
-        except OSError as exc:
-            raise RegistryError(f"{self.host}: {exc}") from None
+            return self._follow(method, url, data, headers or {}, deadline, retry, repository)
+        except BaseException:
+            deadline.cancel()
+            raise
+
+    def _follow(self, method: str, url: str, data: bytes | None, headers: dict, deadline: Deadline,
+                retry: bool, repository: str | None) -> Response:
+        for _ in range(MAX_REDIRECTS + 1):
+            if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise RegistryError(f"{self.host} redirected to a URL that is not http(s); refused")
+            sent = {"User-Agent": "migrate-tui", **headers}
+            authorization = self._authorization(url)
+            if authorization:
+                sent["Authorization"] = authorization
+            request = urllib.request.Request(url, data=data, method=method, headers=sent)
+            try:
+                raw = opener(url, deadline).open(request, timeout=min(self.timeout, deadline.remaining()))
+                return Response(raw, deadline, self.host, url)
+            except urllib.error.HTTPError as exc:
+                if exc.code in (301, 302, 303, 307, 308) and exc.headers.get("Location"):
+                    url = urllib.parse.urljoin(url, exc.headers["Location"])
+                    if exc.code == 303 or (exc.code in (301, 302) and method not in ("GET", "HEAD")):
+                        method, data = "GET", None
+                    exc.close()
+                    continue
+                if exc.code == 401 and retry and origin(url) == origin(self.url("/")) and self._answer_challenge(exc, repository):
+                    exc.close()
+                    return self._follow(method, url, data, headers, deadline, False, repository)
+                raise self._http_error(exc, method, url, deadline) from None
+            except urllib.error.URLError as exc:
+                if deadline.expired:
+                    raise RegistryError(f"{self.host} did not finish answering within {deadline.seconds:g}s") from None
+                raise RegistryError(f"can't reach {self.host}: {exc.reason}") from None
+            except TimeoutError:
+                raise RegistryError(f"{self.host} did not answer within {self.timeout:g}s") from None
+            except (http.client.HTTPException, OSError) as exc:
+                if deadline.expired:
+                    raise RegistryError(f"{self.host} did not finish answering within {deadline.seconds:g}s") from None
+                raise RegistryError(f"{self.host}: {printable(exc)}") from None
+        raise RegistryError(f"{self.host}: more than {MAX_REDIRECTS} redirects")
+
+    def _answer_challenge(self, exc: urllib.error.HTTPError, repository: str | None) -> bool:
+        challenge = exc.headers.get("WWW-Authenticate", "") if exc.headers else ""
+        if challenge.lower().startswith("bearer"):
+            self._token = self._fetch_token(challenge, repository)
+            return True
+        if challenge.lower().startswith("basic") and not self._use_basic and self.credentials():
+            self._use_basic = True
+            return True
+        return False
+
+    def _http_error(self, exc: urllib.error.HTTPError, method: str, url: str, deadline: Deadline) -> RegistryError:
+        url = printable(url.split("?", 1)[0])  # a presigned query string is a credential: never in a message
+        if exc.code == 404:
+            return RegistryError(f"{url}: not found in {self.host}", 404)
+        if exc.code in (401, 403):
+            return RegistryError(f"{self.host} refused access to {url} ({exc.code}); credentials come from ~/.docker/config.json", exc.code)
+        try:
+            body = exc.read(MAX_ERROR_BODY).decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            body = ""
+        return RegistryError(f"{method} {url}: HTTP {exc.code} {printable(_error_text(body) or exc.reason)}", exc.code)
 
     def _fetch_token(self, challenge: str, repository: str | None) -> str:
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
         realm = params.pop("realm", None)
         if not realm:
             raise RegistryError(f"{self.host}: bearer challenge without realm")
+        realm_origin = origin(realm)
+        if realm_origin[0] not in ("http", "https"):
+            raise RegistryError(f"{self.host}: bearer realm '{printable(realm, 100)}' is not an http(s) URL; refused")
         if repository:
             params.setdefault("scope", f"repository:{repository}:pull")
-        headers = {"Authorization": f"Basic {self._basic}"} if self._basic else {}
+        # Credentials go to the realm only over HTTPS, or over plain HTTP to this same (insecure) registry host.
+        trusted = realm_origin[0] == "https" or (self.scheme == "http" and realm_origin[1] == origin(self.url("/"))[1])
+        basic = self.credentials() if trusted else None
+        headers = {"User-Agent": "migrate-tui", **({"Authorization": f"Basic {basic}"} if basic else {})}
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(params)
+        deadline = Deadline(self.deadline)
         try:
-            with _opener(url).open(urllib.request.Request(url, headers=headers), timeout=self.timeout) as resp:
-                answer = json.loads(resp.read(1 << 20))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise RegistryError(f"{self.host}: cannot get a token from {realm}: {exc}") from None
-        token = answer.get("token") or answer.get("access_token")
-        if not token:
+            raw = opener(url, deadline).open(urllib.request.Request(url, headers=headers), timeout=min(self.timeout, deadline.remaining()))
+            with Response(raw, deadline, self.host, url) as resp:
+                answer = json.loads(resp.read_bounded(MAX_TOKEN, "the token answer"))
+        except urllib.error.HTTPError as exc:
+            deadline.cancel()
+            raise RegistryError(f"{self.host}: the token service {printable(realm, 100)} answered HTTP {exc.code}", exc.code) from None
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+            deadline.cancel()
+            raise RegistryError(f"{self.host}: cannot get a token from {printable(realm, 100)}: {printable(exc)}") from None
+        token = answer.get("token") or answer.get("access_token") if isinstance(answer, dict) else None
+        if not token or not isinstance(token, str):
             raise RegistryError(f"{self.host}: the token service returned no token")
-        return str(token)
+        return token
 
-    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str, str]:
-        """(body, media type, digest)."""
+    # --- pull --------------------------------------------------------------------------------------
+
+    def get_manifest(self, repository: str, reference: str, size: int | None = None) -> tuple[bytes, str, str]:
+        """(body, media type, digest). A digest reference must match the body's sha256 (and ``size``)."""
+        pinned = ":" in reference  # tags can't hold a colon: this is a digest
+        if pinned:
+            try:
+                check_digest(reference)
+            except BlobError:
+                raise RegistryError(f"{repository}@{reference[:80]}: only sha256 digests are supported") from None
         with self._request("GET", self.url(f"/v2/{repository}/manifests/{reference}"), headers={"Accept": ACCEPT},
                            repository=repository) as resp:
-            body = resp.read(MAX_MANIFEST + 1)
-            if len(body) > MAX_MANIFEST:
-                raise RegistryError(f"{repository}@{reference}: manifest larger than {MAX_MANIFEST} bytes")
-            media_type = resp.headers.get("Content-Type", "").split(";")[0]
-            digest = resp.headers.get("Docker-Content-Digest") or sha256(body)
-        if digest != sha256(body):
-            raise RegistryError(f"{repository}@{reference}: manifest does not match its digest")
-        return body, media_type or json.loads(body).get("mediaType", ""), digest
+            body = resp.read_bounded(size if size is not None else MAX_MANIFEST, f"the manifest {repository}@{reference}")
+            media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
+            announced = resp.headers.get("Docker-Content-Digest")
+        actual = sha256(body)
+        expected = reference if pinned else printable(announced or actual, 100)
+        if actual != expected:
+            raise RegistryError(f"{repository}@{reference}: the registry sent a manifest whose digest is {actual}, not {expected}")
+        if size is not None and len(body) != size:
+            raise RegistryError(f"{repository}@{reference}: the manifest has {len(body)} bytes, its descriptor says {size}")
+        if not media_type:
+            try:
+                found = json.loads(body)
+                media_type = str(found.get("mediaType", "")) if isinstance(found, dict) else ""
+            except ValueError:
+                media_type = ""
+        return body, media_type, actual
 
-    def get_blob(self, repository: str, digest: str) -> bytes:
-        with self._request("GET", self.url(f"/v2/{repository}/blobs/{digest}"), repository=repository) as resp:
-            data = resp.read()
-        if sha256(data) != digest:
-            raise RegistryError(f"{repository}: blob {digest} does not match its digest")
-        return data
+    def open_blob(self, repository: str, digest: str, size: int | None = None, *, limit: int = MAX_CONFIG) -> VerifiedReader:
+        """The blob as a stream that fails unless its length and sha256 match ``size`` and ``digest``."""
+        check_digest(digest)
+        resp = self._request("GET", self.url(f"/v2/{repository}/blobs/{digest}"), repository=repository, size=size or 0)
+        length = resp.headers.get("Content-Length")
+        bound = size if size is not None else limit
+        if length and length.isdigit() and int(length) > bound:
+            resp.close()
+            raise RegistryError(f"{repository}: blob {digest} is announced as {length} bytes, more than the {bound} expected")
+        return VerifiedReader(resp, digest, size, limit=limit, what=f"{self.host}/{repository}: blob")  # type: ignore[arg-type]
+
+    def get_blob(self, repository: str, digest: str, size: int | None = None, *, limit: int = MAX_CONFIG) -> bytes:
+        try:
+            with self.open_blob(repository, digest, size, limit=limit) as reader:
+                return reader.read()
+        except BlobError as exc:
+            raise RegistryError(str(exc)) from None
 
     def has_blob(self, repository: str, digest: str) -> bool:
         try:
-            with self._request("HEAD", self.url(f"/v2/{repository}/blobs/{digest}")):
+            with self._request("HEAD", self.url(f"/v2/{repository}/blobs/{digest}"), repository=repository):
                 return True
         except RegistryError as exc:
             if exc.status == 404:
                 return False
             raise
+
+    # --- push --------------------------------------------------------------------------------------
 
     def push_blob(self, repository: str, data: bytes) -> str:
         digest = sha256(data)
@@ -159,8 +246,10 @@ class Registry:
             raise RegistryError(f"{repository}: upload started without a Location")
         location = urllib.parse.urljoin(self.url("/"), location)
         separator = "&" if "?" in location else "?"
+        # _authorization() drops our credentials if the Location is on another origin
         with self._request("PUT", f"{location}{separator}digest={urllib.parse.quote(digest)}", data=data,
-                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}):
+                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
+                           size=len(data)):
             pass
         return digest
 
@@ -172,7 +261,9 @@ class Registry:
 def _error_text(body: str) -> str:
     try:
         errors = json.loads(body).get("errors") or []
-    except ValueError:
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(errors, list):
         return ""
     return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors if isinstance(e, dict))
 
@@ -187,8 +278,8 @@ def push_layout(layout, tag: str, reference: str, *, insecure: tuple[str, ...] =
     host = "registry-1.docker.io" if ref.registry == "docker.io" else ref.registry
     registry = Registry(host, insecure=host in insecure)
     desc = layout.find(tag)
-    body = layout.read_blob(desc.digest)
+    body = layout.read_blob(desc.digest, desc.size, limit=MAX_MANIFEST)
     manifest = json.loads(body)
     for blob in [manifest["config"], *manifest.get("layers", [])]:
-        registry.push_blob(ref.repository, layout.read_blob(blob["digest"]))
+        registry.push_blob(ref.repository, layout.read_blob(blob["digest"], int(blob["size"]), limit=int(blob["size"])))
     return registry.put_manifest(ref.repository, ref.tag or "latest", body, desc.media_type)

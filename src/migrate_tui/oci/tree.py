@@ -7,7 +7,11 @@ import hashlib
 import io
 import posixpath
 import tarfile
+import zlib
 from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterable
+
+from .stream import CHUNK, MAX_METADATA, Limits, human_size
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -33,52 +37,215 @@ def _norm(name: str) -> str:
     return "" if name == "." else name
 
 
-def _open_layer(blob: bytes) -> tarfile.TarFile:
-    if blob[:2] == b"\x1f\x8b":
-        blob = gzip.decompress(blob)
-    elif blob[:4] == b"\x28\xb5\x2f\xfd":
+class LayerError(ValueError):
+    """A layer that can't be applied: a bound exceeded, a sparse entry, a corrupt archive."""
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A layer to read: its digest (for messages) and how to open it as a (verified) stream."""
+
+    digest: str
+    open: Callable[[], BinaryIO]
+
+
+class _Budget:
+    """Uncompressed bytes and entries left for the whole image."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.bytes = 0
+        self.entries = 0
+        self.kept = 0
+
+    def spend(self, count: int, layer: str) -> None:
+        self.bytes += count
+        if self.bytes > self.limits.max_bytes:
+            raise LayerError(f"layer {layer} expands past {human_size(self.limits.max_bytes)} uncompressed "
+                             "(the image size limit, --max-image-size); refused")
+
+    def keep(self, count: int, layer: str) -> None:
+        self.kept += count
+        if self.kept > self.limits.max_kept_bytes:
+            raise LayerError(f"layer {layer}: the files to copy from this image pass {human_size(self.limits.max_kept_bytes)}, "
+                             "held in memory (the copy limit, --max-copy-size); refused")
+
+    def entry(self, layer: str) -> None:
+        self.entries += 1
+        if self.entries > self.limits.max_entries:
+            raise LayerError(f"layer {layer} has more than {self.limits.max_entries} entries in the image "
+                             "(the entry limit, --max-image-entries); refused")
+
+
+class _Uncompressed(io.RawIOBase):
+    """The decompressed layer as a forward-only stream, every byte charged to the budget.
+
+    Seeking forward reads and discards (``tarfile`` skips file bodies that way); a single read
+    larger than ``MAX_METADATA`` can only be ``tarfile`` loading one header record (a PAX or
+    GNU long-name block), which is never legitimately that big.
+    """
+
+    def __init__(self, source: BinaryIO, budget: _Budget, layer: str) -> None:
+        self.source = source
+        self.budget = budget
+        self.layer = layer
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0 or n > MAX_METADATA:
+            raise LayerError(f"layer {self.layer} has a tar header record larger than {human_size(MAX_METADATA)}; refused")
+        data = self.source.read(n)
+        self.budget.spend(len(data), self.layer)
+        self.position += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        target = offset if whence == 0 else self.position + offset if whence == 1 else None
+        if target is None or target < self.position:
+            raise LayerError(f"layer {self.layer}: the archive asks to seek backwards")
+        while self.position < target:
+            if not self.read(min(CHUNK, target - self.position)):
+                break
+        return self.position
+
+
+def _decompressed(stream: BinaryIO) -> BinaryIO:
+    buffered = io.BufferedReader(stream, CHUNK) if not isinstance(stream, io.BufferedReader) else stream  # type: ignore[arg-type]
+    magic = buffered.peek(4)[:4]
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    if magic == b"\x28\xb5\x2f\xfd":
         try:
             import zstandard
         except ImportError as exc:  # pragma: no cover - optional
-            raise ValueError("zstd layers need the zstandard package") from exc
-        blob = zstandard.ZstdDecompressor().decompressobj().decompress(blob)
-    return tarfile.open(fileobj=io.BytesIO(blob), mode="r:")
+            raise LayerError("zstd layers need the zstandard package") from exc
+        return zstandard.ZstdDecompressor().stream_reader(buffered)  # type: ignore[return-value]
+    return buffered
 
 
-def apply_layers(blobs: list[bytes], *, keep_data: bool = True) -> Tree:
+def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[str], bool] = True,
+                 limits: Limits | None = None) -> Tree:
+    """The filesystem the layers build, applied in order with OCI whiteouts.
+
+    Each layer is streamed (never read whole), its uncompressed size and entry count charged to
+    one per-image budget; sparse entries are refused. File bodies are kept (``Node.data``) when
+    ``keep_data`` says so for their path, within ``Limits.max_kept_bytes``. Near-linear: a child index makes a
+    whiteout or an opaque directory cost what it removes, not the size of the tree.
+    """
+    budget = _Budget(limits or Limits())
     tree: Tree = {"": Node("dir", 0o755, 0, 0)}
-    for blob in blobs:
-        with _open_layer(blob) as tar:
-            members = tar.getmembers()
-            # opaque whiteouts clear the directory's lower content before this layer's entries
-            for member in members:
-                base = posixpath.basename(member.name)
-                if base == OPAQUE:
-                    parent = _norm(posixpath.dirname(member.name))
-                    for path in [p for p in tree if p.startswith(parent + "/") or (parent == "" and p)]:
-                        del tree[path]
-            for member in members:
-                name = _norm(member.name)
-                base = posixpath.basename(name)
-                if base == OPAQUE.rsplit("/", 1)[-1] or base == OPAQUE:
-                    continue
-                if base.startswith(WHITEOUT):
-                    target = posixpath.join(posixpath.dirname(name), base[len(WHITEOUT):])
-                    for path in [p for p in tree if p == target or p.startswith(target + "/")]:
-                        del tree[path]
-                    continue
-                if name in tree and tree[name].kind == "dir" and not member.isdir():
-                    for path in [p for p in tree if p.startswith(name + "/")]:
-                        del tree[path]
-                tree[name] = _node(tar, member, keep_data)
-                parent = posixpath.dirname(name)
-                while parent and parent not in tree:
-                    tree[parent] = Node("dir", 0o755, 0, 0)
-                    parent = posixpath.dirname(parent)
+    children: dict[str, set[str]] = {"": set()}
+    for number, blob in enumerate(blobs, 1):
+        if isinstance(blob, (bytes, bytearray)):
+            blob = Blob(f"#{number}", lambda data=bytes(blob): io.BytesIO(data))
+        with blob.open() as raw:
+            try:
+                _apply_layer(tree, children, raw, blob.digest, budget, keep_data)
+            except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                raise LayerError(f"layer {blob.digest} is not a readable tar archive: {exc}") from None
+            finish = getattr(raw, "finish", None)
+            if finish is not None:
+                finish()  # the rest of the blob still has to match its digest
     return tree
 
 
-def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool) -> Node:
+def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer: str, budget: _Budget,
+                 keep_data: bool | Callable[[str], bool]) -> None:
+    added: set[str] = set()
+    opaque: list[str] = []
+    stream = _Uncompressed(_decompressed(raw), budget, layer)
+    with tarfile.open(fileobj=stream, mode="r:") as tar:  # type: ignore[call-overload]
+        while (member := tar.next()) is not None:
+            tar.members.clear()  # tarfile keeps every header otherwise
+            budget.entry(layer)
+            if member.issparse() or member.type == tarfile.GNUTYPE_SPARSE:
+                raise LayerError(f"layer {layer}: {member.name!r} is a sparse file; refused")
+            name = _norm(member.name)
+            base = posixpath.basename(name)
+            if base == OPAQUE:
+                opaque.append(_norm(posixpath.dirname(name)))
+                continue
+            if base.startswith(WHITEOUT):
+                _remove(tree, children, posixpath.join(posixpath.dirname(name), base[len(WHITEOUT):]))
+                continue
+            if name in tree and tree[name].kind == "dir" and not member.isdir():
+                _remove(tree, children, name)
+            if name:
+                keep = keep_data if isinstance(keep_data, bool) else keep_data(name)
+                _add(tree, children, name, _node(tar, member, keep, budget, layer))
+                added.add(name)
+            else:
+                tree[""] = _node(tar, member, False, budget, layer)
+    for directory in opaque:
+        _clear_lower(tree, children, directory, added)
+
+
+def _add(tree: Tree, children: dict[str, set[str]], name: str, node: Node) -> None:
+    """Set ``name`` and link it (and any missing parent directory) into the child index."""
+    tree[name] = node
+    if node.kind == "dir":
+        children.setdefault(name, set())
+    child = name
+    while child:
+        parent = posixpath.dirname(child)
+        siblings = children.setdefault(parent, set())
+        if child in siblings:
+            break  # linked before, and so are its ancestors
+        siblings.add(child)
+        if parent in tree:
+            break
+        tree[parent] = Node("dir", 0o755, 0, 0)
+        child = parent
+
+
+def _remove(tree: Tree, children: dict[str, set[str]], name: str) -> None:
+    """Delete ``name`` and everything below it: the cost is what is removed."""
+    if not name or name not in tree:
+        return
+    children.get(posixpath.dirname(name), set()).discard(name)
+    stack = [name]
+    while stack:
+        path = stack.pop()
+        tree.pop(path, None)
+        stack.extend(children.pop(path, ()))
+
+
+def _clear_lower(tree: Tree, children: dict[str, set[str]], directory: str, added: set[str]) -> None:
+    """An opaque whiteout: what lower layers put below ``directory`` goes; this layer's entries stay."""
+    if directory not in tree:
+        return
+    prefix = directory + "/" if directory else ""
+    keep: set[str] = set()
+    for path in added:
+        if path.startswith(prefix) and path != directory:
+            while path != directory and path not in keep:
+                keep.add(path)
+                path = posixpath.dirname(path)
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        for child in list(children.get(current, ())):
+            if child in keep:
+                stack.append(child)
+            else:
+                _remove(tree, children, child)
+
+
+def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget: _Budget, layer: str) -> Node:
     mode = member.mode & 0o7777
     if member.isdir():
         return Node("dir", mode, member.uid, member.gid)
@@ -88,9 +255,17 @@ def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool) -> Nod
         return Node("hardlink", mode, member.uid, member.gid, linkname=_norm(member.linkname))
     if member.isfile():
         handle = tar.extractfile(member)
-        data = handle.read() if handle else b""
-        return Node("file", mode, member.uid, member.gid, len(data), "sha256:" + hashlib.sha256(data).hexdigest(),
-                    data=data if keep_data else None)
+        digest = hashlib.sha256()
+        kept: list[bytes] = []
+        size = 0
+        while handle is not None and (chunk := handle.read(CHUNK)):
+            digest.update(chunk)
+            size += len(chunk)
+            if keep_data:
+                budget.keep(len(chunk), layer)
+                kept.append(chunk)
+        return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(),
+                    data=b"".join(kept) if keep_data else None)
     return Node("other", mode, member.uid, member.gid)
 
 
