@@ -5,6 +5,7 @@ linked Dockerfile — or, for Jib and ko, that no Dockerfile is touched."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -407,3 +408,128 @@ def test_explicit_sources_win_over_ci_and_jib_over_scripts(tmp_path: Path) -> No
     assert index.dockerfile_for("registry.example.com/web-site:1").source == "compose"
     assert index.dockerfile_for("registry.example.com/svc:1") is None
     assert index.build_for("registry.example.com/svc:1").source == "jib"
+
+
+PIPELINE = """\
+apiVersion: tekton.dev/v1
+kind: Pipeline
+metadata:
+  name: release
+spec:
+  params:
+  - name: registry
+    default: registry.example.com
+  workspaces:
+  - name: shared
+  tasks:
+  - name: fetch
+    taskRef:
+      name: git-clone
+  - name: site-image
+    runAfter: [fetch]
+    taskRef:
+      resolver: hub
+      params:
+      - name: name
+        value: kaniko
+      - name: version
+        value: "0.6"
+    params:
+    - name: IMAGE
+      value: $(params.registry)/web-site:1.4.2
+    - name: CONTEXT
+      value: site
+    workspaces:
+    - name: source
+      workspace: shared
+  - name: api-image
+    taskRef:
+      name: build-with-kaniko
+    params:
+    - name: IMAGE
+      value: $(params.registry)/api
+"""
+
+REPO_TASK = """\
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: build-with-kaniko
+spec:
+  params:
+  - name: IMAGE
+  - name: SUBDIR
+    default: api
+  workspaces:
+  - name: src
+  steps:
+  - name: kaniko
+    image: gcr.io/kaniko-project/executor:v1.23.2
+    command: [/kaniko/executor]
+    args: ["--context=/workspace/src/$(params.SUBDIR)", "--destination=$(params.IMAGE)"]
+"""
+
+
+def test_tekton_pipeline_running_the_catalog_kaniko_task_and_a_repository_task(tmp_path: Path, capsys) -> None:
+    root = _write(tmp_path, {".tekton/pipeline.yaml": PIPELINE, ".tekton/tasks/kaniko.yaml": REPO_TASK,
+                             "site/Dockerfile": ASSET_DOCKERFILE, "api/Dockerfile": "FROM golang:1.23\n",
+                             "deploy/web.yaml": _manifest("registry.example.com/web-site:1.4.2")})
+    assert _links_lines(root, capsys) == [
+        "registry.example.com/web-site:1.4.2  site/Dockerfile (context site; tekton, .tekton/pipeline.yaml:17)",
+        "registry.example.com/api             api/Dockerfile (context api; tekton, .tekton/pipeline.yaml:33)",
+    ]
+    diffs = _scratch_diffs(root)
+    assert sorted(diffs) == ["deploy/web.yaml", "site/Dockerfile"]
+    assert diffs["site/Dockerfile"].after == "FROM scratch\nCOPY site/ /site/\n"
+
+
+def test_links_image_names_the_builder_and_the_cache_keeps_dockerless_links(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = _write(tmp_path, {"web-site/pom.xml": POM, "site/Dockerfile": ASSET_DOCKERFILE,
+                             "Makefile": "site:\n\tdocker build -t registry.example.com/site site\n"})
+    capsys.readouterr()
+    assert main(["links", "--image", "registry.example.com/web-site:1.4.2", str(root)]) == 0
+    assert capsys.readouterr().out == ("registry.example.com/web-site:1.4.2 -> built by jib, no Dockerfile "
+                                       "(context web-site; jib, web-site/pom.xml:19)\n")
+    assert main(["links", "--image", "registry.example.com/web-site:latest", "--format", "json", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out)["link"] == {
+        "image": "registry.example.com/web-site", "dockerfile": "", "context": "web-site", "source": "jib",
+        "origin": "web-site/pom.xml:19", "target": None, "builder": "jib"}
+    fresh = build_link_index(root, Config())
+    cached = build_link_index(root, Config())
+    assert cached.from_cache and cached.links == fresh.links and len(fresh.links) == 2
+    assert cached.dockerfile_for("registry.example.com/web-site:1.4.2") is None
+    assert cached.build_for("registry.example.com/web-site:1.4.2").builder == "jib"
+
+
+@pytest.mark.parametrize("files", [
+    {"cloudbuild.yaml": "steps: {name: docker}\n"},
+    {"cloudbuild.yaml": "steps:\n- name: gcr.io/cloud-builders/docker\n  args: build -t x .\n"},
+    {"cloudbuild.yaml": "steps:\n- name: gcr.io/cloud-builders/docker\n  args: ['build', '-t', \"r.example.com/a\\e]0;x\\a\", '.']\n"},
+    {"cloudbuild.json": "[1, 2, 3]\n"},
+    {"cloudbuild.json": "{" * 50000},
+    {".gitlab-ci.yml": "- just\n- a list\n"},
+    {".gitlab-ci.yml": "job:\n  script: {docker: build}\n"},
+    {".gitlab-ci.yml": "job:\n  script:\n  - docker build -t \"$CI_REGISTRY_IMAGE\" .\n  - docker build -t r.example.com/x ../..\n"},
+    {"pom.xml": "<project><build><plugins><plugin><artifactId>jib-maven-plugin</artifactId>" + "<to>" * 20000},
+    {"pom.xml": "<plugin><artifactId>jib-maven-plugin</artifactId><to><image>\x1b[31mred</image></to></plugin>"},
+    {"build.gradle": "jib { to { image = '" + "a" * 100000},
+    {"k.yaml": "kind: Task\nspec:\n  steps:\n  - image: gcr.io/kaniko-project/executor\n    args: ['--destination', '--context']\n"},
+    {"docker-bake.json": '{"target": {"x": {"context": "..", "tags": ["r.example.com/x"]}}}'},
+    {"docker-bake.json": '{"target": {"x": {"tags": "r.example.com/x"}}, "variable": []}'},
+])
+def test_hostile_build_files_link_nothing(tmp_path: Path, files: dict[str, str]) -> None:
+    root = _write(tmp_path / "repo", {**files, "Dockerfile": ASSET_DOCKERFILE})
+    _write(tmp_path, {"Dockerfile": ASSET_DOCKERFILE})
+    assert build_link_index(root, Config(), use_cache=False).links == []
+
+
+def test_bake_literal_tag_is_renamed_in_the_bake_file(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"docker-bake.hcl": BAKE_HCL, "site/Dockerfile": ASSET_DOCKERFILE,
+                             "api/Dockerfile": "FROM golang:1.23\n",
+                             "deploy/web.yaml": _manifest("registry.example.com/web-site:latest")})
+    diffs = _scratch_diffs(root)
+    assert sorted(diffs) == ["deploy/web.yaml", "docker-bake.hcl", "site/Dockerfile"]
+    assert diffs["docker-bake.hcl"].after == BAKE_HCL.replace(
+        '"registry.example.com/web-site:latest"', '"registry.example.com/web-site-assets:latest"')
+    assert "reference: registry.example.com/web-site-assets:latest" in diffs["deploy/web.yaml"].after

@@ -403,7 +403,9 @@ class BakeProject:
         """The string ``value`` evaluates to with variable defaults, or None when unknown."""
         if value is None or _depth > 8:
             return None
-        if value.kind in ("str", "scalar"):
+        if value.kind == "scalar":
+            return "" if value.value == "null" else str(value.value)
+        if value.kind == "str":
             return str(value.value)
         if value.kind == "ref":
             return self.string(self.variables.get(value.value), _depth + 1)

@@ -9,6 +9,9 @@
   expanded, ``$CI_PROJECT_DIR`` is the repository root);
 - ``cloudbuild``: docker (and Kaniko) steps of ``cloudbuild.yaml``/``.json`` (``substitutions:``
   defaults expanded; ``$PROJECT_ID`` and other built-ins stay variables);
+- ``tekton``: Tekton TaskRuns and Pipeline(Run) tasks running, by reference, a Task of the
+  repository that runs Kaniko, or the catalog ``kaniko``/``buildah`` task (``IMAGE``,
+  ``DOCKERFILE``, ``CONTEXT`` params; pipeline ``$(params.X)`` from defaults and the run's values);
 - ``kaniko``: ``--destination`` of a Kaniko executor in any YAML (Tekton Task and TaskRun steps,
   Kubernetes Jobs), ``$(params.X)`` from the document's params.
 
@@ -25,6 +28,7 @@ import shlex
 from typing import Any, Callable, Iterable
 
 from . import bakehcl
+from .imageref import parse_image_ref
 from .links import Link, _inside, _load_all, _logical_lines, _script_builds, _strip_templated_tag, parse_build_args
 
 _MAX_YAML_NODES = 20_000  # nodes visited per document looking for Kaniko steps
@@ -49,8 +53,10 @@ class Collector:
 
     def __init__(self, files: set[str]) -> None:
         self.files = files
-        self.found: dict[str, list[Link]] = {s: [] for s in ("bake", "jib", "ko", "gitlab", "cloudbuild", "kaniko")}
+        self.found: dict[str, list[Link]] = {s: [] for s in ("bake", "jib", "ko", "gitlab", "cloudbuild", "tekton", "kaniko")}
         self.bake: dict[str, list[tuple[str, str]]] = {}
+        self.tekton_tasks: dict[str, tuple[str, dict]] = {}
+        self.tekton_uses: list[tuple[str, str, dict[str, str]]] = []
 
     def add(self, rel: str, text: str) -> None:
         name = posixpath.basename(rel).lower()
@@ -66,8 +72,13 @@ class Collector:
             elif name.endswith((".yaml", ".yml")):
                 if name in (".gitlab-ci.yml", ".gitlab-ci.yaml") or name.endswith(".gitlab-ci.yml"):
                     self.found["gitlab"] += from_gitlab(rel, text, self.files)
-                elif "kaniko" in text and "destination" in text:
-                    self.found["kaniko"] += from_kaniko_yaml(rel, text, self.files)
+                else:
+                    if "kaniko" in text and "destination" in text:
+                        self.found["kaniko"] += from_kaniko_yaml(rel, text, self.files)
+                    if "tekton.dev/" in text:
+                        tasks, uses = tekton_task_uses(rel, text)
+                        self.tekton_tasks.update({n: (rel, d) for n, d in tasks.items()})
+                        self.tekton_uses += uses
                 if "ko://" in text:
                     self.found["ko"] += from_ko_references(rel, text)
         except RecursionError:
@@ -75,13 +86,34 @@ class Collector:
 
     def links(self) -> dict[str, list[Link]]:
         out = {k: list(v) for k, v in self.found.items()}
+        try:
+            out["tekton"] += tekton_links(self.tekton_tasks, self.tekton_uses, self.files)
+        except RecursionError:
+            pass
         for directory in sorted(self.bake):
             files = sorted(self.bake[directory], key=lambda item: _bake_rank(item[0]))
             try:
                 out["bake"] += from_bake(directory, files, self.files)
             except RecursionError:
                 pass
-        return out
+        return {k: [l for l in v if acceptable(l)] for k, v in out.items()}
+
+
+_KO_NAME = re.compile(r"ko://[A-Za-z0-9][A-Za-z0-9._~/-]{0,250}")
+_ANY_VAR = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+")
+
+
+def acceptable(link: Link) -> bool:
+    """A name that is an image reference once its variables are filled in (or a ko:// import
+    path), and paths and names that print as they are: nothing else from a build file is kept."""
+    texts = (link.image, link.dockerfile, link.context, link.target or "")
+    if not all(t.isprintable() and not any(c.isspace() for c in t) for t in texts):
+        return False
+    if link.builder == "ko" and link.image.startswith("ko://"):
+        return _KO_NAME.fullmatch(link.image) is not None
+    if "$" in _strip_templated_tag(link.image) and repository_pattern(link.image) is None:
+        return False
+    return parse_image_ref(_ANY_VAR.sub("x", link.image)) is not None
 
 
 def repository_pattern(repository: str) -> re.Pattern | None:
@@ -179,8 +211,7 @@ def from_pom(rel: str, text: str) -> list[Link]:
             continue
         at = plugin.start() + to.start(1)
         line = text.count("\n", 0, at) + 1
-        span = (rel, at, at + len(written)) if image == written else None
-        links.append(Link(image, "", context, "jib", f"{rel}:{line}", name_span=span, builder="jib"))
+        links.append(Link(image, "", context, "jib", f"{rel}:{line}", builder="jib"))
     return links
 
 
@@ -198,8 +229,7 @@ def from_gradle(rel: str, text: str) -> list[Link]:
     for found in _GRADLE_TO_IMAGE.finditer(text):
         image = found.group(2).strip()
         line = text.count("\n", 0, found.start(2)) + 1
-        links.append(Link(image, "", context, "jib", f"{rel}:{line}", name_span=(rel, found.start(2), found.end(2)),
-                          builder="jib"))
+        links.append(Link(image, "", context, "jib", f"{rel}:{line}", builder="jib"))
     return links
 
 
@@ -304,34 +334,125 @@ def _tekton_params(doc: dict) -> dict[str, str]:
 
 
 def from_kaniko_yaml(rel: str, text: str, files: set[str]) -> list[Link]:
-    """Kaniko executor containers and Tekton steps (``args``, ``command`` or ``script``)."""
+    """Kaniko executor containers and Tekton steps (``args``, ``command`` or ``script``), with
+    ``$(params.X)`` from the document's params."""
     links = []
     for doc in _load_all(text):
-        if not isinstance(doc, dict):
+        if isinstance(doc, dict):
+            links += _kaniko_steps(rel, doc, _tekton_params(doc), None, files)
+    return links
+
+
+def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | None, files: set[str],
+                  source: str = "kaniko") -> list[Link]:
+    def expand(word: str) -> str:
+        return _TEKTON_PARAM.sub(lambda m: params.get(m.group(1) or m.group(2), m.group(0)), word)
+
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    declared = [w.get("name") for w in spec.get("workspaces") or [] if isinstance(w, dict) and isinstance(w.get("name"), str)]
+    roots = tuple(f"/workspace/{name}" for name in declared) + ("/workspace/source",)
+    links = []
+    for step in _containers(doc):
+        image = step.get("image")
+        if not isinstance(image, str) or not _KANIKO_IMAGE.search(image):
             continue
-        params = _tekton_params(doc)
+        words: list[str] = []
+        for key in ("command", "args"):
+            value = step.get(key)
+            if isinstance(value, list):
+                words += [str(w) for w in value if isinstance(w, (str, int))]
+        if isinstance(step.get("script"), str):
+            for _, _, line in _logical_lines(step["script"]):
+                try:
+                    words += shlex.split(line, comments=True)
+                except ValueError:
+                    continue
+        line = step.line_of("image") if hasattr(step, "line_of") else 0
+        links += _kaniko_links(rel, words, expand, roots, source, origin or f"{rel}:{line}", files)
+    return links
 
-        def expand(word: str, params=params) -> str:
-            return _TEKTON_PARAM.sub(lambda m: params.get(m.group(1) or m.group(2), m.group(0)), word)
 
-        roots = ("/workspace/source", "/workspace/src", "/workspace/repo", "/workspace")
-        for step in _containers(doc):
-            image = step.get("image")
-            if not isinstance(image, str) or not _KANIKO_IMAGE.search(image):
+# Tekton catalog tasks that build ``$(params.IMAGE)`` from ``$(params.DOCKERFILE)`` (relative to
+# the source workspace) and ``$(params.CONTEXT)``.
+_CATALOG_BUILD_TASKS = ("kaniko", "buildah")
+
+
+def _task_ref_name(holder: dict) -> str | None:
+    ref = holder.get("taskRef")
+    if not isinstance(ref, dict):
+        return None
+    if isinstance(ref.get("name"), str):
+        return ref["name"]
+    for param in ref.get("params") or [] if isinstance(ref.get("params"), list) else []:
+        if isinstance(param, dict) and param.get("name") == "name" and isinstance(param.get("value"), str):
+            return param["value"]  # a resolver (hub, bundles, git) naming the task
+    return None
+
+
+def _param_values(params: Any, key: str = "value") -> dict[str, str]:
+    out = {}
+    for param in params if isinstance(params, list) else []:
+        if isinstance(param, dict) and isinstance(param.get("name"), str) and isinstance(param.get(key), (str, int)):
+            out[param["name"]] = str(param[key])
+    return out
+
+
+def tekton_task_uses(rel: str, text: str) -> tuple[dict[str, dict], list[tuple[str, str, dict[str, str]]]]:
+    """(Tasks defined here by name, and (origin, task name, params) of each TaskRun and
+    Pipeline task that runs a task by reference)."""
+    tasks: dict[str, dict] = {}
+    uses: list[tuple[str, str, dict[str, str]]] = []
+    for doc in _load_all(text):
+        if not isinstance(doc, dict) or not str(doc.get("apiVersion", "")).startswith("tekton.dev/"):
+            continue
+        kind = doc.get("kind")
+        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+        metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        if kind in ("Task", "ClusterTask") and isinstance(metadata.get("name"), str):
+            tasks[metadata["name"]] = doc
+        elif kind == "TaskRun":
+            name = _task_ref_name(spec)
+            if name:
+                line = spec.line_of("taskRef") if hasattr(spec, "line_of") else 0
+                uses.append((f"{rel}:{line}", name, _param_values(spec.get("params"))))
+        elif kind in ("Pipeline", "PipelineRun"):
+            pipeline = spec if kind == "Pipeline" else spec.get("pipelineSpec")
+            if not isinstance(pipeline, dict):
                 continue
-            words: list[str] = []
-            for key in ("command", "args"):
-                value = step.get(key)
-                if isinstance(value, list):
-                    words += [str(w) for w in value if isinstance(w, (str, int))]
-            if isinstance(step.get("script"), str):
-                for _, _, line in _logical_lines(step["script"]):
-                    try:
-                        words += shlex.split(line, comments=True)
-                    except ValueError:
+            defaults = _param_values(pipeline.get("params"), "default")
+            if kind == "PipelineRun":
+                defaults.update(_param_values(spec.get("params")))
+            for group in ("tasks", "finally"):
+                for task in pipeline.get(group) or [] if isinstance(pipeline.get(group), list) else []:
+                    name = _task_ref_name(task) if isinstance(task, dict) else None
+                    if not name:
                         continue
-            line = step.line_of("image") if hasattr(step, "line_of") else 0
-            links += _kaniko_links(rel, words, expand, roots, "kaniko", f"{rel}:{line}", files)
+                    params = {k: _TEKTON_PARAM.sub(lambda m: defaults.get(m.group(1) or m.group(2), m.group(0)), v)
+                              for k, v in _param_values(task.get("params")).items()}
+                    line = task.line_of("taskRef") if hasattr(task, "line_of") else 0
+                    uses.append((f"{rel}:{line}", name, params))
+    return tasks, uses
+
+
+def tekton_links(tasks: dict[str, tuple[str, dict]], uses: list[tuple[str, str, dict[str, str]]],
+                 files: set[str]) -> list[Link]:
+    """Links of the tasks run by reference: a Task of the repository (its Kaniko steps with the
+    given params over its defaults), or a catalog build task (``IMAGE``/``DOCKERFILE``/``CONTEXT``)."""
+    links = []
+    for origin, name, params in uses:
+        if name in tasks:
+            rel, doc = tasks[name]
+            links += _kaniko_steps(rel, doc, {**_tekton_params(doc), **params}, origin, files, "tekton")
+        elif name in _CATALOG_BUILD_TASKS and "IMAGE" in params:
+            image = params["IMAGE"]
+            context_raw = params.get("CONTEXT", ".")
+            dockerfile_raw = params.get("DOCKERFILE", "./Dockerfile")
+            found = _dockerfile_and_context(["."], context_raw, dockerfile_raw, files, dockerfile_from_context=False)
+            if found is not None and found[0] not in files and name == "kaniko":
+                in_context = _dockerfile_and_context(["."], context_raw, dockerfile_raw, files)
+                found = in_context if in_context is not None and in_context[0] in files else found
+            if found is not None and parsed_host_literal(image):
+                links.append(Link(image, found[0], found[1], "tekton", origin))
     return links
 
 

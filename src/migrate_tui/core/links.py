@@ -55,7 +55,7 @@ CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index i
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
 SOURCES = ("config", "skaffold", "compose", "bake", "jib", "ko", "script", "workflow", "gitlab", "cloudbuild",
-           "kaniko", "kustomize", "directory")
+           "tekton", "kaniko", "kustomize", "directory")
 
 _MAX_READ = 2 * 1024 * 1024
 _COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
