@@ -349,11 +349,13 @@ def test_jib_maven_image_is_built_without_a_dockerfile(tmp_path: Path, capsys) -
     assert index.dockerfile_for("registry.example.com/web-site:1.4.2") is None
     assert index.build_for("registry.example.com/web-site:1.4.2").builder == "jib"
     assert index.links_for_dockerfile("web-site/Dockerfile") == []
-    for mode in ("scratch", "auto"):
-        result = make_engine(root, select=("IV001",), mode=mode).scan()
-        for finding in result.findings:
-            paths = finding.fix.paths if finding.fix else []
-            assert "web-site/Dockerfile" not in paths, (mode, paths)
+    # auto: the repository does not build it with a Dockerfile, so zero-rebuild (the manifest only)
+    [finding] = make_engine(root, select=("IV001",), mode="auto").scan().findings
+    assert (finding.data["mode"], finding.fix.paths) == ("zero-rebuild", ("deploy/web.yaml",))
+    # scratch: a new asset Dockerfile built FROM the Jib image; web-site/Dockerfile is never edited
+    [finding] = make_engine(root, select=("IV001",), mode="scratch").scan().findings
+    assert finding.fix.paths == ("deploy/web.yaml", "assets/web-site/Dockerfile")
+    assert finding.data["assets"][0]["change"] == "created"
 
 
 @pytest.mark.parametrize("name, text, line", [
@@ -385,9 +387,10 @@ def test_ko_references_and_skaffold_ko_artifacts(tmp_path: Path, capsys) -> None
         f"{'registry.example.com/web-site':<45}  built by ko, no Dockerfile (context .; skaffold, skaffold.yaml:5)",
         "ko://example.com/acme/operator/cmd/controller  built by ko, no Dockerfile (context .; ko, config/controller.yaml:9)",
     ]
-    result = make_engine(root, select=("IV001",), mode="scratch").scan()
-    for finding in result.findings:
-        assert "web-site/Dockerfile" not in (finding.fix.paths if finding.fix else [])
+    [finding] = make_engine(root, select=("IV001",), mode="scratch").scan().findings
+    assert finding.fix.paths == ("deploy/web.yaml", "assets/web-site/Dockerfile")
+    [finding] = make_engine(root, select=("IV001",), mode="auto").scan().findings
+    assert finding.fix.paths == ("deploy/web.yaml",)
 
 
 # --------------------------------------------------------------------------- order
@@ -516,6 +519,14 @@ def test_links_image_names_the_builder_and_the_cache_keeps_dockerless_links(tmp_
     {"build.gradle": "jib { to { image = '" + "a" * 100000},
     {"k.yaml": "kind: Task\nspec:\n  steps:\n  - image: gcr.io/kaniko-project/executor\n    args: ['--destination', '--context']\n"},
     {"docker-bake.json": '{"target": {"x": {"context": "..", "tags": ["r.example.com/x"]}}}'},
+    {"k.yaml": "kind: Task\nspec:\n  steps:\n  - image: gcr.io/kaniko-project/executor\n"
+               "    args: ['--destination=r.example.com/x', '--context=dir://../..']\n"},
+    {"k.yaml": "kind: Task\nspec:\n  steps:\n  - image: gcr.io/kaniko-project/executor\n"
+               "    args: ['--destination=r.example.com/x', '--context=$(workspaces.source.path)/../..']\n"},
+    {"p.yaml": "apiVersion: tekton.dev/v1\nkind: Pipeline\nspec:\n  tasks:\n  - taskRef: {name: kaniko}\n"
+               "    params: [{name: IMAGE, value: r.example.com/x}, {name: CONTEXT, value: ../..}]\n"},
+    {"p.yaml": "apiVersion: tekton.dev/v1\nkind: Pipeline\nspec:\n  tasks:\n  - taskRef: {name: kaniko}\n"
+               "    params: [{name: IMAGE, value: r.example.com/x}, {name: DOCKERFILE, value: /etc/passwd}]\n"},
     {"docker-bake.json": '{"target": {"x": {"tags": "r.example.com/x"}}, "variable": []}'},
 ])
 def test_hostile_build_files_link_nothing(tmp_path: Path, files: dict[str, str]) -> None:
@@ -533,3 +544,29 @@ def test_bake_literal_tag_is_renamed_in_the_bake_file(tmp_path: Path) -> None:
     assert diffs["docker-bake.hcl"].after == BAKE_HCL.replace(
         '"registry.example.com/web-site:latest"', '"registry.example.com/web-site-assets:latest"')
     assert "reference: registry.example.com/web-site-assets:latest" in diffs["deploy/web.yaml"].after
+
+
+def test_cloudbuild_kaniko_step_and_bash_entrypoint(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "cloudbuild.yaml": "steps:\n"
+                           "- name: gcr.io/kaniko-project/executor:v1.23.2\n"
+                           "  args:\n  - --destination=us-docker.pkg.dev/$PROJECT_ID/web/site:$SHORT_SHA\n"
+                           "  - --dockerfile=site/Dockerfile\n  - --cache=true\n"
+                           "- name: gcr.io/cloud-builders/docker\n  entrypoint: bash\n"
+                           "  args: ['-c', 'docker build -t europe-docker.pkg.dev/$PROJECT_ID/web/api:${_V} api && docker push x']\n"
+                           "substitutions:\n  _V: '2'\n",
+        "site/Dockerfile": ASSET_DOCKERFILE, "api/Dockerfile": "FROM golang:1.23\n",
+    })
+    index = build_link_index(root, Config(), use_cache=False)
+    assert [(l.image, l.dockerfile, l.context, l.origin) for l in index.links] == [
+        ("us-docker.pkg.dev/$PROJECT_ID/web/site:$SHORT_SHA", "site/Dockerfile", ".", "cloudbuild.yaml:3"),
+        ("europe-docker.pkg.dev/$PROJECT_ID/web/api:2", "api/Dockerfile", "api", "cloudbuild.yaml:9"),
+    ]
+    assert index.dockerfile_for("us-docker.pkg.dev/acme/web/site:1").dockerfile == "site/Dockerfile"
+    assert index.dockerfile_for("us-docker.pkg.dev/acme/other/site:1") is None
+
+
+def test_compose_names_with_a_variable_are_not_matched_as_patterns(tmp_path: Path) -> None:
+    root = _write(tmp_path, {"compose.yaml": "services:\n  site:\n    image: registry.example.com/${ORG}/site\n    build: ./web\n",
+                             "web/Dockerfile": ASSET_DOCKERFILE})
+    assert _link(root, "registry.example.com/acme/site:1") is None

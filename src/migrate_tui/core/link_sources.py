@@ -287,8 +287,9 @@ def _kaniko_root_relative(path: str, roots: tuple[str, ...]) -> str | None:
 
 
 def _kaniko_links(rel: str, words: list[str], expand: Callable[[str], str], roots: tuple[str, ...],
-                  source: str, origin: str, files: set[str]) -> list[Link]:
+                  source: str, origin: str, files: set[str], default_context: str | None = None) -> list[Link]:
     destinations, dockerfile_raw, context_raw, target = kaniko_flags([expand(w) for w in words])
+    context_raw = context_raw if context_raw is not None else default_context
     if not destinations or context_raw is None:
         return []
     context_rel = _kaniko_root_relative(context_raw, roots)
@@ -573,7 +574,8 @@ def from_cloudbuild(rel: str, text: str, files: set[str]) -> list[Link]:
             origin = f"{rel}:{line}"
             name = step["name"]
             if _KANIKO_IMAGE.search(name):
-                links += _kaniko_links(rel, words, expand, ("/workspace",), "cloudbuild", origin, files)
+                # Cloud Build mounts the source at /workspace, Kaniko's default context
+                links += _kaniko_links(rel, words, expand, ("/workspace",), "cloudbuild", origin, files, "/workspace")
             elif re.search(r"(?:\A|/)docker(?::[\w.-]+)?\Z", name) and words[:1] == ["build"]:
                 links += _cloudbuild_docker(words[1:], expand, bases, origin, files)
             elif str(step.get("entrypoint") or "") in ("bash", "sh") and words:

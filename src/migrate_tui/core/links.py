@@ -56,6 +56,8 @@ CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index i
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
 SOURCES = ("config", "skaffold", "compose", "bake", "jib", "ko", "script", "workflow", "gitlab", "cloudbuild",
            "tekton", "kaniko", "kustomize", "directory")
+# Sources whose names may keep one variable path component (``gcr.io/$PROJECT_ID/site``)
+_PATTERN_SOURCES = ("bake", "gitlab", "cloudbuild", "tekton", "kaniko")
 
 _MAX_READ = 2 * 1024 * 1024
 _COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
@@ -179,7 +181,7 @@ class LinkIndex:
 
             out: dict[str, list[tuple[Link, re.Pattern]]] = {}
             for link in self.links:
-                if link.source != "directory" and "$" in _strip_templated_tag(link.image):
+                if link.source in _PATTERN_SOURCES and "$" in _strip_templated_tag(link.image):
                     regex = repository_pattern(_strip_templated_tag(link.image))
                     if regex is not None:
                         out.setdefault(link.source, []).append((link, regex))
