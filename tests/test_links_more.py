@@ -9,10 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, make_engine
 from migrate_tui.cli import main
-from migrate_tui.core import bakehcl
+from migrate_tui.core import bakehcl, link_sources
 from migrate_tui.core.config import Config
 from migrate_tui.core.diff import combined_diffs
 from migrate_tui.core.links import build_link_index
@@ -570,3 +572,27 @@ def test_compose_names_with_a_variable_are_not_matched_as_patterns(tmp_path: Pat
     root = _write(tmp_path, {"compose.yaml": "services:\n  site:\n    image: registry.example.com/${ORG}/site\n    build: ./web\n",
                              "web/Dockerfile": ASSET_DOCKERFILE})
     assert _link(root, "registry.example.com/acme/site:1") is None
+
+
+# --------------------------------------------------------------------------- never an error
+
+_HCL_PIECES = st.sampled_from([
+    'target "a" {', "}", "{", "[", "]", "(", ")", ",", "=", ":", "\n", '"x"', '"${A}"', '"${', '"\\u00e9"', '"\\q"',
+    "tags", "context", "inherits", "variable", '"A"', "default", "f(", "? ", "<<EOT\n", "# c\n", "/* c */", "/*",
+    "1.5", "true", "null", '"r.example.com/a:${A}"', '["a"]', "$${x}", "%{ if x }", '"\n"',
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_HCL_PIECES, max_size=40), name=st.sampled_from(
+    ["docker-bake.hcl", "docker-bake.json", "cloudbuild.yaml", "cloudbuild.json", ".gitlab-ci.yml", "pom.xml",
+     "build.gradle", "tekton.yaml"]))
+def test_build_file_readers_never_raise(pieces: list[str], name: str) -> None:
+    text = " ".join(pieces)
+    if name.endswith(".hcl"):
+        assert isinstance(bakehcl.read_bake(name, text), (bakehcl.BakeFile, type(None)))
+    collector = link_sources.Collector({"Dockerfile"})
+    collector.add(name, text)
+    collector.add("kaniko.yaml", "kaniko destination tekton.dev/ ko://\n" + text)
+    for links in collector.links().values():
+        assert all(link_sources.acceptable(link) for link in links)

@@ -15,10 +15,10 @@ Mechanisms, in the order they are trusted:
    image's last path component, when exactly one matches.
 
 More build systems are read by ``core.link_sources`` (``docker buildx bake`` files, Jib, ko,
-GitLab CI, Google Cloud Build, Tekton, Kaniko); ``SOURCES`` gives the full order. Jib and ko build images
-without a Dockerfile: their links have ``dockerfile == ""`` and a ``builder``; ``dockerfile_for``
-never returns one (an image built so is not linked to any Dockerfile, not even by directory name),
-``build_for`` does.
+GitLab CI, Google Cloud Build, Tekton, Kaniko); ``SOURCES`` gives the full order. Jib and ko
+build images without a Dockerfile: their links have ``dockerfile == ""`` and a ``builder``;
+``dockerfile_for`` never returns one (an image built so is not linked to any Dockerfile, not
+even by directory name), ``build_for`` does.
 
 Image names are compared with ``core.imageref`` (registry, ``library/``, tags and digests): a
 build definition names a repository, a manifest names a tag of it, so a link matches on the
