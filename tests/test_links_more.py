@@ -596,3 +596,26 @@ def test_build_file_readers_never_raise(pieces: list[str], name: str) -> None:
     collector.add("kaniko.yaml", "kaniko destination tekton.dev/ ko://\n" + text)
     for links in collector.links().values():
         assert all(link_sources.acceptable(link) for link in links)
+
+
+def test_a_missing_dockerfile_is_not_linked(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        ".gitlab-ci.yml": "b:\n  script:\n  - docker build -t registry.example.com/web-site -f site/Dockerfile.prod site\n",
+        "docker-bake.hcl": 'target "s" {\n  context = "site"\n  dockerfile = "site/Dockerfile"\n  tags = ["registry.example.com/s"]\n}\n',
+        "site/Dockerfile": ASSET_DOCKERFILE,
+    })
+    assert [l.source for l in build_link_index(root, Config(), use_cache=False).links] == ["directory"]
+
+
+def test_cloudbuild_registry_host_from_a_substitution(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "cloudbuild.yaml": "steps:\n  - name: 'gcr.io/cloud-builders/docker'\n    args:\n      - 'build'\n      - '-t'\n"
+                           "      - '${_REGION}-docker.pkg.dev/${PROJECT_ID}/${_REPO}/${_IMAGE}:${SHORT_SHA}'\n"
+                           "      - '--build-arg=PROD=True'\n      - '.'\n"
+                           "substitutions:\n  _REGION: asia-southeast1\n  _REPO: shop\n  _IMAGE: web-site\n",
+        "Dockerfile": ASSET_DOCKERFILE,
+    })
+    link = _link(root, "asia-southeast1-docker.pkg.dev/acme-prod/shop/web-site:1.4.2")
+    assert (link.image, link.dockerfile, link.context, link.origin) == (
+        "asia-southeast1-docker.pkg.dev/${PROJECT_ID}/shop/web-site:${SHORT_SHA}", "Dockerfile", ".", "cloudbuild.yaml:3")
+    assert _link(root, "europe-docker.pkg.dev/acme-prod/shop/web-site:1") is None

@@ -77,11 +77,9 @@ def _kaniko_links(rel: str, words: list[str], expand: Callable[[str], str], root
         else:
             dockerfile_rel = dockerfile_raw
     found = dockerfile_and_context(["."], context_rel, dockerfile_rel, files, from_context)
-    if (found is None or found[0] not in files) and dockerfile_rel is not None and from_context:
+    if found is None and dockerfile_rel is not None and from_context:
         # Kaniko also reads a relative --dockerfile from where it runs (the repository root)
-        from_root = dockerfile_and_context(["."], context_rel, dockerfile_rel, files, False)
-        if from_root is not None and from_root[0] in files:
-            found = from_root
+        found = dockerfile_and_context(["."], context_rel, dockerfile_rel, files, False)
     if found is None:
         return []
     dockerfile, context = found
@@ -215,9 +213,8 @@ def tekton_links(tasks: dict[str, tuple[str, dict]], uses: list[tuple[str, str, 
             context_raw = params.get("CONTEXT", ".")
             dockerfile_raw = params.get("DOCKERFILE", "./Dockerfile")
             found = dockerfile_and_context(["."], context_raw, dockerfile_raw, files, dockerfile_from_context=False)
-            if found is not None and found[0] not in files and name == "kaniko":
-                in_context = dockerfile_and_context(["."], context_raw, dockerfile_raw, files)
-                found = in_context if in_context is not None and in_context[0] in files else found
+            if found is None and name == "kaniko":
+                found = dockerfile_and_context(["."], context_raw, dockerfile_raw, files)
             if found is not None and host_written_out(image):
                 links.append(Link(image, found[0], found[1], "tekton", origin))
     return links

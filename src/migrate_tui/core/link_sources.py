@@ -87,7 +87,9 @@ class Collector:
                 out["bake"] += tools.from_bake(directory, files, self.files)
             except RecursionError:
                 pass
-        return {k: [l for l in v if acceptable(l)] for k, v in out.items()}
+        # a link to a Dockerfile that is not there would only block fixes
+        return {k: [l for l in v if acceptable(l) and (l.dockerless or l.dockerfile in self.files)]
+                for k, v in out.items()}
 
 
 _KO_NAME = re.compile(r"ko://[A-Za-z0-9][A-Za-z0-9._~/-]{0,250}")

@@ -27,13 +27,13 @@ def resolve_in_root(base: str, raw: str) -> str | None:
 
 def dockerfile_and_context(bases: Iterable[str], context_raw: str, dockerfile_raw: str | None,
                             files: set[str], dockerfile_from_context: bool = True) -> tuple[str, str] | None:
-    """(Dockerfile, context) for the first base under which the Dockerfile exists, else the
-    first base's; None when a path leaves the root or is remote."""
+    """(Dockerfile, context) for the first base under which the Dockerfile exists; None when
+    it exists under none (a link to a missing file would only block fixes), or a path leaves
+    the root or is remote."""
     if any(r in context_raw for r in REMOTE) or "$" in context_raw:
         return None
     if dockerfile_raw is not None and ("$" in dockerfile_raw or any(r in dockerfile_raw for r in REMOTE)):
         return None
-    first = None
     for base in dict.fromkeys(bases):
         context = resolve_in_root(base, context_raw)
         if context is None:
@@ -46,8 +46,7 @@ def dockerfile_and_context(bases: Iterable[str], context_raw: str, dockerfile_ra
             continue
         if dockerfile in files:
             return dockerfile, context
-        first = first or (dockerfile, context)
-    return first
+    return None
 
 
 def host_written_out(image: str) -> bool:
