@@ -619,3 +619,18 @@ def test_cloudbuild_registry_host_from_a_substitution(tmp_path: Path) -> None:
     assert (link.image, link.dockerfile, link.context, link.origin) == (
         "asia-southeast1-docker.pkg.dev/${PROJECT_ID}/shop/web-site:${SHORT_SHA}", "Dockerfile", ".", "cloudbuild.yaml:3")
     assert _link(root, "europe-docker.pkg.dev/acme-prod/shop/web-site:1") is None
+
+
+def test_gitlab_job_extending_a_hidden_template(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        ".gitlab-ci.yml": ".docker-build:\n  image: docker:27\n  script:\n"
+                          "    - docker build -t \"$IMAGE:$CI_COMMIT_SHORT_SHA\" \"$DIR\"\n"
+                          "build-site:\n  extends: .docker-build\n  variables:\n    IMAGE: registry.example.com/web-site\n    DIR: site\n"
+                          "loop-a:\n  extends: loop-b\nloop-b:\n  extends: [loop-a]\n  script: [docker build -t registry.example.com/loop .]\n",
+        "site/Dockerfile": ASSET_DOCKERFILE, "Dockerfile": ASSET_DOCKERFILE,
+    })
+    links = build_link_index(root, Config(), use_cache=False).links
+    assert [(l.image, l.dockerfile, l.context, l.origin) for l in links] == [
+        ("registry.example.com/web-site:$CI_COMMIT_SHORT_SHA", "site/Dockerfile", "site", ".gitlab-ci.yml:4"),
+        ("registry.example.com/loop", "Dockerfile", ".", ".gitlab-ci.yml:14"),  # once, though two jobs run it
+    ]

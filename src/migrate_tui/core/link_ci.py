@@ -276,22 +276,41 @@ def _script_items(value: Any) -> Iterable[tuple[int, str]]:
 
 
 def from_gitlab(rel: str, text: str, files: set[str]) -> list[Link]:
-    """``docker build`` and ``/kaniko/executor`` in the ``script:`` of GitLab CI jobs."""
+    """``docker build`` and ``/kaniko/executor`` in the ``script:`` of GitLab CI jobs
+    (``extends:`` followed for scripts and variables; hidden ``.template`` jobs don't run)."""
     links = []
     for doc in _load_all(text):
         if not isinstance(doc, dict):
             continue
         global_vars = {"CI_PROJECT_DIR": ".", **_gitlab_variables(doc.get("variables"))}
-        for job in doc.values():
-            if not isinstance(job, dict) or "script" not in job:
+        jobs = {str(k): v for k, v in doc.items() if isinstance(v, dict)}
+        for name in jobs:
+            if name.startswith("."):
                 continue
-            expand = _expander({**global_vars, **_gitlab_variables(job.get("variables")), "CI_PROJECT_DIR": "."})
+            job = _gitlab_job(jobs, name, ())
+            if "script" not in job:
+                continue
+            expand = _expander({**global_vars, **job["variables"], "CI_PROJECT_DIR": "."})
             for key in ("before_script", "script"):
                 for line, item in _script_items(job.get(key)):
                     for _, _, logical in _logical_lines(item):
-                        found = _gitlab_command(rel, logical, expand, max(line - 1, 0), files)
-                        links += found
+                        links += _gitlab_command(rel, logical, expand, max(line - 1, 0), files)
     return links
+
+
+def _gitlab_job(jobs: dict[str, dict], name: str, seen: tuple[str, ...]) -> dict:
+    """The job with what it ``extends`` merged in (own keys win, variables merge)."""
+    job = jobs.get(name)
+    if job is None or name in seen or len(seen) > 10:
+        return {"variables": {}}
+    parents = job.get("extends")
+    parents = [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []
+    merged: dict = {"variables": {}}
+    for parent in parents:
+        if isinstance(parent, str):
+            inherited = _gitlab_job(jobs, parent, seen + (name,))
+            merged = {**merged, **inherited, "variables": {**merged["variables"], **inherited["variables"]}}
+    return {**merged, **job, "variables": {**merged["variables"], **_gitlab_variables(job.get("variables"))}}
 
 
 def _gitlab_command(rel: str, line: str, expand: Callable[[str], str], line_offset: int, files: set[str]) -> list[Link]:

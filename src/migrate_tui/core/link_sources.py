@@ -88,7 +88,7 @@ class Collector:
             except RecursionError:
                 pass
         # a link to a Dockerfile that is not there would only block fixes
-        return {k: [l for l in v if acceptable(l) and (l.dockerless or l.dockerfile in self.files)]
+        return {k: [l for l in dict.fromkeys(v) if acceptable(l) and (l.dockerless or l.dockerfile in self.files)]
                 for k, v in out.items()}
 
 
