@@ -634,3 +634,16 @@ def test_gitlab_job_extending_a_hidden_template(tmp_path: Path) -> None:
         ("registry.example.com/web-site:$CI_COMMIT_SHORT_SHA", "site/Dockerfile", "site", ".gitlab-ci.yml:4"),
         ("registry.example.com/loop", "Dockerfile", ".", ".gitlab-ci.yml:14"),  # once, though two jobs run it
     ]
+
+
+@pytest.mark.parametrize("working_dir, expected", [
+    ("", "site/Dockerfile"),  # Tekton runs steps in /workspace: the context's Dockerfile
+    ("    workingDir: $(workspaces.source.path)\n", "Dockerfile"),  # in the repository: its Dockerfile first
+])
+def test_kaniko_finds_a_relative_dockerfile_where_it_runs_first(tmp_path: Path, working_dir: str, expected: str) -> None:
+    task = ("apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: b}\nspec:\n  workspaces: [{name: source}]\n  steps:\n"
+            "  - image: gcr.io/kaniko-project/executor:v1.23.2\n" + working_dir +
+            "    args: [--context=$(workspaces.source.path)/site, --destination=registry.example.com/web-site]\n")
+    root = _write(tmp_path, {"task.yaml": task, "Dockerfile": "FROM alpine\n", "site/Dockerfile": ASSET_DOCKERFILE})
+    [link] = [l for l in build_link_index(root, Config(), use_cache=False).links if l.source == "kaniko"]
+    assert (link.dockerfile, link.context) == (expected, "site")

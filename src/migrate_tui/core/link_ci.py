@@ -58,7 +58,10 @@ def _kaniko_root_relative(path: str, roots: tuple[str, ...]) -> str | None:
 
 
 def _kaniko_links(rel: str, words: list[str], expand: Callable[[str], str], roots: tuple[str, ...],
-                  source: str, origin: str, files: set[str], default_context: str | None = None) -> list[Link]:
+                  source: str, origin: str, files: set[str], default_context: str | None = None,
+                  runs_in_root: bool = True) -> list[Link]:
+    """Kaniko finds a relative ``--dockerfile`` (default ``Dockerfile``) from where it runs
+    first, then in the context: ``runs_in_root`` says whether it runs in the repository."""
     destinations, dockerfile_raw, context_raw, target = kaniko_flags([expand(w) for w in words])
     context_raw = context_raw if context_raw is not None else default_context
     if not destinations or context_raw is None:
@@ -66,25 +69,21 @@ def _kaniko_links(rel: str, words: list[str], expand: Callable[[str], str], root
     context_rel = _kaniko_root_relative(context_raw, roots)
     if context_rel is None:
         return []
-    dockerfile_rel = None
-    from_context = True
-    if dockerfile_raw is not None:
-        if dockerfile_raw.startswith("/") or dockerfile_raw.startswith("$"):
-            dockerfile_rel = _kaniko_root_relative(dockerfile_raw, roots)
-            from_context = False
-            if dockerfile_rel is None:
-                return []
-        else:
-            dockerfile_rel = dockerfile_raw
-    found = dockerfile_and_context(["."], context_rel, dockerfile_rel, files, from_context)
-    if found is None and dockerfile_rel is not None and from_context:
-        # Kaniko also reads a relative --dockerfile from where it runs (the repository root)
+    dockerfile_raw = dockerfile_raw or "Dockerfile"
+    if dockerfile_raw.startswith(("/", "$", "dir://")):
+        dockerfile_rel = _kaniko_root_relative(dockerfile_raw, roots)
+        if dockerfile_rel is None:
+            return []
         found = dockerfile_and_context(["."], context_rel, dockerfile_rel, files, False)
+    else:
+        found = None
+        for from_context in ((False, True) if runs_in_root else (True,)):
+            found = found or dockerfile_and_context(["."], context_rel, dockerfile_raw, files, from_context)
     if found is None:
         return []
     dockerfile, context = found
     return [Link(d, dockerfile, context, source, origin, target) for d in destinations
-            if not d.startswith("$") and (host_written_out(d))]
+            if not d.startswith("$") and host_written_out(d)]
 
 
 def _tekton_params(doc: dict) -> dict[str, str]:
@@ -133,7 +132,9 @@ def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | Non
                 except ValueError:
                     continue
         line = step.line_of("image") if hasattr(step, "line_of") else 0
-        links += _kaniko_links(rel, words, expand, roots, source, origin or f"{rel}:{line}", files)
+        working_dir = step.get("workingDir")
+        in_root = isinstance(working_dir, str) and _kaniko_root_relative(expand(working_dir), roots) == "."
+        links += _kaniko_links(rel, words, expand, roots, source, origin or f"{rel}:{line}", files, None, in_root)
     return links
 
 
