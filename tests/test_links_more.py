@@ -647,3 +647,15 @@ def test_kaniko_finds_a_relative_dockerfile_where_it_runs_first(tmp_path: Path, 
     root = _write(tmp_path, {"task.yaml": task, "Dockerfile": "FROM alpine\n", "site/Dockerfile": ASSET_DOCKERFILE})
     [link] = [l for l in build_link_index(root, Config(), use_cache=False).links if l.source == "kaniko"]
     assert (link.dockerfile, link.context) == (expected, "site")
+
+
+def test_bake_target_stage_is_kept_and_an_unknown_stage_links_nothing(tmp_path: Path) -> None:
+    root = _write(tmp_path, {
+        "docker-bake.hcl": 'variable "STAGE" {\n  default = "assets"\n}\n'
+                           'target "site" {\n  context = "site"\n  target = "${STAGE}"\n  tags = ["registry.example.com/web-site"]\n}\n'
+                           'target "other" {\n  context = "site"\n  target = lower(STAGE)\n  tags = ["registry.example.com/other"]\n}\n',
+        "site/Dockerfile": "FROM busybox AS assets\nCOPY site/ /site/\nFROM nginx\n",
+    })
+    links = build_link_index(root, Config(), use_cache=False).links
+    assert [(l.image, l.dockerfile, l.target, l.origin) for l in links] == [
+        ("registry.example.com/web-site", "site/Dockerfile", "assets", "docker-bake.hcl:7")]

@@ -12,7 +12,8 @@ from . import bakehcl
 from .links import Link, _inside, _strip_templated_tag
 
 REMOTE = ("://", "git@")
-_BAKE_ORDER = ("docker-bake.json", "docker-bake.hcl", "docker-bake.override.json", "docker-bake.override.hcl")
+# bake's own lookup order (after compose files, which ``core.links`` reads as compose)
+_BAKE_ORDER = ("docker-bake.json", "docker-bake.override.json", "docker-bake.hcl", "docker-bake.override.hcl")
 
 
 # --------------------------------------------------------------------------- paths
@@ -158,6 +159,8 @@ def from_bake(directory: str, files_in_dir: list[tuple[str, str]], files: set[st
             continue
         dockerfile, context = found
         stage = merged.string(target.get("target")) if "target" in target else None
+        if "target" in target and not stage:
+            continue  # a stage we can't name: the last one would be a guess
         tags = target.get("tags")
         for value in tags.value if isinstance(tags, bakehcl.Value) and isinstance(tags.value, list) else []:
             image = merged.string(value)
