@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         # write the fresh result for the next run
         build_link_index(engine.root, engine.config, use_cache=True)
     if args.image:
-        link = index.dockerfile_for(args.image)
+        link = index.build_for(args.image)  # a Jib or ko build says so instead of "nothing builds it"
         if args.format == "json":
             print(json.dumps({"image": args.image, "link": _as_json(link) if link else None}, indent=2))
         elif link is None:
@@ -68,4 +68,5 @@ def _as_json(link) -> dict:
         "source": link.source,
         "origin": link.origin,
         "target": link.target,
+        "builder": link.builder or None,
     }

@@ -29,7 +29,12 @@ def classify(name: str) -> str | None:
         return "dockerfile"
     if lower in ("makefile", "gnumakefile") or lower.endswith((".mk", ".sh")):
         return "build"
+    if lower in _BUILD_FILES or (lower.startswith(("docker-bake", "cloudbuild")) and lower.endswith((".hcl", ".json"))):
+        return "build"  # read by core.link_sources only
     return None
+
+
+_BUILD_FILES = frozenset({"pom.xml", "build.gradle", "build.gradle.kts"})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,12 @@ Mechanisms, in the order they are trusted:
 7. ``directory``: a Dockerfile whose directory (or ``Dockerfile.<name>``) is named like the
    image's last path component, when exactly one matches.
 
+More build systems are read by ``core.link_sources`` (``docker buildx bake`` files, Jib, ko,
+GitLab CI, Google Cloud Build, Tekton, Kaniko); ``SOURCES`` gives the full order. Jib and ko
+build images without a Dockerfile: their links have ``dockerfile == ""`` and a ``builder``;
+``dockerfile_for`` never returns one (an image built so is not linked to any Dockerfile, not
+even by directory name), ``build_for`` does.
+
 Image names are compared with ``core.imageref`` (registry, ``library/``, tags and digests): a
 build definition names a repository, a manifest names a tag of it, so a link matches on the
 repository; an exact tag match wins over a repository-only one.
@@ -53,9 +59,14 @@ from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 4
+_CACHE_VERSION = 5
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
-SOURCES = ("config", "skaffold", "compose", "script", "workflow", "kustomize", "directory")
+# Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
+# builds is never rewritten through a weaker guess), then commands read from scripts and CI.
+SOURCES = ("config", "skaffold", "compose", "bake", "jib", "ko", "script", "workflow", "gitlab", "cloudbuild",
+           "tekton", "kaniko", "kustomize", "directory")
+# Sources whose names may keep one variable path component (``gcr.io/$PROJECT_ID/site``)
+_PATTERN_SOURCES = ("bake", "gitlab", "cloudbuild", "tekton", "kaniko")
 
 _MAX_READ = 2 * 1024 * 1024
 _COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
@@ -82,8 +93,15 @@ class Link:
     # Where the image name is written in the build definition, for change-sets that rename it:
     # (path, start, end) offsets into the file's text; None when it can't be edited exactly.
     name_span: tuple[str, int, int] | None = None
+    builder: str = ""  # "jib" | "ko" | …: built without a Dockerfile (``dockerfile`` is then "")
+
+    @property
+    def dockerless(self) -> bool:
+        return not self.dockerfile
 
     def describe(self) -> str:
+        if self.dockerless:
+            return f"built by {self.builder or 'another builder'}, no Dockerfile (context {self.context}; {self.source}, {self.origin})"
         target = f", target {self.target}" if self.target else ""
         return f"{self.dockerfile} (context {self.context}{target}; {self.source}, {self.origin})"
 
@@ -105,13 +123,19 @@ class LinkIndex:
         return self.fingerprint
 
     def dockerfile_for(self, image: str) -> Link | None:
-        """The link for ``image`` (a manifest's reference), or None."""
+        """The Dockerfile link for ``image`` (a manifest's reference), or None (also when the
+        image is built without a Dockerfile: see ``build_for``)."""
+        link = self.build_for(image)
+        return None if link is None or link.dockerless else link
+
+    def build_for(self, image: str) -> Link | None:
+        """The link for ``image``, Dockerfile-less builds (Jib, ko) included."""
         cache = self.__dict__.setdefault("_lookups", {})
         if image not in cache:
-            cache[image] = self._dockerfile_for(image)
+            cache[image] = self._build_for(image)
         return cache[image]
 
-    def _dockerfile_for(self, image: str) -> Link | None:
+    def _build_for(self, image: str) -> Link | None:
         ref = _parsed(image)
         if ref is None:
             return None
@@ -123,12 +147,18 @@ class LinkIndex:
                 if target is not None:
                     candidates.append(target)
         by_repo, by_dir_name, _ = self._indices()
+        patterns = self._patterns()
         for source in SOURCES[:-1]:
             for wanted in candidates:
                 found = [l for l in by_repo.get((wanted.registry, wanted.repository), ()) if l.source == source]
                 if found:
                     exact = [l for l in found if _exact(l.image, wanted)]
                     return (exact or found)[0]
+            for wanted in candidates:
+                # ``gcr.io/$PROJECT_ID/web``: one unknown path component, the rest written out
+                found = [l for l, regex in patterns.get(source, ()) if regex.fullmatch(f"{wanted.registry}/{wanted.repository}")]
+                if len({(l.dockerfile, l.context, l.target, l.builder) for l in found}) == 1:
+                    return found[0]
         for wanted in candidates:
             found = by_dir_name.get(wanted.repository.rsplit("/", 1)[-1], [])
             if len(found) == 1:
@@ -142,7 +172,8 @@ class LinkIndex:
             by_dir_name: dict[str, list[Link]] = {}
             by_dockerfile: dict[str, list[Link]] = {}
             for link in self.links:
-                by_dockerfile.setdefault(link.dockerfile, []).append(link)
+                if not link.dockerless:
+                    by_dockerfile.setdefault(link.dockerfile, []).append(link)
                 if link.source == "directory":
                     by_dir_name.setdefault(link.image, []).append(link)
                     continue
@@ -151,6 +182,20 @@ class LinkIndex:
                     by_repo.setdefault((mine.registry, mine.repository), []).append(link)
             self.__dict__["_index"] = (by_repo, by_dir_name, by_dockerfile)
         return self.__dict__["_index"]
+
+    def _patterns(self) -> dict[str, list[tuple[Link, re.Pattern]]]:
+        """Links whose repository names an unresolved variable, as regexes, by source."""
+        if "_pattern_index" not in self.__dict__:
+            from .link_sources import repository_pattern
+
+            out: dict[str, list[tuple[Link, re.Pattern]]] = {}
+            for link in self.links:
+                if link.source in _PATTERN_SOURCES and "$" in _strip_templated_tag(link.image):
+                    regex = repository_pattern(_strip_templated_tag(link.image))
+                    if regex is not None:
+                        out.setdefault(link.source, []).append((link, regex))
+            self.__dict__["_pattern_index"] = out
+        return self.__dict__["_pattern_index"]
 
     def links_for_dockerfile(self, dockerfile: str) -> list[Link]:
         return list(self._indices()[2].get(dockerfile, ()))
@@ -458,18 +503,27 @@ def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
 
 
 def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
+    from . import link_sources as more
+
     files = _walk(root, config, reader)
     index = LinkIndex()
     dockerfiles = [f for f in files if _kind(f) == "dockerfile"]
     by_source: dict[str, list[Link]] = {s: [] for s in SOURCES}
     by_source["config"] = _from_config(root, config)
+    more_sources = more.Collector(set(files))
     for rel in files:
         name = posixpath.basename(rel)
         kind = _kind(rel)
+        if more.reads(rel):
+            text = reader.text(rel)
+            if text is not None:
+                more_sources.add(rel, text)
+            continue
         if kind == "yaml":
             text = reader.text(rel)
             if text is None:
                 continue
+            more_sources.add(rel, text)
             if _SKAFFOLD_NAMES.match(name) and "artifacts" in text:
                 by_source["skaffold"] += _from_skaffold(rel, text)
             elif _COMPOSE_NAMES.match(name):
@@ -491,8 +545,14 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
             text = reader.text(rel)
             if text is not None:
                 index.aliases += _kustomize_aliases(rel, text)
+    for source, links in more_sources.links().items():
+        by_source[source] += links
     linked = {l.dockerfile for links in by_source.values() for l in links}
-    by_source["directory"] = [l for l in _from_directories(dockerfiles) if l.dockerfile not in linked]
+    # an image Jib or ko builds is not linked to a Dockerfile by its name either
+    dockerless = {_strip_templated_tag(l.image).partition("@")[0].rsplit("/", 1)[-1].partition(":")[0].lower()
+                  for links in by_source.values() for l in links if l.dockerless}
+    by_source["directory"] = [l for l in _from_directories(dockerfiles)
+                              if l.dockerfile not in linked and l.image not in dockerless]
     for source in SOURCES:
         index.links += by_source[source]
     return index
@@ -563,9 +623,13 @@ def _from_skaffold(rel: str, text: str) -> list[Link]:
                 if not isinstance(artifact, dict) or not isinstance(artifact.get("image"), str):
                     continue
                 docker = artifact.get("docker") if isinstance(artifact.get("docker"), dict) else {}
-                if any(k in artifact for k in ("jib", "ko", "bazel", "buildpacks", "custom")) and not docker:
-                    continue
+                builder = next((k for k in ("jib", "ko", "bazel", "buildpacks", "custom") if k in artifact), None)
                 context = _norm(base, str(artifact.get("context") or "."))
+                if builder and not docker:
+                    if builder in ("jib", "ko", "buildpacks") and _inside(context):
+                        line = artifact.line_of("image") if hasattr(artifact, "line_of") else 0
+                        links.append(Link(artifact["image"], "", context, "skaffold", f"{rel}:{line}", builder=builder))
+                    continue
                 dockerfile = _norm(context, str(docker.get("dockerfile") or "Dockerfile"))
                 if not _inside(context) or not _inside(dockerfile):
                     continue
@@ -637,35 +701,55 @@ def _from_script(rel: str, text: str) -> list[Link]:
             value = new
         return value
 
+    return _script_builds(rel, text, expand, base, "script")
+
+
+def build_command_words(line: str) -> list[str] | None:
+    """The words after ``docker build`` (or podman/buildah) on one logical shell line, or None."""
+    match = _BUILD_CMD.search(line)
+    if match is None:
+        return None
+    tail = line[match.end():]
+    tail = re.split(r"\s(?:&&|\|\||;|\|)\s", tail, maxsplit=1)[0]
+    try:
+        return shlex.split(tail, comments=True)
+    except ValueError:
+        return None
+
+
+def parse_build_args(words: list[str]) -> tuple[list[str], str | None, str | None, list[str]]:
+    """(tags, dockerfile, target, positional words) of ``docker build`` arguments."""
+    tags, dockerfile, target, positional = [], None, None, []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name, eq, inline = word.partition("=")
+        takes = name in ("-t", "--tag", "-f", "--file", "--target", "--build-arg", "--platform", "--label",
+                         "--secret", "--ssh", "--cache-from", "--cache-to", "-o", "--output", "--network",
+                         "--progress", "--iidfile", "--layers", "--format", "--build-context")
+        value = inline if eq else (words[i + 1] if takes and i + 1 < len(words) else None)
+        if name in ("-t", "--tag") and value:
+            tags.append(value)
+        elif name in ("-f", "--file") and value:
+            dockerfile = value
+        elif name == "--target" and value:
+            target = value
+        elif not word.startswith("-"):
+            positional.append(word)
+        i += 1 if (eq or not takes) else 2
+    return tags, dockerfile, target, positional
+
+
+def _script_builds(rel: str, text: str, expand, base: str, source: str, line_offset: int = 0,
+                   spans: bool = True) -> list[Link]:
+    """Links from ``docker build`` lines of ``text`` (``rel``'s text, or a part of it starting
+    ``line_offset`` lines in); paths are relative to ``base``."""
     links = []
     for line_no, start, line in _logical_lines(text):
-        match = _BUILD_CMD.search(line)
-        if match is None:
+        words = build_command_words(line)
+        if words is None:
             continue
-        tail = line[match.end():]
-        tail = re.split(r"\s(?:&&|\|\||;|\|)\s", tail, maxsplit=1)[0]
-        try:
-            words = shlex.split(tail, comments=True)
-        except ValueError:
-            continue
-        tags, dockerfile, target, positional = [], None, None, []
-        i = 0
-        while i < len(words):
-            word = words[i]
-            name, eq, inline = word.partition("=")
-            takes = name in ("-t", "--tag", "-f", "--file", "--target", "--build-arg", "--platform", "--label",
-                             "--secret", "--ssh", "--cache-from", "--cache-to", "-o", "--output", "--network",
-                             "--progress", "--iidfile", "--layers", "--format", "--build-context")
-            value = inline if eq else (words[i + 1] if takes and i + 1 < len(words) else None)
-            if name in ("-t", "--tag") and value:
-                tags.append(value)
-            elif name in ("-f", "--file") and value:
-                dockerfile = value
-            elif name == "--target" and value:
-                target = value
-            elif not word.startswith("-"):
-                positional.append(word)
-            i += 1 if (eq or not takes) else 2
+        tags, dockerfile, target, positional = parse_build_args(words)
         if not tags or not positional:
             continue
         context_raw = expand(positional[-1])
@@ -678,11 +762,11 @@ def _from_script(rel: str, text: str) -> list[Link]:
             continue
         for tag in tags:
             image = expand(tag)
-            if "$" in _strip_templated_tag(image):
+            if "$" in _strip_templated_tag(image) and source == "script":
                 continue
             at = text.find(tag, start)
-            span = (rel, at, at + len(tag)) if at != -1 and tag == image else None
-            links.append(Link(image, file_rel, context, "script", f"{rel}:{line_no}", target, span))
+            span = (rel, at, at + len(tag)) if at != -1 and tag == image and spans else None
+            links.append(Link(image, file_rel, context, source, f"{rel}:{line_no + line_offset}", target, span))
     return links
 
 
