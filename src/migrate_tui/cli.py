@@ -15,13 +15,14 @@ from typing import Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify")
+SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify", "report")
 # Command families that live in their own module: each has add_parser(subparsers) and run(args) -> int.
 COMMAND_MODULES = {
     "links": "migrate_tui.commands.links",
     "policy": "migrate_tui.commands.policy",
     "build": "migrate_tui.commands.build",
     "verify": "migrate_tui.commands.verify",
+    "report": "migrate_tui.commands.report",
 }
 
 
