@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print a unified diff of every fix; write nothing")
     check.add_argument("--fix", action="store_true", help="write the safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
+    check.add_argument("--patch-dir", type=Path, metavar="DIR",
+                       help="write one git-apply-able patch and a Markdown summary per change-set into DIR; touch no other file")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
@@ -238,6 +240,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         found = engine.project.read(path)
         return getattr(found, "text", None)
 
+    if args.patch_dir is not None:
+        return _write_patch_dir(args, engine, result)
+
     if args.diff:
         from .core.writer import select_fixes
 
@@ -280,6 +285,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return ExitCode.CLEAN
     return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
+
+
+def _write_patch_dir(args: argparse.Namespace, engine, result) -> int:
+    """``check --patch-dir DIR``: the change-sets of the first ``--fix`` round as numbered patches."""
+    from .commands.patchdir import write_patch_dir
+
+    return write_patch_dir(args, engine, result)
 
 
 def _apply_baseline(args: argparse.Namespace, result):
