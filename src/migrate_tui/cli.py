@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report findings; --diff shows fixes, --fix writes them")
     check.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
-    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument("--format", choices=("text", "json", "sarif", "github", "gitlab"), default="text")
     check.add_argument("--diff", action="store_true", help="print a unified diff of every fix; write nothing")
     check.add_argument("--fix", action="store_true", help="write the safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
