@@ -218,6 +218,10 @@ def render_summary(name: str, group: tuple[Finding, ...], fix: Fix, target: Targ
         caveats.insert(0, f"assumption: {fix.assumption}")
     lines += ["", "## Caveats", ""]
     lines += [f"- {_md(c)}" for c in dict.fromkeys(caveats)] or ["- none"]
+    proofs = [f.data.get("proof") for f in group if isinstance((f.data or {}).get("proof"), dict)]
+    lines += ["", "## Proof", ""]
+    lines += [f"- {_md(str(p.get('summary', '')))}" for p in proofs] or [
+        "- not proven: run `check --prove --image REF=oci:DIR` with the images, or `migrate-tui verify` below"]
     lines += ["", "## Platform needs", ""]
     lines += [f"- {_md(n)}" for n in platform_needs(group, target)]
     savings = [f.data.get("savings", {}).get("text") for f in group if isinstance((f.data or {}).get("savings"), dict)]
