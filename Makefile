@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the tests use: a real OCI registry, independent image checkers, a daemon-free
-# builder, the font for screenshots, and tmux to drive the real terminal app.
-APT_PACKAGES := docker-registry skopeo umoci buildah podman runc fonts-firacode tmux busybox-static
+# builder, the font for screenshots, tmux to drive the real terminal app, and chromium to render
+# the HTML report.
+APT_PACKAGES := docker-registry skopeo umoci buildah podman runc fonts-firacode tmux busybox-static chromium
 PYTEST_ARGS ?=
 
 .PHONY: demo test venv apt screenshots bench clean lint
@@ -42,6 +43,7 @@ lint: $(STAMP)
 
 screenshots: apt $(STAMP)
 	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/report_screenshot.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scan.py

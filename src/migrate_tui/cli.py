@@ -15,13 +15,14 @@ from typing import Sequence
 
 from . import __version__
 
-SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify")
+SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify", "report")
 # Command families that live in their own module: each has add_parser(subparsers) and run(args) -> int.
 COMMAND_MODULES = {
     "links": "migrate_tui.commands.links",
     "policy": "migrate_tui.commands.policy",
     "build": "migrate_tui.commands.build",
     "verify": "migrate_tui.commands.verify",
+    "report": "migrate_tui.commands.report",
 }
 
 
@@ -61,10 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="report findings; --diff shows fixes, --fix writes them")
     check.add_argument("paths", nargs="*", type=Path, help="files or directories (default: .)")
-    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    check.add_argument("--format", choices=("text", "json", "sarif", "github", "gitlab"), default="text")
     check.add_argument("--diff", action="store_true", help="print a unified diff of every fix; write nothing")
     check.add_argument("--fix", action="store_true", help="write the safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
+    check.add_argument("--patch-dir", type=Path, metavar="DIR",
+                       help="write one git-apply-able patch and a Markdown summary per change-set into DIR; touch no other file")
+    check.add_argument("--prove", action="store_true",
+                       help="run verify on each image-volume fix with the images given by --image / oci-layouts; a proof can only lower a fix's applicability")
+    check.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
+                       help="with --prove: where an image comes from (oci:DIR[:TAG], docker-archive:FILE, or REF for its registry)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
@@ -237,6 +244,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         found = engine.project.read(path)
         return getattr(found, "text", None)
 
+    if args.prove:
+        _prove(args, engine, result)
+
+    if args.patch_dir is not None:
+        return _write_patch_dir(args, engine, result)
+
     if args.diff:
         from .core.writer import select_fixes
 
@@ -257,7 +270,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     if args.fix:
         keep = (lambda f: f.key not in baseline.entries) if baseline is not None else None
+        if args.prove:
+            keep = _keep_proven(result, keep, unsafe=args.unsafe_fixes)
         report, after = engine.fix(unsafe=args.unsafe_fixes, keep=keep)
+        if args.prove:  # what is left keeps its proof (the re-scan planned it afresh)
+            proofs = {f.key: f for f in result.findings if "proof" in (f.data or {})}
+            after.findings = [proofs.get(f.key, f) for f in after.findings]
         if baseline is not None:
             after.findings = [f for f in after.findings if keep(f)]
         for finding, reason in report.skipped:
@@ -279,6 +297,53 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.exit_zero:
         return ExitCode.CLEAN
     return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
+
+
+def _prove(args: argparse.Namespace, engine, result) -> None:
+    """Replace each IV001 finding by the one its proof judges (see ``oci.prove``)."""
+    from .oci.prove import offline_loader, prove, sharpen
+
+    try:
+        load = offline_loader(list(args.image), tuple(engine.config.oci_layouts), root=engine.root)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    def read(path: str) -> str | None:
+        source = result.sources.get(path)
+        if source is not None:
+            return source.text
+        found = engine.project.read(path)
+        return getattr(found, "text", None)
+
+    for index, finding in enumerate(result.findings):
+        if finding.rule == "IV001" and finding.fix is not None:
+            result.findings[index] = sharpen(finding, prove(finding, read, load))
+
+
+def _keep_proven(result, keep, *, unsafe: bool):
+    """For --fix after --prove: a change-set whose proof lowered it stays out of this write
+    (the re-scans of --fix plan afresh, so the proof's verdict is carried by key)."""
+    from .core.model import Applicability
+
+    allowed = {Applicability.SAFE} | ({Applicability.UNSAFE} if unsafe else set())
+    lowered = {f.key for f in result.findings if f.fix is not None and f.fix.applicability not in allowed}
+    lowered_edits = [f.fix.edits for f in result.findings if f.key in lowered and f.fix is not None]
+
+    def keep_it(finding) -> bool:
+        if keep is not None and not keep(finding):
+            return False
+        if finding.key in lowered:
+            return False
+        return not (finding.fix is not None and finding.fix.edits in lowered_edits)  # its DF twin too
+
+    return keep_it
+
+
+def _write_patch_dir(args: argparse.Namespace, engine, result) -> int:
+    """``check --patch-dir DIR``: the change-sets of the first ``--fix`` round as numbered patches."""
+    from .commands.patchdir import write_patch_dir
+
+    return write_patch_dir(args, engine, result)
 
 
 def _apply_baseline(args: argparse.Namespace, result):

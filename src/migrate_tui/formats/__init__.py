@@ -15,7 +15,7 @@ from ..core.engine import ScanResult
 from ..core.model import Applicability, Diagnostic, Finding
 from ..rules import all_rules
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
 
 def display_path(root: Path, rel: str, cwd: Path | None = None) -> str:
@@ -34,6 +34,10 @@ def render(result: ScanResult, fmt: str, *, show_source: bool = True, fixed: lis
         return render_sarif(result)
     if fmt == "github":
         return render_github(result)
+    if fmt == "gitlab":
+        from .gitlab import render_gitlab
+
+        return render_gitlab(result)
     return render_text(result, fixed=fixed)
 
 

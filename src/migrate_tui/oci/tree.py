@@ -315,6 +315,7 @@ class Comparison:
     extra: list[str]
     different: list[str]
     mode_only: list[str]
+    same: int = 0  # entries (files, dirs, links) both sides show identically, the root excluded
 
     @property
     def equal(self) -> bool:
@@ -323,6 +324,7 @@ class Comparison:
 
 def compare(before: Tree, after: Tree) -> Comparison:
     missing, extra, different, mode_only = [], [], [], []
+    same = 0
     for path in sorted(set(before) | set(after)):
         if path not in after:
             missing.append(path)
@@ -333,6 +335,9 @@ def compare(before: Tree, after: Tree) -> Comparison:
         a, b = before[path], after[path]
         if (a.kind, a.size, a.digest, a.linkname) != (b.kind, b.size, b.digest, b.linkname):
             different.append(path)
-        elif (a.mode, a.uid, a.gid) != (b.mode, b.uid, b.gid) and path:
+            continue
+        if path:
+            same += 1
+        if (a.mode, a.uid, a.gid) != (b.mode, b.uid, b.gid) and path:
             mode_only.append(path)
-    return Comparison(missing, extra, different, mode_only)
+    return Comparison(missing, extra, different, mode_only, same)

@@ -1,0 +1,79 @@
+"""``check --patch-dir DIR``: one ``git apply``-able patch and one Markdown page per change-set.
+
+Nothing in the scanned tree is touched. ``DIR`` must be new or empty (old patches are never
+mixed with new ones). Patches are numbered in the order ``check --fix`` applies them; one made
+after another on the same file says so, and applied in order they give exactly what
+``check --fix`` writes in its first round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
+    from ..cli import ExitCode, UsageError
+    from ..core.patches import HeldBack, plan_patches
+    from ..formats import display_path
+
+    directory: Path = args.patch_dir
+    if directory.is_symlink():
+        raise UsageError(f"{directory}: is a symbolic link; give a real directory")
+    if directory.exists():
+        if not directory.is_dir():
+            raise UsageError(f"{directory}: not a directory")
+        if any(directory.iterdir()):
+            raise UsageError(f"{directory}: not empty (patches are never mixed with an earlier run's)")
+    else:
+        directory.mkdir(parents=True)
+
+    def read(path: str):
+        source = result.sources.get(path)
+        if source is not None:
+            return source
+        found = engine.project.read(path)
+        return found if hasattr(found, "text") else None
+
+    plan = plan_patches(result.findings, read, engine.config.target, unsafe=args.unsafe_fixes)
+    index = ["# Patches", "", "Apply in order from the repository root: `git apply DIR/NN-name.patch`.", ""]
+    for patch in plan.patches:
+        _write(directory / f"{patch.name}.patch", patch.data)
+        _write(directory / f"{patch.name}.md", patch.summary.encode("utf-8"))
+        first = patch.findings[0]
+        index.append(f"- `{patch.name}.patch`: {first.rule} {first.fix.applicability.value if first.fix else ''} — "
+                     f"{', '.join(patch.paths)}" + (f" (after {', '.join(patch.after)})" if patch.after else ""))
+    held = [(f, kind, reason) for f, kind, reason in plan.held if kind is not HeldBack.UNSAFE or args.unsafe_fixes]
+    if held:
+        index += ["", "## Not in this set", ""]
+        for finding, kind, reason in held:
+            index.append(f"- {finding.rule} at {finding.location.path}:{finding.location.line}: {reason} ({kind.value})")
+    _write(directory / "README.md", ("\n".join(index) + "\n").encode("utf-8"))
+    for finding, kind, reason in held:
+        print(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} "
+              f"no patch: {reason}", file=sys.stderr)
+    n = len(plan.patches)
+    print(f"Wrote {n} patch{'es' if n != 1 else ''} to {directory}; no other file was touched.", file=sys.stderr)
+    if args.exit_zero:
+        return ExitCode.CLEAN
+    return ExitCode.FINDINGS if (plan.patches or result.findings) else ExitCode.CLEAN
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
