@@ -29,7 +29,8 @@ Tree = dict[str, Node]  # normalised relative path ("" is the root) -> node
 
 
 def _norm(name: str) -> str:
-    name = posixpath.normpath("/" + name.lstrip("./")).lstrip("/")
+    # normpath, not lstrip("./"): that also strips the dot of a top-level ".hidden" or ".wh.x"
+    name = posixpath.normpath("/" + name).lstrip("/")
     return "" if name == "." else name
 
 
