@@ -23,7 +23,7 @@ import pathspec
 
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
 from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
-from .tree import Tree, subtree
+from .tree import Tree, resolve, subtree
 
 
 class BuildError(Exception):
@@ -220,7 +220,7 @@ def _source_tree(parsed: Dockerfile, ref: str, open_tree: Callable[[str], Tree] 
 
 def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
                        owned: bool) -> list[FileEntry]:
-    source = posixpath.normpath("/" + source).lstrip("/")
+    source = resolve(tree, posixpath.normpath("/" + source))  # BuildKit follows symlinks in a COPY source
     node = tree.get(source)
     if node is None:
         raise BuildError(f"COPY --from: {source or '/'} is not in the source image")
