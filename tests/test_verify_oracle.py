@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, make_engine
 from migrate_tui.oci.layout import FileEntry, make_layer
 from migrate_tui.oci.source import open_image
 from migrate_tui.oci.tree import apply_layers
@@ -305,3 +305,72 @@ def test_symlinks_on_a_copy_source_resolve_like_cp_and_like_the_kubelet() -> Non
         resolve(tree, "up/src", kubelet=True)
     with pytest.raises(ValueError, match="too many levels of symbolic links"):
         resolve(tree, "loop")
+
+
+_VOLUMES_IN_SOURCE = [
+    ("{name: config, mountPath: /site/config.js, subPath: config.js}", "{name: config, configMap: {name: site-config}}"),
+    ("{name: creds, mountPath: /site/secrets}", "{name: creds, secret: {secretName: site}}"),
+    ("{name: cache, mountPath: /site/cache}", "{name: cache, persistentVolumeClaim: {claimName: c}}"),
+    ("{name: scratch, mountPath: /site}", "{name: scratch, emptyDir: {}}"),
+]
+_VOLUME_IDS = ["configmap-subpath-file-inside", "secret-dir-inside", "pvc-dir-inside", "emptydir-at-the-source"]
+
+
+def _with_volume_in_source(mount: str, volume: str) -> str:
+    """cp_r_dot_contents with one more volume mounted in the init container."""
+    case = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
+    text = (case.replace("          mountPath: /usr/share/nginx/html\n      containers:",
+                         f"          mountPath: /usr/share/nginx/html\n        - {mount}\n      containers:")
+                .replace("      - name: html\n        emptyDir: {}", f"      - name: html\n        emptyDir: {{}}\n      - {volume}"))
+    assert text.count(mount) == 1 and text.count(volume) == 1
+    return text
+
+
+@pytest.mark.parametrize(("mount", "volume"), _VOLUMES_IN_SOURCE, ids=_VOLUME_IDS)
+def test_verify_fails_when_a_volume_is_mounted_in_the_copy_source(mount: str, volume: str, tmp_path: Path) -> None:
+    """The wrong safe fix of issue 9: a volume mounted in the copy source feeds the copy, so the
+    image alone can't prove anything; verify must say so instead of comparing image to image."""
+    before = tmp_path / "before.yaml"
+    before.write_text(_with_volume_in_source(mount, volume))
+    layouts = build_init_images(documents(before.read_text()), tmp_path / "oci")
+    result = verify(before, FIXTURES / "IV001" / "cp_r_dot_contents.fixed.yaml", layouts)
+    name = volume.split(",")[0].removeprefix("{name: ")
+    at = mount.split("mountPath: ")[1].split(",")[0].rstrip("}")
+    assert result.code == 1
+    if at == "/site":  # the copy reads only the volume: verify has no copy from an image to model
+        assert result.out == ("cannot verify: BEFORE has no init-container copy from an image that verify can model, "
+                              "but AFTER differs\n")
+        assert verify(before, before, layouts).out == "nothing to verify: no init-container copy in BEFORE\n"
+        return
+    assert result.out == (
+        f"FAIL Deployment/web container 'nginx' at /usr/share/nginx/html: before: init container 'copy-site' mounts volume "
+        f"'{name}' at {at}, in what `cp -r /site/. /usr/share/nginx/html/` copies: those files come from the volume, "
+        "not from registry.example.com/web-site:1.4.2\n")
+
+
+def _engine_writes_a_fix(text: str) -> bool:
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "web.yaml").write_text(text)
+        return any(f.fix is not None for f in make_engine(Path(work), select=("IV001",), mode="zero-rebuild").scan().findings)
+
+
+@pytest.mark.parametrize(("mount", "volume"), [
+    pytest.param(m, v, id=i, marks=pytest.mark.xfail(
+        _engine_writes_a_fix(_with_volume_in_source(m, v)), strict=True, raises=AssertionError,
+        reason="wrong SAFE write (issue 9 item 1, rules/init_copy_to_empty_dir.py): the copy source holds a mounted "
+               "volume, yet IV001 mounts the image's /site; verify rejects it"))
+    for (m, v), i in zip(_VOLUMES_IN_SOURCE, _VOLUME_IDS)
+])
+def test_no_fix_is_written_that_verify_rejects_for_a_volume_in_the_copy_source(mount: str, volume: str, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "web.yaml").write_text(_with_volume_in_source(mount, volume))
+    before = tmp_path / "before.yaml"
+    shutil.copyfile(repo / "web.yaml", before)
+    layouts = build_init_images(documents(before.read_text()), tmp_path / "oci")
+    migration = migrate(repo, "web.yaml", mode="zero-rebuild")
+    if not migration.written:
+        assert set(migration.applicability) <= {"manual"}, migration.applicability
+        return
+    result = verify(before, migration.after, layouts)
+    assert result.code == 0, result.out

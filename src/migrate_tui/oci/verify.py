@@ -36,10 +36,27 @@ class ReaderResult:
         return self.problem is None and self.comparison is not None and self.comparison.equal
 
 
+def _mounted_in_copy(flow: VolumeFlow) -> str | None:
+    """A volume the init container mounts at, above or inside a copy source: those files never
+    came from the image, so no image tree can say what the copy left."""
+    for mount in flow.init.get("volumeMounts") or []:
+        if not isinstance(mount, dict) or mount.get("name") == flow.name:
+            continue
+        at = posixpath.normpath(str(mount.get("mountPath", "/")))
+        for p in flow.placements:
+            source = posixpath.normpath(p.source)
+            if at == source or source.startswith(at.rstrip("/") + "/") or at.startswith(source.rstrip("/") + "/"):
+                return (f"init container '{flow.init.get('name')}' mounts volume '{mount.get('name')}' at {at}, in what "
+                        f"`{p.text}` copies: those files come from the volume, not from {flow.image}")
+    return None
+
+
 def volume_tree(flows: list[VolumeFlow], load: TreeLoader) -> Tree:
     """What the init containers' copies leave in the emptyDir."""
     volume: Tree = {"": _dir()}
     for flow in flows:
+        if problem := _mounted_in_copy(flow):
+            raise ValueError(problem)
         image = load(flow.image or "")
         for p in flow.placements:
             if p.kind == "file":
