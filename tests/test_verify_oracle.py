@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
 
 from conftest import FIXTURES, make_engine
 from migrate_tui.oci.layout import FileEntry, make_layer
@@ -25,7 +26,8 @@ from migrate_tui.oci.source import open_image
 from migrate_tui.oci.tree import apply_layers
 from oracle import execute
 from oracle.flow import Verified, build_assets, documents, migrate, verify
-from oracle.images import BASE, DELETED, build_init_images, directory_entries, slug, write_layout
+from oracle.images import BASE, DELETED, build_init_images, directory_entries, write_layout
+from oracle.podspecs import IMAGE, Consumer, Scenario, scenarios
 
 MODES = ("zero-rebuild", "scratch")
 
@@ -204,10 +206,6 @@ def test_verify_models_what_the_copies_really_leave(path: Path, tmp_path: Path) 
 
 
 # --- the property: whenever a generated pod spec gets a fix, verify proves it ---------------------
-
-from hypothesis import example, given, settings  # noqa: E402
-
-from oracle.podspecs import IMAGE, Consumer, Scenario, scenarios  # noqa: E402
 
 
 def check_scenario(scenario: Scenario, work: Path) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import posixpath
 import shlex
 import shutil
 import subprocess

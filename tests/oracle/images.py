@@ -115,9 +115,9 @@ def slug(reference: str) -> str:
 
 
 def write_layout(directory: Path, reference: str, layers: list[tuple[bytes, bytes]]) -> str:
-    """Write ``layers`` as ``reference`` into a fresh layout; return the ``oci:DIR:TAG`` source."""
-    write_image(Layout(directory), layers, tag="1")
-    return f"oci:{directory}:1"
+    """Write ``layers`` tagged ``reference`` into a fresh layout; return its ``oci:DIR`` source."""
+    write_image(Layout(directory), layers, tag=reference)
+    return f"oci:{directory}"
 
 
 def build_init_images(documents: list[dict], out: Path) -> dict[str, str]:
