@@ -70,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
                     print(f"    {label}: /{p}")
             failures += bool(bad)
     if not checked:
+        if before_docs != after_docs:  # e.g. a copy that reads a mounted volume: no image proves that
+            print("cannot verify: BEFORE has no init-container copy from an image that verify can model, but AFTER differs")
+            return 1
         print("nothing to verify: no init-container copy in BEFORE")
         return 0
     return 1 if failures else 0

@@ -23,7 +23,7 @@ import pathspec
 
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
 from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
-from .tree import Tree, resolve_hardlinks, subtree
+from .tree import Tree, resolve, resolve_hardlinks, subtree
 
 
 TreeOpener = Callable[[str, tuple[str, ...]], Tree]  # (image, paths whose file bodies are needed) -> its tree
@@ -298,7 +298,7 @@ def _source_tree(parsed: Dockerfile, ref: str, open_tree: TreeOpener | None, wan
 
 def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
                        owned: bool) -> list[FileEntry]:
-    source = posixpath.normpath("/" + source).lstrip("/")
+    source = resolve(tree, posixpath.normpath("/" + source))  # BuildKit follows symlinks in a COPY source
     tree = resolve_hardlinks(tree)  # a hardlink becomes the file it names: copied, never dropped
     node = tree.get(source)
     if node is None:

@@ -33,7 +33,8 @@ Tree = dict[str, Node]  # normalised relative path ("" is the root) -> node
 
 
 def _norm(name: str) -> str:
-    name = posixpath.normpath("/" + name.lstrip("./")).lstrip("/")
+    # normpath, not lstrip("./"): that also strips the dot of a top-level ".hidden" or ".wh.x"
+    name = posixpath.normpath("/" + name).lstrip("/")
     return "" if name == "." else name
 
 
@@ -341,3 +342,38 @@ def compare(before: Tree, after: Tree) -> Comparison:
         if (a.mode, a.uid, a.gid) != (b.mode, b.uid, b.gid) and path:
             mode_only.append(path)
     return Comparison(missing, extra, different, mode_only, same)
+
+
+def resolve(tree: Tree, path: str, *, kubelet: bool = False) -> str:
+    """``path`` with the symlinks on its way followed inside ``tree``, relative to its root.
+
+    In the init container (``kubelet=False``) the copy resolves them in the image's root
+    filesystem: an absolute link starts again at its root, ``..`` stops there. A ``subPath`` of an
+    image volume is resolved by the kubelet on the node (``kubelet=True``): an absolute link or a
+    ``..`` that leaves the volume points outside it, and the container does not start.
+    """
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    done: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if not done and kubelet:
+                raise ValueError(f"subPath {path} leaves the volume (..)")
+            if done:
+                done.pop()
+            continue
+        node = tree.get("/".join(done + [part]))
+        if node is None or node.kind != "symlink":
+            done.append(part)
+            continue
+        hops += 1
+        if hops > 40:
+            raise ValueError(f"{path}: too many levels of symbolic links")
+        if node.linkname.startswith("/"):
+            if kubelet:
+                raise ValueError(f"subPath {path}: /{'/'.join(done + [part])} is a symlink to {node.linkname}, "
+                                 "which the kubelet resolves on the node, outside the volume")
+            done = []
+        parts = [p for p in node.linkname.split("/") if p not in ("", ".")] + parts
+    return "/".join(done)

@@ -17,7 +17,7 @@ from typing import Callable
 
 from ..core.podspec import find_pod_specs
 from ..rules._initcopy import VolumeFlow, analyse_pod_spec
-from .tree import Comparison, Tree, apply_layers, compare, graft, resolve_hardlinks, subtree
+from .tree import Comparison, Tree, apply_layers, compare, graft, resolve, resolve_hardlinks, subtree
 
 TreeLoader = Callable[[str], Tree]  # image reference -> its filesystem tree
 
@@ -36,19 +36,46 @@ class ReaderResult:
         return self.problem is None and self.comparison is not None and self.comparison.equal
 
 
+def _mounted_in_copy(flow: VolumeFlow) -> str | None:
+    """A volume the init container mounts at, above or inside a copy source: those files never
+    came from the image, so no image tree can say what the copy left."""
+    for mount in flow.init.get("volumeMounts") or []:
+        if not isinstance(mount, dict) or mount.get("name") == flow.name:
+            continue
+        at = posixpath.normpath(str(mount.get("mountPath", "/")))
+        for p in flow.placements:
+            source = posixpath.normpath(p.source)
+            if at == source or source.startswith(at.rstrip("/") + "/") or at.startswith(source.rstrip("/") + "/"):
+                return (f"init container '{flow.init.get('name')}' mounts volume '{mount.get('name')}' at {at}, in what "
+                        f"`{p.text}` copies: those files come from the volume, not from {flow.image}")
+    return None
+
+
 def volume_tree(flows: list[VolumeFlow], load: TreeLoader) -> Tree:
     """What the init containers' copies leave in the emptyDir."""
     volume: Tree = {"": _dir()}
     for flow in flows:
+        if problem := _mounted_in_copy(flow):
+            raise ValueError(problem)
         image = load(flow.image or "")
         for p in flow.placements:
             if p.kind == "file":
-                node = image.get(p.source.lstrip("/"))
+                parent, name = posixpath.split(p.source)
+                node = image.get(posixpath.join(resolve(image, parent), name))
                 if node is None:
                     raise ValueError(f"{flow.image} has no {p.source}")
                 graft(volume, p.vol_dir, {"": node})
                 continue
-            branch = subtree(image, p.image_dir, skip_dotfiles=p.kind == "glob")
+            # `cp -r S/. D`, `S/*`, `tar -C S`, `rsync S/` go through a symlink S; `cp -r S D` copies the link
+            if p.kind == "entry":
+                parent, name = posixpath.split(p.image_dir)
+                image_dir = posixpath.join(resolve(image, parent), name)
+                if image.get(image_dir) is not None and image[image_dir].kind == "symlink":
+                    graft(volume, p.vol_dir, {"": image[image_dir]})
+                    continue
+            else:
+                image_dir = resolve(image, p.image_dir)
+            branch = subtree(image, image_dir, skip_dotfiles=p.kind == "glob")
             if not branch:
                 raise ValueError(f"{flow.image} has no directory {p.image_dir}")
             if p.vol_dir in volume and p.kind in ("contents", "glob"):
@@ -87,6 +114,8 @@ def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[Reader
                 continue
             for group_name, container, mount_path, sub_path in sorted(readers):
                 seen_before = subtree(volume, sub_path) if sub_path else volume
+                if sub_path and sub_path.strip("/") not in volume:
+                    seen_before = {"": _dir()}  # the kubelet creates a missing subPath: an empty directory
                 if new is None:
                     results.append(ReaderResult(ref.owner, container, mount_path, None, "no matching pod spec in AFTER"))
                     continue
@@ -120,7 +149,7 @@ def _view_after(spec: dict, group: str, container_name: str, mount_path: str, lo
             continue
         image = load(str(volume["image"].get("reference", "")))
         sub = str(mount.get("subPath") or "")
-        branch = subtree(image, sub) if sub else image
+        branch = subtree(image, resolve(image, sub, kubelet=True)) if sub else image
         if not branch:
             raise ValueError(f"{volume['image'].get('reference')} has no directory {sub or '/'}")
         graft(view, path[len(root):].lstrip("/"), branch)
