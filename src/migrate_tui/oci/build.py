@@ -250,9 +250,14 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
         # only the bodies of the files this COPY takes are held in memory (plus hard-link targets elsewhere)
         wanted = tuple(sorted({posixpath.normpath("/" + s).lstrip("/") for s in sources}))
         tree = _source_tree(parsed, from_flag.value or "", open_tree, wanted)
-        targets = {n.linkname for p, n in tree.items() if n.kind == "hardlink" and _under(p, wanted) and not _under(n.linkname, wanted)}
-        if targets:
-            tree = _source_tree(parsed, from_flag.value or "", open_tree, tuple(sorted(set(wanted) | targets)))
+        try:  # a source reached through a symlink needs the bodies where the link points
+            real = {resolve(tree, "/" + w) for w in wanted}
+        except ValueError as exc:
+            raise BuildError(f"line {instr.line}: {exc}") from None
+        needed = set(wanted) | real
+        targets = {n.linkname for p, n in tree.items() if n.kind == "hardlink" and _under(p, needed) and not _under(n.linkname, needed)}
+        if targets or not real <= set(wanted):
+            tree = _source_tree(parsed, from_flag.value or "", open_tree, tuple(sorted(needed | targets)))
         for source in sources:
             entries += _entries_from_tree(tree, source, dest, dest_is_dir, chmod.value if chmod else None, uid, gid, chown is not None)
         return entries
