@@ -215,6 +215,76 @@ def test_sigint_during_the_swap_waits_until_every_file_is_new(tmp_path: Path) ->
     assert states == {"old": 0, "new": N_FIX}
 
 
+_TWO_VOLUMES = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: two
+spec:
+  initContainers:
+  - name: copy-a
+    image: registry.example.com/a:1
+    command: ["sh", "-c", "cp -r /a/. /va/"]
+    volumeMounts:
+    - name: va
+      mountPath: /va
+  - name: copy-b
+    image: registry.example.com/b:1
+    command: ["sh", "-c", "cp -r /b/. /vb/"]
+    volumeMounts:
+    - name: vb
+      mountPath: /vb
+  containers:
+  - name: app
+    image: nginx:1.27
+    volumeMounts:
+    - name: va
+      mountPath: /srv/a
+      readOnly: true
+    - name: vb
+      mountPath: /srv/b
+      readOnly: true
+  volumes:
+  - name: va
+    emptyDir: {}
+  - name: vb
+    emptyDir: {}
+"""
+
+
+def test_sigint_in_a_later_round_leaves_earlier_rounds_written(tmp_path: Path) -> None:
+    """The mixed state: two fixes in one document are applied in two rounds (each was planned
+    without the other). ^C while round 2 stages leaves round 1's files new and the two-fix file
+    in its round-1 state (valid, one fix applied); a second --fix finishes the job."""
+    single, single_fixed = _fixed_template(tmp_path)
+    probe = tmp_path / "rounds"
+    (probe / ".git").mkdir(parents=True)
+    (probe / "two.yaml").write_text(_TWO_VOLUMES)
+    engine = make_engine(probe, select=("IV001",))
+    scan = engine.scan()
+    first = engine.apply(scan.findings, sources=scan.sources)
+    assert first.written == ["two.yaml"] and len(first.applied) == 1
+    after_round_one = (probe / "two.yaml").read_text()
+    make_engine(probe, select=("IV001",)).fix()
+    final = (probe / "two.yaml").read_text()
+    assert len({_TWO_VOLUMES, after_round_one, final}) == 3
+
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "single.yaml").write_text(single)
+    (root / "two.yaml").write_text(_TWO_VOLUMES)
+    cmd = [sys.executable, "-c", _SIGINT_AT, "tempfile.mkstemp", "3", "check", "--fix", "-q", "--no-cache", "--select", "IV001", "."]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 130 and "SIGINT at tempfile.mkstemp #3" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert sorted(p.name for p in root.iterdir()) == [".git", "single.yaml", "two.yaml"]
+    assert (root / "single.yaml").read_text() == single_fixed  # round 1: written
+    assert (root / "two.yaml").read_text() == after_round_one  # round 2: interrupted while staging
+    rerun = subprocess.run([sys.executable, "-m", "migrate_tui", *cmd[5:]], cwd=root, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 1, rerun.stderr
+    assert (root / "two.yaml").read_text() == final
+
+
 # --- no network, no programs run -----------------------------------------------------------
 
 _AUDIT = textwrap.dedent(
