@@ -248,3 +248,14 @@ def test_summary_after_fix_and_unused_suppression(tmp_path: Path, capsys, monkey
                    "Fixed 1 finding.\n"
                    "1 unused suppression (see above).\n")
     assert _check_text(capsys, monkeypatch, tmp_path)[1].endswith("\nNo findings (2 files scanned).\n1 unused suppression (see above).\n")
+
+
+def test_quiet_prints_findings_only(tmp_path: Path, capsys, monkeypatch) -> None:
+    shutil.copyfile(SITE, tmp_path / "web.yaml")
+    code, out = _check_text(capsys, monkeypatch, tmp_path, "-q")
+    assert code == 1
+    assert out == ("web.yaml:20:1: IV001 [safe fix] init container 'copy-site' copies /site from its image into emptyDir "
+                   "'html' read by 'nginx': mount the image as an image volume instead\n" + _NOTE)
+    (tmp_path / "web.yaml").unlink()
+    shutil.copyfile(CLEAN, tmp_path / "pod.yaml")
+    assert _check_text(capsys, monkeypatch, tmp_path, "-q") == (0, "")

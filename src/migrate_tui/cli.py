@@ -288,7 +288,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(_visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}"), file=sys.stderr)
         for d in report.diagnostics:
             print(diagnostic_line(result.root, d), file=sys.stderr)
-        out = render(after, args.format, fixed=report.applied, read=read)
+        out = render(after, args.format, fixed=report.applied, read=read, quiet=args.quiet)
         sys.stdout.write(out)
         changed = bool(report.written)
         if args.format == "text" and changed and not args.quiet:
@@ -299,7 +299,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             return ExitCode.CLEAN
         return ExitCode.FINDINGS if (changed or after.findings) else ExitCode.CLEAN
 
-    sys.stdout.write(render(result, args.format, read=read))
+    sys.stdout.write(render(result, args.format, read=read, quiet=args.quiet))
     if crashed(result):
         return ExitCode.ERROR
     if args.exit_zero:

@@ -28,14 +28,14 @@ def display_path(root: Path, rel: str, cwd: Path | None = None) -> str:
 
 
 def render(result: ScanResult, fmt: str, *, show_source: bool = True, fixed: list[Finding] | None = None,
-           read: Callable[[str], str | None] | None = None) -> str:
+           read: Callable[[str], str | None] | None = None, quiet: bool = False) -> str:
     if fmt == "json":
         return render_json(result, read)
     if fmt == "sarif":
         return render_sarif(result)
     if fmt == "github":
         return render_github(result)
-    return render_text(result, fixed=fixed)
+    return render_text(result, fixed=fixed, quiet=quiet)
 
 
 _ICON = {Applicability.SAFE: "safe fix", Applicability.UNSAFE: "unsafe fix", Applicability.MANUAL: "manual"}
@@ -51,7 +51,8 @@ def diagnostic_line(root: Path, d: Diagnostic) -> str:
     return visible(f"{display_path(root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}")
 
 
-def render_text(result: ScanResult, *, fixed: list[Finding] | None = None) -> str:
+def render_text(result: ScanResult, *, fixed: list[Finding] | None = None, quiet: bool = False) -> str:
+    """ruff-like lines; then the summary, unless ``quiet`` (``check -q``: findings only)."""
     lines: list[str] = []
     for d in result.diagnostics:
         lines.append(diagnostic_line(result.root, d))
@@ -64,6 +65,8 @@ def render_text(result: ScanResult, *, fixed: list[Finding] | None = None) -> st
             lines.append("  = assumes: " + visible(f.fix.assumption))
         for note in f.notes:
             lines.append("  = note: " + visible(note))
+    if quiet:
+        return "".join(line + "\n" for line in lines)
     summary = summary_lines(result, fixed=fixed)
     return "\n".join(lines + ([""] if lines else []) + summary) + "\n"
 
