@@ -171,3 +171,23 @@ def test_any_other_exception_in_main_is_one_line_and_exit_two(tmp_path: Path, ca
     monkeypatch.setenv("MIGRATE_TUI_DEBUG", "1")
     assert main(["rules"]) == 2
     assert "Traceback (most recent call last)" in capsys.readouterr().err
+
+
+def test_a_pool_worker_that_cannot_start_reports_each_file_instead_of_hanging(tmp_path: Path, monkeypatch) -> None:
+    """multiprocessing restarts a worker whose start-up fails forever; ours starts, keeps the reason,
+    and answers every file with an INTERNAL diagnostic (run here in-process, on the real functions)."""
+    import signal
+
+    from migrate_tui.core import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_WORKER", None)
+    monkeypatch.setattr(engine_module, "_WORKER_FAILED", None)
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        engine_module._worker_init(tmp_path, make_engine(tmp_path).config, "auto", b"not a pickle")
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    [(findings, [diagnostic], source, entry)] = engine_module._worker_batch([(str(tmp_path / "a.yaml"), "yaml", None)])
+    assert (findings, source, entry) == ([], None, None)
+    assert (diagnostic.path, diagnostic.line, diagnostic.kind) == ("a.yaml", 1, DiagnosticKind.INTERNAL)
+    assert diagnostic.message.startswith("starting the scan worker crashed: UnpicklingError: ")

@@ -344,8 +344,7 @@ def _worker_batch(batch: list[tuple[str, str, tuple[str, bytes] | None]]):
     for path, kind, cached in batch:
         if _WORKER is None:
             root, why = _WORKER_FAILED or (Path("/"), "not started")
-            out.append(([], [internal_diagnostic(_rel(root, Path(path)), 1, RuntimeError(why),
-                                                 "starting the scan worker")], None, None))
+            out.append(([], [internal_diagnostic(_rel(root, Path(path)), 1, why, "starting the scan worker")], None, None))
             continue
         findings, diagnostics, source, entry = _WORKER.scan(Path(path), kind, cached)
         # only sources that carry findings travel back (the writer needs their text)
@@ -495,11 +494,13 @@ def _run(rule: Rule, subject, context: RuleContext, path: str, line: int, crashe
         return []
 
 
-def internal_diagnostic(path: str, line: int, exc: BaseException, where: str) -> Diagnostic:
-    """A crash on one file, as ruff's "panicked while linting": a bug in migrate-tui, not in the file."""
-    if os.environ.get("MIGRATE_TUI_DEBUG"):
+def internal_diagnostic(path: str, line: int, exc: BaseException | str, where: str) -> Diagnostic:
+    """A crash on one file, as ruff's "panicked while linting": a bug in migrate-tui, not in the file.
+    ``exc`` is the exception, or its one-line summary when it was caught elsewhere."""
+    if os.environ.get("MIGRATE_TUI_DEBUG") and isinstance(exc, BaseException):
         print(f"migrate-tui: {where} crashed on {path}:", file=sys.stderr)
         traceback.print_exception(exc, file=sys.stderr)
+    summary = exc if isinstance(exc, str) else exception_summary(exc)
     return Diagnostic(path, max(line, 1), DiagnosticKind.INTERNAL,
-                      f"{where} crashed: {exception_summary(exc)}; this is a bug in migrate-tui, please report it "
+                      f"{where} crashed: {summary}; this is a bug in migrate-tui, please report it "
                       "(MIGRATE_TUI_DEBUG=1 prints the traceback)")
