@@ -79,14 +79,43 @@ def test_corpus_manifest_verdict(name: str, corpus: Path, tmp_path: Path) -> Non
     ]
 
 
+# What a fix may remove (the init container, the emptyDir, the consumer's mount lines) and add
+# (the image volume and the new mount), as stripped line prefixes.
+_MAY_REMOVE = ("-", "image", "command", "args", "volumeMounts", "mountPath", "name", "subPath", "emptyDir",
+               "initContainers", "imagePullPolicy", "readOnly")
+_MAY_ADD = ("- name:", "name:", "- image:", "image:", "reference:", "pullPolicy:", "- mountPath:", "mountPath:",
+            "subPath:", "readOnly: true")
+
+
+def _changed_lines(old: str, new: str) -> tuple[list[str], list[str]]:
+    """(removed, added) lines, as a line diff sees them (duplicates counted)."""
+    import difflib
+
+    a, b = old.splitlines(), new.splitlines()
+    removed, added = [], []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            removed += a[i1:i2]
+            added += b[j1:j2]
+    return removed, added
+
+
 def test_corpus_fixes_keep_every_other_byte(corpus: Path, tmp_path: Path) -> None:
     for path in sorted((corpus / "manifests").iterdir()):
         shutil.copyfile(path, tmp_path / path.name)
     report, after = make_engine(tmp_path, select=("IV001",)).fix(unsafe=True)
-    for name in report.written:
-        old = (corpus / "manifests" / name).read_text().splitlines()
-        new = (tmp_path / name).read_text().splitlines()
-        removed = [l for l in old if l not in new]
-        # Only the init container, the emptyDir and the consumer's mount lines may change.
-        assert all(("emptyDir" in l or "initContainers" in l or l.strip().startswith(("-", "image", "command", "args", "volumeMounts", "mountPath", "name", "subPath")) or l.strip() in ("",)) for l in removed), removed
+    must_write = {name for name, verdict in CORPUS_VERDICTS.items() if {("IV001", "safe"), ("IV001", "unsafe")} & verdict}
+    assert must_write and must_write <= set(report.written), report.written
+    for name in sorted((corpus / "manifests").iterdir()):
+        old = name.read_text()
+        new = (tmp_path / name.name).read_text()
+        if name.name not in report.written:
+            assert new == old, f"{name.name} changed but was not reported written"
+            continue
+        removed, added = _changed_lines(old, new)
+        assert removed and added, name.name
+        # Only the init container, the emptyDir and the consumer's mount lines may go ...
+        assert [l for l in removed if l.strip() and not l.strip().startswith(_MAY_REMOVE)] == [], (name.name, removed)
+        # ... and only the image volume and its mount may come
+        assert [l for l in added if not l.strip().startswith(_MAY_ADD)] == [], (name.name, added)
     assert [f for f in after.findings if f.fixable] == []

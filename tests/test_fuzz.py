@@ -1,6 +1,11 @@
 """Property tests: the command parser never raises and classifies every command; a fix either
 validates and is idempotent or leaves the file byte-for-byte alone. Plus a bounded atheris run
-of the targets in tests/fuzz/ (skipped only when atheris can't be imported)."""
+of the targets in tests/fuzz/ (skipped only when atheris can't be imported).
+
+Hypothesis runs under the project profile (tests/conftest.py: derandomized, fixed budget). Every
+failure it ever found stays here as an ``@example``, so it is re-run on every run whatever the
+seed.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, make_engine
+from conftest import FIXTURES, budget, make_engine
 from migrate_tui.core.shell import OpKind, ParsedCommand, parse_container_command
 from migrate_tui.core.target import parse_target
 from migrate_tui.core.writer import verify_text
@@ -47,7 +52,7 @@ def _check_parsed(result: ParsedCommand) -> None:
             assert op.copy is not None and op.copy.dest.startswith("/")
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=budget(400))
 @given(script=_SCRIPTS, shell=st.sampled_from(["sh", "/bin/bash", "ash"]), env=_ENV,
        workdir=st.one_of(st.none(), st.sampled_from(["/", "/app", "rel", ""])))
 def test_shell_scripts_never_raise(script: str, shell: str, env: dict, workdir: str | None) -> None:
@@ -55,11 +60,39 @@ def test_shell_scripts_never_raise(script: str, shell: str, env: dict, workdir: 
     _check_parsed(parse_container_command([shell], ["-ec", script], workdir, env))
 
 
-@settings(max_examples=300, deadline=None)
-@given(command=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10)), max_size=8)),
-       args=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10), st.integers(), st.none()), max_size=6)))
+_ARGV = dict(command=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10)), max_size=8)),
+             args=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10), st.integers(), st.none()), max_size=6)))
+
+
+@settings(max_examples=budget(300))
+@given(**_ARGV)
 def test_argv_commands_never_raise(command, args) -> None:
     _check_parsed(parse_container_command(command, args))
+
+
+# Found by hypothesis on a fresh clone (issue 9): ``cp cp $SRC`` gave a COPY op whose destination
+# is ``$SRC`` (not absolute; the op must be opaque). The fix belongs to core/shell.py and is being
+# made in another branch: until it is merged this example may fail, hence the non-strict xfail on
+# this function ONLY. Once it passes, move the @example onto test_argv_commands_never_raise and
+# delete this function.
+# `cp cp ~` and the `sh -c` form are the same class, found by the dev profile.
+@pytest.mark.xfail(strict=False, reason="cp cp $SRC: COPY op with a relative destination (core/shell.py fix pending)")
+@settings(phases=[Phase.explicit])
+@example(command=["cp", "cp", "$SRC"], args=None)
+@example(command=["cp", "cp", "~"], args=None)
+@given(**_ARGV)
+def test_argv_known_failure_cp_cp_src(command, args) -> None:
+    _check_parsed(parse_container_command(command, args))
+
+
+@pytest.mark.xfail(strict=False, reason="cp cp $SRC: COPY op with a relative destination (core/shell.py fix pending)")
+@settings(phases=[Phase.explicit])
+@example(script="cp cp $SRC", shell="sh", env={}, workdir=None)
+# dev profile, another class: a COPY op with no copy payload (`cp cp cp | ${DEST}`, DEST empty)
+@example(script="cp cp cp | ${DEST}", shell="sh", env={"DEST": ""}, workdir=None)
+@given(script=_SCRIPTS, shell=st.just("sh"), env=_ENV, workdir=st.none())
+def test_shell_known_failure_cp_cp_src(script: str, shell: str, env: dict, workdir: str | None) -> None:
+    _check_parsed(parse_container_command([shell, "-c", script], None, workdir, env))
 
 
 # --- the rewrite ----------------------------------------------------------------------------
@@ -80,7 +113,7 @@ def manifests(draw) -> str:
     comment = draw(st.booleans())
     kind = draw(st.sampled_from(["Deployment", "Pod", "StatefulSet"]))
     dest = draw(st.sampled_from(["/html", "/usr/share/nginx/html", "/work/data"]))
-    n_init = draw(st.integers(1, 2))
+    n_init = draw(st.sampled_from([1, 1, 1, 2]))  # weighted: two copies into one volume are mostly manual
     consumers = draw(st.sampled_from([1, 1, 1, 2, 0]))
     medium = draw(st.sampled_from(["{}", "{}", "{medium: Memory}", "configmap"]))
 
@@ -120,6 +153,8 @@ def manifests(draw) -> str:
     for i in range(n_init):
         script = draw(st.sampled_from(_PRELUDES)) + draw(st.sampled_from(_COPIES))
         script = script.format(dest=dest)
+        if i:  # a second init container copies another tree (the same one twice is a manual merge)
+            script = script.replace("/site", f"/site{i}").replace("/a/", f"/a{i}/").replace("/b/", f"/b{i}/")
         form = draw(st.sampled_from(["flow", "block", "args"]))
         rest = [f"image: {q(f'registry.example.com/site{i}:1.0')}"]
         if form == "flow":
@@ -138,7 +173,7 @@ def manifests(draw) -> str:
             rest += ["volumeMounts:", f"{' ' * dash}- name: data", f"{' ' * dash}  mountPath: {q('/srv/www')}"]
             if read_only:
                 rest.append(f"{' ' * dash}  {read_only}")
-            if draw(st.booleans()):
+            if draw(st.sampled_from([False, False, False, True])):  # a consumer subPath: mostly manual
                 rest.append(f"{' ' * dash}  subPath: sub")
         item(base + 1, f"name: app{c}", rest)
     emit(base + 1, "volumes:")
@@ -155,25 +190,43 @@ def manifests(draw) -> str:
 TARGET = "k8s=1.36,containerd=2.2"
 
 
-@settings(max_examples=int(os.environ.get("MIGRATE_TUI_FUZZ_EXAMPLES", "60")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(text=manifests(), unsafe=st.booleans())
-def test_fix_validates_and_is_idempotent_or_leaves_the_file_alone(text: str, unsafe: bool) -> None:
+# Under the ci profile the manifests are fixed: 36 of the 200 got a fix written when this was
+# written (the rest have no finding, a manual one, or an unsafe one without --unsafe-fixes). A
+# rule that stops fixing must fail this test, not pass it vacuously.
+MIN_FIXED_SEEN = 24
+
+
+def test_fix_validates_and_is_idempotent_or_leaves_the_file_alone() -> None:
+    outcomes: dict[str, int] = {"fixed": 0, "untouched": 0}
+
+    @settings(max_examples=int(os.environ.get("MIGRATE_TUI_FUZZ_EXAMPLES", budget(200))),
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(text=manifests(), unsafe=st.booleans())
+    def one_manifest(text: str, unsafe: bool) -> None:
+        outcomes[_fix_or_leave_alone(text, unsafe)] += 1
+
+    one_manifest()
+    if "MIGRATE_TUI_FUZZ_EXAMPLES" not in os.environ:
+        assert outcomes["fixed"] >= MIN_FIXED_SEEN, outcomes
+
+
+def _fix_or_leave_alone(text: str, unsafe: bool) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         path = root / "web.yaml"
         path.write_text(text)
         report, _ = make_engine(root, target=TARGET).fix(unsafe=unsafe)
         after = path.read_text()
+        assert [p.name for p in root.iterdir()] in (["web.yaml"], ["web.yaml", ".migrate-tui-cache"], [".migrate-tui-cache", "web.yaml"])
         if report.written:
             assert after != text
             assert verify_text("web.yaml", after, text, parse_target(TARGET)) == []
             again, _ = make_engine(root, target=TARGET).fix(unsafe=unsafe)
             assert again.written == [], "a second fix changed the file again"
             assert path.read_text() == after
-        else:
-            assert path.read_bytes() == text.encode()
-        assert [p.name for p in root.iterdir()] in (["web.yaml"], ["web.yaml", ".migrate-tui-cache"], [".migrate-tui-cache", "web.yaml"])
+            return "fixed"
+        assert path.read_bytes() == text.encode()
+        return "untouched"
 
 
 # --- atheris ---------------------------------------------------------------------------------

@@ -1,17 +1,18 @@
 """Random edits to the IV001 fixtures never produce an invalid or corrupted file: the tool either
 writes a file that parses and validates (and a second pass writes nothing), or leaves the bytes
-untouched."""
+untouched. And enough of them are fixed that the test would notice a rule that stopped fixing."""
 
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, make_engine
+from conftest import FIXTURES, budget, make_engine
 from migrate_tui.core.podspec import find_pod_specs
 from migrate_tui.core.validate import validate_object
 
@@ -53,9 +54,25 @@ def _valid(text: str) -> bool:
     return True
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edited())
-def test_random_edit_is_fixed_validly_or_left_untouched(case) -> None:
+# Under the ci profile the examples are fixed: 36 of the 120 got a fix written when this was
+# written (84 edits broke the pattern or the YAML). The floor leaves room for rules that turn a
+# few cases manual; 0 would mean the rule stopped fixing and the test checked nothing.
+MIN_FIXED = 24
+
+
+def test_random_edit_is_fixed_validly_or_left_untouched() -> None:
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=budget(120), suppress_health_check=[HealthCheck.too_slow])
+    @given(edited())
+    def one_edit(case) -> None:
+        outcomes[_fix_validly_or_not_at_all(case)] += 1
+
+    one_edit()
+    assert outcomes["fixed"] >= MIN_FIXED, outcomes
+
+
+def _fix_validly_or_not_at_all(case) -> str:
     name, text = case
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -69,11 +86,13 @@ def test_random_edit_is_fixed_validly_or_left_untouched(case) -> None:
         report, _ = make_engine(root, select=("IV001",)).fix(unsafe=True)
         data = path.read_bytes()
         if data == original:
-            return
+            assert report.written == []
+            return "untouched"
         assert report.written == [name]
         new_text = data.decode()
-        yaml.safe_load_all(new_text)  # parses
+        list(yaml.safe_load_all(new_text))  # parses
         if originally_valid:
             assert _valid(new_text), new_text
         second, _ = make_engine(root, select=("IV001",)).fix(unsafe=True)
         assert second.written == [] and path.read_bytes() == data
+        return "fixed"

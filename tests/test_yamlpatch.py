@@ -37,20 +37,44 @@ def test_fast_path_and_ruamel_write_the_same_bytes(case: Path, tmp_path: Path, m
     assert fast == slow
 
 
-def test_block_style_fixtures_take_the_fast_path(monkeypatch) -> None:
-    used = []
-    real = yamledit.fast_rewrite
+CP_CASES = sorted(p for p in (FIXTURES / "IV001").glob("cp_*.yaml") if ".fixed" not in p.name)
+# Flow-style items (``- {name: x, mountPath: y}``) in the lines a fix touches are left to ruamel
+# by design (test_flow_style_is_left_to_ruamel); every other cp_* fixture is block style.
+FLOW_STYLE = {"cp_glob_dotfiles.yaml"}
 
-    def spy(*args, **kwargs):
-        result = real(*args, **kwargs)
-        used.append(True)
+
+@pytest.mark.parametrize("case", CP_CASES, ids=lambda p: p.name)
+def test_block_style_fixture_takes_the_fast_path(case: Path, tmp_path: Path, monkeypatch) -> None:
+    """Each block-style ``cp_*`` fixture is rewritten by the fast patcher alone: it returns a text
+    for every planned rewrite and the ruamel fallback (``load_rt``) is never entered. The
+    flow-style one goes to ruamel, and says so."""
+    calls: list[str] = []
+    real_fast, real_load = yamledit.fast_rewrite, yamledit.load_rt
+
+    def fast_spy(*args, **kwargs):
+        try:
+            result = real_fast(*args, **kwargs)
+        except Unsupported:
+            calls.append("fast refused")
+            raise
+        calls.append("fast")
         return result
 
-    monkeypatch.setattr(yamledit, "fast_rewrite", spy)
-    for case in (FIXTURES / "IV001").glob("cp_*.yaml"):
-        if ".fixed" not in case.name:
-            make_engine(case.parent, select=("IV001",)).scan()
-    assert len(used) >= 5
+    def load_spy(*args, **kwargs):
+        calls.append("ruamel")
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(yamledit, "fast_rewrite", fast_spy)
+    monkeypatch.setattr(yamledit, "load_rt", load_spy)
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copyfile(case, root / case.name)
+    result = make_engine(root, select=("IV001",)).scan()
+    assert [f.fixable for f in result.findings] == [True], [(f.message, f.fix_blocked) for f in result.findings]
+    if case.name in FLOW_STYLE:
+        assert calls == ["fast refused", "ruamel"], calls
+    else:
+        assert calls and set(calls) == {"fast"}, calls
 
 
 def test_replacing_a_scalar_keeps_its_quotes_and_comment() -> None:

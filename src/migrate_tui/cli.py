@@ -1,7 +1,9 @@
 """Command line: ``migrate-tui [PATH]`` (TUI), ``check``, ``rule``, ``rules`` and friends.
 
 Output formats and exit codes are an API: 0 clean, 1 findings or files changed, 2 usage or
-internal error. Heavy modules (textual, kubernetes, docker) load only when a command needs them.
+internal error (also when a rule crashed on a file: that file was not really checked). Any
+unexpected exception is one line on stderr and exit 2; ``MIGRATE_TUI_DEBUG=1`` adds the
+traceback. Heavy modules (textual, kubernetes, docker) load only when a command needs them.
 """
 
 from __future__ import annotations
@@ -126,13 +128,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = module.run
         return int(handler(args))
     except UsageError as exc:
-        print(f"migrate-tui: error: {exc}", file=sys.stderr)
+        print(f"migrate-tui: error: {_visible(exc)}", file=sys.stderr)
         return ExitCode.ERROR
     except KeyboardInterrupt:
         print("migrate-tui: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return ExitCode.CLEAN
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
+        return _internal_error(exc)
+
+
+def _visible(text: object) -> str:
+    from .formats.terminal import visible
+
+    return visible(text)
+
+
+def _internal_error(exc: BaseException) -> int:
+    from .core.model import exception_summary
+
+    if os.environ.get("MIGRATE_TUI_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"migrate-tui: internal error: {_visible(exception_summary(exc))} "
+          "(a bug in migrate-tui; please report it; MIGRATE_TUI_DEBUG=1 prints the traceback)", file=sys.stderr)
+    return ExitCode.ERROR
 
 
 def _late_command(args: argparse.Namespace) -> int:
@@ -165,7 +187,7 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
     if getattr(args, "cluster", None) is not None:
         target = _cluster_target(args, target or config.target)
         for note in getattr(target, "notes", ()) or ():
-            print(f"note: {note}", file=sys.stderr)
+            print(f"note: {_visible(note)}", file=sys.stderr)
     select = _split_codes(args.select)
     ignore = _split_codes(args.ignore)
     config = with_overrides(
@@ -229,13 +251,13 @@ def _cluster_target(args: argparse.Namespace, base):
 def cmd_check(args: argparse.Namespace) -> int:
     from .core.diff import combined_diffs
     from .core.model import Applicability
-    from .formats import display_path, render
+    from .formats import crashed, diagnostic_line, display_path, plural, render, render_diffs
 
     engine = make_engine(args, list(args.paths))
     result = engine.scan()
     baseline = _apply_baseline(args, result)
     if baseline == "written":
-        return ExitCode.CLEAN
+        return ExitCode.ERROR if crashed(result) else ExitCode.CLEAN
 
     def read(path: str) -> str | None:
         source = result.sources.get(path)
@@ -257,15 +279,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         fixes = [f for f in result.findings if f.fix and f.fix.applicability in allowed]
         chosen, _ = select_fixes(fixes, unsafe=args.unsafe_fixes)
         diffs = combined_diffs([f.fix for f in chosen], read)  # type: ignore[misc]
-        for diff in diffs:
-            sys.stdout.write(diff.unified())
+        sys.stdout.write(render_diffs(diffs))
         if args.format != "text":
             sys.stdout.write(render(result, args.format, read=read))
         else:
             for d in result.diagnostics:
-                print(f"{display_path(result.root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}", file=sys.stderr)
-            n = len(fixes)
-            print(f"Would fix {n} finding{'s' if n != 1 else ''} in {len(diffs)} file{'s' if len(diffs) != 1 else ''}; nothing written.", file=sys.stderr)
+                print(diagnostic_line(result.root, d), file=sys.stderr)
+            print(f"Would fix {plural(len(fixes), 'finding')} in {plural(len(diffs), 'file')}; nothing written.", file=sys.stderr)
+        if crashed(result):
+            return ExitCode.ERROR
         return ExitCode.FINDINGS if (diffs and not args.exit_zero) else ExitCode.CLEAN
 
     if args.fix:
@@ -281,19 +303,23 @@ def cmd_check(args: argparse.Namespace) -> int:
         for finding, reason in report.skipped:
             if "next round" in reason:
                 continue
-            print(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}", file=sys.stderr)
+            print(_visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}"), file=sys.stderr)
         for d in report.diagnostics:
-            print(f"{display_path(result.root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}", file=sys.stderr)
-        out = render(after, args.format, fixed=report.applied, read=read)
+            print(diagnostic_line(result.root, d), file=sys.stderr)
+        out = render(after, args.format, fixed=report.applied, read=read, quiet=args.quiet)
         sys.stdout.write(out)
         changed = bool(report.written)
         if args.format == "text" and changed and not args.quiet:
-            print(f"Wrote {len(report.written)} file{'s' if len(report.written) != 1 else ''}: {', '.join(report.written)}", file=sys.stderr)
+            print(f"Wrote {plural(len(report.written), 'file')}: {_visible(', '.join(report.written))}", file=sys.stderr)
+        if crashed(result) or crashed(after):
+            return ExitCode.ERROR
         if args.exit_zero:
             return ExitCode.CLEAN
         return ExitCode.FINDINGS if (changed or after.findings) else ExitCode.CLEAN
 
-    sys.stdout.write(render(result, args.format, read=read))
+    sys.stdout.write(render(result, args.format, read=read, quiet=args.quiet))
+    if crashed(result):
+        return ExitCode.ERROR
     if args.exit_zero:
         return ExitCode.CLEAN
     return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN

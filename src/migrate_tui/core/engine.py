@@ -7,12 +7,19 @@
 
 Scanning a file is a pure function of (file, config): ``scan_file``. The engine only walks,
 orders, and collects.
+
+A crash is contained like ruff's "panicked while linting FILE": an exception raised by a rule
+(or by the parser, or anywhere in one file's scan, in this process or in a pool worker) becomes a
+``Diagnostic(kind=INTERNAL)`` for that file, naming the exception in one line, and the scan goes
+on. Set ``MIGRATE_TUI_DEBUG=1`` to also print the traceback on stderr.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -21,7 +28,7 @@ from ..rules import Rule, all_rules
 from .config import Config
 from .context import PodSpecSubject, Project, RuleContext
 from .discover import Candidate, discover
-from .model import Applicability, Diagnostic, Finding
+from .model import Applicability, Diagnostic, DiagnosticKind, Finding, exception_summary
 from .podspec import find_pod_specs
 from .sources import SourceFile, read_source
 from .suppress import parse_suppressions
@@ -261,7 +268,15 @@ class _Scanner:
         self.context = context
 
     def scan(self, path: Path, kind: str, cached: tuple | None):
-        """(findings, diagnostics, source, cache entry | None | _UNCHANGED)."""
+        """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
+        file's sake: a crash becomes an INTERNAL diagnostic (and nothing is cached for the file)."""
+        try:
+            return self._scan_cached(path, kind, cached)
+        except Exception as exc:  # noqa: BLE001 - containment is the point
+            rel = _rel(self.context.root, path)
+            return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
+
+    def _scan_cached(self, path: Path, kind: str, cached: tuple | None):
         candidate = Candidate(path, kind)
         if cached is None:
             return self._scan(candidate)
@@ -291,7 +306,8 @@ class _Scanner:
             if tracking:
                 project.deps = None
         entry = None
-        if isinstance(source, SourceFile) and deps is not None:
+        crashed = any(d.kind is DiagnosticKind.INTERNAL for d in diagnostics)
+        if isinstance(source, SourceFile) and deps is not None and not crashed:
             from .cache import make_entry
 
             entry = make_entry(source.digest, findings, diagnostics, deps)
@@ -303,20 +319,33 @@ class _Scanner:
 _WORKER: _Scanner | None = None
 
 
-def _worker_init(root: Path, config: Config, mode: str, codes: tuple[str, ...]) -> None:
-    global _WORKER
+_WORKER_FAILED: tuple[Path, str] | None = None  # (root, why) when the worker could not start
+
+
+def _worker_init(root: Path, config: Config, mode: str, rules: bytes) -> None:
+    """``rules`` travel pickled (each ``check`` by reference), so a worker runs exactly the
+    parent's rules, including any registered at run time. They are unpickled here, not by
+    multiprocessing, because a worker that fails to start is restarted by the pool forever: a
+    failure is kept and reported for each file instead."""
+    global _WORKER, _WORKER_FAILED
+    import pickle
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
-    engine = Engine(root, config, mode=mode, jobs=1)
-    rules = [r for r in engine.rules() if r.code in codes]
-    _WORKER = _Scanner(rules, engine.context)
+    try:
+        engine = Engine(root, config, mode=mode, jobs=1)
+        _WORKER = _Scanner(list(pickle.loads(rules)), engine.context)
+    except Exception as exc:  # noqa: BLE001
+        _WORKER_FAILED = (root, exception_summary(exc))
 
 
 def _worker_batch(batch: list[tuple[str, str, tuple[str, bytes] | None]]):
-    assert _WORKER is not None
     out = []
     for path, kind, cached in batch:
+        if _WORKER is None:
+            root, why = _WORKER_FAILED or (Path("/"), "not started")
+            out.append(([], [internal_diagnostic(_rel(root, Path(path)), 1, why, "starting the scan worker")], None, None))
+            continue
         findings, diagnostics, source, entry = _WORKER.scan(Path(path), kind, cached)
         # only sources that carry findings travel back (the writer needs their text)
         out.append((findings, diagnostics, source if findings else None, entry))
@@ -344,8 +373,10 @@ def _parallel(engine: Engine, candidates: list[Candidate], store, workers: int):
             (str(c.path), c.kind, store.entry_for(_rel(root, c.path)) if store else None)
             for c in candidates[i : i + _BATCH]
         ])
-    codes = tuple(r.code for r in engine.rules())
-    pool = _mp_context().Pool(workers, _worker_init, (root, engine.config, engine.mode, codes))
+    import pickle
+
+    rules = pickle.dumps(engine.rules())
+    pool = _mp_context().Pool(workers, _worker_init, (root, engine.config, engine.mode, rules))
     try:
         for outcomes in pool.imap(_worker_batch, batches):
             yield from outcomes
@@ -377,10 +408,12 @@ def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
     if needles and not any(n in source.text for n in needles):
         return [], [], source
     context.project.remember(source)
+    crashes: dict[str, Diagnostic] = {}
     if candidate.kind == "yaml":
-        findings, diagnostics = _scan_yaml(source, scoped, context)
+        findings, diagnostics = _scan_yaml(source, scoped, context, crashes)
     else:
-        findings, diagnostics = _scan_dockerfile(source, scoped, context)
+        findings, diagnostics = _scan_dockerfile(source, scoped, context, crashes)
+    diagnostics = diagnostics + list(crashes.values())
     suppressions = parse_suppressions(source.text)
     kept = [
         f for f in findings
@@ -410,7 +443,8 @@ def _unused_suppressions(path: str, suppressions, scoped: list[Rule]) -> list[Di
 _SCOPES_FOR_KIND = {"yaml": ("podspec", "document"), "dockerfile": ("dockerfile",)}
 
 
-def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext) -> tuple[list[Finding], list[Diagnostic]]:
+def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext,
+               crashes: dict[str, Diagnostic]) -> tuple[list[Finding], list[Diagnostic]]:
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
     podspec_rules = [r for r in rules if r.scope == "podspec"]
@@ -428,25 +462,45 @@ def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext) -> t
         if not isinstance(item.data, dict):
             continue
         for rule in document_rules:
-            findings += _run(rule, item, context)
+            findings += _run(rule, item, context, source.path, item.chunk.line, crashes)
         if not podspec_rules:
             continue
         for ref in find_pod_specs(item.data):
             subject = PodSpecSubject(source, item.chunk, item.data, ref)
             for rule in podspec_rules:
-                findings += _run(rule, subject, context)
+                findings += _run(rule, subject, context, source.path, getattr(ref.spec, "line", 0) or item.chunk.line, crashes)
     return findings, diagnostics
 
 
-def _scan_dockerfile(source: SourceFile, rules: list[Rule], context: RuleContext) -> tuple[list[Finding], list[Diagnostic]]:
+def _scan_dockerfile(source: SourceFile, rules: list[Rule], context: RuleContext,
+                     crashes: dict[str, Diagnostic]) -> tuple[list[Finding], list[Diagnostic]]:
     from ..dockerfile.parser import parse_dockerfile
 
     parsed = parse_dockerfile(source.text)
     findings: list[Finding] = []
     for rule in rules:
-        findings += _run(rule, (source, parsed), context)
+        findings += _run(rule, (source, parsed), context, source.path, 1, crashes)
     return findings, [Diagnostic(source.path, line, "parse", message) for line, message in getattr(parsed, "errors", [])]
 
 
-def _run(rule: Rule, subject, context: RuleContext) -> list[Finding]:
-    return list(rule.check(subject, context))
+def _run(rule: Rule, subject, context: RuleContext, path: str, line: int, crashes: dict[str, Diagnostic]) -> list[Finding]:
+    """One rule over one subject. A crash drops that rule's findings for the subject (they may be
+    incomplete) and records one INTERNAL diagnostic per rule and file; other rules and subjects
+    still run."""
+    try:
+        return list(rule.check(subject, context))
+    except Exception as exc:  # noqa: BLE001 - containment is the point
+        crashes.setdefault(rule.code, internal_diagnostic(path, line, exc, f"rule {rule.code}"))
+        return []
+
+
+def internal_diagnostic(path: str, line: int, exc: BaseException | str, where: str) -> Diagnostic:
+    """A crash on one file, as ruff's "panicked while linting": a bug in migrate-tui, not in the file.
+    ``exc`` is the exception, or its one-line summary when it was caught elsewhere."""
+    if os.environ.get("MIGRATE_TUI_DEBUG") and isinstance(exc, BaseException):
+        print(f"migrate-tui: {where} crashed on {path}:", file=sys.stderr)
+        traceback.print_exception(exc, file=sys.stderr)
+    summary = exc if isinstance(exc, str) else exception_summary(exc)
+    return Diagnostic(path, max(line, 1), DiagnosticKind.INTERNAL,
+                      f"{where} crashed: {summary}; this is a bug in migrate-tui, please report it "
+                      "(MIGRATE_TUI_DEBUG=1 prints the traceback)")

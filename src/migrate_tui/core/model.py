@@ -128,18 +128,62 @@ class Finding:
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
+class DiagnosticKind(str, Enum):
+    """Why a file (or part of it) was not checked. The string values are the JSON API."""
+
+    PARSE = "parse"  # malformed YAML / Dockerfile syntax
+    TEMPLATE = "template"  # Helm/Jinja template, not plain YAML
+    BINARY = "binary"
+    SIZE = "size"  # over the size limit
+    ENCODING = "encoding"  # not UTF-8
+    SYMLINK = "symlink"  # points out of the root, dangles or loops
+    UNREADABLE = "unreadable"
+    SPECIAL = "special"  # FIFO, socket, device
+    WRITE = "write"  # a fix could not be written
+    CONFIG = "config"
+    UNUSED_SUPPRESSION = "unused-suppression"  # the file WAS checked; a comment silences nothing
+    INTERNAL = "internal"  # migrate-tui crashed on this file (a bug): exit code 2
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def file_checked(self) -> bool:
+        """True when the file was still checked in full (the diagnostic is only advice)."""
+        return self is DiagnosticKind.UNUSED_SUPPRESSION
+
+
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """A file that could not be read, parsed or written: shown like a finding, never a traceback."""
+    """A file that could not be read, parsed or written: shown like a finding, never a traceback.
+
+    ``kind`` accepts the plain string value too (``"parse"``) and is stored as the enum.
+    """
 
     path: str
     line: int
-    kind: str  # parse | template | binary | size | encoding | symlink | unreadable | special | write | config
+    kind: DiagnosticKind
     message: str
     column: int = 1
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, DiagnosticKind):
+            object.__setattr__(self, "kind", DiagnosticKind(self.kind))
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.kind}: {self.message}"
+
+
+def exception_summary(exc: BaseException, limit: int = 300) -> str:
+    """``Type: message`` on one line (the message's lines joined, a long one cut): how a crash
+    is named in an INTERNAL diagnostic or a blocked fix."""
+    text = " ".join(str(exc).split())
+    name = type(exc).__name__
+    summary = f"{name}: {text}" if text else name
+    return summary if len(summary) <= limit else summary[: limit - 1] + "…"
 
 
 def text_digest(text: str) -> str:

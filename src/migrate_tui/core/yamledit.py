@@ -25,7 +25,15 @@ _HUGE_WIDTH = 1 << 30  # never fold a long line
 
 
 class RewriteRefused(Exception):
-    """The document can't be rewritten without touching lines the change is not about."""
+    """The document can't be rewritten without touching lines the change is not about
+    (``kind`` FORMAT), or planning the rewrite crashed (``kind`` INTERNAL, a bug)."""
+
+    FORMAT = "format"
+    INTERNAL = "internal"
+
+    def __init__(self, message: str, kind: str = FORMAT) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,23 @@ def dump_rt(data: Any, indent: Indent) -> str:
 
 
 def rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str:
-    """The chunk's new text after ``mutate`` changed its ruamel tree (marker line kept)."""
+    """The chunk's new text after ``mutate`` changed its ruamel tree (marker line kept).
+
+    Any other exception while planning (in ``mutate``, the fast patcher or ruamel) is a bug: it
+    becomes a ``RewriteRefused`` of kind INTERNAL, so the finding stays, unfixed, with the reason.
+    """
+    try:
+        return _rewrite_chunk(text, chunk, mutate)
+    except RewriteRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a crash in one fix must not stop the scan
+        from .model import exception_summary
+
+        raise RewriteRefused(f"planning the rewrite crashed ({exception_summary(exc)}); not rewritten, "
+                             "this is a bug in migrate-tui, please report it", RewriteRefused.INTERNAL) from exc
+
+
+def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str:
     whole = text[chunk.start : chunk.end]
     header = ""
     body = whole

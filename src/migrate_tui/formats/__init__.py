@@ -12,8 +12,9 @@ from typing import Callable
 
 from .. import __version__
 from ..core.engine import ScanResult
-from ..core.model import Applicability, Diagnostic, Finding
+from ..core.model import Applicability, Diagnostic, DiagnosticKind, Finding
 from ..rules import all_rules
+from .terminal import visible, visible_lines
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
@@ -27,7 +28,7 @@ def display_path(root: Path, rel: str, cwd: Path | None = None) -> str:
 
 
 def render(result: ScanResult, fmt: str, *, show_source: bool = True, fixed: list[Finding] | None = None,
-           read: Callable[[str], str | None] | None = None) -> str:
+           read: Callable[[str], str | None] | None = None, quiet: bool = False) -> str:
     if fmt == "json":
         return render_json(result, read)
     if fmt == "sarif":
@@ -38,45 +39,90 @@ def render(result: ScanResult, fmt: str, *, show_source: bool = True, fixed: lis
         from .gitlab import render_gitlab
 
         return render_gitlab(result)
-    return render_text(result, fixed=fixed)
+    return render_text(result, fixed=fixed, quiet=quiet)
 
 
 _ICON = {Applicability.SAFE: "safe fix", Applicability.UNSAFE: "unsafe fix", Applicability.MANUAL: "manual"}
 
 
-def render_text(result: ScanResult, *, fixed: list[Finding] | None = None) -> str:
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 file``, ``2 files``, ``0 files`` (``many`` for irregular plurals)."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def diagnostic_line(root: Path, d: Diagnostic) -> str:
+    """``path:line:col: error[kind] message``, safe to print."""
+    return visible(f"{display_path(root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}")
+
+
+def render_text(result: ScanResult, *, fixed: list[Finding] | None = None, quiet: bool = False) -> str:
+    """ruff-like lines; then the summary, unless ``quiet`` (``check -q``: findings only)."""
     lines: list[str] = []
     for d in result.diagnostics:
-        lines.append(f"{display_path(result.root, d.path)}:{d.line}:{d.column}: error[{d.kind}] {d.message}")
+        lines.append(diagnostic_line(result.root, d))
     for f in result.findings:
         loc = f.location
-        lines.append(f"{display_path(result.root, loc.path)}:{loc.line}:{loc.column}: {f.rule} [{_ICON[f.applicability]}] {f.message}")
+        lines.append(visible(f"{display_path(result.root, loc.path)}:{loc.line}:{loc.column}: {f.rule} [{_ICON[f.applicability]}] {f.message}"))
         if f.fix_blocked:
-            lines.append(f"  = not fixed: {f.fix_blocked}")
+            lines.append("  = not fixed: " + visible(f.fix_blocked))
         if f.fix and f.fix.assumption:
-            lines.append(f"  = assumes: {f.fix.assumption}")
+            lines.append("  = assumes: " + visible(f.fix.assumption))
         for note in f.notes:
-            lines.append(f"  = note: {note}")
+            lines.append("  = note: " + visible(note))
+    if quiet:
+        return "".join(line + "\n" for line in lines)
+    summary = summary_lines(result, fixed=fixed)
+    return "\n".join(lines + ([""] if lines else []) + summary) + "\n"
+
+
+def summary_lines(result: ScanResult, *, fixed: list[Finding] | None = None) -> list[str]:
+    """The closing lines of ``check``: counts of files, never a contradiction.
+
+    "All checks passed" only when nothing was found, nothing was fixed and every file was
+    checked; files are counted once however many diagnostics they have.
+    """
     counts = result.counts()
     total = len(result.findings)
+    scanned = plural(result.files_scanned, "file")
+    crashed = {d.path for d in result.diagnostics if d.kind is DiagnosticKind.INTERNAL}
+    unchecked = {d.path for d in result.diagnostics if not d.kind.file_checked} - crashed
+    advice = [d for d in result.diagnostics if d.kind.file_checked]
     summary = []
     if fixed:
-        summary.append(f"Fixed {len(fixed)} finding{'s' if len(fixed) != 1 else ''}.")
+        summary.append(f"Fixed {plural(len(fixed), 'finding')}.")
     if total:
+        with_findings = len({f.location.path for f in result.findings})
         summary.append(
-            f"Found {total} finding{'s' if total != 1 else ''} in {result.files_scanned} files "
-            f"({counts['safe']} with a safe fix, {counts['unsafe']} unsafe, {counts['manual']} manual)."
+            f"Found {plural(total, 'finding')} in {plural(with_findings, 'file')} ({scanned} scanned): "
+            f"{counts['safe']} with a safe fix, {counts['unsafe']} unsafe, {counts['manual']} manual."
         )
         if counts["safe"]:
             summary.append(f"[*] {counts['safe']} fixable with `migrate-tui check --fix`.")
         if counts["unsafe"]:
             summary.append(f"    {counts['unsafe']} more with `--fix --unsafe-fixes` (read the assumptions first).")
     elif not fixed:
-        summary.append(f"All checks passed ({result.files_scanned} files).")
-    if result.diagnostics:
-        n = len(result.diagnostics)
-        summary.append(f"{n} file{'s' if n != 1 else ''} could not be checked (see above).")
-    return "\n".join(lines + ([""] if lines else []) + summary) + "\n"
+        if crashed or unchecked or advice:
+            summary.append(f"No findings ({scanned} scanned).")
+        else:
+            summary.append(f"All checks passed ({scanned} scanned).")
+    if crashed:
+        summary.append(f"{plural(len(crashed), 'file')} crashed migrate-tui (error[internal] above): "
+                       "a bug in migrate-tui, please report it.")
+    if unchecked:
+        summary.append(f"{plural(len(unchecked), 'file')} could not be checked (see above).")
+    if advice:
+        summary.append(f"{plural(len(advice), 'unused suppression')} (see above).")
+    return summary
+
+
+def render_diffs(diffs) -> str:
+    """The unified diffs of ``check --diff``, every line made safe for a terminal."""
+    return "".join(visible_lines(d.unified()) for d in diffs)
+
+
+def crashed(result: ScanResult) -> bool:
+    """migrate-tui crashed on at least one file (``check`` then exits 2, as ruff does on a panic)."""
+    return any(d.kind is DiagnosticKind.INTERNAL for d in result.diagnostics)
 
 
 def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict:
@@ -124,10 +170,13 @@ def render_json(result: ScanResult, read: Callable[[str], str | None] | None = N
 
 
 def diagnostic_json(d: Diagnostic) -> dict:
-    return {"path": d.path, "line": d.line, "column": d.column, "kind": d.kind, "message": d.message}
+    return {"path": d.path, "line": d.line, "column": d.column, "kind": d.kind.value, "message": d.message}
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
+    """A workflow-command value: control characters made visible first (the log viewer obeys
+    ANSI escapes), then GitHub's own escapes."""
+    text = visible(text)
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
@@ -192,7 +241,7 @@ def render_sarif(result: ScanResult) -> str:
     notifications = [
         {
             "level": "error",
-            "message": {"text": f"{d.kind}: {d.message}"},
+            "message": {"text": f"{d.kind.value}: {d.message}"},
             "locations": [_sarif_location(d.path, d.line, d.column)],
         }
         for d in result.diagnostics
@@ -221,7 +270,7 @@ def render_sarif(result: ScanResult) -> str:
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": result.root.as_uri() + "/"}},
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+                "invocations": [{"executionSuccessful": not crashed(result), "toolExecutionNotifications": notifications}],
                 "results": results,
             }
         ],
