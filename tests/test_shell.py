@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 import pytest
-from hypothesis import given, settings
+import posixpath
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from migrate_tui.core.shell import (
@@ -303,9 +305,12 @@ def test_working_dir_resolves_relative_paths() -> None:
 
 
 def test_tilde_and_cd_home_stay_unresolved() -> None:
+    """A copy whose path doesn't resolve to an absolute one is opaque, not a COPY."""
     parsed = sh("cp ~/x /d/ && cd && cp y /d/")
-    assert copy_of(parsed).sources == ("~/x",)
-    assert copy_of(parsed, 2).sources == ("$HOME/y",)
+    assert kinds(parsed) == [K.UNKNOWN, K.HARMLESS, K.UNKNOWN]
+    assert parsed.ops[0].reason == "cp source ~/x is not a path migrate-tui can resolve"
+    assert parsed.ops[2].reason == "cp source $HOME/y is not a path migrate-tui can resolve"
+    assert parsed.ops[0].copy is None and parsed.ops[0].paths == ("/d",)
 
 
 def test_here_document() -> None:
@@ -395,8 +400,11 @@ def test_env_variables_are_substituted() -> None:
 
 
 def test_unknown_variables_stay_literal() -> None:
-    copy = copy_of(sh("cp -r /site/. $HOME/x ${DEST}/"))
-    assert copy.sources == ("/site", "$HOME/x") and copy.dest == "${DEST}"
+    op = sh("cp -r /site/. $HOME/x ${DEST}/").ops[0]
+    assert op.kind is K.UNKNOWN and op.copy is None and op.paths == ()
+    assert op.reason == "cp source $HOME/x is not a path migrate-tui can resolve"
+    op = sh("cp -r /site/. ${DEST}/").ops[0]
+    assert op.kind is K.UNKNOWN and op.reason == "cp destination ${DEST} is not a path migrate-tui can resolve"
 
 
 def test_script_assignments_are_followed() -> None:
@@ -708,6 +716,63 @@ def test_never_raises_on_any_argv(command: list[str] | None, args: list[str] | N
 def test_never_raises_on_command_like_argv(command: list[str], args: list[str]) -> None:
     parsed = parse_container_command(command, args)
     assert all(isinstance(op.kind, OpKind) for op in parsed.ops)
+
+
+def _assert_copies_resolve(parsed: ParsedCommand) -> None:
+    """Every COPY's source and destination is an absolute, normalised path with no variable left."""
+    for op in parsed.ops:
+        if op.kind is K.COPY:
+            assert op.copy is not None
+            for path in op.copy.sources + (op.copy.dest,):
+                assert path.startswith("/") and not path.startswith("//"), (op.text, path)
+                assert "$" not in path and "~" not in path[:1] and posixpath.normpath(path) == path, (op.text, path)
+
+
+_COPY_WORDS = ["cp", "rsync", "tar", "-r", "-a", "-t", "-C", "-cf", "-xf", "-", "|", "&&", ";", "cd",
+               "/a", "/a/.", "/d/", "$SRC", "${DEST}", "~", "~/x", "rel", "..", "./x", "//x", "/a//b/./c"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_COPY_WORDS), max_size=10), st.sampled_from([None, "/", "/w", "rel"]))
+@example(["cp", "cp", "$SRC"], None)  # found by hypothesis in test_fuzz: a COPY to "$SRC"
+@example(["cp", "-r", "/a/.", "~"], None)
+@example(["cp", "-r", "$SRC/.", "/d/"], None)
+@example(["cd", "$SRC", "&&", "cp", "-r", "x", "/d/"], None)
+@example(["tar", "-C", "$SRC", "-cf", "-", ".", "|", "tar", "-C", "/d", "-xf", "-"], None)
+@example(["rsync", "-a", "/a/", "${DEST}"], None)
+def test_copy_paths_always_resolve(words: list[str], working_dir: str | None) -> None:
+    _assert_copies_resolve(parse_container_command(words, None, working_dir))
+    _assert_copies_resolve(parse_container_command(["sh", "-c", " ".join(words)], None, working_dir))
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["cp", "cp", "$SRC"], "cp destination $SRC is not a path migrate-tui can resolve"),
+        (["cp", "-r", "/a/.", "~"], "cp destination ~ is not a path migrate-tui can resolve"),
+        (["rsync", "-a", "$SRC/", "/d/"], "rsync source $SRC is not a path migrate-tui can resolve"),
+        (["cp", "-r", "/site/$X", "/d/"], "cp source /site/$X is not a path migrate-tui can resolve"),
+    ],
+)
+def test_a_copy_with_an_unresolved_path_is_opaque(argv: list[str], reason: str) -> None:
+    op = only(parse_container_command(argv, None))
+    assert (op.kind, op.copy, op.reason) == (K.UNKNOWN, None, reason)
+
+
+def test_a_tar_pipe_with_an_unresolved_directory_is_not_a_copy() -> None:
+    parsed = sh("tar -C $SRC -cf - . | tar -C /d -xf -")
+    assert only(parsed).kind is K.MODIFY and only(parsed).copy is None
+    assert only(parsed).paths == ("/d",)
+
+
+def test_opaque_kinds_are_typed() -> None:
+    from migrate_tui.core.shell import OpaqueKind
+
+    assert parse_container_command(None, None).opaque_kind is OpaqueKind.NO_COMMAND
+    assert parse_container_command(None, ["--serve"]).opaque_kind is OpaqueKind.NO_COMMAND
+    assert sh("if true; then cp -r /a/. /d/; fi").opaque_kind is OpaqueKind.SYNTAX
+    assert parse_container_command(["sh", "-c"], None).opaque_kind is OpaqueKind.SYNTAX
+    assert sh("cp -r /a/. /d/").opaque_kind is None
 
 
 def test_yaml_scalars_that_are_not_strings_do_not_break_it() -> None:

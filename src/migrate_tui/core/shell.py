@@ -33,6 +33,7 @@ __all__ = [
     "CopyOp",
     "Op",
     "OpKind",
+    "OpaqueKind",
     "ParsedCommand",
     "parse_container_command",
 ]
@@ -93,12 +94,20 @@ class Op:
     conditional: bool = False  # runs only after a failure (right of ||)
 
 
+class OpaqueKind(str, Enum):
+    """Why a whole command can't be analysed."""
+
+    NO_COMMAND = "no-command"  # no ``command``: the image's entrypoint does the work
+    SYNTAX = "syntax"  # shell syntax outside the subset this module reads
+
+
 @dataclass(frozen=True)
 class ParsedCommand:
     ops: tuple[Op, ...]  # empty when opaque
     shell: bool  # the work runs through sh/bash/ash/dash/zsh -c
     opaque: str | None  # why the command can't be analysed at all, else None
     script: str  # the -c script, or shlex.join(argv) without a shell
+    opaque_kind: OpaqueKind | None = None  # set exactly when ``opaque`` is
 
 
 # --------------------------------------------------------------------------- tables
@@ -314,11 +323,13 @@ def parse_container_command(
     args_words = _as_words(args, variables)
     if not command_words:
         if not args_words:
-            return ParsedCommand((), False, "no command: the image's entrypoint does the work", "")
+            return ParsedCommand((), False, "no command: the image's entrypoint does the work", "",
+                                 OpaqueKind.NO_COMMAND)
         joined = shlex.join(args_words)
         shown = joined if len(joined) <= 80 else joined[:79] + "…"
         return ParsedCommand(
-            (), False, f"no command: the image's entrypoint runs with args {shown}", joined
+            (), False, f"no command: the image's entrypoint runs with args {shown}", joined,
+            OpaqueKind.NO_COMMAND,
         )
     argv = command_words + args_words
     cwd = _resolve(working_dir or "/", "/")
@@ -326,13 +337,14 @@ def parse_container_command(
     if not is_shell:
         return ParsedCommand((_single_op(tuple(argv), cwd),), False, None, shlex.join(argv))
     if script is None:
-        return ParsedCommand((), True, "shell syntax not understood: -c without a script", "")
+        return ParsedCommand((), True, "shell syntax not understood: -c without a script", "",
+                             OpaqueKind.SYNTAX)
     try:
         items = _Parser(_Lexer(script).run()).parse_script()
         source = _Source(script, tuple(i for i, c in enumerate(script) if c == "\n"))
         ops = _ops_of_list(items, _State(cwd, dict(variables)), source)
     except _ShellError as error:
-        return ParsedCommand((), True, str(error), script)
+        return ParsedCommand((), True, str(error), script, OpaqueKind.SYNTAX)
     return ParsedCommand(tuple(ops), True, None, script)
 
 
@@ -1159,7 +1171,23 @@ def _classify_cp(cmd: _Cmd) -> _Verdict:
     dest = _resolve(dest_raw, cmd.cwd)
     copy = CopyOp("cp", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest, trailing,
                   recursive, preserve, opts.flags)
-    return _Verdict(OpKind.COPY, f"cp copies {', '.join(copy.sources)} to {dest}", (dest,), copy)
+    return _copy_verdict(copy)
+
+
+def _is_resolved(path: str) -> bool:
+    """An absolute path with no variable left in it (``$SRC``, ``~``, ``$PWD/x`` are not)."""
+    return path.startswith("/") and "$" not in path and "`" not in path
+
+
+def _copy_verdict(copy: CopyOp) -> _Verdict:
+    """A COPY whose every path resolved to an absolute one, else an opaque (UNKNOWN) op."""
+    unresolved = [p for p in copy.sources + (copy.dest,) if not _is_resolved(p)]
+    if unresolved:
+        role = "destination" if unresolved[0] == copy.dest and copy.dest not in copy.sources else "source"
+        reason = f"{copy.tool} {role} {unresolved[0]} is not a path migrate-tui can resolve"
+        paths = (copy.dest,) if _is_resolved(copy.dest) else ()
+        return _Verdict(OpKind.UNKNOWN, reason, paths)
+    return _Verdict(OpKind.COPY, f"{copy.tool} copies {', '.join(copy.sources)} to {copy.dest}", (copy.dest,), copy)
 
 
 def _is_remote(raw: str) -> bool:
@@ -1190,7 +1218,7 @@ def _classify_rsync(cmd: _Cmd) -> _Verdict:
     dest = _resolve(dest_raw, cmd.cwd)
     copy = CopyOp("rsync", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest,
                   dest_raw.endswith("/"), recursive, preserve, opts.flags)
-    return _Verdict(OpKind.COPY, f"rsync copies {', '.join(copy.sources)} to {dest}", (dest,), copy)
+    return _copy_verdict(copy)
 
 
 class _Tar(NamedTuple):
@@ -1274,6 +1302,8 @@ def _tar_pipe_copy(first: tuple[str, ...], second: tuple[str, ...], cwd: str) ->
         sources.append(source)
         forms.append(form)
     dest = _resolve(extract.directory or ".", cwd)
+    if not all(_is_resolved(p) for p in sources + [dest]):
+        return None  # not a copy migrate-tui can place: the members are judged one by one
     return CopyOp("tar", tuple(sources), tuple(forms), dest, True, True, True,
                   create.flags + extract.flags)
 

@@ -36,6 +36,7 @@ from typing import Iterator
 
 from ..core.context import PodSpecSubject, RuleContext
 from ..core.model import Finding, Location, Severity
+from ..core.reasons import texts
 from . import Rule
 from .init_copy_to_empty_dir import flows_of
 
@@ -60,7 +61,7 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         )
         explanation = "\n".join(
             ["Why this can't be rewritten automatically:"]
-            + [f"- {r}" for r in reasons + list(dict.fromkeys(flow.manual))]
+            + [f"- {r}" for r in reasons + texts(flow.manual)]
             + [
                 "What to do:",
                 "- build the content into an image in CI (FROM scratch + COPY), push it with a pinned tag or digest;",
