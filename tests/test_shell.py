@@ -589,7 +589,7 @@ def test_mkdir() -> None:
     [
         ("chmod -R 755 /d /e", ("/d", "/e")), ("chown -R 1000:1000 /d", ("/d",)),
         ("chgrp -R 0 /d", ("/d",)), ("ln -s /a /d/b", ("/d/b",)),
-        ("mv /d/a /d/b", ("/d/a", "/d/b")),
+        ("mv -n /d/a /d/b", ("/d/a", "/d/b")), ("mv -b /a /d/", ("/a", "/d")),
         ("rm -rf /d/x", ("/d/x",)), ("touch /d/ready", ("/d/ready",)),
         ("truncate -s 0 /d/x", ("/d/x",)), ("install -m 644 /a /d/a", ("/d/a",)),
         ("unzip -q /a.zip -d /d", ("/d",)), ("gunzip /d/x.gz", ("/d/x.gz",)),
@@ -773,6 +773,63 @@ def test_opaque_kinds_are_typed() -> None:
     assert sh("if true; then cp -r /a/. /d/; fi").opaque_kind is OpaqueKind.SYNTAX
     assert parse_container_command(["sh", "-c"], None).opaque_kind is OpaqueKind.SYNTAX
     assert sh("cp -r /a/. /d/").opaque_kind is None
+
+
+@pytest.mark.parametrize(
+    ("script", "sources", "forms", "dest", "trailing"),
+    [
+        ("mv /usr/local/app/static/* /static/", ("/usr/local/app/static",), ("glob",), "/static", True),
+        ("mv -f /site/. /d", ("/site",), ("contents",), "/d", False),
+        ("mv -t /d /a /b", ("/a", "/b"), ("entry", "entry"), "/d", True),
+        ("mv /d/a /d/b", ("/d/a",), ("entry",), "/d/b", False),
+    ],
+)
+def test_mv_is_a_copy_that_keeps_modes(script: str, sources: tuple[str, ...], forms: tuple[str, ...],
+                                       dest: str, trailing: bool) -> None:
+    copy = copy_of(sh(script))
+    assert (copy.tool, copy.sources, copy.forms, copy.dest, copy.dest_trailing_slash) == ("mv", sources, forms, dest, trailing)
+    assert copy.recursive and copy.preserve and copy.transforms == ()
+
+
+@pytest.mark.parametrize(
+    ("script", "transforms"),
+    [
+        ("cp -aL /a/. /d/", ("follows every symbolic link (-L)",)),
+        ("cp -rH /a /d/", ("follows symbolic links named on the command line (-H)",)),
+        ("cp -r --parents /a/b /d/", ("recreates each source's directory path under the destination (--parents)",)),
+        ("rsync -aL /a/ /d/", ("copies the targets of symbolic links (-L)",)),
+        ("rsync -aR /a/ /d/", ("recreates each source's path under the destination (-R)",)),
+        ("tar -C /a -chf - . | tar -C /d -xf -", ("follows symbolic links (-h)",)),
+        ("cp -a /a/. /d/", ()),
+        ("rsync -a /a/ /d/", ()),
+    ],
+)
+def test_copy_transforms_are_named(script: str, transforms: tuple[str, ...]) -> None:
+    assert copy_of(sh(script)).transforms == transforms
+
+
+def test_install_is_a_modify_that_carries_its_copy() -> None:
+    op = only(sh("install -D -m 0644 /src/app.conf /d/conf/app.conf"))
+    assert op.kind is K.MODIFY and op.paths == ("/d/conf/app.conf",)
+    assert op.copy is not None and (op.copy.tool, op.copy.sources, op.copy.dest) == ("install", ("/src/app.conf",), "/d/conf/app.conf")
+    assert op.copy.transforms == ("sets mode 0644, the owner and new times (install)",)
+    assert only(sh("install -t /d /src/a")).copy.transforms == ("sets mode 0755, the owner and new times (install)",)
+    assert only(sh("install -d /d/x")).copy is None
+
+
+@pytest.mark.parametrize(
+    ("command", "program"),
+    [
+        (["/usr/local/bin/get-resource.sh"], "/usr/local/bin/get-resource.sh"),
+        (["sh", "-c", "exec /opt/prepare --out /d"], "/opt/prepare"),
+        (["sh", "/scripts/init.sh"], "/scripts/init.sh"),  # no -c: sh runs a script file
+        (["sh", "-c", "sh /scripts/init.sh"], "/scripts/init.sh"),
+        (["sh", "-c", "cp -r /a/. /d/"], ""),
+    ],
+)
+def test_an_unknown_program_is_named(command: list[str], program: str) -> None:
+    op = parse_container_command(command, None).ops[-1]
+    assert op.program == program
 
 
 def test_yaml_scalars_that_are_not_strings_do_not_break_it() -> None:

@@ -80,6 +80,9 @@ class CopyOp:
     recursive: bool
     preserve: bool
     flags: tuple[str, ...]  # every option as written
+    # What the tool does besides copying the tree as it is (follows links, recreates parent
+    # paths, sets modes...), for people; a copy with any is not what a mount shows.
+    transforms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,11 @@ class Op:
     argv: tuple[str, ...]  # words after quote removal; a pipeline's members joined by "|"
     text: str  # the command as written, stripped
     line: int  # 1-based line within the script
-    copy: CopyOp | None = None
+    copy: CopyOp | None = None  # a COPY's copy; a MODIFY that copies with changes (install) has one too
     paths: tuple[str, ...] = ()  # absolute normalised paths written or changed, when known
     reason: str = ""
     conditional: bool = False  # runs only after a failure (right of ||)
+    program: str = ""  # an UNKNOWN op that runs an executable or script: its path as written
 
 
 class OpaqueKind(str, Enum):
@@ -272,6 +276,7 @@ class _Verdict(NamedTuple):
     reason: str
     paths: tuple[str, ...] = ()
     copy: CopyOp | None = None
+    program: str = ""
 
 
 class _Cmd(NamedTuple):
@@ -413,7 +418,8 @@ def _strip_launchers(argv: list[str]) -> list[str]:
 
 def _single_op(argv: tuple[str, ...], cwd: str) -> Op:
     verdict = _classify(argv, (False,) * len(argv), cwd)
-    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason)
+    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason,
+              program=verdict.program)
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -868,7 +874,8 @@ def _op_of_command(command: _Simple | _Loop, state: _State, source: _Source) -> 
         name = posixpath.basename(inner[0]) if inner else argv[0]
         _track_state(inner, state)
     verdict = _with_redirects(verdict, name, writes)
-    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason)
+    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason,
+              program=verdict.program)
 
 
 def _op_of_loop(loop: _Loop, state: _State, source: _Source) -> Op:
@@ -1087,8 +1094,8 @@ def _classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> _Verd
 
 def _unknown(head: str) -> _Verdict:
     if "/" in head:
-        return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui cannot see into")
-    return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui does not know")
+        return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui cannot see into", program=head)
+    return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui does not know", program=head)
 
 
 def _parse_options(
@@ -1170,8 +1177,43 @@ def _classify_cp(cmd: _Cmd) -> _Verdict:
     pairs = [_source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in source_indices]
     dest = _resolve(dest_raw, cmd.cwd)
     copy = CopyOp("cp", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest, trailing,
-                  recursive, preserve, opts.flags)
+                  recursive, preserve, opts.flags, _transforms(opts, _CP_TRANSFORMS))
     return _copy_verdict(copy)
+
+
+# option (a letter of a bundle, or a long option) -> what it does besides a plain copy
+_CP_TRANSFORMS = {
+    "L": "follows every symbolic link (-L)",
+    "--dereference": "follows every symbolic link (--dereference)",
+    "H": "follows symbolic links named on the command line (-H)",
+    "l": "makes hard links instead of copies (-l)",
+    "--link": "makes hard links instead of copies (--link)",
+    "s": "makes symbolic links instead of copies (-s)",
+    "--symbolic-link": "makes symbolic links instead of copies (--symbolic-link)",
+    "--parents": "recreates each source's directory path under the destination (--parents)",
+    "--attributes-only": "copies attributes only (--attributes-only)",
+    "--copy-contents": "reads special files as data (--copy-contents)",
+}
+_RSYNC_TRANSFORMS = {
+    "L": "copies the targets of symbolic links (-L)",
+    "--copy-links": "copies the targets of symbolic links (--copy-links)",
+    "k": "copies the directories that symbolic links point to (-k)",
+    "--copy-dirlinks": "copies the directories that symbolic links point to (--copy-dirlinks)",
+    "--copy-unsafe-links": "copies the targets of links that leave the tree (--copy-unsafe-links)",
+    "--safe-links": "skips links that leave the tree (--safe-links)",
+    "R": "recreates each source's path under the destination (-R)",
+    "--relative": "recreates each source's path under the destination (--relative)",
+    "C": "skips files CVS would ignore (-C)",
+    "--cvs-exclude": "skips files CVS would ignore (--cvs-exclude)",
+    "--files-from": "copies only the files a list names (--files-from)",
+}
+_MV_PLAIN_OPTIONS = frozenset({"-f", "-v", "-fv", "-vf", "--force", "--verbose", "-t", "--target-directory", "--"})
+
+
+def _transforms(opts: _Opts, table: dict[str, str]) -> tuple[str, ...]:
+    found = [what for key, what in table.items()
+             if (key in opts.letters if len(key) == 1 else key in opts.longs)]
+    return tuple(dict.fromkeys(found))
 
 
 def _is_resolved(path: str) -> bool:
@@ -1217,7 +1259,8 @@ def _classify_rsync(cmd: _Cmd) -> _Verdict:
     preserve = bool(opts.letters & {"a", "p"} or opts.longs & {"--archive", "--perms"})
     dest = _resolve(dest_raw, cmd.cwd)
     copy = CopyOp("rsync", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest,
-                  dest_raw.endswith("/"), recursive, preserve, opts.flags)
+                  dest_raw.endswith("/"), recursive, preserve, opts.flags,
+                  _transforms(opts, _RSYNC_TRANSFORMS))
     return _copy_verdict(copy)
 
 
@@ -1304,8 +1347,11 @@ def _tar_pipe_copy(first: tuple[str, ...], second: tuple[str, ...], cwd: str) ->
     dest = _resolve(extract.directory or ".", cwd)
     if not all(_is_resolved(p) for p in sources + [dest]):
         return None  # not a copy migrate-tui can place: the members are judged one by one
+    follows = any(f in ("--dereference", "-h") or (f[:1] == "-" and f[1:2] != "-" and "h" in f[1:])
+                  for f in create.flags)
+    transforms = ("follows symbolic links (-h)",) if follows else ()
     return CopyOp("tar", tuple(sources), tuple(forms), dest, True, True, True,
-                  create.flags + extract.flags)
+                  create.flags + extract.flags, transforms)
 
 
 def _classify_tar(cmd: _Cmd) -> _Verdict:
@@ -1365,7 +1411,18 @@ def _classify_ln_mv(cmd: _Cmd) -> _Verdict:
         paths = _dedupe(_resolve(w, cmd.cwd) for w in written)
         return _Verdict(OpKind.MODIFY, "ln creates links", paths)
     moved = operands + ([target] if target is not None else [])
-    return _Verdict(OpKind.MODIFY, "mv moves files", _dedupe(_resolve(w, cmd.cwd) for w in moved))
+    verdict = _Verdict(OpKind.MODIFY, "mv moves files", _dedupe(_resolve(w, cmd.cwd) for w in moved))
+    plain = all(flag in _MV_PLAIN_OPTIONS for flag in opts.flags)
+    sources = opts.operands if target is not None else opts.operands[:-1]
+    if not plain or not sources or (target is None and len(opts.operands) < 2):
+        return verdict
+    # Out of the init container's own filesystem into a volume, mv copies with modes, owners
+    # and times kept (as cp -a) and deletes the source: a COPY, whose sources IV001 checks.
+    dest_raw = target if target is not None else cmd.argv[opts.operands[-1]]
+    pairs = [_source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in sources]
+    copy = CopyOp("mv", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), _resolve(dest_raw, cmd.cwd),
+                  target is not None or _names_directory(dest_raw), True, True, opts.flags)
+    return _copy_verdict(copy)
 
 
 _SIMPLE_MODIFIERS: dict[str, tuple[str, str, frozenset[str]]] = {
@@ -1390,11 +1447,22 @@ def _classify_install(cmd: _Cmd) -> _Verdict:
     target = opts.values.get("-t", opts.values.get("--target-directory"))
     if "d" in opts.letters or "--directory" in opts.longs:
         paths = _operand_paths(cmd, opts)
-    elif target is not None:
+        return _Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths)
+    if target is not None:
         paths = (_resolve(target, cmd.cwd),)
+        sources = opts.operands
     else:
         paths = _operand_paths(cmd, opts)[-1:]
-    return _Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths)
+        sources = opts.operands[:-1]
+    copy = None
+    if sources and paths and all(_is_resolved(p) for p in paths):
+        resolved = tuple(_resolve(cmd.argv[i], cmd.cwd) for i in sources)
+        if all(_is_resolved(p) for p in resolved):
+            mode = opts.values.get("-m", opts.values.get("--mode", "0755"))
+            # A copy with changes: install sets the mode (0755 unless -m), the owner, and new times.
+            copy = CopyOp("install", resolved, ("entry",) * len(resolved), paths[0], target is not None,
+                          False, False, opts.flags, (f"sets mode {mode}, the owner and new times (install)",))
+    return _Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths, copy)
 
 
 def _classify_unzip(cmd: _Cmd) -> _Verdict:
@@ -1608,14 +1676,14 @@ def _classify_shell(cmd: _Cmd) -> _Verdict:
         return _Verdict(OpKind.UNKNOWN, "runs a nested shell script")
     if opts.operands:
         script = cmd.argv[opts.operands[0]]
-        return _Verdict(OpKind.UNKNOWN, f"runs {script}, which migrate-tui cannot see into")
+        return _Verdict(OpKind.UNKNOWN, f"runs {script}, which migrate-tui cannot see into", program=script)
     return _Verdict(OpKind.UNKNOWN, f"{cmd.name} runs a script read from stdin")
 
 
 def _classify_source(cmd: _Cmd) -> _Verdict:
     if len(cmd.argv) < 2:
         return _Verdict(OpKind.UNKNOWN, f"{cmd.name} without a file")
-    return _Verdict(OpKind.UNKNOWN, f"runs {cmd.argv[1]}, which migrate-tui cannot see into")
+    return _Verdict(OpKind.UNKNOWN, f"runs {cmd.argv[1]}, which migrate-tui cannot see into", program=cmd.argv[1])
 
 
 def _fixed(kind: OpKind, reason: str) -> Callable[[_Cmd], _Verdict]:

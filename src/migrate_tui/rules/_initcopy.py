@@ -331,6 +331,7 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
     # (path, command, only strictly below the path matters, the command edits text).
     changed: list[tuple[str, str, bool, bool]] = []
     existing_dirs = {root}
+    programs = []  # ops that run an executable or script from the image
     for op in parsed.ops:
         if op.kind in (OpKind.HARMLESS, OpKind.WAIT):
             continue
@@ -339,8 +340,13 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
             # mkdir of a copy source (or above it) is a no-op when the copy works; inside it, not.
             changed += [(p, op.text, True, False) for p in op.paths if _resolved(p) and not _under(p, root)]
             continue
-        if op.kind is OpKind.COPY and op.copy is not None:
+        copying = op.copy is not None and (op.kind is OpKind.COPY or any(_under(p, root) for p in op.paths))
+        if copying:  # a copy, or a copy with changes (install) into the volume
             _trace_copy(flow, op, mounts, changed, existing_dirs)
+            if op.copy.tool == "mv":  # the sources are gone from the init container's filesystem
+                changed += [(p, op.text, False, False) for p in op.copy.sources]
+            continue
+        if op.kind is OpKind.COPY:
             continue
         touched = [p for p in op.paths if _overlaps(p, root) or not _resolved(p)]
         if op.kind is OpKind.DOWNLOAD:
@@ -370,9 +376,18 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
                 kind = BlockerKind.MODE_CHANGE
             flow.manual.append(Blocker(kind, f"`{op.text}`: {op.reason or f'{name} changes the copied tree'}", op.text))
             continue
+        if op.program:
+            programs.append(op)
         flow.manual.append(Blocker(
             BlockerKind.OPAQUE_COMMAND, f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}", op.text
         ))
+    if programs and not flow.copies_into and not flow.fills:
+        # Like an init container with no command: what fills the volume is a program from the image.
+        op = programs[0]
+        flow.fills.append(
+            f"`{op.text}`: {op.program} is a program from the image that migrate-tui can't see into; "
+            f"read it (or the Dockerfile that builds the image) to see what it writes into '{flow.name}'"
+        )
 
 
 def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, existing_dirs: set[str]) -> None:
@@ -420,15 +435,25 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
                 ))
             continue
         if "$" in source or "$" in copy.dest:
+            flow.refused_sources.append(source)
             flow.manual.append(Blocker(BlockerKind.UNRESOLVED_PATH, f"`{op.text}` uses a variable migrate-tui can't resolve", op.text))
             continue
         if form == "pattern":
+            flow.refused_sources.append(source)
             flow.manual.append(Blocker(
                 BlockerKind.GLOB_PATTERN, f"`{op.text}`: the glob {source} selects files migrate-tui can't list without the image", op.text
             ))
             continue
         if any(f.startswith(("--exclude", "--include", "--chmod", "--chown", "-L", "--dereference", "--filter", "-s", "--symbolic-link", "-l", "--link")) for f in copy.flags):
+            flow.refused_sources.append(source)
             flow.manual.append(Blocker(BlockerKind.FILTERED_COPY, f"`{op.text}` filters or transforms while copying", op.text))
+            continue
+        if copy.transforms:
+            flow.refused_sources.append(source)
+            flow.manual.append(Blocker(
+                BlockerKind.FILTERED_COPY,
+                f"`{op.text}` {copy.transforms[0]}; a mount shows the image's files as they are", op.text,
+            ))
             continue
         placement, landing = _place(source, form, copy, root, flow.init_sub_path, existing_dirs, op.text)
         nested = [m for m in mounts if m.mount is not flow.mount and m.path != root and _under(m.path, landing)]

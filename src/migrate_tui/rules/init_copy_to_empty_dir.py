@@ -3,7 +3,8 @@
 ## What it does
 Finds an init container that copies files from its own image into an `emptyDir` that other
 containers of the pod mount (`cp -r /site/. /html/`, `cp -a`, `rsync -a`, a `tar | tar` pipe,
-a single `cp file`), and rewrites the pod to mount that image as an **image volume** instead
+a single `cp file`, `mv /site/* /html/`: out of the image's own filesystem `mv` leaves what
+`cp -a` would), and rewrites the pod to mount that image as an **image volume** instead
 (Kubernetes `volumes[].image`, KEP-4639).
 
 ## Why is this bad?
@@ -61,6 +62,11 @@ volumes:
   another volume inside the copied tree (the runtime can't create a mount point in a read-only
   image volume), when a copy path comes from a variable, or when the pod is invalid (two
   volumes or containers with one name).
+- **manual** when the copy changes what it copies: `cp -L`/`-H` and `rsync -L`/`-k` follow
+  symbolic links, `cp --parents` and `rsync -R` recreate the source path, `cp -l`/`-s` link
+  instead of copying, `install` sets a mode (0755 unless `-m`), the owner and new times,
+  `rsync --exclude`/`--chmod` filter or change files. A mount shows the image's files as they
+  are. An `mv` with options other than `-f`/`-v`/`-t` is judged as a change, not a copy.
 
 Only `emptyDir` destinations are candidates: a copy into a `hostPath` or a PersistentVolumeClaim
 seeds durable or node storage, which an image volume does not replace.
@@ -146,7 +152,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     for blocker in (ctx.target.image_volume_blocker(), ctx.target.subpath_blocker() if needs_sub_path else None):
         if blocker:
             manual.append(Blocker(BlockerKind.PLATFORM, f"target {ctx.target.describe()}: {blocker}"))
-    init_names = ", ".join(f"'{f.init.get('name')}'" for f in group)
+    init_names = ", ".join(dict.fromkeys(f"'{f.init.get('name')}'" for f in group))
     reader_names = ", ".join(dict.fromkeys(f"'{c.name}'" for c in consumers)) or "no container"
     message = _message(group, init_names, reader_names)
     notes.append(Note(NoteKind.SUPPLY_CHAIN, SUPPLY_CHAIN_NOTE))
@@ -315,7 +321,7 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
     edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
     volume = group[0].name
     description = f"Mount the image as image volume '{volume}'; drop init container(s) " + ", ".join(
-        f"'{f.init.get('name')}'" for f in group
+        dict.fromkeys(f"'{f.init.get('name')}'" for f in group)
     )
     edits = [edit]
     digests = [(source.path, source.digest)]

@@ -3,8 +3,12 @@
 ## What it does
 Finds an init container that fills an `emptyDir` read by other containers by *downloading*
 (`wget`, `curl`, `git clone`, `gsutil`, `hf download`, `pip install`…), by *templating*
-(`envsubst`, `sed > file`, `gomplate`…), or through an entrypoint migrate-tui can't see (no
-`command`: the image decides what happens).
+(`envsubst`, `sed > file`, `gomplate`…; also `sed -i` on the init image's own files before
+they are copied), or through a program migrate-tui can't see: no `command` (the image's
+entrypoint decides what happens), or a `command` that runs an executable or script from the
+image that is not a known tool (`command: ["/usr/local/bin/get-resource.sh"]`) and nothing
+else copies into the volume. The message names the program: read it, or the Dockerfile that
+builds the image, to see what it writes.
 
 ## Why is this bad?
 The pod's content depends on the network or on the environment at start-up: every restart
