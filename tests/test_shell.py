@@ -589,7 +589,7 @@ def test_mkdir() -> None:
     [
         ("chmod -R 755 /d /e", ("/d", "/e")), ("chown -R 1000:1000 /d", ("/d",)),
         ("chgrp -R 0 /d", ("/d",)), ("ln -s /a /d/b", ("/d/b",)),
-        ("mv -n /d/a /d/b", ("/d/a", "/d/b")), ("mv -b /a /d/", ("/a", "/d")),
+        ("mv -n /d/a /d/b", ("/d/a", "/d/b")), ("mv -b /a /d/", ("/a", "/d")), ("mv /a/. /d/", ("/a", "/d")),
         ("rm -rf /d/x", ("/d/x",)), ("touch /d/ready", ("/d/ready",)),
         ("truncate -s 0 /d/x", ("/d/x",)), ("install -m 644 /a /d/a", ("/d/a",)),
         ("unzip -q /a.zip -d /d", ("/d",)), ("gunzip /d/x.gz", ("/d/x.gz",)),
@@ -719,10 +719,11 @@ def test_never_raises_on_command_like_argv(command: list[str], args: list[str]) 
 
 
 def _assert_copies_resolve(parsed: ParsedCommand) -> None:
-    """Every COPY's source and destination is an absolute, normalised path with no variable left."""
+    """Every COPY carries its copy, whose source and destination are absolute, normalised paths
+    with no variable left."""
     for op in parsed.ops:
         if op.kind is K.COPY:
-            assert op.copy is not None
+            assert op.copy is not None, op
             for path in op.copy.sources + (op.copy.dest,):
                 assert path.startswith("/") and not path.startswith("//"), (op.text, path)
                 assert "$" not in path and "~" not in path[:1] and posixpath.normpath(path) == path, (op.text, path)
@@ -740,6 +741,7 @@ _COPY_WORDS = ["cp", "rsync", "tar", "-r", "-a", "-t", "-C", "-cf", "-xf", "-", 
 @example(["cd", "$SRC", "&&", "cp", "-r", "x", "/d/"], None)
 @example(["tar", "-C", "$SRC", "-cf", "-", ".", "|", "tar", "-C", "/d", "-xf", "-"], None)
 @example(["rsync", "-a", "/a/", "${DEST}"], None)
+@example(["cp", "cp", "cp", "|", "cp", "cp", "cp"], None)  # found here: a COPY pipeline without its copy
 def test_copy_paths_always_resolve(words: list[str], working_dir: str | None) -> None:
     _assert_copies_resolve(parse_container_command(words, None, working_dir))
     _assert_copies_resolve(parse_container_command(["sh", "-c", " ".join(words)], None, working_dir))
@@ -779,7 +781,7 @@ def test_opaque_kinds_are_typed() -> None:
     ("script", "sources", "forms", "dest", "trailing"),
     [
         ("mv /usr/local/app/static/* /static/", ("/usr/local/app/static",), ("glob",), "/static", True),
-        ("mv -f /site/. /d", ("/site",), ("contents",), "/d", False),
+        ("mv -f /site /d", ("/site",), ("entry",), "/d", False),
         ("mv -t /d /a /b", ("/a", "/b"), ("entry", "entry"), "/d", True),
         ("mv /d/a /d/b", ("/d/a",), ("entry",), "/d/b", False),
     ],

@@ -833,6 +833,8 @@ def _op_of_pipeline(pipeline: _Pipeline, state: _State, source: _Source) -> Op:
     worst = max(members, key=lambda m: _RANK[m.kind])
     paths = _dedupe(path for m in members for path in m.paths)
     kind, reason = worst.kind, worst.reason
+    if kind is OpKind.COPY:  # a COPY op always carries its copy; several in a pipe are not one
+        kind, reason = OpKind.UNKNOWN, f"a copy inside a pipeline ({worst.reason})"
     filters = [m for m in members if _tool(m.argv) in _TEXT_FILTERS]
     if kind in (OpKind.MODIFY, OpKind.TEMPLATE) and filters and paths:
         kind = OpKind.TEMPLATE
@@ -1420,6 +1422,8 @@ def _classify_ln_mv(cmd: _Cmd) -> _Verdict:
     # and times kept (as cp -a) and deletes the source: a COPY, whose sources IV001 checks.
     dest_raw = target if target is not None else cmd.argv[opts.operands[-1]]
     pairs = [_source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in sources]
+    if any(form == "contents" for _, form in pairs):
+        return verdict  # `mv SRC/. D` fails: mv can't move a directory's "."
     copy = CopyOp("mv", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), _resolve(dest_raw, cmd.cwd),
                   target is not None or _names_directory(dest_raw), True, True, opts.flags)
     return _copy_verdict(copy)

@@ -56,7 +56,7 @@ class InitMount:
 
     path: str  # absolute, normalised mountPath
     volume: str  # the volume's name
-    kind: str  # the volume's source key: configMap, secret, projected, emptyDir, ... ("volume" if unknown)
+    kind: str  # the volume's source key: configMap, secret, projected, emptyDir, ... ("undeclared")
     mount: dict
 
 
@@ -193,9 +193,10 @@ def _relation(source: str, mount_path: str) -> Relation | None:
 
 
 def _volume_key(volume: object) -> str:
+    """configMap, secret, projected... ("undeclared" when ``volumes`` has no such entry)."""
     if isinstance(volume, dict):
-        return next((str(k) for k in volume if k != "name"), "volume")
-    return "volume"
+        return next((str(k) for k in volume if k != "name"), "undeclared")
+    return "undeclared"
 
 
 def init_mounts(container: dict, by_name: dict) -> list[InitMount]:
@@ -345,8 +346,6 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
             _trace_copy(flow, op, mounts, changed, existing_dirs)
             if op.copy.tool == "mv":  # the sources are gone from the init container's filesystem
                 changed += [(p, op.text, False, False) for p in op.copy.sources]
-            continue
-        if op.kind is OpKind.COPY:
             continue
         touched = [p for p in op.paths if _overlaps(p, root) or not _resolved(p)]
         if op.kind is OpKind.DOWNLOAD:
