@@ -174,3 +174,33 @@ def test_scratch_decisions_read_kinds_not_words() -> None:
     assert _only_modes([_Flow()], [Blocker(BlockerKind.MODE_CHANGE, "anything", "chmod -R 644 /d")])  # type: ignore[list-item]
     assert not _only_modes([_Flow()], [Blocker(BlockerKind.CHANGES_COPY, "`chmod -R 644 /d`: chmod changes file modes")])  # type: ignore[list-item]
     assert Note(NoteKind.SIBLING_FILES, "x") != Note(NoteKind.DOT_FILES, "x")
+
+
+@pytest.mark.parametrize(
+    ("script", "unsafe"),
+    [
+        ("mkdir -p /html/site && cp -r /site /html/", []),  # the landing: cp -r merges into /html/site
+        ("mkdir -p /html/a/b && cp -r /site/. /html/a/b/", []),  # the landing itself
+        ("mkdir -p /html && cp -r /site/. /html/", []),  # the mount
+        ("mkdir -p /html/uploads && cp -r /site/. /html/", [
+            "`mkdir -p /html/uploads` creates /html/uploads, which no copy fills; the image volume has it only if "
+            "the image does, so this assumes no reader needs that empty directory"]),
+    ],
+)
+def test_an_empty_directory_no_copy_fills_is_an_assumption(script: str, unsafe: list[str]) -> None:
+    flow = _only_flow(_spec(script, [], []))
+    assert flow.placements and flow.manual == []
+    assert flow.unsafe == unsafe
+
+
+@pytest.mark.parametrize("who", ["init", "reader"])
+def test_a_sub_path_expression_on_the_volume_is_manual(who: str) -> None:
+    spec = _spec("cp -r /site/. /html/", [], [])
+    container = spec["initContainers"][0] if who == "init" else spec["containers"][0]
+    container["volumeMounts"][0]["subPathExpr"] = "$(POD_NAME)"
+    name = "prepare" if who == "init" else "server"
+    flow = _only_flow(spec)
+    assert [(b.kind, b.text) for b in flow.manual] == [(
+        BlockerKind.UNRESOLVED_PATH,
+        f"'{name}' mounts 'html' with subPathExpr $(POD_NAME): the directory depends on the pod's environment",
+    )]

@@ -122,6 +122,7 @@ class VolumeFlow:
     volume_sources: list[VolumeSource] = field(default_factory=list)  # copies that read a mounted volume
     refused_sources: list[str] = field(default_factory=list)  # copies into the volume refused for what they read or write
     post_copy_modes: list[str] = field(default_factory=list)  # chmod/chown commands (scratch mode can carry them)
+    landings: list[str] = field(default_factory=list)  # where placed copies land, in the init container's view
 
     @property
     def name(self) -> str:
@@ -283,7 +284,7 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
                 if m.get("name") == flow.name
             ]
             _trace_ops(flow, mounts)
-            flow.manual += duplicates
+            flow.manual += duplicates + _expression_mounts(flow, init)
             if flow.placements or flow.fills or flow.manual:
                 flows.append(flow)
     for flow in flows:
@@ -298,6 +299,20 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
         _judge_consumers(flow, spec)
         _judge_volume(flow)
     return flows
+
+
+def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:
+    """A mount of the volume with subPathExpr: which directory it is depends on the pod's
+    environment, so where copies land (or what a reader sees) can't be placed."""
+    blockers = []
+    who = [(str(init.get("name")), flow.mount)] + [(c.name, c.mount) for c in flow.consumers]
+    for name, mount in who:
+        if mount.get("subPathExpr"):
+            blockers.append(Blocker(
+                BlockerKind.UNRESOLVED_PATH,
+                f"'{name}' mounts '{flow.name}' with subPathExpr {mount.get('subPathExpr')}: the directory depends on the pod's environment",
+            ))
+    return blockers
 
 
 def _duplicate_names(volumes: list, everyone: list[tuple[str, int, dict]]) -> list[Blocker]:
@@ -333,11 +348,13 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
     changed: list[tuple[str, str, bool, bool]] = []
     existing_dirs = {root}
     programs = []  # ops that run an executable or script from the image
+    made: list[tuple[str, str]] = []  # (directory under the mount, mkdir command)
     for op in parsed.ops:
         if op.kind in (OpKind.HARMLESS, OpKind.WAIT):
             continue
         if op.kind is OpKind.MKDIR:
             existing_dirs.update(op.paths)
+            made += [(p, op.text) for p in op.paths if _under(p, root) and p != root]
             # mkdir of a copy source (or above it) is a no-op when the copy works; inside it, not.
             changed += [(p, op.text, True, False) for p in op.paths if _resolved(p) and not _under(p, root)]
             continue
@@ -380,6 +397,14 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
         flow.manual.append(Blocker(
             BlockerKind.OPAQUE_COMMAND, f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}", op.text
         ))
+    for path, command in made:
+        # A directory some copy lands in (or leads to) exists either way; any other is an empty
+        # directory the emptyDir has and the image volume doesn't (unless the image does).
+        if flow.placements and not any(_under(landing, path) for landing in flow.landings):
+            flow.unsafe.append(
+                f"`{command}` creates {path}, which no copy fills; the image volume has it only if the image does, "
+                "so this assumes no reader needs that empty directory"
+            )
     if programs and not flow.copies_into and not flow.fills:
         # Like an init container with no command: what fills the volume is a program from the image.
         op = programs[0]
@@ -466,6 +491,7 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
             ))
             continue
         flow.placements.append(placement)
+        flow.landings.append(landing)
 
 
 def _landings(copy) -> list[str]:

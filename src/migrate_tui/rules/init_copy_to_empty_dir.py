@@ -38,12 +38,14 @@ volumes:
 ```
 
 ## Fix safety
-- **safe** when the init container only copies (plus `echo`, `ls`, `set -e`, `mkdir -p`), every
+- **safe** when the init container only copies (plus `echo`, `ls`, `set -e`, `mkdir -p` of the
+  directories the copies land in), every
   consumer mounts the volume `readOnly: true`, and the target platform serves image volumes
   (and `subPath` on them, when the mount needs one: Kubernetes ≥ 1.33, containerd ≥ 2.2,
   CRI-O ≥ 1.33).
 - **unsafe** when a consumer mounts the volume read-write: image volumes are always read-only,
-  so the fix assumes it never writes there.
+  so the fix assumes it never writes there; likewise when `mkdir -p` makes a directory in the
+  volume that no copy fills (the fix assumes no reader needs that empty directory).
 - **manual** (no automatic fix) when the init container does more than copy (`chmod`, `chown`,
   `ln`, `sed`, scripts), a later container changes the copied tree, a consumer executes a file
   from the volume (some runtimes mount image volumes `noexec`; renamed binaries can't be
