@@ -204,3 +204,20 @@ def test_a_sub_path_expression_on_the_volume_is_manual(who: str) -> None:
         BlockerKind.UNRESOLVED_PATH,
         f"'{name}' mounts 'html' with subPathExpr $(POD_NAME): the directory depends on the pod's environment",
     )]
+
+
+@pytest.mark.parametrize(
+    ("script", "fills"),
+    [
+        ("cp -r $MODEL_DIR/. /html/",
+         ["`cp -r $MODEL_DIR/. /html/`: cp source $MODEL_DIR is not a path migrate-tui can resolve; "
+          "what it writes into 'html' can't be known here"]),
+        ("/opt/bin/fetch --out /html",
+         ["`/opt/bin/fetch --out /html`: /opt/bin/fetch is a program from the image that migrate-tui can't see into; "
+          "read it (or the Dockerfile that builds the image) to see what it writes into 'html'"]),
+        ("/opt/bin/fetch --out /html && cp -r /site/. /html/", []),  # a copy is seen: IV001 manual
+        ("cp -r $X/. /tmp/ && cp -r /site/. /html/", []),
+    ],
+)
+def test_an_opaque_filler_with_no_copy_is_iv002(script: str, fills: list[str]) -> None:
+    assert _only_flow(_spec(script, [], [])).fills == fills

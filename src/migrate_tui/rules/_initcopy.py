@@ -392,8 +392,8 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
                 kind = BlockerKind.MODE_CHANGE
             flow.manual.append(Blocker(kind, f"`{op.text}`: {op.reason or f'{name} changes the copied tree'}", op.text))
             continue
-        if op.program:
-            programs.append(op)
+        if op.program or any(_overlaps(p, root) for p in op.paths):
+            programs.append(op)  # runs a program from the image, or writes the volume opaquely
         flow.manual.append(Blocker(
             BlockerKind.OPAQUE_COMMAND, f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}", op.text
         ))
@@ -406,12 +406,15 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
                 "so this assumes no reader needs that empty directory"
             )
     if programs and not flow.copies_into and not flow.fills:
-        # Like an init container with no command: what fills the volume is a program from the image.
+        # Like an init container with no command: what fills the volume can't be seen.
         op = programs[0]
-        flow.fills.append(
-            f"`{op.text}`: {op.program} is a program from the image that migrate-tui can't see into; "
-            f"read it (or the Dockerfile that builds the image) to see what it writes into '{flow.name}'"
-        )
+        if op.program:
+            flow.fills.append(
+                f"`{op.text}`: {op.program} is a program from the image that migrate-tui can't see into; "
+                f"read it (or the Dockerfile that builds the image) to see what it writes into '{flow.name}'"
+            )
+        else:
+            flow.fills.append(f"`{op.text}`: {op.reason}; what it writes into '{flow.name}' can't be known here")
 
 
 def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, existing_dirs: set[str]) -> None:

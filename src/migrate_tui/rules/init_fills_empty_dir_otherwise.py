@@ -6,7 +6,8 @@ Finds an init container that fills an `emptyDir` read by other containers by *do
 (`envsubst`, `sed > file`, `gomplate`…; also `sed -i` on the init image's own files before
 they are copied), or through a program migrate-tui can't see: no `command` (the image's
 entrypoint decides what happens), or a `command` that runs an executable or script from the
-image that is not a known tool (`command: ["/usr/local/bin/get-resource.sh"]`) and nothing
+image that is not a known tool (`command: ["/usr/local/bin/get-resource.sh"]`), or a copy
+whose source comes from a variable set at run time (`cp -r $MODEL_DIR/. /models/`), and nothing
 else copies into the volume. The message names the program: read it, or the Dockerfile that
 builds the image, to see what it writes.
 
