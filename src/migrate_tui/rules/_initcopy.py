@@ -588,6 +588,12 @@ def _judge_consumers(flow: VolumeFlow, spec: dict) -> None:
                     "and a renamed binary can't be expressed as a mount",
                 ))
                 break
+        same = [m for m in _mounts(consumer.container) if norm_path(m.get("mountPath", "/")) == consumer.mount_path]
+        if len(same) > 1:
+            flow.manual.append(Blocker(
+                BlockerKind.DUPLICATE_NAME,
+                f"'{consumer.name}' mounts {len(same)} volumes at {consumer.mount_path}; the API server rejects the pod",
+            ))
         for other in _mounts(consumer.container):
             path = norm_path(other.get("mountPath", "/"))
             if other is not consumer.mount and path != consumer.mount_path and _under(path, consumer.mount_path):
