@@ -221,3 +221,14 @@ def test_a_sub_path_expression_on_the_volume_is_manual(who: str) -> None:
 )
 def test_an_opaque_filler_with_no_copy_is_iv002(script: str, fills: list[str]) -> None:
     assert _only_flow(_spec(script, [], [])).fills == fills
+
+
+def test_a_reader_sub_path_inside_the_copy_is_an_assumption() -> None:
+    from migrate_tui.rules._initcopy import plan_mounts
+
+    flow = _only_flow(_spec("cp -r /site/. /html/", [], [], {"name": "html", "mountPath": "/srv", "subPath": "docs", "readOnly": True}))
+    assumptions: list[str] = []
+    specs, blockers, _ = plan_mounts([flow], flow.consumers[0], {"registry.example.com/site:1": "html"}, assumptions)
+    assert [(s.mount_path, s.sub_path) for s in specs] == [("/srv", "site/docs")] and blockers == []
+    assert assumptions == ["'server' mounts subPath docs of 'html', inside the copied /site: this assumes /site/docs "
+                           "exists in the image (the kubelet created it empty in the emptyDir)"]

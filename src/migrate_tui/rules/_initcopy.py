@@ -661,8 +661,10 @@ def volume_names(flows: list[VolumeFlow]) -> dict[str, str]:
     return names
 
 
-def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, str]) -> tuple[list[MountSpec], list[Blocker], list[Note]]:
-    """The image-volume mounts that show ``consumer`` what it saw, plus blockers and notes."""
+def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, str],
+                assumptions: list[str] | None = None) -> tuple[list[MountSpec], list[Blocker], list[Note]]:
+    """The image-volume mounts that show ``consumer`` what it saw, plus blockers and notes;
+    what the mounts assume (unsafe) is appended to ``assumptions``."""
     blockers: list[Blocker] = []
     notes: list[Note] = []
     pieces: list[tuple[str, str, str]] = []  # (vol_dir, image_dir, volume name)
@@ -715,6 +717,13 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
         elif vol_dir == "" or sub.startswith(vol_dir + "/"):
             inner = sub[len(vol_dir):].strip("/")
             specs.append(MountSpec(volume, base, posixpath.join(image_rel, inner) if image_rel else inner))
+            if assumptions is not None:
+                # The kubelet creates a missing subPath directory in an emptyDir; an image
+                # volume's subPath must exist in the image.
+                assumptions.append(
+                    f"'{consumer.name}' mounts subPath {sub} of '{flow_name_of(flows)}', inside the copied {image_dir}: "
+                    f"this assumes {posixpath.join(image_dir, inner)} exists in the image (the kubelet created it empty in the emptyDir)"
+                )
     if not specs and not blockers:
         blockers.append(Blocker(
             BlockerKind.UNFILLED_PART, f"'{consumer.name}' mounts a part of '{consumer.mount.get('name')}' that the copy doesn't fill"
@@ -728,6 +737,10 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
                 f"'{consumer.name}' now sees {spec.mount_path} from the image volume; the rest of {base} comes from its own image",
             ))
     return specs, blockers, _unique(notes)
+
+
+def flow_name_of(flows: list[VolumeFlow]) -> str:
+    return flows[0].name if flows else ""
 
 
 def _unique(items: list[Note]) -> list[Note]:

@@ -45,7 +45,9 @@ volumes:
   CRI-O ≥ 1.33).
 - **unsafe** when a consumer mounts the volume read-write: image volumes are always read-only,
   so the fix assumes it never writes there; likewise when `mkdir -p` makes a directory in the
-  volume that no copy fills (the fix assumes no reader needs that empty directory).
+  volume that no copy fills (the fix assumes no reader needs that empty directory), or when a
+  reader mounts a `subPath` inside a copied tree (the kubelet creates a missing subPath
+  directory in an emptyDir; an image volume's subPath must exist in the image).
 - **manual** (no automatic fix) when the init container does more than copy (`chmod`, `chown`,
   `ln`, `sed`, scripts), a later container changes the copied tree, a consumer executes a file
   from the volume (some runtimes mount image volumes `noexec`; renamed binaries can't be
@@ -135,7 +137,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     # Nothing placed (every copy reads another volume or a changed source): no mount to plan.
     placed = any(f.placements for f in group)
     for consumer in consumers if placed else []:
-        specs, blockers, mount_notes = plan_mounts(group, consumer, names)
+        specs, blockers, mount_notes = plan_mounts(group, consumer, names, unsafe)
         manual += blockers
         notes += mount_notes
         plans.append((consumer, specs))
