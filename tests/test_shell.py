@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 import pytest
-from hypothesis import given, settings
+import posixpath
+
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from migrate_tui.core.shell import (
@@ -303,9 +305,12 @@ def test_working_dir_resolves_relative_paths() -> None:
 
 
 def test_tilde_and_cd_home_stay_unresolved() -> None:
+    """A copy whose path doesn't resolve to an absolute one is opaque, not a COPY."""
     parsed = sh("cp ~/x /d/ && cd && cp y /d/")
-    assert copy_of(parsed).sources == ("~/x",)
-    assert copy_of(parsed, 2).sources == ("$HOME/y",)
+    assert kinds(parsed) == [K.UNKNOWN, K.HARMLESS, K.UNKNOWN]
+    assert parsed.ops[0].reason == "cp source ~/x is not a path migrate-tui can resolve"
+    assert parsed.ops[2].reason == "cp source $HOME/y is not a path migrate-tui can resolve"
+    assert parsed.ops[0].copy is None and parsed.ops[0].paths == ("/d",)
 
 
 def test_here_document() -> None:
@@ -395,8 +400,11 @@ def test_env_variables_are_substituted() -> None:
 
 
 def test_unknown_variables_stay_literal() -> None:
-    copy = copy_of(sh("cp -r /site/. $HOME/x ${DEST}/"))
-    assert copy.sources == ("/site", "$HOME/x") and copy.dest == "${DEST}"
+    op = sh("cp -r /site/. $HOME/x ${DEST}/").ops[0]
+    assert op.kind is K.UNKNOWN and op.copy is None and op.paths == ()
+    assert op.reason == "cp source $HOME/x is not a path migrate-tui can resolve"
+    op = sh("cp -r /site/. ${DEST}/").ops[0]
+    assert op.kind is K.UNKNOWN and op.reason == "cp destination ${DEST} is not a path migrate-tui can resolve"
 
 
 def test_script_assignments_are_followed() -> None:
@@ -581,7 +589,7 @@ def test_mkdir() -> None:
     [
         ("chmod -R 755 /d /e", ("/d", "/e")), ("chown -R 1000:1000 /d", ("/d",)),
         ("chgrp -R 0 /d", ("/d",)), ("ln -s /a /d/b", ("/d/b",)),
-        ("mv /d/a /d/b", ("/d/a", "/d/b")),
+        ("mv -n /d/a /d/b", ("/d/a", "/d/b")), ("mv -b /a /d/", ("/a", "/d")), ("mv /a/. /d/", ("/a", "/d")),
         ("rm -rf /d/x", ("/d/x",)), ("touch /d/ready", ("/d/ready",)),
         ("truncate -s 0 /d/x", ("/d/x",)), ("install -m 644 /a /d/a", ("/d/a",)),
         ("unzip -q /a.zip -d /d", ("/d",)), ("gunzip /d/x.gz", ("/d/x.gz",)),
@@ -708,6 +716,122 @@ def test_never_raises_on_any_argv(command: list[str] | None, args: list[str] | N
 def test_never_raises_on_command_like_argv(command: list[str], args: list[str]) -> None:
     parsed = parse_container_command(command, args)
     assert all(isinstance(op.kind, OpKind) for op in parsed.ops)
+
+
+def _assert_copies_resolve(parsed: ParsedCommand) -> None:
+    """Every COPY carries its copy, whose source and destination are absolute, normalised paths
+    with no variable left."""
+    for op in parsed.ops:
+        if op.kind is K.COPY:
+            assert op.copy is not None, op
+            for path in op.copy.sources + (op.copy.dest,):
+                assert path.startswith("/") and not path.startswith("//"), (op.text, path)
+                assert "$" not in path and "~" not in path[:1] and posixpath.normpath(path) == path, (op.text, path)
+
+
+_COPY_WORDS = ["cp", "rsync", "tar", "-r", "-a", "-t", "-C", "-cf", "-xf", "-", "|", "&&", ";", "cd",
+               "/a", "/a/.", "/d/", "$SRC", "${DEST}", "~", "~/x", "rel", "..", "./x", "//x", "/a//b/./c"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_COPY_WORDS), max_size=10), st.sampled_from([None, "/", "/w", "rel"]))
+@example(["cp", "cp", "$SRC"], None)  # found by hypothesis in test_fuzz: a COPY to "$SRC"
+@example(["cp", "-r", "/a/.", "~"], None)
+@example(["cp", "-r", "$SRC/.", "/d/"], None)
+@example(["cd", "$SRC", "&&", "cp", "-r", "x", "/d/"], None)
+@example(["tar", "-C", "$SRC", "-cf", "-", ".", "|", "tar", "-C", "/d", "-xf", "-"], None)
+@example(["rsync", "-a", "/a/", "${DEST}"], None)
+@example(["cp", "cp", "cp", "|", "cp", "cp", "cp"], None)  # found here: a COPY pipeline without its copy
+def test_copy_paths_always_resolve(words: list[str], working_dir: str | None) -> None:
+    _assert_copies_resolve(parse_container_command(words, None, working_dir))
+    _assert_copies_resolve(parse_container_command(["sh", "-c", " ".join(words)], None, working_dir))
+
+
+@pytest.mark.parametrize(
+    ("argv", "reason"),
+    [
+        (["cp", "cp", "$SRC"], "cp destination $SRC is not a path migrate-tui can resolve"),
+        (["cp", "-r", "/a/.", "~"], "cp destination ~ is not a path migrate-tui can resolve"),
+        (["rsync", "-a", "$SRC/", "/d/"], "rsync source $SRC is not a path migrate-tui can resolve"),
+        (["cp", "-r", "/site/$X", "/d/"], "cp source /site/$X is not a path migrate-tui can resolve"),
+    ],
+)
+def test_a_copy_with_an_unresolved_path_is_opaque(argv: list[str], reason: str) -> None:
+    op = only(parse_container_command(argv, None))
+    assert (op.kind, op.copy, op.reason) == (K.UNKNOWN, None, reason)
+
+
+def test_a_tar_pipe_with_an_unresolved_directory_is_not_a_copy() -> None:
+    parsed = sh("tar -C $SRC -cf - . | tar -C /d -xf -")
+    assert only(parsed).kind is K.MODIFY and only(parsed).copy is None
+    assert only(parsed).paths == ("/d",)
+
+
+def test_opaque_kinds_are_typed() -> None:
+    from migrate_tui.core.shell import OpaqueKind
+
+    assert parse_container_command(None, None).opaque_kind is OpaqueKind.NO_COMMAND
+    assert parse_container_command(None, ["--serve"]).opaque_kind is OpaqueKind.NO_COMMAND
+    assert sh("if true; then cp -r /a/. /d/; fi").opaque_kind is OpaqueKind.SYNTAX
+    assert parse_container_command(["sh", "-c"], None).opaque_kind is OpaqueKind.SYNTAX
+    assert sh("cp -r /a/. /d/").opaque_kind is None
+
+
+@pytest.mark.parametrize(
+    ("script", "sources", "forms", "dest", "trailing"),
+    [
+        ("mv /usr/local/app/static/* /static/", ("/usr/local/app/static",), ("glob",), "/static", True),
+        ("mv -f /site /d", ("/site",), ("entry",), "/d", False),
+        ("mv -t /d /a /b", ("/a", "/b"), ("entry", "entry"), "/d", True),
+        ("mv /d/a /d/b", ("/d/a",), ("entry",), "/d/b", False),
+    ],
+)
+def test_mv_is_a_copy_that_keeps_modes(script: str, sources: tuple[str, ...], forms: tuple[str, ...],
+                                       dest: str, trailing: bool) -> None:
+    copy = copy_of(sh(script))
+    assert (copy.tool, copy.sources, copy.forms, copy.dest, copy.dest_trailing_slash) == ("mv", sources, forms, dest, trailing)
+    assert copy.recursive and copy.preserve and copy.transforms == ()
+
+
+@pytest.mark.parametrize(
+    ("script", "transforms"),
+    [
+        ("cp -aL /a/. /d/", ("follows every symbolic link (-L)",)),
+        ("cp -rH /a /d/", ("follows symbolic links named on the command line (-H)",)),
+        ("cp -r --parents /a/b /d/", ("recreates each source's directory path under the destination (--parents)",)),
+        ("rsync -aL /a/ /d/", ("copies the targets of symbolic links (-L)",)),
+        ("rsync -aR /a/ /d/", ("recreates each source's path under the destination (-R)",)),
+        ("tar -C /a -chf - . | tar -C /d -xf -", ("follows symbolic links (-h)",)),
+        ("cp -a /a/. /d/", ()),
+        ("rsync -a /a/ /d/", ()),
+    ],
+)
+def test_copy_transforms_are_named(script: str, transforms: tuple[str, ...]) -> None:
+    assert copy_of(sh(script)).transforms == transforms
+
+
+def test_install_is_a_modify_that_carries_its_copy() -> None:
+    op = only(sh("install -D -m 0644 /src/app.conf /d/conf/app.conf"))
+    assert op.kind is K.MODIFY and op.paths == ("/d/conf/app.conf",)
+    assert op.copy is not None and (op.copy.tool, op.copy.sources, op.copy.dest) == ("install", ("/src/app.conf",), "/d/conf/app.conf")
+    assert op.copy.transforms == ("sets mode 0644, the owner and new times (install)",)
+    assert only(sh("install -t /d /src/a")).copy.transforms == ("sets mode 0755, the owner and new times (install)",)
+    assert only(sh("install -d /d/x")).copy is None
+
+
+@pytest.mark.parametrize(
+    ("command", "program"),
+    [
+        (["/usr/local/bin/get-resource.sh"], "/usr/local/bin/get-resource.sh"),
+        (["sh", "-c", "exec /opt/prepare --out /d"], "/opt/prepare"),
+        (["sh", "/scripts/init.sh"], "/scripts/init.sh"),  # no -c: sh runs a script file
+        (["sh", "-c", "sh /scripts/init.sh"], "/scripts/init.sh"),
+        (["sh", "-c", "cp -r /a/. /d/"], ""),
+    ],
+)
+def test_an_unknown_program_is_named(command: list[str], program: str) -> None:
+    op = parse_container_command(command, None).ops[-1]
+    assert op.program == program
 
 
 def test_yaml_scalars_that_are_not_strings_do_not_break_it() -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "CopyOp",
     "Op",
     "OpKind",
+    "OpaqueKind",
     "ParsedCommand",
     "parse_container_command",
 ]
@@ -79,6 +80,9 @@ class CopyOp:
     recursive: bool
     preserve: bool
     flags: tuple[str, ...]  # every option as written
+    # What the tool does besides copying the tree as it is (follows links, recreates parent
+    # paths, sets modes...), for people; a copy with any is not what a mount shows.
+    transforms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,10 +91,18 @@ class Op:
     argv: tuple[str, ...]  # words after quote removal; a pipeline's members joined by "|"
     text: str  # the command as written, stripped
     line: int  # 1-based line within the script
-    copy: CopyOp | None = None
+    copy: CopyOp | None = None  # a COPY's copy; a MODIFY that copies with changes (install) has one too
     paths: tuple[str, ...] = ()  # absolute normalised paths written or changed, when known
     reason: str = ""
     conditional: bool = False  # runs only after a failure (right of ||)
+    program: str = ""  # an UNKNOWN op that runs an executable or script: its path as written
+
+
+class OpaqueKind(str, Enum):
+    """Why a whole command can't be analysed."""
+
+    NO_COMMAND = "no-command"  # no ``command``: the image's entrypoint does the work
+    SYNTAX = "syntax"  # shell syntax outside the subset this module reads
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ class ParsedCommand:
     shell: bool  # the work runs through sh/bash/ash/dash/zsh -c
     opaque: str | None  # why the command can't be analysed at all, else None
     script: str  # the -c script, or shlex.join(argv) without a shell
+    opaque_kind: OpaqueKind | None = None  # set exactly when ``opaque`` is
 
 
 # --------------------------------------------------------------------------- tables
@@ -263,6 +276,7 @@ class _Verdict(NamedTuple):
     reason: str
     paths: tuple[str, ...] = ()
     copy: CopyOp | None = None
+    program: str = ""
 
 
 class _Cmd(NamedTuple):
@@ -314,11 +328,13 @@ def parse_container_command(
     args_words = _as_words(args, variables)
     if not command_words:
         if not args_words:
-            return ParsedCommand((), False, "no command: the image's entrypoint does the work", "")
+            return ParsedCommand((), False, "no command: the image's entrypoint does the work", "",
+                                 OpaqueKind.NO_COMMAND)
         joined = shlex.join(args_words)
         shown = joined if len(joined) <= 80 else joined[:79] + "…"
         return ParsedCommand(
-            (), False, f"no command: the image's entrypoint runs with args {shown}", joined
+            (), False, f"no command: the image's entrypoint runs with args {shown}", joined,
+            OpaqueKind.NO_COMMAND,
         )
     argv = command_words + args_words
     cwd = _resolve(working_dir or "/", "/")
@@ -326,13 +342,14 @@ def parse_container_command(
     if not is_shell:
         return ParsedCommand((_single_op(tuple(argv), cwd),), False, None, shlex.join(argv))
     if script is None:
-        return ParsedCommand((), True, "shell syntax not understood: -c without a script", "")
+        return ParsedCommand((), True, "shell syntax not understood: -c without a script", "",
+                             OpaqueKind.SYNTAX)
     try:
         items = _Parser(_Lexer(script).run()).parse_script()
         source = _Source(script, tuple(i for i, c in enumerate(script) if c == "\n"))
         ops = _ops_of_list(items, _State(cwd, dict(variables)), source)
     except _ShellError as error:
-        return ParsedCommand((), True, str(error), script)
+        return ParsedCommand((), True, str(error), script, OpaqueKind.SYNTAX)
     return ParsedCommand(tuple(ops), True, None, script)
 
 
@@ -401,7 +418,8 @@ def _strip_launchers(argv: list[str]) -> list[str]:
 
 def _single_op(argv: tuple[str, ...], cwd: str) -> Op:
     verdict = _classify(argv, (False,) * len(argv), cwd)
-    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason)
+    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason,
+              program=verdict.program)
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -815,6 +833,8 @@ def _op_of_pipeline(pipeline: _Pipeline, state: _State, source: _Source) -> Op:
     worst = max(members, key=lambda m: _RANK[m.kind])
     paths = _dedupe(path for m in members for path in m.paths)
     kind, reason = worst.kind, worst.reason
+    if kind is OpKind.COPY:  # a COPY op always carries its copy; several in a pipe are not one
+        kind, reason = OpKind.UNKNOWN, f"a copy inside a pipeline ({worst.reason})"
     filters = [m for m in members if _tool(m.argv) in _TEXT_FILTERS]
     if kind in (OpKind.MODIFY, OpKind.TEMPLATE) and filters and paths:
         kind = OpKind.TEMPLATE
@@ -856,7 +876,8 @@ def _op_of_command(command: _Simple | _Loop, state: _State, source: _Source) -> 
         name = posixpath.basename(inner[0]) if inner else argv[0]
         _track_state(inner, state)
     verdict = _with_redirects(verdict, name, writes)
-    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason)
+    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason,
+              program=verdict.program)
 
 
 def _op_of_loop(loop: _Loop, state: _State, source: _Source) -> Op:
@@ -1075,8 +1096,8 @@ def _classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> _Verd
 
 def _unknown(head: str) -> _Verdict:
     if "/" in head:
-        return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui cannot see into")
-    return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui does not know")
+        return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui cannot see into", program=head)
+    return _Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui does not know", program=head)
 
 
 def _parse_options(
@@ -1158,8 +1179,59 @@ def _classify_cp(cmd: _Cmd) -> _Verdict:
     pairs = [_source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in source_indices]
     dest = _resolve(dest_raw, cmd.cwd)
     copy = CopyOp("cp", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest, trailing,
-                  recursive, preserve, opts.flags)
-    return _Verdict(OpKind.COPY, f"cp copies {', '.join(copy.sources)} to {dest}", (dest,), copy)
+                  recursive, preserve, opts.flags, _transforms(opts, _CP_TRANSFORMS))
+    return _copy_verdict(copy)
+
+
+# option (a letter of a bundle, or a long option) -> what it does besides a plain copy
+_CP_TRANSFORMS = {
+    "L": "follows every symbolic link (-L)",
+    "--dereference": "follows every symbolic link (--dereference)",
+    "H": "follows symbolic links named on the command line (-H)",
+    "l": "makes hard links instead of copies (-l)",
+    "--link": "makes hard links instead of copies (--link)",
+    "s": "makes symbolic links instead of copies (-s)",
+    "--symbolic-link": "makes symbolic links instead of copies (--symbolic-link)",
+    "--parents": "recreates each source's directory path under the destination (--parents)",
+    "--attributes-only": "copies attributes only (--attributes-only)",
+    "--copy-contents": "reads special files as data (--copy-contents)",
+}
+_RSYNC_TRANSFORMS = {
+    "L": "copies the targets of symbolic links (-L)",
+    "--copy-links": "copies the targets of symbolic links (--copy-links)",
+    "k": "copies the directories that symbolic links point to (-k)",
+    "--copy-dirlinks": "copies the directories that symbolic links point to (--copy-dirlinks)",
+    "--copy-unsafe-links": "copies the targets of links that leave the tree (--copy-unsafe-links)",
+    "--safe-links": "skips links that leave the tree (--safe-links)",
+    "R": "recreates each source's path under the destination (-R)",
+    "--relative": "recreates each source's path under the destination (--relative)",
+    "C": "skips files CVS would ignore (-C)",
+    "--cvs-exclude": "skips files CVS would ignore (--cvs-exclude)",
+    "--files-from": "copies only the files a list names (--files-from)",
+}
+_MV_PLAIN_OPTIONS = frozenset({"-f", "-v", "-fv", "-vf", "--force", "--verbose", "-t", "--target-directory", "--"})
+
+
+def _transforms(opts: _Opts, table: dict[str, str]) -> tuple[str, ...]:
+    found = [what for key, what in table.items()
+             if (key in opts.letters if len(key) == 1 else key in opts.longs)]
+    return tuple(dict.fromkeys(found))
+
+
+def _is_resolved(path: str) -> bool:
+    """An absolute path with no variable left in it (``$SRC``, ``~``, ``$PWD/x`` are not)."""
+    return path.startswith("/") and "$" not in path and "`" not in path
+
+
+def _copy_verdict(copy: CopyOp) -> _Verdict:
+    """A COPY whose every path resolved to an absolute one, else an opaque (UNKNOWN) op."""
+    unresolved = [p for p in copy.sources + (copy.dest,) if not _is_resolved(p)]
+    if unresolved:
+        role = "destination" if unresolved[0] == copy.dest and copy.dest not in copy.sources else "source"
+        reason = f"{copy.tool} {role} {unresolved[0]} is not a path migrate-tui can resolve"
+        paths = (copy.dest,) if _is_resolved(copy.dest) else ()
+        return _Verdict(OpKind.UNKNOWN, reason, paths)
+    return _Verdict(OpKind.COPY, f"{copy.tool} copies {', '.join(copy.sources)} to {copy.dest}", (copy.dest,), copy)
 
 
 def _is_remote(raw: str) -> bool:
@@ -1189,8 +1261,9 @@ def _classify_rsync(cmd: _Cmd) -> _Verdict:
     preserve = bool(opts.letters & {"a", "p"} or opts.longs & {"--archive", "--perms"})
     dest = _resolve(dest_raw, cmd.cwd)
     copy = CopyOp("rsync", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest,
-                  dest_raw.endswith("/"), recursive, preserve, opts.flags)
-    return _Verdict(OpKind.COPY, f"rsync copies {', '.join(copy.sources)} to {dest}", (dest,), copy)
+                  dest_raw.endswith("/"), recursive, preserve, opts.flags,
+                  _transforms(opts, _RSYNC_TRANSFORMS))
+    return _copy_verdict(copy)
 
 
 class _Tar(NamedTuple):
@@ -1274,8 +1347,13 @@ def _tar_pipe_copy(first: tuple[str, ...], second: tuple[str, ...], cwd: str) ->
         sources.append(source)
         forms.append(form)
     dest = _resolve(extract.directory or ".", cwd)
+    if not all(_is_resolved(p) for p in sources + [dest]):
+        return None  # not a copy migrate-tui can place: the members are judged one by one
+    follows = any(f in ("--dereference", "-h") or (f[:1] == "-" and f[1:2] != "-" and "h" in f[1:])
+                  for f in create.flags)
+    transforms = ("follows symbolic links (-h)",) if follows else ()
     return CopyOp("tar", tuple(sources), tuple(forms), dest, True, True, True,
-                  create.flags + extract.flags)
+                  create.flags + extract.flags, transforms)
 
 
 def _classify_tar(cmd: _Cmd) -> _Verdict:
@@ -1335,7 +1413,20 @@ def _classify_ln_mv(cmd: _Cmd) -> _Verdict:
         paths = _dedupe(_resolve(w, cmd.cwd) for w in written)
         return _Verdict(OpKind.MODIFY, "ln creates links", paths)
     moved = operands + ([target] if target is not None else [])
-    return _Verdict(OpKind.MODIFY, "mv moves files", _dedupe(_resolve(w, cmd.cwd) for w in moved))
+    verdict = _Verdict(OpKind.MODIFY, "mv moves files", _dedupe(_resolve(w, cmd.cwd) for w in moved))
+    plain = all(flag in _MV_PLAIN_OPTIONS for flag in opts.flags)
+    sources = opts.operands if target is not None else opts.operands[:-1]
+    if not plain or not sources or (target is None and len(opts.operands) < 2):
+        return verdict
+    # Out of the init container's own filesystem into a volume, mv copies with modes, owners
+    # and times kept (as cp -a) and deletes the source: a COPY, whose sources IV001 checks.
+    dest_raw = target if target is not None else cmd.argv[opts.operands[-1]]
+    pairs = [_source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in sources]
+    if any(form == "contents" for _, form in pairs):
+        return verdict  # `mv SRC/. D` fails: mv can't move a directory's "."
+    copy = CopyOp("mv", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), _resolve(dest_raw, cmd.cwd),
+                  target is not None or _names_directory(dest_raw), True, True, opts.flags)
+    return _copy_verdict(copy)
 
 
 _SIMPLE_MODIFIERS: dict[str, tuple[str, str, frozenset[str]]] = {
@@ -1360,11 +1451,22 @@ def _classify_install(cmd: _Cmd) -> _Verdict:
     target = opts.values.get("-t", opts.values.get("--target-directory"))
     if "d" in opts.letters or "--directory" in opts.longs:
         paths = _operand_paths(cmd, opts)
-    elif target is not None:
+        return _Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths)
+    if target is not None:
         paths = (_resolve(target, cmd.cwd),)
+        sources = opts.operands
     else:
         paths = _operand_paths(cmd, opts)[-1:]
-    return _Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths)
+        sources = opts.operands[:-1]
+    copy = None
+    if sources and paths and all(_is_resolved(p) for p in paths):
+        resolved = tuple(_resolve(cmd.argv[i], cmd.cwd) for i in sources)
+        if all(_is_resolved(p) for p in resolved):
+            mode = opts.values.get("-m", opts.values.get("--mode", "0755"))
+            # A copy with changes: install sets the mode (0755 unless -m), the owner, and new times.
+            copy = CopyOp("install", resolved, ("entry",) * len(resolved), paths[0], target is not None,
+                          False, False, opts.flags, (f"sets mode {mode}, the owner and new times (install)",))
+    return _Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths, copy)
 
 
 def _classify_unzip(cmd: _Cmd) -> _Verdict:
@@ -1578,14 +1680,14 @@ def _classify_shell(cmd: _Cmd) -> _Verdict:
         return _Verdict(OpKind.UNKNOWN, "runs a nested shell script")
     if opts.operands:
         script = cmd.argv[opts.operands[0]]
-        return _Verdict(OpKind.UNKNOWN, f"runs {script}, which migrate-tui cannot see into")
+        return _Verdict(OpKind.UNKNOWN, f"runs {script}, which migrate-tui cannot see into", program=script)
     return _Verdict(OpKind.UNKNOWN, f"{cmd.name} runs a script read from stdin")
 
 
 def _classify_source(cmd: _Cmd) -> _Verdict:
     if len(cmd.argv) < 2:
         return _Verdict(OpKind.UNKNOWN, f"{cmd.name} without a file")
-    return _Verdict(OpKind.UNKNOWN, f"runs {cmd.argv[1]}, which migrate-tui cannot see into")
+    return _Verdict(OpKind.UNKNOWN, f"runs {cmd.argv[1]}, which migrate-tui cannot see into", program=cmd.argv[1])
 
 
 def _fixed(kind: OpKind, reason: str) -> Callable[[_Cmd], _Verdict]:

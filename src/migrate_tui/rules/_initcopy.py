@@ -1,16 +1,24 @@
 """What an init container leaves in an emptyDir, and how its consumers could see the same
-thing through an image volume (DESIGN.md §4). Shared by IV001, IV002 and ``policy``.
+thing through an image volume. Shared by IV001, IV002 and ``verify``.
 
-Pure functions over plain dicts: no YAML, no I/O.
+The init container's filesystem is its image overlaid by every one of its volume mounts
+(nested mounts and ``subPath`` file mounts included): a copy source at, above or inside a
+mounted volume gets files from that volume, which no image volume can carry. A command that
+changes a copy source before the copy (``sed -i``, ``rm``, ``chmod`` in the init container's
+own filesystem) makes the copy differ from the image too.
+
+Pure functions over plain dicts: no YAML, no I/O. Reasons are typed (:mod:`..core.reasons`).
 """
 
 from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
-from ..core.shell import OpKind, ParsedCommand, parse_container_command
+from ..core.reasons import Blocker, BlockerKind, Note, NoteKind
+from ..core.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
 
 _FILE_SUFFIXES = (
     ".jar", ".war", ".bin", ".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".pb", ".h5", ".tflite", ".so", ".json",
@@ -34,6 +42,42 @@ class Placement:
     text: str  # the shell command, for messages
 
 
+class Relation(Enum):
+    """Where a mounted volume sits relative to a copy source."""
+
+    AT = "at"  # the volume is mounted exactly at the source
+    ABOVE = "above"  # the source lies inside the volume
+    BELOW = "below"  # the volume is mounted inside the source tree
+
+
+@dataclass(frozen=True)
+class InitMount:
+    """One of the init container's volume mounts, normalised."""
+
+    path: str  # absolute, normalised mountPath
+    volume: str  # the volume's name
+    kind: str  # the volume's source key: configMap, secret, projected, emptyDir, ... ("undeclared")
+    mount: dict
+
+
+@dataclass(frozen=True)
+class VolumeSource:
+    """A copy source that gets files from a mounted volume rather than from the image."""
+
+    command: str  # the copy, as written
+    source: str
+    mount: InitMount
+    relation: Relation
+
+    def describe(self) -> str:
+        what = f"the {self.mount.kind} volume '{self.mount.volume}'"
+        if self.relation is Relation.BELOW:
+            return f"{what} is mounted at {self.mount.path} inside the copy source {self.source}"
+        if self.relation is Relation.AT:
+            return f"the copy source {self.source} is {what}"
+        return f"the copy source {self.source} lies in {what} mounted at {self.mount.path}"
+
+
 @dataclass(frozen=True)
 class Consumer:
     container: dict
@@ -48,7 +92,7 @@ class Consumer:
 
     @property
     def mount_path(self) -> str:
-        return posixpath.normpath(str(self.mount.get("mountPath", "/")))
+        return norm_path(self.mount.get("mountPath", "/"))
 
     @property
     def sub_path(self) -> str:
@@ -71,12 +115,14 @@ class VolumeFlow:
     parsed: ParsedCommand
     placements: list[Placement] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
-    manual: list[str] = field(default_factory=list)  # reasons the copy is not equivalent as-is
+    manual: list[Blocker] = field(default_factory=list)  # reasons the copy is not equivalent as-is
     unsafe: list[str] = field(default_factory=list)  # assumptions under which it is
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     fills: list[str] = field(default_factory=list)  # IV002: download / templating / opaque reasons
-    foreign_sources: list[str] = field(default_factory=list)  # copies from configMaps, secrets...
+    volume_sources: list[VolumeSource] = field(default_factory=list)  # copies that read a mounted volume
+    refused_sources: list[str] = field(default_factory=list)  # copies into the volume refused for what they read or write
     post_copy_modes: list[str] = field(default_factory=list)  # chmod/chown commands (scratch mode can carry them)
+    landings: list[str] = field(default_factory=list)  # where placed copies land, in the init container's view
 
     @property
     def name(self) -> str:
@@ -84,7 +130,7 @@ class VolumeFlow:
 
     @property
     def dest_root(self) -> str:
-        return posixpath.normpath(str(self.mount.get("mountPath", "/")))
+        return norm_path(self.mount.get("mountPath", "/"))
 
     @property
     def init_sub_path(self) -> str:
@@ -99,6 +145,16 @@ class VolumeFlow:
     def copies(self) -> bool:
         return bool(self.placements)
 
+    @property
+    def copies_into(self) -> bool:
+        """Some copy into the volume was seen (placed, or refused because of what it reads)."""
+        return bool(self.placements or self.volume_sources or self.refused_sources)
+
+
+def norm_path(path: object) -> str:
+    """An absolute, normalised mount path: ``/site/``, ``//site``, ``/site/./`` are ``/site``."""
+    return "/" + posixpath.normpath("/" + str(path)).lstrip("/")
+
 
 def _clean_rel(path: str) -> str:
     path = posixpath.normpath(path.strip("/")) if path.strip("/") else ""
@@ -107,6 +163,53 @@ def _clean_rel(path: str) -> str:
 
 def _under(path: str, root: str) -> bool:
     return path == root or root == "/" or path.startswith(root.rstrip("/") + "/")
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return _under(a, b) or _under(b, a)
+
+
+def _resolved(path: str) -> bool:
+    return path.startswith("/") and "$" not in path and "`" not in path
+
+
+_GLOB = frozenset("*?[")
+
+
+def _fixed_prefix(source: str) -> str:
+    """The directory a glob pattern can't leave (``/site/*.html`` -> ``/site``)."""
+    parts = source.split("/")
+    cut = next((i for i, part in enumerate(parts) if not _GLOB.isdisjoint(part)), len(parts))
+    return "/".join(parts[:cut]) or "/"
+
+
+def _relation(source: str, mount_path: str) -> Relation | None:
+    if source == mount_path:
+        return Relation.AT
+    if _under(source, mount_path):
+        return Relation.ABOVE
+    if _under(mount_path, source):
+        return Relation.BELOW
+    return None
+
+
+def _volume_key(volume: object) -> str:
+    """configMap, secret, projected... ("undeclared" when ``volumes`` has no such entry)."""
+    if isinstance(volume, dict):
+        return next((str(k) for k in volume if k != "name"), "undeclared")
+    return "undeclared"
+
+
+def init_mounts(container: dict, by_name: dict) -> list[InitMount]:
+    """Every volume mount of ``container``, normalised, duplicates (same volume, path, subPath) once."""
+    out: dict[tuple[str, str, str], InitMount] = {}
+    for mount in _mounts(container):
+        name = str(mount.get("name"))
+        path = norm_path(mount.get("mountPath", "/"))
+        key = (name, path, _clean_rel(str(mount.get("subPath", "") or "")))
+        if key not in out:
+            out[key] = InitMount(path, name, _volume_key(by_name.get(mount.get("name"), (0, None))[1]), mount)
+    return list(out.values())
 
 
 def _rel(path: str, root: str) -> str:
@@ -159,11 +262,14 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
         return []
     flows: list[VolumeFlow] = []
     everyone = _containers(spec)
+    duplicates = _duplicate_names(volumes, everyone)
     for init_index, init in enumerate(inits):
         if not isinstance(init, dict) or init.get("restartPolicy") == "Always":
             continue  # a native sidecar runs alongside the app: not a one-shot copy
         parsed: ParsedCommand | None = None
-        for mount in _mounts(init):
+        mounts = init_mounts(init, by_name)
+        for init_mount in mounts:
+            mount = init_mount.mount
             entry = by_name.get(mount.get("name"))
             if entry is None or not isinstance(entry[1], dict) or "emptyDir" not in entry[1]:
                 continue
@@ -177,7 +283,8 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
                 for mi, m in enumerate(_mounts(c))
                 if m.get("name") == flow.name
             ]
-            _trace_ops(flow, init, by_name)
+            _trace_ops(flow, mounts)
+            flow.manual += duplicates + _expression_mounts(flow, init)
             if flow.placements or flow.fills or flow.manual:
                 flows.append(flow)
     for flow in flows:
@@ -194,51 +301,70 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
     return flows
 
 
-def _trace_ops(flow: VolumeFlow, init: dict, by_name: dict) -> None:
+def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:
+    """A mount of the volume with subPathExpr: which directory it is depends on the pod's
+    environment, so where copies land (or what a reader sees) can't be placed."""
+    blockers = []
+    who = [(str(init.get("name")), flow.mount)] + [(c.name, c.mount) for c in flow.consumers]
+    for name, mount in who:
+        if mount.get("subPathExpr"):
+            blockers.append(Blocker(
+                BlockerKind.UNRESOLVED_PATH,
+                f"'{name}' mounts '{flow.name}' with subPathExpr {mount.get('subPathExpr')}: the directory depends on the pod's environment",
+            ))
+    return blockers
+
+
+def _duplicate_names(volumes: list, everyone: list[tuple[str, int, dict]]) -> list[Blocker]:
+    """Two volumes or two containers with one name: the API server rejects the pod, and which
+    entry a mount or a rewrite means is a guess."""
+    blockers: list[Blocker] = []
+    names = [v.get("name") for v in volumes if isinstance(v, dict)]
+    for name in dict.fromkeys(n for n in names if names.count(n) > 1):
+        blockers.append(Blocker(
+            BlockerKind.DUPLICATE_NAME,
+            f"volumes lists '{name}' more than once; the API server rejects the pod and a rewrite can't tell the entries apart",
+        ))
+    containers = [c.get("name") for _, _, c in everyone if c.get("name") is not None]
+    for name in dict.fromkeys(n for n in containers if containers.count(n) > 1):
+        blockers.append(Blocker(
+            BlockerKind.DUPLICATE_NAME,
+            f"two containers are named '{name}'; the API server rejects the pod",
+        ))
+    return blockers
+
+
+def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
     parsed = flow.parsed
     if parsed.opaque:
-        if parsed.opaque.startswith("no command"):
+        if parsed.opaque_kind is OpaqueKind.NO_COMMAND:
             flow.fills.append(f"{parsed.opaque}; migrate-tui can't see what it writes into '{flow.name}'")
         else:
-            flow.manual.append(f"the command can't be analysed ({parsed.opaque})")
+            flow.manual.append(Blocker(BlockerKind.UNREADABLE_COMMAND, f"the command can't be analysed ({parsed.opaque})"))
         return
     root = flow.dest_root
-    other_mounts = [
-        (posixpath.normpath(str(m.get("mountPath", "/"))), m) for m in _mounts(init) if m is not flow.mount
-    ]
+    # Paths of the init container's own filesystem (or another volume) changed so far:
+    # (path, command, only strictly below the path matters, the command edits text).
+    changed: list[tuple[str, str, bool, bool]] = []
     existing_dirs = {root}
+    programs = []  # ops that run an executable or script from the image
+    made: list[tuple[str, str]] = []  # (directory under the mount, mkdir command)
     for op in parsed.ops:
         if op.kind in (OpKind.HARMLESS, OpKind.WAIT):
             continue
         if op.kind is OpKind.MKDIR:
             existing_dirs.update(op.paths)
+            made += [(p, op.text) for p in op.paths if _under(p, root) and p != root]
+            # mkdir of a copy source (or above it) is a no-op when the copy works; inside it, not.
+            changed += [(p, op.text, True, False) for p in op.paths if _resolved(p) and not _under(p, root)]
             continue
-        if op.kind is OpKind.COPY and op.copy is not None:
-            copy = op.copy
-            if not _under(copy.dest, root) and not _lands_in(copy, root):
-                continue  # writes somewhere else (another volume or the init's own filesystem)
-            if op.conditional:
-                flow.manual.append(f"`{op.text}` only runs when an earlier command fails")
-                continue
-            for source, form in zip(copy.sources, copy.forms):
-                foreign = next((m for p, m in other_mounts if _under(source, p)), None)
-                if foreign is not None:
-                    vol = by_name.get(foreign.get("name"), (0, {}))[1]
-                    kind = next((k for k in ("configMap", "secret", "emptyDir", "persistentVolumeClaim", "hostPath", "projected", "downwardAPI") if k in vol), "volume")
-                    flow.foreign_sources.append(f"`{op.text}` copies from the {kind} volume '{foreign.get('name')}', not from the image")
-                    continue
-                if "$" in source or "$" in copy.dest:
-                    flow.manual.append(f"`{op.text}` uses a variable migrate-tui can't resolve")
-                    continue
-                if form == "pattern":
-                    flow.manual.append(f"`{op.text}`: the glob {source} selects files migrate-tui can't list without the image")
-                    continue
-                if any(f.startswith(("--exclude", "--include", "--chmod", "--chown", "-L", "--dereference", "--filter", "-s", "--symbolic-link", "-l", "--link")) for f in copy.flags):
-                    flow.manual.append(f"`{op.text}` filters or transforms while copying")
-                    continue
-                flow.placements.append(_place(source, form, copy, root, flow.init_sub_path, existing_dirs, op.text))
+        copying = op.copy is not None and (op.kind is OpKind.COPY or any(_under(p, root) for p in op.paths))
+        if copying:  # a copy, or a copy with changes (install) into the volume
+            _trace_copy(flow, op, mounts, changed, existing_dirs)
+            if op.copy.tool == "mv":  # the sources are gone from the init container's filesystem
+                changed += [(p, op.text, False, False) for p in op.copy.sources]
             continue
-        touched = [p for p in op.paths if _under(p, root)]
+        touched = [p for p in op.paths if _overlaps(p, root) or not _resolved(p)]
         if op.kind is OpKind.DOWNLOAD:
             # Even a download elsewhere taints the copies: they may copy what was downloaded.
             flow.fills.append(f"`{op.text}`: {op.reason or 'downloads over the network'}")
@@ -246,32 +372,161 @@ def _trace_ops(flow: VolumeFlow, init: dict, by_name: dict) -> None:
         if op.kind is OpKind.TEMPLATE:
             flow.fills.append(f"`{op.text}`: {op.reason or 'renders a template'}")
             continue
-        if op.kind is OpKind.MODIFY and posixpath.basename(op.argv[0] if op.argv else "") in _TEXT_EDITORS:
+        editor = posixpath.basename(op.argv[0] if op.argv else "") in _TEXT_EDITORS
+        if op.kind is OpKind.MODIFY and editor:
             if touched or not op.paths:
                 flow.fills.append(f"`{op.text}`: edits the copied files in place (templating)")
+            else:
+                changed += [(p, op.text, False, True) for p in op.paths]
             continue
         if op.kind is OpKind.MODIFY:
             if op.paths and not touched:
-                if any(_under(p, m) for p in op.paths for m, _ in other_mounts):
-                    continue  # changes another volume; judged with that volume
-                continue  # changes only the init container's own filesystem, which dies with it
+                # changes another volume (judged with that volume) or the init container's own
+                # filesystem, which dies with it: matters only to a later copy that reads it
+                changed += [(p, op.text, False, False) for p in op.paths]
+                continue
             name = op.argv[0] if op.argv else "a command"
-            if posixpath.basename(name) in ("chmod", "chown", "chgrp"):
+            kind = BlockerKind.CHANGES_COPY
+            if posixpath.basename(name) in ("chmod", "chown", "chgrp") and all(_under(p, root) for p in touched):
                 flow.post_copy_modes.append(op.text)
-            flow.manual.append(f"`{op.text}`: {op.reason or f'{name} changes the copied tree'}")
+                kind = BlockerKind.MODE_CHANGE
+            flow.manual.append(Blocker(kind, f"`{op.text}`: {op.reason or f'{name} changes the copied tree'}", op.text))
             continue
-        flow.manual.append(f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}")
+        if op.program or any(_overlaps(p, root) for p in op.paths):
+            programs.append(op)  # runs a program from the image, or writes the volume opaquely
+        flow.manual.append(Blocker(
+            BlockerKind.OPAQUE_COMMAND, f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}", op.text
+        ))
+    for path, command in made:
+        # A directory some copy lands in (or leads to) exists either way; any other is an empty
+        # directory the emptyDir has and the image volume doesn't (unless the image does).
+        if flow.placements and not any(_under(landing, path) for landing in flow.landings):
+            flow.unsafe.append(
+                f"`{command}` creates {path}, which no copy fills; the image volume has it only if the image does, "
+                "so this assumes no reader needs that empty directory"
+            )
+    if programs and not flow.copies_into and not flow.fills:
+        # Like an init container with no command: what fills the volume can't be seen.
+        op = programs[0]
+        if op.program:
+            flow.fills.append(
+                f"`{op.text}`: {op.program} is a program from the image that migrate-tui can't see into; "
+                f"read it (or the Dockerfile that builds the image) to see what it writes into '{flow.name}'"
+            )
+        else:
+            flow.fills.append(f"`{op.text}`: {op.reason}; what it writes into '{flow.name}' can't be known here")
 
 
-def _lands_in(copy, root: str) -> bool:
-    """`cp -r /etc/agent /opt` with the volume mounted at /opt/agent: the entry lands on the mount."""
-    return any(
-        form == "entry" and _under(posixpath.join(copy.dest, posixpath.basename(src)), root)
+def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, existing_dirs: set[str]) -> None:
+    copy = op.copy
+    root = flow.dest_root
+    landings = _landings(copy)
+    if not any(_under(landing, root) for landing in landings):
+        if any(_under(root, landing) for landing in _merged_into(copy)):
+            flow.refused_sources += copy.sources
+            flow.manual.append(Blocker(
+                BlockerKind.CHANGES_COPY,
+                f"`{op.text}` copies into {copy.dest}, above the volume's mount {root}; what lands in '{flow.name}' depends on the image's tree",
+                op.text,
+            ))
+            return
+        # writes somewhere else (another volume or the init container's own filesystem)
+        changed += [(landing, op.text, False, False) for landing in landings]
+        return
+    if op.conditional:
+        flow.manual.append(Blocker(BlockerKind.CONDITIONAL_COPY, f"`{op.text}` only runs when an earlier command fails", op.text))
+        return
+    for source, form in zip(copy.sources, copy.forms):
+        reach = _fixed_prefix(source) if form == "pattern" else source
+        found = [VolumeSource(op.text, source, m, r) for m in mounts if (r := _relation(reach, m.path)) is not None]
+        if found:
+            flow.volume_sources += found
+            for found_one in found:
+                flow.manual.append(Blocker(
+                    BlockerKind.VOLUME_IN_SOURCE,
+                    f"`{op.text}`: {found_one.describe()}, so those files come from the volume, not from the image; an image volume can't carry them",
+                    op.text,
+                ))
+            continue
+        edits = [c for c in changed if _changes(c, reach)]
+        if edits:
+            flow.refused_sources.append(source)
+            path, command, _, editor = edits[0]
+            if editor:
+                flow.fills.append(f"`{command}`: edits {path} before `{op.text}` copies it (templating)")
+            else:
+                flow.manual.append(Blocker(
+                    BlockerKind.SOURCE_CHANGED,
+                    f"`{command}` changes {path} before `{op.text}` copies it; the image doesn't have that change",
+                    op.text,
+                ))
+            continue
+        if "$" in source or "$" in copy.dest:
+            flow.refused_sources.append(source)
+            flow.manual.append(Blocker(BlockerKind.UNRESOLVED_PATH, f"`{op.text}` uses a variable migrate-tui can't resolve", op.text))
+            continue
+        if form == "pattern":
+            flow.refused_sources.append(source)
+            flow.manual.append(Blocker(
+                BlockerKind.GLOB_PATTERN, f"`{op.text}`: the glob {source} selects files migrate-tui can't list without the image", op.text
+            ))
+            continue
+        if any(f.startswith(("--exclude", "--include", "--chmod", "--chown", "-L", "--dereference", "--filter", "-s", "--symbolic-link", "-l", "--link")) for f in copy.flags):
+            flow.refused_sources.append(source)
+            flow.manual.append(Blocker(BlockerKind.FILTERED_COPY, f"`{op.text}` filters or transforms while copying", op.text))
+            continue
+        if copy.transforms:
+            flow.refused_sources.append(source)
+            flow.manual.append(Blocker(
+                BlockerKind.FILTERED_COPY,
+                f"`{op.text}` {copy.transforms[0]}; a mount shows the image's files as they are", op.text,
+            ))
+            continue
+        placement, landing = _place(source, form, copy, root, flow.init_sub_path, existing_dirs, op.text)
+        nested = [m for m in mounts if m.mount is not flow.mount and m.path != root and _under(m.path, landing)]
+        if nested:
+            flow.refused_sources.append(source)
+            m = nested[0]
+            flow.manual.append(Blocker(
+                BlockerKind.VOLUME_IN_DESTINATION,
+                f"`{op.text}` also writes into the {m.kind} volume '{m.volume}' mounted at {m.path} inside {root}; an image volume would not",
+                op.text,
+            ))
+            continue
+        flow.placements.append(placement)
+        flow.landings.append(landing)
+
+
+def _landings(copy) -> list[str]:
+    """Where a copy's sources may land: the destination, and DEST/NAME for an entry."""
+    out = []
+    for src, form in zip(copy.sources, copy.forms):
+        if form == "entry":
+            out.append(posixpath.join(copy.dest, posixpath.basename(src)))
+        out.append(copy.dest)
+    return list(dict.fromkeys(out))
+
+
+def _merged_into(copy) -> list[str]:
+    """The directories whose existing subtree a copy writes into (an entry goes to DEST/NAME
+    when DEST is a directory, which it is when a volume is mounted inside it)."""
+    return list(dict.fromkeys(
+        posixpath.join(copy.dest, posixpath.basename(src)) if form == "entry" else copy.dest
         for src, form in zip(copy.sources, copy.forms)
-    )
+    ))
 
 
-def _place(source: str, form: str, copy, root: str, init_sub: str, existing_dirs: set[str], text: str) -> Placement:
+def _changes(change: tuple[str, str, bool, bool], source: str) -> bool:
+    """Did an earlier command (``change``) alter what a copy of ``source`` reads?"""
+    path, _, strictly_inside, _ = change
+    if not _resolved(path):
+        return True
+    if strictly_inside:
+        return path != source and _under(path, source)
+    return _overlaps(path, source)
+
+
+def _place(source: str, form: str, copy, root: str, init_sub: str, existing_dirs: set[str], text: str) -> tuple[Placement, str]:
     dest = copy.dest
     dest_is_dir = copy.dest_trailing_slash or dest in existing_dirs or len(copy.sources) > 1
     if form in ("contents", "glob"):
@@ -291,14 +546,15 @@ def _place(source: str, form: str, copy, root: str, init_sub: str, existing_dirs
     vol = _rel(landing, root)
     if init_sub:
         vol = posixpath.join(init_sub, vol) if vol else init_sub
-    return Placement(vol, image_dir, source, kind, text)
+    return Placement(vol, image_dir, source, kind, text), landing
 
 
 def _judge_consumers(flow: VolumeFlow, spec: dict) -> None:
     if not flow.consumers:
-        flow.manual.append(
-            f"no other container in this object mounts '{flow.name}' (added elsewhere, e.g. by a patch or an operator?); nothing to rewrite here"
-        )
+        flow.manual.append(Blocker(
+            BlockerKind.NO_READER,
+            f"no other container in this object mounts '{flow.name}' (added elsewhere, e.g. by a patch or an operator?); nothing to rewrite here",
+        ))
         return
     for consumer in flow.consumers:
         if consumer.group == "initContainers":
@@ -306,9 +562,10 @@ def _judge_consumers(flow: VolumeFlow, spec: dict) -> None:
             writes = [op for op in later.ops if op.kind not in (OpKind.HARMLESS, OpKind.WAIT)]
             if later.opaque or (writes and not consumer.read_only):
                 why = later.opaque or writes[0].text
-                flow.manual.append(
-                    f"init container '{consumer.name}' runs after the copy with '{flow.name}' mounted read-write ({why}); it may change the copied tree"
-                )
+                flow.manual.append(Blocker(
+                    BlockerKind.LATER_WRITER,
+                    f"init container '{consumer.name}' runs after the copy with '{flow.name}' mounted read-write ({why}); it may change the copied tree",
+                ))
                 continue
         if not consumer.read_only:
             flow.unsafe.append(
@@ -317,17 +574,34 @@ def _judge_consumers(flow: VolumeFlow, spec: dict) -> None:
             )
         unpacked = [p.source for p in flow.placements if p.source.lower().endswith((".war", ".ear"))]
         if unpacked:
-            flow.manual.append(
+            flow.manual.append(Blocker(
+                BlockerKind.UNPACKED_ARCHIVE,
                 f"{unpacked[0]} is an archive that servlet containers unpack beside it in the same directory; "
-                "a read-only image volume breaks that (deploy it exploded, or keep the copy)"
-            )
+                "a read-only image volume breaks that (deploy it exploded, or keep the copy)",
+            ))
         executed = _executed_paths(consumer.container)
         for path in executed:
             if _under(path, consumer.mount_path):
-                flow.manual.append(
+                flow.manual.append(Blocker(
+                    BlockerKind.EXECUTED_FILE,
                     f"'{consumer.name}' executes {path} from the volume; some runtimes mount image volumes noexec, "
-                    "and a renamed binary can't be expressed as a mount"
-                )
+                    "and a renamed binary can't be expressed as a mount",
+                ))
+                break
+        same = [m for m in _mounts(consumer.container) if norm_path(m.get("mountPath", "/")) == consumer.mount_path]
+        if len(same) > 1:
+            flow.manual.append(Blocker(
+                BlockerKind.DUPLICATE_NAME,
+                f"'{consumer.name}' mounts {len(same)} volumes at {consumer.mount_path}; the API server rejects the pod",
+            ))
+        for other in _mounts(consumer.container):
+            path = norm_path(other.get("mountPath", "/"))
+            if other is not consumer.mount and path != consumer.mount_path and _under(path, consumer.mount_path):
+                flow.manual.append(Blocker(
+                    BlockerKind.READER_NESTED_MOUNT,
+                    f"'{consumer.name}' also mounts '{other.get('name')}' at {path} inside {consumer.mount_path}; "
+                    "an image volume is read-only, so the runtime can't create that mount point unless the image has it",
+                ))
                 break
 
 
@@ -366,9 +640,9 @@ def _exec_hooks(container: dict) -> list[list[Any]]:
 def _judge_volume(flow: VolumeFlow) -> None:
     empty_dir = flow.volume.get("emptyDir")
     if isinstance(empty_dir, dict) and empty_dir.get("medium") == "Memory":
-        flow.notes.append("the emptyDir was in memory (medium: Memory); reads now come from disk and the page cache")
+        flow.notes.append(Note(NoteKind.MEMORY_MEDIUM, "the emptyDir was in memory (medium: Memory); reads now come from disk and the page cache"))
     if not flow.image:
-        flow.manual.append("the init container names no image in this file (injected elsewhere?); nothing to reference")
+        flow.manual.append(Blocker(BlockerKind.NO_IMAGE, "the init container names no image in this file (injected elsewhere?); nothing to reference"))
 
 
 @dataclass(frozen=True)
@@ -387,10 +661,12 @@ def volume_names(flows: list[VolumeFlow]) -> dict[str, str]:
     return names
 
 
-def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, str]) -> tuple[list[MountSpec], list[str], list[str]]:
-    """The image-volume mounts that show ``consumer`` what it saw, plus blockers and notes."""
-    blockers: list[str] = []
-    notes: list[str] = []
+def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, str],
+                assumptions: list[str] | None = None) -> tuple[list[MountSpec], list[Blocker], list[Note]]:
+    """The image-volume mounts that show ``consumer`` what it saw, plus blockers and notes;
+    what the mounts assume (unsafe) is appended to ``assumptions``."""
+    blockers: list[Blocker] = []
+    notes: list[Note] = []
     pieces: list[tuple[str, str, str]] = []  # (vol_dir, image_dir, volume name)
     for flow in flows:
         volume = names.get(flow.image or "", flow.name)
@@ -398,31 +674,38 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
             if p.kind == "file":
                 landing_dir, name = posixpath.split(p.vol_dir)
                 if name != posixpath.basename(p.source):
-                    blockers.append(
-                        f"`{p.text}` renames {p.source} to {name}; a mount can't rename a file (scratch mode can build an image with the new name)"
-                    )
+                    blockers.append(Blocker(
+                        BlockerKind.RENAMED_FILE,
+                        f"`{p.text}` renames {p.source} to {name}; a mount can't rename a file (scratch mode can build an image with the new name)",
+                        p.text,
+                    ))
                     continue
                 image_dir = posixpath.dirname(p.source) or "/"
                 pieces.append((landing_dir, image_dir, volume))
-                notes.append(
-                    f"containerd mounts only directories: {image_dir} is mounted whole, so the files beside {posixpath.basename(p.source)} appear too"
-                )
+                notes.append(Note(
+                    NoteKind.SIBLING_FILES,
+                    f"containerd mounts only directories: {image_dir} is mounted whole, so the files beside {posixpath.basename(p.source)} appear too",
+                ))
             else:
                 pieces.append((p.vol_dir, p.image_dir, volume))
                 if p.kind == "glob":
-                    notes.append(f"`{p.text}` skipped dot-files through the shell glob; with the mount, dot-files under {p.image_dir} appear too")
+                    notes.append(Note(
+                        NoteKind.DOT_FILES,
+                        f"`{p.text}` skipped dot-files through the shell glob; with the mount, dot-files under {p.image_dir} appear too",
+                    ))
     seen: dict[str, tuple[str, str]] = {}
     for vol_dir, image_dir, volume in pieces:
         if vol_dir in seen and seen[vol_dir] != (image_dir, volume):
-            blockers.append(
-                f"{seen[vol_dir][0]} and {image_dir} are merged into one directory; image-volume mounts can't merge trees (scratch mode can)"
-            )
+            blockers.append(Blocker(
+                BlockerKind.MERGED_TREES,
+                f"{seen[vol_dir][0]} and {image_dir} are merged into one directory; image-volume mounts can't merge trees (scratch mode can)",
+            ))
         seen[vol_dir] = (image_dir, volume)
     dirs = sorted(seen)
     for a in dirs:
         for b in dirs:
             if a != b and (a == "" or b.startswith(a + "/")):
-                blockers.append(f"copies land inside each other ({a or '/'} and {b}); mounts would hide files")
+                blockers.append(Blocker(BlockerKind.NESTED_COPIES, f"copies land inside each other ({a or '/'} and {b}); mounts would hide files"))
     specs: list[MountSpec] = []
     base = consumer.mount_path
     sub = consumer.sub_path
@@ -434,17 +717,31 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
         elif vol_dir == "" or sub.startswith(vol_dir + "/"):
             inner = sub[len(vol_dir):].strip("/")
             specs.append(MountSpec(volume, base, posixpath.join(image_rel, inner) if image_rel else inner))
+            if assumptions is not None:
+                # The kubelet creates a missing subPath directory in an emptyDir; an image
+                # volume's subPath must exist in the image.
+                assumptions.append(
+                    f"'{consumer.name}' mounts subPath {sub} of '{flow_name_of(flows)}', inside the copied {image_dir}: "
+                    f"this assumes {posixpath.join(image_dir, inner)} exists in the image (the kubelet created it empty in the emptyDir)"
+                )
     if not specs and not blockers:
-        blockers.append(f"'{consumer.name}' mounts a part of '{consumer.mount.get('name')}' that the copy doesn't fill")
+        blockers.append(Blocker(
+            BlockerKind.UNFILLED_PART, f"'{consumer.name}' mounts a part of '{consumer.mount.get('name')}' that the copy doesn't fill"
+        ))
     for spec in specs:
         if spec.mount_path == "/":
-            blockers.append("the volume would be mounted at /, which fails for image volumes")
+            blockers.append(Blocker(BlockerKind.MOUNT_AT_ROOT, "the volume would be mounted at /, which fails for image volumes"))
         if spec.mount_path != base:
-            notes.append(
-                f"'{consumer.name}' now sees {spec.mount_path} from the image volume; the rest of {base} comes from its own image"
-            )
+            notes.append(Note(
+                NoteKind.PARTIAL_VIEW,
+                f"'{consumer.name}' now sees {spec.mount_path} from the image volume; the rest of {base} comes from its own image",
+            ))
     return specs, blockers, _unique(notes)
 
 
-def _unique(items: list[str]) -> list[str]:
+def flow_name_of(flows: list[VolumeFlow]) -> str:
+    return flows[0].name if flows else ""
+
+
+def _unique(items: list[Note]) -> list[Note]:
     return list(dict.fromkeys(items))

@@ -3,7 +3,8 @@
 ## What it does
 Finds an init container that copies files from its own image into an `emptyDir` that other
 containers of the pod mount (`cp -r /site/. /html/`, `cp -a`, `rsync -a`, a `tar | tar` pipe,
-a single `cp file`), and rewrites the pod to mount that image as an **image volume** instead
+a single `cp file`, `mv /site/* /html/`: out of the image's own filesystem `mv` leaves what
+`cp -a` would), and rewrites the pod to mount that image as an **image volume** instead
 (Kubernetes `volumes[].image`, KEP-4639).
 
 ## Why is this bad?
@@ -37,17 +38,42 @@ volumes:
 ```
 
 ## Fix safety
-- **safe** when the init container only copies (plus `echo`, `ls`, `set -e`, `mkdir -p`), every
+- **safe** when the init container only copies (plus `echo`, `ls`, `set -e`, `mkdir -p` of the
+  directories the copies land in), every
   consumer mounts the volume `readOnly: true`, and the target platform serves image volumes
   (and `subPath` on them, when the mount needs one: Kubernetes ≥ 1.33, containerd ≥ 2.2,
   CRI-O ≥ 1.33).
 - **unsafe** when a consumer mounts the volume read-write: image volumes are always read-only,
-  so the fix assumes it never writes there.
+  so the fix assumes it never writes there; likewise when `mkdir -p` makes a directory in the
+  volume that no copy fills (the fix assumes no reader needs that empty directory), or when a
+  reader mounts a `subPath` inside a copied tree (the kubelet creates a missing subPath
+  directory in an emptyDir; an image volume's subPath must exist in the image).
 - **manual** (no automatic fix) when the init container does more than copy (`chmod`, `chown`,
   `ln`, `sed`, scripts), a later container changes the copied tree, a consumer executes a file
   from the volume (some runtimes mount image volumes `noexec`; renamed binaries can't be
   mounted), copies merge two trees into one directory, a single file is renamed, or the target
   platform can't serve the mount. The message says which.
+- **manual** too when the copy reads files that don't come from the image. The init container
+  sees its image overlaid by every one of its volume mounts: a volume (configMap, secret,
+  projected, downwardAPI, PVC, hostPath, another emptyDir…) mounted *at* the copy source,
+  *above* it (`cp /mnt/config-map/x.cnf /conf/`), or *inside* it (a configMap file mounted
+  with `subPath` under the source directory, a secret at `SRC/certs`) puts that volume's files
+  into the emptyDir, and no image volume can carry them; the message names the volume and
+  where it is mounted. A volume mounted beside the source (`/etc/cfg` next to `/site`) is
+  fine. Likewise when an earlier command changes the source in the init container's own
+  filesystem (`rm /site/x && cp -r /site/. /d/`; a `sed -i` there is templating: IV002), when
+  the copy also writes into another volume mounted inside the destination, when a reader mounts
+  another volume inside the copied tree (the runtime can't create a mount point in a read-only
+  image volume), when a copy path comes from a variable, or when the pod is invalid (two
+  volumes or containers with one name).
+- **manual** when the copy changes what it copies: `cp -L`/`-H` and `rsync -L`/`-k` follow
+  symbolic links, `cp --parents` and `rsync -R` recreate the source path, `cp -l`/`-s` link
+  instead of copying, `install` sets a mode (0755 unless `-m`), the owner and new times,
+  `rsync --exclude`/`--chmod` filter or change files. A mount shows the image's files as they
+  are. An `mv` with options other than `-f`/`-v`/`-t` is judged as a change, not a copy.
+
+Only `emptyDir` destinations are candidates: a copy into a `hostPath` or a PersistentVolumeClaim
+seeds durable or node storage, which an image volume does not replace.
 
 Notes carried in the message: dot-files that now appear (a `*` glob skipped them), sibling
 files that now appear (containerd mounts only directories), `medium: Memory` reads now coming
@@ -60,6 +86,7 @@ from typing import Any, Iterator
 
 from ..core.context import PodSpecSubject, RuleContext
 from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
+from ..core.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
 from ..core.yamldoc import load_chunk, YamlError
 from ..core.yamledit import RewriteRefused, rewrite_chunk
 from . import Rule
@@ -83,7 +110,7 @@ def groups_of(subject: PodSpecSubject) -> list[list[VolumeFlow]]:
     """IV001 candidates grouped by volume (several init containers may fill one emptyDir)."""
     groups: dict[str, list[VolumeFlow]] = {}
     for flow in flows_of(subject):
-        if flow.placements and not flow.fills:
+        if flow.copies_into and not flow.fills:
             groups.setdefault(flow.name, []).append(flow)
     # A volume that one init container fills by download is IV002's, whatever else copies into it.
     tainted = {f.name for f in flows_of(subject) if f.fills}
@@ -101,14 +128,16 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     inits = spec["initContainers"]
     init_node = inits[first.init_index]
     location = Location(subject.path, getattr(init_node, "line", 0) or subject.location(inits).line)
-    manual = [r for f in group for r in f.manual]
+    manual: list[Blocker] = [r for f in group for r in f.manual]
     unsafe = [r for f in group for r in f.unsafe]
-    notes = [n for f in group for n in f.notes]
+    notes: list[Note] = [n for f in group for n in f.notes]
     names = volume_names(group)
     consumers = _consumers(group)
     plans: list[tuple[Consumer, list[MountSpec]]] = []
-    for consumer in consumers:
-        specs, blockers, mount_notes = plan_mounts(group, consumer, names)
+    # Nothing placed (every copy reads another volume or a changed source): no mount to plan.
+    placed = any(f.placements for f in group)
+    for consumer in consumers if placed else []:
+        specs, blockers, mount_notes = plan_mounts(group, consumer, names, unsafe)
         manual += blockers
         notes += mount_notes
         plans.append((consumer, specs))
@@ -118,23 +147,19 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         if union is not None:
             scratch, names, plans = union
             manual = [m for f in group for m in f.manual]
-            notes = [n for n in notes if not n.startswith(("containerd mounts only directories", "`")) and " now sees " not in n]
+            notes = [n for n in notes if n.kind not in _MOUNT_NOTES]
     if scratch is not None:
-        manual = [m for m in manual if not any(m.startswith(f"`{t}`") for t in scratch.folded)]
-        manual += scratch.blockers
+        manual = [m for m in manual if not (m.kind is BlockerKind.MODE_CHANGE and m.command in scratch.folded)]
+        manual += [Blocker(BlockerKind.ASSET_IMAGE, b) for b in scratch.blockers]
         notes = _scratch_notes(notes, scratch)
     needs_sub_path = any(s.sub_path for _, specs in plans for s in specs)
     for blocker in (ctx.target.image_volume_blocker(), ctx.target.subpath_blocker() if needs_sub_path else None):
         if blocker:
-            manual.append(f"target {ctx.target.describe()}: {blocker}")
-    sources = ", ".join(dict.fromkeys(p.source for f in group for p in f.placements))
-    init_names = ", ".join(f"'{f.init.get('name')}'" for f in group)
+            manual.append(Blocker(BlockerKind.PLATFORM, f"target {ctx.target.describe()}: {blocker}"))
+    init_names = ", ".join(dict.fromkeys(f"'{f.init.get('name')}'" for f in group))
     reader_names = ", ".join(dict.fromkeys(f"'{c.name}'" for c in consumers)) or "no container"
-    message = (
-        f"init container {init_names} copies {sources} from its image into emptyDir '{first.name}' "
-        f"read by {reader_names}: mount the image as an image volume instead"
-    )
-    notes.append(SUPPLY_CHAIN_NOTE)
+    message = _message(group, init_names, reader_names)
+    notes.append(Note(NoteKind.SUPPLY_CHAIN, SUPPLY_CHAIN_NOTE))
     related = tuple(Location(subject.path, getattr(c.mount, "line", location.line)) for c in consumers)
     data: dict[str, Any] = {
         "anchor": f"{subject.ref.owner}/{subject.ref.path}/{first.name}",
@@ -153,10 +178,10 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
             {"image": a.image, "reference": a.new_ref, "dockerfile": a.dockerfile, "change": a.how}
             for a in scratch.assets.values()
         ]
-    explanation = _explain(group, manual, unsafe, notes)
-    finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(dict.fromkeys(notes)), related, data)
+    explanation = _explain(group, texts(manual), unsafe, texts(notes))
+    finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(texts(notes)), related, data)
     if manual:
-        return _replace(finding, fix_blocked="; ".join(dict.fromkeys(manual)))
+        return _replace(finding, fix_blocked="; ".join(texts(manual)))
     applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
     try:
         fix = _build_fix(subject, ctx, group, plans, names, applicability, "; ".join(dict.fromkeys(unsafe)) or None, scratch)
@@ -165,6 +190,25 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     if isinstance(fix, str):
         return _replace(finding, fix_blocked=fix)
     return _replace(finding, fix=fix)
+
+
+def _message(group: list[VolumeFlow], init_names: str, reader_names: str) -> str:
+    first = group[0]
+    copied = [p.source for f in group for p in f.placements] + [s for f in group for s in f.refused_sources]
+    from_volumes = [v for f in group for v in f.volume_sources]
+    if not from_volumes:
+        sources = ", ".join(dict.fromkeys(copied))
+        return (
+            f"init container {init_names} copies {sources} from its image into emptyDir '{first.name}' "
+            f"read by {reader_names}: mount the image as an image volume instead"
+        )
+    # Files that come from another volume: no image volume can carry them; say which and where.
+    sources = ", ".join(dict.fromkeys(copied + [v.source for v in from_volumes]))
+    why = "; ".join(dict.fromkeys(v.describe() for v in from_volumes))
+    return (
+        f"init container {init_names} copies {sources} into emptyDir '{first.name}' read by {reader_names}, "
+        f"but {why}; an image volume can't carry {'it' if len(from_volumes) == 1 else 'them'}"
+    )
 
 
 def _replace(finding: Finding, **changes: Any) -> Finding:
@@ -214,12 +258,14 @@ def _scratch_plan(ctx: RuleContext, group: list[VolumeFlow], names: dict[str, st
     return plan
 
 
-_NOT_A_MOUNT = ("are merged into one directory", "a mount can't rename a file", "copies land inside each other")
+#: Notes about how the mounts show the tree; a volume image (one asset image whose root is the
+#: volume) makes them moot.
+_MOUNT_NOTES = frozenset({NoteKind.SIBLING_FILES, NoteKind.DOT_FILES, NoteKind.PARTIAL_VIEW})
 
 
-def _mounts_cannot_express(manual: list[str]) -> bool:
+def _mounts_cannot_express(manual: list[Blocker]) -> bool:
     """Every blocker is one that a purpose-built asset image solves (and there is at least one)."""
-    return bool(manual) and all(any(k in m for k in _NOT_A_MOUNT) for m in manual)
+    return bool(manual) and all(m.kind in MOUNT_SHAPE_BLOCKERS for m in manual)
 
 
 def _volume_image_plan(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], consumers: list[Consumer]):
@@ -238,20 +284,22 @@ def _volume_image_plan(subject: PodSpecSubject, ctx: RuleContext, group: list[Vo
     return plan, names, plans
 
 
-def _only_modes(group: list[VolumeFlow], manual: list[str]) -> bool:
+def _only_modes(group: list[VolumeFlow], manual: list[Blocker]) -> bool:
     """Every manual reason is a chmod/chown after the copy (scratch mode may carry it)."""
-    texts = [t for f in group for t in f.post_copy_modes]
-    return bool(texts) and all(any(m.startswith(f"`{t}`") for t in texts) for m in manual)
+    return any(f.post_copy_modes for f in group) and all(m.kind is BlockerKind.MODE_CHANGE for m in manual)
 
 
-def _scratch_notes(notes: list[str], plan: ScratchPlan) -> list[str]:
-    out = [n for n in notes if not n.startswith("containerd mounts only directories")]
+def _scratch_notes(notes: list[Note], plan: ScratchPlan) -> list[Note]:
+    out = [n for n in notes if n.kind is not NoteKind.SIBLING_FILES]
     for asset in plan.assets.values():
-        out += asset.notes
+        out += [Note(NoteKind.ASSET, n) for n in asset.notes]
         if asset.new_ref != asset.image:
-            out.append(f"the image volume references {asset.new_ref} (image-name template), built FROM scratch")
+            out.append(Note(NoteKind.ASSET, f"the image volume references {asset.new_ref} (image-name template), built FROM scratch"))
     if plan.folded:
-        out.append("`" + "`, `".join(sorted(plan.folded)) + "` now run at build time as COPY --chmod/--chown (needs BuildKit or buildah)")
+        out.append(Note(
+            NoteKind.ASSET,
+            "`" + "`, `".join(sorted(plan.folded)) + "` now run at build time as COPY --chmod/--chown (needs BuildKit or buildah)",
+        ))
     return out
 
 
@@ -277,7 +325,7 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
     edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
     volume = group[0].name
     description = f"Mount the image as image volume '{volume}'; drop init container(s) " + ", ".join(
-        f"'{f.init.get('name')}'" for f in group
+        dict.fromkeys(f"'{f.init.get('name')}'" for f in group)
     )
     edits = [edit]
     digests = [(source.path, source.digest)]
@@ -287,9 +335,14 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
             edits += asset.edits
             digests += [d for d in asset.digests if d not in digests]
             scopes += asset.scopes
-            if asset.how != "unchanged":
-                description += f"; {asset.how.replace('rewritten', 'rewrite')} {asset.dockerfile} FROM scratch".replace("created", "add")
+            verb = _ASSET_VERBS.get(asset.how)
+            if verb is not None:
+                description += f"; {verb} {asset.dockerfile} FROM scratch"
     return Fix(applicability, description, tuple(edits), assumption, tuple(digests), tuple(scopes))
+
+
+#: AssetImage.how -> the verb in a fix title ("unchanged" adds nothing).
+_ASSET_VERBS = {"rewritten": "rewrite", "created": "add"}
 
 
 def _shrink(old: str, new: str) -> tuple[int, int, str]:
@@ -375,8 +428,9 @@ def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str
             if target.get("readOnly") is not True:
                 _set_after(target, "readOnly", True, after="subPath" if "subPath" in target else "mountPath")
     inits = spec["initContainers"]
-    for flow in sorted(group, key=lambda f: f.init_index, reverse=True):
-        del inits[flow.init_index]
+    # Each init container once, last first: one container may fill the volume through two mounts.
+    for init_index in sorted({f.init_index for f in group}, reverse=True):
+        del inits[init_index]
     if len(inits) == 0:
         del spec["initContainers"]
 

@@ -3,8 +3,13 @@
 ## What it does
 Finds an init container that fills an `emptyDir` read by other containers by *downloading*
 (`wget`, `curl`, `git clone`, `gsutil`, `hf download`, `pip install`…), by *templating*
-(`envsubst`, `sed > file`, `gomplate`…), or through an entrypoint migrate-tui can't see (no
-`command`: the image decides what happens).
+(`envsubst`, `sed > file`, `gomplate`…; also `sed -i` on the init image's own files before
+they are copied), or through a program migrate-tui can't see: no `command` (the image's
+entrypoint decides what happens), or a `command` that runs an executable or script from the
+image that is not a known tool (`command: ["/usr/local/bin/get-resource.sh"]`), or a copy
+whose source comes from a variable set at run time (`cp -r $MODEL_DIR/. /models/`), and nothing
+else copies into the volume. The message names the program: read it, or the Dockerfile that
+builds the image, to see what it writes.
 
 ## Why is this bad?
 The pod's content depends on the network or on the environment at start-up: every restart
@@ -36,6 +41,7 @@ from typing import Iterator
 
 from ..core.context import PodSpecSubject, RuleContext
 from ..core.model import Finding, Location, Severity
+from ..core.reasons import texts
 from . import Rule
 from .init_copy_to_empty_dir import flows_of
 
@@ -60,7 +66,7 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         )
         explanation = "\n".join(
             ["Why this can't be rewritten automatically:"]
-            + [f"- {r}" for r in reasons + list(dict.fromkeys(flow.manual))]
+            + [f"- {r}" for r in reasons + texts(flow.manual)]
             + [
                 "What to do:",
                 "- build the content into an image in CI (FROM scratch + COPY), push it with a pinned tag or digest;",
