@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, budget, make_engine
@@ -53,6 +53,10 @@ def _check_parsed(result: ParsedCommand) -> None:
 
 
 @settings(max_examples=budget(400))
+# Found by hypothesis: ``cp cp $SRC`` gave a COPY op whose destination is ``$SRC`` (not absolute);
+# ``cp cp cp | ${DEST}`` with DEST empty gave a COPY op with no copy. Both ops are opaque now.
+@example(script="cp cp $SRC", shell="sh", env={}, workdir=None)
+@example(script="cp cp cp | ${DEST}", shell="sh", env={"DEST": ""}, workdir=None)
 @given(script=_SCRIPTS, shell=st.sampled_from(["sh", "/bin/bash", "ash"]), env=_ENV,
        workdir=st.one_of(st.none(), st.sampled_from(["/", "/app", "rel", ""])))
 def test_shell_scripts_never_raise(script: str, shell: str, env: dict, workdir: str | None) -> None:
@@ -65,34 +69,11 @@ _ARGV = dict(command=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max
 
 
 @settings(max_examples=budget(300))
+@example(command=["cp", "cp", "$SRC"], args=None)  # found on a fresh clone (issue 9)
+@example(command=["cp", "cp", "~"], args=None)
 @given(**_ARGV)
 def test_argv_commands_never_raise(command, args) -> None:
     _check_parsed(parse_container_command(command, args))
-
-
-# Found by hypothesis on a fresh clone (issue 9): ``cp cp $SRC`` gave a COPY op whose destination
-# is ``$SRC`` (not absolute; the op must be opaque). The fix belongs to core/shell.py and is being
-# made in another branch: until it is merged this example may fail, hence the non-strict xfail on
-# this function ONLY. Once it passes, move the @example onto test_argv_commands_never_raise and
-# delete this function.
-# `cp cp ~` and the `sh -c` form are the same class, found by the dev profile.
-@pytest.mark.xfail(strict=False, reason="cp cp $SRC: COPY op with a relative destination (core/shell.py fix pending)")
-@settings(phases=[Phase.explicit])
-@example(command=["cp", "cp", "$SRC"], args=None)
-@example(command=["cp", "cp", "~"], args=None)
-@given(**_ARGV)
-def test_argv_known_failure_cp_cp_src(command, args) -> None:
-    _check_parsed(parse_container_command(command, args))
-
-
-@pytest.mark.xfail(strict=False, reason="cp cp $SRC: COPY op with a relative destination (core/shell.py fix pending)")
-@settings(phases=[Phase.explicit])
-@example(script="cp cp $SRC", shell="sh", env={}, workdir=None)
-# dev profile, another class: a COPY op with no copy payload (`cp cp cp | ${DEST}`, DEST empty)
-@example(script="cp cp cp | ${DEST}", shell="sh", env={"DEST": ""}, workdir=None)
-@given(script=_SCRIPTS, shell=st.just("sh"), env=_ENV, workdir=st.none())
-def test_shell_known_failure_cp_cp_src(script: str, shell: str, env: dict, workdir: str | None) -> None:
-    _check_parsed(parse_container_command([shell, "-c", script], None, workdir, env))
 
 
 # --- the rewrite ----------------------------------------------------------------------------
