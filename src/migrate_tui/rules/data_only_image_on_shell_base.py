@@ -115,6 +115,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
             data["change_set"] = "IV001"
             return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set",
                            "\n".join(explanation), fix, tuple(notes), related, data)
+        data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
                        tuple(notes), related, data, fix_blocked=blocked)
     if len(chain) > 1:
@@ -216,7 +217,8 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
     notes: list[str] = []
     for image in images:
         wanted = parse_image_ref(image)
-        for rel in index.users_of(image):
+        runners = getattr(index, "runners_of", lambda _: [])(image)
+        for rel in dict.fromkeys([*index.users_of(image), *runners]):
             found = ctx.project.read(rel)
             if isinstance(found, Diagnostic):
                 continue
@@ -241,12 +243,28 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
                     if container.get("image") not in covered:
                         related.append(subject.location(container))
                         blocked.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
-                                       f"{container.get('image')}; FROM scratch would leave it without a shell")
+                                       f"{container.get('image')} ({_what_runs(container)}); FROM scratch would leave "
+                                       "it without a shell or any program")
     if not fixes and not blocked:
         return None
     if blocked:
         return None, "; ".join(dict.fromkeys(blocked)), tuple(related), notes + blocked
     return fixes[0][0], None, tuple(related), notes
+
+
+def _what_runs(container: dict) -> str:
+    """What a container runs in its image, for the message: its command, args, exec hooks and
+    probes, else the image's own entrypoint."""
+    parts = [key for key in ("command", "args") if container.get(key)]
+    for hook in ("postStart", "preStop"):
+        handler = (container.get("lifecycle") or {}).get(hook) if isinstance(container.get("lifecycle"), dict) else None
+        if isinstance(handler, dict) and handler.get("exec"):
+            parts.append(f"lifecycle {hook} exec")
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        value = container.get(probe)
+        if isinstance(value, dict) and value.get("exec"):
+            parts.append(f"{probe} exec")
+    return ", ".join(parts) if parts else "the image's entrypoint"
 
 
 def _same(image: Any, wanted) -> bool:
