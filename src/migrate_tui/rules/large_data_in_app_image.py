@@ -48,6 +48,7 @@ from ..core.sources import SourceFile, is_inside
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args
 from . import Rule
 from . import _dockerfile as dfx
+from . import _fetched_model as fetched
 
 CODE = "DF005"
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")
@@ -72,9 +73,12 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
             continue  # a data-only image is an asset image already (DF001's business)
         env = {k: v for k, v in parsed.global_args}
         for instr in stage.instructions:
-            if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
+            if instr.keyword not in ("COPY", "ADD"):
                 continue
-            finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
+            if instr.flag("from") is not None:
+                finding = fetched.judge(ctx, source, parsed, stage, target, instr, shipped)
+            else:
+                finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
             if finding is not None:
                 yield finding
 
