@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any
 
 from ..core.model import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
+from ..core.safepath import has_control_chars
 from ..core.sources import SourceFile
 from ..dockerfile.parser import Dockerfile, Instruction, Stage, expand_args
 from . import _dockerfile as dfx
@@ -94,15 +95,22 @@ def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target
         kind, reason, asset_text = plan
         data["fix_blocked_kind"] = kind.value
         if asset_text:
-            explanation += ["Start from an asset Dockerfile such as:", *("    " + l for l in asset_text.splitlines()),
+            explanation += ["Start from an asset Dockerfile such as:", *("    " + l if l else "" for l in asset_text.splitlines()),
                             f"mount that image as an image volume at {mount_path} (readOnly) in the pods that run "
                             "this image, then drop this COPY."]
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
-                       fix_blocked=reason)
+        return Finding(CODE, Severity.WARNING, location, _plain(message), _plain("\n".join(explanation)), None, (), (),
+                       data, fix_blocked=_plain(reason))
     fix, notes, related = plan
     data["change_set"] = "asset-image-split"
     explanation += notes
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, tuple(notes), related, data)
+    return Finding(CODE, Severity.WARNING, location, _plain(message), _plain("\n".join(explanation)), fix,
+                   tuple(_plain(n) for n in notes), related, data)
+
+
+def _plain(text: str) -> str:
+    """A text quoting a scanned file, every control character escaped (newlines kept): it goes to
+    terminals, Textual markup stays the renderer's business."""
+    return "".join(c if c == "\n" or c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _clip(text: str, width: int = 120) -> str:
@@ -127,6 +135,8 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
     if not is_dir:
         return (SplitBlocker.NOT_A_DIRECTORY, f"{src} is a single file or part of a fetched directory; an image volume "
                 "mounts a whole image at a directory, so the asset image's layout must be chosen by hand", "")
+    if has_control_chars(mount_path) or has_control_chars(src):
+        return SplitBlocker.COPY_FORM, "the COPY's paths hold control characters; not written", ""
     if mount_path == "/" or not mount_path.startswith("/"):
         return SplitBlocker.COPY_FORM, f"the COPY writes into {mount_path}; an image volume can't be mounted there", ""
     flags = {}
