@@ -30,8 +30,9 @@ that copies from it. So:
 - when a manifest in the repo copies from the image (IV001), the fix is the IV001 change-set:
   the manifest, this Dockerfile and the build definition change together, with IV001's
   applicability;
-- when a container in the repo runs the image but IV001 can't migrate it, **manual**, with the
-  reason;
+- when a container in the repo runs the image (a regular container runs its entrypoint; a
+  `command`/`args`, an exec probe or lifecycle hook run programs in it) or an init container
+  runs it in a way IV001 can't migrate, **manual**, naming the manifest and line and what runs;
 - when nothing in the repo uses the image, **unsafe**: it assumes nothing elsewhere runs a
   command in it;
 - `--chown=user` with a name: **manual** (scratch has no `/etc/passwd`; use numeric ids).
