@@ -236,7 +236,10 @@ def _git(words: list[str], cwd: str, lfs: bool, line: int) -> Fetch | None:
     url = args[0]
     if not (_hf_repo_url(url) or via_lfs or lfs):
         return None
-    name = posixpath.basename(urlsplit(url).path.rstrip("/") if "://" in url else url.rstrip("/"))
+    try:
+        name = posixpath.basename(urlsplit(url).path.rstrip("/") if "://" in url else url.rstrip("/"))
+    except ValueError:
+        return None
     if name.endswith(".git"):
         name = name[:-4]
     dest = _abs(cwd, args[1]) if len(args) > 1 else _abs(cwd, name)

@@ -351,6 +351,9 @@ def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
     related: list[Location] = []
     for subject, hits, _ in runners:
         spec = subject.ref.spec
+        if not isinstance(spec.get("volumes", []) or [], list) or any(
+                not isinstance(spec[g][i].get("volumeMounts", []) or [], list) for g, i in hits):
+            return f"{subject.location(spec)}: volumes or volumeMounts is not a list; not rewritten"
         for group, i in hits:
             container = spec[group][i]
             for mount in container.get("volumeMounts") or []:
