@@ -251,3 +251,64 @@ def test_control_characters_from_the_dockerfile_are_escaped_in_the_message(tmp_p
         "https://huggingface.co/a/b\\x1b[31m\\x07) into an app image at /app/model: build it as its own asset image "
         "and mount it as an image volume")
     assert "\x1b" not in finding.explanation and "\x1b" not in finding.fix_blocked
+
+
+_FAKE_GIT = """#!/bin/sh
+# A stand-in git with no network: `lfs install` succeeds; `clone … --branch main URL DIR` copies
+# the repository baked into /fake-hub/<path of the Hugging Face URL> (with its .git directory).
+case "$1" in
+  lfs) exit 0 ;;
+  clone) case " $* " in *" --branch main "*) ;; *) echo "unexpected: $*" >&2; exit 3 ;; esac
+         shift; while [ $# -gt 2 ]; do shift; done
+         path="${1#https://huggingface.co/}"; mkdir -p "$2" && cp -a "/fake-hub/$path/." "$2/" ;;
+  *) exit 2 ;;
+esac
+"""
+
+
+@pytest.mark.buildah
+def test_the_asset_dockerfile_as_written_builds_with_buildah(tmp_path: Path) -> None:
+    """The whole asset Dockerfile, fetch stage included, unchanged: buildah runs its RUN (ARG
+    defaults expanded by the builder) on a local stand-in for alpine/git whose git copies a
+    baked-in repository; the shipped image holds the model files at its root and nothing else."""
+    import os
+    import subprocess
+
+    buildah, busybox = shutil.which("buildah"), Path("/bin/busybox")
+    if buildah is None or shutil.which("umoci") is None or not busybox.is_file():
+        pytest.skip("buildah, umoci and busybox-static are needed")
+    flags = ["--root", str(tmp_path / "root"), "--runroot", str(tmp_path / "runroot"), "--storage-driver", "vfs"]
+
+    def run(*args: str) -> None:
+        done = subprocess.run([buildah, *flags, *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    base = tmp_path / "base"
+    hub = base / "fake-hub" / "sentence-transformers" / "all-MiniLM-L6-v2"
+    (hub / ".git").mkdir(parents=True)
+    (hub / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (hub / "config.json").write_text('{"hidden_size": 384}\n')
+    (hub / "model.safetensors").write_bytes(b"\x01" * 2048)
+    (base / "bin").mkdir()
+    shutil.copyfile(busybox, base / "bin" / "busybox")
+    os.chmod(base / "bin" / "busybox", 0o755)
+    (base / "git").write_text(_FAKE_GIT)
+    os.chmod(base / "git", 0o755)
+    (base / "Dockerfile").write_text(
+        "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /usr/bin"]\n'
+        "COPY git /usr/bin/git\nCOPY fake-hub/ /fake-hub/\n")
+    run("bud", "--isolation", "chroot", "--pull=never", "-f", str(base / "Dockerfile"), "-t", "alpine/git:2.45.2", str(base))
+
+    root = _repo(tmp_path)
+    make_engine(root, select=("DF005",)).fix(unsafe=True)
+    assert (root / ASSET).read_text() == ASSET_TEXT
+    run("bud", "--isolation", "chroot", "--pull=never", "-f", str(root / ASSET), "-t", "localhost/embedder-model-assets:t",
+        str(root))
+    run("push", "localhost/embedder-model-assets:t", f"oci:{tmp_path / 'oci'}:v")
+    done = subprocess.run(["umoci", "unpack", "--rootless", "--image", f"{tmp_path / 'oci'}:v", str(tmp_path / "unpacked")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rootfs = tmp_path / "unpacked" / "rootfs"
+    assert sorted(p.relative_to(rootfs).as_posix() for p in rootfs.rglob("*")) == ["config.json", "model.safetensors"]
+    assert (rootfs / "model.safetensors").read_bytes() == b"\x01" * 2048
