@@ -312,3 +312,16 @@ def test_the_asset_dockerfile_as_written_builds_with_buildah(tmp_path: Path) -> 
     rootfs = tmp_path / "unpacked" / "rootfs"
     assert sorted(p.relative_to(rootfs).as_posix() for p in rootfs.rglob("*")) == ["config.json", "model.safetensors"]
     assert (rootfs / "model.safetensors").read_bytes() == b"\x01" * 2048
+
+
+def test_parser_directives_are_carried_into_the_asset_dockerfile(tmp_path: Path) -> None:
+    """A backtick escape directive changes how the fetch stage's lines continue: the new file keeps it."""
+    text = ("# escape=`\nFROM alpine/git:2.45.2 AS model\nRUN git clone `\n    https://huggingface.co/org/m /model\n"
+            "FROM python:3.12-slim\nCOPY --from=model /model /app/model\nCMD [\"serve\"]\n")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "Dockerfile").write_text(text)
+    [finding] = make_engine(root, select=("DF005",)).scan().findings
+    assert finding.data["fetches"] == [{"tool": "git clone", "source": "https://huggingface.co/org/m", "dest": "/model"}]
+    assert "\nStart from an asset Dockerfile such as:\n    # escape=`\n    # Asset image:" in finding.explanation
+    assert "    RUN git clone `\n        https://huggingface.co/org/m /model\n" in finding.explanation

@@ -267,7 +267,11 @@ def _asset_dockerfile(source: SourceFile, parsed: Dockerfile, fetch_stage: Stage
     if isinstance(line, tuple):
         return "", _refused("the copy source", *line)
     tag = new_ref or "<asset image reference>"
+    # Parser directives first (an ``escape`` directive changes how the stage's lines continue).
+    directives = [f"# {key}={value}" for key, value in parsed.directives.items()
+                  if key in ("syntax", "escape") and not has_control_chars(value)]
     lines = [
+        *directives,
         f"# Asset image: what {dfx.label(fetch_stage)} of {source.path} fetches into {src}, without a shell.",
         f"# Build and push it as {tag} (e.g. `buildah bud -f {rel} -t {tag} .`);",
         "# mount it as an image volume where the app image used to COPY it.",
