@@ -226,6 +226,17 @@ class LinkIndex:
                 out.update(dict.fromkeys(paths))
         return list(out)
 
+    def runners_of_link(self, link: Link) -> list[str]:
+        """``runners_of`` for what ``link`` names; a directory link matches the last path component."""
+        if link.source != "directory":
+            return self.runners_of(link.image)
+        out: dict[str, None] = {}
+        for written, paths in self.runners.items():
+            ref = _parsed(written)
+            if ref is not None and _directory_match(link, ref):
+                out.update(dict.fromkeys(paths))
+        return list(out)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "links": [asdict(l) for l in self.links],
