@@ -125,9 +125,10 @@ def test_linked_manifest_gets_the_whole_change_set(tmp_path: Path) -> None:
     assert finding.applicability.value == "unsafe"
     assert finding.fix.paths == ("model_stage_linked.Dockerfile", ASSET, "deploy/embedder.yaml")
     assert finding.fix.assumption == (
-        "the app only reads the data at /app/model, never writes there (an image volume is read-only), and "
+        "the app only reads the data at /app/model, never writes there (an image volume is read-only), "
         "registry.example.com/ml/embedder-model-assets:1.4.0 is built from assets/embedder-model/Dockerfile and "
-        "pushed before the workloads roll out")
+        "pushed before the workloads roll out, and any workload outside this repository that runs the app image "
+        "mounts it too")
     assert finding.data["fetches"] == [{"tool": "git clone", "dest": "/model",
                                         "source": "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"}]
     report, after = make_engine(root, select=("DF005",)).fix(unsafe=True)

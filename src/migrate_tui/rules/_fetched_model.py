@@ -194,7 +194,8 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
                                                            if len(df_edits) > 1 else ""),
              *(f"{w}: mounts image volume '{v}' ({new_ref}) read-only at {mount_path}" for w, v in where)]
     assumption = (f"the app only reads the data at {mount_path}, never writes there (an image volume is read-only), "
-                  f"and {new_ref} is built from {rel} and pushed before the workloads roll out")
+                  f"{new_ref} is built from {rel} and pushed before the workloads roll out, and any workload outside this "
+                  "repository that runs the app image mounts it too")
     fix = Fix(Applicability.UNSAFE,
               f"Split {dfx.label(fetch_stage)} into asset image {new_ref} ({rel}) mounted at {mount_path}",
               (*df_edits, Edit(rel, 0, 0, content), *edits), assumption,

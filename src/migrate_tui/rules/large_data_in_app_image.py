@@ -67,8 +67,8 @@ Data fetched in a stage:
   definitions link it: skaffold, compose, Makefile, CI…): one change-set writes the asset
   Dockerfile, drops the COPY and adds the image volume and its read-only mounts to every
   container that runs the image. The assumption: the app only reads the data there, never
-  writes (an image volume is read-only), and the asset image is built and pushed before the
-  workloads roll out.
+  writes (an image volume is read-only), the asset image is built and pushed before the
+  workloads roll out, and workloads outside the repository that run the app image mount it too.
 - **manual**, with the asset Dockerfile in the explanation, when no manifest in the repository
   runs the image (dropping the COPY with nothing mounting the data would break the app), when
   the target platform has no image volumes, when the COPY copies a single file or part of a
