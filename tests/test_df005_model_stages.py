@@ -326,3 +326,17 @@ def test_parser_directives_are_carried_into_the_asset_dockerfile(tmp_path: Path)
     assert finding.data["fetches"] == [{"tool": "git clone", "source": "https://huggingface.co/org/m", "dest": "/model"}]
     assert "\nStart from an asset Dockerfile such as:\n    # escape=`\n    # Asset image:" in finding.explanation
     assert "    RUN git clone `\n        https://huggingface.co/org/m /model\n" in finding.explanation
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("RUN python -c 'import sys' && chmod -R a+rX /app/model\n",
+     "line 19 uses /app/model at build time; with an image volume the data is only there when the pod runs"),
+    ("COPY app/tokenizer.json /app/model/tokenizer.json\n",
+     "line 19 also writes into /app/model/tokenizer.json; an image volume at /app/model would hide it"),
+])
+def test_a_destination_the_image_also_uses_makes_it_manual(line: str, reason: str, tmp_path: Path) -> None:
+    text = LINKED.read_text().replace("ENV MODEL_DIR=/app/model\n", line + "ENV MODEL_DIR=/app/model\n")
+    root = _repo(tmp_path, text=text)
+    [finding] = make_engine(root, select=("DF005",)).scan().findings
+    assert finding.fix is None and finding.data["fix_blocked_kind"] == "destination-used"
+    assert finding.fix_blocked == reason

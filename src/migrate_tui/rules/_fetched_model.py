@@ -45,6 +45,7 @@ class SplitBlocker(str, Enum):
     UNKNOWN_DEST = "unknown-destination"
     NOT_A_DIRECTORY = "not-a-directory"
     COPY_FORM = "copy-form"
+    DESTINATION_USED = "destination-used"
     FETCH_STAGE = "fetch-stage-needs-more"
     TARGET = "target"
     ASSET_PATH = "asset-path"
@@ -139,6 +140,9 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
         return SplitBlocker.COPY_FORM, "the COPY's paths hold control characters; not written", ""
     if mount_path == "/" or not mount_path.startswith("/"):
         return SplitBlocker.COPY_FORM, f"the COPY writes into {mount_path}; an image volume can't be mounted there", ""
+    hidden = _also_written(parsed, target, instr, mount_path)
+    if hidden:
+        return SplitBlocker.DESTINATION_USED, hidden, ""
     flags = {}
     for flag in instr.flags:
         if flag.name in ("chmod", "chown") and flag.value and re.fullmatch(r"[0-7]{3,4}|\d+(:\d+)?", flag.value):
@@ -202,6 +206,22 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
               ((source.path, source.digest), (rel, None), *digests),
               ((source.path, 0, len(source.text)), (rel, 0, 0), *scopes))
     return fix, notes, tuple(related)
+
+
+def _also_written(parsed: Dockerfile, target: dfx.Target, instr: Instruction, mount_path: str) -> str | None:
+    """Why the shipped image needs ``mount_path`` for more than the fetched data (another COPY
+    lands there, a RUN names it): an image volume mounted there would hide or drop that."""
+    _, chain = parsed.root_base(target.stage)
+    for stage in chain:
+        for other, dest in dfx.copy_destinations(parsed, stage):
+            if other is not instr and covers(mount_path, posixpath.normpath(dest)):
+                return (f"line {other.line} also writes into {posixpath.normpath(dest)}; an image volume at "
+                        f"{mount_path} would hide it")
+        for other in stage.instructions:
+            if other.keyword == "RUN" and re.search(rf"{re.escape(mount_path)}(?![\w.-])", dfx.command_text(other)):
+                return (f"line {other.line} uses {mount_path} at build time; with an image volume the data is "
+                        "only there when the pod runs")
+    return None
 
 
 def _serving_images(ctx, source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> list[str]:

@@ -74,7 +74,9 @@ Data fetched in a stage:
   the target platform has no image volumes, when the COPY copies a single file or part of a
   fetched directory (an image volume mounts a whole image at a directory), names several
   sources or a pattern, when where the fetch writes can't be read (stdout, the Hugging Face
-  cache), when the fetch stage builds on or copies from other stages, when a container already
+  cache), when the app image also uses the destination (another COPY lands in it, a RUN names
+  it: the volume would hide it or the data would be missing at build time), when the fetch
+  stage builds on or copies from other stages, when a container already
   mounts something at or around the destination, or when the asset Dockerfile path exists.
 """
 
