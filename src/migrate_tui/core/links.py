@@ -59,7 +59,7 @@ from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 5
+_CACHE_VERSION = 6
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
@@ -111,6 +111,7 @@ class LinkIndex:
     links: list[Link] = field(default_factory=list)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name, new image, origin) from kustomize
     users: dict[str, list[str]] = field(default_factory=dict)  # image as written -> YAML files (init containers)
+    runners: dict[str, list[str]] = field(default_factory=dict)  # image as written -> YAML files (any image: line)
     from_cache: bool = False
     fingerprint: str = ""  # identifies the index's content (for result caches that depend on it)
 
@@ -211,11 +212,23 @@ class LinkIndex:
                 out.update(dict.fromkeys(paths))
         return list(out)
 
+    def runners_of(self, image: str) -> list[str]:
+        """YAML files with an ``image:`` line (any container) naming the repository of ``image``."""
+        ref = parse_image_ref(image)
+        if ref is None:
+            return []
+        out: dict[str, None] = {}
+        for written, paths in self.runners.items():
+            if _same_repo(written, ref):
+                out.update(dict.fromkeys(paths))
+        return list(out)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "links": [asdict(l) for l in self.links],
             "aliases": [list(a) for a in self.aliases],
             "users": self.users,
+            "runners": self.runners,
         }
 
     @classmethod
@@ -225,7 +238,7 @@ class LinkIndex:
             span = item.get("name_span")
             item = {**item, "name_span": tuple(span) if span else None}
             links.append(Link(**item))
-        return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})), True)
+        return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})), dict(data.get("runners", {})), True)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -537,6 +550,11 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
                     index.users.setdefault(match.group(1), [])
                     if rel not in index.users[match.group(1)]:
                         index.users[match.group(1)].append(rel)
+            if "image:" in text:
+                for match in _IMAGE_LINE.finditer(text):
+                    index.runners.setdefault(match.group(1), [])
+                    if rel not in index.runners[match.group(1)]:
+                        index.runners[match.group(1)].append(rel)
         elif kind == "build":
             text = reader.text(rel)
             if text is not None and ("build" in text or "bud" in text):
