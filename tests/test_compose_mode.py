@@ -176,3 +176,200 @@ def test_config_errors(table, message) -> None:
 def test_config_defaults_are_unset() -> None:
     config = config_from_table({}, "x.toml")
     assert (config.certs_tzdata, config.certs_image, config.tzdata_image) == ("base", None, None)
+
+
+# --- migrate-tui build --certs / --tzdata ---------------------------------------------------
+
+HOST_CERTS = Path("/etc/ssl/certs")
+HOST_ZONEINFO = Path("/usr/share/zoneinfo")
+
+
+def _host_certs() -> Path:
+    if not (HOST_CERTS / "ca-certificates.crt").is_file():
+        pytest.skip("this machine has no /etc/ssl/certs/ca-certificates.crt")
+    return HOST_CERTS
+
+
+def _debian_like_certs(tmp_path: Path) -> Path:
+    """A Debian-shaped certs tree: hash links → *.pem (inside), *.pem → /usr/share/… (outside)."""
+    shared = tmp_path / "usr-share-ca" / "mozilla"
+    shared.mkdir(parents=True)
+    certs = tmp_path / "etc-ssl-certs"
+    certs.mkdir()
+    (shared / "Root_A.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    (shared / "Root_B.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n")
+    for name in ("Root_A", "Root_B"):
+        (certs / f"{name}.pem").symlink_to(shared / f"{name}.crt")
+    (certs / "1a2b3c4d.0").symlink_to("Root_A.pem")
+    (certs / "ca-certificates.crt").write_bytes((shared / "Root_A.crt").read_bytes() + (shared / "Root_B.crt").read_bytes())
+    return certs
+
+
+def _image_tree(layout: Path):
+    from migrate_tui.oci.source import open_tree
+
+    return open_tree(f"oci:{layout}")
+
+
+def test_certs_image_resolves_links_that_leave_the_tree(tmp_path: Path) -> None:
+    from migrate_tui.commands.build_base import build_asset
+
+    certs = _debian_like_certs(tmp_path)
+    result, copied = build_asset("certs", certs, tag="localhost/certs:1", output=tmp_path / "oci")
+    assert (copied.files, copied.links_kept, copied.links_resolved) == (4, 1, 2)
+    tree = _image_tree(tmp_path / "oci")
+    shown = {p: (n.kind, oct(n.mode), n.linkname, n.data) for p, n in tree.items() if p}
+    assert shown == {
+        "1a2b3c4d.0": ("symlink", "0o777", "Root_A.pem", None),
+        "Root_A.pem": ("file", "0o644", "", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+        "Root_B.pem": ("file", "0o644", "", b"-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n"),
+        "ca-certificates.crt": ("file", "0o644", "", (certs / "ca-certificates.crt").read_bytes()),
+    }
+
+
+def test_asset_images_are_reproducible(tmp_path: Path) -> None:
+    """Same files from another path, other mtimes and modes: same digest."""
+    import os
+
+    from migrate_tui.commands.build_base import build_asset
+
+    certs = _debian_like_certs(tmp_path / "a")
+    first, _ = build_asset("certs", certs, tag="localhost/certs:1", output=tmp_path / "oci1")
+    other = tmp_path / "b" / "certs"
+    shutil.copytree(certs, other, symlinks=False)  # links already dereferenced here
+    os.chmod(other / "ca-certificates.crt", 0o600)
+    os.utime(other / "ca-certificates.crt", (1, 1))
+    (other / "1a2b3c4d.0").unlink()
+    (other / "1a2b3c4d.0").symlink_to("Root_A.pem")
+    second, _ = build_asset("certs", other, tag="localhost/certs:1", output=tmp_path / "oci2")
+    assert first.descriptor.digest == second.descriptor.digest
+
+
+def test_host_directories_build_and_carry_no_host_links(tmp_path: Path) -> None:
+    from migrate_tui.commands.build_base import build_asset
+
+    certs = _host_certs()
+    build_asset("certs", None, tag="localhost/certs:1", output=tmp_path / "certs")
+    tree = _image_tree(tmp_path / "certs")
+    assert tree["ca-certificates.crt"].data == (certs / "ca-certificates.crt").read_bytes()
+    assert [p for p, n in tree.items() if n.kind == "symlink" and n.linkname.startswith("/")] == []
+    if HOST_ZONEINFO.joinpath("UTC").exists():
+        build_asset("tzdata", None, tag="localhost/tzdata:1", output=tmp_path / "tz")
+        zones = _image_tree(tmp_path / "tz")
+        from migrate_tui.oci.tree import resolve
+
+        assert zones[resolve(zones, "UTC")].data == HOST_ZONEINFO.joinpath("UTC").resolve().read_bytes()
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda d: (d / "gone.pem").symlink_to("/nonexistent/gone.crt"), "gone.pem -> /nonexistent/gone.crt: a broken link; the image would carry it broken"),
+    (lambda d: (d / "outside").symlink_to("/usr"), "outside -> /usr: a directory outside {d}; copy it in first"),
+])
+def test_copy_tree_refuses_what_would_not_work_without_the_host(tmp_path: Path, make, message) -> None:
+    from migrate_tui.commands.build_base import AssetTreeError, copy_tree
+
+    source = tmp_path / "src"
+    source.mkdir()
+    make(source)
+    (tmp_path / "dest").mkdir()
+    with pytest.raises(AssetTreeError) as info:
+        copy_tree(source, tmp_path / "dest")
+    assert str(info.value) == f"{source}/" + message.format(d=source)
+
+
+def test_build_cli_certs_and_usage_error(tmp_path: Path, capsys) -> None:
+    from migrate_tui.cli import main
+
+    certs = _debian_like_certs(tmp_path)
+    assert main(["build", f"--certs={certs}", "-t", "localhost/certs:1", "-o", str(tmp_path / "oci")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"built localhost/certs:1 from {certs}: sha256:")
+    assert out.endswith(f"(4 entries; 1 links kept, 2 resolved into files) in oci:{tmp_path / 'oci'}:localhost/certs:1\n")
+    assert main(["build", "--tzdata", "-t", "localhost/tz:1", "-f", "Dockerfile"]) == 2
+    assert capsys.readouterr().err == ("migrate-tui build: error: --tzdata builds from a directory only (no context, -f, "
+                                       "--image, --build-arg or --docker); give the directory as --tzdata=DIR\n")
+
+
+# --- verify --mounted: the app sees the same files -------------------------------------------
+
+def _stand_in_distro(tmp_path: Path, certs: Path, zoneinfo: Path) -> Path:
+    """The old image: FROM scratch + Debian-shaped /etc/ssl/certs (one .pem an absolute link into
+    /usr/share/ca-certificates, as Debian has them), some zoneinfo files and a fake binary."""
+    from migrate_tui.oci.build import build
+
+    ctx = tmp_path / "old-ctx"
+    (ctx / "etc" / "ssl").mkdir(parents=True)
+    shutil.copytree(certs, ctx / "etc" / "ssl" / "certs", symlinks=False)
+    pem = sorted(p for p in (ctx / "etc" / "ssl" / "certs").iterdir() if p.suffix == ".pem")[0]
+    (ctx / "usr" / "share" / "ca-certificates" / "mozilla").mkdir(parents=True)
+    shutil.move(pem, ctx / "usr" / "share" / "ca-certificates" / "mozilla" / (pem.stem + ".crt"))
+    pem.symlink_to(f"/usr/share/ca-certificates/mozilla/{pem.stem}.crt")
+    shutil.copytree(zoneinfo, ctx / "usr" / "share" / "zoneinfo", symlinks=True)
+    (ctx / "usr" / "local" / "bin").mkdir(parents=True)
+    (ctx / "usr" / "local" / "bin" / "api").write_bytes(b"\x7fELF static api\n")
+    (ctx / "Dockerfile").write_text("FROM scratch\nCOPY etc/ /etc/\nCOPY usr/ /usr/\n")
+    build(ctx / "Dockerfile", ctx, tag="localhost/api:old", output=tmp_path / "old")
+    new = tmp_path / "new-ctx"
+    (new / "usr" / "local" / "bin").mkdir(parents=True)
+    (new / "usr" / "local" / "bin" / "api").write_bytes(b"\x7fELF static api\n")
+    (new / "Dockerfile").write_text("FROM scratch\nCOPY usr/ /usr/\n")
+    build(new / "Dockerfile", new, tag="localhost/api:new", output=tmp_path / "new")
+    return tmp_path
+
+
+def _zoneinfo(tmp_path: Path) -> Path:
+    zones = tmp_path / "zoneinfo"
+    (zones / "Europe").mkdir(parents=True)
+    (zones / "UTC").write_bytes(b"TZif2 UTC\n")
+    (zones / "Europe" / "Paris").write_bytes(b"TZif2 Paris\n")
+    (zones / "Europe" / "Brussels").symlink_to("Paris")
+    (zones / "posix").symlink_to(".")
+    return zones
+
+
+def test_verify_mounted_proves_the_same_files_and_catches_a_difference(tmp_path: Path, capsys) -> None:
+    from migrate_tui.cli import main
+    from migrate_tui.commands.build_base import build_asset
+
+    certs = _debian_like_certs(tmp_path / "host")
+    zones = _zoneinfo(tmp_path / "host")
+    root = _stand_in_distro(tmp_path, certs, zones)
+    build_asset("certs", certs, tag="localhost/certs:1", output=root / "certs")
+    build_asset("tzdata", zones, tag="localhost/tz:1", output=root / "tz")
+    argv = ["verify", "--mounted", f"/etc/ssl/certs=oci:{root / 'certs'}", "--mounted", f"/usr/share/zoneinfo=oci:{root / 'tz'}",
+            f"oci:{root / 'old'}", f"oci:{root / 'new'}"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == (
+        f"OK   /etc/ssl/certs from oci:{root / 'certs'}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 4 same\n"
+        f"OK   /usr/share/zoneinfo from oci:{root / 'tz'}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 5 same\n")
+    # negative control: a tzdata image built from a tree where Paris differs and UTC is gone
+    (zones / "Europe" / "Paris").write_bytes(b"TZif2 not Paris\n")
+    (zones / "UTC").unlink()
+    build_asset("tzdata", zones, tag="localhost/tz:2", output=root / "tz2")
+    argv[4] = f"/usr/share/zoneinfo=oci:{root / 'tz2'}"
+    assert main(argv) == 1
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        f"FAIL /usr/share/zoneinfo from oci:{root / 'tz2'}: 1 missing, 2 different, 0 extra, 0 with other mode/owner, 2 same",
+        "    missing: /usr/share/zoneinfo/UTC",
+        "    different: /usr/share/zoneinfo/Europe/Brussels",
+        "    different: /usr/share/zoneinfo/Europe/Paris",
+    ]
+
+
+def test_verify_mounted_on_this_machines_certs(tmp_path: Path, capsys) -> None:
+    """The brief's end-to-end case: the old image carries this machine's /etc/ssl/certs
+    (dereferenced, one .pem turned back into a Debian link); the certs image is built from the
+    machine's directory by `migrate-tui build --certs`."""
+    from migrate_tui.cli import main
+
+    certs = _host_certs()
+    zones = _zoneinfo(tmp_path / "host")
+    root = _stand_in_distro(tmp_path, certs, zones)
+    assert main(["build", "--certs", "-t", "localhost/certs:1", "-o", str(root / "certs")]) == 0
+    assert main(["build", f"--tzdata={zones}", "-t", "localhost/tz:1", "-o", str(root / "tz")]) == 0
+    capsys.readouterr()
+    code = main(["verify", "--mounted", f"/etc/ssl/certs=oci:{root / 'certs'}", "--mounted", f"/usr/share/zoneinfo=oci:{root / 'tz'}",
+                 f"oci:{root / 'old'}", f"oci:{root / 'new'}"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith(f"OK   /etc/ssl/certs from oci:{root / 'certs'}: 0 missing, 0 different, 0 extra, ")
