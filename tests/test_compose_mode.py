@@ -373,3 +373,64 @@ def test_verify_mounted_on_this_machines_certs(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.startswith(f"OK   /etc/ssl/certs from oci:{root / 'certs'}: 0 missing, 0 different, 0 extra, ")
+
+
+# --- the rewritten Dockerfile builds (buildah, no daemon, no network) --------------------------
+
+_FAKE_GO = """#!/bin/sh
+# stand-in for `go build -o OUT`: writes a 'static binary' where -o says
+out=""
+while [ $# -gt 0 ]; do
+  if [ "$1" = "-o" ]; then out="$2"; shift; fi
+  shift
+done
+mkdir -p "$(dirname "$out")"
+printf 'static api built with CGO_ENABLED=%s\\n' "$CGO_ENABLED" > "$out"
+chmod 755 "$out"
+"""
+
+
+@pytest.mark.buildah
+def test_compose_golden_dockerfile_builds_from_scratch(tmp_path: Path) -> None:
+    """Golden expected/Dockerfile of go_ubuntu_linked, with golang:1.22 and ubuntu:22.04 replaced by
+    local busybox stand-ins: the image holds exactly /etc/passwd (the generated line) and the binary."""
+    import os
+    import subprocess
+
+    buildah, umoci, busybox = shutil.which("buildah"), shutil.which("umoci"), Path("/bin/busybox")
+    if buildah is None or umoci is None or not busybox.is_file():
+        pytest.skip("needs buildah, umoci and busybox-static")
+    flags = ["--root", str(tmp_path / "root"), "--runroot", str(tmp_path / "runroot"), "--storage-driver", "vfs"]
+
+    def run(*args: str) -> None:
+        done = subprocess.run([buildah, *flags, *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+
+    base = tmp_path / "base"
+    (base / "bin").mkdir(parents=True)
+    shutil.copyfile(busybox, base / "bin" / "busybox")
+    os.chmod(base / "bin" / "busybox", 0o755)
+    (base / "go").write_text(_FAKE_GO)
+    os.chmod(base / "go", 0o755)
+    shell = 'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /usr/bin /sbin"]\n'
+    (base / "Dockerfile.ubuntu").write_text("FROM scratch\nCOPY bin/busybox /bin/busybox\n" + shell)
+    (base / "Dockerfile.golang").write_text("FROM scratch\nCOPY bin/busybox /bin/busybox\n" + shell + "COPY go /usr/local/bin/go\n")
+    for name in ("ubuntu", "golang"):
+        run("bud", "--isolation", "chroot", "--pull=never", "-f", str(base / f"Dockerfile.{name}"), "-t", f"localhost/{name}:stand-in", str(base))
+    context = tmp_path / "app"
+    (context / "cmd" / "api").mkdir(parents=True)
+    (context / "cmd" / "api" / "main.go").write_text("package main\nfunc main() {}\n")
+    text = (CASES / "go_ubuntu_linked" / "expected" / "Dockerfile").read_text()
+    assert text.count("FROM golang:1.22 AS build") == 1 and text.count("FROM ubuntu:22.04 AS passwd") == 1
+    text = text.replace("FROM golang:1.22 ", "FROM localhost/golang:stand-in ").replace("FROM ubuntu:22.04 ", "FROM localhost/ubuntu:stand-in ")
+    (context / "Dockerfile").write_text(text)
+    run("bud", "--isolation", "chroot", "--pull=never", "-f", str(context / "Dockerfile"), "-t", "localhost/api:composed", str(context))
+    run("push", "localhost/api:composed", f"oci:{tmp_path / 'layout'}:v")
+    done = subprocess.run([umoci, "unpack", "--rootless", "--image", f"{tmp_path / 'layout'}:v", str(tmp_path / "unpacked")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rootfs = tmp_path / "unpacked" / "rootfs"
+    files = sorted(p.relative_to(rootfs).as_posix() for p in rootfs.rglob("*") if not p.is_dir())
+    assert files == ["etc/passwd", "usr/local/bin/api"]
+    assert (rootfs / "etc" / "passwd").read_text() == "app:x:65532:65532:app:/:/sbin/nologin\n"
+    assert (rootfs / "usr" / "local" / "bin" / "api").read_text() == "static api built with CGO_ENABLED=0\n"

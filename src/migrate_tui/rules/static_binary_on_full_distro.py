@@ -29,13 +29,53 @@ ENTRYPOINT ["/usr/local/bin/api"]
 ```
 `gcr.io/distroless/static-debian12` ships CA certificates (`/etc/ssl/certs`), time zones
 (`/usr/share/zoneinfo`), `/etc/passwd` with `nonroot` (65532) and `/tmp`. When the stage
-installs nothing, `FROM scratch` is proposed instead. Certificates and time zones can also come
-from image volumes mounted at `/etc/ssl/certs` and `/usr/share/zoneinfo` on a `FROM scratch`
-image; the message says which one the fix uses.
+installs nothing, `FROM scratch` is proposed instead.
+
+**Compose mode** (`certs-tzdata = "volumes"` in the config): the image becomes `FROM scratch`
+(the binary, plus an `/etc/passwd` line for the `USER`, written by a `RUN echo` in a build stage
+on the old base), and every workload in the repository that runs the image (found through the
+build definitions: skaffold, compose, Makefiles, CI…) mounts two image volumes read-only,
+`certs-image` at `/etc/ssl/certs` and `tzdata-image` at `/usr/share/zoneinfo`:
+```dockerfile
+FROM ubuntu:22.04 AS passwd
+RUN echo 'app:x:65532:65532:app:/:/sbin/nologin' > /passwd
+
+FROM scratch
+COPY --from=passwd /passwd /etc/passwd
+COPY --from=build /out/api /usr/local/bin/api
+USER 65532:65532
+```
+```yaml
+      containers:
+        - name: api
+          volumeMounts:
+            - {name: ca-certificates, mountPath: /etc/ssl/certs, readOnly: true}
+            - {name: tzdata, mountPath: /usr/share/zoneinfo, readOnly: true}
+      volumes:
+        - {name: ca-certificates, image: {reference: <certs-image>}}
+        - {name: tzdata, image: {reference: <tzdata-image>}}
+```
+Only what the stage installed is mounted (`ca-certificates`, `tzdata`); a stage that installs
+neither gets both (whether the binary reads them can't be told). The environment the runtime
+needs is added: none for Go (`crypto/x509` reads `/etc/ssl/certs/ca-certificates.crt` and
+`/etc/ssl/certs`, `time` reads `$ZONEINFO` then `/usr/share/zoneinfo`); `SSL_CERT_FILE` and
+`SSL_CERT_DIR` for Rust on musl (`rustls-native-certs`/`openssl-probe`, a vendored OpenSSL's
+own `OPENSSLDIR`); those and `TZDIR` for C/C++ linked `-static` (OpenSSL's compiled-in
+`OPENSSLDIR`, glibc's `TZDIR`). A variable the container already sets is kept. Build the two
+images with `migrate-tui build --certs` / `--tzdata` and prove them with
+`migrate-tui verify --mounted`.
 
 ## Fix safety
 Always **unsafe**: it assumes the binary reads nothing else from the old base (a shell for
 `kubectl exec`, other files, a named user). Windows bases are not judged.
+
+Compose mode is **unsafe** too (same assumption, and the mounted images hold what the binary
+reads there; HOME comes from the generated passwd line, or is `/`), and **manual** when
+`certs-image`/`tzdata-image` are not set (no default: the message names the keys), when no
+manifest in the repository runs an image built from the Dockerfile (a scratch image whose
+certificates nobody mounts would lose them), when the `USER` is a name whose uid is unknown,
+when a workload already mounts something at one of the two paths or has a volume of that name,
+or when the target platform has no image volumes.
 """
 
 from __future__ import annotations
