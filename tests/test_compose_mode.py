@@ -25,6 +25,11 @@ MESSAGE_GO = ("stage 1 ships /usr/local/bin/api, a static binary built in stage 
 EXPECT = {
     "go_ubuntu_linked": ("unsafe", None, None),
     "rust_musl_two_workloads": ("unsafe", None, None),
+    "kustomize_alias": ("unsafe", None, None),
+    "manual_helm_values": ("manual", "unedited-mention",
+                           "chart/values.yaml names registry.example.com/shop/api 1 time(s), 0 of them in containers this fix "
+                           "edits: it may run the image (Helm values, a templated or flow-style manifest, an Argo template…) "
+                           "where migrate-tui can't add the volumes; add them by hand"),
     "clean_dynamic_binary": (None, None, None),
     "manual_images_unset": ("manual", "images-unset",
                             "compose mode needs the image references tzdata-image: set them in [tool.migrate-tui] "
@@ -36,6 +41,11 @@ EXPECT = {
     "manual_mount_taken": ("manual", "mount-path-taken",
                            "deploy/api.yaml: container 'api' already mounts /etc/ssl/certs, where an image volume would go; "
                            "merge them by hand"),
+    "manual_compose_runner": ("manual", "compose-runner",
+                              "docker-compose.yaml: service 'api' runs the image with Docker Compose, which has no image "
+                              "volumes; the FROM scratch image would start there without certificates and time zones"),
+    "manual_unparseable_runner": ("manual", "unreadable-runner",
+                                  "deploy/jobs.yaml:12 names the image but can't be parsed; a workload there could not get the volumes"),
     "manual_named_user": ("manual", "named-user",
                           "USER api: its uid is not known here, so no /etc/passwd line can be written; use a numeric id"),
 }
@@ -67,7 +77,7 @@ def test_compose_case(case: str, tmp_path: Path) -> None:
     root = _copy(case, tmp_path)
     before = _files(root)
     result = _engine(root).scan()
-    assert not result.diagnostics
+    assert not [d for d in result.diagnostics if d.path == "Dockerfile"]
     if applicability is None:
         assert result.findings == []
         return

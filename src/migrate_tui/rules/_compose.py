@@ -64,6 +64,7 @@ RUNTIME_ENV: dict[Runtime, dict[Need, tuple[tuple[str, str], ...]]] = {
     Runtime.C_STATIC: {Need.CERTS: (("SSL_CERT_FILE", CERTS_FILE), ("SSL_CERT_DIR", CERTS_DIR)),
                        Need.TZDATA: (("TZDIR", ZONEINFO_DIR),)},
 }
+_COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
 _VOLUMES = {Need.CERTS: (CERTS_VOLUME, CERTS_DIR, "certs-image"), Need.TZDATA: (TZDATA_VOLUME, ZONEINFO_DIR, "tzdata-image")}
 
 
@@ -75,6 +76,9 @@ class Refusal(Enum):
     VOLUME_NAME_TAKEN = "volume-name-taken"
     MOUNT_PATH_TAKEN = "mount-path-taken"
     REWRITE_REFUSED = "rewrite-refused"
+    UNREADABLE_RUNNER = "unreadable-runner"
+    COMPOSE_RUNNER = "compose-runner"
+    UNEDITED_MENTION = "unedited-mention"
     INVALID = "invalid"
 
 
@@ -96,6 +100,11 @@ class Refused:
             Refusal.VOLUME_NAME_TAKEN: f"{self.detail} already has a volume of that name",
             Refusal.MOUNT_PATH_TAKEN: f"{self.detail}, where an image volume would go; merge them by hand",
             Refusal.REWRITE_REFUSED: self.detail,
+            Refusal.UNREADABLE_RUNNER: f"{self.detail}; a workload there could not get the volumes",
+            Refusal.UNEDITED_MENTION: f"{self.detail}: it may run the image (Helm values, a templated or flow-style "
+                                      "manifest, an Argo template…) where migrate-tui can't add the volumes; add them by hand",
+            Refusal.COMPOSE_RUNNER: f"{self.detail} runs the image with Docker Compose, which has no image volumes; "
+                                    "the FROM scratch image would start there without certificates and time zones",
             Refusal.INVALID: f"the rewritten manifest would not validate: {self.detail}",
         }[self.kind]
 
@@ -109,6 +118,7 @@ class ComposePlan:
     workloads: list[str] = field(default_factory=list)  # "deploy/api.yaml (Deployment/api)"
     needs: tuple[Need, ...] = ()
     passwd_line: str | None = None
+    edited: dict[str, int] = field(default_factory=dict)  # file -> containers given the mounts
 
 
 def needs_from(installs: set[str]) -> tuple[Need, ...]:
@@ -173,12 +183,15 @@ def plan(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, stage: Stage,
     for rel in _manifest_files(ctx, linked):
         found = ctx.project.read(rel)
         if isinstance(found, Diagnostic):
-            continue
+            return Refused(Refusal.UNREADABLE_RUNNER, f"{rel} names the image but can't be read ({found.kind})")
         outcome = _rewrite_file(ctx, found, linked, mounts, env, result)
         if isinstance(outcome, Refused):
             return outcome
     if not result.workloads:
         return Refused(Refusal.NO_LINKED_MANIFEST, "no pod spec runs the images it builds")
+    unedited = _unedited_mentions(ctx, source, linked, result)
+    if unedited is not None:
+        return unedited
     return result
 
 
@@ -199,7 +212,11 @@ def _linked_images(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, sta
         written = _repository_of(link.image)
         ref = parse_image_ref(written)
         if ref is not None:
-            out.append((written, ref))
+            out.append((written, ref, False))
+    for name, new, _ in index.aliases:  # kustomize images: a manifest writes `name`, deploys `new`
+        target, short = parse_image_ref(_repository_of(new)), parse_image_ref(name)
+        if target is not None and short is not None and any(target.same_repository(r) for _, r, _ in out):
+            out.append((name, short, True))
     return out
 
 
@@ -211,10 +228,37 @@ def _repository_of(image: str) -> str:
     return image.strip()
 
 
+def _unedited_mentions(ctx: RuleContext, source: SourceFile, linked: list, result: ComposePlan) -> Refused | None:
+    """A YAML file naming the image's repository more often than the containers this change-set
+    edits there (build definitions aside): a runner the change-set would leave without certs."""
+    from ..core.discover import discover
+
+    index = ctx.project.links()
+    origins = {l.origin.rpartition(":")[0] or l.origin for l in index.links_for_dockerfile(source.path)}
+    origins |= {origin.rpartition(":")[0] or origin for _, _, origin in index.aliases}
+    built = [(written, ref) for written, ref, alias in linked if not alias]  # a kustomize short name is too common a word
+    pattern = re.compile("|".join(rf"(?<![\w.-]){re.escape(ref.repository)}(?![\w.-]|/\w)" for _, ref in built))
+    edited = result.edited
+    for item in discover(ctx.root, None, excludes=ctx.config.exclude, use_gitignore=ctx.config.respect_gitignore):
+        if isinstance(item, Diagnostic) or item.kind != "yaml":
+            continue
+        rel = item.path.relative_to(ctx.root).as_posix()
+        if rel in origins:
+            continue
+        found = ctx.project.read(rel)
+        if isinstance(found, Diagnostic):
+            continue
+        mentions = len(pattern.findall(found.text))
+        if mentions > edited.get(rel, 0):
+            return Refused(Refusal.UNEDITED_MENTION, f"{rel} names {built[0][0]} {mentions} time(s), "
+                                                     f"{edited.get(rel, 0)} of them in containers this fix edits")
+    return None
+
+
 def _manifest_files(ctx: RuleContext, linked: list) -> list[str]:
     index = ctx.project.links()
     files: dict[str, None] = {}
-    for written, _ in linked:
+    for written, _, _ in linked:
         files.update(dict.fromkeys(index.runners_of(written)))
     return sorted(files)
 
@@ -222,7 +266,7 @@ def _manifest_files(ctx: RuleContext, linked: list) -> list[str]:
 def _runs(container: Any, linked: list) -> bool:
     image = container.get("image") if isinstance(container, dict) else None
     ref = parse_image_ref(str(image)) if image else None
-    return ref is not None and any(ref.same_repository(wanted) for _, wanted in linked)
+    return ref is not None and any(ref.same_repository(wanted) for _, wanted, _ in linked)
 
 
 def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: dict, env: list,
@@ -230,9 +274,17 @@ def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: di
     from ..core.podspec import find_pod_specs
     from ..core.yamldoc import YamlError, load_documents
 
+    compose_file = _COMPOSE_NAMES.match(posixpath.basename(source.path)) is not None
     for item in load_documents(source.text):
-        if isinstance(item, YamlError) or not isinstance(item.data, dict):
+        if isinstance(item, YamlError):
+            return Refused(Refusal.UNREADABLE_RUNNER, f"{source.path}:{item.line} names the image but can't be parsed")
+        if not isinstance(item.data, dict):
             continue
+        services = item.data.get("services") if compose_file else None
+        if isinstance(services, dict):
+            for name, service in services.items():
+                if isinstance(service, dict) and _runs(service, linked):
+                    return Refused(Refusal.COMPOSE_RUNNER, f"{source.path}: service '{name}'")
         refs = []
         for ref in find_pod_specs(item.data):
             subject = PodSpecSubject(source, item.chunk, item.data, ref)
@@ -245,6 +297,7 @@ def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: di
                 return problem
             refs.append((ref.path, targets))
             result.related.append(subject.location(ref.spec.get(targets[0][0])[targets[0][1]]))
+            result.edited[source.path] = result.edited.get(source.path, 0) + len(targets)
             result.workloads.append(f"{source.path} ({ref.owner})")
         if refs:
             refused = _edit_chunk(ctx, source, item.chunk, refs, mounts, env, result)

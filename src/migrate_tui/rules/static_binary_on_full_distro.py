@@ -75,7 +75,11 @@ reads there; HOME comes from the generated passwd line, or is `/`), and **manual
 manifest in the repository runs an image built from the Dockerfile (a scratch image whose
 certificates nobody mounts would lose them), when the `USER` is a name whose uid is unknown,
 when a workload already mounts something at one of the two paths or has a volume of that name,
-or when the target platform has no image volumes.
+when something else may run the image where no volume can be added (a Docker Compose service, a
+YAML file that can't be parsed, a file naming the repository more often than the containers the
+fix edits there: Helm values, templated or flow-style manifests), or when the target platform
+has no image volumes. Manifests are found through the link index (kustomize `images:` aliases
+included); the directory-name guess is not trusted for this.
 """
 
 from __future__ import annotations
