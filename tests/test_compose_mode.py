@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
+from test_oci import registry  # noqa: F401 - the real docker-registry on loopback, as a fixture
 from migrate_tui.core.config import ConfigError, config_from_table, load_config
 from migrate_tui.core.engine import Engine
 from migrate_tui.core.target import parse_target
@@ -444,3 +445,45 @@ def test_compose_golden_dockerfile_builds_from_scratch(tmp_path: Path) -> None:
     assert files == ["etc/passwd", "usr/local/bin/api"]
     assert (rootfs / "etc" / "passwd").read_text() == "app:x:65532:65532:app:/:/sbin/nologin\n"
     assert (rootfs / "usr" / "local" / "bin" / "api").read_text() == "static api built with CGO_ENABLED=0\n"
+
+
+@pytest.mark.skipif(not shutil.which("docker-registry"), reason="needs Debian docker-registry")
+def test_certs_image_is_pushed_and_verified_from_the_registry(tmp_path: Path, registry: str, capsys) -> None:
+    """`build --certs --push` lands in a real registry on loopback; `verify --mounted` reads the
+    volume image from there and the old/new app images from OCI layouts."""
+    from migrate_tui.cli import main
+
+    certs = _debian_like_certs(tmp_path / "host")
+    zones = _zoneinfo(tmp_path / "host")
+    root = _stand_in_distro(tmp_path, certs, zones)
+    ref = f"{registry}/platform/ca-certificates:2026.11"
+    assert main(["build", f"--certs={certs}", "-t", ref, "-o", str(tmp_path / "certs"), "--push"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    digest = out[0].split(": ")[1].split(" ")[0]
+    assert out[1] == f"pushed {ref}@{digest}"
+    assert main(["verify", "--mounted", f"/etc/ssl/certs={ref}", f"oci:{root / 'old'}", f"oci:{root / 'new'}"]) == 0
+    assert capsys.readouterr().out == (
+        f"OK   /etc/ssl/certs from {ref}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 4 same\n")
+
+
+def test_c_static_binary_gets_the_openssl_and_glibc_variables(tmp_path: Path) -> None:
+    root = _copy("go_ubuntu_linked", tmp_path)
+    (root / "Dockerfile").write_text(
+        "FROM gcc:14 AS build\nCOPY . /src\nRUN gcc -O2 -static -o /out/api /src/main.c -lssl -lcrypto\n"
+        "FROM debian:bookworm\nRUN apt-get update && apt-get install -y ca-certificates\n"
+        "COPY --from=build /out/api /usr/local/bin/api\nENTRYPOINT [\"/usr/local/bin/api\"]\n")
+    [finding] = _engine(root).scan().findings
+    assert finding.data["compose"]["runtime"] == "c-static"
+    assert finding.data["compose"]["needs"] == ["certs"]
+    _engine(root).fix(unsafe=True)
+    written = (root / "deploy" / "api.yaml").read_text()
+    assert ("            - name: TZ\n              value: Europe/Paris\n"
+            "            - name: SSL_CERT_FILE\n              value: /etc/ssl/certs/ca-certificates.crt\n"
+            "            - name: SSL_CERT_DIR\n              value: /etc/ssl/certs\n"
+            "          volumeMounts:\n            - name: config\n              mountPath: /etc/api\n              readOnly: true\n"
+            "            - name: ca-certificates\n              mountPath: /etc/ssl/certs\n              readOnly: true\n"
+            "        - name: metrics-proxy\n") in written
+    assert ("        - name: ca-certificates\n          image:\n"
+            "            reference: registry.example.com/platform/ca-certificates:2026.11\n---\n") in written
+    assert "TZDIR" not in "".join(e.content for e in finding.fix.edits)  # no tzdata installed: no zoneinfo volume
+    assert "/usr/share/zoneinfo" not in "".join(e.content for e in finding.fix.edits)
