@@ -565,7 +565,7 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
                     index.users.setdefault(match.group(1), [])
                     if rel not in index.users[match.group(1)]:
                         index.users[match.group(1)].append(rel)
-            if "containers:" in text:
+            if "image:" in text:
                 for match in _IMAGE_LINE.finditer(text):
                     index.runners.setdefault(match.group(1), [])
                     if rel not in index.runners[match.group(1)]:
