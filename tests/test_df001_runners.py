@@ -48,7 +48,11 @@ def test_a_sidecar_elsewhere_blocks_even_when_an_init_container_copies(tmp_path:
     root = _repo(tmp_path, "sidecar_runs_image")
     [finding] = make_engine(root, select=("DF001",)).scan().findings
     assert finding.fix is None
+    # IV001 migrates the init container with a NEW asset Dockerfile (the sidecar still runs this
+    # image, so its Dockerfile is not rewritten in place): DF001 sees both users
     assert finding.fix_blocked == (
+        "deploy/web.yaml:13:1: the init container copies from this image and IV001 can't migrate it yet (mode auto: "
+        "the change-set keeps the image as it is); FROM scratch alone would break it; "
         "deploy/status.yaml:16:1: container 'status-page' runs registry.example.com/site:1.0.0 (lifecycle postStart "
         "exec); FROM scratch would leave it without a shell or any program")
 
@@ -71,3 +75,19 @@ def test_a_runner_of_an_image_linked_only_by_name_withholds_the_assumption(tmp_p
     (root / "deploy" / "statuspage.yaml").unlink()
     [finding] = make_engine(root, select=("DF001",)).scan().findings
     assert finding.applicability.value == "unsafe"
+
+
+def test_iv001_never_rewrites_the_dockerfile_of_an_image_another_workload_runs(tmp_path: Path) -> None:
+    """IV001 in scratch mode would rewrite the init image's Dockerfile FROM scratch and rename its
+    build; a sidecar elsewhere still runs that image, so the change-set writes a new asset
+    Dockerfile and leaves the shared Dockerfile and skaffold.yaml alone."""
+    root = _repo(tmp_path, "sidecar_runs_image")
+    before = {p: (root / p).read_bytes() for p in ("sidecar_runs_image.Dockerfile", "skaffold.yaml", "deploy/status.yaml")}
+    result = make_engine(root, select=("IV001",), mode="scratch").scan()
+    [finding] = [f for f in result.findings if f.fix is not None]
+    paths = set(finding.fix.paths)
+    assert paths.isdisjoint(before), paths
+    assert any(p.startswith("assets/") and p.endswith("Dockerfile") for p in paths), paths
+    assert any("deploy/status.yaml: container 'status-page' also runs" in n for n in finding.notes), finding.notes
+    make_engine(root, select=("IV001",), mode="scratch").fix()
+    assert {p: (root / p).read_bytes() for p in before} == before
