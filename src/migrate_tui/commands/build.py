@@ -81,6 +81,7 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
 
 def run(args: argparse.Namespace) -> int:
     from ..oci.build import BuildError, build
+    from ..oci.layout import LayoutError
     from ..oci.registry import RegistryError, push_layout
     from ..oci.source import SourceError
 
@@ -93,8 +94,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.compression == "zstd":
             _need_zstandard()
-        output.mkdir(parents=True, exist_ok=True)  # COPY --from bodies are spooled beside the output (same disk)
-        loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args), spool_dir=output)
+        # COPY --from bodies are spooled beside the output (the disk it goes to, not a tmpfs /tmp)
+        spool_dir = next(p for p in (output.absolute(), *output.absolute().parents) if p.is_dir())
+        loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args), spool_dir=spool_dir)
         result = build(dockerfile, args.context, tag=args.tag, output=output, build_args=build_args,
                        open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64",
                        compression=args.compression, level=args.compression_level)
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         if args.push:
             digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
             print(f"pushed {args.tag}@{digest}")
-    except (BuildError, RegistryError, SourceError, ValueError, OSError) as exc:
+    except (BuildError, LayoutError, RegistryError, SourceError, ValueError, OSError) as exc:
         print(f"migrate-tui build: error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -20,6 +20,7 @@ import os
 import stat
 import posixpath
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -204,6 +205,7 @@ def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args
     labels: dict[str, str] = {}
     workdir = "/"
     layout = Layout(output)
+    created = not output.exists()
     layers: list[WrittenLayer] = []
     history: list[str] = []
     count = 0
@@ -214,7 +216,7 @@ def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args
             if instr.keyword == "WORKDIR":
                 workdir = posixpath.normpath(posixpath.join(workdir, expand_args(instr.args.strip(), env)))
     except BaseException:
-        _forget(layout, layers)
+        _forget(layout, layers, created)
         raise
     if not layers:
         raise BuildError(f"{dockerfile}: the final stage copies nothing")
@@ -222,8 +224,12 @@ def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args
     return BuildResult(desc, layout, tag, len(layers), count, labels)
 
 
-def _forget(layout: Layout, layers: list[WrittenLayer]) -> None:
-    """A failed build leaves no layer blob it wrote behind (an untagged blob nobody refers to)."""
+def _forget(layout: Layout, layers: list[WrittenLayer], created: bool) -> None:
+    """A failed build leaves nothing it wrote behind: the output directory it created, or the new
+    layer blobs in one that was there (untagged blobs nobody refers to)."""
+    if created:
+        shutil.rmtree(layout.path, ignore_errors=True)
+        return
     for layer in layers:
         if layer.new:
             with contextlib.suppress(OSError):
