@@ -329,6 +329,8 @@ def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) 
         return FileEntry(rel, "symlink", mode=0o777, uid=uid, gid=gid, linkname=os.readlink(path))
     if path.is_dir():
         return FileEntry(rel, "dir", mode=_mode(chmod, st.st_mode & 0o7777 or 0o755), uid=uid, gid=gid)
+    if not stat.S_ISREG(st.st_mode):
+        raise BuildError(f"COPY: {path} is a device, FIFO or socket; a FROM scratch asset image can't carry it")
     return FileEntry(rel, "file", mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid,
                      opener=functools.partial(_open_regular, path), size=st.st_size)
 
