@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             sizes[name] = _blob_size(output)
     shutil.rmtree(output, ignore_errors=True)
 
+    floor = measure(["true"])["rss_mb"]  # what the wrapper's fork shows for a process that does nothing
     base = statistics.median(r["seconds"] for r in results[runs[0][0]])
     base_rss = max(r["rss_mb"] for r in results[runs[0][0]])
     print(f"\ncpus={os.cpu_count()} load={os.getloadavg()[0]:.1f} assets={args.size_mb} MB ({context}) repeat={args.repeat}")
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         blob = f"{sizes[name] / MiB:8.0f}" if name in sizes else f"{'':>8}"
         ratio = f"{seconds / base:5.2f}x" if name != runs[0][0] else f"{'1':>5}x"
         print(f"{name:<28} {seconds:8.1f} {ratio:>6} {rss:12.1f} {blob}")
-    print(f"(reference peak RSS {base_rss:.1f} MB)")
+    print(f"(reference peak RSS {base_rss:.1f} MB; the wrapper's floor, `true`, shows {floor:.1f} MB)")
     return 0
 
 

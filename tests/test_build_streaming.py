@@ -114,6 +114,18 @@ def test_pushing_a_200_mb_image_stays_under_150_mb_and_skopeo_sees_it(tmp_path: 
     assert raw["layers"] == _layers(tmp_path / "oci", "1")
     assert raw["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
 
+    # the other image sources stream their layers too: COPY --from the registry, and from a docker save archive
+    archive = tmp_path / "bench.tar"
+    subprocess.run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{registry}/bench/model:1",
+                    f"docker-archive:{archive}:bench/model:1"], check=True, capture_output=True)
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "Dockerfile").write_text(f"FROM {registry}/bench/model:1 AS src\nFROM scratch\nCOPY --from=src /models/ /models/\n")
+    for name, extra in (("registry", []), ("archive", ["--image", f"{registry}/bench/model:1=docker-archive:{archive}"])):
+        run = _cli("build", str(tmp_path / "copy"), "-t", "example.test/copy:1", "-o", str(tmp_path / name), *extra)
+        assert run["rc"] == 0, run["err"]
+        assert run["rss_mb"] < BOUND_MB, f"COPY --from the {name} peaked at {run['rss_mb']:.0f} MB"
+        assert _layers(tmp_path / name, "1") == raw["layers"]
+
 
 def test_the_streamed_layer_is_byte_for_byte_the_in_memory_one(tmp_path: Path) -> None:
     body = os.urandom(3 * MiB + 123)  # crosses the 1 MiB chunks of the compressing thread

@@ -292,7 +292,7 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
     from_flag = instr.flag("from")
     entries: list[FileEntry] = []
     if from_flag is not None:
-        # only the bodies of the files this COPY takes are held in memory (plus hard-link targets elsewhere)
+        # only the bodies of the files this COPY takes are kept (spooled to disk by the CLI; plus hard-link targets elsewhere)
         wanted = tuple(sorted({posixpath.normpath("/" + s).lstrip("/") for s in sources}))
         tree = _source_tree(parsed, from_flag.value or "", open_tree, wanted)
         try:  # a source reached through a symlink needs the bodies where the link points
