@@ -91,7 +91,7 @@ class BodyChanged(Exception):
 
 
 GZIP_LEVEL = 6  # make_layer's level (the test images' digests depend on it)
-BUILD_GZIP_LEVEL = 1  # build's default: as fast as ``gzip -1``, ~1 % bigger than level 6 on assets
+BUILD_GZIP_LEVEL = 1  # build's default: as fast as ``gzip -1``, 2.5 % bigger and 2.6x faster than level 6 (benchmarks/build.py)
 ZSTD_LEVEL = 3
 OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 COPY_BUFFER = 1 << 20
