@@ -24,7 +24,7 @@ def add_parser(subparsers, common) -> None:
     parser.add_argument("--compression", choices=("gzip", "zstd"), default="gzip",
                         help="layer compression (default: gzip; zstd needs the zstandard package and containerd >= 1.5 to pull)")
     parser.add_argument("--compression-level", type=int, metavar="N",
-                        help="gzip 1-9 (default 1, as gzip -1) or zstd 1-19 (default 3); the same level gives the same digest")
+                        help="gzip 1-9 (default 1, as gzip -1) or zstd 1-22 (default 3); the same level gives the same digest")
     add_limit_options(parser, copy=True)
 
 
