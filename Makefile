@@ -47,6 +47,7 @@ screenshots: apt $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scan.py
+	$(BIN)/python benchmarks/build.py --size-mb 500
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info src/*.egg-info

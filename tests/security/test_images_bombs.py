@@ -166,7 +166,7 @@ def test_the_digest_resolver_never_reads_a_symlinked_layout_blob(tmp_path: Path)
 
 
 @pytest.mark.timeout(60)
-def test_build_holds_only_the_copied_files_in_memory_and_bounds_them(tmp_path: Path, capsys) -> None:
+def test_build_keeps_only_the_copied_files_and_bounds_them(tmp_path: Path, capsys) -> None:
     big = os.urandom(3 << 20)
     layer = gzip.compress(tar_of({"opt/big.bin": big, "site/index.html": b"<h1>hi</h1>\n"}), mtime=0)
     write_layout(tmp_path / "layout", [layer])
@@ -180,4 +180,4 @@ def test_build_holds_only_the_copied_files_in_memory_and_bounds_them(tmp_path: P
     capsys.readouterr()
     assert main([*args, "-o", str(tmp_path / "b")]) == 2
     assert capsys.readouterr().err == (f"migrate-tui build: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(layer)}: the files "
-                                       "to copy from this image pass 1 MiB, held in memory (the copy limit, --max-copy-size); refused\n")
+                                       "to copy from this image pass 1 MiB, spooled to disk (the copy limit, --max-copy-size); refused\n")

@@ -26,16 +26,21 @@ def add_parser(subparsers, common) -> None:
                         help="build the CA-certificates image from DIR (default: /etc/ssl/certs), links resolved")
     assets.add_argument("--tzdata", nargs="?", const="", default=None, metavar="DIR",
                         help="build the time-zone image from DIR (default: /usr/share/zoneinfo), links resolved")
+    parser.add_argument("--compression", choices=("gzip", "zstd"), default="gzip",
+                        help="layer compression (default: gzip; zstd needs the zstandard package and containerd >= 1.5 to pull)")
+    parser.add_argument("--compression-level", type=int, metavar="N",
+                        help="gzip 1-9 (default 1, as gzip -1) or zstd 1-22 (default 3); the same level gives the same digest")
     add_limit_options(parser, copy=True)
 
 
 def add_limit_options(parser, *, copy: bool = False) -> None:
     """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
-    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, DEFAULT_MAX_KEPT, human_size
+    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
 
     if copy:
-        parser.add_argument("--max-copy-size", default=human_size(DEFAULT_MAX_KEPT).replace(" ", ""), metavar="SIZE",
-                            help="refuse a COPY --from whose files pass SIZE (they are held in memory; default: %(default)s)")
+        parser.add_argument("--max-copy-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
+                            help="refuse a COPY --from whose files pass SIZE (they are spooled to a temporary file "
+                                 "beside the output, never held in memory; default: %(default)s)")
     parser.add_argument("--max-image-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
                         help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)")
     parser.add_argument("--max-image-entries", type=int, default=DEFAULT_MAX_ENTRIES, metavar="N",
@@ -53,9 +58,12 @@ def limits_of(args: argparse.Namespace):
     return Limits(max_bytes=max_bytes, max_entries=max_entries, max_kept_bytes=max_kept)
 
 
-def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True):
-    """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides."""
+def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True,
+                  spool_dir: Path | None = None):
+    """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides.
+    With ``spool_dir``, the bodies a tree keeps are spooled to an unlinked file there, not held in memory."""
     from ..oci.source import open_tree
+    from ..oci.tree import Spool
 
     overrides = {}
     for pair in pairs:
@@ -68,8 +76,9 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
     def load(ref: str, keep: tuple[str, ...] | None = None):
         if (ref, keep) not in cache:
             wanted = keep_data if keep is None else (lambda path: any(not p or path == p or path.startswith(p + "/") for p in keep))
+            spool = Spool(spool_dir) if spool_dir is not None else None
             cache[ref, keep] = open_tree(overrides.get(ref, ref), platform=platform, insecure=insecure, limits=limits,
-                                         keep_data=wanted)
+                                         keep_data=wanted, spool=spool)
         return cache[ref, keep]
 
     return load
@@ -77,6 +86,7 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
 
 def run(args: argparse.Namespace) -> int:
     from ..oci.build import BuildError, build
+    from ..oci.layout import LayoutError
     from ..oci.registry import RegistryError, push_layout
     from ..oci.source import SourceError
 
@@ -91,17 +101,29 @@ def run(args: argparse.Namespace) -> int:
     build_args = dict(a.partition("=")[::2] for a in args.build_arg)
     insecure = tuple(args.insecure_registry)
     try:
-        loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args))
+        if args.compression == "zstd":
+            _need_zstandard()
+        # COPY --from bodies are spooled beside the output (the disk it goes to, not a tmpfs /tmp)
+        spool_dir = next(p for p in (output.absolute(), *output.absolute().parents) if p.is_dir())
+        loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args), spool_dir=spool_dir)
         result = build(dockerfile, args.context, tag=args.tag, output=output, build_args=build_args,
-                       open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64")
+                       open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64",
+                       compression=args.compression, level=args.compression_level)
         print(f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}")
         if args.push:
             digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
             print(f"pushed {args.tag}@{digest}")
-    except (BuildError, RegistryError, SourceError, ValueError) as exc:
+    except (BuildError, LayoutError, RegistryError, SourceError, ValueError, OSError) as exc:
         print(f"migrate-tui build: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _need_zstandard() -> None:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        raise ValueError("--compression zstd needs the zstandard package (pip install 'migrate-tui[zstd]')") from None
 
 
 def _docker_build(args: argparse.Namespace, dockerfile: Path) -> int:

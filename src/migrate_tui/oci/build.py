@@ -7,14 +7,20 @@ Supported: ``FROM scratch`` as the final stage; ``FROM <image> AS name`` stages 
 Anything that needs to run a program (``RUN``) or a base other than scratch is refused with
 the reason; the docker SDK builds those when a daemon is reachable (``--docker``).
 One layer per COPY/ADD, entries sorted, mtime 0: the same inputs give the same digest.
+Each layer is streamed into the layout as it is built (tar, compression and sha256 in one
+pass): file bodies are never held in memory, whatever their size.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import functools
 import os
+import stat
 import posixpath
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,7 +28,7 @@ from typing import Callable
 import pathspec
 
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
-from .layout import Descriptor, FileEntry, Layout, make_layer, write_image
+from .layout import BodyChanged, Descriptor, FileEntry, Layout, WrittenLayer, write_image, write_layer
 from .tree import Tree, resolve, resolve_hardlinks, subtree
 
 
@@ -168,8 +174,17 @@ def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path)
     return out
 
 
+LEVELS = {"gzip": range(1, 10), "zstd": range(1, 23)}
+
+
 def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args: dict[str, str] | None = None,
-          open_tree: TreeOpener | None = None, architecture: str = "amd64") -> BuildResult:
+          open_tree: TreeOpener | None = None, architecture: str = "amd64", compression: str = "gzip",
+          level: int | None = None) -> BuildResult:
+    if compression not in LEVELS:
+        raise BuildError(f"--compression {compression}: use gzip or zstd")
+    if level is not None and level not in LEVELS[compression]:
+        span = LEVELS[compression]
+        raise BuildError(f"--compression-level {level}: {compression} levels are {span.start}..{span.stop - 1}")
     try:
         text = dockerfile.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -189,36 +204,66 @@ def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args
     env.update(build_args or {})
     labels: dict[str, str] = {}
     workdir = "/"
-    layers: list[tuple[bytes, bytes]] = []
+    layout = Layout(output)
+    created = not output.exists()
+    layers: list[WrittenLayer] = []
     history: list[str] = []
     count = 0
-    for instr in final.instructions:
-        keyword = instr.keyword
-        if keyword in ("COPY", "ADD"):
-            entries = _copy_entries(parsed, instr, context, ignore, workdir, env, open_tree)
-            if keyword == "ADD" and any(e.path.endswith((".tar", ".tar.gz", ".tgz", ".tar.xz")) for e in entries):
-                raise BuildError(f"{dockerfile}:{instr.line}: ADD of a local archive unpacks it; use COPY or unpack it first")
-            tar_bytes, gz = make_layer(entries)
-            layers.append((tar_bytes, gz))
-            history.append(f"{keyword} {instr.args}".strip())
-            count += len(entries)
-        elif keyword == "LABEL":
-            for key, value in _pairs(instr.args, env):
-                labels[key] = value
-        elif keyword == "ARG":
-            for key, value in _pairs(instr.args, env, allow_bare=True):
-                env.setdefault(key, value)
-        elif keyword == "WORKDIR":
-            workdir = posixpath.normpath(posixpath.join(workdir, expand_args(instr.args.strip(), env)))
-        elif keyword in ("ENV", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "STOPSIGNAL"):
-            continue  # an image volume ignores the runtime config
-        else:
-            raise BuildError(f"{dockerfile}:{instr.line}: {keyword} needs a daemon (a FROM scratch image has nothing to run it)")
+    try:
+        for instr in final.instructions:
+            count += _instruction(dockerfile, parsed, instr, context, ignore, env, labels, layout, layers, history,
+                                  open_tree, compression, level, workdir)
+            if instr.keyword == "WORKDIR":
+                workdir = posixpath.normpath(posixpath.join(workdir, expand_args(instr.args.strip(), env)))
+    except BaseException:
+        _forget(layout, layers, created)
+        raise
     if not layers:
         raise BuildError(f"{dockerfile}: the final stage copies nothing")
-    layout = Layout(output)
     desc = write_image(layout, layers, tag=tag, labels=labels, architecture=architecture, history=history)
     return BuildResult(desc, layout, tag, len(layers), count, labels)
+
+
+def _forget(layout: Layout, layers: list[WrittenLayer], created: bool) -> None:
+    """A failed build leaves nothing it wrote behind: the output directory it created, or the new
+    layer blobs in one that was there (untagged blobs nobody refers to)."""
+    if created:
+        shutil.rmtree(layout.path, ignore_errors=True)
+        return
+    for layer in layers:
+        if layer.new:
+            with contextlib.suppress(OSError):
+                layout.blob_path(layer.descriptor.digest).unlink()
+
+
+def _instruction(dockerfile: Path, parsed: Dockerfile, instr: Instruction, context: Path, ignore, env: dict,
+                 labels: dict[str, str], layout: Layout, layers: list[WrittenLayer], history: list[str],
+                 open_tree: TreeOpener | None, compression: str, level: int | None, workdir: str) -> int:
+    """Apply one instruction of the final stage; a COPY/ADD streams its layer into ``layout``. Returns its entry count."""
+    keyword = instr.keyword
+    if keyword in ("COPY", "ADD"):
+        entries = _copy_entries(parsed, instr, context, ignore, workdir, env, open_tree)
+        if keyword == "ADD" and any(e.path.endswith((".tar", ".tar.gz", ".tgz", ".tar.xz")) for e in entries):
+            raise BuildError(f"{dockerfile}:{instr.line}: ADD of a local archive unpacks it; use COPY or unpack it first")
+        try:
+            layers.append(write_layer(layout, entries, compression=compression, level=level))
+        except BodyChanged as exc:
+            raise BuildError(f"{dockerfile}:{instr.line}: {exc}; build again") from None
+        except OSError as exc:
+            raise BuildError(f"{dockerfile}:{instr.line}: cannot write the layer: {exc}") from None
+        history.append(f"{keyword} {instr.args}".strip())
+        return len(entries)
+    if keyword == "LABEL":
+        for key, value in _pairs(instr.args, env):
+            labels[key] = value
+    elif keyword == "ARG":
+        for key, value in _pairs(instr.args, env, allow_bare=True):
+            env.setdefault(key, value)
+    elif keyword in ("WORKDIR", "ENV", "USER", "CMD", "ENTRYPOINT", "EXPOSE", "STOPSIGNAL"):
+        pass  # WORKDIR is followed by the caller; an image volume ignores the runtime config
+    else:
+        raise BuildError(f"{dockerfile}:{instr.line}: {keyword} needs a daemon (a FROM scratch image has nothing to run it)")
+    return 0
 
 
 def _pairs(args: str, env: dict, allow_bare: bool = False) -> list[tuple[str, str]]:
@@ -247,7 +292,7 @@ def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore,
     from_flag = instr.flag("from")
     entries: list[FileEntry] = []
     if from_flag is not None:
-        # only the bodies of the files this COPY takes are held in memory (plus hard-link targets elsewhere)
+        # only the bodies of the files this COPY takes are kept (spooled to disk by the CLI; plus hard-link targets elsewhere)
         wanted = tuple(sorted({posixpath.normpath("/" + s).lstrip("/") for s in sources}))
         tree = _source_tree(parsed, from_flag.value or "", open_tree, wanted)
         try:  # a source reached through a symlink needs the bodies where the link points
@@ -284,7 +329,21 @@ def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) 
         return FileEntry(rel, "symlink", mode=0o777, uid=uid, gid=gid, linkname=os.readlink(path))
     if path.is_dir():
         return FileEntry(rel, "dir", mode=_mode(chmod, st.st_mode & 0o7777 or 0o755), uid=uid, gid=gid)
-    return FileEntry(rel, "file", data=path.read_bytes(), mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid)
+    if not stat.S_ISREG(st.st_mode):
+        raise BuildError(f"COPY: {path} is a device, FIFO or socket; a FROM scratch asset image can't carry it")
+    return FileEntry(rel, "file", mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid,
+                     opener=functools.partial(_open_regular, path), size=st.st_size)
+
+
+def _open_regular(path: Path):
+    """The file's body, opened only while its layer is written: never through a symlink, never a FIFO
+    or a device swapped in since it was listed."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise BodyChanged(f"{path} is no longer a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb", buffering=0)
 
 
 def _under(path: str, prefixes: tuple[str, ...] | set[str]) -> bool:
@@ -324,9 +383,12 @@ def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, ch
         elif n.kind == "symlink":
             out.append(FileEntry(target, "symlink", mode=0o777, uid=u, gid=g, linkname=n.linkname))
         elif n.kind == "file":
-            if n.data is None and n.size:
+            if n.data is None and n.body is None and n.size:
                 raise BuildError(f"COPY --from: the content of /{posixpath.join(source, rel) if rel else source} was not loaded")
-            out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
+            if n.body is not None:  # spooled to disk while the source image was read
+                out.append(FileEntry(target, "file", mode=_mode(chmod, n.mode), uid=u, gid=g, opener=n.body, size=n.size))
+            else:
+                out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
         elif n.kind == "hardlink":
             raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a hard link to "
                              f"/{n.linkname}, which the source image does not have")

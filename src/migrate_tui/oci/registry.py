@@ -17,12 +17,14 @@ registry sends is treated as hostile:
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from typing import BinaryIO, Callable
 
 from .layout import OCI_INDEX, OCI_MANIFEST, sha256
 from .credentials import docker_credentials
@@ -40,6 +42,7 @@ MIN_RATE = 1 << 20  # bytes per second a blob download may not fall below (on to
 MAX_TOKEN = 1 << 20
 MAX_ERROR_BODY = 2000
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
+Body = Callable[[], BinaryIO]  # opens a request body to stream (once per attempt)
 
 
 # --- the client ----------------------------------------------------------------------------------
@@ -79,7 +82,7 @@ class Registry:
             return f"Basic {self._basic}"
         return None
 
-    def _request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None,
+    def _request(self, method: str, url: str, data: bytes | Body | None = None, headers: dict | None = None,
                  retry: bool = True, repository: str | None = None, size: int = 0) -> Response:
         # a big blob may take longer, at no less than MIN_RATE: a trickle is still cut off
         deadline = Deadline(max(self.deadline, size / MIN_RATE))
@@ -89,7 +92,7 @@ class Registry:
             deadline.cancel()
             raise
 
-    def _follow(self, method: str, url: str, data: bytes | None, headers: dict, deadline: Deadline,
+    def _follow(self, method: str, url: str, data: bytes | Body | None, headers: dict, deadline: Deadline,
                 retry: bool, repository: str | None) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
             if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -98,7 +101,8 @@ class Registry:
             authorization = self._authorization(url)
             if authorization:
                 sent["Authorization"] = authorization
-            request = urllib.request.Request(url, data=data, method=method, headers=sent)
+            body = data() if callable(data) else data  # a streamed body is opened afresh for every attempt
+            request = urllib.request.Request(url, data=body, method=method, headers=sent)
             try:
                 raw = opener(url, deadline).open(request, timeout=min(self.timeout, deadline.remaining()))
                 return Response(raw, deadline, self.host, url)
@@ -123,6 +127,11 @@ class Registry:
                 if deadline.expired:
                     raise RegistryError(f"{self.host} did not finish answering within {deadline.seconds:g}s") from None
                 raise RegistryError(f"{self.host}: {printable(exc)}") from None
+            except BlobError as exc:  # the blob on disk is not what its descriptor says
+                raise RegistryError(f"{self.host}: not sent: {exc}") from None
+            finally:
+                if callable(data) and body is not None:
+                    body.close()
         raise RegistryError(f"{self.host}: more than {MAX_REDIRECTS} redirects")
 
     def _answer_challenge(self, exc: urllib.error.HTTPError, repository: str | None) -> bool:
@@ -238,6 +247,13 @@ class Registry:
 
     def push_blob(self, repository: str, data: bytes) -> str:
         digest = sha256(data)
+        self.push_blob_stream(repository, digest, len(data), lambda: io.BytesIO(data))
+        return digest
+
+    def push_blob_stream(self, repository: str, digest: str, size: int, open_body: Body) -> str:
+        """Upload a blob of ``size`` bytes in one streaming PUT (``Content-Length``: never held in memory);
+        ``open_body`` gives a fresh stream for each attempt (a redirect or a credential challenge resends)."""
+        check_digest(digest)
         if self.has_blob(repository, digest):
             return digest
         with self._request("POST", self.url(f"/v2/{repository}/blobs/uploads/"), data=b"") as resp:
@@ -247,9 +263,9 @@ class Registry:
         location = urllib.parse.urljoin(self.url("/"), location)
         separator = "&" if "?" in location else "?"
         # _authorization() drops our credentials if the Location is on another origin
-        with self._request("PUT", f"{location}{separator}digest={urllib.parse.quote(digest)}", data=data,
-                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))},
-                           size=len(data)):
+        with self._request("PUT", f"{location}{separator}digest={urllib.parse.quote(digest)}", data=open_body,
+                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+                           size=size):
             pass
         return digest
 
@@ -281,5 +297,8 @@ def push_layout(layout, tag: str, reference: str, *, insecure: tuple[str, ...] =
     body = layout.read_blob(desc.digest, desc.size, limit=MAX_MANIFEST)
     manifest = json.loads(body)
     for blob in [manifest["config"], *manifest.get("layers", [])]:
-        registry.push_blob(ref.repository, layout.read_blob(blob["digest"], int(blob["size"]), limit=int(blob["size"])))
+        digest, size = str(blob["digest"]), int(blob["size"])
+        # streamed from the layout, its digest and size checked again while it is sent
+        registry.push_blob_stream(ref.repository, digest, size,
+                                  lambda digest=digest, size=size: layout.open_blob(digest, size, limit=size, what="blob"))
     return registry.put_manifest(ref.repository, ref.tag or "latest", body, desc.media_type)

@@ -14,7 +14,7 @@ from ..core.imageref import parse_image_ref
 from .layout import OCI_INDEX, Layout, LayoutError
 from .registry import Registry, RegistryError
 from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, Limits, check_digest
-from .tree import Blob, LayerError, Tree, apply_layers
+from .tree import Blob, LayerError, Spool, Tree, apply_layers
 
 INDEX_TYPES = (OCI_INDEX, "application/vnd.docker.distribution.manifest.list.v2+json")
 
@@ -115,11 +115,12 @@ def open_image(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str,
 
 
 def open_tree(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str, ...] = (), limits: Limits | None = None,
-              keep_data: bool | Callable[[str], bool] = True) -> Tree:
-    """The filesystem of the image ``spec``, every layer streamed, verified and bounded by ``limits``."""
+              keep_data: bool | Callable[[str], bool] = True, spool: Spool | None = None) -> Tree:
+    """The filesystem of the image ``spec``, every layer streamed, verified and bounded by ``limits``;
+    kept file bodies go to ``spool`` (on disk) when one is given, else into memory."""
     image = open_image(spec, platform=platform, insecure=insecure)
     try:
-        return apply_layers(image.layers(), keep_data=keep_data, limits=limits)
+        return apply_layers(image.layers(), keep_data=keep_data, limits=limits, spool=spool)
     except (LayoutError, RegistryError, LayerError, BlobError, OSError, tarfile.TarError) as exc:
         raise SourceError(f"{spec}: {exc}") from None
 

@@ -37,7 +37,7 @@ class Limits:
 
     max_bytes: int = DEFAULT_MAX_BYTES
     max_entries: int = DEFAULT_MAX_ENTRIES
-    max_kept_bytes: int = DEFAULT_MAX_KEPT  # file bodies held in memory (build's COPY --from), ``--max-copy-size``
+    max_kept_bytes: int = DEFAULT_MAX_KEPT  # file bodies kept (in memory, or spooled to disk by build), ``--max-copy-size``
 
 
 def parse_size(text: str) -> int:

@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 
 TIMEOUT = 30  # seconds without a byte before a read fails
+BLOCKSIZE = 1 << 20  # a streamed request body is sent in blocks of this size
 DEADLINE = 300  # seconds for one whole request, body included
 
 
@@ -104,7 +105,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         self.deadline = deadline
 
     def http_open(self, req):
-        return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline), req)
+        return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
@@ -113,7 +114,8 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         self.deadline = deadline
 
     def https_open(self, req):
-        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline), req, context=self._context)
+        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req,
+                            context=self._context)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
+import os
 import posixpath
 import tarfile
+import tempfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable
 
 from .stream import CHUNK, MAX_METADATA, Limits, human_size
@@ -27,6 +30,54 @@ class Node:
     digest: str = ""  # sha256 of the content, files only
     linkname: str = ""
     data: bytes | None = None  # kept for files (needed to build images from them)
+    body: Callable[[], BinaryIO] | None = field(default=None, compare=False)  # a kept body spooled to disk instead
+
+
+class Spool:
+    """File bodies copied out of layers into one unlinked temporary file, read back by offset:
+    ``build`` copies from an image without holding what it copies in memory."""
+
+    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+        self.file = tempfile.TemporaryFile(dir=directory)
+        self.size = 0
+
+    def append(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.size += len(chunk)
+
+    def opener(self, offset: int, length: int) -> Callable[[], BinaryIO]:
+        """Opens the body later; it holds the spool, which lives as long as a node needs it."""
+        self.file.flush()
+        return functools.partial(self._segment, offset, length)
+
+    def _segment(self, offset: int, length: int) -> BinaryIO:
+        return _Segment(self.file.fileno(), offset, length)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _Segment(io.RawIOBase):
+    """``length`` bytes of a file descriptor from ``offset`` (``pread``: segments share the file)."""
+
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        super().__init__()
+        self.fd, self.offset, self.left = fd, offset, length
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        want = self.left if n is None or n < 0 else min(n, self.left)
+        data = os.pread(self.fd, want, self.offset) if want else b""
+        self.offset += len(data)
+        self.left -= len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 Tree = dict[str, Node]  # normalised relative path ("" is the root) -> node
@@ -65,11 +116,12 @@ class _Budget:
             raise LayerError(f"layer {layer} expands past {human_size(self.limits.max_bytes)} uncompressed "
                              "(the image size limit, --max-image-size); refused")
 
-    def keep(self, count: int, layer: str) -> None:
+    def keep(self, count: int, layer: str, spooled: bool = False) -> None:
         self.kept += count
         if self.kept > self.limits.max_kept_bytes:
+            where = "spooled to disk" if spooled else "held in memory"
             raise LayerError(f"layer {layer}: the files to copy from this image pass {human_size(self.limits.max_kept_bytes)}, "
-                             "held in memory (the copy limit, --max-copy-size); refused")
+                             f"{where} (the copy limit, --max-copy-size); refused")
 
     def entry(self, layer: str) -> None:
         self.entries += 1
@@ -139,12 +191,13 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
 
 
 def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[str], bool] = True,
-                 limits: Limits | None = None) -> Tree:
+                 limits: Limits | None = None, spool: Spool | None = None) -> Tree:
     """The filesystem the layers build, applied in order with OCI whiteouts.
 
     Each layer is streamed (never read whole), its uncompressed size and entry count charged to
     one per-image budget; sparse entries are refused. File bodies are kept (``Node.data``) when
-    ``keep_data`` says so for their path, within ``Limits.max_kept_bytes``. Near-linear: a child index makes a
+    ``keep_data`` says so for their path, within ``Limits.max_kept_bytes`` (in ``spool``, on disk,
+    when one is given: ``Node.body`` then opens them). Near-linear: a child index makes a
     whiteout or an opaque directory cost what it removes, not the size of the tree.
     """
     budget = _Budget(limits or Limits())
@@ -155,7 +208,7 @@ def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[s
             blob = Blob(f"#{number}", lambda data=bytes(blob): io.BytesIO(data))
         with blob.open() as raw:
             try:
-                _apply_layer(tree, children, raw, blob.digest, budget, keep_data)
+                _apply_layer(tree, children, raw, blob.digest, budget, keep_data, spool)
             except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
                 raise LayerError(f"layer {blob.digest} is not a readable tar archive: {exc}") from None
             finish = getattr(raw, "finish", None)
@@ -165,7 +218,7 @@ def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[s
 
 
 def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer: str, budget: _Budget,
-                 keep_data: bool | Callable[[str], bool]) -> None:
+                 keep_data: bool | Callable[[str], bool], spool: Spool | None = None) -> None:
     added: set[str] = set()
     opaque: list[str] = []
     stream = _Uncompressed(_decompressed(raw), budget, layer)
@@ -187,7 +240,7 @@ def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer
                 _remove(tree, children, name)
             if name:
                 keep = keep_data if isinstance(keep_data, bool) else keep_data(name)
-                _add(tree, children, name, _node(tar, member, keep, budget, layer))
+                _add(tree, children, name, _node(tar, member, keep, budget, layer, spool))
                 added.add(name)
             else:
                 tree[""] = _node(tar, member, False, budget, layer)
@@ -246,7 +299,8 @@ def _clear_lower(tree: Tree, children: dict[str, set[str]], directory: str, adde
                 _remove(tree, children, child)
 
 
-def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget: _Budget, layer: str) -> Node:
+def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget: _Budget, layer: str,
+          spool: Spool | None = None) -> Node:
     mode = member.mode & 0o7777
     if member.isdir():
         return Node("dir", mode, member.uid, member.gid)
@@ -259,12 +313,18 @@ def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget
         digest = hashlib.sha256()
         kept: list[bytes] = []
         size = 0
+        start = spool.size if spool is not None else 0
         while handle is not None and (chunk := handle.read(CHUNK)):
             digest.update(chunk)
             size += len(chunk)
             if keep_data:
-                budget.keep(len(chunk), layer)
-                kept.append(chunk)
+                budget.keep(len(chunk), layer, spooled=spool is not None)
+                if spool is not None:
+                    spool.append(chunk)
+                else:
+                    kept.append(chunk)
+        if keep_data and spool is not None:
+            return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(), body=spool.opener(start, size))
         return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(),
                     data=b"".join(kept) if keep_data else None)
     return Node("other", mode, member.uid, member.gid)
@@ -275,7 +335,8 @@ def resolve_hardlinks(tree: Tree) -> Tree:
     for path, node in tree.items():
         if node.kind == "hardlink" and node.linkname in tree:
             target = tree[node.linkname]
-            out[path] = Node(target.kind, node.mode, node.uid, node.gid, target.size, target.digest, target.linkname, target.data)
+            out[path] = Node(target.kind, node.mode, node.uid, node.gid, target.size, target.digest, target.linkname, target.data,
+                             target.body)
     return out
 
 
