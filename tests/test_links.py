@@ -110,3 +110,27 @@ def test_links_command_text_and_json(tmp_path: Path, capsys) -> None:
     assert data["links"][0]["dockerfile"] == "web/Dockerfile"
     assert main(["links", "--image", "ghcr.io/acme/site:9", str(root)]) == 0
     assert main(["links", "--image", "ghcr.io/acme/other:9", str(root)]) == 1
+
+
+def test_runners_record_every_container_and_survive_the_cache(tmp_path: Path, monkeypatch) -> None:
+    """``users_of`` stays init-containers-only; ``runners_of`` names every YAML file whose pod
+    templates run the image in any container (issue 13 item 7), and the cache keeps it."""
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: docs}\nspec:\n  template:\n    spec:\n"
+                  "      containers:\n      - name: httpd\n        image: registry.example.com/docs:2.4.0\n")
+    job = ("apiVersion: batch/v1\nkind: Job\nmetadata: {name: seed}\nspec:\n  template:\n    spec:\n"
+           "      initContainers:\n      - name: copy\n        image: registry.example.com/docs:2.4.0\n"
+           "      containers:\n      - name: main\n        image: busybox:1.36\n      restartPolicy: Never\n")
+    mounted = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n"
+               "    image: nginx:1.27\n  volumes:\n  - name: www\n    image:\n      reference: registry.example.com/docs:2.4.0\n")
+    files = {"deploy/docs.yaml": deployment, "deploy/seed.yaml": job, "deploy/web.yaml": mounted}
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = _write(tmp_path, files)
+    index = build_link_index(root, Config())
+    assert index.users_of("registry.example.com/docs") == ["deploy/seed.yaml"]
+    assert sorted(index.runners_of("registry.example.com/docs:9")) == ["deploy/docs.yaml", "deploy/seed.yaml"]
+    assert index.runners_of("registry.example.com/other") == []
+    assert not index.from_cache
+    again = build_link_index(root, Config())
+    assert again.from_cache
+    assert sorted(again.runners_of("registry.example.com/docs")) == ["deploy/docs.yaml", "deploy/seed.yaml"]
+    assert json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["version"] == 6

@@ -206,7 +206,7 @@ def _interrupted_fix(tmp_path: Path, event: str, nth: int) -> tuple[dict[str, in
 
 
 def test_sigint_while_staging_writes_nothing(tmp_path: Path) -> None:
-    states, _ = _interrupted_fix(tmp_path, "tempfile.mkstemp", N_FIX // 2)
+    states, _ = _interrupted_fix(tmp_path, "open", N_FIX // 2)
     assert states == {"old": N_FIX, "new": 0}
 
 
@@ -273,9 +273,9 @@ def test_sigint_in_a_later_round_leaves_earlier_rounds_written(tmp_path: Path) -
     (root / ".git").mkdir(parents=True)
     (root / "single.yaml").write_text(single)
     (root / "two.yaml").write_text(_TWO_VOLUMES)
-    cmd = [sys.executable, "-c", _SIGINT_AT, "tempfile.mkstemp", "3", "check", "--fix", "-q", "--no-cache", "--select", "IV001", "."]
+    cmd = [sys.executable, "-c", _SIGINT_AT, "open", "3", "check", "--fix", "-q", "--no-cache", "--select", "IV001", "."]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 130 and "SIGINT at tempfile.mkstemp #3" in proc.stderr, proc.stderr
+    assert proc.returncode == 130 and "SIGINT at open #3" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     assert sorted(p.name for p in root.iterdir()) == [".git", "single.yaml", "two.yaml"]
     assert (root / "single.yaml").read_text() == single_fixed  # round 1: written

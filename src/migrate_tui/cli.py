@@ -300,8 +300,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             after.findings = [proofs.get(f.key, f) for f in after.findings]
         if baseline is not None:
             after.findings = [f for f in after.findings if keep(f)]
+        from .core.writer import WriteRefusal
+
+        waits = {id(f) for f, kind in report.refused if kind is WriteRefusal.OVERLAPS}  # applied in a later round
         for finding, reason in report.skipped:
-            if "next round" in reason:
+            if id(finding) in waits:
                 continue
             print(_visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}"), file=sys.stderr)
         for d in report.diagnostics:

@@ -93,7 +93,11 @@ def test_diff_output_shows_escapes(repo: Path, capsys, monkeypatch) -> None:
 def test_fix_messages_show_escapes(repo: Path, capsys, monkeypatch) -> None:
     _, out, err = _run(capsys, monkeypatch, repo, "--fix", "--select", "DF004,IV001")
     assert not RAW.search(out.replace("\n", "")) and not RAW.search(err.replace("\n", ""))
-    assert err.endswith(f"Wrote 2 files: Dockerfile, {FILE_SHOWN}\n")
+    # the writer never writes a path with control characters (docs/security.md): the refusal is
+    # shown, escaped, and only the Dockerfile is written
+    assert f"{FILE_SHOWN}:20: IV001 not fixed: {FILE_SHOWN}: the path " in err
+    assert "contains control characters" in err
+    assert err.endswith("Wrote 1 file: Dockerfile\n")
     assert r"bin\x1b[2J\n.yaml:1:1: error[binary]" in out
 
 

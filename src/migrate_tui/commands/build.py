@@ -21,6 +21,11 @@ def add_parser(subparsers, common) -> None:
                         help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
+    assets = parser.add_mutually_exclusive_group()  # DF002 compose mode's image volumes (commands/build_base.py)
+    assets.add_argument("--certs", nargs="?", const="", default=None, metavar="DIR",
+                        help="build the CA-certificates image from DIR (default: /etc/ssl/certs), links resolved")
+    assets.add_argument("--tzdata", nargs="?", const="", default=None, metavar="DIR",
+                        help="build the time-zone image from DIR (default: /usr/share/zoneinfo), links resolved")
     add_limit_options(parser, copy=True)
 
 
@@ -75,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
     from ..oci.registry import RegistryError, push_layout
     from ..oci.source import SourceError
 
+    if getattr(args, "certs", None) is not None or getattr(args, "tzdata", None) is not None:
+        from .build_base import run as run_asset
+
+        return run_asset(args)
     dockerfile = args.file or args.context / "Dockerfile"
     if args.docker:
         return _docker_build(args, dockerfile)

@@ -19,6 +19,9 @@ def add_parser(subparsers, common) -> None:
     parser.add_argument("--platform", default="linux/amd64")
     add_limit_options(parser)
     parser.add_argument("--allow-extra", action="store_true", help="files that appear only after (dot-files, siblings) are not a failure")
+    parser.add_argument("--mounted", action="append", default=[], metavar="DIR=IMAGE",
+                        help="DF002 compose mode: BEFORE and AFTER are the old and the new app image; prove DIR of BEFORE "
+                             "shows the same files as IMAGE mounted at DIR over AFTER (commands/verify_mounted.py)")
 
 
 def _documents(path: Path) -> list:
@@ -29,6 +32,10 @@ def _documents(path: Path) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "mounted", None):
+        from .verify_mounted import run as run_mounted
+
+        return run_mounted(args)
     from ..oci.source import SourceError
     from ..oci.verify import verify_documents
     from .build import image_sources, limits_of

@@ -16,6 +16,10 @@ from .safepath import describe, has_control_chars, write_path_problem
 from .target import DEFAULT_TARGET, Target, TargetError, parse_target
 
 MODES = ("auto", "zero-rebuild", "scratch")
+# DF002: where a static binary's CA certificates and time zones come from once its distribution
+# base goes: "base" (a distroless static base ships them) or "volumes" (FROM scratch, and every
+# linked workload mounts the certs-image / tzdata-image as image volumes: compose mode).
+CERTS_TZDATA = ("base", "volumes")
 
 
 class ConfigError(ValueError):
@@ -39,6 +43,10 @@ class Config:
     oci_layouts: tuple[str, ...] = ()
     resolve_digests: bool = False
     require_digests: bool = False
+    # DF002 compose mode; the two references have no default: the user names their own images
+    certs_tzdata: str = "base"
+    certs_image: str | None = None
+    tzdata_image: str | None = None
     source: str | None = None  # the file the config came from
 
     def rule_enabled(self, code: str) -> bool:
@@ -67,6 +75,9 @@ _KEYS = {
     "oci-layouts": "oci_layouts",
     "resolve-digests": "resolve_digests",
     "require-digests": "require_digests",
+    "certs-tzdata": "certs_tzdata",
+    "certs-image": "certs_image",
+    "tzdata-image": "tzdata_image",
 }
 
 
@@ -121,6 +132,12 @@ def config_from_table(table: dict, source: str) -> Config:
             if value not in MODES:
                 raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}")
             values["mode"] = value
+        elif attr == "certs_tzdata":
+            if value not in CERTS_TZDATA:
+                raise ConfigError(f"{source}: certs-tzdata must be one of {', '.join(CERTS_TZDATA)}")
+            values[attr] = value
+        elif attr in ("certs_image", "tzdata_image"):
+            values[attr] = _checked_reference(source, key, value)
         elif attr in ("max_file_size", "large_data_threshold"):
             if not isinstance(value, int) or value <= 0:
                 raise ConfigError(f"{source}: '{key}' must be a positive number of bytes")
@@ -166,6 +183,14 @@ def _checked_template(source: str, key: str, value: object) -> str:
         problem = write_path_problem(sample)
         if problem is not None:
             raise ConfigError(f"{source}: '{key}' gives {sample!r}: {describe(problem)}")
+    return value
+
+
+def _checked_reference(source: str, key: str, value: object) -> str:
+    """An image reference written into manifests as is: it must parse and hold no blanks."""
+    if not isinstance(value, str) or not value or has_control_chars(value) or any(c.isspace() for c in value) \
+            or parse_image_ref(value) is None:
+        raise ConfigError(f"{source}: '{key}' must be an image reference such as registry.example.com/platform/ca-certificates:2026.11")
     return value
 
 

@@ -25,7 +25,9 @@ build definition names a repository, a manifest names a tag of it, so a link mat
 repository; an exact tag match wins over a repository-only one.
 
 The index also records which YAML files name an image in an ``initContainers`` block
-(``users_of``), so a Dockerfile rule can find the pods that run ``cp`` from the image it builds.
+(``users_of``), so a Dockerfile rule can find the pods that run ``cp`` from the image it builds,
+and which YAML files name an image in any container (``runners_of``: regular containers run the
+image's entrypoint or a command, so an image they run is not a data-only image).
 
 Built once per run and cached in ``.migrate-tui-cache/links.json``, keyed by the size and
 mtime of every file it read and of the directories they live in: ``check FILE`` in a
@@ -59,7 +61,7 @@ from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 5
+_CACHE_VERSION = 6
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
@@ -111,6 +113,8 @@ class LinkIndex:
     links: list[Link] = field(default_factory=list)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name, new image, origin) from kustomize
     users: dict[str, list[str]] = field(default_factory=dict)  # image as written -> YAML files (init containers)
+    # image as written -> YAML files naming it on an ``image:`` line in any pod template (containers too)
+    runners: dict[str, list[str]] = field(default_factory=dict)
     from_cache: bool = False
     fingerprint: str = ""  # identifies the index's content (for result caches that depend on it)
 
@@ -211,11 +215,34 @@ class LinkIndex:
                 out.update(dict.fromkeys(paths))
         return list(out)
 
+    def runners_of(self, image: str) -> list[str]:
+        """YAML files whose pod templates (any container) name an image of the same repository."""
+        ref = parse_image_ref(image)
+        if ref is None:
+            return []
+        out: dict[str, None] = {}
+        for written, paths in self.runners.items():
+            if _same_repo(written, ref):
+                out.update(dict.fromkeys(paths))
+        return list(out)
+
+    def runners_of_link(self, link: Link) -> list[str]:
+        """``runners_of`` for what ``link`` names; a directory link matches the last path component."""
+        if link.source != "directory":
+            return self.runners_of(link.image)
+        out: dict[str, None] = {}
+        for written, paths in self.runners.items():
+            ref = _parsed(written)
+            if ref is not None and _directory_match(link, ref):
+                out.update(dict.fromkeys(paths))
+        return list(out)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "links": [asdict(l) for l in self.links],
             "aliases": [list(a) for a in self.aliases],
             "users": self.users,
+            "runners": self.runners,
         }
 
     @classmethod
@@ -225,7 +252,8 @@ class LinkIndex:
             span = item.get("name_span")
             item = {**item, "name_span": tuple(span) if span else None}
             links.append(Link(**item))
-        return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})), True)
+        return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})),
+                   dict(data.get("runners", {})), True)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -537,6 +565,11 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
                     index.users.setdefault(match.group(1), [])
                     if rel not in index.users[match.group(1)]:
                         index.users[match.group(1)].append(rel)
+            if "image:" in text:
+                for match in _IMAGE_LINE.finditer(text):
+                    index.runners.setdefault(match.group(1), [])
+                    if rel not in index.runners[match.group(1)]:
+                        index.runners[match.group(1)].append(rel)
         elif kind == "build":
             text = reader.text(rel)
             if text is not None and ("build" in text or "bud" in text):

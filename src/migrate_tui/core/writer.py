@@ -54,6 +54,7 @@ class WriteRefusal(str, Enum):
     ALREADY_EXISTS = "exists"
     WOULD_NOT_VALIDATE = "invalid"
     UNREADABLE = "unreadable"
+    OVERLAPS = "overlaps"  # not refused for good: it waits for the next round (ruff's approach)
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.value
@@ -130,7 +131,9 @@ def twins(findings: Iterable[Finding], applied: list[Finding]) -> list[Finding]:
 def verify_text(path: str, text: str, before: str | None, target: Target) -> list[str]:
     """Problems with the new text of ``path``: it must parse, and changed documents must validate."""
     if not path.lower().endswith((".yaml", ".yml")):
-        return _verify_dockerfile(text, before) if "dockerfile" in path.lower() or "containerfile" in path.lower() else []
+        from ..dockerfile.names import is_dockerfile_name
+
+        return _verify_dockerfile(text, before) if is_dockerfile_name(path.rsplit("/", 1)[-1]) else []
     from .validate import validate_object
 
     old_chunks = set()
@@ -181,7 +184,8 @@ def apply_fixes(root: Path, findings: list[Finding], target: Target, *, unsafe: 
                 sources: dict[str, SourceFile] | None = None) -> WriteReport:
     report = WriteReport()
     chosen, waiting = select_fixes(findings, unsafe=unsafe)
-    report.skipped += waiting
+    for finding, reason in waiting:
+        report.refuse(finding, WriteRefusal.OVERLAPS, reason)
     try:
         root_fd = open_root(root)
     except OSError as exc:

@@ -210,7 +210,7 @@ def plan_scratch(ctx: Any, group: list, names: dict[str, str]) -> ScratchPlan:
             plan.folded.update(folded)
             plan.blockers += refused
         sources = _asset_sources(flows)
-        asset = _plan_one(ctx, image, sources, flags, allow_heuristic)
+        asset = _plan_one(ctx, image, sources, flags, allow_heuristic, flows)
         if isinstance(asset, str):
             plan.blockers.append(asset)
         else:
@@ -234,7 +234,7 @@ def _read(ctx: Any, rel: str) -> SourceFile | None:
 
 
 def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[str, str],
-              allow_heuristic: bool) -> AssetImage | str:
+              allow_heuristic: bool, flows: list) -> AssetImage | str:
     template = ctx.config.image_name_template
     new_ref = asset_reference(template, image)
     if new_ref is None:
@@ -255,10 +255,53 @@ def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[
     source = _read(ctx, link.dockerfile)
     if source is None:
         return f"{link.dockerfile} (linked to {image} by {link.source}) can't be read"
+    own = list({id(f.init): str(f.init.get("name")) for f in flows}.values())
+    others = other_runners(ctx, image, own=own)
+    if others:
+        return _new_dockerfile(ctx, image, new_ref, sources, flags,
+                               f"{link.dockerfile} can't be rewritten in place: {others[0]} also runs {_shown(image)}, "
+                               "and its builds would change under it")
     rewrite = _rewrite_in_place(ctx, link, source, image, new_ref, sources, flags)
     if isinstance(rewrite, AssetImage):
         return rewrite
     return _new_dockerfile(ctx, image, new_ref, sources, flags, f"{link.dockerfile} can't be rewritten in place: {rewrite}")
+
+
+def other_runners(ctx: Any, image: str, *, own: list[str]) -> list[str]:
+    """Containers in the repository that run an image of ``image``'s repository, beyond the init
+    containers this change-set removes (``own``, by name, each discounted once), as
+    ``"file: container 'x'"``. Rewriting that image's Dockerfile in place (or renaming its build)
+    would change what they run, so the change-set writes a new asset Dockerfile instead."""
+    from ..core.podspec import find_pod_specs
+    from ..core.yamldoc import YamlError, load_documents
+
+    wanted = parse_image_ref(image)
+    index = ctx.project.links()
+    runners_of = getattr(index, "runners_of", None)
+    if wanted is None or runners_of is None:
+        return []
+    found: list[str] = []
+    left = list(own)
+    for rel in runners_of(image):
+        text = ctx.project.read(rel)
+        if not isinstance(text, SourceFile):
+            found.append(f"{rel} (unreadable)")
+            continue
+        for item in load_documents(text.text):
+            if isinstance(item, YamlError) or not isinstance(item.data, dict):
+                continue
+            for ref in find_pod_specs(item.data):
+                for group in ("initContainers", "containers", "ephemeralContainers"):
+                    items = ref.spec.get(group)
+                    for container in items if isinstance(items, list) else []:
+                        other = parse_image_ref(str(container.get("image") or "")) if isinstance(container, dict) else None
+                        if other is not None and other.same_repository(wanted):
+                            name = str(container.get("name"))
+                            if group == "initContainers" and name in left:
+                                left.remove(name)
+                                continue
+                            found.append(f"{rel}: container '{name}'")
+    return found
 
 
 def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: str,

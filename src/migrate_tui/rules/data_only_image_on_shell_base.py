@@ -30,8 +30,11 @@ that copies from it. So:
 - when a manifest in the repo copies from the image (IV001), the fix is the IV001 change-set:
   the manifest, this Dockerfile and the build definition change together, with IV001's
   applicability;
-- when a container in the repo runs the image but IV001 can't migrate it, **manual**, with the
-  reason;
+- when a container in the repo runs the image (a regular container runs its entrypoint; a
+  `command`/`args`, an exec probe or lifecycle hook run programs in it) or an init container
+  runs it in a way IV001 can't migrate, **manual**, naming the manifest and line and what runs
+  (also when the image is linked to this Dockerfile only by its file or directory name: too weak
+  to build a change-set on, enough to withhold the assumption below);
 - when nothing in the repo uses the image, **unsafe**: it assumes nothing elsewhere runs a
   command in it;
 - `--chown=user` with a name: **manual** (scratch has no `/etc/passwd`; use numeric ids).
@@ -115,8 +118,14 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
             data["change_set"] = "IV001"
             return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set",
                            "\n".join(explanation), fix, tuple(notes), related, data)
+        data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
                        tuple(notes), related, data, fix_blocked=blocked)
+    guessed = _guessed_runners(source, stage, parsed, ctx)
+    if guessed:
+        data["fix_blocked_kind"] = "runs-in-repo"
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + guessed), None,
+                       tuple(guessed), (), data, fix_blocked="; ".join(guessed))
     if len(chain) > 1:
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
                        fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM")
@@ -175,6 +184,11 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
                        tuple(notes), related, data, fix_blocked=blocked)
+    guessed = _guessed_runners(source, stage, parsed, ctx)
+    if guessed:
+        data["fix_blocked_kind"] = "runs-in-repo"
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + guessed), None,
+                       tuple(guessed), (), data, fix_blocked="; ".join(guessed))
     if plan.blocker is not None:
         data["fix_blocked_kind"] = plan.blocker.value
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
@@ -216,7 +230,8 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
     notes: list[str] = []
     for image in images:
         wanted = parse_image_ref(image)
-        for rel in index.users_of(image):
+        runners = getattr(index, "runners_of", lambda _: [])(image)
+        for rel in dict.fromkeys([*index.users_of(image), *runners]):
             found = ctx.project.read(rel)
             if isinstance(found, Diagnostic):
                 continue
@@ -241,12 +256,54 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
                     if container.get("image") not in covered:
                         related.append(subject.location(container))
                         blocked.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
-                                       f"{container.get('image')}; FROM scratch would leave it without a shell")
+                                       f"{container.get('image')} ({_what_runs(container)}); FROM scratch would leave "
+                                       "it without a shell or any program")
     if not fixes and not blocked:
         return None
     if blocked:
         return None, "; ".join(dict.fromkeys(blocked)), tuple(related), notes + blocked
     return fixes[0][0], None, tuple(related), notes
+
+
+def _guessed_runners(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext) -> list[str]:
+    """Containers that run an image linked to this Dockerfile only by its directory name: too weak
+    a link to build a change-set on, strong enough to withhold "nothing runs a command in it"."""
+    index = ctx.project.links()
+    finder = getattr(index, "links_for_dockerfile", None)
+    runners_of = getattr(index, "runners_of_link", None)
+    if finder is None or runners_of is None or stage is not parsed.stages[-1]:
+        return []
+    out: list[str] = []
+    for link in finder(source.path):
+        if link.source != "directory":
+            continue
+        for rel in runners_of(link):
+            found = ctx.project.read(rel)
+            if isinstance(found, Diagnostic):
+                continue
+            for subject in _pod_specs(found):
+                for container in _containers(subject.ref.spec):
+                    ref = parse_image_ref(str(container.get("image") or ""))
+                    if ref is not None and ref.repository.rsplit("/", 1)[-1] == link.image:
+                        out.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
+                                   f"{container.get('image')} ({_what_runs(container)}), which {link.describe()} "
+                                   "may build (linked only by its file or directory name); FROM scratch would leave it without a shell")
+    return list(dict.fromkeys(out))
+
+
+def _what_runs(container: dict) -> str:
+    """What a container runs in its image, for the message: its command, args, exec hooks and
+    probes, else the image's own entrypoint."""
+    parts = [key for key in ("command", "args") if container.get(key)]
+    for hook in ("postStart", "preStop"):
+        handler = (container.get("lifecycle") or {}).get(hook) if isinstance(container.get("lifecycle"), dict) else None
+        if isinstance(handler, dict) and handler.get("exec"):
+            parts.append(f"lifecycle {hook} exec")
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        value = container.get(probe)
+        if isinstance(value, dict) and value.get("exec"):
+            parts.append(f"{probe} exec")
+    return ", ".join(parts) if parts else "the image's entrypoint"
 
 
 def _same(image: Any, wanted) -> bool:

@@ -7,6 +7,15 @@ default) or files with model/data extensions (`.onnx`, `.pt`, `.safetensors`, `.
 `.parquet`, `.csv.gz`, `.bin` ≥ 1 MB…). Data-only images (no `RUN`/`CMD`/`ENTRYPOINT`) are
 asset images already and are not judged.
 
+Also finds models and datasets *fetched* in an earlier stage and copied into the app image: a
+stage that runs `git clone https://huggingface.co/…` (or any `git clone` in a stage that uses
+`git lfs`), `wget`/`curl` of a URL ending in `.onnx`, `.pt`, `.safetensors`, `.gguf`, `.bin`…
+(or on Hugging Face), `huggingface-cli download … --local-dir` / `hf download`, or `ADD` of such
+a URL, followed by `COPY --from=<that stage or its index>` of what it fetched. `ARG` defaults
+are expanded; the RUN is read as the shell reads it (an `echo "git clone …"` fetches nothing).
+The finding sits on the COPY and names the fetch stage, the URL or repository and the
+destination.
+
 ## Why is this bad?
 The data is re-pushed and re-pulled with every rebuild of the application, and every
 application version stores its own copy. As an asset image mounted as an image volume it is
@@ -28,9 +37,47 @@ COPY models/ /models/
 and mount it in the pod: `volumes: [{name: models, image: {reference: …/models:1}}]` at
 `/app/models`.
 
+For a fetch stage:
+```dockerfile
+FROM alpine/git:2.45.2 AS model
+RUN git lfs install && git clone --depth 1 https://huggingface.co/org/model /model
+FROM python:3.12-slim
+COPY --from=model /model /app/model
+CMD ["python", "serve.py"]
+```
+becomes a new asset Dockerfile (at `asset-dockerfile-path`, `{name}` = `<image>-<stage>`):
+```dockerfile
+FROM alpine/git:2.45.2 AS model
+RUN git lfs install && git clone --depth 1 https://huggingface.co/org/model /model
+FROM scratch
+COPY --from=model /model/ /
+```
+the app image loses the COPY (and the fetch stage, when nothing else uses it), and the pods
+that run the app image mount the asset image (named by `image-name-template` from
+`<image>-<stage>:<tag of the manifest>`) read-only at `/app/model`. The asset image's root is
+the fetched directory, so the app sees the same paths. The fetch stage runs `RUN`: build the
+asset image with buildah or docker (`migrate-tui build` builds only its `FROM scratch` part).
+
 ## Fix safety
-**Manual**: splitting the image changes how it is built and deployed; the message gives the
-measured size and the asset Dockerfile to start from.
+Data copied from the build context: **manual**: splitting the image changes how it is built
+and deployed; the message gives the measured size and the asset Dockerfile to start from.
+
+Data fetched in a stage:
+- **unsafe** when a manifest in the repository runs an image built from this Dockerfile (build
+  definitions link it: skaffold, compose, Makefile, CI…): one change-set writes the asset
+  Dockerfile, drops the COPY and adds the image volume and its read-only mounts to every
+  container that runs the image. The assumption: the app only reads the data there, never
+  writes (an image volume is read-only), the asset image is built and pushed before the
+  workloads roll out, and workloads outside the repository that run the app image mount it too.
+- **manual**, with the asset Dockerfile in the explanation, when no manifest in the repository
+  runs the image (dropping the COPY with nothing mounting the data would break the app), when
+  the target platform has no image volumes, when the COPY copies a single file or part of a
+  fetched directory (an image volume mounts a whole image at a directory), names several
+  sources or a pattern, when where the fetch writes can't be read (stdout, the Hugging Face
+  cache), when the app image also uses the destination (another COPY lands in it, a RUN names
+  it: the volume would hide it or the data would be missing at build time), when the fetch
+  stage builds on or copies from other stages, when a container already
+  mounts something at or around the destination, or when the asset Dockerfile path exists.
 """
 
 from __future__ import annotations
@@ -48,6 +95,7 @@ from ..core.sources import SourceFile, is_inside
 from ..dockerfile.parser import Dockerfile, Instruction, expand_args
 from . import Rule
 from . import _dockerfile as dfx
+from . import _fetched_model as fetched
 
 CODE = "DF005"
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")
@@ -72,9 +120,12 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
             continue  # a data-only image is an asset image already (DF001's business)
         env = {k: v for k, v in parsed.global_args}
         for instr in stage.instructions:
-            if instr.keyword not in ("COPY", "ADD") or instr.flag("from") is not None:
+            if instr.keyword not in ("COPY", "ADD"):
                 continue
-            finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
+            if instr.flag("from") is not None:
+                finding = fetched.judge(ctx, source, parsed, stage, target, instr, shipped)
+            else:
+                finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
             if finding is not None:
                 yield finding
 

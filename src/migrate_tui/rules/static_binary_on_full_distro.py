@@ -29,13 +29,57 @@ ENTRYPOINT ["/usr/local/bin/api"]
 ```
 `gcr.io/distroless/static-debian12` ships CA certificates (`/etc/ssl/certs`), time zones
 (`/usr/share/zoneinfo`), `/etc/passwd` with `nonroot` (65532) and `/tmp`. When the stage
-installs nothing, `FROM scratch` is proposed instead. Certificates and time zones can also come
-from image volumes mounted at `/etc/ssl/certs` and `/usr/share/zoneinfo` on a `FROM scratch`
-image; the message says which one the fix uses.
+installs nothing, `FROM scratch` is proposed instead.
+
+**Compose mode** (`certs-tzdata = "volumes"` in the config): the image becomes `FROM scratch`
+(the binary, plus an `/etc/passwd` line for the `USER`, written by a `RUN echo` in a build stage
+on the old base), and every workload in the repository that runs the image (found through the
+build definitions: skaffold, compose, Makefiles, CI…) mounts two image volumes read-only,
+`certs-image` at `/etc/ssl/certs` and `tzdata-image` at `/usr/share/zoneinfo`:
+```dockerfile
+FROM ubuntu:22.04 AS passwd
+RUN echo 'app:x:65532:65532:app:/:/sbin/nologin' > /passwd
+
+FROM scratch
+COPY --from=passwd /passwd /etc/passwd
+COPY --from=build /out/api /usr/local/bin/api
+USER 65532:65532
+```
+```yaml
+      containers:
+        - name: api
+          volumeMounts:
+            - {name: ca-certificates, mountPath: /etc/ssl/certs, readOnly: true}
+            - {name: tzdata, mountPath: /usr/share/zoneinfo, readOnly: true}
+      volumes:
+        - {name: ca-certificates, image: {reference: <certs-image>}}
+        - {name: tzdata, image: {reference: <tzdata-image>}}
+```
+Only what the stage installed is mounted (`ca-certificates`, `tzdata`); a stage that installs
+neither gets both (whether the binary reads them can't be told). The environment the runtime
+needs is added: none for Go (`crypto/x509` reads `/etc/ssl/certs/ca-certificates.crt` and
+`/etc/ssl/certs`, `time` reads `$ZONEINFO` then `/usr/share/zoneinfo`); `SSL_CERT_FILE` and
+`SSL_CERT_DIR` for Rust on musl (`rustls-native-certs`/`openssl-probe`, a vendored OpenSSL's
+own `OPENSSLDIR`); those and `TZDIR` for C/C++ linked `-static` (OpenSSL's compiled-in
+`OPENSSLDIR`, glibc's `TZDIR`). A variable the container already sets is kept. Build the two
+images with `migrate-tui build --certs` / `--tzdata` and prove them with
+`migrate-tui verify --mounted`.
 
 ## Fix safety
 Always **unsafe**: it assumes the binary reads nothing else from the old base (a shell for
 `kubectl exec`, other files, a named user). Windows bases are not judged.
+
+Compose mode is **unsafe** too (same assumption, and the mounted images hold what the binary
+reads there; HOME comes from the generated passwd line, or is `/`), and **manual** when
+`certs-image`/`tzdata-image` are not set (no default: the message names the keys), when no
+manifest in the repository runs an image built from the Dockerfile (a scratch image whose
+certificates nobody mounts would lose them), when the `USER` is a name whose uid is unknown,
+when a workload already mounts something at one of the two paths or has a volume of that name,
+when something else may run the image where no volume can be added (a Docker Compose service, a
+YAML file that can't be parsed, a file naming the repository more often than the containers the
+fix edits there: Helm values, templated or flow-style manifests), or when the target platform
+has no image volumes. Manifests are found through the link index (kustomize `images:` aliases
+included); the directory-name guess is not trusted for this.
 """
 
 from __future__ import annotations
@@ -50,6 +94,7 @@ from ..core.sources import SourceFile
 from ..dockerfile.parser import Dockerfile, Instruction, Stage
 from ..dockerfile.run import RunForm, read_run
 from . import Rule
+from . import _compose as _compose_plan
 from . import _dockerfile as dfx
 
 CODE = "DF002"
@@ -66,12 +111,12 @@ _OK_KEYWORDS = frozenset({"COPY", "ADD", "CMD", "ENTRYPOINT", "USER", "EXPOSE", 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
     for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path)):
-        finding = _judge(source, parsed, target)
+        finding = _judge(source, parsed, target, ctx)
         if finding is not None:
             yield finding
 
 
-def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> Finding | None:
+def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: RuleContext) -> Finding | None:
     stage = target.stage
     base, chain = parsed.root_base(stage)
     if len(chain) > 1 or dfx.is_minimal(base) or dfx.base_ref(base) is None or dfx.is_windows(base, parsed):
@@ -109,6 +154,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> Findin
     if not shipped:
         return None
     origin = shipped[0][1]
+    if ctx.config.certs_tzdata == "volumes":
+        return _compose(ctx, source, parsed, target, base, program, origin, installs, cert_runs, user)
     named_user = user and not re.fullmatch(r"\d+(:\d+)?|root|nonroot|nobody", user.split(":")[0])
     use_distroless = bool(installs) or bool(user and not re.fullmatch(r"\d+(:\d+)?", user))
     new_base = DISTROLESS if use_distroless else "scratch"
@@ -139,6 +186,54 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> Findin
               tuple(edits), assumption, ((source.path, source.digest),),
               ((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),))
     return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), (), data)
+
+
+def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, program: str,
+             origin: Stage, installs: set[str], cert_runs: list[Instruction], user: str | None) -> Finding:
+    """Compose mode: FROM scratch, certs and time zones as image volumes in every linked workload."""
+    stage = target.stage
+    runtime = _runtime(parsed, origin)
+    planned = _compose_plan.plan(ctx, source, parsed, stage, runtime, installs, cert_runs, user)
+    needs = _compose_plan.needs_from(installs)
+    mounted = " and ".join(f"{_compose_plan._VOLUMES[n][1]}" for n in needs)
+    savings = base_swap(base, "scratch")
+    message = (f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
+               f"use scratch with {mounted} as image volumes ({savings['text']})")
+    location = Location(source.path, stage.from_instruction.line)
+    data = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+            "target_reason": target.reason, "base": base, "proposed_base": "scratch", "savings": savings,
+            "compose": {"runtime": runtime.value, "needs": [n.value for n in needs]}}
+    why = (f"it installs {', '.join(sorted(installs))}" if installs else
+           "it installs neither ca-certificates nor tzdata, so whether the binary reads them can't be told: both are mounted")
+    explanation = [f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically "
+                   f"({runtime.value}).",
+                   f"Compose mode (certs-tzdata = \"volumes\"): FROM scratch, and {mounted} come from image volumes, because {why}."]
+    if isinstance(planned, _compose_plan.Refused):
+        data["compose"]["refused"] = planned.kind.value
+        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
+                       fix_blocked=planned.sentence())
+    env = sorted({k for n in needs for k, _ in _compose_plan.RUNTIME_ENV[runtime][n]})
+    explanation.append("Workloads: " + "; ".join(planned.workloads) + "." +
+                       (f" Environment added for {runtime.value}: {', '.join(env)}." if env else ""))
+    data["compose"]["workloads"] = planned.workloads
+    assumption = (f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files; "
+                  + (f"/etc/passwd holds only `{planned.passwd_line}`" if planned.passwd_line else "no /etc/passwd, so HOME is /")
+                  + f"), and the images mounted at {mounted} hold what it reads there")
+    fix = Fix(Applicability.UNSAFE,
+              f"FROM scratch for {dfx.label(stage)}; mount {mounted} as image volumes in " + ", ".join(planned.workloads),
+              tuple(planned.edits), assumption, tuple(planned.digests), tuple(planned.scopes))
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), tuple(planned.related), data)
+
+
+def _runtime(parsed: Dockerfile, stage: Stage) -> "_compose_plan.Runtime":
+    _, chain = parsed.root_base(stage)
+    text = "\n".join(dfx.command_text(i) if i.keyword == "RUN" else i.args
+                     for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG"))
+    if _GO_BUILD.search(text) and (_GO_STATIC.search(text) or _LD_STATIC.search(text)):
+        return _compose_plan.Runtime.GO
+    if _RUST_MUSL.search(text):
+        return _compose_plan.Runtime.RUST_MUSL
+    return _compose_plan.Runtime.C_STATIC
 
 
 def _cert_only_install(instr: Instruction) -> set[str] | None:
