@@ -180,4 +180,6 @@ def scenarios(draw) -> Scenario:
     consumer = st.builds(Consumer, st.sampled_from(["/data", "/srv/www", "/usr/share/nginx/html"]),
                          st.sampled_from(sub_choices), st.booleans())
     consumers = draw(st.lists(consumer, min_size=1, max_size=3, unique_by=lambda c: c.mount_path))
-    return Scenario(source, tree, form, dest_sub, init_sub, second, tuple(consumers), mode)
+    # a top-level source may be a symbolic link in the image (relative or absolute)
+    link = draw(st.sampled_from(["", "", "", "relative", "absolute"])) if source.count("/") == 1 else ""
+    return Scenario(source, tree, form, dest_sub, init_sub, second, tuple(consumers), mode, link)
