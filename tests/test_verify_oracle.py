@@ -432,3 +432,25 @@ def test_no_fix_is_written_that_verify_rejects_for_a_volume_in_the_copy_source(m
     # issue 9 item 1: the copy source holds (or is) a mounted volume: manual, nothing written
     assert migration.written == [] and migration.applicability == ["manual"], migration
     assert (repo / "web.yaml").read_text() == before.read_text()
+
+
+def test_check_prove_fix_writes_nothing_for_an_absolute_symlink_source(tmp_path: Path) -> None:
+    """Item 2 of the oracle's findings, end to end as a user runs it: zero-rebuild can't see that
+    /src is an absolute symlink, so the fix is safe with a note; `check --fix --prove` with the
+    image at hand runs verify first, finds the container would not start, and writes nothing."""
+    from oracle.flow import run_cli
+
+    scenario = _scenario("cp_r_dot", "zero-rebuild", link="absolute")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "generated.yaml").write_text(scenario.manifest())
+    layout = write_layout(tmp_path / "oci", IMAGE, scenario.layers())
+    plain = ["check", "--no-cache", "--select", "IV001", "--mode", "zero-rebuild", str(repo)]
+    code, out, _ = run_cli(plain)
+    assert code == 1 and "IV001 [safe fix]" in out, out
+    assert ("= note: assumes /src is a directory in registry.example.com/generated:1, not a symbolic link (a subPath "
+            "link resolves on the node and the container would not start); `check --prove` checks it\n") in out, out
+    code, out, _ = run_cli(plain + ["--fix", "--prove", f"--image={IMAGE}={layout}"])
+    assert (repo / "generated.yaml").read_text() == scenario.manifest()  # nothing written
+    assert "IV001 [manual]" in out and "verify found differences: " in out, out
+    assert "/src is a symlink to /real/src, which the kubelet resolves on the node, outside the volume" in out, out
