@@ -255,7 +255,9 @@ def test_quiet_prints_findings_only(tmp_path: Path, capsys, monkeypatch) -> None
     code, out = _check_text(capsys, monkeypatch, tmp_path, "-q")
     assert code == 1
     assert out == ("web.yaml:20:1: IV001 [safe fix] init container 'copy-site' copies /site from its image into emptyDir "
-                   "'html' read by 'nginx': mount the image as an image volume instead\n" + _NOTE)
+                   "'html' read by 'nginx': mount the image as an image volume instead\n"
+                   "  = note: assumes /site is a directory in registry.example.com/web-site:1.4.2, not a symbolic link "
+                   "(a subPath link resolves on the node and the container would not start); `check --prove` checks it\n" + _NOTE)
     (tmp_path / "web.yaml").unlink()
     shutil.copyfile(CLEAN, tmp_path / "pod.yaml")
     assert _check_text(capsys, monkeypatch, tmp_path, "-q") == (0, "")

@@ -101,10 +101,7 @@ def _clean(directory: Path) -> list[Path]:
 
 # IV001's volume_* fixtures copy files that come from another volume (IV001 manual: no image volume
 # can carry them); the policy only sees mount paths named in the command, so it is not judged on them.
-# Nor on copies by mv/install (IV001 since issue 13): its CEL knows cp, rsync and tar only.
-_NOT_POLICY_TOOLS = {"mv_glob_static.yaml", "manual_install_with_mode.yaml"}
-DENY = [p for p in _firing(FIXTURES / "IV001")
-        if not p.name.startswith("volume_") and p.name not in _NOT_POLICY_TOOLS] + _firing(FIXTURES / "policy")
+DENY = [p for p in _firing(FIXTURES / "IV001") if not p.name.startswith("volume_")] + _firing(FIXTURES / "policy")
 ALLOW = (_clean(FIXTURES / "IV001") + _clean(FIXTURES / "policy")
          + sorted(p for p in (FIXTURES / "IV001").glob("*.fixed.yaml")))
 POLICIES = {
@@ -210,3 +207,33 @@ def test_command_below_1_30(tmp_path: Path, capsys, monkeypatch) -> None:
     captured = capsys.readouterr()
     assert "Kyverno policy only" in captured.err
     assert [d["kind"] for d in yaml.safe_load_all(captured.out) if d] == ["ClusterPolicy"]
+
+
+def _pod_with_init(command: list[str]) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
+        "initContainers": [{"name": "prep", "image": "registry.example.com/prep:1", "command": command,
+                            "volumeMounts": [{"name": "shared", "mountPath": "/dst"}]}],
+        "containers": [{"name": "app", "image": "registry.example.com/app:1",
+                        "volumeMounts": [{"name": "shared", "mountPath": "/dst", "readOnly": True}]}],
+        "volumes": [{"name": "shared", "emptyDir": {}}]}}
+
+
+@pytest.mark.parametrize("engine", sorted(POLICIES))
+@pytest.mark.parametrize(("command", "denied"), [
+    (["sh", "-c", "mv /site/* /dst/"], True),
+    (["mv", "/site", "/dst/"], True),
+    (["install", "-D", "-m", "0644", "/site/a.conf", "/dst/a.conf"], True),
+    (["/usr/bin/install", "/site/a.conf", "/dst/"], True),
+    (["sh", "-c", "set -e\ninstall -m 0644 /site/a.conf /dst/"], True),
+    (["sh", "-c", "mkdir -p /dst/x && install /site/a /dst/x/"], True),
+    # `install` as an argument is not a copy (and the rest is IV002's business)
+    (["sh", "-c", "pip install -r /req.txt --target /dst"], False),
+    (["apt-get", "install", "-y", "ca-certificates"], False),
+    (["sh", "-c", "echo reinstall > /dst/state"], False),
+], ids=lambda v: v if isinstance(v, bool) else " ".join(v))
+def test_mv_and_install_copies_are_denied_like_cp(engine: str, command: list[str], denied: bool) -> None:
+    build, decide = POLICIES[engine]
+    allowed, message = decide(build(), _pod_with_init(command))
+    assert allowed is not denied, message
+    if denied:
+        assert message.startswith("init container 'prep' copies files from its image into an emptyDir")

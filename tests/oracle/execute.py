@@ -135,6 +135,23 @@ def executed_volume(spec: dict, volume_name: str, init_indices: set[int], trees:
     return read_tree(volume)
 
 
+def unfilled_directories(documents: list[dict]) -> list[str]:
+    """Volume paths of the empty directories an unsafe fix says `mkdir -p` makes and no copy
+    fills (its stated assumption), relative to the volume root."""
+    import posixpath
+    import re
+
+    out = []
+    for doc in documents:
+        for ref in find_pod_specs(doc):
+            for flow in analyse_pod_spec(ref.spec):
+                for assumption in flow.unsafe:
+                    for path in re.findall(r"creates (/\S+), which no copy fills", assumption):
+                        rel = posixpath.relpath(path, flow.dest_root)
+                        out.append(posixpath.join(flow.init_sub_path, rel) if flow.init_sub_path else rel)
+    return out
+
+
 def model_against_execution(documents: list[dict], trees: dict[str, Tree], work: Path) -> list[tuple[str, Comparison]]:
     """For every copied emptyDir: verify's BEFORE tree (``oci.verify.volume_tree``, from the
     placements) against the tree the real commands leave. Copies that need rsync are skipped."""

@@ -41,6 +41,7 @@ class Migration:
     written: list[str]
     after: Path
     assets: list[dict]  # finding.data["assets"] of the fixed findings (scratch mode)
+    findings: list = field(default_factory=list)  # the IV001 findings as planned (before the fix)
 
 
 def documents(text: str) -> list[dict]:
@@ -64,7 +65,7 @@ def migrate(repo: Path, manifest: str, *, mode: str, unsafe: bool = True) -> Mig
     findings = [f for f in engine.scan().findings if f.rule == "IV001"]
     report, _ = engine.fix(unsafe=unsafe)
     assets = [a for f in findings if f.fix is not None for a in f.data.get("assets", [])]
-    return Migration([f.applicability.value for f in findings], sorted(report.written), repo / manifest, assets)
+    return Migration([f.applicability.value for f in findings], sorted(report.written), repo / manifest, assets, findings)
 
 
 def build_assets(repo: Path, assets: list[dict], out: Path, layouts: dict[str, str]) -> dict[str, str]:

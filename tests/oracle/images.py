@@ -120,9 +120,12 @@ def write_layout(directory: Path, reference: str, layers: list[tuple[bytes, byte
     return f"oci:{directory}"
 
 
-def build_init_images(documents: list[dict], out: Path) -> dict[str, str]:
-    """reference -> oci: source for every init image the documents copy from."""
+def build_init_images(documents: list[dict], out: Path, assumed: list[str] = ()) -> dict[str, str]:
+    """reference -> oci: source for every init image the documents copy from; ``assumed``
+    directories (what an unsafe fix assumes the image has) are added to each, with one file."""
     sources = {}
+    extra = [e for d in assumed for e in (FileEntry(d.strip("/"), "dir", mode=0o755),
+                                         _file(d.strip("/") + "/assumed.txt", label="the assumption"))]
     for reference, placements in sorted(placements_by_image(documents).items()):
-        sources[reference] = write_layout(out / slug(reference), reference, image_layers(placements, reference))
+        sources[reference] = write_layout(out / slug(reference), reference, image_layers(placements, reference, extra))
     return sources

@@ -81,16 +81,18 @@ def test_a_newline_in_a_copy_source_never_reaches_the_asset_dockerfile(tmp_path:
 
 
 def test_a_newline_in_a_copy_source_is_not_written_into_yaml_either(tmp_path: Path) -> None:
-    # zero-rebuild mode would write the path as a subPath: the writer refuses control characters
+    # zero-rebuild mode would write the path as a subPath: refused while the fix is planned
+    # (the writer would refuse it too; nothing reaches it)
     root = _repo(tmp_path, _manifest(INJECTED))
     before = (root / "web.yaml").read_bytes()
     engine = _engine(root, "zero-rebuild")
     result = engine.scan()
+    [finding] = result.findings
+    assert finding.fix is None
+    assert "holds control characters; migrate-tui never writes them" in (finding.fix_blocked or "")
     report = engine.apply(result.findings, sources=result.sources, unsafe=True)
-    assert report.written == []
+    assert report.written == [] and report.refused == []
     assert (root / "web.yaml").read_bytes() == before
-    assert [kind for _, kind in report.refused] == [WriteRefusal.CONTROL_CHARACTERS]
-    assert report.skipped[0][1] == "web.yaml: the rewrite would write a mountPath with control characters; refused"
 
 
 def test_a_space_in_a_copy_source_uses_the_json_form_and_reads_back_exactly(tmp_path: Path) -> None:
@@ -154,12 +156,15 @@ def test_a_hostile_init_image_never_reaches_a_dockerfile_or_a_reference(tmp_path
     [finding] = _engine(root, "scratch", template="registry.example.com/assets:v1").scan().findings
     assert finding.fix is None
     assert "is not a valid image reference" in (finding.fix_blocked or "")
-    # zero-rebuild mode plans the reference as it is: the writer refuses it
+    # zero-rebuild mode would reference the image as it is: refused while planning too
     engine = _engine(root, "zero-rebuild", template="registry.example.com/assets:v1")
     result = engine.scan()
+    [finding] = result.findings
+    assert finding.fix is None
+    assert f"the image volume would reference {json.dumps(image)}, which is not a valid image reference" in (finding.fix_blocked or "")
+    assert kind in (WriteRefusal.CONTROL_CHARACTERS, WriteRefusal.INVALID_REFERENCE)  # what the writer would have said
     report = engine.apply(result.findings, sources=result.sources, unsafe=True)
-    assert report.written == []
-    assert [k for _, k in report.refused] == [kind]
+    assert report.written == [] and report.refused == []
     assert _files(root) == ["web.yaml"]
     assert (root / "web.yaml").read_bytes() == before
 

@@ -6,7 +6,8 @@ Emits a ValidatingAdmissionPolicy + ValidatingAdmissionPolicyBinding
 copy-into-emptyDir patterns (IV001), with the same CEL in both:
 
 - an init container (not a native sidecar, ``restartPolicy: Always``) whose ``command``/``args``
-  run ``cp``, ``rsync`` or ``tar`` (and no ``wget``/``curl``/``git``: that is a download, IV002),
+  run ``cp``, ``rsync``, ``tar``, ``mv`` or ``install`` (as a command, not ``apt-get install``), and
+  no ``wget``/``curl``/``git`` (that is a download, IV002),
 - that mounts an ``emptyDir``,
 - and whose command names none of its other (non-emptyDir) mounts: a copy out of a configMap,
   secret or PVC is not a copy from its own image.
@@ -32,7 +33,11 @@ EXEMPT_ANNOTATION = "migrate-tui.io/allow-init-copy"
 POLICY_NAME = "migrate-tui-no-init-copy"
 VAP_MIN = (1, 30)  # admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (GA), matchConditions
 # RE2 and Python agree on these. In CEL source a backslash must itself be escaped.
-COPY_PATTERN = r"(^|[\\s;&|(/])(cp|rsync|tar)(\\s|$)"
+COPY_PATTERN = r"(^|[\\s;&|(/])(cp|rsync|tar|mv)(\\s|$)"
+# `install` copies too, but the word is also an argument (`apt-get install`, `pip install`): it
+# counts only as the first word of a command in a script, or as the exec-form program.
+INSTALL_SCRIPT_PATTERN = r"(^|[;&|(\\n])\\s*(\\S*/)?install\\s"
+INSTALL_PROGRAM_PATTERN = r"(^|/)install$"
 DOWNLOAD_PATTERN = r"(^|[\\s;&|(/])(wget|curl|git)(\\s|$)"
 WORKLOADS = (
     ("", "v1", "pods", "Pod"),
@@ -69,7 +74,8 @@ def _copy_inits(spec: str) -> str:
     return (
         f"(has({spec}.initContainers) ? {spec}.initContainers : []).filter(c,\n"
         f"  !(has(c.restartPolicy) && c.restartPolicy == 'Always') &&\n"
-        f"  {argv}.exists(a, a.matches('{COPY_PATTERN}')) &&\n"
+        f"  ({argv}.exists(a, a.matches('{COPY_PATTERN}') || a.matches('{INSTALL_SCRIPT_PATTERN}')) ||\n"
+        f"   (size({argv}) > 0 && {argv}[0].matches('{INSTALL_PROGRAM_PATTERN}'))) &&\n"
         f"  !{argv}.exists(a, a.matches('{DOWNLOAD_PATTERN}')) &&\n"
         f"  has(c.volumeMounts) &&\n"
         f"  c.volumeMounts.exists(m, {empty_dir.format(m='m')}) &&\n"

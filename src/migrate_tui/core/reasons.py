@@ -37,6 +37,8 @@ class BlockerKind(Enum):
     MOUNT_AT_ROOT = "mount-at-root"  # an image volume can't be mounted at /
     ASSET_IMAGE = "asset-image"  # the asset side (scratch mode) can't be planned
     PLATFORM = "platform"  # the target platform can't serve the mount
+    CONTROL_CHARACTERS = "control-characters"  # a path or name the fix would write holds control characters
+    INVALID_REFERENCE = "invalid-reference"  # the image reference the fix would write is not a valid OCI reference
 
 
 #: Blockers that a purpose-built asset image (scratch mode) solves: the mount can't express
@@ -58,6 +60,7 @@ class NoteKind(Enum):
     PARTIAL_VIEW = "partial-view"  # the reader now sees part of its mount from the image volume
     SUPPLY_CHAIN = "supply-chain"
     ASSET = "asset"  # from the asset-image plan
+    SOURCE_SHAPE = "source-shape"  # what a fix assumes about the image it can't read (a directory, not a symlink)
 
 
 @dataclass(frozen=True)

@@ -667,7 +667,7 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
     what the mounts assume (unsafe) is appended to ``assumptions``."""
     blockers: list[Blocker] = []
     notes: list[Note] = []
-    pieces: list[tuple[str, str, str]] = []  # (vol_dir, image_dir, volume name)
+    pieces: list[tuple[str, str, str, bool]] = []  # (vol_dir, image_dir, volume name, a single file)
     for flow in flows:
         volume = names.get(flow.image or "", flow.name)
         for p in flow.placements:
@@ -681,24 +681,31 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
                     ))
                     continue
                 image_dir = posixpath.dirname(p.source) or "/"
-                pieces.append((landing_dir, image_dir, volume))
+                pieces.append((landing_dir, image_dir, volume, True))
                 notes.append(Note(
                     NoteKind.SIBLING_FILES,
                     f"containerd mounts only directories: {image_dir} is mounted whole, so the files beside {posixpath.basename(p.source)} appear too",
                 ))
             else:
-                pieces.append((p.vol_dir, p.image_dir, volume))
+                pieces.append((p.vol_dir, p.image_dir, volume, False))
                 if p.kind == "glob":
                     notes.append(Note(
                         NoteKind.DOT_FILES,
                         f"`{p.text}` skipped dot-files through the shell glob; with the mount, dot-files under {p.image_dir} appear too",
                     ))
     seen: dict[str, tuple[str, str]] = {}
-    for vol_dir, image_dir, volume in pieces:
+    image_of = {volume: image for image, volume in names.items()}
+    # Directories of the volume that only single-file copies land in: the copies create no
+    # directory below them, so a reader's subPath there was an empty directory the kubelet made.
+    file_only = {p[0] for p in pieces if p[3]} - {p[0] for p in pieces if not p[3]}
+    for vol_dir, image_dir, volume, _ in pieces:
         if vol_dir in seen and seen[vol_dir] != (image_dir, volume):
+            was = f"{seen[vol_dir][0]} of {image_of.get(seen[vol_dir][1], seen[vol_dir][1])}"
+            now = f"{image_dir} of {image_of.get(volume, volume)}"
             blockers.append(Blocker(
                 BlockerKind.MERGED_TREES,
-                f"{seen[vol_dir][0]} and {image_dir} are merged into one directory; image-volume mounts can't merge trees (scratch mode can)",
+                f"{was} and {now} are merged into {'/' + vol_dir if vol_dir else 'the volume root'}; "
+                "image-volume mounts can't merge trees (scratch mode can)",
             ))
         seen[vol_dir] = (image_dir, volume)
     dirs = sorted(seen)
@@ -714,6 +721,15 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
         if not sub or sub == vol_dir or vol_dir.startswith(sub + "/"):
             rel = vol_dir[len(sub):].strip("/") if sub else vol_dir
             specs.append(MountSpec(volume, posixpath.join(base, rel) if rel else base, image_rel))
+        elif vol_dir in file_only and (vol_dir == "" or sub.startswith(vol_dir + "/")):
+            # No copy made that directory: before, the kubelet created it empty; a mount shows
+            # the image's directory of that name (other files), or fails when it has none.
+            blockers.append(Blocker(
+                BlockerKind.UNFILLED_PART,
+                f"'{consumer.name}' mounts subPath {sub} of '{consumer.mount.get('name')}', a directory no copy makes "
+                f"(only single files land in {'/' + vol_dir if vol_dir else 'the volume root'}): it was empty in the emptyDir, "
+                "and an image-volume mount can't show an empty directory",
+            ))
         elif vol_dir == "" or sub.startswith(vol_dir + "/"):
             inner = sub[len(vol_dir):].strip("/")
             specs.append(MountSpec(volume, base, posixpath.join(image_rel, inner) if image_rel else inner))

@@ -72,6 +72,19 @@ volumes:
   `rsync --exclude`/`--chmod` filter or change files. A mount shows the image's files as they
   are. An `mv` with options other than `-f`/`-v`/`-t` is judged as a change, not a copy.
 
+- **manual** when a reader mounts a `subPath` below where only single files land (no copy
+  makes that directory: it was empty in the emptyDir, and a mount can't show an empty
+  directory), and when a value the fix would write holds control characters (a path, a subPath,
+  a volume name) or the image reference is not a valid OCI reference as written.
+- A copy source that is a **symbolic link** in the image: `cp -r /src/. D/` follows it, but the
+  kubelet resolves an image volume's `subPath` on the node (an absolute link points outside the
+  volume and the container does not start), and `cp -r /src D/` copies the link itself while a
+  mount shows the directory it points to. Zero-rebuild mode reads nothing from the image, so
+  the fix stays safe and says so in a note ("assumes /src is a directory in IMAGE, not a
+  symbolic link"); `check --prove` runs `verify` on the real image and makes such a fix
+  manual. Making every zero-rebuild fix unsafe for this would make nearly all of them unsafe
+  and hide the assumptions that really need a person.
+
 Only `emptyDir` destinations are candidates: a copy into a `hostPath` or a PersistentVolumeClaim
 seeds durable or node storage, which an image volume does not replace.
 
@@ -152,13 +165,14 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         manual = [m for m in manual if not (m.kind is BlockerKind.MODE_CHANGE and m.command in scratch.folded)]
         manual += [Blocker(BlockerKind.ASSET_IMAGE, b) for b in scratch.blockers]
         notes = _scratch_notes(notes, scratch)
+    manual += _unwritable(plans, names, scratch)
     needs_sub_path = any(s.sub_path for _, specs in plans for s in specs)
     for blocker in (ctx.target.image_volume_blocker(), ctx.target.subpath_blocker() if needs_sub_path else None):
         if blocker:
             manual.append(Blocker(BlockerKind.PLATFORM, f"target {ctx.target.describe()}: {blocker}"))
-    init_names = ", ".join(dict.fromkeys(f"'{f.init.get('name')}'" for f in group))
-    reader_names = ", ".join(dict.fromkeys(f"'{c.name}'" for c in consumers)) or "no container"
-    message = _message(group, init_names, reader_names)
+    if not manual:
+        notes += _source_shape_notes(group, plans, zero_rebuild=scratch is None)
+    message = _message(group, [str(f.init.get("name")) for f in group], [c.name for c in consumers])
     notes.append(Note(NoteKind.SUPPLY_CHAIN, SUPPLY_CHAIN_NOTE))
     related = tuple(Location(subject.path, getattr(c.mount, "line", location.line)) for c in consumers)
     data: dict[str, Any] = {
@@ -192,23 +206,101 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     return _replace(finding, fix=fix)
 
 
-def _message(group: list[VolumeFlow], init_names: str, reader_names: str) -> str:
+def _unwritable(plans, names: dict[str, str], scratch: ScratchPlan | None) -> list[Blocker]:
+    """Values the fix would write that must never be written: a path or name with control
+    characters (a terminal escape, a newline, a bidi override), an image reference that is not
+    a valid OCI reference exactly as written (templated, upper case, stray spaces). Refused here,
+    with the value quoted, rather than planned and left to the writer to refuse."""
+    import json
+
+    from ..core.imageref import parse_image_ref
+    from ..core.safepath import has_control_chars
+
+    blockers: list[Blocker] = []
+    values = [("volume name", v) for v in names.values()]
+    values += [(key, value) for _, specs in plans for s in specs
+               for key, value in (("mountPath", s.mount_path), ("subPath", s.sub_path), ("volume name", s.volume))]
+    for key, value in dict.fromkeys(values):
+        if has_control_chars(value):
+            blockers.append(Blocker(
+                BlockerKind.CONTROL_CHARACTERS,
+                f"the fix would write the {key} {json.dumps(value)}, which holds control characters; migrate-tui never writes them",
+            ))
+    references = [scratch.assets[image].new_ref if scratch and image in scratch.assets else image for image in names]
+    for reference in dict.fromkeys(references):
+        if has_control_chars(reference) or reference != reference.strip() or parse_image_ref(reference) is None:
+            blockers.append(Blocker(
+                BlockerKind.INVALID_REFERENCE,
+                f"the image volume would reference {json.dumps(reference)}, which is not a valid image reference as written "
+                "(templated, upper case or stray characters); nothing to mount",
+            ))
+    return blockers
+
+
+def _names(names: list[str]) -> str:
+    """'a'; 'a' and 'b'; 'a', 'b' and 'c' (each once, in order)."""
+    quoted = [f"'{n}'" for n in dict.fromkeys(names)]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _listed(items: list[str]) -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _message(group: list[VolumeFlow], inits: list[str], readers: list[str]) -> str:
     first = group[0]
+    several = len(dict.fromkeys(inits)) > 1
+    who = f"init container{'s' if several else ''} {_names(inits)} cop{'y' if several else 'ies'}"
+    images = "their images" if len({f.image for f in group}) > 1 else "its image"
+    read = f"read by {_names(readers)}" if readers else "that no other container in this object mounts"
     copied = [p.source for f in group for p in f.placements] + [s for f in group for s in f.refused_sources]
     from_volumes = [v for f in group for v in f.volume_sources]
     if not from_volumes:
-        sources = ", ".join(dict.fromkeys(copied))
-        return (
-            f"init container {init_names} copies {sources} from its image into emptyDir '{first.name}' "
-            f"read by {reader_names}: mount the image as an image volume instead"
-        )
+        advice = ": mount the image as an image volume instead" if readers else ""
+        return f"{who} {_listed(copied)} from {images} into emptyDir '{first.name}' {read}{advice}"
     # Files that come from another volume: no image volume can carry them; say which and where.
-    sources = ", ".join(dict.fromkeys(copied + [v.source for v in from_volumes]))
+    sources = _listed(copied + [v.source for v in from_volumes])
     why = "; ".join(dict.fromkeys(v.describe() for v in from_volumes))
     return (
-        f"init container {init_names} copies {sources} into emptyDir '{first.name}' read by {reader_names}, "
+        f"{who} {sources} into emptyDir '{first.name}' {read}, "
         f"but {why}; an image volume can't carry {'it' if len(from_volumes) == 1 else 'them'}"
     )
+
+
+def _source_shape_notes(group: list[VolumeFlow], plans, *, zero_rebuild: bool) -> list[Note]:
+    """What a fix assumes about a part of the image the rule can't read: a copy source that is
+    a symbolic link. ``cp -r SRC/. D/`` follows it in the init container's root, but the kubelet
+    resolves an image volume's subPath on the node (an absolute link points outside the volume:
+    the container doesn't start); ``cp -r SRC D/`` copies the link itself, while a mount shows
+    the directory it points to. Kept as notes, not as unsafe assumptions: nearly every
+    zero-rebuild fix has a subPath, and ``check --prove`` settles it on the real image (a
+    failed proof makes the fix manual)."""
+    notes: list[Note] = []
+    images = {volume: image for image, volume in volume_names(group).items()}
+    by_image: dict[str, set[str]] = {}
+    for _, specs in plans if zero_rebuild else []:
+        for spec in specs:
+            if spec.sub_path and spec.volume in images:
+                by_image.setdefault(images[spec.volume], set()).add(spec.sub_path)
+    for image, subs in sorted(by_image.items()):
+        ordered = sorted("/" + sub for sub in subs)
+        which = (f"{ordered[0]} is a directory" if len(ordered) == 1
+                 else f"{', '.join(ordered[:-1])} and {ordered[-1]} are directories")
+        notes.append(Note(
+            NoteKind.SOURCE_SHAPE,
+            f"assumes {which} in {image}, not {'a symbolic link' if len(ordered) == 1 else 'symbolic links'} "
+            "(a subPath link resolves on the node and the container would not start); `check --prove` checks it",
+        ))
+    for flow in group:
+        for p in flow.placements:
+            if p.kind == "entry":
+                notes.append(Note(
+                    NoteKind.SOURCE_SHAPE,
+                    f"`{p.text}` copies {p.source} itself: a symbolic link there would be copied as a link, "
+                    "while the mount shows its target; `check --prove` checks it",
+                ))
+    return notes
 
 
 def _replace(finding: Finding, **changes: Any) -> Finding:
