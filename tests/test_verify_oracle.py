@@ -415,8 +415,11 @@ def test_verify_fails_when_a_volume_is_mounted_in_the_copy_source(mount: str, vo
     assert result.code == 1
     # The rule no longer places a copy whose source holds (or lies in) a volume, and verify models
     # only placed copies: it refuses to compare rather than comparing image to image.
-    assert result.out == ("cannot verify: BEFORE has no init-container copy from an image that verify can model, "
-                          "but AFTER differs\n")
+    first, *reasons = result.out.splitlines()
+    assert first == "cannot verify: BEFORE has no init-container copy from an image that verify can model, but AFTER differs"
+    # and it says why, naming the volume and where it is mounted
+    assert reasons and all(line.startswith("    Deployment/web: init container 'copy-site': ") for line in reasons), reasons
+    assert any(f"'{name}'" in line and at in line for line in reasons), (name, at, reasons)
     assert verify(before, before, layouts).out == "nothing to verify: no init-container copy in BEFORE\n"
 
 

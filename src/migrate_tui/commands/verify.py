@@ -79,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
     if not checked:
         if before_docs != after_docs:  # e.g. a copy that reads a mounted volume: no image proves that
             print("cannot verify: BEFORE has no init-container copy from an image that verify can model, but AFTER differs")
+            from ..formats.terminal import visible
+            from ..oci.verify import unverifiable
+
+            for doc in before_docs:
+                for reason in unverifiable(doc):
+                    print(f"    {visible(reason)}")
             return 1
         print("nothing to verify: no init-container copy in BEFORE")
         return 0

@@ -93,6 +93,17 @@ def _dir():
     return Node("dir", 0o755, 0, 0)
 
 
+def unverifiable(before: dict) -> list[str]:
+    """Why the copies in ``before`` can't be modelled from an image (a volume in the copy source,
+    a command the shell model can't read...): ``owner: init container 'x': reason``."""
+    out: list[str] = []
+    for ref in find_pod_specs(before):
+        for flow in analyse_pod_spec(ref.spec):
+            for blocker in flow.manual:
+                out.append(f"{ref.owner}: init container '{flow.init.get('name')}': {blocker.text}")
+    return list(dict.fromkeys(out))
+
+
 def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[ReaderResult]:
     results: list[ReaderResult] = []
     after_specs = {ref.path: ref for ref in find_pod_specs(after)}
