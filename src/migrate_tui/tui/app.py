@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -67,7 +68,7 @@ class FilterInput(Input):
 
 class MigrateApp(App[int]):
     TITLE = "migrate-tui"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     COMMANDS = App.COMMANDS | {MigrateCommands}
     # show=True: the footer (80 columns hold these); the rest are in `?` and the palette.
     BINDINGS = [
@@ -270,12 +271,14 @@ class MigrateApp(App[int]):
         if any(is_internal(d) for d in result.diagnostics):
             self.crashed = True
         self.tree.rebuild(self.review, parse_query(self.query_text))
-        self._follow_selection()
+        if result.findings:
+            self._follow_selection()
+        else:  # nothing to review: say so (a diagnostic shows when the user selects it)
+            self.current = self.current_diagnostic = None
+            self._show_clean(result)
         self.query_one("#scan-status").display = False
         self._update_topbar()
         self._report_replan(len(kept_before & self.review.accepted), withdrawn)
-        if not result.findings and not result.diagnostics:
-            self._show_clean(result)
 
     def _report_replan(self, kept: int, withdrawn: list[str]) -> None:
         note, self._replan_note = self._replan_note, ""
