@@ -103,3 +103,19 @@ async def test_the_scan_label_shows_a_hostile_path_as_text(tmp_path: Path) -> No
         await pilot.pause()
         assert str(app.query_one("#scan-label").render()).strip() == f"Scanning 2/5  {MARKUP}"
         assert app._exception is None
+
+
+async def test_file_tabs_show_hostile_paths_as_text_and_click_only_to_switch(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    app = MigrateApp(make_engine(tmp_path / "empty"))
+    async with app.run_test(size=LARGE) as pilot:
+        await scanned(pilot)
+        tabs = app.query_one("#file-tabs")
+        tabs.display = True
+        names = ["esc\x1b[2J.yaml", "a\\[b]", "[@click=app.quit()]x[/]", "z\\"]
+        tabs.show(names, 1)
+        await pilot.pause()
+        shown = " esc\\x1b[2J.yaml   a\\[b]   [@click=app.quit()]x[/]   z\\ "
+        assert str(tabs.render()).rstrip() == shown.rstrip()
+        assert click_actions(app) >= {"app.show_file(0)", "app.show_file(3)"}
+        assert all(a.startswith("app.show_file(") for a in click_actions(app))

@@ -24,7 +24,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.markup import escape
+from textual.style import Style as VisualStyle
 from textual.widgets import Footer, Input, Label, ProgressBar, Static, Tree
 from textual.worker import get_current_worker
 
@@ -47,14 +47,19 @@ EXIT_CRASHED = 2  # the app's exit code when a scan or a file crashed (never 0 a
 
 
 class FileTabs(Static):
-    """One tab per file of the selected change-set; click one, or `[` / `]`."""
+    """One tab per file of the selected change-set; click one, or `[` / `]`.
+
+    Built from styled spans (the click action is span metadata), never from markup: a path
+    is text, whatever brackets or backslashes it holds.
+    """
 
     def show(self, paths: list[str], active: int) -> None:
-        tabs = []
+        pieces: list[Content] = []
         for index, path in enumerate(paths):
-            style = "reverse bold" if index == active else "dim"
-            tabs.append(f"[{style} @click=app.show_file({index})] {escape(visible(path))} [/]")
-        self.update(Content.from_markup(" ".join(tabs)))
+            look = VisualStyle(reverse=True, bold=True) if index == active else VisualStyle(dim=True)
+            style = look + VisualStyle.from_meta({"@click": f"app.show_file({index})"})
+            pieces.append(Content.styled(f" {visible(path)} ", style))
+        self.update(Content(" ").join(pieces))
 
 
 class FilterInput(Input):
@@ -753,8 +758,9 @@ class MigrateApp(App[int]):
     def action_help(self) -> None:
         rows, seen = [], set()
         for binding in [*self.BINDINGS, *FindingsTree.BINDINGS]:
-            if binding.action not in seen:
-                seen.add(binding.action)
+            action = binding.action.removeprefix("app.")
+            if action not in seen:
+                seen.add(action)
                 keys = binding.key_display or binding.key.replace(",", " ")
                 rows.append((keys, binding.description, binding.tooltip))
         rows.append(("tab", "move focus (tree → diff → explanation)", ""))

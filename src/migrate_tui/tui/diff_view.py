@@ -306,7 +306,7 @@ class DiffView(ScrollView, can_focus=True):
             return Strip([RichSegment("╱" * (self._number_width + 3 + text_width), blank)])
         head = Strip([
             self._number(number if piece == 0 else None),
-            RichSegment(f"{marker if piece == 0 else '↪'} ", row_style + self._style("lineno")),
+            RichSegment(f"{marker if piece == 0 else '·'} ", row_style + self._style("lineno")),
         ])
         body = self._line_text(segments, kind, row_style)
         return Strip.join([head, body.crop_extend(scroll_x, scroll_x + text_width, row_style)])
@@ -330,7 +330,7 @@ class DiffView(ScrollView, can_focus=True):
         if line.kind == "fold":
             return self._fold(line.folded, width)
         row_style = self.rich_style + (self._style(line.kind) if line.kind != "equal" else Style())
-        marker = {"delete": "-", "insert": "+"}.get(line.kind, " ") if piece == 0 else "↪"
+        marker = {"delete": "-", "insert": "+"}.get(line.kind, " ") if piece == 0 else "·"
         head = Strip([
             self._number(line.old_no if piece == 0 else None),
             self._number(line.new_no if piece == 0 else None),
