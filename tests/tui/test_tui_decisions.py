@@ -11,7 +11,7 @@ from pathlib import Path
 from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.review import Review
-from migrate_tui.tui.screens import ConfirmDialog, WriteSummary
+from migrate_tui.tui.screens import ConfirmDialog, WriteSummary, plain_text
 from tuihelp import (LARGE, SMALL, finding_of, label_of, make_engine, notifications, scanned, screen_text, select,
                      wait_until, written)
 
@@ -260,3 +260,94 @@ def test_the_decision_model_is_per_change_set_and_tied_to_the_fix() -> None:
     assert review.reset_reason(iv2) is None and review.is_accepted(df2)
     assert review.undo() and not review.is_accepted(iv2) and review.reset_reason(iv2)
 
+
+
+TWO_COPIES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      initContainers:
+      - name: copy-site
+        image: registry.example.com/web-site:1.4.2
+        command: ["sh", "-c", "cp -r /site/. /html/"]
+        volumeMounts:
+        - name: html
+          mountPath: /html
+      - name: copy-conf
+        image: registry.example.com/web-conf:2.0.0
+        command: ["sh", "-c", "cp -r /conf/. /etc/nginx/conf.d/"]
+        volumeMounts:
+        - name: conf
+          mountPath: /etc/nginx/conf.d
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        volumeMounts:
+        - name: html
+          mountPath: /usr/share/nginx/html
+          readOnly: true
+        - name: conf
+          mountPath: /etc/nginx/conf.d
+          readOnly: true
+      volumes:
+      - name: html
+        emptyDir: {}
+      - name: conf
+        emptyDir: {}
+"""
+
+
+async def test_overlapping_fixes_say_plainly_that_the_second_waits_for_the_next_round(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "deploy").mkdir(parents=True)
+    (root / "deploy/two.yaml").write_text(TWO_COPIES)
+    app = MigrateApp(make_engine(root))
+    async with app.run_test(size=LARGE) as pilot:
+        await scanned(pilot)
+        assert len(app.review.accepted_findings()) == 0 and app.review.counts()["safe"] == 2
+        await pilot.press("a", "w")
+        assert app.screen.text.splitlines()[0] == "Write 2 accepted change-sets to 1 file:"
+        await pilot.press("y")
+        await written(pilot)
+        summary = app.screen
+        assert isinstance(summary, WriteSummary) and summary.written == ["deploy/two.yaml"] and summary.waiting == 1
+        assert ("1 other accepted change-set overlapped one just written: it waits for the re-scan, which plans "
+                "it again on the new text; review and write it then (next round).") in plain_text(summary._body(), width=300)
+        await pilot.press("enter")
+        await scanned(pilot)
+        # The next round: the other copy, re-planned on the new text, is pending and says why.
+        [left] = app.review.findings
+        assert left.fixable and not app.review.is_accepted(left)
+        assert app.review.reset_reason(left) == (
+            "You had accepted this change-set, but the re-plan changed it (its edits changed): review it again.")
+        await pilot.press("a", "w", "y")
+        await written(pilot)
+        await pilot.press("enter")
+        await scanned(pilot)
+        assert app.review.findings == []
+    text = (root / "deploy/two.yaml").read_text()
+    assert "initContainers" not in text and text.count("reference:") == 2
+
+
+async def test_space_decides_on_the_row_under_the_cursor_even_right_after_moving(small_repo: Path) -> None:
+    app = MigrateApp(make_engine(small_repo))
+    async with app.run_test(size=SMALL) as pilot:
+        await scanned(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+        # Keys arrive together (a fast typist, a terminal's paste): no pause between them.
+        from textual import events
+        for key, char in [("j", "j")] * 5 + [("space", " ")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.tree.cursor_node.data.key == finding_of(app, "IV001", "deploy/site.yaml").key
+        assert {f.location.path for f in app.review.accepted_findings()} == {"deploy/site.yaml"}

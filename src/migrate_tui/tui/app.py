@@ -330,6 +330,10 @@ class MigrateApp(App[int]):
     def tree(self) -> FindingsTree:
         return self.query_one("#tree", FindingsTree)
 
+    def _cursor_item(self) -> Item | None:
+        node = self.tree.cursor_node
+        return node.data if node is not None else None
+
     def visible_findings(self) -> list[Finding]:
         return [f for f in (self.review.by_key(k) for k in self.tree.finding_keys) if f is not None]
 
@@ -498,7 +502,9 @@ class MigrateApp(App[int]):
             findings = [self.review.by_key(child.data.key) for child in node.children if child.data]
             self._toggle_many([f for f in findings if f is not None], f"{item.key}")
             return
-        finding = self.current
+        # The tree's cursor is the selection (``self.current`` follows it one message later, so
+        # a fast `j j space` would otherwise decide on the finding the cursor just left).
+        finding = self.review.by_key(item.key) if item is not None and item.kind == "finding" else None
         if finding is None or finding.key not in self.tree.finding_keys:
             self.notify("Select a finding first.", severity="warning", markup=False)
             return
@@ -640,7 +646,9 @@ class MigrateApp(App[int]):
         if not pending:
             self.notify("No pending change-set is shown.", markup=False)
             return
-        start = keys.index(self.current.key) if self.current is not None and self.current.key in keys else -step
+        item = self._cursor_item()  # the cursor, not self.current (which follows it a message later)
+        here = item.key if item is not None and item.kind == "finding" else self.current.key if self.current else None
+        start = keys.index(here) if here in keys else -step
         for offset in range(1, len(keys) + 1):
             key = keys[(start + step * offset) % len(keys)]
             if key in pending:
@@ -668,8 +676,9 @@ class MigrateApp(App[int]):
         view.scroll_to(x=max(0, view.scroll_x + direction * 20), animate=False)
 
     def action_open_editor(self) -> None:
-        finding = self.current
-        diagnostic = self.current_diagnostic
+        item = self._cursor_item()
+        finding = self.review.by_key(item.key) if item is not None and item.kind == "finding" else self.current
+        diagnostic = item.diagnostic if item is not None and item.kind == "diagnostic" else self.current_diagnostic
         path, line = ((finding.location.path, finding.location.line) if finding is not None
                       else (diagnostic.path, diagnostic.line) if diagnostic is not None else (None, 0))
         if path is None:
