@@ -251,7 +251,8 @@ class MigrateApp(App[int]):
         if not self.scanning:
             return  # the finished scan rebuilt the tree already
         self.tree.add_items(findings, diagnostics, self.review, parse_query(self.query_text))
-        self.tree.refresh_all(self.review)
+        if self.review.decisions:  # a finding that joined an accepted change-set shows it
+            self.tree.refresh_all(self.review)
         if self.current is None and self.current_diagnostic is None:
             self._select_first()
         self._update_topbar()
