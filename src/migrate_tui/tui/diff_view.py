@@ -304,9 +304,11 @@ class DiffView(ScrollView, can_focus=True):
         if empty:
             blank = self.rich_style + self._style("gutter")
             return Strip([RichSegment("╱" * (self._number_width + 3 + text_width), blank)])
+        # A wrapped piece is marked '·'; a half shorter than its neighbour shows nothing there.
+        continued = "·" if piece * text_width < _width(segments) else " "
         head = Strip([
             self._number(number if piece == 0 else None),
-            RichSegment(f"{marker if piece == 0 else '·'} ", row_style + self._style("lineno")),
+            RichSegment(f"{marker if piece == 0 else continued} ", row_style + self._style("lineno")),
         ])
         body = self._line_text(segments, kind, row_style)
         return Strip.join([head, body.crop_extend(scroll_x, scroll_x + text_width, row_style)])
