@@ -116,6 +116,11 @@ async def test_manual_findings_cannot_be_accepted(small_repo: Path) -> None:
         assert not app.review.accepted
         messages = [n.message for n in app._notifications]
         assert any("deploy/tools.yaml: no automatic rewrite:" in m for m in messages), messages
+        # A manual finding never had a rewrite to refuse: the panel says there is none, and why.
+        from migrate_tui.tui.explain import finding_explanation
+        from migrate_tui.tui.screens import plain_text
+        panel = plain_text(finding_explanation(app.current, False), width=200)
+        assert f"No automatic rewrite\n{app.current.fix_blocked}" in panel and "refused" not in panel.lower()
 
 
 async def test_quit_guard_on_accepted_but_unwritten_changes(small_repo: Path) -> None:

@@ -91,7 +91,7 @@ def finding_explanation(finding: Finding, accepted: bool, reset: str | None = No
     if finding.notes:
         section("Caveats", [f"• {note}" for note in finding.notes])
     if finding.fix_blocked:
-        section("Rewrite refused", finding.fix_blocked, "red")
+        section("No automatic rewrite", finding.fix_blocked, "red")
     savings = savings_lines(finding.data)
     if savings:
         section("Estimated savings", savings, "green")
