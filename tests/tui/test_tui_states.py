@@ -258,3 +258,15 @@ async def test_the_file_count_shows_while_the_pool_starts(small_repo: Path) -> N
         app.post_message(ScanBegan(app.generation, 5000))
         await pilot.pause()
         assert str(app.query_one("#scan-label").render()).strip() == "Scanning 5000 files in repo…"
+
+
+async def test_a_big_tree_is_filtered_once_typing_pauses(small_repo: Path, monkeypatch) -> None:
+    monkeypatch.setattr("migrate_tui.tui.app.FILTER_AT_ONCE", 0)  # treat the small repo as a big one
+    app = MigrateApp(make_engine(small_repo))
+    async with app.run_test(size=SMALL) as pilot:
+        await scanned(pilot)
+        await pilot.press("slash", *"path:agent")
+        await wait_until(pilot, lambda: len(app.tree.finding_keys) == 1, "the filter after the pause")
+        assert app.current.location.path == "deploy/agent.yaml"
+        await pilot.press(*" nothing", "enter")  # enter applies at once
+        assert app.tree.finding_keys == [] and app.focused is app.tree

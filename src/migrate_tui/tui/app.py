@@ -43,6 +43,8 @@ from .screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, con
 BATCH_SECONDS = 0.1  # the worker posts findings and progress at most this often
 TREE_SECONDS = 0.5  # while scanning, new findings join the tree at most this often (a repaint each)
 MODES = ("auto", "zero-rebuild", "scratch")  # `m` cycles through them
+FILTER_AT_ONCE = 300  # up to this many findings, the tree follows each key typed in the filter
+FILTER_SECONDS = 0.2  # beyond, it is rebuilt once typing pauses this long
 EXIT_CRASHED = 2  # the app's exit code when a scan or a file crashed (never 0 after a crash)
 
 
@@ -127,6 +129,7 @@ class MigrateApp(App[int]):
         self.crashed = False  # a scan failed or a file crashed a rule: the exit code says so
         # `a` during a scan: the filter whose safe change-sets keep being accepted as they arrive
         self._follow_safe: Query | None = None
+        self._filter_timer = None
         self._replan_note = ""  # what a re-plan (mode, re-scan, write) should report when done
 
     # -- layout -----------------------------------------------------------------------------
@@ -703,10 +706,24 @@ class MigrateApp(App[int]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.apply_filter(event.value)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(self.review.findings) <= FILTER_AT_ONCE:
+            self.apply_filter(event.value)
+        else:  # a big tree is rebuilt once typing pauses, not once per key
+            self._filter_timer = self.set_timer(FILTER_SECONDS, lambda: self._apply_typed_filter(event.value))
+
+    def _apply_typed_filter(self, text: str) -> None:
+        self._filter_timer = None
+        self.apply_filter(text)
 
     @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+            self.apply_filter(event.value)
         self.tree.focus()
 
     def apply_filter(self, text: str) -> None:
