@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "demo"
-SIZE = (140, 40)
+SIZE = (160, 45)
 FONT = "Fira Code"
 
 
@@ -63,28 +63,30 @@ async def capture(root: Path, out: Path) -> list[Path]:
         await wait_until(pilot, lambda: app.result is not None and not app.scanning)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        # 1. findings + side-by-side diff of a safe change-set
-        safe = next(f for f in app.review.findings if f.fixable and f.applicability.value == "safe")
-        app.tree.select_finding(safe.key)
+        # 1. the headline rewrite: grafana's plugin-copying init container goes, its emptyDir becomes
+        #    `image: {reference: …}` (side by side, long lines wrapped)
+        hero = next(f for f in app.review.findings if f.rule == "IV001" and f.location.path == "deploy/grafana/grafana.yaml")
+        app.tree.select_finding(hero.key)
+        await pilot.pause()
+        view = app.query_one("#diff")
+        view.scroll_to(0, view.first_change(), animate=False)
         await pilot.pause()
         save("1-findings-and-diff")
         # 2. the explanation of the unsafe one, widened
-        unsafe = next((f for f in app.review.findings if f.applicability.value == "unsafe"), safe)
+        unsafe = next((f for f in app.review.findings if f.applicability.value == "unsafe"), hero)
         app.tree.select_finding(unsafe.key)
         await pilot.press("e")
         save("2-explanation")
         await pilot.press("e")
-        # 3. the write confirmation after accepting every safe change-set
-        app.review.accept_all_safe()
-        app._refresh_decisions()
-        await pilot.press("w")
+        # 3. the write confirmation after `a` (every safe change-set, counted once)
+        await pilot.press("a", "w")
         save("3-write-confirm")
         await pilot.press("n")
         # 4. help
         await pilot.press("question_mark")
         save("4-help")
         await pilot.press("escape")
-        app.review.accepted.clear()  # leave without writing anything
+        app.review.decide(list(app.review.accepted), False)  # leave without writing anything
     return shots
 
 

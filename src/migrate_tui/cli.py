@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = sub.add_parser("tui", help="review and apply fixes interactively (default command)")
     tui.add_argument("path", nargs="?", type=Path, default=Path("."))
+    # Re-scans after `r`, `m` and a write reuse per-file results of unchanged files.
+    tui.add_argument("--no-cache", action="store_true", help="don't reuse or store per-file results (~/.cache/migrate-tui)")
     _common(tui)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")

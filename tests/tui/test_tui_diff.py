@@ -78,6 +78,7 @@ async def test_five_thousand_line_file_renders_only_what_is_visible(tmp_path: Pa
         await scanned(pilot)
         view = app.query_one(DiffView)
         from migrate_tui.core.diff import FileDiff
+        view.choose_unified(False)
         view.show_diff(FileDiff("big.yaml", before, after))
         view.full_context = True
         await pilot.pause()

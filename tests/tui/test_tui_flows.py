@@ -46,7 +46,7 @@ async def test_accept_one_and_write(small_repo: Path) -> None:
         await scanned(pilot)
         await select(pilot, "deploy/agent.yaml")
         await pilot.press("space")
-        assert app.review.accepted == {app.current.key}
+        assert app.review.accepted == {app.review.set_of(app.current)}
         await pilot.press("w")
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog) and dialog.id == "confirm-write"
@@ -115,7 +115,12 @@ async def test_manual_findings_cannot_be_accepted(small_repo: Path) -> None:
         await pilot.press("space")
         assert not app.review.accepted
         messages = [n.message for n in app._notifications]
-        assert any("deploy/tools.yaml" in m and "refused" in m for m in messages), messages
+        assert any("deploy/tools.yaml: no automatic rewrite:" in m for m in messages), messages
+        # A manual finding never had a rewrite to refuse: the panel says there is none, and why.
+        from migrate_tui.tui.explain import finding_explanation
+        from migrate_tui.tui.screens import plain_text
+        panel = plain_text(finding_explanation(app.current, False), width=200)
+        assert f"No automatic rewrite\n{app.current.fix_blocked}" in panel and "refused" not in panel.lower()
 
 
 async def test_quit_guard_on_accepted_but_unwritten_changes(small_repo: Path) -> None:
@@ -187,18 +192,30 @@ async def test_filter_by_applicability_rule_and_text(small_repo: Path) -> None:
         assert app.tree.cursor_line == line
 
 
-async def test_mode_toggle_replans(small_repo: Path) -> None:
+async def test_mode_toggle_cycles_and_keeps_decisions_that_survive(small_repo: Path) -> None:
     app = MigrateApp(make_engine(small_repo, mode="zero-rebuild"))
     async with app.run_test(size=SIZE) as pilot:
         await scanned(pilot)
         await pilot.press("a")
-        assert app.review.accepted
+        accepted = set(app.review.accepted)
+        assert len(accepted) == 2
         first = app.engine
         await pilot.press("m")
         await scanned(pilot)
         assert app.engine is not first and app.engine.mode == "scratch"
-        assert not app.review.accepted  # the change-sets were re-planned: decisions start over
-        assert {f.location.path for f in app.review.findings} >= {"deploy/agent.yaml", "deploy/site.yaml"}
+        # Decisions are kept for change-sets the re-plan left unchanged; the others are pending
+        # again and say why (never silently accepted with a different fix).
+        for path in ("deploy/agent.yaml", "deploy/site.yaml"):
+            finding = next(f for f in app.review.findings if f.location.path == path)
+            cid = app.review.set_of(finding)
+            if cid in accepted:
+                assert app.review.is_accepted(finding)
+            else:
+                assert not app.review.is_accepted(finding)
+                assert app.review.reset_reason(finding).startswith("You had accepted this change-set, but the re-plan changed it")
+        await pilot.press("m")
+        await scanned(pilot)
+        assert app.engine.mode == "auto"
         await pilot.press("m")
         await scanned(pilot)
         assert app.engine.mode == "zero-rebuild"
@@ -210,6 +227,7 @@ async def test_views_help_and_palette(small_repo: Path) -> None:
         await scanned(pilot)
         await select(pilot, "deploy/site.yaml")
         view = app.query_one("#diff")
+        view.choose_unified(False)
         split_rows = view.line_count
         await pilot.press("u")
         assert view.unified and view.line_count >= split_rows
@@ -220,15 +238,16 @@ async def test_views_help_and_palette(small_repo: Path) -> None:
         await pilot.press("e", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
-        # The command palette offers every action.
-        from migrate_tui.tui.commands import COMMANDS
-        actions = {action for _, _, action in COMMANDS}
-        assert all(hasattr(app, f"action_{a}") for a in actions)
-        bound = {b.action for b in app.BINDINGS}
-        assert bound <= actions | {"filter"}
+        # The command palette offers every action once, built from the bindings.
+        from migrate_tui.tui.commands import palette_entries
+        entries = palette_entries(app.BINDINGS)
+        actions = [action for _, _, action in entries]
+        assert len(actions) == len(set(actions))
+        assert all(hasattr(app, f"action_{a.split('(')[0]}") for a in actions)
+        assert {b.action for b in app.BINDINGS} <= set(actions)
         await pilot.press("ctrl+p")
         await pilot.press(*"accept all safe")
-        await wait_until(pilot, lambda: "Accept all safe" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), "palette hit")
+        await wait_until(pilot, lambda: "accept all safe" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), "palette hit")
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.review.accepted) == 2, "palette action")
 

@@ -18,11 +18,11 @@ MANUAL = finding("c/manual.yaml", None, rule="IV002", blocked="wget downloads ov
 
 def test_accept_all_safe_and_manual_refusal() -> None:
     review = Review([SAFE, UNSAFE, MANUAL])
-    assert review.accept_all_safe() == [SAFE]
+    assert review.accept_all_safe() == [review.set_of(SAFE)]
     assert review.accepted_findings() == [SAFE]
-    review.accept(MANUAL)
-    assert not review.is_accepted(MANUAL)
-    assert "wget" in why_not_acceptable(MANUAL)
+    assert not review.accept(MANUAL)
+    assert not review.is_accepted(MANUAL) and review.set_of(MANUAL) is None
+    assert why_not_acceptable(MANUAL) == "no automatic rewrite: wget downloads over the network"
     assert why_not_acceptable(UNSAFE) is None
 
 
@@ -31,8 +31,8 @@ def test_decisions_survive_a_rescan_by_key() -> None:
     review.accept(SAFE)
     review.accept(UNSAFE)
     moved = Finding(SAFE.rule, SAFE.severity, Location(SAFE.location.path, 9), SAFE.message, fix=SAFE.fix)
-    review.replace([moved], [])
-    assert review.is_accepted(moved) and review.accepted == {moved.key}
+    assert review.replace([moved], []) == []
+    assert review.is_accepted(moved) and review.accepted == {review.set_of(moved)}
 
 
 def test_query_terms_combine() -> None:

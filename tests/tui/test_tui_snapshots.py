@@ -1,4 +1,4 @@
-"""Snapshots of the main screens at 140x40 (pytest-textual-snapshot; `--snapshot-update` to accept).
+"""Snapshots of the main screens at 160×45 and 80×24 (pytest-textual-snapshot; `--snapshot-update` to accept).
 
 The repo lives in tmp_path under a fixed name ("repo"), the app shows no clock, no elapsed
 times and no absolute paths, so the pictures depend on the code only.
@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrate_tui.tui.app import MigrateApp
-from tuihelp import SIZE, make_engine, scanned, select, written
+from tuihelp import LARGE, SMALL, make_engine, scanned, select
+
+SIZE = LARGE
 
 
 def app_for(root: Path) -> MigrateApp:
@@ -22,6 +24,24 @@ def test_main_screen_findings_and_side_by_side_diff(snap_compare, small_repo: Pa
         await select(pilot, "deploy/site.yaml")
 
     assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen_at_80x24(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await select(pilot, "deploy/site.yaml")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SMALL, run_before=run_before)
+
+
+def test_write_dialog_at_80x24_shows_its_buttons_and_keys(snap_compare, small_repo: Path) -> None:
+    async def run_before(pilot) -> None:
+        await scanned(pilot)
+        await pilot.press("a")
+        pilot.app.clear_notifications()
+        await pilot.press("w")
+
+    assert snap_compare(app_for(small_repo), terminal_size=SMALL, run_before=run_before)
 
 
 def test_unified_diff(snap_compare, small_repo: Path) -> None:
@@ -54,23 +74,9 @@ def test_unsafe_confirm_dialog(snap_compare, small_repo: Path) -> None:
 def test_write_confirm_dialog(snap_compare, small_repo: Path) -> None:
     async def run_before(pilot) -> None:
         await scanned(pilot)
-        pilot.app.review.accept_all_safe()
-        pilot.app._refresh_decisions()
+        await pilot.press("a")
+        pilot.app.clear_notifications()
         await pilot.press("w")
-
-    assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
-
-
-def test_write_summary_with_a_file_changed_on_disk(snap_compare, small_repo: Path) -> None:
-    async def run_before(pilot) -> None:
-        await scanned(pilot)
-        pilot.app.review.accept_all_safe()
-        pilot.app._refresh_decisions()
-        site = small_repo / "deploy" / "site.yaml"
-        site.write_text(site.read_text() + "# changed meanwhile\n")
-        await pilot.press("w", "y")
-        await written(pilot)
-        await scanned(pilot)
 
     assert snap_compare(app_for(small_repo), terminal_size=SIZE, run_before=run_before)
 

@@ -77,3 +77,41 @@ async def select(pilot, path: str) -> None:
     assert app.tree.select_finding(key_of(app, path))
     await pilot.pause()
     assert app.current is not None and app.current.location.path == path
+
+
+SMALL = (80, 24)
+LARGE = (160, 45)
+
+
+def screen_lines(app) -> list[str]:
+    """The text on screen now (what the terminal shows), one string per row."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))
+
+
+def click_actions(app) -> set[str]:
+    """Every `@click` action a mouse click anywhere on screen would run."""
+    width, height = app.size
+    found = set()
+    for y in range(height):
+        for x in range(width):
+            meta = app.screen.get_style_at(x, y).meta
+            if "@click" in meta:
+                found.add(str(meta["@click"]))
+    return found
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def finding_of(app, rule: str, path: str):
+    return next(f for f in app.review.findings if f.rule == rule and f.location.path == path)
+
+
+def label_of(app, finding) -> str:
+    return str(app.tree._findings[finding.key].label)

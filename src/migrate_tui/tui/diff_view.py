@@ -1,8 +1,13 @@
 """Our own diff widget: the core's side-by-side rows drawn with the Line API.
 
 Only the rows on screen are rendered (and cached), so a 5,000-line file costs what the
-window shows. Both halves live in one widget, so they always scroll together: vertical
-scrolling moves both, horizontal scrolling shifts the text of both halves by the same amount.
+window shows. Both halves live in one widget, so they always scroll together.
+
+Long lines are soft-wrapped by default (a change at column 120 must be visible, not cut off):
+a row takes as many screen lines as its longer half needs. With wrapping off (`s`), both halves
+scroll sideways together and a new diff starts scrolled to its first changed column. Below
+``SPLIT_MIN_WIDTH`` columns the halves are too narrow to read, so the view is unified unless
+the user chose otherwise (`u`).
 """
 
 from __future__ import annotations
@@ -10,21 +15,34 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment as RichSegment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..core.diff import FileDiff, Row, Segment, side_by_side
 from .highlight import language_of, spans
+from .safe import visible
 
 TOKENS = ("key", "string", "number", "comment", "keyword", "tag", "punct", "doc")
 FULL_CONTEXT = 10**9
+SPLIT_MIN_WIDTH = 100  # below this many columns, side-by-side halves are too narrow: unified
+
+
+def display_text(text: str) -> str:
+    """What is drawn for a piece of a scanned line: tabs expanded, control characters escaped."""
+    return visible(text.expandtabs(4))
+
+
+def _width(segments: tuple[Segment, ...]) -> int:
+    return cell_len(display_text("".join(s.text for s in segments)))
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,7 @@ class DiffView(ScrollView, can_focus=True):
 
     unified: reactive[bool] = reactive(False)
     full_context: reactive[bool] = reactive(False)
+    wrap: reactive[bool] = reactive(True)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -93,18 +112,55 @@ class DiffView(ScrollView, can_focus=True):
         self._max_text = 0
         self._language = "text"
         self._cache: LRUCache[tuple, Strip] = LRUCache(2048)
+        self._unified_choice: bool | None = None  # None: by width (see SPLIT_MIN_WIDTH)
+        self._visual: list[tuple[int, int]] = []  # screen line -> (row index, wrapped piece)
+        self._layout_key: tuple = ()
+
+    def choose_unified(self, unified: bool) -> None:
+        """The user's choice (`u`): it wins over the width rule from now on."""
+        self._unified_choice = unified
+        self.unified = unified
+
+    def _auto_unified(self) -> None:
+        width = self.size.width
+        if self._unified_choice is None and width:
+            self.unified = width < SPLIT_MIN_WIDTH
 
     # -- data -------------------------------------------------------------------------------
     def show_diff(self, diff: FileDiff | None, message: str = "") -> None:
         self._diff = diff
         self._message = message
         self._language = language_of(diff.path) if diff else "text"
+        self._auto_unified()
         self._rebuild()
-        self.scroll_to(0, 0, animate=False)
+        self.scroll_to(self._first_changed_column(), 0, animate=False)
 
     @property
     def line_count(self) -> int:
+        """Diff lines (rows), whatever the wrapping."""
         return len(self._unified) if self.unified else len(self._rows)
+
+    @property
+    def screen_lines(self) -> int:
+        """Lines on screen once wrapped."""
+        self._relayout()
+        return len(self._visual)
+
+    def _first_changed_column(self) -> int:
+        """Without wrapping: scroll right so the first change of a long line is on screen."""
+        if self.wrap or self._diff is None:
+            return 0
+        for row in self._rows:
+            if row.kind not in ("replace", "insert", "delete"):
+                continue
+            for side in (row.right, row.left):
+                column = 0
+                for segment in side:
+                    if segment.changed and len(side) > 1:
+                        return max(0, column - 10) if column > self._text_width() - 10 else 0
+                    column += cell_len(display_text(segment.text))
+            return 0
+        return 0
 
     @property
     def rows(self) -> list[Row]:
@@ -124,10 +180,8 @@ class DiffView(ScrollView, can_focus=True):
             self._unified = unified_lines(self._rows)
         numbers = [n for row in self._rows for n in (row.left_no, row.right_no) if n]
         self._number_width = max(3, len(str(max(numbers, default=0))))
-        self._max_text = max(
-            (len("".join(s.text for s in side).expandtabs(4)) for row in self._rows for side in (row.left, row.right)),
-            default=0,
-        )
+        self._max_text = max((_width(side) for row in self._rows for side in (row.left, row.right)), default=0)
+        self._layout_key = ()
         self._update_virtual_size()
         self.refresh()
 
@@ -135,6 +189,36 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
         self._update_virtual_size()
         self.refresh()
+        if self._diff is not None:
+            self.post_message(self.LayoutChanged())
+
+    class LayoutChanged(Message):
+        """Unified ↔ side-by-side changed (by the user or by the width): titles follow."""
+
+    def watch_wrap(self) -> None:
+        self._cache.clear()
+        self.scroll_to(0, self.scroll_y, animate=False)
+        self._update_virtual_size()
+        self.refresh()
+
+    def _relayout(self) -> None:
+        """Map screen lines to (row, piece): one piece per row unless wrapping splits it."""
+        key = (id(self._rows), self.unified, self.wrap, self._text_width(), self.line_count)
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        width = self._text_width()
+        visual: list[tuple[int, int]] = []
+        if self.unified:
+            for index, line in enumerate(self._unified):
+                pieces = 1 if not self.wrap or line.kind == "fold" else max(1, -(-_width(line.segments) // width))
+                visual += [(index, piece) for piece in range(pieces)]
+        else:
+            for index, row in enumerate(self._rows):
+                longest = max(_width(row.left), _width(row.right)) if row.kind != "fold" else 0
+                pieces = 1 if not self.wrap else max(1, -(-longest // width))
+                visual += [(index, piece) for piece in range(pieces)]
+        self._visual = visual
 
     def watch_full_context(self) -> None:
         if self._diff is not None:
@@ -142,6 +226,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._cache.clear()
+        self._auto_unified()
         self._update_virtual_size()
 
     def _text_width(self) -> int:
@@ -152,8 +237,9 @@ class DiffView(ScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
-        overflow = max(0, self._max_text - self._text_width())
-        height = self.line_count if self._diff is not None else 1
+        overflow = 0 if self.wrap else max(0, self._max_text - self._text_width())
+        self._relayout()
+        height = len(self._visual) if self._diff is not None else 1
         self.virtual_size = Size(width + overflow, height)
 
     # -- drawing ----------------------------------------------------------------------------
@@ -168,12 +254,16 @@ class DiffView(ScrollView, can_focus=True):
                 style = self.get_component_rich_style("diff--message", partial=True)
                 return Strip([RichSegment(f" {lines[y]}", base + style)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
-        if index >= self.line_count:
+        self._relayout()
+        if index >= len(self._visual):
             return Strip.blank(width, base)
-        key = (index, scroll_x, width, self.unified)
+        row, piece = self._visual[index]
+        key = (row, piece, scroll_x, width, self.unified, self.wrap)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render_unified(index, scroll_x, width) if self.unified else self._render_split(index, scroll_x, width)
+            offset = scroll_x if not self.wrap else piece * self._text_width()
+            render = self._render_unified if self.unified else self._render_split
+            strip = render(row, offset, width, piece)
             self._cache[key] = strip
         return strip
 
@@ -189,7 +279,7 @@ class DiffView(ScrollView, can_focus=True):
         style = self.rich_style + self._style("fold")
         return Strip([RichSegment(label.center(width), style)]).crop_extend(0, width, style)
 
-    def _render_split(self, index: int, scroll_x: int, width: int) -> Strip:
+    def _render_split(self, index: int, scroll_x: int, width: int, piece: int = 0) -> Strip:
         row = self._rows[index]
         if row.kind == "fold":
             return self._fold(row.folded, width)
@@ -198,8 +288,8 @@ class DiffView(ScrollView, can_focus=True):
         right_kind = {"replace": "insert", "insert": "insert"}.get(row.kind, "equal")
         left_marker = "-" if left_kind == "delete" else " "
         right_marker = "+" if right_kind == "insert" else " "
-        left = self._half(row.left_no, left_marker, row.left, left_kind, scroll_x, text_width, row.left_no is None)
-        right = self._half(row.right_no, right_marker, row.right, right_kind, scroll_x, text_width, row.right_no is None)
+        left = self._half(row.left_no, left_marker, row.left, left_kind, scroll_x, text_width, row.left_no is None, piece)
+        right = self._half(row.right_no, right_marker, row.right, right_kind, scroll_x, text_width, row.right_no is None, piece)
         gutter = Strip([RichSegment("│", self.rich_style + self._style("gutter"))])
         half_width = (width - 1) // 2
         return Strip.join([
@@ -209,14 +299,16 @@ class DiffView(ScrollView, can_focus=True):
         ])
 
     def _half(self, number: int | None, marker: str, segments: tuple[Segment, ...], kind: str,
-              scroll_x: int, text_width: int, empty: bool) -> Strip:
+              scroll_x: int, text_width: int, empty: bool, piece: int = 0) -> Strip:
         row_style = self.rich_style + (self._style(kind) if kind != "equal" else Style())
         if empty:
             blank = self.rich_style + self._style("gutter")
             return Strip([RichSegment("╱" * (self._number_width + 3 + text_width), blank)])
+        # A wrapped piece is marked '·'; a half shorter than its neighbour shows nothing there.
+        continued = "·" if piece * text_width < _width(segments) else " "
         head = Strip([
-            self._number(number),
-            RichSegment(f"{marker} ", row_style + self._style("lineno")),
+            self._number(number if piece == 0 else None),
+            RichSegment(f"{marker if piece == 0 else continued} ", row_style + self._style("lineno")),
         ])
         body = self._line_text(segments, kind, row_style)
         return Strip.join([head, body.crop_extend(scroll_x, scroll_x + text_width, row_style)])
@@ -227,7 +319,7 @@ class DiffView(ScrollView, can_focus=True):
         # A whole line marked changed (pure insert/delete) is already coloured by its row.
         whole = len(segments) == 1
         for segment in segments:
-            piece = segment.text.expandtabs(4)
+            piece = display_text(segment.text)
             text.append(piece, word_style if segment.changed and not whole else None)
         for start, end, token in spans(text.plain, self._language):
             text.stylize(self._style(token), start, end)
@@ -235,15 +327,15 @@ class DiffView(ScrollView, can_focus=True):
         base.append_text(text)
         return Strip(base.render(self.app.console), base.cell_len)
 
-    def _render_unified(self, index: int, scroll_x: int, width: int) -> Strip:
+    def _render_unified(self, index: int, scroll_x: int, width: int, piece: int = 0) -> Strip:
         line = self._unified[index]
         if line.kind == "fold":
             return self._fold(line.folded, width)
         row_style = self.rich_style + (self._style(line.kind) if line.kind != "equal" else Style())
-        marker = {"delete": "-", "insert": "+"}.get(line.kind, " ")
+        marker = {"delete": "-", "insert": "+"}.get(line.kind, " ") if piece == 0 else "·"
         head = Strip([
-            self._number(line.old_no),
-            self._number(line.new_no),
+            self._number(line.old_no if piece == 0 else None),
+            self._number(line.new_no if piece == 0 else None),
             RichSegment(f"{marker} ", row_style + self._style("lineno")),
         ])
         body = self._line_text(line.segments, line.kind, row_style)

@@ -8,7 +8,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..core.model import Applicability, Diagnostic, Finding
-from .review import ICONS, why_not_acceptable
+from .review import ICONS, is_internal, why_not_acceptable
+from .safe import visible, visible_block
 
 _APPLICABILITY_WORDS = {
     Applicability.SAFE: "safe — provably the same result; `space` or `a` accepts it",
@@ -53,23 +54,30 @@ def _split_explanation(finding: Finding) -> str:
     return text
 
 
-def finding_explanation(finding: Finding, accepted: bool) -> Group:
+def finding_explanation(finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1) -> Group:
+    """The panel for a finding. ``reset``: why an earlier accept was withdrawn; ``shared``: how
+    many findings carry the same change-set (deciding on one decides on all of them)."""
     parts: list[Text] = []
 
     def section(title: str, body: str | list[str], style: str = "") -> None:
         parts.append(Text(title, style="bold underline"))
         lines = body if isinstance(body, list) else [body]
         for line in lines:
-            parts.append(Text(line, style=style))
+            parts.append(Text(visible_block(line), style=style))
         parts.append(Text(""))
 
     icon = ICONS[finding.applicability]
     headline = Text.assemble(
         (f"{icon} {finding.rule} ", "bold"),
-        (f"{finding.location}", "dim"),
+        (visible(finding.location), "dim"),
         ("  accepted" if accepted else "", "bold green"),
     )
-    parts += [headline, Text(finding.message), Text("")]
+    parts += [headline, Text(visible_block(finding.message)), Text("")]
+    if reset:
+        section("Decision withdrawn", reset, "bold yellow")
+    if shared > 1:
+        parts += [Text(f"This change-set also settles {shared - 1} other finding{'s' if shared > 2 else ''}: "
+                       "accepting one accepts all of them.", style="dim"), Text("")]
     section("Applicability", _APPLICABILITY_WORDS[finding.applicability])
     explanation = _split_explanation(finding)
     manual = finding.applicability is Applicability.MANUAL
@@ -83,12 +91,12 @@ def finding_explanation(finding: Finding, accepted: bool) -> Group:
     if finding.notes:
         section("Caveats", [f"• {note}" for note in finding.notes])
     if finding.fix_blocked:
-        section("Rewrite refused", finding.fix_blocked, "red")
+        section("No automatic rewrite", finding.fix_blocked, "red")
     savings = savings_lines(finding.data)
     if savings:
         section("Estimated savings", savings, "green")
     if finding.related:
-        section("Related", [str(location) for location in finding.related])
+        section("Related", [visible(location) for location in finding.related])
     reason = why_not_acceptable(finding)
     if reason and not finding.fix_blocked and not explanation:
         section("Why it can't be accepted", reason)
@@ -102,12 +110,23 @@ def diagnostic_explanation(diagnostic: Diagnostic) -> Group:
         "size": "Raise max-file-size, or exclude the file.",
         "binary": "Binary files are skipped.",
     }
+    kind = str(getattr(diagnostic.kind, "value", diagnostic.kind))
+    if is_internal(diagnostic):
+        return Group(
+            Text.assemble(("✗ ", "bold red"), ("internal error ", "bold red"), (visible(diagnostic.path), "dim")),
+            Text(visible_block(f"line {diagnostic.line}: {diagnostic.message}")),
+            Text(""),
+            Text("migrate-tui crashed while checking this file (a bug in migrate-tui, not in the file). "
+                 "The rest of the repository was checked; this file was not. Please report it with the "
+                 "message above (MIGRATE_TUI_DEBUG=1 migrate-tui check FILE prints the traceback). "
+                 "The app exits with status 2 when it closes."),
+        )
     return Group(
-        Text.assemble(("! ", "bold yellow"), (f"{diagnostic.kind} ", "bold"), (str(diagnostic.path), "dim")),
-        Text(f"line {diagnostic.line}: {diagnostic.message}"),
+        Text.assemble(("! ", "bold yellow"), (f"{visible(kind)} ", "bold"), (visible(diagnostic.path), "dim")),
+        Text(visible_block(f"line {diagnostic.line}: {diagnostic.message}")),
         Text(""),
         Text("Not checked: migrate-tui could not read this file as plain YAML or a Dockerfile."),
-        Text(hints.get(diagnostic.kind, "")),
+        Text(hints.get(kind, "")),
     )
 
 

@@ -11,7 +11,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..core.model import Applicability, Diagnostic, Finding
-from .review import ICONS, Query, Review, group_key
+from .review import ICONS, Query, Review, group_key, is_internal
+from .safe import visible
 
 APPLICABILITY_STYLE = {
     Applicability.SAFE: "bold green",
@@ -40,7 +41,7 @@ def finding_label(finding: Finding, accepted: bool) -> Text:
         (ICONS[finding.applicability] + " ", APPLICABILITY_STYLE[finding.applicability]),
         (f"{finding.rule} ", "bold"),
         (f"L{finding.location.line} ", "dim"),
-        _short(finding),
+        visible(_short(finding)),
     )
 
 
@@ -52,17 +53,51 @@ def _short(finding: Finding) -> str:
 
 def group_label(key: str, count: int) -> Text:
     if " + " in key:
-        return Text.assemble(("◉ ", "bold cyan"), (key, "bold"), (f"  ({count})", "dim"))
-    return Text.assemble((key, "bold"), (f"  ({count})", "dim"))
+        return Text.assemble(("◉ ", "bold cyan"), (visible(key), "bold"), (f"  ({count})", "dim"))
+    return Text.assemble((visible(key), "bold"), (f"  ({count})", "dim"))
+
+
+def diagnostic_label(diagnostic: Diagnostic) -> Text:
+    if is_internal(diagnostic):
+        return Text.assemble(("✗ ", "bold red"), (f"{visible(diagnostic.path)}:{diagnostic.line} ", ""),
+                             ("internal error", "bold red"))
+    kind = str(getattr(diagnostic.kind, "value", diagnostic.kind))
+    return Text.assemble(("! ", "bold yellow"), (f"{visible(diagnostic.path)}:{diagnostic.line} ", ""), (visible(kind), "dim"))
 
 
 class FindingsTree(Tree[Item]):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("g,home", "scroll_home", "Top", show=False),
+        Binding("G,end", "scroll_end", "Bottom", show=False),
+        Binding("h,left", "fold", "Fold", show=False),
+        Binding("l,right", "unfold", "Unfold", show=False),
+        Binding("escape", "app.clear_filter", "Clear filter", show=False),
         # Tree binds space to expand/collapse; here it decides on the selected change-set.
         Binding("space", "app.toggle_accept", "Accept", id="tree.accept", tooltip="accept or reject the selected change-set"),
     ]
+
+    def action_scroll_home(self) -> None:
+        self.move_cursor_to_line(0)
+
+    def action_scroll_end(self) -> None:
+        self.move_cursor_to_line(self.last_line)
+
+    def action_fold(self) -> None:
+        """On a group: collapse it; on a finding: go to its group (lazygit/tig style)."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def action_unfold(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.allow_expand and not node.is_expanded:
+            node.expand()
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("findings", id=id)
@@ -93,16 +128,17 @@ class FindingsTree(Tree[Item]):
             node = group.add_leaf(finding_label(finding, review.is_accepted(finding)), Item("finding", finding.key))
             self._findings[finding.key] = node
             group.set_label(group_label(key, len(group.children)))
-        diagnostics = list(diagnostics)
+        diagnostics = [d for d in diagnostics if query.matches_diagnostic(d)]
         if diagnostics:
             if self._diagnostics is None:
                 self._diagnostics = self.root.add("", Item(DIAGNOSTICS, DIAGNOSTICS), expand=True)
             for diagnostic in diagnostics:
-                label = Text.assemble(("! ", "bold yellow"), (f"{diagnostic.path}:{diagnostic.line} ", ""),
-                                      (diagnostic.kind, "dim"))
-                self._diagnostics.add_leaf(label, Item("diagnostic", str(diagnostic), diagnostic))
+                self._diagnostics.add_leaf(diagnostic_label(diagnostic), Item("diagnostic", str(diagnostic), diagnostic))
             count = len(self._diagnostics.children)
-            self._diagnostics.set_label(Text.assemble(("Diagnostics", "bold yellow"), (f"  ({count}) not checked", "dim")))
+            crashed = sum(1 for n in self._diagnostics.children if n.data and n.data.diagnostic and is_internal(n.data.diagnostic))
+            self._diagnostics.set_label(Text.assemble(
+                ("Diagnostics", "bold yellow"), (f"  ({count}) not checked", "dim"),
+                (f", {crashed} crashed" if crashed else "", "bold red")))
 
     def rebuild(self, review: Review, query: Query) -> None:
         """Redraw from the review (after a filter change or a finished scan), keeping the cursor."""

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 from ..core.model import Finding
+from .safe import content, text as safe_text, visible
 
 
 def plain_text(renderable: RenderableType, width: int = 100) -> str:
@@ -25,7 +26,11 @@ def plain_text(renderable: RenderableType, width: int = 100) -> str:
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A question with a yes and a no; `y`/`enter` answer yes, `n`/`escape` answer no."""
+    """A question with a yes and a no; `y` answers yes, `n`/`escape` answer no, `enter` the focused button.
+
+    Where a yes loses work (quit), the no button has the focus, so a reflex `enter` is harmless.
+    The dialog has its own footer: its keys, not the main screen's.
+    """
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="dialog.yes"),
@@ -33,13 +38,14 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, body: RenderableType, *, yes: str = "Yes", no: str = "Cancel",
-                 variant: str = "primary", id: str | None = None) -> None:
+                 variant: str = "primary", id: str | None = None, focus_no: bool = False) -> None:
         super().__init__(id=id)
         self._title = title
         self._body = body
         self._yes = yes
         self._no = no
         self._variant = variant
+        self._focus_no = focus_no
 
     @property
     def text(self) -> str:
@@ -49,14 +55,15 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as dialog:
             dialog.border_title = self._title
-            with VerticalScroll(classes="dialog-body"):
-                yield Static(self._body)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self._yes} (y)", variant=self._variant, id="yes")  # type: ignore[arg-type]
                 yield Button(f"{self._no} (n)", id="no")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self._body)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no" if self._focus_no else "#yes", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -66,51 +73,69 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-def confirm_unsafe(finding: Finding) -> ConfirmDialog:
-    assumption = finding.fix.assumption if finding.fix and finding.fix.assumption else "(the rule stated none)"
-    body = Group(
-        Text(f"{finding.rule} {finding.location}", style="bold"),
-        Text(finding.fix.description if finding.fix else finding.message),
-        Text(""),
-        Text("This change is only equivalent if the following holds:", style="bold"),
-        Text(assumption, style="yellow"),
-        Text(""),
-        Text("Accept it anyway?"),
-    )
-    return ConfirmDialog("Accept an unsafe change", body, yes="Accept", variant="warning", id="confirm-unsafe")
+def confirm_unsafe(findings: Finding | list[Finding]) -> ConfirmDialog:
+    """Accepting unsafe change-sets: each one's assumption, in full, before the yes."""
+    findings = [findings] if isinstance(findings, Finding) else findings
+    parts: list[RenderableType] = []
+    for finding in findings:
+        assumption = finding.fix.assumption if finding.fix and finding.fix.assumption else "(the rule stated none)"
+        parts += [
+            safe_text(f"{finding.rule} {finding.location}", style="bold"),
+            Text(visible(finding.fix.description if finding.fix else finding.message)),
+            Text(""),
+            Text("This change is only equivalent if the following holds:", style="bold"),
+            safe_text(assumption, style="yellow"),
+            Text(""),
+        ]
+    n = len(findings)
+    parts.append(Text("Accept it anyway?" if n == 1 else f"Accept these {n} unsafe change-sets anyway?"))
+    return ConfirmDialog("Accept an unsafe change" if n == 1 else f"Accept {n} unsafe changes",
+                         Group(*parts), yes="Accept", variant="warning", id="confirm-unsafe")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def confirm_write(files: list[str], count: int) -> ConfirmDialog:
-    lines = [Text(f"Write {count} accepted change-set{'s' if count != 1 else ''} to {len(files)} file{'s' if len(files) != 1 else ''}:", style="bold"), Text("")]
-    lines += [Text(f"  {path}") for path in files]
+    """``count`` accepted change-sets touching the distinct ``files``."""
+    lines = [Text(f"Write {_plural(count, 'accepted change-set')} to {_plural(len(files), 'file')}:", style="bold"), Text("")]
+    lines += [safe_text(f"  {path}") for path in files]
     lines += [Text(""), Text("Files changed on disk since the scan are skipped, not overwritten.", style="dim")]
     return ConfirmDialog("Write changes", Group(*lines), yes="Write", id="confirm-write")
 
 
 def confirm_quit(count: int) -> ConfirmDialog:
-    body = Text(f"{count} accepted change-set{'s' if count != 1 else ''} {'are' if count != 1 else 'is'} not written yet. Quit and lose them?")
-    return ConfirmDialog("Quit without writing?", body, yes="Quit", no="Stay", variant="error", id="confirm-quit")
+    body = Text(f"{_plural(count, 'accepted change-set')} {'are' if count != 1 else 'is'} not written yet. Quit and lose them?")
+    return ConfirmDialog("Quit without writing?", body, yes="Quit", no="Stay", variant="error", id="confirm-quit",
+                         focus_no=True)
 
 
 class WriteSummary(ModalScreen[None]):
     """What the write did: files written, change-sets skipped and why, failures."""
 
-    BINDINGS = [Binding("escape,enter,q", "close", "Close", id="summary.close")]
+    BINDINGS = [
+        Binding("escape,enter", "close", "Close", id="summary.close"),
+        Binding("q", "close_and_quit", "Quit", id="summary.quit"),
+    ]
 
-    def __init__(self, written: list[str], applied: int, skipped: list[tuple[Finding, str]], failed: Iterable[str]) -> None:
+    def __init__(self, written: list[str], applied: int, skipped: list[tuple[Finding, str]], failed: Iterable[str],
+                 *, waiting: int = 0) -> None:
         super().__init__(id="write-summary")
         self.written = written
         self.applied = applied
         self.skipped = skipped
         self.failed = list(failed)
+        self.waiting = waiting
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as dialog:
             dialog.border_title = "Write summary"
-            with VerticalScroll(classes="dialog-body"):
-                yield Static(self._body(), id="summary-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close (enter)", variant="primary", id="close")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(self._body(), id="summary-body")
+        yield Footer(compact=True)
 
     def _body(self) -> Group:
         parts: list[RenderableType] = [
@@ -119,9 +144,14 @@ class WriteSummary(ModalScreen[None]):
                  f"{len(self.skipped)} skipped, {len(self.failed)} failed", style="bold"),
             Text(""),
         ]
+        if self.waiting:
+            parts += [Text(f"{_plural(self.waiting, 'other accepted change-set')} overlapped one just written: "
+                           f"{'they wait' if self.waiting != 1 else 'it waits'} for the re-scan, which plans "
+                           f"{'them' if self.waiting != 1 else 'it'} again on the new text; review and write "
+                           f"{'them' if self.waiting != 1 else 'it'} then (next round).", style="yellow"), Text("")]
         if self.written:
             parts.append(Text("Written", style="bold green"))
-            parts += [Text(f"  ✓ {path}") for path in self.written]
+            parts += [safe_text(f"  ✓ {path}") for path in self.written]
             parts.append(Text(""))
         if self.skipped:
             parts.append(Text("Skipped", style="bold yellow"))
@@ -129,11 +159,11 @@ class WriteSummary(ModalScreen[None]):
             table.add_column(no_wrap=True)
             table.add_column()
             for finding, reason in self.skipped:
-                table.add_row(f"  ▲ {finding.location.path}:{finding.location.line}", reason)
+                table.add_row(safe_text(f"  ▲ {finding.location.path}:{finding.location.line}"), safe_text(reason))
             parts += [table, Text("")]
         if self.failed:
             parts.append(Text("Failed", style="bold red"))
-            parts += [Text(f"  × {line}") for line in self.failed]
+            parts += [safe_text(f"  × {line}") for line in self.failed]
         return Group(*parts)
 
     @property
@@ -153,6 +183,11 @@ class WriteSummary(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_close_and_quit(self) -> None:
+        """One `q` after the summary quits (the app still asks if decisions are unwritten)."""
+        self.dismiss(None)
+        self.app.call_later(self.app.run_action, "quit")
 
 
 FILTER_HELP = [
@@ -175,12 +210,12 @@ class HelpScreen(ModalScreen[None]):
         keys.add_column(style="bold cyan", no_wrap=True)
         keys.add_column()
         for key, description, tooltip in self._rows:
-            keys.add_row(key, f"{description}" + (f" — {tooltip}" if tooltip else ""))
+            keys.add_row(Text(key), Text(f"{description}" + (f" — {tooltip}" if tooltip else "")))
         filters = Table.grid(padding=(0, 2))
         filters.add_column(style="bold cyan", no_wrap=True)
         filters.add_column()
         for term, meaning in FILTER_HELP:
-            filters.add_row(term, meaning)
+            filters.add_row(Text(term), Text(meaning))
         legend = Table.grid(padding=(0, 2))
         legend.add_column(no_wrap=True)
         legend.add_column()
@@ -196,6 +231,7 @@ class HelpScreen(ModalScreen[None]):
             dialog.border_title = "migrate-tui help"
             with VerticalScroll(classes="dialog-body"):
                 yield Static(body)
+        yield Footer(compact=True)
 
     def action_close(self) -> None:
         self.dismiss(None)
