@@ -40,6 +40,14 @@ def label(stage: Stage) -> str:
     return f"stage {stage.index}" + (f" '{stage.name}'" if stage.name else "")
 
 
+def ships(stage: Stage, target) -> str:
+    """How ``stage`` reaches the image people run, for explanations: "is the shipped stage (why)"
+    when it is the target stage itself, else "ships in stage N (why)"."""
+    if stage is target.stage:
+        return f"is the shipped stage ({target.reason})"
+    return f"ships in {label(target.stage)} ({target.reason})"
+
+
 def short(image: str) -> str:
     """``busybox@sha256:dc2d74b28e4c…`` for messages (data keeps the full reference)."""
     name, at, digest = image.partition("@")

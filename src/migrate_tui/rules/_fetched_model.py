@@ -85,9 +85,7 @@ def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target
                             "fetch_stage": fetch_stage.index, "fetch_stage_name": fetch_stage.name,
                             "fetches": [{"tool": f.tool.value, "source": f.source, "dest": f.dest} for f in matched],
                             "destination": mount_path}
-    ships = (f"is the shipped stage ({target.reason})" if stage is target.stage else
-             f"ships in {dfx.label(target.stage)} ({target.reason})")
-    explanation = [f"{dfx.label(stage)} {ships}; line {instr.line} copies "
+    explanation = [f"{dfx.label(stage)} {dfx.ships(stage, target)}; line {instr.line} copies "
                    f"from {dfx.label(fetch_stage)}, which fetches {shown_fetches}{more}. Every rebuild of the app "
                    "re-pushes the data, and every app version stores its own copy."]
     plan = _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources, matched, mount_path, words)

@@ -183,7 +183,7 @@ def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore,
     message = (f"{dfx.label(stage)}: `{instr.keyword} {' '.join(words)}` copies {'; '.join(reasons)} into an app image: "
                f"ship it as an asset image mounted as an image volume")
     explanation = "\n".join([
-        f"{dfx.label(stage)} ships in {dfx.label(target.stage)} ({target.reason}); the copy pulls {human_bytes(total)} "
+        f"{dfx.label(stage)} {dfx.ships(stage, target)}; the copy pulls {human_bytes(total)} "
         f"from the build context {context} (after .dockerignore).",
         "Start from an asset Dockerfile such as:",
         "    FROM scratch",

@@ -197,7 +197,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
     if isinstance(blocker, IndexStillNeeded):
         data["fix_blocked_line"] = _blocker_line(blocker, later)
         why = f"line {data['fix_blocked_line']}: {why}"
-    explanation = (f"{dfx.label(stage)} ships in {dfx.label(target.stage)} ({target.reason}). "
+    explanation = (f"{dfx.label(stage)} {dfx.ships(stage, target)}. "
                    "Files deleted by a later RUN still ship in this layer.")
     return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, fix,
                    tuple(plan.tips), (), data, fix_blocked=why)
