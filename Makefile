@@ -35,11 +35,19 @@ demo: $(STAMP)
 	echo "demo repo copied to $$tmp (writes go there; see them with: git -C $$tmp diff)"; \
 	$(BIN)/migrate-tui "$$tmp"
 
-test: apt $(STAMP)
+test: apt $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+# Strictly typed modules (mypy --strict), then modules that must type-check without --strict.
+MYPY_STRICT := src/migrate_tui/core/model.py src/migrate_tui/core/reasons.py src/migrate_tui/core/safepath.py \
+	src/migrate_tui/dockerfile/names.py src/migrate_tui/dockerfile/run.py src/migrate_tui/oci/prove.py src/migrate_tui/report
+MYPY_TYPED := src/migrate_tui/dockerfile src/migrate_tui/formats src/migrate_tui/core/patches.py
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy --strict $(MYPY_STRICT)
+	$(BIN)/mypy $(MYPY_TYPED)
 
 screenshots: apt $(STAMP)
 	$(BIN)/python scripts/screenshots.py

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from test_oci import registry  # noqa: F401 - the real docker-registry on loopback, as a fixture
+from test_oci import registry  # noqa: F401,F811 - the real docker-registry on loopback, as a fixture
 from migrate_tui.core.config import ConfigError, config_from_table, load_config
 from migrate_tui.core.engine import Engine
 from migrate_tui.core.target import parse_target
@@ -448,7 +448,7 @@ def test_compose_golden_dockerfile_builds_from_scratch(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not shutil.which("docker-registry"), reason="needs Debian docker-registry")
-def test_certs_image_is_pushed_and_verified_from_the_registry(tmp_path: Path, registry: str, capsys) -> None:
+def test_certs_image_is_pushed_and_verified_from_the_registry(tmp_path: Path, registry: str, capsys) -> None:  # noqa: F811 - the fixture
     """`build --certs --push` lands in a real registry on loopback; `verify --mounted` reads the
     volume image from there and the old/new app images from OCI layouts."""
     from migrate_tui.cli import main

@@ -4,10 +4,8 @@ images the test builds (daemon-free, the project's own builder). A proof can onl
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-import pytest
 
 from migrate_tui.cli import main
 from migrate_tui.oci.build import build

@@ -10,7 +10,7 @@ import pytest
 from migrate_tui.core.config import Config
 from migrate_tui.core.engine import Engine
 from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from migrate_tui.core.safepath import PathRefusal, describe, write_path_problem
+from migrate_tui.core.safepath import PathRefusal, write_path_problem
 from migrate_tui.core.target import Target, parse_target
 from migrate_tui.core.writer import WriteRefusal, apply_fixes
 

@@ -218,7 +218,7 @@ def render_summary(name: str, group: tuple[Finding, ...], fix: Fix, target: Targ
         caveats.insert(0, f"assumption: {fix.assumption}")
     lines += ["", "## Caveats", ""]
     lines += [f"- {_md(c)}" for c in dict.fromkeys(caveats)] or ["- none"]
-    proofs = [f.data.get("proof") for f in group if isinstance((f.data or {}).get("proof"), dict)]
+    proofs: list[dict] = [p for f in group if isinstance(p := (f.data or {}).get("proof"), dict)]
     lines += ["", "## Proof", ""]
     lines += [f"- {_md(str(p.get('summary', '')))}" for p in proofs] or [
         "- not proven: run `check --prove --image REF=oci:DIR` with the images, or `migrate-tui verify` below"]

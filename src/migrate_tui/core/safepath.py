@@ -138,7 +138,7 @@ def dockerfile_word(path: str) -> str | PathRefusal:
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def open_root(root: str | os.PathLike) -> int:
+def open_root(root: str | os.PathLike[str]) -> int:
     """An fd for the root itself (the root may be reached through links: the user named it)."""
     return os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
 

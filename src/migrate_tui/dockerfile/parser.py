@@ -462,7 +462,8 @@ def _parse_instructions(
         match = cont.search(piece)
         if match is None and not piece:
             continue
-        chars, pos = [], []
+        chars: list[str] = []
+        pos: list[int] = []
         last = ln
         while True:
             kept = piece if match is None else piece[: match.start()]

@@ -214,7 +214,8 @@ def _heredoc_form(instr: Instruction) -> RunScript | None:
         shell = interp[:1] == ["env"] and interp[1:] or interp[:1]
         if not shell or shell[0] not in POSIX_SHELLS:
             return None
-    return _script(doc.body, RunForm.HEREDOC, lambda i, base=doc.start: base + i)
+    base = doc.start
+    return _script(doc.body, RunForm.HEREDOC, lambda i: base + i)
 
 
 def _script(text: str, form: RunForm, to_offset: Callable[[int], int]) -> RunScript:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .. import __version__
 from ..core.engine import ScanResult
@@ -128,9 +128,10 @@ def crashed(result: ScanResult) -> bool:
 def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict:
     from ..core.diff import file_diffs
 
-    out = {
+    rule = all_rules().get(f.rule)
+    out: dict[str, Any] = {
         "rule": f.rule,
-        "name": (all_rules().get(f.rule).name if all_rules().get(f.rule) else f.rule),
+        "name": rule.name if rule is not None else f.rule,
         "path": f.location.path,
         "line": f.location.line,
         "column": f.location.column,
@@ -146,14 +147,15 @@ def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) ->
         "fix": None,
     }
     if f.fix:
-        out["fix"] = {
+        fix: dict[str, Any] = {
             "applicability": f.fix.applicability.value,
             "description": f.fix.description,
             "assumption": f.fix.assumption,
             "edits": [{"path": e.path, "start": e.start, "end": e.end, "content": e.content} for e in f.fix.edits],
         }
         if read is not None:
-            out["fix"]["diff"] = "".join(d.unified() for d in file_diffs(f.fix, read))
+            fix["diff"] = "".join(d.unified() for d in file_diffs(f.fix, read))
+        out["fix"] = fix
     return out
 
 

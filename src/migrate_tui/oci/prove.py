@@ -15,12 +15,14 @@ For an IV001 fix, the manifest as scanned and the manifest as the fix leaves it 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
+from typing import Any, Callable
 
 from ..core.model import Applicability, Finding
 from ..core.yamldoc import YamlDocument, load_documents
+from .tree import Tree
 from .verify import ReaderResult, TreeLoader, verify_documents
 
 EXTRA_SHOWN = 5
@@ -79,7 +81,7 @@ class Proof:
                  ProofKind.DIFFERENT: "verify found differences"}[self.kind]
         return f"{label}: " + "; ".join(r.sentence() for r in self.readers)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "summary": self.summary(),
                 "readers": [dataclasses.asdict(r) for r in self.readers]}
 
@@ -96,7 +98,7 @@ class ImageUnreachable(Exception):
     """No source was given for an image, or the given one can't be opened."""
 
 
-def offline_loader(pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root=None,
+def offline_loader(pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root: str | os.PathLike[str] | None = None,
                    platform: str = "linux/amd64") -> TreeLoader:
     """Images only from what the user named: ``REF=SOURCE`` pairs (``oci:DIR[:TAG]``,
     ``docker-archive:FILE``, or a registry reference, as ``verify --image`` takes them) and
@@ -135,7 +137,7 @@ def offline_loader(pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root=
                 return f"oci:{directory}:{tag}"
         raise ImageUnreachable(f"no source for {reference} (pass --image {reference}=oci:DIR[:TAG])")
 
-    def open_tree(reference: str):
+    def open_tree(reference: str) -> Tree:
         source = source_for(reference)
         try:
             return apply_layers(open_image(source, platform=platform).layers())

@@ -7,7 +7,10 @@ import posixpath
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    import pathspec
 
 from ..core.model import Applicability, Finding
 from ..core.sources import SourceFile, read_source
@@ -161,7 +164,8 @@ def _workload_row(finding: Finding, root: Path, sources: dict[str, SourceFile],
 
 def _image_row(finding: Finding) -> ImageRow | None:
     data = finding.data or {}
-    savings = data.get("savings") if isinstance(data.get("savings"), dict) else {}
+    found = data.get("savings")
+    savings: dict[str, Any] = found if isinstance(found, dict) else {}
     base = str(data.get("base") or "")
     if not base:
         return None
@@ -230,7 +234,7 @@ def _measure_dockerfile(root: Path, dockerfile: str) -> tuple[int | None, str]:
     return total, f"measured: the files {dockerfile} copies from its build context"
 
 
-def _dockerignore(root: Path, context: str, dockerfile: str):
+def _dockerignore(root: Path, context: str, dockerfile: str) -> "pathspec.PathSpec[Any] | None":
     """The build's ignore file (``Dockerfile.dockerignore`` beside it wins, as in BuildKit)."""
     import pathspec
 
@@ -241,7 +245,7 @@ def _dockerignore(root: Path, context: str, dockerfile: str):
     return None
 
 
-def _size_of(root: Path, context: str, pattern: str, ignore=None) -> int | None:
+def _size_of(root: Path, context: str, pattern: str, ignore: "pathspec.PathSpec[Any] | None" = None) -> int | None:
     """Total size of the regular files ``pattern`` names under ``root/context`` (no symlink followed
     out of the context; globs as the shell expands them)."""
     import glob

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
 from ..core.model import Finding
-from .safe import content, text as safe_text, visible
+from .safe import text as safe_text, visible
 
 
 def plain_text(renderable: RenderableType, width: int = 100) -> str:
