@@ -1,4 +1,4 @@
-"""The platform a migration is judged against (DESIGN.md §4a).
+"""The platform a migration is judged against (docs/architecture.md, "Platform facts").
 
 ``--target k8s=1.36,containerd=2.2[,crio=1.33][,gate=on|off][,arch=amd64+arm64]``, the same
 string as ``target = "..."`` in the config, or read from a live cluster (``core.cluster``).
@@ -18,7 +18,7 @@ Version = tuple[int, int]
 DEFAULT_TARGET = "k8s=1.36,containerd=2.2"
 SCHEMA_VERSIONS: tuple[Version, ...] = tuple((1, minor) for minor in range(25, 38))
 
-# Platform facts (DESIGN.md §4a), in one place so the messages and the checks agree.
+# Platform facts (docs/architecture.md), in one place so the messages and the checks agree.
 IMAGE_VOLUME_FIELD = (1, 31)  # the API field exists (alpha)
 IMAGE_VOLUME_SUBPATH = (1, 33)  # subPath / subPathExpr on image volumes allowed (beta)
 IMAGE_VOLUME_DEFAULT_ON = (1, 35)  # gate on by default

@@ -1,4 +1,4 @@
-"""A daemon-free builder for the FROM-scratch subset of Dockerfiles (DESIGN.md §5).
+"""A daemon-free builder for the FROM-scratch subset of Dockerfiles (docs/architecture.md, "Building and proving").
 
 Supported: ``FROM scratch`` as the final stage; ``FROM <image> AS name`` stages used only as
 ``COPY --from`` sources (read from an OCI layout, a ``docker save`` archive or a registry);

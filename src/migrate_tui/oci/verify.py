@@ -1,5 +1,5 @@
 """Prove a migration: the files a container saw through the emptyDir before are the files it
-sees through the image volume after (DESIGN.md §5).
+sees through the image volume after (docs/architecture.md, "How a fix is proven").
 
 BEFORE is a manifest with the init-container copy; AFTER is the rewritten manifest (written by
 migrate-tui or by hand). For every reader of every copied volume: the tree the copy leaves in

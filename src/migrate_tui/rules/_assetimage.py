@@ -1,4 +1,4 @@
-"""The asset side of an IV001 change-set in scratch mode (DESIGN §4b, §4c).
+"""The asset side of an IV001 change-set in scratch mode.
 
 For each init image ``R`` the pod copies from:
 

@@ -1,7 +1,7 @@
 """What the Dockerfile rules (DF001–DF005) share: which stages ship, what their base really is,
 what kind of base it is, and what a stage does. Pure functions over the parsed Dockerfile.
 
-Traps handled here once (DESIGN §3): the shipped stage is not always the last one; a base may be
+Traps handled here once: the shipped stage is not always the last one; a base may be
 reached through a stage alias or an ``ARG``; a stage name may shadow an image name (the parser
 only links a ``FROM`` to *earlier* stages); ``FROM scratch`` + ``COPY --from=x / /`` ships all of
 ``x``; builder stages that are only copied from ship nothing but the copied paths; numeric
