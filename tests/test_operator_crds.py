@@ -68,11 +68,13 @@ def test_kserve_predictor_overlay_and_eck_nodeset_paths() -> None:
 
 
 def test_argo_template_view_merges_workflow_volumes() -> None:
-    _, refs = _refs("operator_argo_workflow_volumes.yaml")
+    _, refs = _refs("operator_argo_split_volumes.yaml")
     (ref,) = refs  # the template is not also reported as an overlay
-    assert ref.path == ("spec", "templates", 0) and ref.assembled and ref.shared_volumes == ("fonts",)
+    assert ref.path == ("spec", "templates", 0) and ref.assembled
+    assert [v["name"] for v in ref.shared_volumes] == ["fonts"]
     assert [c["name"] for c in ref.spec["containers"]] == ["main"]
-    assert [v["name"] for v in ref.spec["volumes"]] == ["fonts"]
+    # The view's volumes are the template's own (none here): IV003 indices and edits stay true.
+    assert "volumes" not in ref.spec
     (flow,) = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes)
     assert [p.source for p in flow.placements] == ["/usr/share/fonts/custom"]
     assert [c.name for c in flow.consumers] == ["main"]
@@ -82,6 +84,7 @@ def test_argo_template_view_merges_workflow_volumes() -> None:
 
 def test_argo_mirror_volume_mounts_gives_the_init_container_the_main_mounts() -> None:
     data, (ref,) = _refs("operator_argo_mirror_mounts.yaml")
+    assert ref.spec["volumes"] is data["spec"]["templates"][0]["volumes"] and ref.shared_volumes == ()
     init = ref.spec["initContainers"][0]
     assert [m["mountPath"] for m in init["volumeMounts"]] == ["/work/site"]
     assert "volumeMounts" not in data["spec"]["templates"][0]["initContainers"][0]  # the file is untouched
@@ -99,7 +102,7 @@ def test_cron_workflow_templates_are_found_under_workflow_spec() -> None:
         }},
     }
     (ref,) = list(find_pod_specs(doc))
-    assert ref.path == ("spec", "workflowSpec", "templates", 0) and ref.shared_volumes == ("v",)
+    assert ref.path == ("spec", "workflowSpec", "templates", 0) and ref.shared_volumes == ({"name": "v", "emptyDir": {}},)
 
 
 def test_flink_volume_declared_in_another_template_is_reported_not_skipped() -> None:
@@ -136,3 +139,47 @@ def test_operator_findings_are_manual_never_claim_no_reader_and_nothing_is_writt
 
     main(["check", "--fix", "--unsafe-fixes", "--select", "IV", str(tmp_path)])
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+ARGO_IMAGE_VOLUMES = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: w
+spec:
+  entrypoint: a
+  volumes:
+  - name: shared-site
+    image: {reference: registry.example.com/site:latest}
+  templates:
+  - name: a
+    volumes:
+    - name: own-site
+      image: {reference: registry.example.com/own:latest}
+    initContainers:
+    - name: wait
+      image: busybox:1.36
+      command: [sh, -c, "sleep 1"]
+    container:
+      image: registry.example.com/app:1
+      volumeMounts:
+      - {name: own-site, mountPath: /own}
+      - {name: shared-site, mountPath: /shared}
+  - name: b
+    initContainers:
+    - name: wait
+      image: busybox:1.36
+      command: [sh, -c, "sleep 1"]
+    container:
+      image: registry.example.com/app:1
+      volumeMounts:
+      - {name: shared-site, mountPath: /shared}
+"""
+
+
+def test_argo_view_shows_other_podspec_rules_only_the_templates_own_volumes(tmp_path: Path) -> None:
+    """IV003 checks the view's volumes by index and pins them by path: the workflow-level
+    volume is not in the view (not judged once per template, never edited at a wrong index)."""
+    (tmp_path / "wf.yaml").write_text(ARGO_IMAGE_VOLUMES)
+    result = make_engine(tmp_path, select=("IV003",)).scan()
+    assert sorted({(f.location.line, f.data["volume"]) for f in result.findings}) == [(14, "own-site")]

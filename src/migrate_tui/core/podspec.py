@@ -10,8 +10,10 @@ containers of its own, which the manifest does not show. Two extra shapes, only 
 - an **Argo Workflows template** (``spec.templates[]`` with ``container`` or ``script``): the
   pod is the template's ``initContainers``, its ``container``/``script`` and ``sidecars``, and
   the template's ``volumes`` plus the workflow's ``spec.volumes`` (Argo adds workflow-level
-  volumes to every pod); an init container with ``mirrorVolumeMounts: true`` gets the main
-  container's mounts. The view is assembled (``PodSpecRef.assembled``), not a node of the file.
+  volumes to every pod: ``PodSpecRef.shared_volumes``, kept out of the view's ``volumes`` so
+  that an index there is an index in the template); an init container with
+  ``mirrorVolumeMounts: true`` gets the main container's mounts. The view is assembled
+  (``PodSpecRef.assembled``), not a node of the file.
 
 A Prometheus Operator overlay with ``spec.volumeMounts`` shows one mount of the operator's
 container (the operator appends them to its ``prometheus``/``alertmanager`` container): the
@@ -38,7 +40,7 @@ class PodSpecRef:
     api_version: str
     merged_by: str = ""  # the operator that merges this pod template with containers of its own ("" = none)
     assembled: bool = False  # the spec is assembled from several places (Argo): no node to rewrite
-    shared_volumes: tuple = ()  # names of volumes the view takes from a shared level (Argo spec.volumes)
+    shared_volumes: tuple = ()  # volumes the pod also gets from a shared level (Argo spec.volumes), not in spec
 
     @property
     def owner(self) -> str:
@@ -110,7 +112,7 @@ def looks_like_overlay(node: Any) -> bool:
     )
 
 
-def _argo_view(template: Any, workflow_volumes: Any) -> dict | None:
+def _argo_view(template: Any) -> dict | None:
     """The pod an Argo Workflows template runs (see the module docstring), or None."""
     if not isinstance(template, dict) or not _is_container_list(template.get("initContainers")):
         return None
@@ -139,15 +141,11 @@ def _argo_view(template: Any, workflow_volumes: Any) -> dict | None:
         inits.append(init)
     inits.line = getattr(template["initContainers"], "line", 0)
     inits.item_lines = list(getattr(template["initContainers"], "item_lines", []))
-    own_volumes = template.get("volumes") if isinstance(template.get("volumes"), list) else []
-    shared = workflow_volumes if isinstance(workflow_volumes, list) else []
-    view = LMap(initContainers=inits, containers=containers, volumes=[*own_volumes, *shared])
+    view = LMap(initContainers=inits, containers=containers)
+    if "volumes" in template:
+        view["volumes"] = template["volumes"]  # the template's own node: indices and edits stay true
     view.line = getattr(template, "line", 0)
     return view
-
-
-def _volume_names(volumes: Any) -> tuple[str, ...]:
-    return tuple(str(v.get("name")) for v in volumes if isinstance(v, dict)) if isinstance(volumes, list) else ()
 
 
 def _with_main_container(spec: dict, name: str) -> dict | None:
@@ -191,9 +189,10 @@ def find_pod_specs(document: Any) -> Iterator[PodSpecRef]:
     operator = operator_of(document)
     if operator and kind in _ARGO_KINDS:
         for path, template, shared in _argo_templates(document):
-            view = _argo_view(template, shared)
+            view = _argo_view(template)
             if view is not None:
-                yield PodSpecRef(path, view, str(kind), str(name or ""), str(api or ""), operator, True, _volume_names(shared))
+                shared_volumes = tuple(v for v in shared if isinstance(v, dict)) if isinstance(shared, list) else ()
+                yield PodSpecRef(path, view, str(kind), str(name or ""), str(api or ""), operator, True, shared_volumes)
     seen: set[int] = set()
     stack: list[tuple[Any, tuple, int]] = [(document, (), 0)]
     while stack:

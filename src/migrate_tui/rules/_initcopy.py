@@ -262,11 +262,13 @@ def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
 
     ``merged_by`` names the operator that merges this pod template with containers of its own
     (they are not in ``spec``); ``assembled`` says the spec was put together from several places
-    of the manifest (an Argo Workflows template and the workflow's volumes, named in
-    ``shared_volumes``)."""
+    of the manifest (an Argo Workflows template; the workflow's volumes come in
+    ``shared_volumes``, after the spec's own)."""
     volumes = spec.get("volumes")
     if not isinstance(volumes, list):
         volumes = []
+    if shared_volumes:
+        volumes = [*volumes, *shared_volumes]
     by_name = {v.get("name"): (i, v) for i, v in enumerate(volumes) if isinstance(v, dict)}
     inits = spec.get("initContainers")
     if not isinstance(inits, list):
@@ -315,7 +317,7 @@ def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
         _judge_consumers(flow, spec, merged_by)
         _judge_volume(flow)
         if merged_by:
-            flow.manual.append(_operator_blocker(flow, merged_by, assembled, flow.name in shared_volumes))
+            flow.manual.append(_operator_blocker(flow, merged_by, assembled, any(flow.volume is v for v in shared_volumes)))
     return flows
 
 
