@@ -183,3 +183,27 @@ def test_argo_view_shows_other_podspec_rules_only_the_templates_own_volumes(tmp_
     (tmp_path / "wf.yaml").write_text(ARGO_IMAGE_VOLUMES)
     result = make_engine(tmp_path, select=("IV003",)).scan()
     assert sorted({(f.location.line, f.data["volume"]) for f in result.findings}) == [(14, "own-site")]
+
+
+def test_odd_operator_shapes_never_crash_and_never_invent_a_pod() -> None:
+    argo = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}
+    prom = {"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus"}
+    odd = [
+        {**argo, "spec": {"templates": "not-a-list", "volumes": {"x": 1}}},
+        {**argo, "spec": {"templates": [None, 3, {"initContainers": [{"name": "i"}], "container": "str"}]}},
+        {**argo, "spec": {"volumes": [None, "v"], "templates": [
+            {"initContainers": [{"name": "i", "mirrorVolumeMounts": True}], "script": {"volumeMounts": "x"}}]}},
+        {**prom, "spec": {"initContainers": [{"name": "i"}], "volumes": None}},
+        {**prom, "spec": {"initContainers": [{"name": "i", "volumeMounts": [{"name": "v", "mountPath": "/v"}]}],
+                          "volumeMounts": ["x", {"name": "v"}]}},
+        {**prom, "spec": "nope"},
+    ]
+    found = []
+    for doc in odd:
+        for ref in find_pod_specs(doc):
+            analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes)
+            found.append((ref.kind, ref.path, ref.assembled))
+    assert found == [
+        ("Workflow", ("spec", "templates", 0), True),
+        ("Prometheus", ("spec",), False),
+    ]
