@@ -39,6 +39,7 @@ class BlockerKind(Enum):
     PLATFORM = "platform"  # the target platform can't serve the mount
     CONTROL_CHARACTERS = "control-characters"  # a path or name the fix would write holds control characters
     INVALID_REFERENCE = "invalid-reference"  # the image reference the fix would write is not a valid OCI reference
+    OPERATOR_MERGED = "operator-merged"  # an operator merges the pod template with containers the manifest doesn't show
 
 
 #: Blockers that a purpose-built asset image (scratch mode) solves: the mount can't express

@@ -129,6 +129,11 @@ class VolumeFlow:
         return str(self.volume.get("name"))
 
     @property
+    def declared(self) -> bool:
+        """The volume is declared in this pod spec (not only in a template an operator merges)."""
+        return self.volume_index >= 0
+
+    @property
     def dest_root(self) -> str:
         return norm_path(self.mount.get("mountPath", "/"))
 
@@ -251,11 +256,19 @@ def parse_command(container: dict) -> ParsedCommand:
     return parse_container_command(command, args, str(working_dir) if working_dir else None, literal_env(container))
 
 
-def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
-    """Every (init container, emptyDir it mounts and some other container reads) pair."""
+def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
+                     shared_volumes: tuple = ()) -> list[VolumeFlow]:
+    """Every (init container, emptyDir it mounts and some other container reads) pair.
+
+    ``merged_by`` names the operator that merges this pod template with containers of its own
+    (they are not in ``spec``); ``assembled`` says the spec was put together from several places
+    of the manifest (an Argo Workflows template; the workflow's volumes come in
+    ``shared_volumes``, after the spec's own)."""
     volumes = spec.get("volumes")
     if not isinstance(volumes, list):
         volumes = []
+    if shared_volumes:
+        volumes = [*volumes, *shared_volumes]
     by_name = {v.get("name"): (i, v) for i, v in enumerate(volumes) if isinstance(v, dict)}
     inits = spec.get("initContainers")
     if not isinstance(inits, list):
@@ -271,7 +284,10 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
         for init_mount in mounts:
             mount = init_mount.mount
             entry = by_name.get(mount.get("name"))
-            if entry is None or not isinstance(entry[1], dict) or "emptyDir" not in entry[1]:
+            if entry is None and merged_by and mount.get("name") is not None:
+                # Declared in another template the operator merges with this one: analysed, never rewritten.
+                entry = (-1, {"name": mount.get("name")})
+            elif entry is None or not isinstance(entry[1], dict) or "emptyDir" not in entry[1]:
                 continue
             volume_index, volume = entry
             parsed = parsed or parse_command(init)
@@ -284,6 +300,8 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
                 if m.get("name") == flow.name
             ]
             _trace_ops(flow, mounts)
+            if not flow.declared and not flow.copies_into:
+                continue  # only a copy is worth reporting into a volume this template doesn't declare
             flow.manual += duplicates + _expression_mounts(flow, init)
             if flow.placements or flow.fills or flow.manual:
                 flows.append(flow)
@@ -296,8 +314,10 @@ def analyse_pod_spec(spec: dict) -> list[VolumeFlow]:
         flow.consumers = [
             c for c in flow.consumers if not (c.group == "initContainers" and c.index in co_writers)
         ]
-        _judge_consumers(flow, spec)
+        _judge_consumers(flow, spec, merged_by)
         _judge_volume(flow)
+        if merged_by:
+            flow.manual.append(_operator_blocker(flow, merged_by, assembled, any(flow.volume is v for v in shared_volumes)))
     return flows
 
 
@@ -549,8 +569,44 @@ def _place(source: str, form: str, copy, root: str, init_sub: str, existing_dirs
     return Placement(vol, image_dir, source, kind, text), landing
 
 
-def _judge_consumers(flow: VolumeFlow, spec: dict) -> None:
+def _operator_blocker(flow: VolumeFlow, operator: str, assembled: bool, shared: bool) -> Blocker:
+    """Why a pod template an operator merges is not rewritten: what the manifest can't show."""
+    if not flow.declared:
+        return Blocker(
+            BlockerKind.OPERATOR_MERGED,
+            f"'{flow.name}' is not declared in this pod template: {operator} declares it or merges it from another "
+            "template (top-level or per-component), so what kind of volume it is and who reads it can't be seen here; "
+            "check the generated pod and rewrite by hand",
+        )
+    if assembled and shared:
+        return Blocker(
+            BlockerKind.OPERATOR_MERGED,
+            f"'{flow.name}' is declared at the workflow level (spec.volumes): {operator} adds it to the pod of every "
+            "template, so a rewrite changes them all; rewrite it by hand",
+        )
+    if assembled:
+        return Blocker(
+            BlockerKind.OPERATOR_MERGED,
+            f"{operator} builds this pod from the template (container, sidecars, volumes) and containers of its own; "
+            "migrate-tui does not rewrite workflow templates: rewrite it by hand",
+        )
     if not flow.consumers:
+        return Blocker(
+            BlockerKind.OPERATOR_MERGED,
+            f"no container in this manifest mounts '{flow.name}', but {operator} merges this pod template with containers "
+            "it creates itself (not in this manifest), which may mount it; check the generated workload and rewrite by hand",
+        )
+    return Blocker(
+        BlockerKind.OPERATOR_MERGED,
+        f"{operator} merges this pod template with containers it creates itself (not in this manifest): they may mount "
+        f"'{flow.name}' too, and a CRD schema older than image volumes drops the `image` source; rewrite by hand",
+    )
+
+
+def _judge_consumers(flow: VolumeFlow, spec: dict, merged_by: str = "") -> None:
+    if not flow.consumers:
+        if merged_by:
+            return  # said by _operator_blocker: the operator's own containers may read it
         flow.manual.append(Blocker(
             BlockerKind.NO_READER,
             f"no other container in this object mounts '{flow.name}' (added elsewhere, e.g. by a patch or an operator?); nothing to rewrite here",

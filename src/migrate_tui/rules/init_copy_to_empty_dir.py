@@ -85,6 +85,21 @@ volumes:
   manual. Making every zero-rebuild fix unsafe for this would make nearly all of them unsafe
   and hide the assumptions that really need a person.
 
+**Operator CRDs whose pod template is split** are analysed as far as the manifest shows them,
+and never rewritten (**manual**, "operator-merged"): an operator builds the real pod from the
+CRD's part and containers of its own that the manifest does not show (and a CRD schema older
+than image volumes would drop the `image` source). Known: Prometheus Operator (`Prometheus`,
+`Alertmanager`, … `spec.initContainers` + `spec.volumes`, with `spec.volumeMounts` showing the
+operator's `prometheus`/`alertmanager` container), ECK (`nodeSets[].podTemplate.spec`), Strimzi,
+Flink (`spec.podTemplate` and `jobManager`/`taskManager.podTemplate`), KServe
+(`spec.predictor`), Argo Workflows (a template's `initContainers`, `container`/`script`,
+`sidecars` and `volumes` plus the workflow's `spec.volumes`; `mirrorVolumeMounts: true` gives
+the init container the main container's mounts) and Tekton. When no visible container mounts
+the volume, the finding says the operator's own containers may (never "read by no container");
+a volume that the template doesn't declare (the operator declares it, or merges it from another
+template) is reported with what can't be seen. Tekton steps are not init containers and are
+not analysed.
+
 Only `emptyDir` destinations are candidates: a copy into a `hostPath` or a PersistentVolumeClaim
 seeds durable or node storage, which an image volume does not replace.
 
@@ -115,7 +130,8 @@ SUPPLY_CHAIN_NOTE = (
 
 def flows_of(subject: PodSpecSubject) -> list[VolumeFlow]:
     if "flows" not in subject.cache:
-        subject.cache["flows"] = analyse_pod_spec(subject.ref.spec)
+        ref = subject.ref
+        subject.cache["flows"] = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes)
     return subject.cache["flows"]
 
 
@@ -172,7 +188,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
             manual.append(Blocker(BlockerKind.PLATFORM, f"target {ctx.target.describe()}: {blocker}"))
     if not manual:
         notes += _source_shape_notes(group, plans, zero_rebuild=scratch is None)
-    message = _message(group, [str(f.init.get("name")) for f in group], [c.name for c in consumers])
+    message = _message(group, [str(f.init.get("name")) for f in group], [c.name for c in consumers], subject.ref.merged_by)
     notes.append(Note(NoteKind.SUPPLY_CHAIN, SUPPLY_CHAIN_NOTE))
     related = tuple(Location(subject.path, getattr(c.mount, "line", location.line)) for c in consumers)
     data: dict[str, Any] = {
@@ -248,14 +264,21 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _message(group: list[VolumeFlow], inits: list[str], readers: list[str]) -> str:
+def _message(group: list[VolumeFlow], inits: list[str], readers: list[str], operator: str = "") -> str:
     first = group[0]
     several = len(dict.fromkeys(inits)) > 1
     who = f"init container{'s' if several else ''} {_names(inits)} cop{'y' if several else 'ies'}"
     images = "their images" if len({f.image for f in group}) > 1 else "its image"
     read = f"read by {_names(readers)}" if readers else "that no other container in this object mounts"
+    if operator:
+        # The operator's own containers are not in the manifest: never claim nobody reads it.
+        seen = f"read by {_names(readers)} here" if readers else "that no container in this manifest mounts"
+        read = f"{seen} ({operator} adds containers of its own, which may mount it too)"
+        readers = []  # no "mount the image as an image volume instead": not from what is visible
     copied = [p.source for f in group for p in f.placements] + [s for f in group for s in f.refused_sources]
     from_volumes = [v for f in group for v in f.volume_sources]
+    if not first.declared:  # only in a pod template an operator merges with this one
+        return f"{who} {_listed(copied)} from {images} into volume '{first.name}', which this pod template doesn't declare ({operator} declares it or merges it from another template)"
     if not from_volumes:
         advice = ": mount the image as an image volume instead" if readers else ""
         return f"{who} {_listed(copied)} from {images} into emptyDir '{first.name}' {read}{advice}"
