@@ -35,9 +35,12 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[f
     timer = shutil.which("time") or "/usr/bin/time"
     started = time.perf_counter()
     if os.path.exists(timer):
-        with tempfile.NamedTemporaryFile("r") as out:
+        with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile("w+") as err:
             proc = subprocess.run([timer, "-f", "%M", "-o", out.name, *cmd], cwd=cwd, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=subprocess.DEVNULL, stderr=err)
+            if proc.returncode not in (0, 1):
+                err.seek(0)
+                print(err.read()[-2000:], file=sys.stderr)
             seconds = time.perf_counter() - started
             text = out.read().strip().splitlines()
             rss = int(text[-1]) // 1024 if text and text[-1].isdigit() else -1
@@ -48,7 +51,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[f
     return seconds, rss, proc.returncode
 
 
-def best_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int]:
+def median_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int]:
     runs = []
     for _ in range(n):
         if before:
@@ -56,7 +59,8 @@ def best_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[f
         runs.append(run(cmd, cwd, env))
         if runs[-1][2] not in (0, 1):  # 2: usage or internal error; a crash must not look fast
             raise SystemExit(f"{' '.join(cmd)} exited with {runs[-1][2]} in {cwd}")
-    return min(runs, key=lambda r: r[0])
+    runs.sort(key=lambda r: r[0])
+    return runs[len(runs) // 2]  # the median: the machine may be shared, best-of flatters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "migrate-tui-bench")
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to check (when the CLI has it)")
-    parser.add_argument("--repeat", type=int, default=2, help="best of N for each timing")
+    parser.add_argument("--repeat", type=int, default=3, help="median of N for each timing")
     parser.add_argument("--single", action="store_true", help="also time `check ONE_FILE` (pre-commit) and --version")
     args = parser.parse_args(argv)
 
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(tree, ignore_errors=True)
             generate(size, tree)
             (tree / ".generated").write_text("ok\n")
-        grep = best_of(args.repeat, ["grep", "-rlE", "initContainers|^FROM", "."], tree)
+        grep = median_of(args.repeat, ["grep", "-rlE", "initContainers|^FROM", "."], tree)
         cache_dir = Path(tempfile.mkdtemp(prefix="mt-cache-"))
         env = dict(os.environ, MIGRATE_TUI_CACHE_DIR=str(cache_dir))
 
@@ -86,17 +90,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(cache_dir, ignore_errors=True)
 
         check = [*tool, "check", "--format", "json", *extra]
-        cold = best_of(args.repeat, check, tree, env, before=wipe)
+        cold = median_of(args.repeat, check, tree, env, before=wipe)
         run(check, tree, env)  # fill the cache
-        warm = best_of(args.repeat, check, tree, env)
+        warm = median_of(args.repeat, check, tree, env)
         shutil.rmtree(cache_dir, ignore_errors=True)
         print(f"{size:>7} {grep[0]:>7.2f} {cold[0]:>7.2f} {cold[0] / grep[0]:>5.1f}x {warm[0]:>7.2f} "
               f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}")
         if args.single:
             one = next(tree.rglob("deployment.yaml"))
-            single = best_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
+            single = median_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
             print(f"{'':>7} check ONE_FILE: {single[0]:.3f} s")
-    version = best_of(5, [*tool, "--version"], Path.cwd())
+    version = median_of(5, [*tool, "--version"], Path.cwd())
     print(f"migrate-tui --version: {version[0] * 1000:.0f} ms")
     return 0
 

@@ -290,7 +290,19 @@ class _TrackingProject(Project):
             self.deps = saved
 
 
-_UNCHANGED = object()  # the cache entry is still right
+class _Unchanged:
+    """The cache entry is still right. One object, also after the trip back from a pool worker:
+    a plain ``object()`` came back as a new object, so the parent stored it as the file's cache
+    entry and the next warm scan crashed on every file."""
+
+    def __reduce__(self) -> str:
+        return "_UNCHANGED"  # pickled by name: unpickles to this module's one instance
+
+    def __repr__(self) -> str:
+        return "_UNCHANGED"
+
+
+_UNCHANGED = _Unchanged()
 
 
 class _Scanner:
