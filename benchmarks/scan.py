@@ -30,28 +30,31 @@ def _tool() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "migrate_tui"]
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MB of the process tree's largest process, exit code)."""
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """(wall seconds, peak RSS in MB of the process tree's largest process, exit code, CPU seconds
+    (user + system, the pool's workers included): on a shared machine the steadier figure)."""
     timer = shutil.which("time") or "/usr/bin/time"
     started = time.perf_counter()
     if os.path.exists(timer):
         with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.run([timer, "-f", "%M", "-o", out.name, *cmd], cwd=cwd, env=env,
+            proc = subprocess.run([timer, "-f", "%M %U %S", "-o", out.name, *cmd], cwd=cwd, env=env,
                                   stdout=subprocess.DEVNULL, stderr=err)
             if proc.returncode not in (0, 1):
                 err.seek(0)
                 print(err.read()[-2000:], file=sys.stderr)
             seconds = time.perf_counter() - started
             text = out.read().strip().splitlines()
-            rss = int(text[-1]) // 1024 if text and text[-1].isdigit() else -1
+            fields = text[-1].split() if text else []
+            rss = int(fields[0]) // 1024 if len(fields) == 3 and fields[0].isdigit() else -1
+            cpu = float(fields[1]) + float(fields[2]) if len(fields) == 3 else -1.0
     else:  # pragma: no cover - no GNU time
         proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - started
-        rss = -1
-    return seconds, rss, proc.returncode
+        rss, cpu = -1, -1.0
+    return seconds, rss, proc.returncode, cpu
 
 
-def median_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int]:
+def median_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int, float]:
     runs = []
     for _ in range(n):
         if before:
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     tool = _tool()
     extra = ["--jobs", str(args.jobs)] if args.jobs else []
     print(f"cpus={os.cpu_count()} tool={' '.join(tool)} {' '.join(extra)}")
-    print(f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}")
+    print(f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}"
+          f" {'cold CPU s':>10} {'load':>5}")
     for size in (int(s) for s in args.sizes.split(",")):
         tree = args.workdir / f"repo-{size}"
         if not (tree / ".generated").exists():
@@ -95,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         warm = median_of(args.repeat, check, tree, env)
         shutil.rmtree(cache_dir, ignore_errors=True)
         print(f"{size:>7} {grep[0]:>7.2f} {cold[0]:>7.2f} {cold[0] / grep[0]:>5.1f}x {warm[0]:>7.2f} "
-              f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}")
+              f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}"
+              f" {cold[3]:>10.2f} {os.getloadavg()[0]:>5.1f}")
         if args.single:
             one = next(tree.rglob("deployment.yaml"))
             single = median_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
