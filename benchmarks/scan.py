@@ -30,25 +30,31 @@ def _tool() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "migrate_tui"]
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in MB of the process tree's largest process, exit code)."""
+def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """(wall seconds, peak RSS in MB of the process tree's largest process, exit code, CPU seconds
+    (user + system, the pool's workers included): on a shared machine the steadier figure)."""
     timer = shutil.which("time") or "/usr/bin/time"
     started = time.perf_counter()
     if os.path.exists(timer):
-        with tempfile.NamedTemporaryFile("r") as out:
-            proc = subprocess.run([timer, "-f", "%M", "-o", out.name, *cmd], cwd=cwd, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.run([timer, "-f", "%M %U %S", "-o", out.name, *cmd], cwd=cwd, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=err)
+            if proc.returncode not in (0, 1):
+                err.seek(0)
+                print(err.read()[-2000:], file=sys.stderr)
             seconds = time.perf_counter() - started
             text = out.read().strip().splitlines()
-            rss = int(text[-1]) // 1024 if text and text[-1].isdigit() else -1
+            fields = text[-1].split() if text else []
+            rss = int(fields[0]) // 1024 if len(fields) == 3 and fields[0].isdigit() else -1
+            cpu = float(fields[1]) + float(fields[2]) if len(fields) == 3 else -1.0
     else:  # pragma: no cover - no GNU time
         proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.perf_counter() - started
-        rss = -1
-    return seconds, rss, proc.returncode
+        rss, cpu = -1, -1.0
+    return seconds, rss, proc.returncode, cpu
 
 
-def best_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int]:
+def median_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[float, int, int, float]:
     runs = []
     for _ in range(n):
         if before:
@@ -56,7 +62,8 @@ def best_of(n: int, cmd: list[str], cwd: Path, env=None, before=None) -> tuple[f
         runs.append(run(cmd, cwd, env))
         if runs[-1][2] not in (0, 1):  # 2: usage or internal error; a crash must not look fast
             raise SystemExit(f"{' '.join(cmd)} exited with {runs[-1][2]} in {cwd}")
-    return min(runs, key=lambda r: r[0])
+    runs.sort(key=lambda r: r[0])
+    return runs[len(runs) // 2]  # the median: the machine may be shared, best-of flatters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,21 +71,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "migrate-tui-bench")
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to check (when the CLI has it)")
-    parser.add_argument("--repeat", type=int, default=2, help="best of N for each timing")
+    parser.add_argument("--repeat", type=int, default=3, help="median of N for each timing")
     parser.add_argument("--single", action="store_true", help="also time `check ONE_FILE` (pre-commit) and --version")
     args = parser.parse_args(argv)
 
     tool = _tool()
     extra = ["--jobs", str(args.jobs)] if args.jobs else []
     print(f"cpus={os.cpu_count()} tool={' '.join(tool)} {' '.join(extra)}")
-    print(f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}")
+    print(f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}"
+          f" {'cold CPU s':>10} {'load':>5}")
     for size in (int(s) for s in args.sizes.split(",")):
         tree = args.workdir / f"repo-{size}"
         if not (tree / ".generated").exists():
             shutil.rmtree(tree, ignore_errors=True)
             generate(size, tree)
             (tree / ".generated").write_text("ok\n")
-        grep = best_of(args.repeat, ["grep", "-rlE", "initContainers|^FROM", "."], tree)
+        grep = median_of(args.repeat, ["grep", "-rlE", "initContainers|^FROM", "."], tree)
         cache_dir = Path(tempfile.mkdtemp(prefix="mt-cache-"))
         env = dict(os.environ, MIGRATE_TUI_CACHE_DIR=str(cache_dir))
 
@@ -86,17 +94,18 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(cache_dir, ignore_errors=True)
 
         check = [*tool, "check", "--format", "json", *extra]
-        cold = best_of(args.repeat, check, tree, env, before=wipe)
+        cold = median_of(args.repeat, check, tree, env, before=wipe)
         run(check, tree, env)  # fill the cache
-        warm = best_of(args.repeat, check, tree, env)
+        warm = median_of(args.repeat, check, tree, env)
         shutil.rmtree(cache_dir, ignore_errors=True)
         print(f"{size:>7} {grep[0]:>7.2f} {cold[0]:>7.2f} {cold[0] / grep[0]:>5.1f}x {warm[0]:>7.2f} "
-              f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}")
+              f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}"
+              f" {cold[3]:>10.2f} {os.getloadavg()[0]:>5.1f}")
         if args.single:
             one = next(tree.rglob("deployment.yaml"))
-            single = best_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
+            single = median_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
             print(f"{'':>7} check ONE_FILE: {single[0]:.3f} s")
-    version = best_of(5, [*tool, "--version"], Path.cwd())
+    version = median_of(5, [*tool, "--version"], Path.cwd())
     print(f"migrate-tui --version: {version[0] * 1000:.0f} ms")
     return 0
 

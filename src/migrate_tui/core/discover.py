@@ -127,14 +127,15 @@ def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iter
     stack = [str(top)]
     while stack:
         directory = stack.pop()
-        if load_own or directory != str(top):
-            ignore.load_dir(directory)
         try:
             with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=_name)
         except OSError as exc:
             yield Diagnostic(relpath(root, Path(directory)), 1, "unreadable", f"cannot list directory: {exc.strerror or exc}")
             continue
+        # (only a directory listing a .gitignore costs the lstat that checks it)
+        if (load_own or directory != str(top)) and any(e.name == ".gitignore" for e in entries):
+            ignore.load_dir(directory)
         filtering = bool(ignore.specs)
         subdirs = []
         for entry in entries:
@@ -169,6 +170,10 @@ def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iter
                 continue
             yield Candidate(Path(entry.path), kind)
         stack.extend(reversed(subdirs))
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def _rel(path: str, prefix_len: int) -> str:

@@ -30,7 +30,7 @@ from .context import PodSpecSubject, Project, RuleContext
 from .discover import Candidate, discover
 from .model import Applicability, Diagnostic, DiagnosticKind, Finding, exception_summary
 from .podspec import find_pod_specs
-from .sources import SourceFile, read_source
+from .sources import SourceFile, _rel_below, read_source
 from .suppress import parse_suppressions
 from .yamldoc import YamlError, load_documents, template_line
 
@@ -127,20 +127,51 @@ class Engine:
             return 1
         return max(1, min(os.cpu_count() or 1, 8))
 
+    def _enough_to_decide(self) -> int:
+        """How many candidates fix ``workers_for``: it gives the same answer for any count above."""
+        if self.jobs is not None and self.jobs > 0:
+            return self.jobs * _BATCH
+        return PARALLEL_THRESHOLD
+
     def iter_scan(self) -> Iterator[ScanEvent]:
         started = time.perf_counter()
-        candidates, early = self.discover()
-        result = ScanResult(self.root, diagnostics=list(early))
-        yield ScanStarted(len(candidates))
         store = self._open_cache()
-        scanner = _Scanner(self.rules(), self.context)
+        walk = discover(self.root, self.paths, excludes=self.config.exclude,
+                        use_gitignore=self.config.respect_gitignore)
+        candidates: list[Candidate] = []
+        early: list[Diagnostic] = []
+        decide_at = self._enough_to_decide()
+        for item in walk:
+            (early if isinstance(item, Diagnostic) else candidates).append(item)
+            if len(candidates) >= decide_at:
+                break
         workers = self.workers_for(len(candidates))
+        feeder = None
         if workers > 1:
-            outcomes = _parallel(self, candidates, store, workers)
+            # The pool starts, and works, while the rest of the tree is walked.
+            feeder = _Feeder(self, store, workers)
+            outcomes = feeder.outcomes()
+            try:
+                feeder.add(candidates)
+                for item in walk:
+                    if isinstance(item, Diagnostic):
+                        early.append(item)
+                    else:
+                        candidates.append(item)
+                        feeder.add((item,))
+                feeder.finish()
+            except BaseException:
+                feeder.stop()
+                raise
         else:
+            for item in walk:
+                (early if isinstance(item, Diagnostic) else candidates).append(item)
+            scanner = _Scanner(self.rules(), self.context)
             outcomes = (scanner.scan(c.path, c.kind, store.entry_for(_rel(self.root, c.path)) if store else None)
                         for c in candidates)
         try:
+            result = ScanResult(self.root, diagnostics=list(early))
+            yield ScanStarted(len(candidates))
             for index, (candidate, outcome) in enumerate(zip(candidates, outcomes), start=1):
                 findings, diagnostics, source, entry = outcome
                 if source is not None and findings:
@@ -158,6 +189,8 @@ class Engine:
             close = getattr(outcomes, "close", None)
             if close is not None:
                 close()  # stops the pool when the caller abandons the scan
+            if feeder is not None:
+                feeder.stop()  # (a no-op once the pool has finished)
         if store is not None:
             store.save()
         result.findings.sort(key=lambda f: (f.location.path, f.location.line, f.rule))
@@ -257,7 +290,19 @@ class _TrackingProject(Project):
             self.deps = saved
 
 
-_UNCHANGED = object()  # the cache entry is still right
+class _Unchanged:
+    """The cache entry is still right. One object, also after the trip back from a pool worker:
+    a plain ``object()`` came back as a new object, so the parent stored it as the file's cache
+    entry and the next warm scan crashed on every file."""
+
+    def __reduce__(self) -> str:
+        return "_UNCHANGED"  # pickled by name: unpickles to this module's one instance
+
+    def __repr__(self) -> str:
+        return "_UNCHANGED"
+
+
+_UNCHANGED = _Unchanged()
 
 
 class _Scanner:
@@ -365,30 +410,66 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
-def _parallel(engine: Engine, candidates: list[Candidate], store, workers: int):
-    root = engine.root
-    batches = []
-    for i in range(0, len(candidates), _BATCH):
-        batches.append([
-            (str(c.path), c.kind, store.entry_for(_rel(root, c.path)) if store else None)
-            for c in candidates[i : i + _BATCH]
-        ])
-    import pickle
+class _Feeder:
+    """A process pool fed batches of candidates while discovery still walks the tree.
 
-    rules = pickle.dumps(engine.rules())
-    pool = _mp_context().Pool(workers, _worker_init, (root, engine.config, engine.mode, rules))
-    try:
-        for outcomes in pool.imap(_worker_batch, batches):
+    ``add`` queues candidates (in discovery order), ``finish`` flushes the last batch,
+    ``outcomes()`` yields one outcome per candidate in that order, and ``stop`` ends the pool
+    (terminating it when the results were not all read)."""
+
+    _END = None
+
+    def __init__(self, engine: Engine, store, workers: int) -> None:
+        import pickle
+        import queue
+
+        self.root = engine.root
+        self.store = store
+        self.pending: list[tuple[str, str, tuple | None]] = []
+        self.batches: queue.SimpleQueue = queue.SimpleQueue()
+        self.done = False
+        self.stopped = False
+        rules = pickle.dumps(engine.rules())
+        self.pool = _mp_context().Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules))
+        self.results = self.pool.imap(_worker_batch, iter(self.batches.get, self._END))
+
+    def add(self, candidates: Iterable[Candidate]) -> None:
+        store, root = self.store, self.root
+        for c in candidates:
+            self.pending.append((str(c.path), c.kind, store.entry_for(_rel(root, c.path)) if store else None))
+            if len(self.pending) >= _BATCH:
+                self.batches.put(self.pending)
+                self.pending = []
+
+    def finish(self) -> None:
+        if self.pending:
+            self.batches.put(self.pending)
+            self.pending = []
+        self.batches.put(self._END)
+
+    def outcomes(self):
+        for outcomes in self.results:
             yield from outcomes
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
+        self.done = True
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.batches.put(self._END)  # the pool's task thread must not wait for more batches
+        if self.done:
+            self.pool.close()
+        else:
+            self.pool.terminate()
+        self.pool.join()
 
 
 def _rel(root: Path, path: Path) -> str:
+    # Path strings are normalised, so a path below the root is the root, '/' and the answer
+    # that ``relative_to`` gives (which costs more than the rest of a file's bookkeeping).
+    fast = _rel_below(str(root), str(path))
+    if fast is not None:
+        return fast
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .model import Diagnostic, text_digest
@@ -37,7 +38,26 @@ class SourceFile:
 
 
 def relpath(root: Path, path: Path) -> str:
-    return Path(os.path.relpath(path, root)).as_posix()
+    fast = _rel_below(str(root), str(path))
+    return fast if fast is not None else Path(os.path.relpath(path, root)).as_posix()
+
+
+@lru_cache(maxsize=64)
+def _plain_root(root: str) -> bool:
+    """An absolute, normalised root, so a path below it is the root, '/', and the rest."""
+    return os.path.isabs(root) and os.path.normpath(root) == root and not root.startswith("//") and root != "/"
+
+
+def _rel_below(root: str, path: str) -> str | None:
+    """``os.path.relpath`` for a normalised path strictly below a normalised root (what the walk
+    produces), without its cost; None in every other case."""
+    if os.sep != "/" or not path.startswith(root) or path[len(root) : len(root) + 1] != "/" or not _plain_root(root):
+        return None
+    rest = path[len(root) + 1 :]
+    parts = rest.split("/")
+    if "" in parts or "." in parts or ".." in parts:
+        return None
+    return rest
 
 
 def is_inside(root: Path, path: Path) -> bool:

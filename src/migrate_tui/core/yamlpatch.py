@@ -12,6 +12,7 @@ sequence dash line and multi-line scalars being replaced are left to ruamel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable
 
 import yaml
@@ -39,6 +40,18 @@ def _scalar_text(value: Any, style: str | None = None) -> str:
     """One-line YAML for a scalar; ``style`` keeps the quoting of the scalar it replaces."""
     if isinstance(value, (dict, list)):
         raise Unsupported("not a scalar")
+    if type(value) in (str, int, bool):  # the pure-Python emitter is slow: remember (not floats: 0.0 == -0.0)
+        return _scalar_text_of(type(value), value, style)
+    return _emit_scalar(value, style)
+
+
+@lru_cache(maxsize=4096)
+def _scalar_text_of(kind: type, value: Any, style: str | None) -> str:
+    """(``kind`` is in the key: 1 and True are equal keys but different YAML.)"""
+    return _emit_scalar(value, style)
+
+
+def _emit_scalar(value: Any, style: str | None) -> str:
     quoting = style if style in ('"', "'") and isinstance(value, str) else None
     text = yaml.safe_dump(_plain(value), default_flow_style=True, width=1 << 30, allow_unicode=True, default_style=quoting)
     text = text[: -len("\n...\n")] if text.endswith("\n...\n") else text.rstrip("\n")

@@ -485,13 +485,16 @@ def _validate(text: str, chunk, new_chunk: str, ctx: RuleContext) -> list[str]:
     probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
     try:
         data = load_chunk(new_chunk, probe)
-        before = load_chunk(text, chunk)
     except YamlError as err:
         return [err.message]
     version = ctx.target.schema_version
     after_errors = validate_object(data, version, [r.path for r in find_pod_specs(data)])
     if not after_errors:
         return []
+    try:  # the original (it loaded once already) only when the rewrite has problems to compare
+        before = load_chunk(text, chunk)
+    except YamlError as err:
+        return [err.message]
     before_errors = set(validate_object(before, version, [r.path for r in find_pod_specs(before)]))
     return [e for e in after_errors if e not in before_errors]
 

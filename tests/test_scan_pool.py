@@ -1,0 +1,70 @@
+"""The process pool and the result cache together: a warm parallel scan reuses the entries and
+leaves them as they were (an entry marked "still right" by a worker used to come back from the
+pool as a new object, was stored as the file's entry, and the next scan crashed on every file).
+The pool is fed while discovery walks: results still come back in discovery order."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from conftest import FIXTURES, make_engine
+from migrate_tui.core.cache import FORMAT
+
+SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
+
+
+def _tree(root: Path, count: int) -> list[str]:
+    names = []
+    for i in range(count):
+        sub = root / f"team{i % 3}" / f"svc{i:03d}"
+        sub.mkdir(parents=True)
+        (sub / "deployment.yaml").write_text(SITE.replace("name: web\n", f"name: web{i}\n", 1))
+        names.append(f"team{i % 3}/svc{i:03d}/deployment.yaml")
+    return sorted(names)
+
+
+def _entries(cache: Path) -> dict:
+    (only,) = sorted(cache.iterdir())
+    with open(only, "rb") as fh:
+        (form, _), entries = pickle.load(fh)
+    assert form == FORMAT
+    return entries
+
+
+def _scan(root: Path, cache: Path, jobs: int):
+    engine = make_engine(root)
+    engine.jobs = jobs
+    engine.cache = cache
+    events = list(engine.iter_scan())
+    assert engine.workers_for(len(events) - 2) == jobs
+    return events
+
+
+def test_warm_parallel_scans_keep_the_cache_entries(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    names = _tree(root, 70)
+    cache = tmp_path / "cache"
+    cold = _scan(root, cache, 2)
+    entries = _entries(cache)
+    assert sorted(entries) == names
+    assert all(isinstance(e, tuple) and len(e) == 3 for e in entries.values())
+    for _ in range(2):
+        warm = _scan(root, cache, 2)
+        assert _entries(cache) == entries
+        assert warm[-1].result.diagnostics == []
+        assert warm[-1].result.findings == cold[-1].result.findings
+    # in discovery order, one event per file, whatever the pool's timing
+    assert [e.path for e in warm[1:-1]] == names
+    assert [e.index for e in warm[1:-1]] == list(range(1, 71))
+    assert warm[0].total == 70
+
+
+def test_the_pool_and_one_process_give_the_same_result(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    _tree(root, 70)
+    one = _scan(root, tmp_path / "c1", 1)[-1].result
+    two = _scan(root, tmp_path / "c2", 2)[-1].result
+    assert len(one.findings) == 70
+    assert (one.findings, one.diagnostics, one.files_scanned) == (two.findings, two.diagnostics, two.files_scanned)
+    assert sorted(one.sources) == sorted(two.sources)
