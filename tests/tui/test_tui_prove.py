@@ -198,3 +198,44 @@ def test_the_tui_takes_image_sources_and_rejects_a_malformed_one(demo_copy: Path
     code = main([str(demo_copy), "--image", "nonsense"])
     assert code != 0
     assert "--image nonsense: use REF=oci:DIR[:TAG]" in capsys.readouterr().err
+
+
+async def test_a_difference_makes_the_whole_change_set_manual(demo_copy: Path, tmp_path: Path) -> None:
+    """Scratch mode: the IV001 and the DF001 building its asset image share one change-set; a
+    proof that finds a different file makes both manual, so neither can be accepted nor written."""
+    before = make_image(tmp_path, "old", {"site/index.html": b"old"}, tag="old")
+    after = make_image(tmp_path, "new", {"site/index.html": b"new!"}, tag="new")
+    assets = "registry.example.com/platform/web-site-assets:1.4.2"
+    app = MigrateApp(make_engine(demo_copy, mode="scratch"), images=(f"{WEB}={before}", f"{assets}={after}"))
+    async with app.run_test(size=LARGE) as pilot:
+        await scanned(pilot)
+        await select(pilot, WEB_YAML)
+        iv, df = iv001(app, WEB_YAML), finding_of(app, "DF001", "web/Dockerfile")
+        assert app.review.set_of(iv) == app.review.set_of(df) is not None
+        await pilot.press("space")
+        assert app.review.is_accepted(df)
+        await pilot.press("p")
+        await proved(pilot, iv.key)
+        iv, df = iv001(app, WEB_YAML), finding_of(app, "DF001", "web/Dockerfile")
+        assert (iv.applicability, df.applicability) == (Applicability.MANUAL, Applicability.MANUAL)
+        assert iv.fix_blocked == df.fix_blocked == (
+            "verify found differences: verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html)")
+        assert app.review.accepted == set() and app.review.accepted_findings() == []
+        assert "Proof verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html) " \
+               "The readers would not see the same files: the fix is now manual and is not written." in panel(app)
+        await pilot.press("space")
+        assert notifications(app)[-1].startswith(f"IV001 {WEB_YAML}: no automatic rewrite: verify found differences")
+
+
+async def test_file_names_from_an_image_reach_the_screen_as_text(demo_copy: Path, tmp_path: Path) -> None:
+    hostile = ".[bold red]x[b]\x1b[2J"
+    image = make_image(tmp_path, "graf", {"plugins/clock/module.js": b"m", f"plugins/{hostile}": b"!"})
+    app = MigrateApp(make_engine(demo_copy, mode="zero-rebuild"), images=(f"{GRAFANA}={image}",))
+    async with app.run_test(size=LARGE) as pilot:
+        await scanned(pilot)
+        await select(pilot, GRAFANA_YAML)
+        await pilot.press("p")
+        await proved(pilot, iv001(app, GRAFANA_YAML).key)
+        shown = "1 more visible after (/.[bold red]x[b]\\x1b[2J)"  # markup as text, ESC made visible
+        assert shown in panel(app) and notifications(app)[-1].endswith(shown)
+        assert "\x1b" not in panel(app) + notifications(app)[-1]
