@@ -221,6 +221,7 @@ async def test_a_difference_makes_the_whole_change_set_manual(demo_copy: Path, t
         assert iv.fix_blocked == df.fix_blocked == (
             "verify found differences: verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html)")
         assert app.review.accepted == set() and app.review.accepted_findings() == []
+        assert notifications(app)[-1].endswith("— your accept was withdrawn: nothing is written for it")
         assert "Proof verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html) " \
                "The readers would not see the same files: the fix is now manual and is not written." in panel(app)
         await pilot.press("space")

@@ -697,6 +697,7 @@ class MigrateApp(App[int]):
             self._show_explanation()
             return
         proof = message.proof
+        was_accepted = self.review.is_accepted(finding)
         changed = lowered(self.review.members(self.review.set_of(finding) or ""), finding, proof)
         shown = fix_digest(changed[0].fix) if changed and changed[0].fix is not None else message.digest
         self.proofs[message.key] = (message.digest, frozenset({shown}), proof)
@@ -705,8 +706,11 @@ class MigrateApp(App[int]):
             self.current = self.review.by_key(self.current.key) or self.current
         self._refresh_decisions()
         text = f"{finding.location.path}: {proof.summary()}"
+        now = self.review.by_key(finding.key)
         if withdrawn:
             text += " — your accept was withdrawn: review it again"
+        elif was_accepted and not (now is not None and self.review.is_accepted(now)):
+            text += " — your accept was withdrawn: nothing is written for it"  # now manual: nothing to accept
         self.notify(visible(text), title="Proof", severity="information" if not changed else "warning",
                     timeout=10, markup=False)
 
