@@ -87,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("path", nargs="?", type=Path, default=Path("."))
     # Re-scans after `r`, `m` and a write reuse per-file results of unchanged files.
     tui.add_argument("--no-cache", action="store_true", help="don't reuse or store per-file results (~/.cache/migrate-tui)")
+    tui.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
+                     help="for `p` (prove): where an image comes from (oci:DIR[:TAG], docker-archive:FILE, or REF for its registry)")
     _common(tui)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
@@ -433,9 +435,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
         from .tui.app import run_app
     except ImportError as exc:  # pragma: no cover - textual is a hard dependency
         raise UsageError(f"the TUI needs textual: {exc}") from None
+    images = tuple(getattr(args, "image", ()) or ())
+    bad = [pair for pair in images if not all(pair.partition("="))]
+    if bad:
+        raise UsageError(f"--image {bad[0]}: use REF=oci:DIR[:TAG], REF=docker-archive:FILE or REF=REF (its registry)")
     if not sys.stdout.isatty() and not os.environ.get("MIGRATE_TUI_FORCE_TUI"):
         raise UsageError("the TUI needs a terminal; use `migrate-tui check` in scripts and CI")
-    return run_app(engine)
+    return run_app(engine, images=images)
 
 
 _HANDLERS = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "tui": cmd_tui}

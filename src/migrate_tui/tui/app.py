@@ -35,7 +35,8 @@ from .commands import MigrateCommands
 from .diff_view import DiffView
 from .explain import ExplanationPanel, diagnostic_explanation, finding_explanation
 from .findings_tree import DIAGNOSTICS, FindingsTree, Item
-from .messages import FindingsArrived, ScanBegan, ScanCompleted, ScanFailed, ScanProgress, WriteCompleted, WriteFailed
+from .messages import (FindingsArrived, ProofFinished, ScanBegan, ScanCompleted, ScanFailed, ScanProgress, WriteCompleted,
+                       WriteFailed)
 from .review import Query, Review, fix_digest, is_internal, parse_query, why_not_acceptable
 from .safe import content, visible
 from .screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, confirm_write
@@ -101,9 +102,11 @@ class MigrateApp(App[int]):
         Binding("right_square_bracket", "next_file", "Next file", id="next-file", key_display="]", show=False, tooltip="next file of the change-set"),
         Binding("left_square_bracket", "previous_file", "Prev file", id="prev-file", key_display="[", show=False, tooltip="previous file of the change-set"),
         Binding("r", "rescan", "Re-scan", id="rescan", show=False, tooltip="scan the repository again"),
+        Binding("p", "prove", "Prove", id="prove", show=False,
+                tooltip="run verify on the selected image-volume change-set with the images you named (--image, oci-layouts); a proof can only lower a fix"),
     ]
 
-    def __init__(self, engine: Engine, *, write_enabled: bool = True) -> None:
+    def __init__(self, engine: Engine, *, write_enabled: bool = True, images: tuple[str, ...] = ()) -> None:
         _start_resource_tracker()
         super().__init__()
         self.engine = engine
@@ -131,6 +134,10 @@ class MigrateApp(App[int]):
         self._follow_safe: Query | None = None
         self._filter_timer = None
         self._replan_note = ""  # what a re-plan (mode, re-scan, write) should report when done
+        self.images = tuple(images)  # `--image REF=SOURCE`: where `p` finds the images to prove with
+        # finding key -> (digest of the fix proven, digests the proof is shown for, the proof)
+        self.proofs: dict[str, tuple[str, frozenset[str], object]] = {}
+        self._proving: set[str] = set()  # keys of findings a `p` worker is proving
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -276,7 +283,7 @@ class MigrateApp(App[int]):
         self._cancel_flush()
         self.scan_done = self.scan_total = result.files_scanned
         kept_before = set(self.review.decisions)
-        withdrawn = self.review.replace(result.findings, result.diagnostics)
+        withdrawn = self.review.replace(self._with_proofs(result.findings), result.diagnostics)
         if any(is_internal(d) for d in result.diagnostics):
             self.crashed = True
         self.tree.rebuild(self.review, parse_query(self.query_text))
@@ -430,7 +437,8 @@ class MigrateApp(App[int]):
         if self.current is not None:
             self.query_one("#explanation", ExplanationPanel).show(finding_explanation(
                 self.current, self.review.is_accepted(self.current), self.review.reset_reason(self.current),
-                len(self.review.members(self.review.set_of(self.current) or ""))))
+                len(self.review.members(self.review.set_of(self.current) or "")),
+                proof=self._proof_of(self.current), proving=self.current.key in self._proving))
 
     def _show_file(self, index: int) -> None:
         finding = self.current
@@ -634,6 +642,108 @@ class MigrateApp(App[int]):
     def on_write_failed(self, message: WriteFailed) -> None:
         self.writing = False
         self.notify(visible(message.error), title="Write failed", severity="error", timeout=10, markup=False)
+
+    # -- proof --------------------------------------------------------------------------------
+    def proof_loader(self):
+        """Images only from what the user named (``--image``, config ``oci-layouts``)."""
+        from ..oci.prove import offline_loader
+
+        return offline_loader(list(self.images), tuple(self.engine.config.oci_layouts), root=self.engine.root)
+
+    def action_prove(self) -> None:
+        from .proving import provable
+
+        item = self._cursor_item()
+        if item is not None and item.kind == "group" and self.tree.cursor_node is not None and self.tree.cursor_node.children:
+            child = self.tree.cursor_node.children[0].data
+            item = child if child is not None else item
+        finding = self.review.by_key(item.key) if item is not None and item.kind == "finding" else None
+        if finding is None:
+            self.notify("Select a finding first.", severity="warning", markup=False)
+            return
+        target = provable(self.review.members(self.review.set_of(finding) or ""), finding)
+        if target is None or target.fix is None:
+            self.notify("Only an image-volume change-set (IV001) can be proven.", severity="warning", markup=False)
+            return
+        if self.scanning or self.result is None:
+            self.notify("Wait for the scan to finish before proving.", severity="warning", markup=False)
+            return
+        if target.key in self._proving:
+            self.notify("Already proving this change-set.", markup=False)
+            return
+        self._proving.add(target.key)
+        self._show_explanation()
+        self._prove(target, self.generation, fix_digest(target.fix))
+
+    @work(thread=True, group="prove", exit_on_error=False)
+    def _prove(self, finding: Finding, generation: int, digest: str) -> None:
+        from ..oci.prove import Proof, ProofKind, prove
+
+        try:
+            proof = prove(finding, self._read, self.proof_loader())
+        except Exception as exc:  # a bad image source or a bug: never "proven", never a crash
+            proof = Proof(ProofKind.UNREACHABLE, detail=" ".join(f"the proof failed: {type(exc).__name__}: {exc}".split())[:300])
+        self.post_message(ProofFinished(generation, finding.key, digest, proof))
+
+    def on_proof_finished(self, message: ProofFinished) -> None:
+        from .proving import lowered
+
+        self._proving.discard(message.key)
+        finding = self.review.by_key(message.key)
+        if (message.generation != self.generation or finding is None or finding.fix is None
+                or fix_digest(finding.fix) != message.digest):
+            self.notify("The change-set changed while it was being proven (a re-plan): `p` proves it again.",
+                        severity="warning", markup=False)
+            self._show_explanation()
+            return
+        proof = message.proof
+        was_accepted = self.review.is_accepted(finding)
+        changed = lowered(self.review.members(self.review.set_of(finding) or ""), finding, proof)
+        shown = fix_digest(changed[0].fix) if changed and changed[0].fix is not None else message.digest
+        self.proofs[message.key] = (message.digest, frozenset({shown}), proof)
+        withdrawn = self.review.revise(changed, cause="the proof") if changed else []
+        if self.current is not None:
+            self.current = self.review.by_key(self.current.key) or self.current
+        self._refresh_decisions()
+        text = f"{finding.location.path}: {proof.summary()}"
+        now = self.review.by_key(finding.key)
+        if withdrawn:
+            text += " — your accept was withdrawn: review it again"
+        elif was_accepted and not (now is not None and self.review.is_accepted(now)):
+            text += " — your accept was withdrawn: nothing is written for it"  # now manual: nothing to accept
+        self.notify(visible(text), title="Proof", severity="information" if not changed else "warning",
+                    timeout=10, markup=False)
+
+    def _proof_of(self, finding: Finding):
+        """The proof shown for ``finding``: its own or its change-set's, while the fix is the one it judged."""
+        if finding.fix is None:
+            return None
+        digest = fix_digest(finding.fix)
+        keys = [finding.key, *(m.key for m in self.review.members(self.review.set_of(finding) or ""))]
+        for key in keys:
+            entry = self.proofs.get(key)
+            if entry is not None and digest in entry[1]:
+                return entry[2]
+        return None
+
+    def _with_proofs(self, findings: list[Finding]) -> list[Finding]:
+        """A re-plan's findings with the proofs still valid re-applied (a proof lowers until the
+        fix it judged changes); proofs of fixes that changed are dropped."""
+        if not self.proofs:
+            return findings
+        from .proving import lowered
+
+        by_key = {f.key: f for f in findings}
+        replaced: dict[str, Finding] = {}
+        for key, (digest, _shown, proof) in list(self.proofs.items()):
+            finding = by_key.get(key)
+            if finding is None or finding.fix is None or fix_digest(finding.fix) != digest:
+                del self.proofs[key]
+                continue
+            members = [f for f in findings if f.fix is not None and fix_digest(f.fix) == digest]
+            for judged in lowered(members, finding, proof):
+                replaced[judged.key] = judged
+        return [replaced.get(f.key, f) for f in findings]
 
     # -- navigation ---------------------------------------------------------------------------
     def _pending_keys(self) -> list[str]:
@@ -845,7 +955,7 @@ def exit_code(app: MigrateApp) -> int:
     return int(app.return_value or 0)
 
 
-def run_app(engine: Engine, *, write_enabled: bool = True) -> int:
-    app = MigrateApp(engine, write_enabled=write_enabled)
+def run_app(engine: Engine, *, write_enabled: bool = True, images: tuple[str, ...] = ()) -> int:
+    app = MigrateApp(engine, write_enabled=write_enabled, images=images)
     app.run()
     return exit_code(app)

@@ -54,9 +54,11 @@ def _split_explanation(finding: Finding) -> str:
     return text
 
 
-def finding_explanation(finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1) -> Group:
+def finding_explanation(finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1,
+                        proof=None, proving: bool = False) -> Group:
     """The panel for a finding. ``reset``: why an earlier accept was withdrawn; ``shared``: how
-    many findings carry the same change-set (deciding on one decides on all of them)."""
+    many findings carry the same change-set (deciding on one decides on all of them); ``proof``:
+    the outcome of `p` on this change-set (an ``oci.prove.Proof``), ``proving``: `p` is running."""
     parts: list[Text] = []
 
     def section(title: str, body: str | list[str], style: str = "") -> None:
@@ -75,6 +77,13 @@ def finding_explanation(finding: Finding, accepted: bool, reset: str | None = No
     parts += [headline, Text(visible_block(finding.message)), Text("")]
     if reset:
         section("Decision withdrawn", reset, "bold yellow")
+    if proving:
+        section("Proof", "proving… (verify runs on the images you named; the app stays usable)", "dim")
+    elif proof is not None:
+        from .proving import proof_section
+
+        lines, style = proof_section(proof)
+        section("Proof", lines, style)
     if shared > 1:
         parts += [Text(f"This change-set also settles {shared - 1} other finding{'s' if shared > 2 else ''}: "
                        "accepting one accepts all of them.", style="dim"), Text("")]

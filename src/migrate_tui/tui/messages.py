@@ -59,3 +59,14 @@ class WriteCompleted(Message):
 @dataclass
 class WriteFailed(Message):
     error: str
+
+
+@dataclass
+class ProofFinished(Message):
+    """A ``prove`` worker's outcome for one change-set: ``digest`` is the fix that was proven
+    (a re-plan meanwhile gives the finding another fix, and the proof is then dropped)."""
+
+    generation: int
+    key: str
+    digest: str
+    proof: Any  # oci.prove.Proof

@@ -114,7 +114,7 @@ class Review:
         known = set(self.diagnostics)
         self.diagnostics.extend(d for d in diagnostics if d not in known)
 
-    def replace(self, findings: list[Finding], diagnostics: list[Diagnostic]) -> list[str]:
+    def replace(self, findings: list[Finding], diagnostics: list[Diagnostic], *, cause: str = "the re-plan") -> list[str]:
         """A finished scan's sorted lists. Returns the ids of change-sets whose accept was withdrawn.
 
         A decision is kept when its change-set (same digest) is still there; when the findings
@@ -135,11 +135,17 @@ class Review:
                     continue
                 fix = self._sets[new][0].fix
                 assert fix is not None
-                self.resets[new] = (f"You had accepted this change-set, but the re-plan changed it "
+                self.resets[new] = (f"You had accepted this change-set, but {cause} changed it "
                                     f"({_what_changed(decision.fix, fix)}): review it again.")
                 withdrawn.append(new)
         self.resets = {cid: why for cid, why in self.resets.items() if cid in self._sets and cid not in self.decisions}
         return withdrawn
+
+    def revise(self, findings: Iterable[Finding], *, cause: str) -> list[str]:
+        """Replace findings by key (a proof judged their fix): as after a re-plan, an accept on a
+        change-set whose fix changed is withdrawn and ``cause`` says why. Returns the withdrawn ids."""
+        new = {f.key: f for f in findings}
+        return self.replace([new.get(f.key, f) for f in self.findings], self.diagnostics, cause=cause)
 
     def by_key(self, key: str) -> Finding | None:
         position = self._index.get(key)
