@@ -94,6 +94,6 @@ def test_patch_summaries_carry_the_proof(demo_copy: Path, tmp_path: Path, capsys
     main(["check", "--no-cache", "--mode", "zero-rebuild", "--prove", str(demo_copy), "--image", f"{WEB}={web}",
           "--patch-dir", str(patches)])
     web_md = next(patches.glob("*-deployment-web.md")).read_text()
-    assert "## Proof\n\n- proven: 'nginx' at /usr/share/nginx/html: 1 entries identical" in web_md
+    assert "## Proof\n\n- proven: 'nginx' at /usr/share/nginx/html: 1 entry identical" in web_md
     opa_md = next(patches.glob("*-deployment-opa.md")).read_text()
     assert "- not proven: no source for registry.example.com/platform/opa-bundle:0.12.0" in opa_md

@@ -181,7 +181,7 @@ async def test_the_proof_runs_in_a_worker_and_the_app_stays_usable(demo_copy: Pa
         assert notifications(app)[-1] == "Already proving this change-set."
         app.release.set()
         await proved(pilot, key)
-        print(panel(app));         assert "Proof proven: 'nginx' at /usr/share/nginx/html: 1 entries identical" in panel(app)
+        assert "Proof proven: 'nginx' at /usr/share/nginx/html: 1 entry identical" in panel(app)
 
 
 def test_prove_is_a_key_in_the_palette_and_help() -> None:
@@ -219,7 +219,7 @@ async def test_a_difference_makes_the_whole_change_set_manual(demo_copy: Path, t
         iv, df = iv001(app, WEB_YAML), finding_of(app, "DF001", "web/Dockerfile")
         assert (iv.applicability, df.applicability) == (Applicability.MANUAL, Applicability.MANUAL)
         assert iv.fix_blocked == df.fix_blocked == (
-            "verify found differences: verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html)")
+            "verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html)")
         assert app.review.accepted == set() and app.review.accepted_findings() == []
         assert notifications(app)[-1].endswith("— your accept was withdrawn: nothing is written for it")
         assert "Proof verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html) " \

@@ -57,7 +57,7 @@ class ReaderProof:
                      f"{len(self.different)} different" if self.different else ""]
             shown = [f"/{p}" for p in (self.missing + self.different)[:EXTRA_SHOWN]]
             return f"{where}: {', '.join(p for p in parts if p)} ({', '.join(shown)})"
-        text = f"{where}: {self.files} entries identical"
+        text = f"{where}: {self.files} {'entry' if self.files == 1 else 'entries'} identical"
         if self.extra:
             text += f", {len(self.extra)} more visible after ({', '.join('/' + p for p in self.extra[:EXTRA_SHOWN])}" \
                     + (", …" if len(self.extra) > EXTRA_SHOWN else "") + ")"
@@ -200,6 +200,6 @@ def sharpen(finding: Finding, proof: Proof) -> Finding:
             assumption = f"{fix.assumption}; and {assumption}"
         new_fix = dataclasses.replace(fix, applicability=Applicability.UNSAFE, assumption=assumption)
         return dataclasses.replace(finding, fix=new_fix, data=data, notes=notes)
-    blocked = f"verify found differences: {proof.summary()}"
+    blocked = proof.summary()  # "verify found differences: …"
     new_fix = dataclasses.replace(fix, applicability=Applicability.MANUAL)
     return dataclasses.replace(finding, fix=new_fix, data=data, notes=notes, fix_blocked=blocked)
