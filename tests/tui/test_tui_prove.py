@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
 from textual.widgets import Static
 
 from migrate_tui.cli import main
