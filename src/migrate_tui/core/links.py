@@ -1,4 +1,4 @@
-"""Which Dockerfile builds which image: the image → Dockerfile link index (DESIGN §4b).
+"""Which Dockerfile builds which image: the image → Dockerfile link index.
 
 Mechanisms, in the order they are trusted:
 
@@ -61,7 +61,7 @@ from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 6
+_CACHE_VERSION = 7
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
@@ -441,17 +441,62 @@ def _read_cache_file(root: Path) -> bytes | None:
         os.close(fd)
 
 
-def _valid_stamps(stamps: Any) -> bool:
-    """Stamps that can vouch for a cache: the root and every entry stamped, as [size, mtime_ns]."""
-    if not isinstance(stamps, dict) or "." not in stamps:
+def _decode_stamps(stamps: Any) -> tuple[list[str], list[int]] | None:
+    """Stamps that can vouch for a cache, as (paths, [size, mtime_ns, size, mtime_ns, …]): the
+    root and every entry stamped with integers, paths relative and inside the root. None otherwise.
+
+    Stored as one newline-separated string of paths and one flat list of integers: a 50,000-file
+    tree has ~100,000 stamps, and this is what a pre-commit hook decodes and checks every time.
+    """
+    if not isinstance(stamps, dict):
+        return None
+    paths, values = stamps.get("paths"), stamps.get("values")
+    if not isinstance(paths, str) or not isinstance(values, list) or "\0" in paths:
+        return None
+    rels = paths.split("\n")
+    # substring searches first (C speed over megabytes), the per-path check only when they hit
+    if (paths.startswith("/") or "\n/" in paths) or (".." in paths and any(".." in r.split("/") for r in rels if ".." in r)):
+        return None
+    if len(values) != 2 * len(rels) or not set(map(type, values)) <= {int}:
+        return None
+    try:
+        at = 2 * rels.index(".")
+    except ValueError:
+        return None
+    return (rels, values) if values[at] >= 0 and values[at + 1] > 0 else None
+
+
+def _encode_stamps(stamps: dict[str, list[int]]) -> dict[str, Any] | None:
+    rels = list(stamps)
+    if any("\n" in rel or "\0" in rel for rel in rels):
+        return None  # a name the compact form can't hold: no cache (the index is still built)
+    return {"paths": "\n".join(rels), "values": [v for rel in rels for v in stamps[rel]]}
+
+
+def _stamps_hold(root: Path, rels: list[str], values: list[int]) -> bool:
+    """Does every path still have its (size, mtime_ns)? A missing path was stamped (-1, -1).
+
+    Paths are looked up relative to a descriptor of the root (no string joins, no walk of the
+    root's own path each time): this loop is most of a warm pre-commit run."""
+    try:
+        fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
         return False
-    for rel, stamp in stamps.items():
-        if not isinstance(rel, str) or (rel != "." and (rel.startswith("/") or ".." in rel.split("/"))):
-            return False
-        if not (isinstance(stamp, list) and len(stamp) == 2 and all(type(v) is int for v in stamp)):
-            return False
-    root_stamp = stamps["."]
-    return root_stamp[0] >= 0 and root_stamp[1] > 0
+    stat = os.stat
+    i = 0
+    try:
+        for rel in rels:
+            try:
+                st = stat(rel, dir_fd=fd)
+                if st.st_mtime_ns != values[i + 1] or st.st_size != values[i]:
+                    return False
+            except (OSError, ValueError):
+                if values[i] != -1 or values[i + 1] != -1:
+                    return False
+            i += 2
+    finally:
+        os.close(fd)
+    return True
 
 
 def _load_cache(root: Path, key: str) -> LinkIndex | None:
@@ -464,31 +509,25 @@ def _load_cache(root: Path, key: str) -> LinkIndex | None:
         return None
     if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != key:
         return None
-    stamps = data.get("stamps")
-    if not _valid_stamps(stamps) or _tracked_by_git(root):
+    stamps = _decode_stamps(data.get("stamps"))
+    if stamps is None or _tracked_by_git(root) or not _stamps_hold(root, *stamps):
         return None
-    base = str(root)
-    stat, join = os.stat, os.path.join  # plain strings: pathlib costs more than the stat itself here
-    for rel, stamp in stamps.items():
-        try:
-            st = stat(join(base, rel))
-            now = [st.st_size, st.st_mtime_ns]
-        except OSError:
-            now = [-1, -1]
-        if now != stamp:
-            return None
     try:
         index = LinkIndex.from_json(data.get("index", {}))
     except (TypeError, ValueError, AttributeError):
         return None
-    if any(l.name_span and l.name_span[0] not in stamps for l in index.links):
+    stamped = set(stamps[0])
+    if any(l.name_span and l.name_span[0] not in stamped for l in index.links):
         return None  # an edit span in a file the stamps don't vouch for
     index.fingerprint = data.get("fingerprint") or ""
     return index
 
 
 def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: LinkIndex) -> None:
-    payload = {"version": _CACHE_VERSION, "config": key, "stamps": stamps, "index": index.to_json(),
+    encoded = _encode_stamps(stamps)
+    if encoded is None:
+        return
+    payload = {"version": _CACHE_VERSION, "config": key, "stamps": encoded, "index": index.to_json(),
                "fingerprint": index.fingerprint or index.compute_fingerprint()}
     data = json.dumps(payload, sort_keys=True).encode("utf-8")
     tmp = f"{CACHE_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"

@@ -162,7 +162,9 @@ class MigrateApp(App[int]):
         self.query_one("#diff", DiffView).show_diff(None, "Scanning… findings appear on the left as they are found.")
         self._update_topbar()
         self.call_after_refresh(self._painted)
-        self.start_scan()
+        # The scan thread (discovery, rule imports, the pool) competes with the first paint for
+        # the interpreter: start it once the screen is drawn.
+        self.start_scan(after_paint=True)
 
     def on_resize(self) -> None:
         self._update_topbar()
@@ -178,7 +180,7 @@ class MigrateApp(App[int]):
         self.first_paint = time.perf_counter()
 
     # -- scanning ---------------------------------------------------------------------------
-    def start_scan(self) -> None:
+    def start_scan(self, *, after_paint: bool = False) -> None:
         self._cancel_flush()
         self.generation += 1
         self.scanning = True
@@ -189,7 +191,14 @@ class MigrateApp(App[int]):
         self.query_one("#scan-status").display = True
         self.query_one("#scan-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#scan-label", Label).update(content(f"Finding files in {self.engine.root.name}…"))
-        self._scan(self.engine, self.generation)
+        if after_paint:
+            self.call_after_refresh(self._scan_if_current, self.engine, self.generation)
+        else:
+            self._scan(self.engine, self.generation)
+
+    def _scan_if_current(self, engine: Engine, generation: int) -> None:
+        if generation == self.generation:  # not overtaken by a re-scan asked before the first paint
+            self._scan(engine, generation)
 
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
     def _scan(self, engine: Engine, generation: int) -> None:

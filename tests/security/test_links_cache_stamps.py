@@ -1,0 +1,100 @@
+"""Issue 14, item 3: the link cache's compact stamps (one string of paths, one flat list of
+integers) vouch for a cache only when they are well formed; a forged or damaged form is rebuilt,
+never trusted, and never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from migrate_tui.core.config import Config
+from migrate_tui.core.links import (CACHE_DIR, CACHE_FILE, _decode_stamps, _encode_stamps, _stamps_hold,
+                                    build_link_index)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
+
+
+def _cached_repo(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = tmp_path / "repo"
+    (root / "site").mkdir(parents=True)
+    shutil.copyfile(SITE, root / "web.yaml")
+    (root / "site" / "Dockerfile").write_text("FROM busybox\nCOPY . /site\n")
+    assert build_link_index(root, Config()).from_cache is False
+    assert build_link_index(root, Config()).from_cache is True
+    return root
+
+
+def _rewrite_stamps(root: Path, stamps) -> None:
+    path = root / CACHE_DIR / CACHE_FILE
+    data = json.loads(path.read_text())
+    data["stamps"] = stamps
+    path.write_text(json.dumps(data))
+
+
+def test_the_stamps_round_trip_and_name_every_path_read(tmp_path: Path, monkeypatch) -> None:
+    root = _cached_repo(tmp_path, monkeypatch)
+    stamps = json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["stamps"]
+    rels, values = _decode_stamps(stamps)
+    assert sorted(rels) == [".", ".gitignore", ".migrate-tui.toml", "site", "web.yaml"]
+    assert values[2 * rels.index(".gitignore"):2 * rels.index(".gitignore") + 2] == [-1, -1]  # absent, stamped so
+    assert _stamps_hold(root, rels, values)
+
+
+@pytest.mark.parametrize("stamps", [
+    {},
+    {"paths": ".", "values": [1]},
+    {"paths": ".", "values": [1, True]},
+    {"paths": ".\nweb.yaml", "values": [1, 2, 3, 4.5]},
+    {"paths": ".\n../outside", "values": [1, 2, 3, 4]},
+    {"paths": ".\nsite/../../outside", "values": [1, 2, 3, 4]},
+    {"paths": ".\n/etc/passwd", "values": [1, 2, 3, 4]},
+    {"paths": "web.yaml", "values": [1, 2]},
+    {"paths": ".\nweb\0.yaml", "values": [1, 2, 3, 4]},
+    {"paths": ".", "values": [-1, -1]},
+    {"paths": [".", "web.yaml"], "values": [1, 2, 3, 4]},
+])
+def test_malformed_stamps_are_not_trusted(tmp_path: Path, monkeypatch, stamps) -> None:
+    root = _cached_repo(tmp_path, monkeypatch)
+    _rewrite_stamps(root, stamps)
+    assert _decode_stamps(stamps) is None
+    assert build_link_index(root, Config()).from_cache is False
+
+
+def test_a_path_with_dots_in_a_name_is_not_mistaken_for_a_parent(tmp_path: Path) -> None:
+    assert _decode_stamps({"paths": ".\na..b/c..yaml\n..d", "values": [1, 2, 3, 4, 5, 6]}) == (
+        [".", "a..b/c..yaml", "..d"], [1, 2, 3, 4, 5, 6])
+
+
+def test_a_name_with_a_newline_leaves_the_index_uncached(tmp_path: Path, monkeypatch) -> None:
+    assert _encode_stamps({".": [1, 2], "a\nb.yaml": [3, 4]}) is None
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copyfile(SITE, root / "web.yaml")
+    shutil.copyfile(SITE, root / "odd\nname.yaml")
+    index = build_link_index(root, Config())
+    assert sorted(index.users_of("registry.example.com/web-site")) == ["odd\nname.yaml", "web.yaml"]
+    assert not (root / CACHE_DIR / CACHE_FILE).exists()
+    assert build_link_index(root, Config()).from_cache is False
+
+
+def test_an_edit_in_place_a_new_file_and_a_removed_file_each_invalidate(tmp_path: Path, monkeypatch) -> None:
+    root = _cached_repo(tmp_path, monkeypatch)
+    web = root / "web.yaml"
+    st = web.stat()
+    web.write_text(web.read_text() + "# edited\n")
+    os.utime(root, ns=(root.stat().st_atime_ns, root.stat().st_mtime_ns))  # only the file changed
+    assert build_link_index(root, Config()).from_cache is False
+    assert build_link_index(root, Config()).from_cache is True
+    (root / "site" / "new.yaml").write_text("kind: ConfigMap\n")
+    assert build_link_index(root, Config()).from_cache is False
+    assert build_link_index(root, Config()).from_cache is True
+    (root / "site" / "new.yaml").unlink()
+    assert build_link_index(root, Config()).from_cache is False
+    assert st.st_size < web.stat().st_size
