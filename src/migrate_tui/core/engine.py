@@ -498,7 +498,7 @@ def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
     suppressions = parse_suppressions(source.text)
     kept = [
         f for f in findings
-        if not suppressions.silences(f.rule, f.location.line, f.data.get("doc_span"))
+        if not suppressions.silences(f.rule, f.location.line, f.doc_span)
     ]
     if suppressions.by_line:
         diagnostics = diagnostics + _unused_suppressions(source.path, suppressions, scoped)

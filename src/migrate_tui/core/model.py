@@ -111,6 +111,12 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     # When a rewrite was planned but refused (validation failed, platform too old...), why.
     fix_blocked: str | None = None
+    # Stable identity within the file, independent of line numbers and wording (the pod-spec path
+    # and volume, the stage and instruction): baselines, the TUI and de-duplication key on it.
+    anchor: str = ""
+    # The YAML document the finding is about, as (first line, last line): a suppression comment
+    # anywhere in that object silences it.
+    doc_span: tuple[int, int] | None = None
 
     @property
     def applicability(self) -> Applicability:
@@ -123,8 +129,7 @@ class Finding:
     @property
     def key(self) -> str:
         """Stable identity for baselines, TUI selection and de-duplication (line-independent)."""
-        anchor = self.data.get("anchor", "")
-        raw = f"{self.rule}\0{self.location.path}\0{anchor or self.message}"
+        raw = f"{self.rule}\0{self.location.path}\0{self.anchor or self.message}"
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

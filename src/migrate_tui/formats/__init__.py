@@ -143,7 +143,7 @@ def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) ->
         "fix_blocked": f.fix_blocked,
         "related": [{"path": r.path, "line": r.line} for r in f.related],
         "key": f.key,
-        "data": {k: v for k, v in f.data.items() if k not in ("doc_span", "anchor")},
+        "data": f.data,
         "fix": None,
     }
     if f.fix:

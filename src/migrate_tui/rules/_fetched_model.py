@@ -80,7 +80,8 @@ def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target
     message = (f"{dfx.label(stage)}: `{_clip(copy_text)}` ships data that {dfx.label(fetch_stage)} fetches "
                f"({_clip(matched[0].describe())}) into an app image at {mount_path}: build it as its own asset image "
                "and mount it as an image volume")
-    data: dict[str, Any] = {"anchor": f"{stage.index}:fetched:{instr.args[:80]}", "stage": stage.index,
+    anchor = f"{stage.index}:fetched:{instr.args[:80]}"
+    data: dict[str, Any] = {"stage": stage.index,
                             "stage_name": stage.name, "target_reason": target.reason,
                             "fetch_stage": fetch_stage.index, "fetch_stage_name": fetch_stage.name,
                             "fetches": [{"tool": f.tool.value, "source": f.source, "dest": f.dest} for f in matched],
@@ -98,12 +99,12 @@ def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target
                             f"mount that image as an image volume at {mount_path} (readOnly) in the pods that run "
                             "this image, then drop this COPY."]
         return Finding(CODE, Severity.WARNING, location, _plain(message), _plain("\n".join(explanation)), None, (), (),
-                       data, fix_blocked=_plain(reason))
+                       data, fix_blocked=_plain(reason), anchor=anchor)
     fix, notes, related = plan
     data["change_set"] = "asset-image-split"
     explanation += notes
     return Finding(CODE, Severity.WARNING, location, _plain(message), _plain("\n".join(explanation)), fix,
-                   tuple(_plain(n) for n in notes), related, data)
+                   tuple(_plain(n) for n in notes), related, data, anchor=anchor)
 
 
 def _plain(text: str) -> str:

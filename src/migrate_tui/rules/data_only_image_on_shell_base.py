@@ -100,7 +100,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     message = (f"{dfx.label(stage)} only adds files on {dfx.short(base)}: use FROM scratch "
                f"({savings['text']})")
     location = Location(source.path, stage.from_instruction.line)
-    data: dict[str, Any] = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{stage.index}:{stage.name}"
+    data: dict[str, Any] = {"stage": stage.index, "stage_name": stage.name,
                             "target_reason": target.reason, "base": base, "savings": savings}
     explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)} but runs nothing in it."]
     if shape.mode_runs or shape.named_chown:
@@ -109,7 +110,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         reasons += [f"line {i.line}: --chown with a user name needs /etc/passwd, which scratch lacks; use numeric ids"
                     for i in shape.named_chown]
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + reasons), None,
-                       tuple(reasons), (), data, fix_blocked="; ".join(reasons))
+                       tuple(reasons), (), data, fix_blocked="; ".join(reasons), anchor=anchor)
     users = _users(source, stage, parsed, ctx)
     if users is not None:
         fix, blocked, related, notes = users
@@ -117,18 +118,18 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         if fix is not None:
             data["change_set"] = "IV001"
             return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set",
-                           "\n".join(explanation), fix, tuple(notes), related, data)
+                           "\n".join(explanation), fix, tuple(notes), related, data, anchor=anchor)
         data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
-                       tuple(notes), related, data, fix_blocked=blocked)
+                       tuple(notes), related, data, fix_blocked=blocked, anchor=anchor)
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + guessed), None,
-                       tuple(guessed), (), data, fix_blocked="; ".join(guessed))
+                       tuple(guessed), (), data, fix_blocked="; ".join(guessed), anchor=anchor)
     if len(chain) > 1:
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
-                       fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM")
+                       fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM", anchor=anchor)
     start, end = chain[-1].base_span
     assumption = ("nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
                   "its consumers mount it as an image volume or copy from it with COPY --from")
@@ -136,7 +137,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
               (Edit(source.path, start, end, "scratch"),), assumption,
               ((source.path, source.digest),), ((source.path, stage.from_instruction.start, stage.from_instruction.end),))
     explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data)
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data, anchor=anchor)
 
 
 def _copier_image(source: SourceFile, target: dfx.Target, base: str, command) -> Finding:
@@ -146,7 +147,8 @@ def _copier_image(source: SourceFile, target: dfx.Target, base: str, command) ->
     savings = base_swap(base, "scratch")
     message = (f"{dfx.label(stage)} is a copier image on {dfx.short(base)} (its {command.keyword} only copies files): "
                f"fetch the files in a build stage and ship FROM scratch as an image volume ({savings['text']})")
-    data: dict[str, Any] = {"anchor": f"{stage.index}:{stage.name}:copier", "stage": stage.index,
+    anchor = f"{stage.index}:{stage.name}:copier"
+    data: dict[str, Any] = {"stage": stage.index,
                             "stage_name": stage.name, "target_reason": target.reason, "base": base,
                             "savings": savings, "fix_blocked_kind": "copier-image", "command_line": command.line}
     explanation = (f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
@@ -155,7 +157,7 @@ def _copier_image(source: SourceFile, target: dfx.Target, base: str, command) ->
                "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
                "and any download RUN must move into a build stage")
     return Finding(CODE, Severity.WARNING, Location(source.path, stage.from_instruction.line), message, explanation,
-                   None, (), (), data, fix_blocked=blocked)
+                   None, (), (), data, fix_blocked=blocked, anchor=anchor)
 
 
 def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan,
@@ -169,7 +171,8 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
     message = (f"{dfx.label(stage)} {does} on {dfx.short(base)}: arrange them in a build "
                f"stage and ship FROM scratch ({savings['text']})")
     location = Location(source.path, stage.from_instruction.line)
-    data: dict[str, Any] = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{stage.index}:{stage.name}"
+    data: dict[str, Any] = {"stage": stage.index, "stage_name": stage.name,
                             "target_reason": target.reason, "base": base, "savings": savings,
                             "asset_paths": list(plan.paths)}
     lines = ", ".join(str(i.line) for i in plan.runs) or "none"
@@ -183,16 +186,16 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         blocked = reason or "a manifest in the repository runs this image; move the RUNs into a build stage by hand"
         data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
-                       tuple(notes), related, data, fix_blocked=blocked)
+                       tuple(notes), related, data, fix_blocked=blocked, anchor=anchor)
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + guessed), None,
-                       tuple(guessed), (), data, fix_blocked="; ".join(guessed))
+                       tuple(guessed), (), data, fix_blocked="; ".join(guessed), anchor=anchor)
     if plan.blocker is not None:
         data["fix_blocked_kind"] = plan.blocker.value
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
-                       (), (), data, fix_blocked=plan.blocker.sentence)
+                       (), (), data, fix_blocked=plan.blocker.sentence, anchor=anchor)
     name = unique_stage_name(parsed)
     _, base_end = stage.base_span
     tail = "" if source.text.endswith("\n") or not source.text else "\n"
@@ -207,7 +210,7 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
     explanation.append(f"The stage becomes build stage '{name}'; the shipped image is FROM scratch with "
                        f"{', '.join(plan.paths)} copied from it. No manifest in this repository runs the image; "
                        + assumption + ".")
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data)
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data, anchor=anchor)
 
 
 def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):

@@ -104,15 +104,16 @@ def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: 
     via = f" (through {dfx.label(root)})" if root is not stage else ""
     message = f"{dfx.label(stage)} is based on {dfx.short(base)}{via}: use {new_base} ({savings['text']})"
     location = Location(source.path, root.from_instruction.line)
-    data = {"anchor": f"{root.index}:{base}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{root.index}:{base}"
+    data = {"stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "base": base, "proposed_base": new_base, "savings": savings}
     explanation = f"{dfx.label(stage)} is {target.reason}. Assumes {assumption}."
     edit = _edit(source, root, base, new_base)
     if isinstance(edit, str):
-        return Finding(CODE, Severity.WARNING, location, message, explanation, None, (), (), data, fix_blocked=edit)
+        return Finding(CODE, Severity.WARNING, location, message, explanation, None, (), (), data, fix_blocked=edit, anchor=anchor)
     fix = Fix(Applicability.UNSAFE, f"Use {new_base}", (edit,), assumption, ((source.path, source.digest),),
               ((source.path, root.from_instruction.start, root.from_instruction.end),))
-    return Finding(CODE, Severity.WARNING, location, message, explanation, fix, (), (), data)
+    return Finding(CODE, Severity.WARNING, location, message, explanation, fix, (), (), data, anchor=anchor)
 
 
 def _edit(source: SourceFile, root, base: str, new_base: str) -> Edit | str:

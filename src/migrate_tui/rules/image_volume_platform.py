@@ -171,10 +171,9 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
     def finding(kind: str, severity: Severity, line: int, message: str, explanation: str = "", *,
                 notes: tuple[str, ...] = (), fix: Fix | None = None, blocked: str | None = None,
                 anchor: str = "") -> Finding:
-        data = {"anchor": f"{base}/{kind}{anchor}", "owner": subject.ref.owner, "volume": name, "kind": kind,
-                "target": target.describe(), "doc_span": subject.doc_span}
+        data = {"owner": subject.ref.owner, "volume": name, "kind": kind, "target": target.describe()}
         return Finding(CODE, severity, Location(subject.path, line), message, explanation, fix, notes, (), data,
-                       blocked)
+                       blocked, anchor=f"{base}/{kind}{anchor}", doc_span=subject.doc_span)
 
     platform = target.image_volume_blocker()
     if platform:

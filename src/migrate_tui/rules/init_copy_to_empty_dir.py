@@ -192,7 +192,6 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     notes.append(Note(NoteKind.SUPPLY_CHAIN, SUPPLY_CHAIN_NOTE))
     related = tuple(Location(subject.path, getattr(c.mount, "line", location.line)) for c in consumers)
     data: dict[str, Any] = {
-        "anchor": f"{subject.ref.owner}/{subject.ref.path}/{first.name}",
         "owner": subject.ref.owner,
         "volume": first.name,
         "images": sorted(names),
@@ -200,7 +199,6 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
             {"container": c.name, "mountPath": s.mount_path, "subPath": s.sub_path, "volume": s.volume}
             for c, specs in plans for s in specs
         ],
-        "doc_span": subject.doc_span,
         "mode": "scratch" if scratch is not None else "zero-rebuild",
     }
     if scratch is not None:
@@ -209,7 +207,8 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
             for a in scratch.assets.values()
         ]
     explanation = _explain(group, texts(manual), unsafe, texts(notes))
-    finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(texts(notes)), related, data)
+    finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(texts(notes)), related, data,
+                      anchor=f"{subject.ref.owner}/{subject.ref.path}/{first.name}", doc_span=subject.doc_span)
     if manual:
         return _replace(finding, fix_blocked="; ".join(texts(manual)))
     applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE

@@ -75,9 +75,10 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         )
         yield Finding(
             CODE, Severity.WARNING, location, message, explanation, None, (), (),
-            {"anchor": f"{subject.ref.owner}/{subject.ref.path}/{flow.name}/{flow.init.get('name')}",
-             "owner": subject.ref.owner, "volume": flow.name, "doc_span": subject.doc_span},
+            {"owner": subject.ref.owner, "volume": flow.name},
             fix_blocked="; ".join(reasons),
+            anchor=f"{subject.ref.owner}/{subject.ref.path}/{flow.name}/{flow.init.get('name')}",
+            doc_span=subject.doc_span,
         )
 
 

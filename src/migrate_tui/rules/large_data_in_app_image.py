@@ -190,10 +190,11 @@ def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore,
         f"    COPY {' '.join(words[:-1])} {dest}",
         f"and mount that image as an image volume at {dest} in the pod, then drop this COPY.",
     ])
-    data = {"anchor": f"{stage.index}:{instr.args[:80]}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{stage.index}:{instr.args[:80]}"
+    data = {"stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "bytes": total, "files": [p for p, _ in data_files], "savings": savings}
     return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, None, (), (), data,
-                   fix_blocked="splitting data out of an app image changes its build and deployment; see the explanation")
+                   fix_blocked="splitting data out of an app image changes its build and deployment; see the explanation", anchor=anchor)
 
 
 def _files(root: Path, pattern: str, ignore) -> Iterator[tuple[str, int]]:

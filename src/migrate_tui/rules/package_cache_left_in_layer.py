@@ -189,7 +189,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
                   ((source.path, source.digest),), ((source.path, instr.start, instr.end),))
     savings = unknown("cache", "the cache's size depends on the packages; `docker history` on the built image shows the layer")
     message = f"{dfx.label(stage)}: RUN leaves {', '.join(plan.what)} in the layer: clean it in the same RUN"
-    data = {"anchor": f"{stage.index}:{instr.args[:80]}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{stage.index}:{instr.args[:80]}"
+    data = {"stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "savings": savings, "run_form": script.form.value}
     why = blocker.sentence if blocker is not None else None
     if blocker is not None:
@@ -200,7 +201,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
     explanation = (f"{dfx.label(stage)} {dfx.ships(stage, target)}. "
                    "Files deleted by a later RUN still ship in this layer.")
     return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, fix,
-                   tuple(plan.tips), (), data, fix_blocked=why)
+                   tuple(plan.tips), (), data, fix_blocked=why, anchor=anchor)
 
 
 def _blocker(script: RunScript, plan: _Plan) -> EditBlocker | None:

@@ -169,13 +169,14 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     message = (f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
                f"use {new_base} ({savings['text']})")
     location = Location(source.path, stage.from_instruction.line)
-    data = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{stage.index}:{stage.name}"
+    data = {"stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "base": base, "proposed_base": new_base, "savings": savings}
     explanation = [f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically.",
                    f"Proposed base: {new_base}, because {why}."]
     if named_user:
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
-                       fix_blocked=f"USER {user}: {new_base} has no such user; use a numeric id or nonroot (65532)")
+                       fix_blocked=f"USER {user}: {new_base} has no such user; use a numeric id or nonroot (65532)", anchor=anchor)
     start, end = stage.base_span
     edits = [Edit(source.path, start, end, new_base)]
     for run in cert_runs:
@@ -185,7 +186,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     fix = Fix(Applicability.UNSAFE, f"Use {new_base} for {dfx.label(stage)}" + (" and drop the package install" if cert_runs else ""),
               tuple(edits), assumption, ((source.path, source.digest),),
               ((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),))
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), (), data)
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), (), data, anchor=anchor)
 
 
 def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, program: str,
@@ -200,7 +201,8 @@ def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: d
     message = (f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
                f"use scratch with {mounted} as image volumes ({savings['text']})")
     location = Location(source.path, stage.from_instruction.line)
-    data = {"anchor": f"{stage.index}:{stage.name}", "stage": stage.index, "stage_name": stage.name,
+    anchor = f"{stage.index}:{stage.name}"
+    data = {"stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "base": base, "proposed_base": "scratch", "savings": savings,
             "compose": {"runtime": runtime.value, "needs": [n.value for n in needs]}}
     why = (f"it installs {', '.join(sorted(installs))}" if installs else
@@ -211,7 +213,7 @@ def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: d
     if isinstance(planned, _compose_plan.Refused):
         data["compose"]["refused"] = planned.kind.value
         return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
-                       fix_blocked=planned.sentence())
+                       fix_blocked=planned.sentence(), anchor=anchor)
     env = sorted({k for n in needs for k, _ in _compose_plan.RUNTIME_ENV[runtime][n]})
     explanation.append("Workloads: " + "; ".join(planned.workloads) + "." +
                        (f" Environment added for {runtime.value}: {', '.join(env)}." if env else ""))
@@ -222,7 +224,7 @@ def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: d
     fix = Fix(Applicability.UNSAFE,
               f"FROM scratch for {dfx.label(stage)}; mount {mounted} as image volumes in " + ", ".join(planned.workloads),
               tuple(planned.edits), assumption, tuple(planned.digests), tuple(planned.scopes))
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), tuple(planned.related), data)
+    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), tuple(planned.related), data, anchor=anchor)
 
 
 def _runtime(parsed: Dockerfile, stage: Stage) -> "_compose_plan.Runtime":
