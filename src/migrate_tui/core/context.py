@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .model import Diagnostic, Location
@@ -12,6 +12,9 @@ from .podspec import PodSpecRef, line_of
 from .sources import SourceFile, read_source
 from .target import Target
 from .yamldoc import Chunk
+
+if TYPE_CHECKING:
+    from .links import Link, LinkIndex
 
 
 class Project:
@@ -25,7 +28,7 @@ class Project:
         self.root = root
         self.config = config
         self._sources: dict[str, SourceFile | Diagnostic] = {}
-        self._links: Any = None
+        self._links: LinkIndex | None = None
 
     def read(self, rel: str) -> SourceFile | Diagnostic:
         if rel not in self._sources:
@@ -38,7 +41,7 @@ class Project:
     def exists(self, rel: str) -> bool:
         return (self.root / rel).exists()
 
-    def links(self) -> Any:
+    def links(self) -> LinkIndex:
         """The image → Dockerfile link index (``core.links``), built on first use."""
         if self._links is None:
             from .links import build_link_index
@@ -46,7 +49,7 @@ class Project:
             self._links = build_link_index(self.root, self.config)
         return self._links
 
-    def dockerfile_for(self, image: str) -> Any:
+    def dockerfile_for(self, image: str) -> Link | None:
         return self.links().dockerfile_for(image)
 
 
@@ -58,6 +61,8 @@ class RuleContext:
     mode: str  # "auto" | "zero-rebuild" | "scratch"
     project: Project
     notes: list[str] = field(default_factory=list)
+    # Per-run memos of the rules (e.g. IV003's digest resolver), keyed by the rule's own name.
+    memo: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -277,8 +277,8 @@ def other_runners(ctx: Any, image: str, *, own: list[str]) -> list[str]:
 
     wanted = parse_image_ref(image)
     index = ctx.project.links()
-    runners_of = getattr(index, "runners_of", None)
-    if wanted is None or runners_of is None:
+    runners_of = index.runners_of
+    if wanted is None:
         return []
     found: list[str] = []
     left = list(own)

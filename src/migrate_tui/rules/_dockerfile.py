@@ -278,9 +278,7 @@ def link_targets_for(ctx: Any, path: str) -> list[str | None] | None:
         index = ctx.project.links()
     except Exception:  # noqa: BLE001 - a broken build file must not hide Dockerfile findings
         return None
-    finder = getattr(index, "links_for_dockerfile", None)
-    if finder is None:
-        return None
+    finder = index.links_for_dockerfile
     links = [l for l in finder(path) if l.source != "directory"]
     return [l.target for l in links] or None
 

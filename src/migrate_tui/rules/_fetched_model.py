@@ -228,9 +228,7 @@ def _serving_images(ctx, source: SourceFile, parsed: Dockerfile, target: dfx.Tar
         index = ctx.project.links()
     except Exception:  # noqa: BLE001 - a broken build file must not hide the finding
         return []
-    finder = getattr(index, "links_for_dockerfile", None)
-    if finder is None:
-        return []
+    finder = index.links_for_dockerfile
     last = parsed.stages[-1]
     return list(dict.fromkeys(l.image for l in finder(source.path)
                               if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is target.stage))
@@ -245,9 +243,7 @@ def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], s
     if not images:
         return []
     index = ctx.project.links()
-    runners_of = getattr(index, "runners_of", None)
-    if runners_of is None:
-        return []
+    runners_of = index.runners_of
     files: dict[str, None] = {}
     for image in images:
         files.update(dict.fromkeys(runners_of(image)))

@@ -217,9 +217,7 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
     """(fix, blocked reason, related locations, notes) from the manifests that run the image this
     stage builds, or None when no manifest in the repo does."""
     index = ctx.project.links()
-    finder = getattr(index, "links_for_dockerfile", None)
-    if finder is None:
-        return None
+    finder = index.links_for_dockerfile
     last = parsed.stages[-1]
     images = [l.image for l in finder(source.path)
               if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is stage]
@@ -233,7 +231,7 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
     notes: list[str] = []
     for image in images:
         wanted = parse_image_ref(image)
-        runners = getattr(index, "runners_of", lambda _: [])(image)
+        runners = index.runners_of(image)
         for rel in dict.fromkeys([*index.users_of(image), *runners]):
             found = ctx.project.read(rel)
             if isinstance(found, Diagnostic):
@@ -272,9 +270,9 @@ def _guessed_runners(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleCon
     """Containers that run an image linked to this Dockerfile only by its directory name: too weak
     a link to build a change-set on, strong enough to withhold "nothing runs a command in it"."""
     index = ctx.project.links()
-    finder = getattr(index, "links_for_dockerfile", None)
-    runners_of = getattr(index, "runners_of_link", None)
-    if finder is None or runners_of is None or stage is not parsed.stages[-1]:
+    finder = index.links_for_dockerfile
+    runners_of = index.runners_of_link
+    if stage is not parsed.stages[-1]:
         return []
     out: list[str] = []
     for link in finder(source.path):

@@ -92,23 +92,18 @@ def looks_like_file(sub_path: str) -> bool:
 
 
 def resolver_for(ctx: RuleContext) -> Resolver | None:
-    """The digest resolver for this run: ``ctx.digest_resolver`` if set, else from the config.
+    """The digest resolver for this run, from the config.
 
     Config keys (when the config knows them): ``oci_layouts`` (dirs or ``IMAGE=DIR``, relative to
     the root) and ``resolve_digests`` (bool: network access to registries). Answers are memoised
     for one scan (one context), so a re-scan sees a layout that was rebuilt meanwhile.
     """
-    explicit = getattr(ctx, "digest_resolver", None)
-    if explicit is not None:
-        return explicit
-    memo = ctx.__dict__.get("_iv003_resolver", False)
-    if memo is False:
-        layouts = tuple(str(x) for x in (getattr(ctx.config, "oci_layouts", ()) or ()))
-        registry = bool(getattr(ctx.config, "resolve_digests", False))
-        memo = _memoised(chain(OciLayoutResolver(layouts, root=ctx.root) if layouts else None,
-                               RegistryResolver() if registry else None))
-        ctx.__dict__["_iv003_resolver"] = memo
-    return memo
+    if "iv003-resolver" not in ctx.memo:
+        layouts = tuple(str(x) for x in ctx.config.oci_layouts)
+        ctx.memo["iv003-resolver"] = _memoised(chain(OciLayoutResolver(layouts, root=ctx.root) if layouts else None,
+                                                     RegistryResolver() if ctx.config.resolve_digests else None))
+    resolver: Resolver | None = ctx.memo["iv003-resolver"]
+    return resolver
 
 
 def _memoised(resolver: Resolver | None) -> Resolver | None:
@@ -248,7 +243,7 @@ def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name
     if parsed.digest:
         return
     latest = parsed.tag in (None, "latest")
-    if not latest and resolver is None and not getattr(ctx.config, "require_digests", False):
+    if not latest and resolver is None and not ctx.config.require_digests:
         # A fixed tag is reported when it can be pinned (a digest source is configured) or when
         # the config asks for digests: otherwise every IV001 fix would leave a finding behind
         # and `check` after `check --fix` could never come back clean. IV001 carries the note.

@@ -133,7 +133,7 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
 def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
     try:
         index = ctx.project.links()
-        links = [l for l in getattr(index, "links_for_dockerfile", lambda _: [])(dockerfile) if l.source != "directory"]
+        links = [l for l in index.links_for_dockerfile(dockerfile) if l.source != "directory"]
     except Exception:  # noqa: BLE001
         links = []
     return links[0].context if links else (posixpath.dirname(dockerfile) or ".")
