@@ -96,22 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--all", action="store_true", help="every rule")
 
     sub.add_parser("rules", help="list the rules")
-    for name, module_name in COMMAND_MODULES.items():
-        module = _command_module(module_name)
-        if module is not None:
-            module.add_parser(sub, _common)
+    for module_name in COMMAND_MODULES.values():
+        _command_module(module_name).add_parser(sub, _common)
     return parser
 
 
 def _command_module(module_name: str):
     import importlib
 
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None  # that command family is not part of this build
-        raise
+    return importlib.import_module(module_name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -126,10 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = _HANDLERS.get(args.command)
         if handler is None:
-            module = _command_module(COMMAND_MODULES.get(args.command, ""))
-            if module is None:
-                return _late_command(args)
-            handler = module.run
+            handler = _command_module(COMMAND_MODULES[args.command]).run
         return int(handler(args))
     except UsageError as exc:
         print(f"migrate-tui: error: {_visible(exc)}", file=sys.stderr)
@@ -158,11 +148,6 @@ def _internal_error(exc: BaseException) -> int:
         traceback.print_exception(exc, file=sys.stderr)
     print(f"migrate-tui: internal error: {_visible(exception_summary(exc))} "
           "(a bug in migrate-tui; please report it; MIGRATE_TUI_DEBUG=1 prints the traceback)", file=sys.stderr)
-    return ExitCode.ERROR
-
-
-def _late_command(args: argparse.Namespace) -> int:
-    print(f"migrate-tui: '{args.command}' is not available in this build", file=sys.stderr)
     return ExitCode.ERROR
 
 
@@ -445,11 +430,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 _HANDLERS = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "tui": cmd_tui}
-
-
-def register_command(name: str, handler) -> None:
-    """Later command families (links, policy, build, verify) plug in here."""
-    _HANDLERS[name] = handler
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,10 @@ class TwoFileEngine:
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
+    def renewed(self, *, mode=None):  # the app re-scans with a renewed engine: keep the wrapper
+        self._engine = self._engine.renewed(mode=mode)
+        return self
+
     @staticmethod
     def _widen(finding):
         if finding.location.path != "deploy/agent.yaml" or finding.fix is None:

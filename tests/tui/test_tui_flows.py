@@ -276,6 +276,10 @@ class HeldEngine:
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
+    def renewed(self, *, mode=None):  # the app re-scans with a renewed engine: keep the wrapper
+        self._engine = self._engine.renewed(mode=mode)
+        return self
+
     def iter_scan(self):
         for event in self._engine.iter_scan():
             if isinstance(event, ScanFinished):

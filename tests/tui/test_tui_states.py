@@ -56,6 +56,10 @@ class CrashingEngine:
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
+    def renewed(self, *, mode=None):  # the app re-scans with a renewed engine: keep the wrapper
+        self._engine = self._engine.renewed(mode=mode)
+        return self
+
     def iter_scan(self):
         crash = Diagnostic("deploy/agent.yaml", 1, "internal", "IndexError: list index out of range (in IV001)")
         for event in self._engine.iter_scan():

@@ -106,6 +106,11 @@ class Engine:
         self.cache = cache
         self.on_progress = on_progress
 
+    def renewed(self, *, mode: str | None = None) -> Engine:
+        """The same settings with a clean project cache (files changed since), optionally another mode."""
+        return Engine(self.root, self.config, paths=self.paths, mode=mode or self.mode, jobs=self.jobs,
+                      cache=self.cache, on_progress=self.on_progress)
+
     @property
     def context(self) -> RuleContext:
         return RuleContext(self.root, self.config, self.config.target, self.mode, self.project)

@@ -10,7 +10,6 @@ terminal control characters).
 
 from __future__ import annotations
 
-import inspect
 import os
 import shlex
 import subprocess
@@ -945,14 +944,7 @@ def _start_resource_tracker() -> None:
 
 def fresh_engine(engine: Engine, *, mode: str | None = None) -> Engine:
     """The same engine settings with a clean project cache (files changed), optionally a new mode."""
-    if not isinstance(engine, Engine):  # a test double wrapping an engine: keep it
-        if mode is not None:
-            engine.mode = mode
-        return engine
-    params = inspect.signature(Engine.__init__).parameters
-    kwargs = {name: getattr(engine, name) for name in params
-              if name not in ("self", "root", "config", "mode") and hasattr(engine, name)}
-    return Engine(engine.root, engine.config, mode=mode or engine.mode, **kwargs)
+    return engine.renewed(mode=mode)
 
 
 def exit_code(app: MigrateApp) -> int:
