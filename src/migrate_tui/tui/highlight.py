@@ -34,7 +34,9 @@ def language_of(path: str) -> str:
     name = path.rsplit("/", 1)[-1].lower()
     if name.endswith((".yaml", ".yml")):
         return "yaml"
-    if "dockerfile" in name or "containerfile" in name:
+    from ..dockerfile.names import is_dockerfile_name
+
+    if is_dockerfile_name(path.rsplit("/", 1)[-1]):
         return "dockerfile"
     return "text"
 
