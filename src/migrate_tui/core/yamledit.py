@@ -194,3 +194,44 @@ def three_way(original: str, base: str, new: str) -> str | None:
     if original.endswith("\n") and result and not result.endswith("\n"):
         result += "\n"
     return result
+
+
+def shrink(old: str, new: str) -> tuple[int, int, str]:
+    """The smallest line-aligned replacement turning ``old`` into ``new``: ``(start, end, content)``
+    such that ``old[:start] + content + old[end:] == new``."""
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    head = 0
+    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
+        head += 1
+    tail = 0
+    while (tail < min(len(old_lines), len(new_lines)) - head
+           and old_lines[-1 - tail] == new_lines[-1 - tail]):
+        tail += 1
+    start = sum(len(l) for l in old_lines[:head])
+    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail:]) if tail else len(old)
+    return start, end, "".join(new_lines[head: len(new_lines) - tail])
+
+
+def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Any) -> list[str]:
+    """Schema errors that ``new_chunk`` (the rewritten text of document ``chunk`` of ``text``) has
+    and the original did not; a YAML error in the rewrite is one problem. The original is loaded
+    and validated only when the rewrite has errors to compare."""
+    from .podspec import find_pod_specs
+    from .validate import validate_object
+    from .yamldoc import YamlError, load_chunk
+
+    probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
+    try:
+        data = load_chunk(new_chunk, probe)
+    except YamlError as err:
+        return [err.message]
+    after_errors = validate_object(data, schema_version, [r.path for r in find_pod_specs(data)])
+    if not after_errors:
+        return []
+    try:
+        before = load_chunk(text, chunk)
+    except YamlError as err:
+        return [err.message]
+    before_errors = set(validate_object(before, schema_version, [r.path for r in find_pod_specs(before)]))
+    return [e for e in after_errors if e not in before_errors]

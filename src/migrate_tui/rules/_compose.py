@@ -327,7 +327,7 @@ def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts:
                 result: ComposePlan) -> Refused | None:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    from ..core.yamledit import RewriteRefused, rewrite_chunk
+    from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 
     def mutate(document: Any) -> None:
         for path, targets in refs:
@@ -367,11 +367,11 @@ def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts:
         new_chunk = rewrite_chunk(source.text, chunk, mutate)
     except RewriteRefused as exc:
         return Refused(Refusal.REWRITE_REFUSED, f"{source.path}: {exc}")
-    problems = _validate(source.text, chunk, new_chunk, ctx)
+    problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
     if problems:
         return Refused(Refusal.INVALID, f"{source.path}: {problems[0]}")
     old = source.text[chunk.start:chunk.end]
-    start, end, content = _shrink(old, new_chunk)
+    start, end, content = shrink(old, new_chunk)
     result.edits.append(Edit(source.path, chunk.start + start, chunk.start + end, content))
     if (source.path, source.digest) not in result.digests:
         result.digests.append((source.path, source.digest))
@@ -379,38 +379,6 @@ def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts:
     return None
 
 
-def _validate(text: str, chunk, new_chunk: str, ctx: RuleContext) -> list[str]:
-    from ..core.podspec import find_pod_specs
-    from ..core.validate import validate_object
-    from ..core.yamldoc import Chunk, YamlError, load_chunk
-
-    probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
-    try:
-        data = load_chunk(new_chunk, probe)
-        before = load_chunk(text, chunk)
-    except YamlError as err:
-        return [err.message]
-    version = ctx.target.schema_version
-    after = validate_object(data, version, [r.path for r in find_pod_specs(data)])
-    if not after:
-        return []
-    already = set(validate_object(before, version, [r.path for r in find_pod_specs(before)]))
-    return [e for e in after if e not in already]
-
-
-def _shrink(old: str, new: str) -> tuple[int, int, str]:
-    """The smallest line-aligned replacement turning ``old`` into ``new``."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
-    head = 0
-    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old_lines), len(new_lines)) - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
-        tail += 1
-    start = sum(len(l) for l in old_lines[:head])
-    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail:]) if tail else len(old)
-    return start, end, "".join(new_lines[head:len(new_lines) - tail])
 
 
 def dockerfile_edits(source: SourceFile, parsed: Dockerfile, stage: Stage, cert_runs: list[Instruction],

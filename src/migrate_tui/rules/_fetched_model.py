@@ -363,7 +363,7 @@ def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from ..core.yamldoc import YamlError
-    from ..core.yamledit import RewriteRefused, rewrite_chunk
+    from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 
     by_chunk: dict[tuple[str, int], list] = defaultdict(list)
     sources: dict[str, SourceFile] = {}
@@ -421,48 +421,14 @@ def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
             new_chunk = rewrite_chunk(source.text, chunk, mutate)
         except (RewriteRefused, YamlError) as err:
             return f"{path}: {getattr(err, 'message', None) or err}"
-        problems = _validate(source.text, chunk, new_chunk, ctx)
+        problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
         if problems:
             version = ctx.target.schema_version
             return f"{path}: the rewrite would not validate for Kubernetes {version[0]}.{version[1]}: {problems[0]}"
         old = source.text[chunk.start:chunk.end]
-        start, end, content = _shrink(old, new_chunk)
+        start, end, content = shrink(old, new_chunk)
         edits.append(Edit(path, chunk.start + start, chunk.start + end, content))
         if (path, source.digest) not in digests:
             digests.append((path, source.digest))
         scopes.append((path, chunk.start, chunk.end))
     return edits, digests, scopes, related, where
-
-
-def _validate(text: str, chunk, new_chunk: str, ctx) -> list[str]:
-    from ..core.podspec import find_pod_specs
-    from ..core.validate import validate_object
-    from ..core.yamldoc import Chunk, YamlError, load_chunk
-
-    probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
-    try:
-        data = load_chunk(new_chunk, probe)
-        before = load_chunk(text, chunk)
-    except YamlError as err:
-        return [err.message]
-    version = ctx.target.schema_version
-    after = validate_object(data, version, [r.path for r in find_pod_specs(data)])
-    if not after:
-        return []
-    known = set(validate_object(before, version, [r.path for r in find_pod_specs(before)]))
-    return [e for e in after if e not in known]
-
-
-def _shrink(old: str, new: str) -> tuple[int, int, str]:
-    """The smallest line-aligned replacement turning ``old`` into ``new``."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
-    head = 0
-    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old_lines), len(new_lines)) - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
-        tail += 1
-    start = sum(len(l) for l in old_lines[:head])
-    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail:]) if tail else len(old)
-    return start, end, "".join(new_lines[head:len(new_lines) - tail])

@@ -69,9 +69,9 @@ from ..core.context import PodSpecSubject, RuleContext
 from ..core.digest import DigestError, ImageInfo, OciLayoutResolver, RegistryResolver, Resolver, chain, pinned_reference
 from ..core.imageref import parse_image_ref
 from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from ..core.yamledit import RewriteRefused, rewrite_chunk
+from ..core.yamledit import RewriteRefused, rewrite_chunk, shrink
 from . import Rule
-from .init_copy_to_empty_dir import SUPPLY_CHAIN_NOTE, _shrink
+from .init_copy_to_empty_dir import SUPPLY_CHAIN_NOTE
 
 CODE = "IV003"
 _CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
@@ -291,7 +291,7 @@ def _pin_fix(subject: PodSpecSubject, index: int, pinned: str, assumption: str) 
 
     new_chunk = rewrite_chunk(source.text, chunk, mutate)
     old_text = source.text[chunk.start:chunk.end]
-    start, end, content = _shrink(old_text, new_chunk)
+    start, end, content = shrink(old_text, new_chunk)
     edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
     return Fix(Applicability.UNSAFE, f"Pin the image volume reference to {pinned.rsplit('@', 1)[-1][:19]}…",
                (edit,), assumption, ((source.path, source.digest),), ((source.path, chunk.start, chunk.end),))

@@ -115,8 +115,7 @@ from typing import Any, Iterator
 from ..core.context import PodSpecSubject, RuleContext
 from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
 from ..core.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
-from ..core.yamldoc import load_chunk, YamlError
-from ..core.yamledit import RewriteRefused, rewrite_chunk
+from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 from . import Rule
 from ._assetimage import ScratchPlan, plan_scratch, wants_scratch
 from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
@@ -431,11 +430,11 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
         _rewrite_pod_spec(spec, group, plans, names, references)
 
     new_chunk = rewrite_chunk(source.text, chunk, mutate)
-    problems = _validate(source.text, chunk, new_chunk, ctx)
+    problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
     if problems:
         return f"the rewrite would not validate for Kubernetes {ctx.target.schema_version[0]}.{ctx.target.schema_version[1]}: {problems[0]}"
     old = source.text[chunk.start : chunk.end]
-    start, end, content = _shrink(old, new_chunk)
+    start, end, content = shrink(old, new_chunk)
     edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
     volume = group[0].name
     description = f"Mount the image as image volume '{volume}'; drop init container(s) " + ", ".join(
@@ -459,43 +458,6 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
 _ASSET_VERBS = {"rewritten": "rewrite", "created": "add"}
 
 
-def _shrink(old: str, new: str) -> tuple[int, int, str]:
-    """The smallest line-aligned replacement turning ``old`` into ``new``."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
-    head = 0
-    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while (tail < min(len(old_lines), len(new_lines)) - head
-           and old_lines[-1 - tail] == new_lines[-1 - tail]):
-        tail += 1
-    start = sum(len(l) for l in old_lines[:head])
-    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail:]) if tail else len(old)
-    content = "".join(new_lines[head: len(new_lines) - tail])
-    return start, end, content
-
-
-def _validate(text: str, chunk, new_chunk: str, ctx: RuleContext) -> list[str]:
-    from ..core.podspec import find_pod_specs
-    from ..core.validate import validate_object
-    from ..core.yamldoc import Chunk
-
-    probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
-    try:
-        data = load_chunk(new_chunk, probe)
-    except YamlError as err:
-        return [err.message]
-    version = ctx.target.schema_version
-    after_errors = validate_object(data, version, [r.path for r in find_pod_specs(data)])
-    if not after_errors:
-        return []
-    try:  # the original (it loaded once already) only when the rewrite has problems to compare
-        before = load_chunk(text, chunk)
-    except YamlError as err:
-        return [err.message]
-    before_errors = set(validate_object(before, version, [r.path for r in find_pod_specs(before)]))
-    return [e for e in after_errors if e not in before_errors]
 
 
 def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str],
