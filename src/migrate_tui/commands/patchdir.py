@@ -9,10 +9,10 @@ after another on the same file says so, and applied in order they give exactly w
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from . import write_atomically
 
 
 def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
@@ -41,8 +41,8 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
     plan = plan_patches(result.findings, read, engine.config.target, unsafe=args.unsafe_fixes)
     index = ["# Patches", "", "Apply in order from the repository root: `git apply DIR/NN-name.patch`.", ""]
     for patch in plan.patches:
-        _write(directory / f"{patch.name}.patch", patch.data)
-        _write(directory / f"{patch.name}.md", patch.summary.encode("utf-8"))
+        write_atomically(directory / f"{patch.name}.patch", patch.data, 0o644)
+        write_atomically(directory / f"{patch.name}.md", patch.summary.encode("utf-8"), 0o644)
         first = patch.findings[0]
         index.append(f"- `{patch.name}.patch`: {first.rule} {first.fix.applicability.value if first.fix else ''} — "
                      f"{', '.join(patch.paths)}" + (f" (after {', '.join(patch.after)})" if patch.after else ""))
@@ -51,7 +51,7 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
         index += ["", "## Not in this set", ""]
         for finding, kind, reason in held:
             index.append(f"- {finding.rule} at {finding.location.path}:{finding.location.line}: {reason} ({kind.value})")
-    _write(directory / "README.md", ("\n".join(index) + "\n").encode("utf-8"))
+    write_atomically(directory / "README.md", ("\n".join(index) + "\n").encode("utf-8"), 0o644)
     for finding, kind, reason in held:
         print(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} "
               f"no patch: {reason}", file=sys.stderr)
@@ -61,19 +61,3 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
         return ExitCode.CLEAN
     return ExitCode.FINDINGS if (plan.patches or result.findings) else ExitCode.CLEAN
 
-
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -8,7 +8,6 @@ the published base-image table (estimates with source and date), or unknown.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -42,38 +41,17 @@ def run(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return ExitCode.CLEAN
-    _write_atomically(args.output, text)
+    _write_report(args.output, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return ExitCode.CLEAN
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Temp file beside ``path``, fsync'd, then ``os.replace``: a reader never sees half a report."""
-    import os
-    import tempfile
 
+def _write_report(path: Path, text: str) -> None:
     from ..cli import UsageError
+    from . import umask, write_atomically
 
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"{path}: the directory does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    write_atomically(path, text.encode("utf-8"), 0o666 & ~umask())
