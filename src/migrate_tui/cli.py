@@ -249,14 +249,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         return ExitCode.ERROR if crashed(result) else ExitCode.CLEAN
 
     def read(path: str) -> str | None:
-        source = result.sources.get(path)
-        if source is not None:
-            return source.text
-        found = engine.project.read(path)
-        return getattr(found, "text", None)
+        source = engine.source_of(result, path)
+        return source.text if source is not None else None
 
     if args.prove:
-        _prove(args, engine, result)
+        _prove(args, engine, result, read)
 
     if args.patch_dir is not None:
         return _write_patch_dir(args, engine, result)
@@ -317,7 +314,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
 
 
-def _prove(args: argparse.Namespace, engine, result) -> None:
+def _prove(args: argparse.Namespace, engine, result, read) -> None:
     """Replace each IV001 finding by the one its proof judges (see ``oci.prove``)."""
     from .oci.prove import offline_loader, prove, sharpen
 
@@ -325,13 +322,6 @@ def _prove(args: argparse.Namespace, engine, result) -> None:
         load = offline_loader(list(args.image), tuple(engine.config.oci_layouts), root=engine.root)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-
-    def read(path: str) -> str | None:
-        source = result.sources.get(path)
-        if source is not None:
-            return source.text
-        found = engine.project.read(path)
-        return getattr(found, "text", None)
 
     for index, finding in enumerate(result.findings):
         if finding.rule == "IV001" and finding.fix is not None:

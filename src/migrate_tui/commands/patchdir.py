@@ -31,14 +31,8 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
     else:
         directory.mkdir(parents=True)
 
-    def read(path: str):
-        source = result.sources.get(path)
-        if source is not None:
-            return source
-        found = engine.project.read(path)
-        return found if hasattr(found, "text") else None
-
-    plan = plan_patches(result.findings, read, engine.config.target, unsafe=args.unsafe_fixes)
+    plan = plan_patches(result.findings, lambda path: engine.source_of(result, path), engine.config.target,
+                        unsafe=args.unsafe_fixes)
     index = ["# Patches", "", "Apply in order from the repository root: `git apply DIR/NN-name.patch`.", ""]
     for patch in plan.patches:
         write_atomically(directory / f"{patch.name}.patch", patch.data, 0o644)

@@ -106,6 +106,15 @@ class Engine:
         self.cache = cache
         self.on_progress = on_progress
 
+    def source_of(self, result: ScanResult, path: str) -> SourceFile | None:
+        """``path`` as the scan read it (the text its fixes were planned on), else as the project
+        reads it now; None when it can't be read."""
+        source = result.sources.get(path)
+        if source is not None:
+            return source
+        found = self.project.read(path)
+        return found if isinstance(found, SourceFile) else None
+
     def renewed(self, *, mode: str | None = None) -> Engine:
         """The same settings with a clean project cache (files changed since), optionally another mode."""
         return Engine(self.root, self.config, paths=self.paths, mode=mode or self.mode, jobs=self.jobs,
