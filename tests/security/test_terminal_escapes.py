@@ -114,3 +114,13 @@ def test_json_and_sarif_escape_by_syntax_and_keep_the_exact_strings(fmt: str, re
         messages = [r["message"]["text"] for r in run["results"]]
     assert FILE_NAME in paths
     assert any("copy" + HOSTILE in m for m in messages)
+
+
+def test_patch_dir_messages_and_index_show_escapes(repo: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    patches = tmp_path / "patches"
+    _, out, err = _run(capsys, monkeypatch, repo, "--patch-dir", str(patches), "--unsafe-fixes")
+    assert not RAW.search(out.replace("\n", "")) and not RAW.search(err.replace("\n", ""))
+    assert f"{FILE_SHOWN}:20: IV001 no patch: " in err  # the path the writer would refuse, shown escaped
+    # the .patch files carry the files' exact bytes (git apply needs them); the pages people read don't
+    for page in patches.glob("*.md"):
+        assert not RAW.search(page.read_text(encoding="utf-8").replace("\n", "")), page.name

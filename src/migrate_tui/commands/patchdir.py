@@ -19,6 +19,7 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
     from ..cli import ExitCode, UsageError
     from ..core.patches import HeldBack, plan_patches
     from ..formats import display_path
+    from ..formats.terminal import visible
 
     directory: Path = args.patch_dir
     if directory.is_symlink():
@@ -44,11 +45,11 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
     if held:
         index += ["", "## Not in this set", ""]
         for finding, kind, reason in held:
-            index.append(f"- {finding.rule} at {finding.location.path}:{finding.location.line}: {reason} ({kind.value})")
+            index.append(visible(f"- {finding.rule} at {finding.location.path}:{finding.location.line}: {reason} ({kind.value})"))
     write_atomically(directory / "README.md", ("\n".join(index) + "\n").encode("utf-8"), 0o644)
     for finding, kind, reason in held:
-        print(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} "
-              f"no patch: {reason}", file=sys.stderr)
+        print(visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} "
+                      f"no patch: {reason}"), file=sys.stderr)
     n = len(plan.patches)
     print(f"Wrote {n} patch{'es' if n != 1 else ''} to {directory}; no other file was touched.", file=sys.stderr)
     if args.exit_zero:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..formats.terminal import visible
+
 
 def add_parser(subparsers, common) -> None:
     from .build import add_limit_options
@@ -44,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
         before_docs = _documents(args.before)
         after_docs = _documents(args.after)
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+        print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
         return 2
     try:
         # verify compares content digests: file bodies are hashed while streamed, never kept
         loader = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
     except ValueError as exc:
-        print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+        print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
         return 2
     failures = 0
     checked = 0
@@ -59,27 +61,26 @@ def run(args: argparse.Namespace) -> int:
         try:
             results = verify_documents(before, after, loader)
         except SourceError as exc:
-            print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+            print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
             return 2
         for r in results:
             checked += 1
             where = f"{r.owner} container '{r.container}' at {r.mount_path}"
             if r.problem:
                 failures += 1
-                print(f"FAIL {where}: {r.problem}")
+                print(visible(f"FAIL {where}: {r.problem}"))
                 continue
             c = r.comparison
             bad = c.missing or c.different or (c.extra and not args.allow_extra)
-            print(f"{'FAIL' if bad else 'OK  '} {where}: {len(c.missing)} missing, {len(c.different)} different, "
-                  f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner")
+            print(visible(f"{'FAIL' if bad else 'OK  '} {where}: {len(c.missing)} missing, {len(c.different)} different, "
+                          f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner"))
             for label, paths in (("missing", c.missing), ("different", c.different), ("extra", c.extra), ("mode/owner", c.mode_only)):
                 for p in paths[:20]:
-                    print(f"    {label}: /{p}")
+                    print(visible(f"    {label}: /{p}"))
             failures += bool(bad)
     if not checked:
         if before_docs != after_docs:  # e.g. a copy that reads a mounted volume: no image proves that
             print("cannot verify: BEFORE has no init-container copy from an image that verify can model, but AFTER differs")
-            from ..formats.terminal import visible
             from ..oci.verify import unverifiable
 
             for doc in before_docs:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..formats.terminal import visible
+
 
 def run(args: argparse.Namespace) -> int:
     from ..oci.compose_verify import verify_mounted
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         loader = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
         results = verify_mounted(str(args.before), str(args.after), mounts, lambda ref: loader(ref))
     except (SourceError, ValueError) as exc:
-        print(f"migrate-tui verify: error: {exc}", file=sys.stderr)
+        print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
         return 2
     failures = 0
     for r in results:
@@ -35,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
               f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner, {c.same} same")
         for label, paths in (("missing", c.missing), ("different", c.different), ("extra", c.extra), ("mode/owner", c.mode_only)):
             for p in paths[:20]:
-                print(f"    {label}: {r.directory}/{p}")
+                print(visible(f"    {label}: {r.directory}/{p}"))
     return 1 if failures else 0
