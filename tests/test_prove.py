@@ -97,3 +97,30 @@ def test_patch_summaries_carry_the_proof(demo_copy: Path, tmp_path: Path, capsys
     assert "## Proof\n\n- proven: 'nginx' at /usr/share/nginx/html: 1 entry identical" in web_md
     opa_md = next(patches.glob("*-deployment-opa.md")).read_text()
     assert "- not proven: no source for registry.example.com/platform/opa-bundle:0.12.0" in opa_md
+
+
+DEMO_INIT_IMAGES = {  # image the demo's init containers run -> the directory holding its Dockerfile
+    "registry.example.com/platform/web-site:1.4.2": "web",
+    "registry.example.com/platform/opa-bundle:0.12.0": "policy/bundle",
+    "registry.example.com/platform/grafana-plugins:3.1.0": "grafana/plugins",
+    "registry.example.com/platform/ml-model:2024.11.1": "ml/model",
+    "registry.example.com/platform/otel-javaagent:2.10.0": "observability/javaagent",
+}
+
+
+def test_every_demo_iv001_change_set_is_proven_on_the_images_its_dockerfiles_build(demo_copy: Path, tmp_path: Path, capsys):
+    """Each init image is built from the demo's own Dockerfile (its busybox/alpine base swapped for
+    scratch: the base can't be pulled here, and the copies only read the COPYed files)."""
+    pairs = []
+    for n, (ref, context) in enumerate(DEMO_INIT_IMAGES.items()):
+        dockerfile = demo_copy / context / "Dockerfile"
+        scratch = tmp_path / f"Dockerfile.{n}"
+        scratch.write_text("".join("FROM scratch\n" if line.startswith("FROM ") else line
+                                   for line in dockerfile.read_text().splitlines(keepends=True)))
+        build(scratch, demo_copy / context, tag="v1", output=tmp_path / f"oci-{n}")
+        pairs += ["--image", f"{ref}=oci:{tmp_path / f'oci-{n}'}:v1"]
+    _, payload = check_json(capsys, str(demo_copy), *pairs)
+    proofs = {f["data"]["owner"]: f["data"]["proof"] for f in payload["findings"] if f["rule"] == "IV001"}
+    assert set(proofs) == {"Deployment/web", "Deployment/opa", "Deployment/grafana", "StatefulSet/resnet-serving",
+                           "Deployment/checkout"}
+    assert {owner: p["kind"] for owner, p in proofs.items()} == dict.fromkeys(proofs, "proven"), proofs
