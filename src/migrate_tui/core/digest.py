@@ -107,11 +107,17 @@ class OciLayoutResolver:
 
     def _lookup(self, directory: Path, ref: ImageRef, *, by_tag_only: bool) -> ImageInfo | None:
         index = _read_json(directory / "index.json", directory)
-        manifests = index.get("manifests", []) if isinstance(index, dict) else []
+        manifests = index.get("manifests", [])
+        if not isinstance(manifests, list) or not all(isinstance(entry, dict) for entry in manifests):
+            raise DigestError(f"{directory}/index.json: 'manifests' is not a list of descriptors")
         for entry in manifests:
             notes = entry.get("annotations") or {}
+            if not isinstance(notes, dict):
+                raise DigestError(f"{directory}/index.json: descriptor annotations are not a mapping")
             full = notes.get("io.containerd.image.name")
             ref_name = notes.get("org.opencontainers.image.ref.name")
+            if not isinstance(full, (str, type(None))) or not isinstance(ref_name, (str, type(None))):
+                raise DigestError(f"{directory}/index.json: an image name annotation is not a string")
             if ref.digest:  # a pinned reference names one manifest, whatever the tags say
                 if entry.get("digest") == ref.digest:
                     return self._info(directory, entry)
@@ -132,7 +138,7 @@ class OciLayoutResolver:
 
     def _info(self, directory: Path, entry: dict[str, Any]) -> ImageInfo:
         digest = entry.get("digest", "")
-        if not _DIGEST.match(digest):
+        if not isinstance(digest, str) or not _DIGEST.match(digest):
             raise DigestError(f"{directory}/index.json: descriptor digest '{digest}' is not a sha256 digest")
         platforms: tuple[str, ...] | None = None
         media = entry.get("mediaType", "")
