@@ -90,7 +90,7 @@ def find_config_file(root: Path) -> tuple[Path, dict[str, Any]] | None:
             return dedicated, _read_toml(dedicated)
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("migrate-tui")
+            table = _tool_table(pyproject, _read_toml(pyproject))
             if table is not None:
                 return pyproject, table
         if (directory / ".git").exists():
@@ -105,6 +105,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _tool_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``[tool.migrate-tui]`` table of a pyproject.toml, or None when it has none."""
+    tool = data.get("tool")
+    table = tool.get("migrate-tui") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.migrate-tui must be a table ([tool.migrate-tui])")
+    return table
 
 
 def config_from_table(table: dict[str, Any], source: str) -> Config:
@@ -211,7 +220,9 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: no such config file")
         data = _read_toml(explicit)
-        table = data.get("tool", {}).get("migrate-tui", data) if explicit.name == "pyproject.toml" else data
+        table = _tool_table(explicit, data) if explicit.name == "pyproject.toml" else None
+        if table is None:
+            table = data
         return config_from_table(table, str(explicit))
     found = find_config_file(root)
     if found is None:
