@@ -255,16 +255,16 @@ class _Reader:
             for item in items:
                 if not isinstance(item, dict):
                     continue
-                info = (item.get("status") or {}).get("nodeInfo") or {}
+                info = _mapping(_mapping(item.get("status")).get("nodeInfo"))
                 out.append({
-                    "name": str((item.get("metadata") or {}).get("name", "?")),
+                    "name": str(_mapping(item.get("metadata")).get("name", "?")),
                     "runtime": str(info.get("containerRuntimeVersion") or ""),
                     "arch": str(info.get("architecture") or ""),
                     "os": str(info.get("operatingSystem") or ""),
                 })
             if len(out) > MAX_NODES:
                 raise ClusterError(f"{self.server} listed more than {MAX_NODES} nodes; refusing to read further")
-            token = (page.get("metadata") or {}).get("continue")
+            token = _mapping(page.get("metadata")).get("continue")
             if not token:
                 return out
             token = str(token)
@@ -292,7 +292,7 @@ class _Reader:
             )
         except ApiException as exc:
             status = _status_body(exc)
-            message = status.get("message") or exc.reason or ""
+            message = str(status.get("message") or exc.reason or "")
             if exc.status == 422 and (PROBE_VOLUME in message or "must specify a volume type" in message):
                 return False, None  # the field was dropped, leaving a volume with no source
             if exc.status == 404:
@@ -340,7 +340,7 @@ class _Reader:
 
     def _api_error(self, exc: ApiException, what: str) -> str:
         status = _status_body(exc)
-        message = status.get("message") or exc.reason or ""
+        message = str(status.get("message") or exc.reason or "")
         if exc.status == 401:
             return (
                 f"{self.server} rejected the credentials of context '{self.context}' (401 Unauthorized) "
@@ -376,6 +376,11 @@ class _Reader:
         return f"can't reach the API server {self.server} of context '{self.context}': {reason}"
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else {}: a field the server left out or sent mangled."""
+    return value if isinstance(value, dict) else {}
+
+
 def _status_body(exc: ApiException) -> dict[str, Any]:
     try:
         data = json.loads(exc.body or "{}")
@@ -404,8 +409,8 @@ def probe_pod() -> dict[str, Any]:
 
 def gate_from_probe(pod: dict[str, Any]) -> bool:
     """Whether the dry-run response still carries the probe's image volume source."""
-    volumes = ((pod.get("spec") or {}).get("volumes")) or []
-    for volume in volumes:
+    volumes = _mapping(pod.get("spec")).get("volumes")
+    for volume in volumes if isinstance(volumes, list) else []:
         if isinstance(volume, dict) and volume.get("name") == PROBE_VOLUME:
             return isinstance(volume.get("image"), dict) and bool(volume["image"].get("reference"))
     return False
