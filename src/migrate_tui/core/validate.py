@@ -13,10 +13,9 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
 from .target import SCHEMA_VERSIONS, Version, fmt
-from .yamldoc import YamlPath
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -76,7 +75,7 @@ def _errors(validator: Validator, data: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def validate_object(data: dict[Any, Any], version: Version, pod_spec_paths: Iterable[YamlPath] = ()) -> list[str]:
+def validate_object(data: dict[Any, Any], version: Version, pod_spec_paths: Iterable[tuple[Hashable, ...]] = ()) -> list[str]:
     """Problems with ``data`` for Kubernetes ``version``; an empty list means valid."""
     directory = _schema_dir(version)
     kind, api = data.get("kind"), data.get("apiVersion")
