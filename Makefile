@@ -41,6 +41,17 @@ test: apt $(STAMP) lint
 # Strictly typed modules (mypy --strict), then modules that must type-check without --strict.
 MYPY_STRICT := src/migrate_tui/core/model.py src/migrate_tui/core/reasons.py src/migrate_tui/core/safepath.py \
 	src/migrate_tui/dockerfile/names.py src/migrate_tui/dockerfile/run.py src/migrate_tui/oci/prove.py src/migrate_tui/report
+MYPY_STRICT += src/migrate_tui/core/target.py
+MYPY_STRICT += src/migrate_tui/core/cluster.py
+MYPY_STRICT += src/migrate_tui/core/digest.py
+MYPY_STRICT += src/migrate_tui/core/validate.py
+MYPY_STRICT += src/migrate_tui/core/config.py
+MYPY_STRICT += src/migrate_tui/core/savings.py
+MYPY_STRICT += src/migrate_tui/core/yamldoc.py
+MYPY_STRICT += src/migrate_tui/core/podspec.py
+MYPY_STRICT += src/migrate_tui/core/imageref.py
+MYPY_STRICT += src/migrate_tui/core/bakehcl.py
+MYPY_STRICT += src/migrate_tui/dockerfile/parser.py
 MYPY_TYPED := src/migrate_tui/dockerfile src/migrate_tui/formats src/migrate_tui/core/patches.py
 
 lint: $(STAMP)

@@ -3,6 +3,7 @@ given (OCI layout directory, or a registry the user allowed)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import urllib.request
@@ -232,6 +233,34 @@ def test_layout_resolver_by_digest(tmp_path: Path) -> None:
     assert resolver(f"ghcr.io/a/b@{digest}").platforms == ("linux/amd64", "linux/s390x")
     assert resolver("ghcr.io/a/b:2") is None
     assert resolver("ghcr.io/a/c:1") is None
+
+
+DESCRIPTOR = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": DIGEST, "size": 2}
+
+
+@pytest.mark.parametrize(("index", "problem"), [
+    ({"manifests": {"a": DESCRIPTOR}}, "'manifests' is not a list of descriptors"),
+    ({"manifests": ["registry.example.com/site:1"]}, "'manifests' is not a list of descriptors"),
+    ({"manifests": [{**DESCRIPTOR, "annotations": ["site:1"]}]}, "descriptor annotations are not a mapping"),
+    ({"manifests": [{**DESCRIPTOR, "annotations": {"io.containerd.image.name": 5}}]},
+     "an image name annotation is not a string"),
+    ({"manifests": [{**DESCRIPTOR, "annotations": {"org.opencontainers.image.ref.name": ["1"]}}]},
+     "an image name annotation is not a string"),
+    ({"manifests": [{**DESCRIPTOR, "digest": 5, "annotations": {"org.opencontainers.image.ref.name": "1"}}]},
+     "descriptor digest '5' is not a sha256 digest"),
+])
+def test_malformed_layout_index_is_a_sentence(tmp_path: Path, index: dict[str, object], problem: str) -> None:
+    """A committed index.json is untrusted: a wrong shape is a DigestError naming the file, not a crash."""
+    layout = tmp_path / "site"
+    layout.mkdir()
+    (layout / "index.json").write_text(json.dumps(index))
+    with pytest.raises(DigestError) as caught:
+        OciLayoutResolver(["site"], root=tmp_path)("registry.example.com/site:1")
+    assert str(caught.value) == f"{layout}/index.json: {problem}"
+    manifest(tmp_path, "registry.example.com/site:1")
+    engine, findings = scan(tmp_path, oci_layouts=("site",))
+    assert [f.fix_blocked for f in findings] == [f"{layout}/index.json: {problem}"]
+    assert engine.scan().diagnostics == []
 
 
 # --- fixtures through the engine, and the doc ----------------------------------------------

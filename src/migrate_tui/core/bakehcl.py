@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 MAX_TOKENS = 200_000
 MAX_DEPTH = 32
@@ -54,10 +54,16 @@ class Token:
     line: int
 
 
-def _string_parts(text: str, i: int, line: int) -> tuple[list, int, bool]:
+# A piece of a string: literal text, ("var", name) for ${name}, ("unknown",) for any other ${...}.
+Part: TypeAlias = str | tuple[Literal["var"], str] | tuple[Literal["unknown"]]
+# What a body holds: ("attr", name, value) or ("block", type, labels, body).
+Item: TypeAlias = tuple[Literal["attr"], str, Value] | tuple[Literal["block"], str, list[str], list["Item"]]
+
+
+def _string_parts(text: str, i: int, line: int) -> tuple[list[Part], int, bool]:
     """Parts of the string whose opening quote is at ``i - 1``: (parts, index after the closing
     quote, plain) where parts are str or ("var", name) or ("unknown",)."""
-    parts: list = []
+    parts: list[Part] = []
     buf: list[str] = []
     plain = True
     n = len(text)
@@ -175,11 +181,11 @@ class _Parser:
         self.pos += 1
         return tok
 
-    def body(self, depth: int) -> list[tuple]:
+    def body(self, depth: int) -> list[Item]:
         """Attributes ("attr", name, Value) and blocks ("block", type, labels, body)."""
         if depth > MAX_DEPTH:
             raise Unreadable("nested too deep")
-        items: list[tuple] = []
+        items: list[Item] = []
         while True:
             self.skip_newlines()
             tok = self.peek()
@@ -192,9 +198,9 @@ class _Parser:
                 if self.kind() not in (None, "nl", "}"):
                     raise Unreadable("junk after an attribute")
                 continue
-            labels = []
+            labels: list[str] = []
             while self.kind() in ("string", "ident"):
-                label = self.peek()
+                label = self.tokens[self.pos]  # kind() is not None: there is a token
                 self.pos += 1
                 if label.kind == "string":
                     parts, plain = label.value

@@ -24,9 +24,13 @@ import os
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypedDict
 
-from .target import IMAGE_VOLUME_FIELD, IMAGE_VOLUME_GA, Target, Version, fmt
+from .target import IMAGE_VOLUME_FIELD, IMAGE_VOLUME_GA, Target, TargetChanges, Version, fmt
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+    from kubernetes.client.exceptions import ApiException
 
 DEFAULT_NAMESPACE = "default"
 DEFAULT_TIMEOUT = 10.0
@@ -41,8 +45,17 @@ class ClusterError(Exception):
     """The cluster could not be read; the message is one sentence for the user."""
 
 
+class NodeInfo(TypedDict):
+    """What is read of one node (``status.nodeInfo``); "" when the node doesn't say."""
+
+    name: str
+    runtime: str  # containerRuntimeVersion, e.g. "containerd://2.1.3"
+    arch: str
+    os: str
+
+
 def target_from_cluster(context: str | None, *, namespace: str | None, base: Target,
-                        kubeconfig: str | os.PathLike | None = None, timeout: float = DEFAULT_TIMEOUT) -> Target:
+                        kubeconfig: str | os.PathLike[str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> Target:
     """``base`` with Kubernetes version, runtimes, architectures and gate read from the cluster."""
     api, context_name = _api_client(context, kubeconfig, timeout)
     namespace = namespace or DEFAULT_NAMESPACE
@@ -52,7 +65,7 @@ def target_from_cluster(context: str | None, *, namespace: str | None, base: Tar
         version, git_version = reader.version()
         nodes = reader.nodes()
         notes: list[str] = []
-        values: dict[str, Any] = {"k8s": version}
+        values: TargetChanges = {"k8s": version}
         if nodes:
             values.update(runtimes_of(nodes))
             values["arch"] = tuple(sorted({n["arch"] for n in nodes if n["arch"]})) or base.arch
@@ -71,7 +84,7 @@ def target_from_cluster(context: str | None, *, namespace: str | None, base: Tar
     return replace(base, source=f"cluster context '{context_name}' ({git_version}, {count})", notes=tuple(notes), **values)
 
 
-def runtimes_of(nodes: list[dict]) -> dict[str, Any]:
+def runtimes_of(nodes: list[NodeInfo]) -> TargetChanges:
     """The oldest containerd, the oldest CRI-O, and any runtime without image-volume support."""
     oldest: dict[str, Version] = {}
     others: list[str] = []
@@ -105,7 +118,7 @@ def parse_runtime(text: str) -> tuple[str, Version | None]:
     return kind, (int(match.group(2)), int(match.group(3)))
 
 
-def parse_server_version(info: dict) -> tuple[Version, str]:
+def parse_server_version(info: dict[str, Any]) -> tuple[Version, str]:
     """``/version`` → ((1, 33), "v1.33.2"). Managed clusters report minor as ``"33+"``."""
     git = str(info.get("gitVersion") or "")
     try:
@@ -122,7 +135,7 @@ def parse_server_version(info: dict) -> tuple[Version, str]:
 # --- kubeconfig --------------------------------------------------------------------------------
 
 
-def _kubeconfig_paths(explicit: str | os.PathLike | None) -> str | None:
+def _kubeconfig_paths(explicit: str | os.PathLike[str] | None) -> str | None:
     if explicit is not None:
         return str(explicit)
     env = os.environ.get("KUBECONFIG")
@@ -133,7 +146,7 @@ def _kubeconfig_paths(explicit: str | os.PathLike | None) -> str | None:
     return str(default) if default.is_file() else None
 
 
-def _api_client(context: str | None, kubeconfig: str | os.PathLike | None, timeout: float):
+def _api_client(context: str | None, kubeconfig: str | os.PathLike[str] | None, timeout: float) -> tuple[ApiClient, str]:
     try:
         import urllib3
         from kubernetes.client import ApiClient, Configuration
@@ -190,10 +203,10 @@ def _api_client(context: str | None, kubeconfig: str | os.PathLike | None, timeo
     return ApiClient(configuration), str(name)
 
 
-def _contexts_without_current(paths: str) -> list[dict]:
+def _contexts_without_current(paths: str) -> list[dict[str, Any]]:
     import yaml
 
-    contexts: list[dict] = []
+    contexts: list[dict[str, Any]] = []
     for path in paths.split(os.pathsep):
         try:
             data = yaml.safe_load(Path(path).expanduser().read_text(encoding="utf-8")) or {}
@@ -213,7 +226,7 @@ _FORBIDDEN = re.compile(
 
 
 class _Reader:
-    def __init__(self, api, server: str, context: str, timeout: float) -> None:
+    def __init__(self, api: ApiClient, server: str, context: str, timeout: float) -> None:
         self.api = api
         self.server = server
         self.context = context
@@ -226,12 +239,12 @@ class _Reader:
             _preload_content=False, _request_timeout=self._timeouts))
         return parse_server_version(data)
 
-    def nodes(self) -> list[dict]:
+    def nodes(self) -> list[NodeInfo]:
         from kubernetes.client import CoreV1Api
 
         core = CoreV1Api(self.api)
-        out: list[dict] = []
-        token = None
+        out: list[NodeInfo] = []
+        token: str | None = None
         seen: set[str] = set()
         for _ in range(MAX_NODE_PAGES):
             page = self._json("list nodes (to read each node's container runtime and architecture)", lambda: core.list_node(
@@ -242,16 +255,16 @@ class _Reader:
             for item in items:
                 if not isinstance(item, dict):
                     continue
-                info = (item.get("status") or {}).get("nodeInfo") or {}
+                info = _mapping(_mapping(item.get("status")).get("nodeInfo"))
                 out.append({
-                    "name": str((item.get("metadata") or {}).get("name", "?")),
+                    "name": str(_mapping(item.get("metadata")).get("name", "?")),
                     "runtime": str(info.get("containerRuntimeVersion") or ""),
                     "arch": str(info.get("architecture") or ""),
                     "os": str(info.get("operatingSystem") or ""),
                 })
             if len(out) > MAX_NODES:
                 raise ClusterError(f"{self.server} listed more than {MAX_NODES} nodes; refusing to read further")
-            token = (page.get("metadata") or {}).get("continue")
+            token = _mapping(page.get("metadata")).get("continue")
             if not token:
                 return out
             token = str(token)
@@ -272,13 +285,14 @@ class _Reader:
         try:
             data = self._json(
                 f"dry-run create a probe pod in namespace '{namespace}'",
-                lambda: core.create_namespaced_pod(namespace, body, dry_run="All", _preload_content=False,
+                # a plain dict body is serialised as is (the client's sanitize_for_serialization)
+                lambda: core.create_namespaced_pod(namespace, body, dry_run="All", _preload_content=False,  # type: ignore[arg-type]
                                                    _request_timeout=self._timeouts),
                 passthrough=(400, 403, 404, 422),
             )
         except ApiException as exc:
             status = _status_body(exc)
-            message = status.get("message") or exc.reason or ""
+            message = str(status.get("message") or exc.reason or "")
             if exc.status == 422 and (PROBE_VOLUME in message or "must specify a volume type" in message):
                 return False, None  # the field was dropped, leaving a volume with no source
             if exc.status == 404:
@@ -301,7 +315,7 @@ class _Reader:
     def _timeouts(self) -> tuple[float, float]:
         return (self.timeout, self.timeout)
 
-    def _json(self, what: str, call: Callable[[], Any], passthrough: tuple[int, ...] = ()) -> dict:
+    def _json(self, what: str, call: Callable[[], Any], passthrough: tuple[int, ...] = ()) -> dict[str, Any]:
         import urllib3.exceptions as u3
         from kubernetes.client.exceptions import ApiException
 
@@ -324,9 +338,9 @@ class _Reader:
             raise ClusterError(f"{self.server} answered '{what}' with unexpected JSON")
         return data
 
-    def _api_error(self, exc, what: str) -> str:
+    def _api_error(self, exc: ApiException, what: str) -> str:
         status = _status_body(exc)
-        message = status.get("message") or exc.reason or ""
+        message = str(status.get("message") or exc.reason or "")
         if exc.status == 401:
             return (
                 f"{self.server} rejected the credentials of context '{self.context}' (401 Unauthorized) "
@@ -362,7 +376,12 @@ class _Reader:
         return f"can't reach the API server {self.server} of context '{self.context}': {reason}"
 
 
-def _status_body(exc) -> dict:
+def _mapping(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else {}: a field the server left out or sent mangled."""
+    return value if isinstance(value, dict) else {}
+
+
+def _status_body(exc: ApiException) -> dict[str, Any]:
     try:
         data = json.loads(exc.body or "{}")
     except (TypeError, ValueError):
@@ -370,7 +389,7 @@ def _status_body(exc) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def probe_pod() -> dict:
+def probe_pod() -> dict[str, Any]:
     """A throwaway Pod declaring (not mounting) an image volume; restricted-PSA compliant."""
     return {
         "apiVersion": "v1",
@@ -388,10 +407,10 @@ def probe_pod() -> dict:
     }
 
 
-def gate_from_probe(pod: dict) -> bool:
+def gate_from_probe(pod: dict[str, Any]) -> bool:
     """Whether the dry-run response still carries the probe's image volume source."""
-    volumes = ((pod.get("spec") or {}).get("volumes")) or []
-    for volume in volumes:
+    volumes = _mapping(pod.get("spec")).get("volumes")
+    for volume in volumes if isinstance(volumes, list) else []:
         if isinstance(volume, dict) and volume.get("name") == PROBE_VOLUME:
             return isinstance(volume.get("image"), dict) and bool(volume["image"].get("reference"))
     return False

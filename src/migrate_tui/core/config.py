@@ -10,6 +10,7 @@ import string
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .imageref import parse_image_ref
 from .safepath import describe, has_control_chars, write_path_problem
@@ -81,7 +82,7 @@ _KEYS = {
 }
 
 
-def find_config_file(root: Path) -> tuple[Path, dict] | None:
+def find_config_file(root: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest config at or above ``root``: .migrate-tui.toml wins over pyproject.toml."""
     for directory in (root, *root.parents):
         dedicated = directory / ".migrate-tui.toml"
@@ -89,7 +90,7 @@ def find_config_file(root: Path) -> tuple[Path, dict] | None:
             return dedicated, _read_toml(dedicated)
         pyproject = directory / "pyproject.toml"
         if pyproject.is_file():
-            table = _read_toml(pyproject).get("tool", {}).get("migrate-tui")
+            table = _tool_table(pyproject, _read_toml(pyproject))
             if table is not None:
                 return pyproject, table
         if (directory / ".git").exists():
@@ -97,7 +98,7 @@ def find_config_file(root: Path) -> tuple[Path, dict] | None:
     return None
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -106,8 +107,17 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def config_from_table(table: dict, source: str) -> Config:
-    values: dict = {"source": source}
+def _tool_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``[tool.migrate-tui]`` table of a pyproject.toml, or None when it has none."""
+    tool = data.get("tool")
+    table = tool.get("migrate-tui") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.migrate-tui must be a table ([tool.migrate-tui])")
+    return table
+
+
+def config_from_table(table: dict[str, Any], source: str) -> Config:
+    values: dict[str, Any] = {"source": source}  # Config field -> value, checked below
     for key, value in table.items():
         attr = _KEYS.get(key)
         if attr is None:
@@ -210,7 +220,9 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         if not explicit.is_file():
             raise ConfigError(f"{explicit}: no such config file")
         data = _read_toml(explicit)
-        table = data.get("tool", {}).get("migrate-tui", data) if explicit.name == "pyproject.toml" else data
+        table = _tool_table(explicit, data) if explicit.name == "pyproject.toml" else None
+        if table is None:
+            table = data
         return config_from_table(table, str(explicit))
     found = find_config_file(root)
     if found is None:
@@ -219,6 +231,8 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     return config_from_table(table, str(path))
 
 
-def with_overrides(config: Config, **overrides) -> Config:
+def with_overrides(config: Config, **overrides: object) -> Config:
     known = {f.name for f in fields(Config)}
-    return replace(config, **{k: v for k, v in overrides.items() if k in known and v is not None})
+    # Config field -> the caller's value (command-line options, already checked by the caller)
+    changes: dict[str, Any] = {k: v for k, v in overrides.items() if k in known and v is not None}
+    return replace(config, **changes)

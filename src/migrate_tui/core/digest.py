@@ -24,9 +24,12 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from .imageref import ImageRef, parse_image_ref
+
+if TYPE_CHECKING:
+    from ..oci.registry import Registry
 
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
@@ -64,7 +67,7 @@ class ImageInfo:
 Resolver = Callable[[str], "ImageInfo | None"]
 
 
-def _platforms_of_index(index: dict) -> tuple[str, ...]:
+def _platforms_of_index(index: dict[str, Any]) -> tuple[str, ...]:
     out = []
     entries = index.get("manifests")
     for entry in entries if isinstance(entries, list) else []:
@@ -104,11 +107,17 @@ class OciLayoutResolver:
 
     def _lookup(self, directory: Path, ref: ImageRef, *, by_tag_only: bool) -> ImageInfo | None:
         index = _read_json(directory / "index.json", directory)
-        manifests = index.get("manifests", []) if isinstance(index, dict) else []
+        manifests = index.get("manifests", [])
+        if not isinstance(manifests, list) or not all(isinstance(entry, dict) for entry in manifests):
+            raise DigestError(f"{directory}/index.json: 'manifests' is not a list of descriptors")
         for entry in manifests:
             notes = entry.get("annotations") or {}
+            if not isinstance(notes, dict):
+                raise DigestError(f"{directory}/index.json: descriptor annotations are not a mapping")
             full = notes.get("io.containerd.image.name")
             ref_name = notes.get("org.opencontainers.image.ref.name")
+            if not isinstance(full, (str, type(None))) or not isinstance(ref_name, (str, type(None))):
+                raise DigestError(f"{directory}/index.json: an image name annotation is not a string")
             if ref.digest:  # a pinned reference names one manifest, whatever the tags say
                 if entry.get("digest") == ref.digest:
                     return self._info(directory, entry)
@@ -127,9 +136,9 @@ class OciLayoutResolver:
                 return self._info(directory, entry)
         return None
 
-    def _info(self, directory: Path, entry: dict) -> ImageInfo:
+    def _info(self, directory: Path, entry: dict[str, Any]) -> ImageInfo:
         digest = entry.get("digest", "")
-        if not _DIGEST.match(digest):
+        if not isinstance(digest, str) or not _DIGEST.match(digest):
             raise DigestError(f"{directory}/index.json: descriptor digest '{digest}' is not a sha256 digest")
         platforms: tuple[str, ...] | None = None
         media = entry.get("mediaType", "")
@@ -158,7 +167,7 @@ def _repository_hint(directory: Path, ref: ImageRef) -> bool:
 MAX_LAYOUT_JSON = 4 << 20  # index.json, manifests and configs are a few KiB
 
 
-def _read_json(path: Path, layout: Path) -> dict:
+def _read_json(path: Path, layout: Path) -> dict[str, Any]:
     """A small JSON file of a (possibly committed, so untrusted) layout: never through a symlink,
     never a FIFO or device, never more than ``MAX_LAYOUT_JSON`` bytes."""
     try:
@@ -196,9 +205,9 @@ class RegistryResolver:
         self.timeout = timeout
         self.plain_http = set(plain_http)
         self._cache: dict[str, ImageInfo] = {}
-        self._registries: dict[str, Any] = {}
+        self._registries: dict[str, Registry] = {}
 
-    def _registry(self, ref: ImageRef):
+    def _registry(self, ref: ImageRef) -> Registry:
         from ..oci.registry import Registry
 
         host = DOCKER_HUB if ref.registry == "docker.io" else ref.registry
@@ -234,7 +243,7 @@ class RegistryResolver:
         return info
 
     @staticmethod
-    def _single_platform(registry, ref: ImageRef, manifest: dict) -> tuple[str, ...] | None:
+    def _single_platform(registry: Registry, ref: ImageRef, manifest: dict[str, Any]) -> tuple[str, ...] | None:
         from ..oci.registry import RegistryError
 
         descriptor = manifest.get("config")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TypedDict, Unpack
 
 __all__ = ["DEFAULT_REGISTRY", "ImageRef", "parse_image_ref"]
 
@@ -32,6 +33,11 @@ _REPOSITORY_RE = re.compile(rf"{_REPOSITORY}\Z")
 _TEMPLATED = re.compile(r"\$\{|\{\{|<[^>]*>|\$[A-Za-z_]")
 _HEX64 = re.compile(r"[a-f0-9]{64}\Z")
 _MAX_NAME = 255
+
+
+class _RefChanges(TypedDict, total=False):
+    tag: str | None
+    digest: str | None
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,7 @@ class ImageRef:
                         _render(target.registry, target.repository, self.tag, self.digest,
                                 explicit))
 
-    def _derive(self, **changes: str | None) -> ImageRef:
+    def _derive(self, **changes: Unpack[_RefChanges]) -> ImageRef:
         new = replace(self, **changes)
         raw = _render(new.registry, new.repository, new.tag, new.digest,
                       _has_explicit_registry(self.raw))

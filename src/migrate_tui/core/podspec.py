@@ -26,21 +26,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .yamldoc import LMap, LSeq
+from .yamldoc import LMap, LSeq, YamlPath
 
 MAX_DEPTH = 40
 
 
 @dataclass(frozen=True)
 class PodSpecRef:
-    path: tuple  # keys / indices from the document root to the PodSpec mapping
-    spec: LMap
+    path: YamlPath  # keys / indices from the document root to the PodSpec mapping
+    spec: dict[Any, Any]  # an LMap when the document came from yamldoc
     kind: str  # the owning object's kind ("" for a bare spec)
     name: str  # the owning object's metadata.name ("" when unknown)
     api_version: str
     merged_by: str = ""  # the operator that merges this pod template with containers of its own ("" = none)
     assembled: bool = False  # the spec is assembled from several places (Argo): no node to rewrite
-    shared_volumes: tuple = ()  # volumes the pod also gets from a shared level (Argo spec.volumes), not in spec
+    shared_volumes: tuple[dict[Any, Any], ...] = ()  # volumes the pod also gets from a shared level (Argo spec.volumes), not in spec
 
     @property
     def owner(self) -> str:
@@ -112,14 +112,14 @@ def looks_like_overlay(node: Any) -> bool:
     )
 
 
-def _argo_view(template: Any) -> dict | None:
+def _argo_view(template: Any) -> LMap | None:
     """The pod an Argo Workflows template runs (see the module docstring), or None."""
     if not isinstance(template, dict) or not _is_container_list(template.get("initContainers")):
         return None
     main = template.get("container") if isinstance(template.get("container"), dict) else template.get("script")
     if not isinstance(main, dict):
         return None
-    sidecars = template.get("sidecars") if isinstance(template.get("sidecars"), list) else []
+    sidecars = template["sidecars"] if isinstance(template.get("sidecars"), list) else []
     if "name" not in main:  # Argo names the template's container "main"
         named = LMap(main)
         named.line = getattr(main, "line", 0)
@@ -128,14 +128,14 @@ def _argo_view(template: Any) -> dict | None:
         main = named
     containers = LSeq([main, *sidecars])
     containers.line = getattr(main, "line", 0)
-    mains = main.get("volumeMounts") if isinstance(main.get("volumeMounts"), list) else []
+    mains = main["volumeMounts"] if isinstance(main.get("volumeMounts"), list) else []
     inits = LSeq()
     for init in template["initContainers"]:
         if isinstance(init, dict) and init.get("mirrorVolumeMounts") is True and mains:
             mirrored = LMap(init)
             mirrored.line = getattr(init, "line", 0)
             mirrored.key_lines = dict(getattr(init, "key_lines", {}))
-            own = init.get("volumeMounts") if isinstance(init.get("volumeMounts"), list) else []
+            own = init["volumeMounts"] if isinstance(init.get("volumeMounts"), list) else []
             mirrored["volumeMounts"] = [*own, *mains]
             init = mirrored
         inits.append(init)
@@ -148,7 +148,7 @@ def _argo_view(template: Any) -> dict | None:
     return view
 
 
-def _with_main_container(spec: dict, name: str) -> dict | None:
+def _with_main_container(spec: dict[Any, Any], name: str) -> LMap | None:
     """A Prometheus-style overlay plus the operator's container, as far as ``spec.volumeMounts``
     shows it (a name and those mounts; its image and the rest are the operator's)."""
     mounts = spec.get("volumeMounts")
@@ -165,9 +165,10 @@ def _with_main_container(spec: dict, name: str) -> dict | None:
     return view
 
 
-def _argo_templates(document: dict) -> Iterator[tuple[tuple, Any, Any]]:
+def _argo_templates(document: dict[Any, Any]) -> Iterator[tuple[YamlPath, Any, Any]]:
     """(path, template, workflow-level volumes) of an Argo Workflows object."""
     spec = document.get("spec")
+    path: YamlPath
     if document.get("kind") == "CronWorkflow" and isinstance(spec, dict):
         path, spec = ("spec", "workflowSpec"), spec.get("workflowSpec")
     else:
@@ -194,7 +195,7 @@ def find_pod_specs(document: Any) -> Iterator[PodSpecRef]:
                 shared_volumes = tuple(v for v in shared if isinstance(v, dict)) if isinstance(shared, list) else ()
                 yield PodSpecRef(path, view, str(kind), str(name or ""), str(api or ""), operator, True, shared_volumes)
     seen: set[int] = set()
-    stack: list[tuple[Any, tuple, int]] = [(document, (), 0)]
+    stack: list[tuple[Any, YamlPath, int]] = [(document, (), 0)]
     while stack:
         node, path, depth = stack.pop()
         if id(node) in seen or depth > MAX_DEPTH:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 from .imageref import parse_image_ref
 
@@ -23,10 +23,21 @@ class BaseSize:
     as_of: str
 
 
+class _TableEntry(TypedDict):
+    """One entry of ``images`` in data/base_images.json."""
+
+    repository: str
+    tags: str | list[str]  # "*": every recent tag
+    compressed_mb: float
+    source: str
+    as_of: str
+
+
 @lru_cache(maxsize=1)
-def _table() -> list[dict[str, Any]]:
+def _table() -> list[_TableEntry]:
     raw = resources.files("migrate_tui.data").joinpath("base_images.json").read_text(encoding="utf-8")
-    return json.loads(raw)["images"]
+    images: list[_TableEntry] = json.loads(raw)["images"]
+    return images
 
 
 def base_size(image: str) -> BaseSize | None:

@@ -10,6 +10,7 @@ sentence that names the version or gate that would (messages cite it as is).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 
 Version = tuple[int, int]
 
@@ -172,7 +173,19 @@ class Target:
         return min(max(self.k8s, SCHEMA_VERSIONS[0]), SCHEMA_VERSIONS[-1])
 
 
-_RUNTIME_KEYS = ("containerd", "crio", "other_runtime")
+class TargetChanges(TypedDict, total=False):
+    """Target fields read from a target string or a cluster (keyword arguments of ``replace``)."""
+
+    k8s: Version
+    containerd: Version | None
+    crio: Version | None
+    other_runtime: str | None
+    gate: bool | None
+    arch: tuple[str, ...]
+
+
+# Naming a runtime replaces all the base's runtimes.
+_NO_RUNTIMES: TargetChanges = {"containerd": None, "crio": None, "other_runtime": None}
 
 
 def parse_target(text: str | None, *, base: Target | None = None, source: str = "--target") -> Target:
@@ -184,7 +197,7 @@ def parse_target(text: str | None, *, base: Target | None = None, source: str = 
     target = base or Target()
     if not text:
         return target
-    values: dict = {}
+    values: TargetChanges = {}
     runtime_given = False
     for item in text.split(","):
         item = item.strip()
@@ -199,12 +212,12 @@ def parse_target(text: str | None, *, base: Target | None = None, source: str = 
             values["k8s"] = parse_version(value)
         elif key in ("containerd", "crio", "cri-o"):
             if not runtime_given:
-                values.update(dict.fromkeys(_RUNTIME_KEYS))
+                values.update(_NO_RUNTIMES)
                 runtime_given = True
             values["crio" if key != "containerd" else "containerd"] = parse_version(value)
         elif key == "runtime":  # a runtime without image-volume support, e.g. runtime=cri-dockerd
             if not runtime_given:
-                values.update(dict.fromkeys(_RUNTIME_KEYS))
+                values.update(_NO_RUNTIMES)
                 runtime_given = True
             values["other_runtime"] = value
         elif key == "gate":

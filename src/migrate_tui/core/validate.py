@@ -13,9 +13,13 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
 from .target import SCHEMA_VERSIONS, Version, fmt
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+    from referencing import Registry
 
 _SCHEMA_ROOT = "kubernetes-json-schema"
 _DEFS_URI = "/api/_definitions.json"
@@ -35,18 +39,20 @@ def _read_json(directory: str, name: str) -> Any | None:
 
 
 @lru_cache(maxsize=8)
-def _registry(directory: str):
+def _registry(directory: str) -> Registry[Any]:
     from referencing import Registry, Resource
 
     defs = _read_json(directory, "_definitions.json")
     # crawl(): without it every $ref is resolved anew (about 60 ms per Deployment instead of 1).
-    return Registry().with_resource(_DEFS_URI, Resource.from_contents(defs)).crawl()
+    registry: Registry[Any] = Registry().with_resource(_DEFS_URI, Resource.from_contents(defs)).crawl()
+    return registry
 
 
 @lru_cache(maxsize=256)
-def _validator(directory: str, schema_name: str):
+def _validator(directory: str, schema_name: str) -> Validator | None:
     import jsonschema
 
+    schema: dict[str, Any] | None
     if schema_name.startswith("#"):
         schema = {"$ref": f"{_DEFS_URI}#/$defs/{schema_name[1:]}"}
     else:
@@ -61,7 +67,7 @@ def schema_file_name(kind: str, api_version: str) -> str:
     return f"{kind.lower()}-{api}.json"
 
 
-def _errors(validator, data: Any, prefix: str = "") -> list[str]:
+def _errors(validator: Validator, data: Any, prefix: str = "") -> list[str]:
     out = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = ".".join(str(p) for p in error.absolute_path)
@@ -69,7 +75,7 @@ def _errors(validator, data: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def validate_object(data: dict, version: Version, pod_spec_paths: Iterable[tuple] = ()) -> list[str]:
+def validate_object(data: dict[Any, Any], version: Version, pod_spec_paths: Iterable[tuple[Hashable, ...]] = ()) -> list[str]:
     """Problems with ``data`` for Kubernetes ``version``; an empty list means valid."""
     directory = _schema_dir(version)
     kind, api = data.get("kind"), data.get("apiVersion")
@@ -88,14 +94,14 @@ def validate_object(data: dict, version: Version, pod_spec_paths: Iterable[tuple
     return problems
 
 
-def validate_pod_spec(spec: dict, version: Version, prefix: str = "") -> list[str]:
+def validate_pod_spec(spec: dict[Any, Any], version: Version, prefix: str = "") -> list[str]:
     problems = _errors(_validator(_schema_dir(version), "#io.k8s.api.core.v1.PodSpec"), spec, prefix)
     if not problems:
         problems = _model_errors(spec, prefix)
     return problems
 
 
-def _model_errors(spec: dict, prefix: str) -> list[str]:
+def _model_errors(spec: dict[Any, Any], prefix: str) -> list[str]:
     try:
         from kubernetes.client import V1PodSpec
         from pydantic import ValidationError

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Hashable, Iterable, Iterator
 
 import yaml
 
 try:  # libyaml: ~10x faster than the pure-Python loader
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader
 
 _MARKER = re.compile(r"^---(?=[ \t]|$)", re.M)
 _TEMPLATE = re.compile(r"\{\{-?\s|\{\{[-.$/a-zA-Z(]|\{%")
@@ -27,12 +27,16 @@ MAX_FLOW_DEPTH = 100
 _OPENERS = re.compile(r"[\[\]{}]")
 
 
-class LMap(dict):
+# Keys / indices from a document's root to one of its nodes.
+YamlPath = tuple[Hashable, ...]
+
+
+class LMap(dict[Any, Any]):
     """A dict that knows its own line and the line of each key (1-based, file-relative)."""
 
     __slots__ = ("line", "key_lines")
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line = 0
         self.key_lines: dict[Any, int] = {}
@@ -41,10 +45,10 @@ class LMap(dict):
         return self.key_lines.get(key, self.line)
 
 
-class LSeq(list):
+class LSeq(list[Any]):
     __slots__ = ("line", "item_lines")
 
-    def __init__(self, *args) -> None:
+    def __init__(self, *args: Iterable[Any]) -> None:
         super().__init__(*args)
         self.line = 0
         self.item_lines: list[int] = []
@@ -91,11 +95,11 @@ def split_documents(text: str) -> list[Chunk]:
     return chunks
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LineLoader(_BaseLoader):  # type: ignore[misc]  # PyYAML is untyped here: subclass of Any
     line_offset = 0
     nodes = 0
 
-    def construct_mapping(self, node, deep=False):  # noqa: D401 - PyYAML hook
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LMap:  # noqa: D401 - PyYAML hook
         self._count()
         if not isinstance(node, yaml.MappingNode):
             raise yaml.constructor.ConstructorError(None, None, "expected a mapping", node.start_mark)
@@ -116,7 +120,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             result.key_lines[key] = key_node.start_mark.line + 1 + self.line_offset
         return result
 
-    def construct_sequence(self, node, deep=False):
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LSeq:
         self._count()
         result = LSeq(self.construct_object(child, deep=deep) for child in node.value)
         result.line = node.start_mark.line + 1 + self.line_offset
@@ -129,17 +133,18 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             raise YamlError(1, f"document expands to more than {MAX_NODES:,} nodes (alias bomb?); skipped")
 
 
-def _construct_lmap(loader, node):
+def _construct_lmap(loader: _LineLoader, node: yaml.MappingNode) -> LMap:
     return loader.construct_mapping(node, deep=True)
 
 
-def _construct_lseq(loader, node):
+def _construct_lseq(loader: _LineLoader, node: yaml.SequenceNode) -> LSeq:
     return loader.construct_sequence(node, deep=True)
 
 
-def _construct_timestamp_as_text(loader, node):
+def _construct_timestamp_as_text(loader: _LineLoader, node: yaml.ScalarNode) -> str:
     # Kubernetes reads YAML as JSON: a bare date is a string there.
-    return loader.construct_scalar(node)
+    text: str = loader.construct_scalar(node)
+    return text
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_lmap)
@@ -240,7 +245,7 @@ def load_documents(text: str) -> Iterator[YamlDocument | YamlError]:
             yield err
 
 
-def walk_path(data: Any, path: tuple) -> Any:
+def walk_path(data: Any, path: YamlPath) -> Any:
     for step in path:
         data = data[step]
     return data
