@@ -31,8 +31,12 @@ from ..core.imageref import parse_image_ref
 from ..core.model import Diagnostic, Edit
 from ..core.safepath import PathRefusal, describe, dockerfile_word, has_control_chars, write_path_problem
 from ..core.sources import SourceFile
-from ..dockerfile.parser import parse_dockerfile
+from ..core.reasons import Blocker, BlockerKind
+from ..core.shell import OpKind
+from ..dockerfile.parser import Dockerfile, Stage, env_pairs, parse_dockerfile
 from . import _dockerfile as dfx
+from ._assets_stage import copier_command, unique_stage_name
+from ._imagecommand import ImageDefault, ImageDefaults, image_run, kubelet_safe, parse_image_run
 
 
 @dataclass
@@ -317,6 +321,8 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
         return f"{dfx.label(stage)} builds on stage '{chain[-1].name}'"
     if dfx.is_windows(base, parsed):
         return "it has a Windows base"
+    if copier_command(parsed, stage) is not None:
+        return _rewrite_copier(ctx, link, source, parsed, stage, image, new_ref, sources, flags)
     shape = dfx.shape(parsed, chain)
     if shape.runs or shape.mode_runs or shape.commands or shape.other:
         first = (shape.runs + shape.mode_runs + shape.commands + shape.other)[0]
@@ -343,9 +349,22 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
         edits += _flag_edits(source.path, source.text, instr, flags)
     digests: list[tuple[str, str | None]] = [(source.path, source.digest)] if edits else []
     scopes: list[tuple[str, int, int]] = [(source.path, 0, len(source.text))] if edits else []
+    reference = image if already else _rename_build(ctx, link, image, new_ref, edits, digests, scopes, notes)
+    how = "unchanged" if not edits else "rewritten"
+    if already:
+        notes.append(f"{link.dockerfile} already builds {image} FROM scratch")
+    else:
+        notes.append(f"{link.dockerfile} ({dfx.label(stage)}) becomes FROM scratch and keeps every asset path")
+    return AssetImage(image, reference, link.dockerfile, how, edits, digests, scopes, notes)
+
+
+def _rename_build(ctx: Any, link, image: str, new_ref: str, edits: list[Edit], digests: list[tuple[str, str | None]],
+                  scopes: list[tuple[str, int, int]], notes: list[str]) -> str:
+    """Rename the build definition's image to the asset name when it can be edited exactly
+    (edits, digests, scopes and notes appended); the reference the image volume uses."""
     reference = image
     renamed = _renamed_build_name(ctx.config.image_name_template, link.image) if link.name_span else None
-    if renamed and renamed != link.image and not already:
+    if renamed and renamed != link.image:
         path, s, e = link.name_span
         build = _read(ctx, path)
         if build is not None and build.text[s:e] == link.image:
@@ -355,17 +374,12 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
             reference = new_ref
             notes.append(f"{link.origin} now builds {renamed} from {link.dockerfile} (FROM scratch); "
                          f"the old {link.image} tags stay as they are for anything else that still runs `cp` from them")
-    elif not already:
+    else:
         notes.append(f"{image} keeps its name: {link.source} ({link.origin}) links it to {link.dockerfile} but names it nowhere "
                      f"migrate-tui can edit; anything else that runs `cp` from new builds of it needs the same migration")
     if _split_ref(image)[2] and reference != image:
         notes.append(f"{image} was pinned by digest; pin {reference} again once it is built")
-    how = "unchanged" if not edits else "rewritten"
-    if already:
-        notes.append(f"{link.dockerfile} already builds {image} FROM scratch")
-    else:
-        notes.append(f"{link.dockerfile} ({dfx.label(stage)}) becomes FROM scratch and keeps every asset path")
-    return AssetImage(image, reference, link.dockerfile, how, edits, digests, scopes, notes)
+    return reference
 
 
 def _covers(dest: str, path: str) -> bool:
@@ -494,3 +508,188 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
             return AssetImage(images[0], new_ref, rel, "unchanged", notes=[f"{rel} already builds {new_ref}"])
         return f"{rel} already exists with other content; set asset-dockerfile-path to another place"
     return AssetImage(images[0], new_ref, rel, "created", [Edit(rel, 0, 0, content)], [(rel, None)], [(rel, 0, 0)], notes)
+
+
+# --------------------------------------------------------------------------- copier images
+
+# Official images whose config sets no ENTRYPOINT: a Dockerfile CMD on them is the whole command.
+_NO_ENTRYPOINT_BASES = frozenset({"busybox", "alpine"})
+# What a copier image's default command may do and still be read as the copy it is.
+_PLAIN_COPY = frozenset({OpKind.COPY, OpKind.MKDIR, OpKind.HARMLESS})
+
+
+def image_defaults(ctx: Any) -> ImageDefaults:
+    """``init container -> ImageDefault | Blocker | None``: for an init container that sets no
+    ``command``/``args`` and runs a *copier image* the repository builds (its Dockerfile's
+    ``CMD``/``ENTRYPOINT`` only copies files, on a base without an entrypoint), the image's
+    default command, so IV001 sees the copy. A typed Blocker when the image is such a copier but
+    its command can't stand in here (another workload runs the image; the copy reads variables
+    from a Secret/ConfigMap/downward API; it does more than copy); None for anything else
+    (the container stays opaque: IV002)."""
+    cache: dict[str, ImageDefault | Blocker | None] = {}
+
+    def resolve(container: dict) -> ImageDefault | Blocker | None:
+        if container.get("command") is not None or container.get("args") is not None or not container.get("image"):
+            return None
+        image = str(container.get("image"))
+        if image not in cache:
+            cache[image] = _copier_default(ctx, image)
+        default = cache[image]
+        if not isinstance(default, ImageDefault):
+            return default
+        return _judge_default(container, default)
+
+    return resolve
+
+
+def _judge_default(container: dict, default: ImageDefault) -> ImageDefault | Blocker:
+    """The default when, with this container's environment, it reads as a plain copy between
+    literal paths; else why not (typed)."""
+    parsed = parse_image_run(container, default)
+    run = image_run(container, default)
+    copies = [op.copy for op in parsed.ops if op.copy is not None]
+    literal = all("$" not in path for c in copies for path in (*c.sources, c.dest))
+    plain = (not parsed.opaque and copies and literal
+             and all(op.kind in _PLAIN_COPY and not op.conditional for op in parsed.ops))
+    if plain:
+        return default
+    name = container.get("name")
+    used = [u for u in run.unknown
+            if any(("$" in w) if u == "*" else (f"${u}" in w or f"${{{u}}}" in w) for w in run.argv)]
+    if used:
+        declared = container.get("env")
+        in_pod = {i.get("name") for i in declared if isinstance(i, dict)} if isinstance(declared, list) else set()
+        from_build = {n for n, value in default.env if value is None} - in_pod
+        said = [f"{u} is set from a build argument" if u in from_build else
+                "envFrom may set any variable" if u == "*" else
+                f"{u} comes from a Secret, a ConfigMap or the downward API" for u in used]
+        return Blocker(BlockerKind.IMAGE_ENV_UNKNOWN,
+                       f"'{name}' runs the default command of {default.origin}, but {'; '.join(said)}, "
+                       "so where it copies is not known here")
+    return Blocker(BlockerKind.IMAGE_COMMAND_NOT_A_COPY,
+                   f"'{name}' runs the default command of {default.origin}, which does more than copy files with "
+                   "this container's environment")
+
+
+def _copier_default(ctx: Any, image: str) -> ImageDefault | Blocker | None:
+    link = _link_for(ctx, image, allow_heuristic=False)
+    source = _read(ctx, link.dockerfile) if link is not None else None
+    if link is None or source is None:
+        return None
+    parsed = parse_dockerfile(source.text)
+    if parsed.errors:
+        return None
+    stage = parsed.stage(link.target) if link.target else (parsed.stages[-1] if parsed.stages else None)
+    if stage is None:
+        return None
+    base, chain = parsed.root_base(stage)
+    if len(chain) != 1 or dfx.base_family(base) not in _NO_ENTRYPOINT_BASES:
+        return None
+    command = copier_command(parsed, stage)
+    if command is None:
+        return None
+    default = _dockerfile_default(parsed, stage, f"{link.dockerfile} line {command.line}")
+    if default is None:
+        return None
+    elsewhere = _regular_runners(ctx, image)
+    if elsewhere:
+        return Blocker(BlockerKind.IMAGE_RUN_ELSEWHERE,
+                       f"{elsewhere[0]} runs {_shown(image)} as a regular container, so its default command ({default.origin}) "
+                       "is not only an init container's copy: migrate the image by hand")
+    return default
+
+
+def _dockerfile_default(parsed: Dockerfile, stage: Stage, origin: str) -> ImageDefault | None:
+    """Entrypoint/Cmd/Env/WorkingDir the stage gives its image (Docker's rules: ENTRYPOINT resets
+    an earlier CMD; shell form runs ``/bin/sh -c``); None when any of it is not literal."""
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    env: dict[str, str | None] = {}
+    workdir = "/"
+    for instr in stage.instructions:
+        keyword = instr.keyword
+        if keyword == "SHELL":
+            return None
+        if keyword in ("CMD", "ENTRYPOINT"):
+            argv = tuple(instr.json_args) if instr.json_args is not None else ("/bin/sh", "-c", instr.args.strip())
+            if keyword == "CMD":
+                cmd = argv
+            else:
+                entrypoint, cmd = argv, ()
+        elif keyword == "ENV":
+            for name, value in env_pairs(instr, parsed.escape):
+                env[name] = None if value is None or "$" in value else value  # a build argument: unknown here
+        elif keyword == "WORKDIR":
+            value = instr.args.strip().strip("\"'")
+            if "$" in value:
+                return None
+            workdir = posixpath.normpath(posixpath.join(workdir, value)) if value else workdir
+    default = ImageDefault(entrypoint, cmd, tuple(env.items()), workdir if workdir != "/" else None, origin, assumed=True)
+    return default if kubelet_safe(default) else None
+
+
+def _regular_runners(ctx: Any, image: str) -> list[str]:
+    """Containers in the repository that run ``image``'s repository as a regular container, a
+    native sidecar or an ephemeral container, as ``"file: container 'x'"``."""
+    from ..core.podspec import find_pod_specs
+    from ..core.yamldoc import YamlError, load_documents
+
+    wanted = parse_image_ref(image)
+    if wanted is None:
+        return []
+    found: list[str] = []
+    for rel in ctx.project.links().runners_of(image):
+        text = ctx.project.read(rel)
+        if not isinstance(text, SourceFile):
+            continue
+        for item in load_documents(text.text):
+            if isinstance(item, YamlError) or not isinstance(item.data, dict):
+                continue
+            for ref in find_pod_specs(item.data):
+                for group in ("initContainers", "containers", "ephemeralContainers"):
+                    items = ref.spec.get(group)
+                    for container in items if isinstance(items, list) else []:
+                        if not isinstance(container, dict):
+                            continue
+                        if group == "initContainers" and container.get("restartPolicy") != "Always":
+                            continue
+                        other = parse_image_ref(str(container.get("image") or ""))
+                        if other is not None and other.same_repository(wanted):
+                            found.append(f"{rel}: container '{container.get('name')}'")
+    return found
+
+
+def _rewrite_copier(ctx: Any, link, source: SourceFile, parsed: Dockerfile, stage: Stage, image: str, new_ref: str,
+                    sources: list[tuple[str, str]], flags: dict[str, str]) -> AssetImage | str:
+    """A copier image rewritten in place: its stage (download and all) becomes a build stage,
+    its CMD/ENTRYPOINT goes, and a new last stage ships ``FROM scratch`` with the paths the init
+    containers copied, taken from the build stage exactly as the old image held them."""
+    if stage.name or stage is not parsed.stages[-1]:
+        return f"{dfx.label(stage)} is named or is not the last stage; split it by hand"
+    name = unique_stage_name(parsed, "fetch")
+    flag_text = "".join(f" --{k}={flags[k]}" for k in ("chown", "chmod") if k in flags)
+    lines = ["FROM scratch"]
+    for path, kind in sources:
+        if path == "/":
+            return f"the init container copies the whole image root of {_shown(image)}; an asset image can't tell the assets from the base"
+        dest = path if kind == "file" else path.rstrip("/") + "/"
+        line = _copy_line(name, flag_text, dest, dest)
+        if isinstance(line, tuple):
+            return _refused("the copy source", *line)
+        lines.append(line)
+    text = source.text
+    _, base_end = stage.base_span
+    edits = [Edit(source.path, base_end, base_end, f" AS {name}")]
+    for instr in stage.instructions:
+        if instr.keyword in ("CMD", "ENTRYPOINT"):
+            start, end = dfx.whole_lines(text, instr.start, instr.end)
+            edits.append(Edit(source.path, start, end, ""))
+    tail = "" if text.endswith("\n") or not text else "\n"
+    edits.append(Edit(source.path, len(text), len(text), tail + "\n" + "\n".join(lines) + "\n"))
+    digests: list[tuple[str, str | None]] = [(source.path, source.digest)]
+    scopes: list[tuple[str, int, int]] = [(source.path, 0, len(text))]
+    notes = [f"{link.dockerfile} ({dfx.label(stage)}) becomes build stage '{name}' (its download stays there, its "
+             f"{'/'.join(dict.fromkeys(i.keyword for i in stage.instructions if i.keyword in ('CMD', 'ENTRYPOINT')))} "
+             "goes) and ships FROM scratch with the copied paths"]
+    reference = _rename_build(ctx, link, image, new_ref, edits, digests, scopes, notes)
+    return AssetImage(image, reference, link.dockerfile, "rewritten", edits, digests, scopes, notes)

@@ -117,7 +117,7 @@ from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
 from ..core.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
 from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 from . import Rule
-from ._assetimage import ScratchPlan, plan_scratch, wants_scratch
+from ._assetimage import ScratchPlan, image_defaults, plan_scratch, wants_scratch
 from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
 
 CODE = "IV001"
@@ -127,26 +127,29 @@ SUPPLY_CHAIN_NOTE = (
 )
 
 
-def flows_of(subject: PodSpecSubject) -> list[VolumeFlow]:
+def flows_of(subject: PodSpecSubject, ctx: RuleContext | None = None) -> list[VolumeFlow]:
+    """The init-copy analysis of the pod spec; with ``ctx``, an init container that sets no
+    command runs the default command of a copier image the repository builds (rules/_assetimage.py)."""
     if "flows" not in subject.cache:
         ref = subject.ref
-        subject.cache["flows"] = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes)
+        defaults = image_defaults(ctx) if ctx is not None else None
+        subject.cache["flows"] = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes, defaults)
     return subject.cache["flows"]
 
 
-def groups_of(subject: PodSpecSubject) -> list[list[VolumeFlow]]:
+def groups_of(subject: PodSpecSubject, ctx: RuleContext | None = None) -> list[list[VolumeFlow]]:
     """IV001 candidates grouped by volume (several init containers may fill one emptyDir)."""
     groups: dict[str, list[VolumeFlow]] = {}
-    for flow in flows_of(subject):
+    for flow in flows_of(subject, ctx):
         if flow.copies_into and not flow.fills:
             groups.setdefault(flow.name, []).append(flow)
     # A volume that one init container fills by download is IV002's, whatever else copies into it.
-    tainted = {f.name for f in flows_of(subject) if f.fills}
+    tainted = {f.name for f in flows_of(subject, ctx) if f.fills}
     return [g for name, g in groups.items() if name not in tainted]
 
 
 def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
-    for group in groups_of(subject):
+    for group in groups_of(subject, ctx):
         yield _finding(subject, ctx, group)
 
 

@@ -41,7 +41,7 @@ from typing import Iterator
 
 from ..core.context import PodSpecSubject, RuleContext
 from ..core.model import Finding, Location, Severity
-from ..core.reasons import texts
+from ..core.reasons import IMAGE_DEFAULT_BLOCKERS, texts
 from . import Rule
 from .init_copy_to_empty_dir import flows_of
 
@@ -50,7 +50,7 @@ CODE = "IV002"
 
 def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
     inits = subject.ref.spec.get("initContainers") or []
-    for flow in flows_of(subject):
+    for flow in flows_of(subject, ctx):
         if not flow.fills:
             continue
         if not flow.consumers:
@@ -59,6 +59,8 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         location = Location(subject.path, getattr(init_node, "line", 0) or 1)
         readers = ", ".join(dict.fromkeys(f"'{c.name}'" for c in flow.consumers))
         reasons = list(dict.fromkeys(flow.fills))
+        # a copier image the repo builds whose default command can't stand in here: say why
+        reasons += texts([b for b in flow.manual if b.kind in IMAGE_DEFAULT_BLOCKERS])
         what = reasons[0]
         message = (
             f"init container '{flow.init.get('name')}' fills emptyDir '{flow.name}' (read by {readers}) at start-up: "
