@@ -262,6 +262,14 @@ def test_verify_drops_the_image_entrypoint_and_cmd_when_the_pod_sets_a_command()
     assert _verify('    command: ["sh", "-c", "cp -a $SRC/. /target/"]\n', config) == ["web (True, 5)"]
 
 
+def test_the_kubelet_does_not_expand_the_images_words() -> None:
+    # `$$` in an image's CMD is two dollars for the shell (its PID): not a copy into /target; in a
+    # pod's command the kubelet would make it `$`
+    cmd = {"Cmd": ["/bin/sh", "-c", "cp -a /srv/docs/. $$DEST/"], "Env": ["DEST=/target"]}
+    assert _verify("", cmd) == []
+    assert _verify('    command: ["/bin/sh", "-c", "cp -a /srv/docs/. $$DEST/"]\n', cmd) == ["web (True, 5)"]
+
+
 def test_verify_proves_nothing_when_the_image_copies_elsewhere() -> None:
     # the same pod, but the image's DEST is not the mounted path: nothing lands in the volume
     assert _verify("", {"Cmd": ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"], "Env": ["DEST=/elsewhere"]}) == []
@@ -369,6 +377,8 @@ def test_the_change_set_builds_with_buildah_and_verify_and_prove_pass(tmp_path: 
         assert config["config"]["Cmd"] == ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"]
         assert "DEST=/target" in config["config"]["Env"]
 
+    _assert_model_matches_the_real_copy(run, buildah, flags, before, pairs, tmp_path / "emptydir")
+
     result = verify(before, root / f"{CASE}.yaml", dict(p.split("=", 1) for p in pairs))
     assert result.code == 0, result.out
     assert [(r.ok, r.where, r.summary) for r in result.readers] == [
@@ -381,3 +391,33 @@ def test_the_change_set_builds_with_buildah_and_verify_and_prove_pass(tmp_path: 
     [finding] = json.loads(out)["findings"]
     assert finding["data"]["proof"]["kind"] == "proven", finding["data"]["proof"]
     assert finding["data"]["proof"]["summary"] == "proven: 'nginx' at /usr/share/nginx/html: 6 entries identical"
+
+
+def _assert_model_matches_the_real_copy(run, buildah: str, flags: list[str], before: Path, pairs: list[str], volume: Path) -> None:
+    """verify's BEFORE side (the copy modelled from the image config's Cmd/Env) is what the old
+    image's default command really leaves: it runs in the built image (buildah run, the
+    emptyDir a host directory mounted at /target), its argv taken from the image config."""
+    import json
+
+    from migrate_tui.oci.prove import offline_loader
+    from migrate_tui.oci.tree import compare, resolve_hardlinks
+    from migrate_tui.oci.verify import config_defaults, volume_tree
+    from migrate_tui.rules._initcopy import analyse_pod_spec
+    from oracle.execute import read_tree
+
+    loader = offline_loader(pairs)
+    [doc] = documents(before.read_text(encoding="utf-8"))
+    [ref] = find_pod_specs(doc)
+    flows = [f for f in analyse_pod_spec(ref.spec, image_defaults=config_defaults(loader)) if f.placements]
+    assert [(f.init.get("name"), f.parsed.script) for f in flows] == [("docs-assets", "cp -a /srv/docs/. $DEST/")]
+    model = volume_tree(flows, loader)
+
+    config = loader.config(IMAGE, required=True)
+    argv = (config["config"].get("Entrypoint") or []) + (config["config"].get("Cmd") or [])
+    volume.mkdir()
+    made = subprocess.run([buildah, *flags, "from", "--pull=never", "localhost/docs-assets:old"], capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    run("run", "--isolation", "chroot", "-v", f"{volume}:/target", made.stdout.strip(), "--", *argv)
+    comparison = compare(resolve_hardlinks(model), read_tree(volume))
+    assert comparison.equal and comparison.same == 6, (comparison, json.dumps(config))

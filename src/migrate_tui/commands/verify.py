@@ -98,7 +98,11 @@ def run(args: argparse.Namespace) -> int:
             from ..oci.verify import config_defaults, unverifiable
 
             for doc in before_docs:
-                for reason in unverifiable(doc, config_defaults(loader)):
+                try:
+                    reasons = unverifiable(doc, config_defaults(loader))
+                except SourceError as exc:
+                    reasons = [str(exc)]
+                for reason in reasons:
                     print(f"    {visible(reason)}")
             return 1
         print("nothing to verify: no init-container copy in BEFORE")

@@ -36,7 +36,7 @@ from ..core.shell import OpKind
 from ..dockerfile.parser import Dockerfile, Stage, env_pairs, parse_dockerfile
 from . import _dockerfile as dfx
 from ._assets_stage import copier_command, unique_stage_name
-from ._imagecommand import ImageDefault, ImageDefaults, image_run, kubelet_safe, parse_image_run
+from ._imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
 
 
 @dataclass
@@ -624,8 +624,7 @@ def _dockerfile_default(parsed: Dockerfile, stage: Stage, origin: str) -> ImageD
             if "$" in value:
                 return None
             workdir = posixpath.normpath(posixpath.join(workdir, value)) if value else workdir
-    default = ImageDefault(entrypoint, cmd, tuple(env.items()), workdir if workdir != "/" else None, origin, assumed=True)
-    return default if kubelet_safe(default) else None
+    return ImageDefault(entrypoint, cmd, tuple(env.items()), workdir if workdir != "/" else None, origin, assumed=True)
 
 
 def _regular_runners(ctx: Any, image: str) -> list[str]:

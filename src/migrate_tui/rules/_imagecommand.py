@@ -11,8 +11,8 @@ does it:
 - ``workingDir`` overrides the image's ``WorkingDir``.
 
 The kubelet's ``$(VAR)`` expansion applies only to the container's own ``command``/``args``
-and reads only the container's ``env``; words from the image are not expanded by it (a
-``$(…)`` or ``$$`` there would be read differently, so such a default is refused).
+and reads only the container's ``env``; words from the image reach the shell as they are (they
+are escaped before the shell model's kubelet step).
 
 Pure functions over plain dicts, shared by IV001 (defaults read from the linked Dockerfile) and
 ``verify`` (defaults read from the image config).
@@ -124,13 +124,10 @@ def parse_image_run(container: dict, default: ImageDefault) -> ParsedCommand:
         env = run.env
     if command is not None:
         return parse_container_command(command, args, run.workdir, env)
-    return parse_container_command(list(run.argv) if run.argv else None, None, run.workdir, env)
-
-
-def kubelet_safe(default: ImageDefault) -> bool:
-    """The image's words read the same when handed to the shell model as a pod's command would
-    (no ``$(…)`` or ``$$`` that the kubelet's expansion would change)."""
-    return not any("$(" in w or "$$" in w for w in default.entrypoint + default.cmd)
+    # the kubelet never expands the image's words: `$$` is how its expansion keeps a `$`
+    image_words = [w.replace("$", "$$") for w in (default.entrypoint if args is not None else default.entrypoint + default.cmd)]
+    argv = image_words + (args or [])
+    return parse_container_command(argv or None, None, run.workdir, env)
 
 
 def from_image_config(config: dict, origin: str) -> ImageDefault:

@@ -50,8 +50,14 @@ a top-level link), writes into `/`, is named or not the last stage, or a manifes
 
 A *copier image* (its `CMD`/`ENTRYPOINT` only copies its files out, `CMD cp -a /plugins/. $DEST/`,
 with the files from `COPY` or a `RUN wget … && tar …` in the same stage) exists to be run as an
-init container: **manual**, since `FROM scratch` removes that command and the manifests that run
-the image must change with it (IV001 on the manifest), the download moving into a build stage.
+init container. When a manifest in the repository runs it as one without a command of its own,
+IV001 reads the `CMD` as the copy and this finding rides in IV001's change-set (its
+applicability, at best **unsafe**): the pod gets an image volume, the stage becomes build stage
+`fetch` with its download and without its `CMD`, and a new last stage ships `FROM scratch` with
+`COPY --from=fetch` of the copied paths. **Manual** otherwise: when a container in the repository
+runs the image some other way (its own `command`, as a regular container or sidecar), naming it;
+and when no manifest in the repository runs it, since `FROM scratch` removes the command the
+image exists for.
 
 Windows bases get no scratch advice.
 """

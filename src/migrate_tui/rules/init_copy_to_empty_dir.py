@@ -100,6 +100,29 @@ a volume that the template doesn't declare (the operator declares it, or merges 
 template) is reported with what can't be seen. Tekton steps are not init containers and are
 not analysed.
 
+**Copier images.** An init container that sets no `command`/`args` runs its image's default
+command. When the repository builds that image (a link from skaffold, compose, bake, CI, a
+Makefile…; not the directory-name guess) from a Dockerfile whose stage is a *copier image* (on
+`busybox`/`alpine`, whose config has no entrypoint: its `CMD`/`ENTRYPOINT` only copies, e.g.
+`CMD cp -a /srv/docs/. $DEST/`, the files from `COPY` or a `RUN wget … && tar …` in the same
+stage), IV001 reads that command the way Kubernetes runs it (`command` replaces the image's
+`ENTRYPOINT` and drops its `CMD`; `args` replaces the `CMD`; the pod's `env` overrides the
+image's `ENV`; `workingDir` its `WORKDIR`) and judges the copy like one written in the manifest.
+The change-set is one across files: the pod gets the image volume, the copier Dockerfile keeps
+its stage (download included) as build stage `fetch`, loses its `CMD`, and ships
+`FROM scratch` + `COPY --from=fetch SRC/ SRC/` for every path the init container copied; the
+build definition is renamed to the asset name when it can be edited. At best **unsafe**: it
+assumes the image was built from the Dockerfile as it is now and that nothing outside the
+repository runs its command. When another init container in the repository runs the image with a
+command of its own, the Dockerfile stays as it is and a new asset Dockerfile `FROM R AS source`
+is added. Left to IV002 (no command: opaque), with the typed reason: the image is also run as a
+regular container or sidecar (`image-run-elsewhere`), a variable in the copy comes from a
+Secret, a ConfigMap, the downward API or a build argument (`image-env-unknown`), or the command
+does more than copy (`image-command-not-a-copy`). An image no build in the repository makes
+stays opaque (IV002), and a pod that gives its own `command` runs that, not the `CMD`.
+`verify` and `check --prove` read the same from the old image's config (`Entrypoint`, `Cmd`,
+`Env`, `WorkingDir`).
+
 Only `emptyDir` destinations are candidates: a copy into a `hostPath` or a PersistentVolumeClaim
 seeds durable or node storage, which an image volume does not replace.
 

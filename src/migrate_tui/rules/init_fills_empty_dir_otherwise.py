@@ -9,7 +9,11 @@ entrypoint decides what happens), or a `command` that runs an executable or scri
 image that is not a known tool (`command: ["/usr/local/bin/get-resource.sh"]`), or a copy
 whose source comes from a variable set at run time (`cp -r $MODEL_DIR/. /models/`), and nothing
 else copies into the volume. The message names the program: read it, or the Dockerfile that
-builds the image, to see what it writes.
+builds the image, to see what it writes. An init container without a command that runs a
+*copier image* the repository builds is IV001's (the image's `CMD` is the copy); when that
+`CMD` can't stand in here, this finding says why (the image also runs as a regular container,
+a variable of the copy comes from a Secret/ConfigMap/downward API or a build argument, or the
+command does more than copy).
 
 ## Why is this bad?
 The pod's content depends on the network or on the environment at start-up: every restart
