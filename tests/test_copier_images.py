@@ -144,7 +144,7 @@ def test_what_the_dockerfile_says_decides(dockerfile: str, expected: list[str], 
 
 def _kinds(tmp_path: Path, case: str, dockerfile: str | None = None) -> list[tuple[str, list[BlockerKind], list[NoteKind]]]:
     """Per init-container flow: the IV002 reason texts' kinds, decided on BlockerKind/NoteKind."""
-    from migrate_tui.rules._assetimage import image_defaults
+    from migrate_tui.rules._copierimage import image_defaults
     from migrate_tui.rules._initcopy import analyse_pod_spec
 
     root = _repo(tmp_path, case, dockerfile)

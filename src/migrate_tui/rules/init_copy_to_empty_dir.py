@@ -140,7 +140,8 @@ from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
 from ..core.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
 from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 from . import Rule
-from ._assetimage import ScratchPlan, image_defaults, plan_scratch, wants_scratch
+from ._assetimage import ScratchPlan, plan_scratch, wants_scratch
+from ._copierimage import image_defaults
 from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
 
 CODE = "IV001"
