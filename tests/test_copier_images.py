@@ -278,6 +278,20 @@ def test_verify_proves_nothing_when_the_image_copies_elsewhere() -> None:
                    {"Cmd": ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"], "Env": ["DEST=/target"]}) == []
 
 
+def test_an_optional_config_is_read_only_from_a_local_source() -> None:
+    opened: list[str] = []
+
+    def open_config(reference: str) -> dict:
+        opened.append(reference)
+        return {"config": {"Env": ["SRC=/srv/docs"]}}
+
+    loader = ImageLoader(lambda r: {}, open_config, (KeyError,), local={"local:1"}.__contains__)
+    assert loader.config("remote:1", required=False) is None
+    assert loader.config("local:1", required=False) == {"config": {"Env": ["SRC=/srv/docs"]}}
+    assert loader.config("remote:1", required=True) == {"config": {"Env": ["SRC=/srv/docs"]}}
+    assert opened == ["local:1", "remote:1"]
+
+
 def test_without_configs_a_pod_without_command_is_not_verified_as_before() -> None:
     files = {"srv/docs/index.html": b"x"}
     trees = {"r.example/copier:1": _tree(files), "r.example/assets:1": _tree(files)}

@@ -64,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         # verify compares content digests: file bodies are hashed while streamed, never kept
         trees = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
-        loader = image_loader(trees, _config_opener(args.image, tuple(args.insecure_registry), args.platform), (SourceError,))
+        local = {pair.partition("=")[0] for pair in args.image}
+        loader = image_loader(trees, _config_opener(args.image, tuple(args.insecure_registry), args.platform), (SourceError,),
+                              local.__contains__)
     except ValueError as exc:
         print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
         return 2

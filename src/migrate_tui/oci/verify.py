@@ -14,7 +14,9 @@ What an init container runs is read the Kubernetes way from its image config too
 pod's ``env``/``workingDir``. So a *copier image* (``CMD cp -a /srv/docs/. $DEST/``) run by an
 init container without a command is verified like a copy written in the manifest. The config
 comes from the same source as the layers (an :class:`ImageLoader`); a container that sets its
-own ``command`` only needs it for Env/WorkingDir, and goes without when the image can't be read.
+own ``command`` only needs it for Env/WorkingDir, and goes without when the image can't be read
+(or, for ``verify``, when the user gave no ``--image`` source for it: no registry round trip
+for an optional config).
 """
 
 from __future__ import annotations
@@ -35,11 +37,15 @@ ConfigOpener = Callable[[str], dict]  # image reference -> its OCI image config 
 class ImageLoader:
     """A :data:`TreeLoader` that also reads each image's config (Entrypoint/Cmd/Env/WorkingDir),
     each once. ``unreachable``: the errors that mean "this image can't be read" (raised for what
-    verify needs; swallowed where the config is optional)."""
+    verify needs; swallowed where the config is optional). ``local``: the references whose
+    config may be read when it is only optional (``None``: all); verify passes the ones the user
+    gave a source for, so an optional config never costs a registry round trip."""
 
     def __init__(self, open_tree: Callable[[str], Tree], open_config: ConfigOpener | None = None,
-                 unreachable: tuple[type[BaseException], ...] = ()) -> None:
+                 unreachable: tuple[type[BaseException], ...] = (),
+                 local: Callable[[str], bool] | None = None) -> None:
         self._open_tree, self._open_config, self.unreachable = open_tree, open_config, unreachable
+        self._local = local
         self._trees: dict[str, Tree] = {}
         self._configs: dict[str, dict | BaseException] = {}
 
@@ -52,6 +58,8 @@ class ImageLoader:
         """The image config; None when there is no way to read configs, or (unless ``required``)
         when the image can't be read."""
         if self._open_config is None:
+            return None
+        if not required and reference not in self._configs and self._local is not None and not self._local(reference):
             return None
         if reference not in self._configs:
             try:
@@ -232,8 +240,9 @@ def _view_after(spec: dict, group: str, container_name: str, mount_path: str, lo
 
 
 def image_loader(open_tree: Callable[[str], Tree], open_config: ConfigOpener | None = None,
-                 unreachable: tuple[type[BaseException], ...] = ()) -> ImageLoader:
-    return ImageLoader(open_tree, open_config, unreachable)
+                 unreachable: tuple[type[BaseException], ...] = (),
+                 local: Callable[[str], bool] | None = None) -> ImageLoader:
+    return ImageLoader(open_tree, open_config, unreachable, local)
 
 
 def tree_of(image) -> Tree:
