@@ -112,7 +112,7 @@ def test_one_change_set_rewrites_the_pod_the_copier_dockerfile_and_the_build(tmp
 
 
 def _flow_reasons(tmp_path: Path, case: str = CASE, dockerfile: str | None = None) -> list[str]:
-    """"RULE applicability" of what IV001 and IV002 report."""
+    """What IV001 and IV002 report, as "RULE applicability"."""
     engine = make_engine(_repo(tmp_path, case, dockerfile), select=("IV001", "IV002"))
     return sorted(f"{f.rule} {f.applicability.value}" for f in engine.scan().findings)
 
@@ -131,7 +131,7 @@ ENV DEST=/target
     (COPIER + 'CMD ["sh"]\nENTRYPOINT ["cp", "-a", "/srv/docs/.", "/target/"]\n', ["IV002 manual"]),
     # DEST set from a build argument: unknown here
     (COPIER.replace("ENV DEST=/target", "ARG OUT=/target\nENV DEST=$OUT") + "CMD cp -a /srv/docs/. $DEST/\n", ["IV002 manual"]),
-    # a base with an entrypoint of its own (debian has none, but nothing here says so for any base but busybox/alpine)
+    # a base other than busybox/alpine: whether its config sets an ENTRYPOINT is not known here
     (COPIER.replace("busybox:1.36", "debian:12") + "CMD cp -a /srv/docs/. $DEST/\n", ["IV002 manual"]),
     # a CMD that does more than copy is no copier image: opaque, as before
     (COPIER + "CMD cp -a /srv/docs/. $DEST/ && sed -i s/a/b/ $DEST/index.html\n", ["IV002 manual"]),
@@ -143,7 +143,7 @@ def test_what_the_dockerfile_says_decides(dockerfile: str, expected: list[str], 
 
 
 def _kinds(tmp_path: Path, case: str, dockerfile: str | None = None) -> list[tuple[str, list[BlockerKind], list[NoteKind]]]:
-    """Per init-container flow: the IV002 reason texts' kinds, decided on BlockerKind/NoteKind."""
+    """Per init-container flow: the kinds of its blockers and notes (what the rules decide on)."""
     from migrate_tui.rules._copierimage import image_defaults
     from migrate_tui.rules._initcopy import analyse_pod_spec
 
@@ -162,6 +162,8 @@ def test_the_reasons_are_typed(tmp_path: Path) -> None:
     assert _kinds(tmp_path / "b", "clean_copier_image_also_sidecar") == [("docs-assets", [BlockerKind.IMAGE_RUN_ELSEWHERE], [])]
     assert _kinds(tmp_path / "c", "clean_copier_image_env_from_secret") == [("docs-assets", [BlockerKind.IMAGE_ENV_UNKNOWN], [])]
     assert _kinds(tmp_path / "d", "clean_copier_image_pod_command") == []
+    from_build = COPIER.replace("ENV DEST=/target", "ARG OUT=/target\nENV DEST=$OUT") + "CMD cp -a /srv/docs/. $DEST/\n"
+    assert _kinds(tmp_path / "e", CASE, from_build) == [("docs-assets", [BlockerKind.IMAGE_ENV_UNKNOWN], [])]
 
 
 def test_iv002_says_why_the_image_command_is_not_used(tmp_path: Path) -> None:
