@@ -33,13 +33,26 @@ def _documents(path: Path) -> list:
     return [d.data for d in load_documents(text) if isinstance(d, YamlDocument) and isinstance(d.data, dict)]
 
 
+def _config_opener(pairs: list[str], insecure: tuple[str, ...], platform: str):
+    """image reference -> its OCI config, from the same sources as its layers (``--image REF=SOURCE``,
+    else its registry): what an init container without a command runs (Entrypoint/Cmd/Env/WorkingDir)."""
+    from ..oci.source import open_image
+
+    overrides = dict(pair.partition("=")[::2] for pair in pairs)
+
+    def open_config(reference: str) -> dict:
+        return open_image(overrides.get(reference, reference), platform=platform, insecure=insecure).config
+
+    return open_config
+
+
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "mounted", None):
         from .verify_mounted import run as run_mounted
 
         return run_mounted(args)
     from ..oci.source import SourceError
-    from ..oci.verify import verify_documents
+    from ..oci.verify import image_loader, verify_documents
     from .build import image_sources, limits_of
 
     try:
@@ -50,7 +63,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         # verify compares content digests: file bodies are hashed while streamed, never kept
-        loader = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
+        trees = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
+        local = {pair.partition("=")[0] for pair in args.image}
+        loader = image_loader(trees, _config_opener(args.image, tuple(args.insecure_registry), args.platform), (SourceError,),
+                              local.__contains__)
     except ValueError as exc:
         print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
         return 2
@@ -81,10 +97,14 @@ def run(args: argparse.Namespace) -> int:
     if not checked:
         if before_docs != after_docs:  # e.g. a copy that reads a mounted volume: no image proves that
             print("cannot verify: BEFORE has no init-container copy from an image that verify can model, but AFTER differs")
-            from ..oci.verify import unverifiable
+            from ..oci.verify import config_defaults, unverifiable
 
             for doc in before_docs:
-                for reason in unverifiable(doc):
+                try:
+                    reasons = unverifiable(doc, config_defaults(loader))
+                except SourceError as exc:
+                    reasons = [str(exc)]
+                for reason in reasons:
                     print(f"    {visible(reason)}")
             return 1
         print("nothing to verify: no init-container copy in BEFORE")

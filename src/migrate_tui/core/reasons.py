@@ -40,7 +40,15 @@ class BlockerKind(Enum):
     CONTROL_CHARACTERS = "control-characters"  # a path or name the fix would write holds control characters
     INVALID_REFERENCE = "invalid-reference"  # the image reference the fix would write is not a valid OCI reference
     OPERATOR_MERGED = "operator-merged"  # an operator merges the pod template with containers the manifest doesn't show
+    IMAGE_RUN_ELSEWHERE = "image-run-elsewhere"  # a copier image's default command is not used: another workload runs the image
+    IMAGE_ENV_UNKNOWN = "image-env-unknown"  # a copier image's command reads variables from a Secret/ConfigMap/downward API
+    IMAGE_COMMAND_NOT_A_COPY = "image-command-not-a-copy"  # the image's default command does more than copy files
 
+
+#: Why a copier image's default command does not stand in for an init container's command
+#: (rules/_imagecommand.py): IV002 says so next to "no command".
+IMAGE_DEFAULT_BLOCKERS = frozenset({BlockerKind.IMAGE_RUN_ELSEWHERE, BlockerKind.IMAGE_ENV_UNKNOWN,
+                                    BlockerKind.IMAGE_COMMAND_NOT_A_COPY})
 
 #: Blockers that a purpose-built asset image (scratch mode) solves: the mount can't express
 #: the tree, but an image whose root is the volume can.
@@ -62,6 +70,7 @@ class NoteKind(Enum):
     SUPPLY_CHAIN = "supply-chain"
     ASSET = "asset"  # from the asset-image plan
     SOURCE_SHAPE = "source-shape"  # what a fix assumes about the image it can't read (a directory, not a symlink)
+    IMAGE_COMMAND = "image-command"  # the init container sets no command: the copy is its image's default command
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 For an IV001 fix, the manifest as scanned and the manifest as the fix leaves it go through
 ``verify_documents`` with the images the user made reachable (``--image REF=SOURCE``, config
-``oci-layouts`` entries ``IMAGE=DIR``); nothing else is fetched. The outcome is a typed
+``oci-layouts`` entries ``IMAGE=DIR``; their configs too, for what an init container without a
+command runs); nothing else is fetched. The outcome is a typed
 ``Proof``. A proof can only lower a fix's applicability, never raise it:
 
 - every reader sees the same files and nothing more: the fix stays as it is, with the proof;
@@ -144,7 +145,14 @@ def offline_loader(pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root:
         except (SourceError, LayoutError, RegistryError, OSError) as exc:
             raise ImageUnreachable(f"{reference} from {source}: {exc}") from None
 
-    return image_loader(open_tree)
+    def open_config(reference: str) -> dict[str, Any]:
+        source = source_for(reference)
+        try:
+            return open_image(source, platform=platform).config
+        except (SourceError, LayoutError, RegistryError, OSError) as exc:
+            raise ImageUnreachable(f"{reference} from {source}: {exc}") from None
+
+    return image_loader(open_tree, open_config, (ImageUnreachable,))
 
 
 def prove(finding: Finding, read: Callable[[str], str | None], load: TreeLoader,

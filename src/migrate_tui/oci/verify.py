@@ -7,6 +7,16 @@ the emptyDir, from the old image's layers (whiteouts applied), against the tree 
 volume(s) show at the same mount path (+subPath). Paths, types, sizes, content digests and
 symlink targets must match; mode/owner differences are reported (``cp`` without ``-a`` never
 kept them).
+
+What an init container runs is read the Kubernetes way from its image config too
+(rules/_imagecommand.py): no ``command`` runs the image's ``Entrypoint`` + ``Cmd`` (or
+``Entrypoint`` + ``args``), and the shell sees the image's ``Env`` and ``WorkingDir`` under the
+pod's ``env``/``workingDir``. So a *copier image* (``CMD cp -a /srv/docs/. $DEST/``) run by an
+init container without a command is verified like a copy written in the manifest. The config
+comes from the same source as the layers (an :class:`ImageLoader`); a container that sets its
+own ``command`` only needs it for Env/WorkingDir, and goes without when the image can't be read
+(or, for ``verify``, when the user gave no ``--image`` source for it: no registry round trip
+for an optional config).
 """
 
 from __future__ import annotations
@@ -16,10 +26,68 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..core.podspec import find_pod_specs
+from ..rules._imagecommand import ImageDefault, ImageDefaults, from_image_config
 from ..rules._initcopy import VolumeFlow, analyse_pod_spec
 from .tree import Comparison, Tree, apply_layers, compare, graft, resolve, resolve_hardlinks, subtree
 
 TreeLoader = Callable[[str], Tree]  # image reference -> its filesystem tree
+ConfigOpener = Callable[[str], dict]  # image reference -> its OCI image config (the JSON object)
+
+
+class ImageLoader:
+    """A :data:`TreeLoader` that also reads each image's config (Entrypoint/Cmd/Env/WorkingDir),
+    each once. ``unreachable``: the errors that mean "this image can't be read" (raised for what
+    verify needs; swallowed where the config is optional). ``local``: the references whose
+    config may be read when it is only optional (``None``: all); verify passes the ones the user
+    gave a source for, so an optional config never costs a registry round trip."""
+
+    def __init__(self, open_tree: Callable[[str], Tree], open_config: ConfigOpener | None = None,
+                 unreachable: tuple[type[BaseException], ...] = (),
+                 local: Callable[[str], bool] | None = None) -> None:
+        self._open_tree, self._open_config, self.unreachable = open_tree, open_config, unreachable
+        self._local = local
+        self._trees: dict[str, Tree] = {}
+        self._configs: dict[str, dict | BaseException] = {}
+
+    def __call__(self, reference: str) -> Tree:
+        if reference not in self._trees:
+            self._trees[reference] = self._open_tree(reference)
+        return self._trees[reference]
+
+    def config(self, reference: str, *, required: bool) -> dict | None:
+        """The image config; None when there is no way to read configs, or (unless ``required``)
+        when the image can't be read."""
+        if self._open_config is None:
+            return None
+        if not required and reference not in self._configs and self._local is not None and not self._local(reference):
+            return None
+        if reference not in self._configs:
+            try:
+                self._configs[reference] = self._open_config(reference)
+            except self.unreachable as exc:
+                self._configs[reference] = exc
+        found = self._configs[reference]
+        if isinstance(found, BaseException):
+            if required:
+                raise found
+            return None
+        return found
+
+
+def config_defaults(load: TreeLoader) -> ImageDefaults | None:
+    """``container -> ImageDefault`` from the image config, when ``load`` can read configs. The
+    config is required for a container without ``command`` (the image's entrypoint is what runs)."""
+    if not isinstance(load, ImageLoader):
+        return None
+
+    def resolve(container: dict) -> ImageDefault | None:
+        image = container.get("image")
+        if not image:
+            return None
+        config = load.config(str(image), required=container.get("command") is None)
+        return None if config is None else from_image_config(config, f"the image config of {image}")
+
+    return resolve
 
 
 @dataclass
@@ -93,12 +161,12 @@ def _dir():
     return Node("dir", 0o755, 0, 0)
 
 
-def unverifiable(before: dict) -> list[str]:
+def unverifiable(before: dict, defaults: ImageDefaults | None = None) -> list[str]:
     """Why the copies in ``before`` can't be modelled from an image (a volume in the copy source,
     a command the shell model can't read...): ``owner: init container 'x': reason``."""
     out: list[str] = []
     for ref in find_pod_specs(before):
-        for flow in analyse_pod_spec(ref.spec):
+        for flow in analyse_pod_spec(ref.spec, image_defaults=defaults):
             for blocker in flow.manual:
                 out.append(f"{ref.owner}: init container '{flow.init.get('name')}': {blocker.text}")
     return list(dict.fromkeys(out))
@@ -107,8 +175,9 @@ def unverifiable(before: dict) -> list[str]:
 def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[ReaderResult]:
     results: list[ReaderResult] = []
     after_specs = {ref.path: ref for ref in find_pod_specs(after)}
+    defaults = config_defaults(load)
     for ref in find_pod_specs(before):
-        flows = [f for f in analyse_pod_spec(ref.spec) if f.placements and not f.fills]
+        flows = [f for f in analyse_pod_spec(ref.spec, image_defaults=defaults) if f.placements and not f.fills]
         if not flows:
             continue
         new = after_specs.get(ref.path)
@@ -170,15 +239,10 @@ def _view_after(spec: dict, group: str, container_name: str, mount_path: str, lo
     return view, notes
 
 
-def image_loader(open_tree: Callable[[str], Tree]) -> TreeLoader:
-    cache: dict[str, Tree] = {}
-
-    def load(reference: str) -> Tree:
-        if reference not in cache:
-            cache[reference] = open_tree(reference)
-        return cache[reference]
-
-    return load
+def image_loader(open_tree: Callable[[str], Tree], open_config: ConfigOpener | None = None,
+                 unreachable: tuple[type[BaseException], ...] = (),
+                 local: Callable[[str], bool] | None = None) -> ImageLoader:
+    return ImageLoader(open_tree, open_config, unreachable, local)
 
 
 def tree_of(image) -> Tree:

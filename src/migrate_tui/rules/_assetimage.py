@@ -31,8 +31,9 @@ from ..core.imageref import parse_image_ref
 from ..core.model import Diagnostic, Edit
 from ..core.safepath import PathRefusal, describe, dockerfile_word, has_control_chars, write_path_problem
 from ..core.sources import SourceFile
-from ..dockerfile.parser import parse_dockerfile
+from ..dockerfile.parser import Dockerfile, Stage, parse_dockerfile
 from . import _dockerfile as dfx
+from ._assets_stage import copier_command, unique_stage_name
 
 
 @dataclass
@@ -317,6 +318,8 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
         return f"{dfx.label(stage)} builds on stage '{chain[-1].name}'"
     if dfx.is_windows(base, parsed):
         return "it has a Windows base"
+    if copier_command(parsed, stage) is not None:
+        return _rewrite_copier(ctx, link, source, parsed, stage, image, new_ref, sources, flags)
     shape = dfx.shape(parsed, chain)
     if shape.runs or shape.mode_runs or shape.commands or shape.other:
         first = (shape.runs + shape.mode_runs + shape.commands + shape.other)[0]
@@ -343,9 +346,22 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
         edits += _flag_edits(source.path, source.text, instr, flags)
     digests: list[tuple[str, str | None]] = [(source.path, source.digest)] if edits else []
     scopes: list[tuple[str, int, int]] = [(source.path, 0, len(source.text))] if edits else []
+    reference = image if already else _rename_build(ctx, link, image, new_ref, edits, digests, scopes, notes)
+    how = "unchanged" if not edits else "rewritten"
+    if already:
+        notes.append(f"{link.dockerfile} already builds {image} FROM scratch")
+    else:
+        notes.append(f"{link.dockerfile} ({dfx.label(stage)}) becomes FROM scratch and keeps every asset path")
+    return AssetImage(image, reference, link.dockerfile, how, edits, digests, scopes, notes)
+
+
+def _rename_build(ctx: Any, link, image: str, new_ref: str, edits: list[Edit], digests: list[tuple[str, str | None]],
+                  scopes: list[tuple[str, int, int]], notes: list[str]) -> str:
+    """Rename the build definition's image to the asset name when it can be edited exactly
+    (edits, digests, scopes and notes appended); the reference the image volume uses."""
     reference = image
     renamed = _renamed_build_name(ctx.config.image_name_template, link.image) if link.name_span else None
-    if renamed and renamed != link.image and not already:
+    if renamed and renamed != link.image:
         path, s, e = link.name_span
         build = _read(ctx, path)
         if build is not None and build.text[s:e] == link.image:
@@ -355,17 +371,12 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
             reference = new_ref
             notes.append(f"{link.origin} now builds {renamed} from {link.dockerfile} (FROM scratch); "
                          f"the old {link.image} tags stay as they are for anything else that still runs `cp` from them")
-    elif not already:
+    else:
         notes.append(f"{image} keeps its name: {link.source} ({link.origin}) links it to {link.dockerfile} but names it nowhere "
                      f"migrate-tui can edit; anything else that runs `cp` from new builds of it needs the same migration")
     if _split_ref(image)[2] and reference != image:
         notes.append(f"{image} was pinned by digest; pin {reference} again once it is built")
-    how = "unchanged" if not edits else "rewritten"
-    if already:
-        notes.append(f"{link.dockerfile} already builds {image} FROM scratch")
-    else:
-        notes.append(f"{link.dockerfile} ({dfx.label(stage)}) becomes FROM scratch and keeps every asset path")
-    return AssetImage(image, reference, link.dockerfile, how, edits, digests, scopes, notes)
+    return reference
 
 
 def _covers(dest: str, path: str) -> bool:
@@ -494,3 +505,42 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
             return AssetImage(images[0], new_ref, rel, "unchanged", notes=[f"{rel} already builds {new_ref}"])
         return f"{rel} already exists with other content; set asset-dockerfile-path to another place"
     return AssetImage(images[0], new_ref, rel, "created", [Edit(rel, 0, 0, content)], [(rel, None)], [(rel, 0, 0)], notes)
+
+
+# --------------------------------------------------------------------------- copier images
+
+
+def _rewrite_copier(ctx: Any, link, source: SourceFile, parsed: Dockerfile, stage: Stage, image: str, new_ref: str,
+                    sources: list[tuple[str, str]], flags: dict[str, str]) -> AssetImage | str:
+    """A copier image rewritten in place: its stage (download and all) becomes a build stage,
+    its CMD/ENTRYPOINT goes, and a new last stage ships ``FROM scratch`` with the paths the init
+    containers copied, taken from the build stage exactly as the old image held them."""
+    if stage.name or stage is not parsed.stages[-1]:
+        return f"{dfx.label(stage)} is named or is not the last stage; split it by hand"
+    name = unique_stage_name(parsed, "fetch")
+    flag_text = "".join(f" --{k}={flags[k]}" for k in ("chown", "chmod") if k in flags)
+    lines = ["FROM scratch"]
+    for path, kind in sources:
+        if path == "/":
+            return f"the init container copies the whole image root of {_shown(image)}; an asset image can't tell the assets from the base"
+        dest = path if kind == "file" else path.rstrip("/") + "/"
+        line = _copy_line(name, flag_text, dest, dest)
+        if isinstance(line, tuple):
+            return _refused("the copy source", *line)
+        lines.append(line)
+    text = source.text
+    _, base_end = stage.base_span
+    edits = [Edit(source.path, base_end, base_end, f" AS {name}")]
+    for instr in stage.instructions:
+        if instr.keyword in ("CMD", "ENTRYPOINT"):
+            start, end = dfx.whole_lines(text, instr.start, instr.end)
+            edits.append(Edit(source.path, start, end, ""))
+    tail = "" if text.endswith("\n") or not text else "\n"
+    edits.append(Edit(source.path, len(text), len(text), tail + "\n" + "\n".join(lines) + "\n"))
+    digests: list[tuple[str, str | None]] = [(source.path, source.digest)]
+    scopes: list[tuple[str, int, int]] = [(source.path, 0, len(text))]
+    notes = [f"{link.dockerfile} ({dfx.label(stage)}) becomes build stage '{name}' (its download stays there, its "
+             f"{'/'.join(dict.fromkeys(i.keyword for i in stage.instructions if i.keyword in ('CMD', 'ENTRYPOINT')))} "
+             "goes) and ships FROM scratch with the copied paths"]
+    reference = _rename_build(ctx, link, image, new_ref, edits, digests, scopes, notes)
+    return AssetImage(image, reference, link.dockerfile, "rewritten", edits, digests, scopes, notes)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..core.reasons import Blocker, BlockerKind, Note, NoteKind
 from ..core.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
+from ._imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
 
 _FILE_SUFFIXES = (
     ".jar", ".war", ".bin", ".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".pb", ".h5", ".tflite", ".so", ".json",
@@ -257,13 +258,16 @@ def parse_command(container: dict) -> ParsedCommand:
 
 
 def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
-                     shared_volumes: tuple = ()) -> list[VolumeFlow]:
+                     shared_volumes: tuple = (), image_defaults: ImageDefaults | None = None) -> list[VolumeFlow]:
     """Every (init container, emptyDir it mounts and some other container reads) pair.
 
     ``merged_by`` names the operator that merges this pod template with containers of its own
     (they are not in ``spec``); ``assembled`` says the spec was put together from several places
     of the manifest (an Argo Workflows template; the workflow's volumes come in
-    ``shared_volumes``, after the spec's own)."""
+    ``shared_volumes``, after the spec's own). ``image_defaults`` gives what an init container's
+    image runs by default (its Entrypoint/Cmd/Env/WorkingDir), combined with the container's own
+    command the Kubernetes way (rules/_imagecommand.py); without it a container that sets no
+    command is opaque."""
     volumes = spec.get("volumes")
     if not isinstance(volumes, list):
         volumes = []
@@ -290,8 +294,11 @@ def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
             elif entry is None or not isinstance(entry[1], dict) or "emptyDir" not in entry[1]:
                 continue
             volume_index, volume = entry
-            parsed = parsed or parse_command(init)
+            default = image_defaults(init) if image_defaults is not None else None
+            if parsed is None:
+                parsed = parse_image_run(init, default) if isinstance(default, ImageDefault) else parse_command(init)
             flow = VolumeFlow(init, init_index, volume, volume_index, mount, parsed)
+            _note_image_default(flow, default)
             flow.consumers = [
                 Consumer(c, group, index, mi, m)
                 for group, index, c in everyone
@@ -319,6 +326,25 @@ def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
         if merged_by:
             flow.manual.append(_operator_blocker(flow, merged_by, assembled, any(flow.volume is v for v in shared_volumes)))
     return flows
+
+
+def _note_image_default(flow: VolumeFlow, default: ImageDefault | Blocker | None) -> None:
+    """Say where the command came from when the image supplied it; a typed reason when the
+    image's default is known but can't stand in for the command."""
+    if isinstance(default, Blocker):
+        flow.manual.append(default)
+        return
+    if default is None or not image_run(flow.init, default).from_image:
+        return
+    run = image_run(flow.init, default)
+    shown = " ".join(run.argv)
+    shown = shown if len(shown) <= 80 else shown[:79] + "…"
+    flow.notes.append(Note(NoteKind.IMAGE_COMMAND, f"'{flow.init.get('name')}' sets no command: it runs its image's "
+                                                   f"default `{shown}` ({default.origin})"))
+    if default.assumed:
+        flow.unsafe.append(f"{flow.image} runs the default command of {default.origin} as the file is now "
+                           "(an image built from an older version may copy something else), and nothing outside this "
+                           "repository runs that command")
 
 
 def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:

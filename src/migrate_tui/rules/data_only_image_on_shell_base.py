@@ -50,8 +50,14 @@ a top-level link), writes into `/`, is named or not the last stage, or a manifes
 
 A *copier image* (its `CMD`/`ENTRYPOINT` only copies its files out, `CMD cp -a /plugins/. $DEST/`,
 with the files from `COPY` or a `RUN wget … && tar …` in the same stage) exists to be run as an
-init container: **manual**, since `FROM scratch` removes that command and the manifests that run
-the image must change with it (IV001 on the manifest), the download moving into a build stage.
+init container. When a manifest in the repository runs it as one without a command of its own,
+IV001 reads the `CMD` as the copy and this finding rides in IV001's change-set (its
+applicability, at best **unsafe**): the pod gets an image volume, the stage becomes build stage
+`fetch` with its download and without its `CMD`, and a new last stage ships `FROM scratch` with
+`COPY --from=fetch` of the copied paths. **Manual** otherwise: when a container in the repository
+runs the image some other way (its own `command`, as a regular container or sidecar), naming it;
+and when no manifest in the repository runs it, since `FROM scratch` removes the command the
+image exists for.
 
 Windows bases get no scratch advice.
 """
@@ -92,7 +98,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
             return _arranging_stage(source, parsed, target, base, plan, ctx)
         copier = copier_command(parsed, stage)
         if copier is not None:
-            return _copier_image(source, target, base, copier)
+            return _copier_image(source, parsed, target, base, copier, ctx)
     shape = dfx.shape(parsed, chain)
     if shape.runs or shape.commands or shape.other or shape.whole_fs or not shape.copies:
         return None
@@ -140,23 +146,39 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data, anchor=anchor)
 
 
-def _copier_image(source: SourceFile, target: dfx.Target, base: str, command) -> Finding:
+def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command,
+                  ctx: RuleContext) -> Finding:
     """A stage whose default command copies its files out (``CMD cp -a /src/. /dest/``): an image
-    made to be an init container. Manual: the fix is the manifest's (IV001), not the Dockerfile's."""
+    made to be an init container. When a manifest in the repo runs it as one without a command
+    of its own, the fix is IV001's change-set (the pod gets an image volume; this Dockerfile
+    keeps the download in a build stage and ships FROM scratch, without the CMD); else manual."""
     stage = target.stage
     savings = base_swap(base, "scratch")
     message = (f"{dfx.label(stage)} is a copier image on {dfx.short(base)} (its {command.keyword} only copies files): "
                f"fetch the files in a build stage and ship FROM scratch as an image volume ({savings['text']})")
+    location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}:copier"
     data: dict[str, Any] = {"stage": stage.index,
                             "stage_name": stage.name, "target_reason": target.reason, "base": base,
-                            "savings": savings, "fix_blocked_kind": "copier-image", "command_line": command.line}
+                            "savings": savings, "command_line": command.line}
     explanation = (f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
                    f"copies its files into a volume. Mounted as an image volume, the files need no shell and no copy.")
+    users = _users(source, stage, parsed, ctx)
+    if users is not None:
+        fix, reason, related, notes = users
+        text = "\n".join([explanation, *notes])
+        if fix is not None:
+            data["change_set"] = "IV001"
+            return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set", text, fix,
+                           tuple(notes), related, data, anchor=anchor)
+        data["fix_blocked_kind"] = "runs-in-repo"
+        return Finding(CODE, Severity.WARNING, location, message, text, None, tuple(notes), related, data,
+                       fix_blocked=reason, anchor=anchor)
+    data["fix_blocked_kind"] = "copier-image"
     blocked = (f"line {command.line}: the image's {command.keyword} copies its files for an init container; FROM scratch "
                "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
                "and any download RUN must move into a build stage")
-    return Finding(CODE, Severity.WARNING, Location(source.path, stage.from_instruction.line), message, explanation,
+    return Finding(CODE, Severity.WARNING, location, message, explanation,
                    None, (), (), data, fix_blocked=blocked, anchor=anchor)
 
 

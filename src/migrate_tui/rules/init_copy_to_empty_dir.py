@@ -100,6 +100,29 @@ a volume that the template doesn't declare (the operator declares it, or merges 
 template) is reported with what can't be seen. Tekton steps are not init containers and are
 not analysed.
 
+**Copier images.** An init container that sets no `command`/`args` runs its image's default
+command. When the repository builds that image (a link from skaffold, compose, bake, CI, a
+Makefile…; not the directory-name guess) from a Dockerfile whose stage is a *copier image* (on
+`busybox`/`alpine`, whose config has no entrypoint: its `CMD`/`ENTRYPOINT` only copies, e.g.
+`CMD cp -a /srv/docs/. $DEST/`, the files from `COPY` or a `RUN wget … && tar …` in the same
+stage), IV001 reads that command the way Kubernetes runs it (`command` replaces the image's
+`ENTRYPOINT` and drops its `CMD`; `args` replaces the `CMD`; the pod's `env` overrides the
+image's `ENV`; `workingDir` its `WORKDIR`) and judges the copy like one written in the manifest.
+The change-set is one across files: the pod gets the image volume, the copier Dockerfile keeps
+its stage (download included) as build stage `fetch`, loses its `CMD`, and ships
+`FROM scratch` + `COPY --from=fetch SRC/ SRC/` for every path the init container copied; the
+build definition is renamed to the asset name when it can be edited. At best **unsafe**: it
+assumes the image was built from the Dockerfile as it is now and that nothing outside the
+repository runs its command. When another init container in the repository runs the image with a
+command of its own, the Dockerfile stays as it is and a new asset Dockerfile `FROM R AS source`
+is added. Left to IV002 (no command: opaque), with the typed reason: the image is also run as a
+regular container or sidecar (`image-run-elsewhere`), a variable in the copy comes from a
+Secret, a ConfigMap, the downward API or a build argument (`image-env-unknown`), or the command
+does more than copy (`image-command-not-a-copy`). An image no build in the repository makes
+stays opaque (IV002), and a pod that gives its own `command` runs that, not the `CMD`.
+`verify` and `check --prove` read the same from the old image's config (`Entrypoint`, `Cmd`,
+`Env`, `WorkingDir`).
+
 Only `emptyDir` destinations are candidates: a copy into a `hostPath` or a PersistentVolumeClaim
 seeds durable or node storage, which an image volume does not replace.
 
@@ -118,6 +141,7 @@ from ..core.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, Not
 from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 from . import Rule
 from ._assetimage import ScratchPlan, plan_scratch, wants_scratch
+from ._copierimage import image_defaults
 from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
 
 CODE = "IV001"
@@ -127,26 +151,29 @@ SUPPLY_CHAIN_NOTE = (
 )
 
 
-def flows_of(subject: PodSpecSubject) -> list[VolumeFlow]:
+def flows_of(subject: PodSpecSubject, ctx: RuleContext | None = None) -> list[VolumeFlow]:
+    """The init-copy analysis of the pod spec; with ``ctx``, an init container that sets no
+    command runs the default command of a copier image the repository builds (rules/_assetimage.py)."""
     if "flows" not in subject.cache:
         ref = subject.ref
-        subject.cache["flows"] = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes)
+        defaults = image_defaults(ctx) if ctx is not None else None
+        subject.cache["flows"] = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes, defaults)
     return subject.cache["flows"]
 
 
-def groups_of(subject: PodSpecSubject) -> list[list[VolumeFlow]]:
+def groups_of(subject: PodSpecSubject, ctx: RuleContext | None = None) -> list[list[VolumeFlow]]:
     """IV001 candidates grouped by volume (several init containers may fill one emptyDir)."""
     groups: dict[str, list[VolumeFlow]] = {}
-    for flow in flows_of(subject):
+    for flow in flows_of(subject, ctx):
         if flow.copies_into and not flow.fills:
             groups.setdefault(flow.name, []).append(flow)
     # A volume that one init container fills by download is IV002's, whatever else copies into it.
-    tainted = {f.name for f in flows_of(subject) if f.fills}
+    tainted = {f.name for f in flows_of(subject, ctx) if f.fills}
     return [g for name, g in groups.items() if name not in tainted]
 
 
 def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
-    for group in groups_of(subject):
+    for group in groups_of(subject, ctx):
         yield _finding(subject, ctx, group)
 
 

@@ -9,7 +9,11 @@ entrypoint decides what happens), or a `command` that runs an executable or scri
 image that is not a known tool (`command: ["/usr/local/bin/get-resource.sh"]`), or a copy
 whose source comes from a variable set at run time (`cp -r $MODEL_DIR/. /models/`), and nothing
 else copies into the volume. The message names the program: read it, or the Dockerfile that
-builds the image, to see what it writes.
+builds the image, to see what it writes. An init container without a command that runs a
+*copier image* the repository builds is IV001's (the image's `CMD` is the copy); when that
+`CMD` can't stand in here, this finding says why (the image also runs as a regular container,
+a variable of the copy comes from a Secret/ConfigMap/downward API or a build argument, or the
+command does more than copy).
 
 ## Why is this bad?
 The pod's content depends on the network or on the environment at start-up: every restart
@@ -41,7 +45,7 @@ from typing import Iterator
 
 from ..core.context import PodSpecSubject, RuleContext
 from ..core.model import Finding, Location, Severity
-from ..core.reasons import texts
+from ..core.reasons import IMAGE_DEFAULT_BLOCKERS, texts
 from . import Rule
 from .init_copy_to_empty_dir import flows_of
 
@@ -50,7 +54,7 @@ CODE = "IV002"
 
 def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
     inits = subject.ref.spec.get("initContainers") or []
-    for flow in flows_of(subject):
+    for flow in flows_of(subject, ctx):
         if not flow.fills:
             continue
         if not flow.consumers:
@@ -59,6 +63,8 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         location = Location(subject.path, getattr(init_node, "line", 0) or 1)
         readers = ", ".join(dict.fromkeys(f"'{c.name}'" for c in flow.consumers))
         reasons = list(dict.fromkeys(flow.fills))
+        # a copier image the repo builds whose default command can't stand in here: say why
+        reasons += texts([b for b in flow.manual if b.kind in IMAGE_DEFAULT_BLOCKERS])
         what = reasons[0]
         message = (
             f"init container '{flow.init.get('name')}' fills emptyDir '{flow.name}' (read by {readers}) at start-up: "
