@@ -95,3 +95,20 @@ async def test_the_running_palette_shows_exactly_these_entries_and_runs_them_on_
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.review_screen.query_text == "", "the cleared filter")
         assert app.screen is app.review_screen
+
+
+async def test_ctrl_q_and_the_palette_quit_through_the_screen_guard(small_repo: Path) -> None:
+    """The app's own quit (ctrl+q) asks first when accepted change-sets are unwritten, as `q` does."""
+    from migrate_tui.tui.screens import ConfirmDialog
+
+    app = MigrateApp(engines(small_repo))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await scanned(pilot)
+        await pilot.press("a", "ctrl+q")
+        assert isinstance(app.screen, ConfirmDialog) and app.is_running
+        assert app.screen.text.strip() == "2 accepted change-sets are not written yet. Quit and lose them?"
+        await pilot.press("n")
+        assert app.screen is app.review_screen and app.is_running
+        await pilot.press("ctrl+q", "y")
+        await wait_until(pilot, lambda: not app.is_running, "exit")
+    assert app.return_value == 0
