@@ -1,7 +1,10 @@
 """The review screen: scan in a worker, review change-sets, accept, write — all through the Engine.
 
-The app (``app.MigrateApp``) only pushes this screen and owns what is app-wide (the Engine
-factory, the theme, the exit code). No rule logic lives here: findings, fixes and diffs come from ``core``; this module only
+The app (``app.MigrateApp``) shows this screen and owns what is app-wide (the Engine factory,
+where proofs find images, the theme, the exit code); it hands the factory down, and this screen
+asks it for a fresh Engine on a re-scan, a mode change or the re-plan after a write.
+
+No rule logic lives here: findings, fixes and diffs come from ``core``; this module only
 decides what to show and records the reviewer's decisions (``review.Review``: one decision per
 change-set, tied to the digest of its fix).
 
@@ -22,11 +25,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.content import Content
+from textual.screen import Screen
 from textual.style import Style as VisualStyle
-from textual.widgets import Footer, Input, Label, ProgressBar, Static, Tree
 from textual.timer import Timer
+from textual.widgets import Footer, Input, Label, ProgressBar, Static, Tree
 from textual.worker import get_current_worker
 
 from ..core.diff import FileDiff, file_diffs
