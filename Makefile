@@ -52,7 +52,12 @@ MYPY_STRICT += src/migrate_tui/core/podspec.py
 MYPY_STRICT += src/migrate_tui/core/imageref.py
 MYPY_STRICT += src/migrate_tui/core/bakehcl.py
 MYPY_STRICT += src/migrate_tui/dockerfile/parser.py
-MYPY_TYPED := src/migrate_tui/dockerfile src/migrate_tui/formats src/migrate_tui/core/patches.py
+MYPY_STRICT += src/migrate_tui/tui/app.py
+MYPY_STRICT += src/migrate_tui/tui/commands.py
+MYPY_STRICT += src/migrate_tui/tui/messages.py
+MYPY_STRICT += src/migrate_tui/tui/highlight.py
+MYPY_STRICT += src/migrate_tui/tui/safe.py
+MYPY_TYPED := src/migrate_tui/dockerfile src/migrate_tui/formats src/migrate_tui/core/patches.py src/migrate_tui/tui
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

@@ -32,9 +32,10 @@ async def measure(root: Path) -> dict[str, float]:
     from migrate_tui.tui.app import MigrateApp
 
     started = time.perf_counter()
-    app = MigrateApp(Engine(root))
+    shell = MigrateApp(Engine(root).renewed)
+    app = shell.review_screen  # the screen holds the scan's state
     worst_lag = 0.0
-    async with app.run_test(size=(140, 40)) as pilot:
+    async with shell.run_test(size=(140, 40)) as pilot:
         while app.first_paint is None:
             await pilot.pause(0.001)
         first_paint = app.first_paint - started

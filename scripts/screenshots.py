@@ -51,7 +51,7 @@ async def capture(root: Path, out: Path) -> list[Path]:
     from migrate_tui.core.engine import Engine
     from migrate_tui.tui.app import MigrateApp
 
-    app = MigrateApp(Engine(root, load_config(root)))
+    app = MigrateApp(Engine(root, load_config(root)).renewed)
     shots: list[Path] = []
 
     def save(name: str) -> None:
@@ -60,21 +60,21 @@ async def capture(root: Path, out: Path) -> list[Path]:
         shots.append(svg)
 
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.result is not None and not app.scanning)
+        await wait_until(pilot, lambda: app.review_screen.result is not None and not app.review_screen.scanning)
         await app.workers.wait_for_complete()
         await pilot.pause()
         # 1. the headline rewrite: grafana's plugin-copying init container goes, its emptyDir becomes
         #    `image: {reference: …}` (side by side, long lines wrapped)
-        hero = next(f for f in app.review.findings if f.rule == "IV001" and f.location.path == "deploy/grafana/grafana.yaml")
-        app.tree.select_finding(hero.key)
+        hero = next(f for f in app.review_screen.review.findings if f.rule == "IV001" and f.location.path == "deploy/grafana/grafana.yaml")
+        app.review_screen.findings_tree.select_finding(hero.key)
         await pilot.pause()
         view = app.query_one("#diff")
         view.scroll_to(0, view.first_change(), animate=False)
         await pilot.pause()
         save("1-findings-and-diff")
         # 2. the explanation of the unsafe one, widened
-        unsafe = next((f for f in app.review.findings if f.applicability.value == "unsafe"), hero)
-        app.tree.select_finding(unsafe.key)
+        unsafe = next((f for f in app.review_screen.review.findings if f.applicability.value == "unsafe"), hero)
+        app.review_screen.findings_tree.select_finding(unsafe.key)
         await pilot.press("e")
         save("2-explanation")
         await pilot.press("e")
@@ -86,7 +86,7 @@ async def capture(root: Path, out: Path) -> list[Path]:
         await pilot.press("question_mark")
         save("4-help")
         await pilot.press("escape")
-        app.review.decide(list(app.review.accepted), False)  # leave without writing anything
+        app.review_screen.review.decide(list(app.review_screen.review.accepted), False)  # leave without writing anything
     return shots
 
 

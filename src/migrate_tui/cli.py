@@ -416,7 +416,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         raise UsageError(f"--image {bad[0]}: use REF=oci:DIR[:TAG], REF=docker-archive:FILE or REF=REF (its registry)")
     if not sys.stdout.isatty() and not os.environ.get("MIGRATE_TUI_FORCE_TUI"):
         raise UsageError("the TUI needs a terminal; use `migrate-tui check` in scripts and CI")
-    return run_app(engine, images=images)
+    return run_app(engine.renewed, images=images)  # the factory: a fresh Engine like this one, per re-scan or mode
 
 
 _HANDLERS = {"check": cmd_check, "rule": cmd_rule, "rules": cmd_rules, "tui": cmd_tui}

@@ -11,7 +11,7 @@ from migrate_tui.core.model import Edit
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.diff_view import DiffView, unified_lines
 from migrate_tui.tui.highlight import dockerfile_spans, yaml_spans
-from tuihelp import SIZE, make_engine, scanned, select, written
+from tuihelp import SIZE, engines, make_engine, scanned, select, written
 
 DOCKERFILE = "FROM scratch\nCOPY javaagent/ /javaagent/\n"
 
@@ -19,14 +19,14 @@ DOCKERFILE = "FROM scratch\nCOPY javaagent/ /javaagent/\n"
 class TwoFileEngine:
     """Wraps a real engine; the agent.yaml fix also creates a Dockerfile (a two-file change-set)."""
 
-    def __init__(self, engine) -> None:
-        self._engine = engine
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
-    def renewed(self, *, mode=None):  # the app re-scans with a renewed engine: keep the wrapper
-        self._engine = self._engine.renewed(mode=mode)
+    def __call__(self, *, mode=None):  # the app's Engine factory: a fresh real engine, same wrapper
+        self._engine = make_engine(self.root, mode)
         return self
 
     @staticmethod
@@ -46,10 +46,10 @@ class TwoFileEngine:
 
 
 async def test_multi_file_change_set_has_a_group_and_a_tab_per_file(small_repo: Path) -> None:
-    app = MigrateApp(TwoFileEngine(make_engine(small_repo)))  # type: ignore[arg-type]
+    app = MigrateApp(TwoFileEngine(small_repo))  # type: ignore[arg-type]
     async with app.run_test(size=SIZE) as pilot:
         await scanned(pilot)
-        groups = [node.data.key for node in app.tree.root.children]
+        groups = [node.data.key for node in app.review_screen.findings_tree.root.children]
         assert "deploy/agent.yaml + assets/agent/Dockerfile" in groups
         await select(pilot, "deploy/agent.yaml")
         tabs = app.query_one("#file-tabs")
@@ -77,7 +77,7 @@ async def test_five_thousand_line_file_renders_only_what_is_visible(tmp_path: Pa
     before = big_yaml(5000)
     after = before.replace("value number 2500 ", "value number 2500 changed ").replace("key4000:", "renamed4000:")
     (tmp_path / "empty").mkdir()
-    app = MigrateApp(make_engine(tmp_path / "empty"))
+    app = MigrateApp(engines(tmp_path / "empty"))
     async with app.run_test(size=SIZE) as pilot:
         await scanned(pilot)
         view = app.query_one(DiffView)

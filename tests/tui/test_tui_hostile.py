@@ -12,7 +12,7 @@ from pathlib import Path
 
 from migrate_tui.tui.app import MigrateApp, exit_code
 from migrate_tui.tui.screens import ConfirmDialog
-from tuihelp import BROKEN_YAML, FIXTURES, LARGE, SMALL, click_actions, make_engine, notifications, scanned, screen_lines, wait_until
+from tuihelp import BROKEN_YAML, FIXTURES, LARGE, SMALL, click_actions, engines, notifications, scanned, screen_lines, wait_until
 
 MARKUP = "deploy/x[a=b:c].yaml"
 CLICK = "deploy/[@click=app.screenshot()]CLICK[b].yaml"
@@ -44,23 +44,23 @@ def assert_clean_screen(app) -> None:
     for line in screen_lines(app):
         assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in line), repr(line)
     actions = click_actions(app)
-    assert all(action.startswith("app.show_file(") for action in actions), actions
+    assert all(action.startswith("screen.show_file(") for action in actions), actions
 
 
 async def test_hostile_file_names_are_shown_literally_and_never_run_anything(tmp_path: Path) -> None:
     root = hostile_repo(tmp_path / "repo")
-    app = Recorder(make_engine(root))
+    app = Recorder(engines(root))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         assert app._exception is None
-        paths = {f.location.path for f in app.review.findings}
+        paths = {f.location.path for f in app.review_screen.review.findings}
         assert {MARKUP, CLICK, ESCAPES, "deploy/[red]manual.yaml"} <= paths
-        assert [d.path for d in app.review.diagnostics] == [BROKEN]
-        for key in app.tree.finding_keys:  # every finding on screen: tree, tabs, title, panel
-            app.tree.select_finding(key)
+        assert [d.path for d in app.review_screen.review.diagnostics] == [BROKEN]
+        for key in app.review_screen.findings_tree.finding_keys:  # every finding on screen: tree, tabs, title, panel
+            app.review_screen.findings_tree.select_finding(key)
             await pilot.pause()
             assert_clean_screen(app)
-            finding = app.review.by_key(key)
+            finding = app.review_screen.review.by_key(key)
             title = app.query_one("#diff-panel").border_title
             if finding.fix is not None:
                 shown = SHOWN_ESCAPES if finding.location.path == ESCAPES else finding.location.path
@@ -74,8 +74,8 @@ async def test_hostile_file_names_are_shown_literally_and_never_run_anything(tmp
             await pilot.click(offset=(width * 2 // 3, y))
         assert Recorder.screenshots == 0
         # Notifications and dialogs carry the names as text too.
-        app.tree.select_finding(next(f.key for f in app.review.findings if f.location.path == "deploy/[red]manual.yaml"))
-        app.tree.focus()
+        app.review_screen.findings_tree.select_finding(next(f.key for f in app.review_screen.review.findings if f.location.path == "deploy/[red]manual.yaml"))
+        app.review_screen.findings_tree.focus()
         await pilot.pause()
         await pilot.press("space")
         assert notifications(app)[-1].startswith("IV001 deploy/[red]manual.yaml: no automatic rewrite")
@@ -90,16 +90,16 @@ async def test_hostile_file_names_are_shown_literally_and_never_run_anything(tmp
 
 async def test_the_scan_label_shows_a_hostile_path_as_text(tmp_path: Path) -> None:
     root = hostile_repo(tmp_path / "repo")
-    app = MigrateApp(make_engine(root))
+    app = MigrateApp(engines(root))
     async with app.run_test(size=SMALL) as pilot:
         await scanned(pilot)
         from migrate_tui.tui.messages import ScanProgress
-        app.scanning = True
+        app.review_screen.scanning = True
         app.query_one("#scan-status").display = True
-        app.post_message(ScanProgress(app.generation, 1, 5, ESCAPES))
+        app.review_screen.post_message(ScanProgress(app.review_screen.generation, 1, 5, ESCAPES))
         await pilot.pause()
         assert str(app.query_one("#scan-label").render()).strip() == f"Scanning 1/5  {SHOWN_ESCAPES}"
-        app.post_message(ScanProgress(app.generation, 2, 5, MARKUP))
+        app.review_screen.post_message(ScanProgress(app.review_screen.generation, 2, 5, MARKUP))
         await pilot.pause()
         assert str(app.query_one("#scan-label").render()).strip() == f"Scanning 2/5  {MARKUP}"
         assert app._exception is None
@@ -107,7 +107,7 @@ async def test_the_scan_label_shows_a_hostile_path_as_text(tmp_path: Path) -> No
 
 async def test_file_tabs_show_hostile_paths_as_text_and_click_only_to_switch(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    app = MigrateApp(make_engine(tmp_path / "empty"))
+    app = MigrateApp(engines(tmp_path / "empty"))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         tabs = app.query_one("#file-tabs")
@@ -117,5 +117,5 @@ async def test_file_tabs_show_hostile_paths_as_text_and_click_only_to_switch(tmp
         await pilot.pause()
         shown = " esc\\x1b[2J.yaml   a\\[b]   [@click=app.quit()]x[/]   z\\ "
         assert str(tabs.render()).rstrip() == shown.rstrip()
-        assert click_actions(app) >= {"app.show_file(0)", "app.show_file(3)"}
-        assert all(a.startswith("app.show_file(") for a in click_actions(app))
+        assert click_actions(app) >= {"screen.show_file(0)", "screen.show_file(3)"}
+        assert all(a.startswith("screen.show_file(") for a in click_actions(app))

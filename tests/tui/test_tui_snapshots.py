@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from migrate_tui.tui.app import MigrateApp
-from tuihelp import LARGE, SMALL, make_engine, scanned, select
+from tuihelp import LARGE, SMALL, engines, scanned, select
 
 SIZE = LARGE
 
 
 def app_for(root: Path) -> MigrateApp:
-    return MigrateApp(make_engine(root, mode="zero-rebuild"))
+    return MigrateApp(engines(root, mode="zero-rebuild"))
 
 
 def test_main_screen_findings_and_side_by_side_diff(snap_compare, small_repo: Path) -> None:
@@ -94,7 +94,7 @@ def test_filter_and_diagnostics(snap_compare, small_repo: Path) -> None:
         await scanned(pilot)
         await pilot.press("slash", *"deploy", "enter")
         pilot.app.query_one("#filter").cursor_blink = False
-        tree = pilot.app.tree
+        tree = pilot.app.review_screen.findings_tree
         tree.select_item(tree.root.children[-1].children[0].data)
         await pilot.pause()
 

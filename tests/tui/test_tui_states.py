@@ -12,9 +12,10 @@ from textual.widgets import Button
 from migrate_tui.cli import build_parser, make_engine as cli_make_engine
 from migrate_tui.core.engine import FileScanned, ScanFinished
 from migrate_tui.core.model import Diagnostic
-from migrate_tui.tui.app import EXIT_CRASHED, MigrateApp, exit_code, fresh_engine
+from migrate_tui.tui.app import EXIT_CRASHED, MigrateApp, exit_code
 from migrate_tui.tui.diff_view import DiffView
-from tuihelp import (BROKEN_YAML, FIXTURES, LARGE, SMALL, make_engine, notifications, scanned, screen_lines, screen_text,
+from migrate_tui.tui.review_screen import ReviewScreen
+from tuihelp import (BROKEN_YAML, FIXTURES, LARGE, SMALL, engines, make_engine, notifications, scanned, screen_lines, screen_text,
                      select, wait_until, write_small_repo)
 
 RULES_LINE = "migrate-tui looks for: DF001  Data-only image on a shell base"
@@ -22,7 +23,7 @@ RULES_LINE = "migrate-tui looks for: DF001  Data-only image on a shell base"
 
 async def test_an_empty_repository_says_it_is_clean_and_what_was_looked_for(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    app = MigrateApp(make_engine(tmp_path / "empty"))
+    app = MigrateApp(engines(tmp_path / "empty"))
     async with app.run_test(size=SMALL) as pilot:
         await scanned(pilot)
         view = app.query_one(DiffView)
@@ -36,11 +37,11 @@ async def test_a_clean_repository_counts_files_and_those_not_checked(tmp_path: P
     (root / "deploy").mkdir(parents=True)
     shutil.copyfile(FIXTURES / "IV001/clean_already_image_volume.yaml", root / "deploy/app.yaml")
     (root / "deploy/broken.yaml").write_text(BROKEN_YAML)
-    app = MigrateApp(make_engine(root))
+    app = MigrateApp(engines(root))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
-        assert not app.review.findings and [d.path for d in app.review.diagnostics] == ["deploy/broken.yaml"]
-        assert app.result.files_scanned == 2
+        assert not app.review_screen.review.findings and [d.path for d in app.review_screen.review.diagnostics] == ["deploy/broken.yaml"]
+        assert app.review_screen.result.files_scanned == 2
         assert app.query_one(DiffView)._message.startswith("No findings in 2 files (1 not checked). " + RULES_LINE)
         assert "No findings in 2 files (1 not checked)." in screen_text(app)
 
@@ -49,15 +50,15 @@ class CrashingEngine:
     """The real engine, plus one file whose check crashed (an internal diagnostic, as the core
     reports a rule's exception) — or a scan that fails as a whole."""
 
-    def __init__(self, engine, *, fail: bool = False) -> None:
-        self._engine = engine
+    def __init__(self, root: Path, *, fail: bool = False) -> None:
+        self.root = root
         self.fail = fail
 
     def __getattr__(self, name):
         return getattr(self._engine, name)
 
-    def renewed(self, *, mode=None):  # the app re-scans with a renewed engine: keep the wrapper
-        self._engine = self._engine.renewed(mode=mode)
+    def __call__(self, *, mode=None):  # the app's Engine factory: a fresh real engine, same wrapper
+        self._engine = make_engine(self.root, mode)
         return self
 
     def iter_scan(self):
@@ -74,15 +75,15 @@ class CrashingEngine:
 
 
 async def test_an_internal_error_is_shown_per_file_and_the_exit_code_says_so(small_repo: Path) -> None:
-    app = MigrateApp(CrashingEngine(make_engine(small_repo)))  # type: ignore[arg-type]
+    app = MigrateApp(CrashingEngine(small_repo))  # type: ignore[arg-type]
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
-        diagnostics = app.tree.root.children[-1]
+        diagnostics = app.review_screen.findings_tree.root.children[-1]
         assert str(diagnostics.label) == "Diagnostics  (3) not checked, 1 crashed"
         labels = [str(node.label) for node in diagnostics.children]
         assert "✗ deploy/agent.yaml:1 internal error" in labels
         node = next(n for n in diagnostics.children if "internal error" in str(n.label))
-        app.tree.select_item(node.data)
+        app.review_screen.findings_tree.select_item(node.data)
         await pilot.pause()
         text = screen_text(app)
         assert "deploy/agent.yaml: migrate-tui crashed on this file" in text
@@ -94,22 +95,22 @@ async def test_an_internal_error_is_shown_per_file_and_the_exit_code_says_so(sma
 
 
 async def test_a_failed_scan_never_exits_0(small_repo: Path) -> None:
-    app = MigrateApp(CrashingEngine(make_engine(small_repo), fail=True))  # type: ignore[arg-type]
+    app = MigrateApp(CrashingEngine(small_repo, fail=True))  # type: ignore[arg-type]
     async with app.run_test(size=SMALL) as pilot:
-        await wait_until(pilot, lambda: app.scan_error is not None, "the failure")
-        assert app.scan_error == "RuntimeError: the worker pool died"
+        await wait_until(pilot, lambda: app.review_screen.scan_error is not None, "the failure")
+        assert app.review_screen.scan_error == "RuntimeError: the worker pool died"
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, "exit")
     assert exit_code(app) == EXIT_CRASHED
 
 
-class Exploding(MigrateApp):
-    def action_help(self) -> None:
-        raise ValueError("a bug in a widget")
+def explode(self) -> None:
+    raise ValueError("a bug in a widget")
 
 
-async def test_an_app_crash_never_exits_0(small_repo: Path) -> None:
-    app = Exploding(make_engine(small_repo))
+async def test_an_app_crash_never_exits_0(small_repo: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ReviewScreen, "action_help", explode)
+    app = MigrateApp(engines(small_repo))
     try:
         async with app.run_test(size=SMALL) as pilot:
             await scanned(pilot)
@@ -121,7 +122,7 @@ async def test_an_app_crash_never_exits_0(small_repo: Path) -> None:
 
 
 async def test_80x24_keeps_counts_mode_help_and_quit_and_dialog_buttons(small_repo: Path) -> None:
-    app = MigrateApp(make_engine(small_repo, mode="zero-rebuild"))
+    app = MigrateApp(engines(small_repo, mode="zero-rebuild"))
     async with app.run_test(size=SMALL) as pilot:
         await scanned(pilot)
         lines = screen_lines(app)
@@ -145,7 +146,7 @@ async def test_a_long_changed_line_is_readable_side_by_side(tmp_path: Path) -> N
     root.mkdir()
     packages = " ".join(f"package-number-{i}" for i in range(12))
     (root / "Dockerfile").write_text(f"FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y {packages}\n")
-    app = MigrateApp(make_engine(root))
+    app = MigrateApp(engines(root))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         await select(pilot, "Dockerfile")
@@ -166,7 +167,7 @@ async def test_a_long_changed_line_is_readable_side_by_side(tmp_path: Path) -> N
 
 
 async def test_the_diff_is_unified_when_the_halves_would_be_too_narrow(small_repo: Path) -> None:
-    app = MigrateApp(make_engine(small_repo))
+    app = MigrateApp(engines(small_repo))
     async with app.run_test(size=SMALL) as pilot:
         await scanned(pilot)
         view = app.query_one(DiffView)
@@ -175,23 +176,23 @@ async def test_the_diff_is_unified_when_the_halves_would_be_too_narrow(small_rep
         await pilot.press("u")
         assert not view.unified
         await pilot.press("u")
-    app = MigrateApp(make_engine(small_repo))
+    app = MigrateApp(engines(small_repo))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         assert not app.query_one(DiffView).unified
 
 
 async def test_keys_people_already_know(small_repo: Path) -> None:
-    app = MigrateApp(make_engine(small_repo))
+    app = MigrateApp(engines(small_repo))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
-        tree = app.tree
+        tree = app.review_screen.findings_tree
         await pilot.press("G")
         assert tree.cursor_line == tree.last_line
         await pilot.press("g")
         assert tree.cursor_line == 0
         await pilot.press("j")
-        finding = app.current
+        finding = app.review_screen.current
         assert tree.cursor_node.data.kind == "finding"
         await pilot.press("h")  # to the group
         assert tree.cursor_node.data.kind == "group"
@@ -201,7 +202,7 @@ async def test_keys_people_already_know(small_repo: Path) -> None:
         assert tree.cursor_node.is_expanded
         # n / N: next / previous pending change-set (the manual one and accepted ones are skipped)
         def at() -> str:
-            return app.current.location.path
+            return app.review_screen.current.location.path
 
         await pilot.press("g", "n")
         assert at() == "deploy/checkout.yaml"
@@ -231,7 +232,7 @@ async def test_o_opens_the_editor_at_the_finding_line(small_repo: Path, tmp_path
     editor.write_text(f'#!/bin/sh\necho "$@" > {log}\n')
     editor.chmod(0o755)
     monkeypatch.setenv("VISUAL", str(editor))
-    app = MigrateApp(make_engine(small_repo))
+    app = MigrateApp(engines(small_repo))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         await select(pilot, "deploy/site.yaml")
@@ -249,28 +250,28 @@ def test_the_tui_uses_the_result_cache(tmp_path: Path) -> None:
     args = build_parser().parse_args(["tui", str(root)])
     engine = cli_make_engine(args, [args.path])
     assert engine.cache is True
-    assert fresh_engine(engine).cache is True and fresh_engine(engine, mode="scratch").mode == "scratch"
+    assert engine.renewed().cache is True and engine.renewed(mode="scratch").mode == "scratch"  # the factory cli.py passes
     args = build_parser().parse_args(["tui", "--no-cache", str(root)])
     assert cli_make_engine(args, [args.path]).cache is False
 
 
 async def test_the_file_count_shows_while_the_pool_starts(small_repo: Path) -> None:
-    app = MigrateApp(make_engine(small_repo))
+    app = MigrateApp(engines(small_repo))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         from migrate_tui.tui.messages import ScanBegan
-        app.post_message(ScanBegan(app.generation, 5000))
+        app.review_screen.post_message(ScanBegan(app.review_screen.generation, 5000))
         await pilot.pause()
         assert str(app.query_one("#scan-label").render()).strip() == "Scanning 5000 files in repo…"
 
 
 async def test_a_big_tree_is_filtered_once_typing_pauses(small_repo: Path, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.tui.app.FILTER_AT_ONCE", 0)  # treat the small repo as a big one
-    app = MigrateApp(make_engine(small_repo))
+    monkeypatch.setattr("migrate_tui.tui.review_screen.FILTER_AT_ONCE", 0)  # treat the small repo as a big one
+    app = MigrateApp(engines(small_repo))
     async with app.run_test(size=SMALL) as pilot:
         await scanned(pilot)
         await pilot.press("slash", *"path:agent")
-        await wait_until(pilot, lambda: len(app.tree.finding_keys) == 1, "the filter after the pause")
-        assert app.current.location.path == "deploy/agent.yaml"
+        await wait_until(pilot, lambda: len(app.review_screen.findings_tree.finding_keys) == 1, "the filter after the pause")
+        assert app.review_screen.current.location.path == "deploy/agent.yaml"
         await pilot.press(*" nothing", "enter")  # enter applies at once
-        assert app.tree.finding_keys == [] and app.focused is app.tree
+        assert app.review_screen.findings_tree.finding_keys == [] and app.focused is app.review_screen.findings_tree

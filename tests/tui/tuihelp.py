@@ -9,6 +9,7 @@ from typing import Callable
 from migrate_tui.core.config import Config
 from migrate_tui.core.engine import Engine
 from migrate_tui.core.target import parse_target
+from migrate_tui.tui.review_screen import EngineFactory
 
 SIZE = (140, 40)
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -46,6 +47,15 @@ def make_engine(root: Path, mode: str | None = None) -> Engine:
     return Engine(root, Config(target=parse_target("k8s=1.36,containerd=2.2")), mode=mode)
 
 
+def engines(root: Path, mode: str | None = None) -> EngineFactory:
+    """The app's Engine factory for ``root``: a fresh engine per call, in ``mode`` unless the app asks for another."""
+    initial = mode
+
+    def new_engine(*, mode: str | None = None) -> Engine:
+        return make_engine(root, mode or initial)
+    return new_engine
+
+
 async def wait_until(pilot, condition: Callable[[], bool], what: str = "condition", attempts: int = 1000) -> None:
     """Let the app run until ``condition()`` holds (each round processes pending messages)."""
     for _ in range(attempts):
@@ -57,26 +67,26 @@ async def wait_until(pilot, condition: Callable[[], bool], what: str = "conditio
 
 async def scanned(pilot) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.result is not None and not app.scanning, "the scan")
+    await wait_until(pilot, lambda: app.review_screen.result is not None and not app.review_screen.scanning, "the scan")
     await app.workers.wait_for_complete()
     await pilot.pause()
 
 
 async def written(pilot) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.last_summary is not None and app.last_summary.is_attached, "the write summary")
+    await wait_until(pilot, lambda: app.review_screen.last_summary is not None and app.review_screen.last_summary.is_attached, "the write summary")
     await app.workers.wait_for_complete()
 
 
 def key_of(app, path: str) -> str:
-    return next(f.key for f in app.review.findings if f.location.path == path)
+    return next(f.key for f in app.review_screen.review.findings if f.location.path == path)
 
 
 async def select(pilot, path: str) -> None:
     app = pilot.app
-    assert app.tree.select_finding(key_of(app, path))
+    assert app.review_screen.findings_tree.select_finding(key_of(app, path))
     await pilot.pause()
-    assert app.current is not None and app.current.location.path == path
+    assert app.review_screen.current is not None and app.review_screen.current.location.path == path
 
 
 SMALL = (80, 24)
@@ -110,8 +120,8 @@ def notifications(app) -> list[str]:
 
 
 def finding_of(app, rule: str, path: str):
-    return next(f for f in app.review.findings if f.rule == rule and f.location.path == path)
+    return next(f for f in app.review_screen.review.findings if f.rule == rule and f.location.path == path)
 
 
 def label_of(app, finding) -> str:
-    return str(app.tree._findings[finding.key].label)
+    return str(app.review_screen.findings_tree._findings[finding.key].label)

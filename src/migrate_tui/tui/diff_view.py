@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment as RichSegment
@@ -167,7 +168,7 @@ class DiffView(ScrollView, can_focus=True):
         return self._rows
 
     def first_change(self) -> int:
-        lines = self._unified if self.unified else self._rows
+        lines: Sequence[UnifiedLine | Row] = self._unified if self.unified else self._rows
         return next((i for i, row in enumerate(lines) if row.kind not in ("equal", "fold")), 0)
 
     def _rebuild(self) -> None:

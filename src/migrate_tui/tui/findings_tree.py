@@ -73,9 +73,9 @@ class FindingsTree(Tree[Item]):
         Binding("G,end", "scroll_end", "Bottom", show=False),
         Binding("h,left", "fold", "Fold", show=False),
         Binding("l,right", "unfold", "Unfold", show=False),
-        Binding("escape", "app.clear_filter", "Clear filter", show=False),
+        Binding("escape", "screen.clear_filter", "Clear filter", show=False),
         # Tree binds space to expand/collapse; here it decides on the selected change-set.
-        Binding("space", "app.toggle_accept", "Accept", id="tree.accept", tooltip="accept or reject the selected change-set"),
+        Binding("space", "screen.toggle_accept", "Accept", id="tree.accept", tooltip="accept or reject the selected change-set"),
     ]
 
     def action_scroll_home(self) -> None:

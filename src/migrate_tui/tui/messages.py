@@ -1,4 +1,4 @@
-"""Small messages the scan and write workers post to the app ("messages up").
+"""Small messages the workers post to the review screen, and it to the app ("messages up").
 
 Every scan message carries the scan's ``generation``: after a re-plan (mode toggle, write),
 messages still queued from the previous scan are recognised and dropped.
@@ -70,3 +70,9 @@ class ProofFinished(Message):
     key: str
     digest: str
     proof: Any  # oci.prove.Proof
+
+
+@dataclass
+class QuitConfirmed(Message):
+    """The review screen's guard passed (nothing unwritten, or the user said yes): the app
+    exits with the code it owns."""
