@@ -6,7 +6,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pathspec
 
@@ -79,12 +79,15 @@ class _Ignore:
 
 
 def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Iterable[str] = (),
-             use_gitignore: bool = True) -> Iterator[Candidate | Diagnostic]:
-    """Files worth reading below ``root`` (or among ``paths``), in a stable order."""
+             use_gitignore: bool = True, on_dir: Callable[[str, bool], None] | None = None) -> Iterator[Candidate | Diagnostic]:
+    """Files worth reading below ``root`` (or among ``paths``), in a stable order.
+
+    ``on_dir(path, gitignore)``: called (walking the whole root only) for every directory listed,
+    with whether a ``.gitignore`` in it was read: what a cache of the walk must watch."""
     root = root.resolve()
     ignore = _Ignore(root, excludes, use_gitignore)
     if paths is None:
-        yield from _walk(root, root, ignore)
+        yield from _walk(root, root, ignore, on_dir=on_dir)
         return
     for path in paths:
         absolute = path if path.is_absolute() else Path.cwd() / path
@@ -119,7 +122,8 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
         yield Candidate(absolute, kind)
 
 
-def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iterator[Candidate | Diagnostic]:
+def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True,
+          on_dir: Callable[[str, bool], None] | None = None) -> Iterator[Candidate | Diagnostic]:
     # Plain strings and os.scandir: pathlib costs more than the system calls on a 50k-file tree.
     root_s = str(root)
     real_root = os.path.realpath(root_s)
@@ -134,8 +138,11 @@ def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iter
             yield Diagnostic(relpath(root, Path(directory)), 1, "unreadable", f"cannot list directory: {exc.strerror or exc}")
             continue
         # (only a directory listing a .gitignore costs the lstat that checks it)
-        if (load_own or directory != str(top)) and any(e.name == ".gitignore" for e in entries):
+        gitignore = (load_own or directory != str(top)) and any(e.name == ".gitignore" for e in entries)
+        if gitignore:
             ignore.load_dir(directory)
+        if on_dir is not None:
+            on_dir(directory, gitignore and ignore.use_gitignore)
         filtering = bool(ignore.specs)
         subdirs = []
         for entry in entries:

@@ -61,7 +61,7 @@ from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 7
+_CACHE_VERSION = 8
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
@@ -549,23 +549,30 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
 def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
     from .discover import discover
     from .model import Diagnostic
+    from .sources import relpath as _relpath
 
     files = []
-    dirs = {"."}
-    for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore):
+    # Every directory the walk listed, not only those holding a file read so far: a Dockerfile
+    # or manifest created in any of them changes that directory's mtime (an entry is added,
+    # removed or renamed), and every .gitignore that decided what the walk skipped.
+    listed: list[tuple[str, bool]] = []
+    root_s = str(root)
+
+    def seen(directory: str, gitignore: bool) -> None:
+        listed.append((directory, gitignore))
+
+    for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore, on_dir=seen):
         if isinstance(item, Diagnostic):
             continue
-        rel = item.path.relative_to(root).as_posix()
-        files.append(rel)
-        parent = posixpath.dirname(rel)
-        while parent and parent not in dirs:
-            dirs.add(parent)
-            parent = posixpath.dirname(parent)
-    # A directory's mtime changes when an entry is added, removed or renamed in it.
-    for directory in sorted(dirs):
-        reader.stamp(directory)
+        files.append(_relpath(root, item.path))
+    for directory, gitignore in sorted(listed):
+        rel = "." if directory == root_s else _relpath(root, Path(directory))
+        reader.stamp(rel)
+        if gitignore:
+            reader.stamp(".gitignore" if rel == "." else f"{rel}/.gitignore")
     for name in (".gitignore", ".migrate-tui.toml"):
-        reader.stamp(name)
+        if name not in reader.stamps:
+            reader.stamp(name)
     return files
 
 
