@@ -189,9 +189,9 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
         oci_layouts=(config.oci_layouts + tuple(args.oci_layout)) if getattr(args, "oci_layout", None) else None,
         resolve_digests=getattr(args, "resolve_digests", None),
     )
-    from .rules import all_rules
+    from .rules import rule_codes
 
-    unknown = [c for c in (select or ()) + (ignore or ()) if c != "ALL" and not any(code.startswith(c) for code in all_rules())]
+    unknown = [c for c in (select or ()) + (ignore or ()) if c != "ALL" and not any(code.startswith(c) for code in rule_codes())]
     if unknown:
         raise UsageError(f"unknown rule code(s): {', '.join(unknown)} (see `migrate-tui rules`)")
     scan_paths = [p for p in paths] if paths and not (len(paths) == 1 and paths[0].resolve() == root) else None

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..rules import Rule, all_rules
+from ..rules import Rule, all_rules, rule_codes
 from .config import Config
 from .context import PodSpecSubject, Project, RuleContext
 from .discover import Candidate, discover
@@ -127,6 +127,10 @@ class Engine:
     def rules(self) -> list[Rule]:
         return [rule for code, rule in sorted(all_rules().items()) if self.config.rule_enabled(code)]
 
+    def rule_codes(self) -> tuple[str, ...]:
+        """The enabled rules' codes, without importing the rule modules."""
+        return tuple(code for code in rule_codes() if self.config.rule_enabled(code))
+
     def discover(self) -> tuple[list[Candidate], list[Diagnostic]]:
         candidates, diagnostics = [], []
         for item in discover(self.root, self.paths, excludes=self.config.exclude,
@@ -180,7 +184,7 @@ class Engine:
         else:
             for item in walk:
                 (early if isinstance(item, Diagnostic) else candidates).append(item)
-            scanner = _Scanner(self.rules(), self.context)
+            scanner = _Scanner(self.rules, self.context)
             outcomes = (scanner.scan(c.path, c.kind, store.entry_for(_rel(self.root, c.path)) if store else None)
                         for c in candidates)
         try:
@@ -218,8 +222,7 @@ class Engine:
         from .cache import ScanCache, fingerprint_of
 
         directory = self.cache if isinstance(self.cache, Path) else None
-        rules = tuple(r.code for r in self.rules())
-        return ScanCache(self.root, fingerprint_of(self.config, self.mode, rules), directory)
+        return ScanCache(self.root, fingerprint_of(self.config, self.mode, self.rule_codes()), directory)
 
     def scan(self) -> ScanResult:
         result = None
@@ -322,9 +325,17 @@ _UNCHANGED = _Unchanged()
 class _Scanner:
     """scan_file plus the cache protocol; one per process."""
 
-    def __init__(self, rules: list[Rule], context: RuleContext) -> None:
-        self.rules = rules
+    def __init__(self, rules: list[Rule] | Callable[[], list[Rule]], context: RuleContext) -> None:
+        # a callable is called on the first file that needs scanning: a scan that the result
+        # cache answers entirely imports no rule module
+        self._rules = rules
         self.context = context
+
+    @property
+    def rules(self) -> list[Rule]:
+        if callable(self._rules):
+            self._rules = self._rules()
+        return self._rules
 
     def scan(self, path: Path, kind: str, cached: tuple | None):
         """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
