@@ -164,6 +164,8 @@ class Engine:
             if len(candidates) >= decide_at:
                 break
         workers = self.workers_for(len(candidates))
+        if workers > 1 and not self.jobs and store is not None and _mostly_unchanged(store, self.root, candidates):
+            workers = 1  # a warm scan stats files: a pool would cost more than it saves
         feeder = None
         if workers > 1:
             # The pool starts, and works, while the rest of the tree is walked.
@@ -347,28 +349,43 @@ class _Scanner:
             return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
 
     def _scan_cached(self, path: Path, kind: str, cached: tuple | None):
+        """A cache entry is reused while the file's text has its digest. The file is not even
+        read when its stat key (size, mtime, ctime, inode: ``cache.unchanged``) is the one
+        recorded when it was read, unless its result has findings (their fixes need the text,
+        which is then checked against the digest too)."""
         candidate = Candidate(path, kind)
-        if cached is None:
-            return self._scan(candidate)
-        source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
         project = self.context.project
-        if (isinstance(source, SourceFile) and source.digest == cached[0] and isinstance(project, _TrackingProject)
-                and project.still_holds(cached[2] if len(cached) > 2 else ())):
-            import pickle
+        if cached is None or not isinstance(project, _TrackingProject):
+            return self._scan(candidate)
+        from .cache import loads_result, unchanged, with_stat_key
 
-            try:
-                findings, diagnostics = pickle.loads(cached[1])
-            except Exception:
-                pass
-            else:
-                return findings, diagnostics, source, _UNCHANGED
-        return self._scan(candidate, source)
+        source = None
+        read_ns = time.time_ns()
+        if unchanged(path, cached):
+            result = loads_result(cached)
+            if result is not None and result[0]:
+                source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
+                if not (isinstance(source, SourceFile) and source.digest == cached[0]):
+                    return self._scan(candidate, source, read_ns)
+            if result is not None and project.still_holds(cached[2]):
+                return result[0], result[1], source, _UNCHANGED
+            return self._scan(candidate, source, read_ns)
+        source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
+        if isinstance(source, SourceFile) and source.digest == cached[0] and project.still_holds(cached[2]):
+            result = loads_result(cached)
+            if result is not None:
+                # same text, new stat (touched, checked out again): remember the new key
+                return result[0], result[1], source, with_stat_key(cached, source, read_ns)
+        return self._scan(candidate, source, read_ns)
 
-    def _scan(self, candidate: Candidate, source=None):
+    def _scan(self, candidate: Candidate, source=None, read_ns: int | None = None):
+        if candidate.kind not in _SCOPES_FOR_KIND:
+            return [], [], None, None  # a build file: read for links only (and no rule is loaded)
         project = self.context.project
         tracking = isinstance(project, _TrackingProject)
         if tracking:
             project.deps = []
+        started_ns = read_ns if read_ns is not None else time.time_ns()  # before the file was read
         try:
             findings, diagnostics, source = scan_file(candidate, self.rules, self.context, source=source)
         finally:
@@ -380,7 +397,7 @@ class _Scanner:
         if isinstance(source, SourceFile) and deps is not None and not crashed:
             from .cache import make_entry
 
-            entry = make_entry(source.digest, findings, diagnostics, deps)
+            entry = make_entry(source.digest, findings, diagnostics, deps, source, started_ns)
         return findings, diagnostics, source, entry
 
 
@@ -487,6 +504,17 @@ class _Feeder:
         else:
             self.pool.terminate()
         self.pool.join()
+
+
+def _mostly_unchanged(store, root: Path, candidates: list[Candidate]) -> bool:
+    """Do nine in ten of ``candidates`` still have the stat key of their cache entry?"""
+    from .cache import unchanged
+
+    hits = 0
+    for c in candidates:
+        entry = store.entry_for(_rel(root, c.path))
+        hits += entry is not None and unchanged(c.path, entry)
+    return hits * 10 >= len(candidates) * 9
 
 
 def _rel(root: Path, path: Path) -> str:
