@@ -193,8 +193,13 @@ def unchanged(path: Any, entry: tuple) -> bool:
     return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == key
 
 
+_NOTHING = pickle.dumps(([], []), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def loads_result(entry: tuple) -> tuple[list, list] | None:
     """The entry's (findings, diagnostics), or None when they don't unpickle."""
+    if entry[1] == _NOTHING:  # most files: no need to unpickle
+        return [], []
     try:
         findings, diagnostics = pickle.loads(entry[1])
     except Exception:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -37,10 +36,37 @@ def classify(name: str) -> str | None:
 _BUILD_FILES = frozenset({"pom.xml", "build.gradle", "build.gradle.kts"})
 
 
-@dataclass(frozen=True)
 class Candidate:
-    path: Path
-    kind: str
+    """A file worth reading: its absolute ``path``, its ``kind`` (``classify``) and, when the
+    walk knows it, its root-relative POSIX path ``rel``. The walk hands over the path as a string
+    and ``path`` makes the ``Path`` on first use: on a warm scan, which only stats most files,
+    building 50,000 ``Path`` objects cost more than the walk's system calls."""
+
+    __slots__ = ("_path", "kind", "rel")
+
+    def __init__(self, path: Path | str, kind: str, rel: str | None = None) -> None:
+        self._path = path
+        self.kind = kind
+        self.rel = rel
+
+    @property
+    def path(self) -> Path:
+        if not isinstance(self._path, Path):
+            self._path = Path(self._path)
+        return self._path
+
+    @property
+    def path_str(self) -> str:
+        return str(self._path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidate) and (self.path_str, self.kind) == (other.path_str, other.kind)
+
+    def __hash__(self) -> int:
+        return hash((self.path_str, self.kind))
+
+    def __repr__(self) -> str:
+        return f"Candidate(path={self.path!r}, kind={self.kind!r})"
 
 
 class _Ignore:
@@ -175,7 +201,7 @@ def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True,
                     yield Diagnostic(rel, 1, "symlink", f"dangling or looping symlink ({_readlink(entry.path)}); not read")
                 # a link inside the root: the file itself is scanned where it lives
                 continue
-            yield Candidate(Path(entry.path), kind)
+            yield Candidate(entry.path, kind, rel)
         stack.extend(reversed(subdirs))
 
 

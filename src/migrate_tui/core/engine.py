@@ -187,7 +187,7 @@ class Engine:
             for item in walk:
                 (early if isinstance(item, Diagnostic) else candidates).append(item)
             scanner = _Scanner(self.rules, self.context)
-            outcomes = (scanner.scan(c.path, c.kind, store.entry_for(_rel(self.root, c.path)) if store else None)
+            outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None)
                         for c in candidates)
         try:
             result = ScanResult(self.root, diagnostics=list(early))
@@ -196,12 +196,13 @@ class Engine:
                 findings, diagnostics, source, entry = outcome
                 if source is not None and findings:
                     result.sources[source.path] = source
+                rel = _rel_of(self.root, candidate)
                 if store is not None and entry is not _UNCHANGED:
-                    store.put(_rel(self.root, candidate.path), entry)
+                    store.put(rel, entry)
                 result.findings += findings
                 result.diagnostics += diagnostics
                 result.files_scanned += 1
-                event = FileScanned(index, len(candidates), _rel(self.root, candidate.path), tuple(findings), tuple(diagnostics))
+                event = FileScanned(index, len(candidates), rel, tuple(findings), tuple(diagnostics))
                 if self.on_progress is not None:
                     self.on_progress(event)
                 yield event
@@ -339,7 +340,7 @@ class _Scanner:
             self._rules = self._rules()
         return self._rules
 
-    def scan(self, path: Path, kind: str, cached: tuple | None):
+    def scan(self, path: Path | str, kind: str, cached: tuple | None):
         """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
         file's sake: a crash becomes an INTERNAL diagnostic (and nothing is cached for the file)."""
         try:
@@ -348,7 +349,7 @@ class _Scanner:
             rel = _rel(self.context.root, path)
             return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
 
-    def _scan_cached(self, path: Path, kind: str, cached: tuple | None):
+    def _scan_cached(self, path: Path | str, kind: str, cached: tuple | None):
         """A cache entry is reused while the file's text has its digest. The file is not even
         read when its stat key (size, mtime, ctime, inode: ``cache.unchanged``) is the one
         recorded when it was read, unless its result has findings (their fixes need the text,
@@ -478,7 +479,7 @@ class _Feeder:
     def add(self, candidates: Iterable[Candidate]) -> None:
         store, root = self.store, self.root
         for c in candidates:
-            self.pending.append((str(c.path), c.kind, store.entry_for(_rel(root, c.path)) if store else None))
+            self.pending.append((c.path_str, c.kind, store.entry_for(_rel_of(root, c)) if store else None))
             if len(self.pending) >= _BATCH:
                 self.batches.put(self.pending)
                 self.pending = []
@@ -512,17 +513,22 @@ def _mostly_unchanged(store, root: Path, candidates: list[Candidate]) -> bool:
 
     hits = 0
     for c in candidates:
-        entry = store.entry_for(_rel(root, c.path))
-        hits += entry is not None and unchanged(c.path, entry)
+        entry = store.entry_for(_rel_of(root, c))
+        hits += entry is not None and unchanged(c.path_str, entry)
     return hits * 10 >= len(candidates) * 9
 
 
-def _rel(root: Path, path: Path) -> str:
+def _rel_of(root: Path, candidate: Candidate) -> str:
+    return candidate.rel if candidate.rel is not None else _rel(root, candidate.path)
+
+
+def _rel(root: Path, path: Path | str) -> str:
     # Path strings are normalised, so a path below the root is the root, '/' and the answer
     # that ``relative_to`` gives (which costs more than the rest of a file's bookkeeping).
     fast = _rel_below(str(root), str(path))
     if fast is not None:
         return fast
+    path = Path(path)
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

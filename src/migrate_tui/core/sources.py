@@ -71,7 +71,7 @@ def is_inside(root: Path, path: Path) -> bool:
     return True
 
 
-def read_source(root: Path, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile | Diagnostic:
+def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile | Diagnostic:
     rel = relpath(root, path)
     try:
         st = os.lstat(path)
@@ -111,7 +111,8 @@ def read_source(root: Path, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     if isinstance(decoded, Diagnostic):
         return decoded
     text, bom, newline = decoded
-    return SourceFile(rel, path, text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, key)
+    return SourceFile(rel, path if isinstance(path, Path) else Path(path), text, newline, bom, stat.S_IMODE(st.st_mode),
+                      st.st_mtime_ns, st.st_size, key)
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:
