@@ -16,6 +16,7 @@ on. Set ``MIGRATE_TUI_DEBUG=1`` to also print the traceback on stderr.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -186,7 +187,7 @@ class Engine:
         else:
             for item in walk:
                 (early if isinstance(item, Diagnostic) else candidates).append(item)
-            scanner = _Scanner(self.rules, self.context)
+            scanner = _Scanner(self.rules, self.context, caching=store is not None)
             outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None)
                         for c in candidates)
         try:
@@ -328,11 +329,12 @@ _UNCHANGED = _Unchanged()
 class _Scanner:
     """scan_file plus the cache protocol; one per process."""
 
-    def __init__(self, rules: list[Rule] | Callable[[], list[Rule]], context: RuleContext) -> None:
+    def __init__(self, rules: list[Rule] | Callable[[], list[Rule]], context: RuleContext, *, caching: bool = True) -> None:
         # a callable is called on the first file that needs scanning: a scan that the result
         # cache answers entirely imports no rule module
         self._rules = rules
         self.context = context
+        self.caching = caching  # False (--no-cache): no cache entry is made (it pickles the results)
 
     @property
     def rules(self) -> list[Rule]:
@@ -383,7 +385,7 @@ class _Scanner:
         if candidate.kind not in _SCOPES_FOR_KIND:
             return [], [], None, None  # a build file: read for links only (and no rule is loaded)
         project = self.context.project
-        tracking = isinstance(project, _TrackingProject)
+        tracking = self.caching and isinstance(project, _TrackingProject)
         if tracking:
             project.deps = []
         started_ns = read_ns if read_ns is not None else time.time_ns()  # before the file was read
@@ -410,7 +412,7 @@ _WORKER: _Scanner | None = None
 _WORKER_FAILED: tuple[Path, str] | None = None  # (root, why) when the worker could not start
 
 
-def _worker_init(root: Path, config: Config, mode: str, rules: bytes) -> None:
+def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: bool = True) -> None:
     """``rules`` travel pickled (each ``check`` by reference), so a worker runs exactly the
     parent's rules, including any registered at run time. They are unpickled here, not by
     multiprocessing, because a worker that fails to start is restarted by the pool forever: a
@@ -422,7 +424,7 @@ def _worker_init(root: Path, config: Config, mode: str, rules: bytes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
     try:
         engine = Engine(root, config, mode=mode, jobs=1)
-        _WORKER = _Scanner(list(pickle.loads(rules)), engine.context)
+        _WORKER = _Scanner(list(pickle.loads(rules)), engine.context, caching=caching)
     except Exception as exc:  # noqa: BLE001
         _WORKER_FAILED = (root, exception_summary(exc))
 
@@ -473,7 +475,17 @@ class _Feeder:
         self.done = False
         self.stopped = False
         rules = pickle.dumps(engine.rules())
-        self.pool = _mp_context().Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules))
+        context = _mp_context()
+        forking = context.get_start_method() == "fork"
+        if forking:
+            # what the parent has built so far (modules, rules) stays shared with the workers:
+            # their cyclic GC does not walk it, so its pages are not copied into every worker
+            gc.freeze()
+        try:
+            self.pool = context.Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules, store is not None))
+        finally:
+            if forking:
+                gc.unfreeze()  # (the workers are forked by now; this process collects as before)
         self.results = self.pool.imap(_worker_batch, iter(self.batches.get, self._END))
 
     def add(self, candidates: Iterable[Candidate]) -> None:
