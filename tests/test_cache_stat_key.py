@@ -8,8 +8,6 @@ import os
 import pickle
 from pathlib import Path
 
-import pytest
-
 from conftest import FIXTURES, make_engine
 from migrate_tui.core import engine as engine_module
 

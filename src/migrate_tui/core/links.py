@@ -30,7 +30,8 @@ and which YAML files name an image in any container (``runners_of``: regular con
 image's entrypoint or a command, so an image they run is not a data-only image).
 
 Built once per run and cached in ``.migrate-tui-cache/links.json``, keyed by the size and
-mtime of every file it read and of the directories they live in: ``check FILE`` in a
+mtime of every file it read, every ``.gitignore`` that steered the walk and every directory the
+walk listed (a file created anywhere changes its directory's mtime): ``check FILE`` in a
 pre-commit hook does not re-read a big tree when nothing changed.
 
 The cache directory sits in a repository that may not be ours, so it is never trusted as it
