@@ -113,8 +113,19 @@ def test_a_forked_half_of_the_check_sees_its_changes_too(tmp_path: Path, monkeyp
     either half invalidates (which path lands in which half depends on the order stamped)."""
     root = _cached_repo(tmp_path, monkeypatch)
     monkeypatch.setattr("migrate_tui.core.links.PARALLEL_STAMPS", 2)
+    forks = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
     rels, values = _decode_stamps(json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["stamps"])
     assert _stamps_hold(root, rels, values)
+    assert len(forks) == 1  # the child really checked the second half (this process has one thread)
     assert build_link_index(root, Config()).from_cache is True
     target = root / changed
     st = target.stat()
