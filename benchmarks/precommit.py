@@ -34,6 +34,20 @@ def _tool() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "migrate_tui"]
 
 
+def _compiled_env() -> dict[str, str]:
+    """The environment for the tool's runs, with its bytecode compiled as an installed package
+    has it: under PYTHONDONTWRITEBYTECODE (set on the project's machines) a development checkout
+    compiled every module on every run, ~0.3 s that no user pays."""
+    import compileall
+
+    import migrate_tui
+
+    compileall.compile_dir(str(Path(migrate_tui.__file__).parent), quiet=1)
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -70,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     init_copy = next(p for p in manifests if "initContainers" in p.read_text())
     plain = next(p for p in manifests if "initContainers" not in p.read_text())
     cache_dir = Path(tempfile.mkdtemp(prefix="mt-cache-"))
-    env = dict(os.environ, MIGRATE_TUI_CACHE_DIR=str(cache_dir))
+    env = dict(_compiled_env(), MIGRATE_TUI_CACHE_DIR=str(cache_dir))
     tool = _tool()
     print(f"cpus={os.cpu_count()} tool={' '.join(tool)} tree={tree} ({args.files} files)")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -133,4 +133,38 @@ def test_runners_record_every_container_and_survive_the_cache(tmp_path: Path, mo
     again = build_link_index(root, Config())
     assert again.from_cache
     assert sorted(again.runners_of("registry.example.com/docs")) == ["deploy/docs.yaml", "deploy/seed.yaml"]
-    assert json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["version"] == 7
+    assert json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["version"] == 9
+
+
+def test_cache_notices_a_dockerfile_created_where_no_file_was_read(tmp_path: Path, monkeypatch) -> None:
+    """Every directory the walk listed is stamped, also one holding nothing the index read (a
+    directory of Go sources): a Dockerfile created there changes only that directory's mtime."""
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = _write(tmp_path, {"deploy/site.yaml": "kind: ConfigMap\n", "svc/assets/main.go": "package main\n"})
+    (root / ".git").mkdir()
+    assert build_link_index(root, Config()).dockerfile_for("registry.example.com/assets:1") is None
+    assert build_link_index(root, Config()).from_cache
+    _write(root, {"svc/assets/Dockerfile": DOCKERFILE})
+    index = build_link_index(root, Config())
+    assert not index.from_cache
+    link = index.dockerfile_for("registry.example.com/assets:1")
+    assert (link.dockerfile, link.source) == ("svc/assets/Dockerfile", "directory")
+
+
+def test_cache_notices_an_edited_nested_gitignore(tmp_path: Path, monkeypatch) -> None:
+    """A .gitignore below the root decides what the walk skips: editing it in place (its
+    directory's mtime stays) invalidates the cache."""
+    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    root = _write(tmp_path, {"apps/.gitignore": "vendor/\n", "apps/vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n",
+                             "apps/vendor/Dockerfile": DOCKERFILE})
+    (root / ".git").mkdir()
+    assert build_link_index(root, Config()).dockerfile_for("v:1") is None
+    assert build_link_index(root, Config()).from_cache
+    gitignore = root / "apps" / ".gitignore"
+    directory_mtime = (root / "apps").stat().st_mtime_ns
+    with open(gitignore, "w") as fh:  # in place: the directory's entries don't change
+        fh.write("# nothing ignored\n")
+    assert (root / "apps").stat().st_mtime_ns == directory_mtime
+    index = build_link_index(root, Config())
+    assert not index.from_cache
+    assert index.dockerfile_for("v:1").dockerfile == "apps/vendor/Dockerfile"

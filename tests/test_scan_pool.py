@@ -48,10 +48,11 @@ def test_warm_parallel_scans_keep_the_cache_entries(tmp_path: Path) -> None:
     cold = _scan(root, cache, 2)
     entries = _entries(cache)
     assert sorted(entries) == names
-    assert all(isinstance(e, tuple) and len(e) == 3 for e in entries.values())
+    assert all(isinstance(e, tuple) and len(e) == 4 for e in entries.values())
     for _ in range(2):
         warm = _scan(root, cache, 2)
-        assert _entries(cache) == entries
+        # (the stat key, entry[3], may be filled in once the files are older than cache.RACY_NS)
+        assert {k: e[:3] for k, e in _entries(cache).items()} == {k: e[:3] for k, e in entries.items()}
         assert warm[-1].result.diagnostics == []
         assert warm[-1].result.findings == cold[-1].result.findings
     # in discovery order, one event per file, whatever the pool's timing

@@ -54,7 +54,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="IV003: ask the images' registries for digests (network)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only`` (a subcommand), the other command modules are not
+    imported (``check`` in a pre-commit hook needs none of build/verify/report)."""
     parser = argparse.ArgumentParser(
         prog="migrate-tui",
         description="Move Kubernetes workloads off init-container copies and fat base images onto image volumes.",
@@ -96,8 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     rule.add_argument("--all", action="store_true", help="every rule")
 
     sub.add_parser("rules", help="list the rules")
-    for module_name in COMMAND_MODULES.values():
-        _command_module(module_name).add_parser(sub, _common)
+    for name, module_name in COMMAND_MODULES.items():
+        if only is None or only == name:
+            _command_module(module_name).add_parser(sub, _common)
     return parser
 
 
@@ -111,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or (args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help", "--version")):
         args_list = ["tui", *args_list]
-    parser = build_parser()
+    parser = build_parser(args_list[0] if args_list[0] in SUBCOMMANDS else None)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse already printed the usage error
@@ -189,9 +192,9 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
         oci_layouts=(config.oci_layouts + tuple(args.oci_layout)) if getattr(args, "oci_layout", None) else None,
         resolve_digests=getattr(args, "resolve_digests", None),
     )
-    from .rules import all_rules
+    from .rules import rule_codes
 
-    unknown = [c for c in (select or ()) + (ignore or ()) if c != "ALL" and not any(code.startswith(c) for code in all_rules())]
+    unknown = [c for c in (select or ()) + (ignore or ()) if c != "ALL" and not any(code.startswith(c) for code in rule_codes())]
     if unknown:
         raise UsageError(f"unknown rule code(s): {', '.join(unknown)} (see `migrate-tui rules`)")
     scan_paths = [p for p in paths] if paths and not (len(paths) == 1 and paths[0].resolve() == root) else None

@@ -1,12 +1,14 @@
-"""Issue 14, item 3: the link cache's compact stamps (one string of paths, one flat list of
-integers) vouch for a cache only when they are well formed; a forged or damaged form is rebuilt,
+"""Issue 14, item 3: the link cache's compact stamps (one string of paths, the integers packed as
+base64 of little-endian int64s) vouch for a cache only when they are well formed; a forged or damaged form is rebuilt,
 never trusted, and never a traceback."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
+import struct
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,10 @@ from migrate_tui.core.links import (CACHE_DIR, CACHE_FILE, _decode_stamps, _enco
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
+
+
+def _packed(values) -> str:
+    return base64.b64encode(struct.pack(f"<{len(values)}q", *values)).decode("ascii")
 
 
 def _cached_repo(tmp_path: Path, monkeypatch) -> Path:
@@ -42,22 +48,23 @@ def test_the_stamps_round_trip_and_name_every_path_read(tmp_path: Path, monkeypa
     stamps = json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["stamps"]
     rels, values = _decode_stamps(stamps)
     assert sorted(rels) == [".", ".gitignore", ".migrate-tui.toml", "site", "web.yaml"]
-    assert values[2 * rels.index(".gitignore"):2 * rels.index(".gitignore") + 2] == [-1, -1]  # absent, stamped so
+    assert list(values[2 * rels.index(".gitignore"):2 * rels.index(".gitignore") + 2]) == [-1, -1]  # absent, stamped so
     assert _stamps_hold(root, rels, values)
 
 
 @pytest.mark.parametrize("stamps", [
     {},
-    {"paths": ".", "values": [1]},
-    {"paths": ".", "values": [1, True]},
-    {"paths": ".\nweb.yaml", "values": [1, 2, 3, 4.5]},
-    {"paths": ".\n../outside", "values": [1, 2, 3, 4]},
-    {"paths": ".\nsite/../../outside", "values": [1, 2, 3, 4]},
-    {"paths": ".\n/etc/passwd", "values": [1, 2, 3, 4]},
-    {"paths": "web.yaml", "values": [1, 2]},
-    {"paths": ".\nweb\0.yaml", "values": [1, 2, 3, 4]},
-    {"paths": ".", "values": [-1, -1]},
-    {"paths": [".", "web.yaml"], "values": [1, 2, 3, 4]},
+    {"paths": ".", "values": _packed([1])},
+    {"paths": ".", "values": [1, 2]},  # the older form: a JSON list
+    {"paths": ".", "values": "not base64!"},
+    {"paths": ".\nweb.yaml", "values": base64.b64encode(b"\1" * 12).decode()},  # not whole int64s
+    {"paths": ".\n../outside", "values": _packed([1, 2, 3, 4])},
+    {"paths": ".\nsite/../../outside", "values": _packed([1, 2, 3, 4])},
+    {"paths": ".\n/etc/passwd", "values": _packed([1, 2, 3, 4])},
+    {"paths": "web.yaml", "values": _packed([1, 2])},
+    {"paths": ".\nweb\0.yaml", "values": _packed([1, 2, 3, 4])},
+    {"paths": ".", "values": _packed([-1, -1])},
+    {"paths": [".", "web.yaml"], "values": _packed([1, 2, 3, 4])},
 ])
 def test_malformed_stamps_are_not_trusted(tmp_path: Path, monkeypatch, stamps) -> None:
     root = _cached_repo(tmp_path, monkeypatch)
@@ -67,8 +74,8 @@ def test_malformed_stamps_are_not_trusted(tmp_path: Path, monkeypatch, stamps) -
 
 
 def test_a_path_with_dots_in_a_name_is_not_mistaken_for_a_parent(tmp_path: Path) -> None:
-    assert _decode_stamps({"paths": ".\na..b/c..yaml\n..d", "values": [1, 2, 3, 4, 5, 6]}) == (
-        [".", "a..b/c..yaml", "..d"], [1, 2, 3, 4, 5, 6])
+    rels, values = _decode_stamps({"paths": ".\na..b/c..yaml\n..d", "values": _packed([1, 2, 3, 4, 5, 6])})
+    assert (rels, list(values)) == ([".", "a..b/c..yaml", "..d"], [1, 2, 3, 4, 5, 6])
 
 
 def test_a_name_with_a_newline_leaves_the_index_uncached(tmp_path: Path, monkeypatch) -> None:
@@ -98,3 +105,30 @@ def test_an_edit_in_place_a_new_file_and_a_removed_file_each_invalidate(tmp_path
     (root / "site" / "new.yaml").unlink()
     assert build_link_index(root, Config()).from_cache is False
     assert st.st_size < web.stat().st_size
+
+
+@pytest.mark.parametrize("changed", ["web.yaml", "site"])
+def test_a_forked_half_of_the_check_sees_its_changes_too(tmp_path: Path, monkeypatch, changed: str) -> None:
+    """Above PARALLEL_STAMPS a child process checks the second half of the stamps: a change in
+    either half invalidates (which path lands in which half depends on the order stamped)."""
+    root = _cached_repo(tmp_path, monkeypatch)
+    monkeypatch.setattr("migrate_tui.core.links.PARALLEL_STAMPS", 2)
+    forks = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    rels, values = _decode_stamps(json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["stamps"])
+    assert _stamps_hold(root, rels, values)
+    assert len(forks) == 1  # the child really checked the second half (this process has one thread)
+    assert build_link_index(root, Config()).from_cache is True
+    target = root / changed
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert not _stamps_hold(root, rels, values)
+    assert build_link_index(root, Config()).from_cache is False

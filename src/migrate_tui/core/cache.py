@@ -24,7 +24,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2
+FORMAT = 3
 MAX_ENTRIES = 500_000
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -155,9 +155,56 @@ class ScanCache:
         self.dirty = False
 
 
-def make_entry(digest: str, findings: list, diagnostics: list, deps: tuple = ()) -> tuple:
-    """(text digest, pickled results, what else the result depended on: see engine._TrackingProject)."""
-    return digest, pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL), deps
+# A stat key is trusted only for a file whose last change (its ctime) was this long before the
+# scan read it: a change in the same clock tick as the read could otherwise leave the key as it was.
+RACY_NS = 2_000_000_000
+
+
+def make_entry(digest: str, findings: list, diagnostics: list, deps: tuple = (), source: Any = None,
+               read_ns: int = 0) -> tuple:
+    """(text digest, pickled results, what else the result depended on: see
+    engine._TrackingProject, the file's stat key when it was read or None)."""
+    return (digest, pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL), deps,
+            _trusted_key(source, read_ns))
+
+
+def _trusted_key(source: Any, read_ns: int) -> tuple | None:
+    key = getattr(source, "stat_key", None)
+    if key is None or not read_ns or key[2] >= read_ns - RACY_NS:
+        return None  # changed just before it was read: read it again next time
+    return key
+
+
+def with_stat_key(entry: tuple, source: Any, read_ns: int) -> tuple:
+    """``entry`` (its text still has the digest) with the key of the file as read at ``read_ns``."""
+    return entry[0], entry[1], entry[2], _trusted_key(source, read_ns)
+
+
+def unchanged(path: Any, entry: tuple) -> bool:
+    """Is the file still the one the entry's stat key describes (so its text still has the
+    entry's digest)? One ``lstat``; False when the entry has no key."""
+    key = entry[3] if len(entry) > 3 else None
+    if key is None:
+        return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == key
+
+
+_NOTHING = pickle.dumps(([], []), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads_result(entry: tuple) -> tuple[list, list] | None:
+    """The entry's (findings, diagnostics), or None when they don't unpickle."""
+    if entry[1] == _NOTHING:  # most files: no need to unpickle
+        return [], []
+    try:
+        findings, diagnostics = pickle.loads(entry[1])
+    except Exception:
+        return None
+    return findings, diagnostics
 
 
 def fingerprint_of(*parts: Any) -> str:

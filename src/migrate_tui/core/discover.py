@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import pathspec
 
@@ -37,10 +37,37 @@ def classify(name: str) -> str | None:
 _BUILD_FILES = frozenset({"pom.xml", "build.gradle", "build.gradle.kts"})
 
 
-@dataclass(frozen=True)
 class Candidate:
-    path: Path
-    kind: str
+    """A file worth reading: its absolute ``path``, its ``kind`` (``classify``) and, when the
+    walk knows it, its root-relative POSIX path ``rel``. The walk hands over the path as a string
+    and ``path`` makes the ``Path`` on first use: on a warm scan, which only stats most files,
+    building 50,000 ``Path`` objects cost more than the walk's system calls."""
+
+    __slots__ = ("_path", "kind", "rel")
+
+    def __init__(self, path: Path | str, kind: str, rel: str | None = None) -> None:
+        self._path = path
+        self.kind = kind
+        self.rel = rel
+
+    @property
+    def path(self) -> Path:
+        if not isinstance(self._path, Path):
+            self._path = Path(self._path)
+        return self._path
+
+    @property
+    def path_str(self) -> str:
+        return str(self._path)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Candidate) and (self.path_str, self.kind) == (other.path_str, other.kind)
+
+    def __hash__(self) -> int:
+        return hash((self.path_str, self.kind))
+
+    def __repr__(self) -> str:
+        return f"Candidate(path={self.path!r}, kind={self.kind!r})"
 
 
 class _Ignore:
@@ -79,12 +106,15 @@ class _Ignore:
 
 
 def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Iterable[str] = (),
-             use_gitignore: bool = True) -> Iterator[Candidate | Diagnostic]:
-    """Files worth reading below ``root`` (or among ``paths``), in a stable order."""
+             use_gitignore: bool = True, on_dir: Callable[[str, bool], None] | None = None) -> Iterator[Candidate | Diagnostic]:
+    """Files worth reading below ``root`` (or among ``paths``), in a stable order.
+
+    ``on_dir(path, gitignore)``: called (walking the whole root only) for every directory listed,
+    with whether a ``.gitignore`` in it was read: what a cache of the walk must watch."""
     root = root.resolve()
     ignore = _Ignore(root, excludes, use_gitignore)
     if paths is None:
-        yield from _walk(root, root, ignore)
+        yield from _walk(root, root, ignore, on_dir=on_dir)
         return
     for path in paths:
         absolute = path if path.is_absolute() else Path.cwd() / path
@@ -119,7 +149,8 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
         yield Candidate(absolute, kind)
 
 
-def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iterator[Candidate | Diagnostic]:
+def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True,
+          on_dir: Callable[[str, bool], None] | None = None) -> Iterator[Candidate | Diagnostic]:
     # Plain strings and os.scandir: pathlib costs more than the system calls on a 50k-file tree.
     root_s = str(root)
     real_root = os.path.realpath(root_s)
@@ -129,13 +160,16 @@ def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iter
         directory = stack.pop()
         try:
             with os.scandir(directory) as it:
-                entries = sorted(it, key=_name)
+                entries = sorted(it, key=_NAME)
         except OSError as exc:
             yield Diagnostic(relpath(root, Path(directory)), 1, "unreadable", f"cannot list directory: {exc.strerror or exc}")
             continue
         # (only a directory listing a .gitignore costs the lstat that checks it)
-        if (load_own or directory != str(top)) and any(e.name == ".gitignore" for e in entries):
+        gitignore = (load_own or directory != str(top)) and any(e.name == ".gitignore" for e in entries)
+        if gitignore:
             ignore.load_dir(directory)
+        if on_dir is not None:
+            on_dir(directory, gitignore and ignore.use_gitignore)
         filtering = bool(ignore.specs)
         subdirs = []
         for entry in entries:
@@ -168,12 +202,11 @@ def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True) -> Iter
                     yield Diagnostic(rel, 1, "symlink", f"dangling or looping symlink ({_readlink(entry.path)}); not read")
                 # a link inside the root: the file itself is scanned where it lives
                 continue
-            yield Candidate(Path(entry.path), kind)
+            yield Candidate(entry.path, kind, rel)
         stack.extend(reversed(subdirs))
 
 
-def _name(entry: os.DirEntry) -> str:
-    return entry.name
+_NAME = operator.attrgetter("name")  # the sort key: a Python function per entry cost ~10 % of a warm walk
 
 
 def _rel(path: str, prefix_len: int) -> str:

@@ -16,6 +16,7 @@ on. Set ``MIGRATE_TUI_DEBUG=1`` to also print the traceback on stderr.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..rules import Rule, all_rules
+from ..rules import Rule, all_rules, rule_codes
 from .config import Config
 from .context import PodSpecSubject, Project, RuleContext
 from .discover import Candidate, discover
@@ -127,6 +128,10 @@ class Engine:
     def rules(self) -> list[Rule]:
         return [rule for code, rule in sorted(all_rules().items()) if self.config.rule_enabled(code)]
 
+    def rule_codes(self) -> tuple[str, ...]:
+        """The enabled rules' codes, without importing the rule modules."""
+        return tuple(code for code in rule_codes() if self.config.rule_enabled(code))
+
     def discover(self) -> tuple[list[Candidate], list[Diagnostic]]:
         candidates, diagnostics = [], []
         for item in discover(self.root, self.paths, excludes=self.config.exclude,
@@ -160,6 +165,8 @@ class Engine:
             if len(candidates) >= decide_at:
                 break
         workers = self.workers_for(len(candidates))
+        if workers > 1 and not self.jobs and store is not None and _mostly_unchanged(store, self.root, candidates):
+            workers = 1  # a warm scan stats files: a pool would cost more than it saves
         feeder = None
         if workers > 1:
             # The pool starts, and works, while the rest of the tree is walked.
@@ -180,8 +187,8 @@ class Engine:
         else:
             for item in walk:
                 (early if isinstance(item, Diagnostic) else candidates).append(item)
-            scanner = _Scanner(self.rules(), self.context)
-            outcomes = (scanner.scan(c.path, c.kind, store.entry_for(_rel(self.root, c.path)) if store else None)
+            scanner = _Scanner(self.rules, self.context, caching=store is not None)
+            outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None)
                         for c in candidates)
         try:
             result = ScanResult(self.root, diagnostics=list(early))
@@ -190,12 +197,13 @@ class Engine:
                 findings, diagnostics, source, entry = outcome
                 if source is not None and findings:
                     result.sources[source.path] = source
+                rel = _rel_of(self.root, candidate)
                 if store is not None and entry is not _UNCHANGED:
-                    store.put(_rel(self.root, candidate.path), entry)
+                    store.put(rel, entry)
                 result.findings += findings
                 result.diagnostics += diagnostics
                 result.files_scanned += 1
-                event = FileScanned(index, len(candidates), _rel(self.root, candidate.path), tuple(findings), tuple(diagnostics))
+                event = FileScanned(index, len(candidates), rel, tuple(findings), tuple(diagnostics))
                 if self.on_progress is not None:
                     self.on_progress(event)
                 yield event
@@ -218,8 +226,7 @@ class Engine:
         from .cache import ScanCache, fingerprint_of
 
         directory = self.cache if isinstance(self.cache, Path) else None
-        rules = tuple(r.code for r in self.rules())
-        return ScanCache(self.root, fingerprint_of(self.config, self.mode, rules), directory)
+        return ScanCache(self.root, fingerprint_of(self.config, self.mode, self.rule_codes()), directory)
 
     def scan(self) -> ScanResult:
         result = None
@@ -322,11 +329,20 @@ _UNCHANGED = _Unchanged()
 class _Scanner:
     """scan_file plus the cache protocol; one per process."""
 
-    def __init__(self, rules: list[Rule], context: RuleContext) -> None:
-        self.rules = rules
+    def __init__(self, rules: list[Rule] | Callable[[], list[Rule]], context: RuleContext, *, caching: bool = True) -> None:
+        # a callable is called on the first file that needs scanning: a scan that the result
+        # cache answers entirely imports no rule module
+        self._rules = rules
         self.context = context
+        self.caching = caching  # False (--no-cache): no cache entry is made (it pickles the results)
 
-    def scan(self, path: Path, kind: str, cached: tuple | None):
+    @property
+    def rules(self) -> list[Rule]:
+        if callable(self._rules):
+            self._rules = self._rules()
+        return self._rules
+
+    def scan(self, path: Path | str, kind: str, cached: tuple | None):
         """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
         file's sake: a crash becomes an INTERNAL diagnostic (and nothing is cached for the file)."""
         try:
@@ -335,29 +351,44 @@ class _Scanner:
             rel = _rel(self.context.root, path)
             return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
 
-    def _scan_cached(self, path: Path, kind: str, cached: tuple | None):
+    def _scan_cached(self, path: Path | str, kind: str, cached: tuple | None):
+        """A cache entry is reused while the file's text has its digest. The file is not even
+        read when its stat key (size, mtime, ctime, inode: ``cache.unchanged``) is the one
+        recorded when it was read, unless its result has findings (their fixes need the text,
+        which is then checked against the digest too)."""
         candidate = Candidate(path, kind)
-        if cached is None:
+        project = self.context.project
+        if cached is None or not isinstance(project, _TrackingProject):
             return self._scan(candidate)
+        from .cache import loads_result, unchanged, with_stat_key
+
+        source = None
+        read_ns = time.time_ns()
+        if unchanged(path, cached):
+            result = loads_result(cached)
+            if result is not None and result[0]:
+                source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
+                if not (isinstance(source, SourceFile) and source.digest == cached[0]):
+                    return self._scan(candidate, source, read_ns)
+            if result is not None and project.still_holds(cached[2]):
+                return result[0], result[1], source, _UNCHANGED
+            return self._scan(candidate, source, read_ns)
         source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
-        project = self.context.project
-        if (isinstance(source, SourceFile) and source.digest == cached[0] and isinstance(project, _TrackingProject)
-                and project.still_holds(cached[2] if len(cached) > 2 else ())):
-            import pickle
+        if isinstance(source, SourceFile) and source.digest == cached[0] and project.still_holds(cached[2]):
+            result = loads_result(cached)
+            if result is not None:
+                # same text, new stat (touched, checked out again): remember the new key
+                return result[0], result[1], source, with_stat_key(cached, source, read_ns)
+        return self._scan(candidate, source, read_ns)
 
-            try:
-                findings, diagnostics = pickle.loads(cached[1])
-            except Exception:
-                pass
-            else:
-                return findings, diagnostics, source, _UNCHANGED
-        return self._scan(candidate, source)
-
-    def _scan(self, candidate: Candidate, source=None):
+    def _scan(self, candidate: Candidate, source=None, read_ns: int | None = None):
+        if candidate.kind not in _SCOPES_FOR_KIND:
+            return [], [], None, None  # a build file: read for links only (and no rule is loaded)
         project = self.context.project
-        tracking = isinstance(project, _TrackingProject)
+        tracking = self.caching and isinstance(project, _TrackingProject)
         if tracking:
             project.deps = []
+        started_ns = read_ns if read_ns is not None else time.time_ns()  # before the file was read
         try:
             findings, diagnostics, source = scan_file(candidate, self.rules, self.context, source=source)
         finally:
@@ -369,7 +400,7 @@ class _Scanner:
         if isinstance(source, SourceFile) and deps is not None and not crashed:
             from .cache import make_entry
 
-            entry = make_entry(source.digest, findings, diagnostics, deps)
+            entry = make_entry(source.digest, findings, diagnostics, deps, source, started_ns)
         return findings, diagnostics, source, entry
 
 
@@ -381,7 +412,7 @@ _WORKER: _Scanner | None = None
 _WORKER_FAILED: tuple[Path, str] | None = None  # (root, why) when the worker could not start
 
 
-def _worker_init(root: Path, config: Config, mode: str, rules: bytes) -> None:
+def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: bool = True) -> None:
     """``rules`` travel pickled (each ``check`` by reference), so a worker runs exactly the
     parent's rules, including any registered at run time. They are unpickled here, not by
     multiprocessing, because a worker that fails to start is restarted by the pool forever: a
@@ -393,7 +424,7 @@ def _worker_init(root: Path, config: Config, mode: str, rules: bytes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
     try:
         engine = Engine(root, config, mode=mode, jobs=1)
-        _WORKER = _Scanner(list(pickle.loads(rules)), engine.context)
+        _WORKER = _Scanner(list(pickle.loads(rules)), engine.context, caching=caching)
     except Exception as exc:  # noqa: BLE001
         _WORKER_FAILED = (root, exception_summary(exc))
 
@@ -444,13 +475,23 @@ class _Feeder:
         self.done = False
         self.stopped = False
         rules = pickle.dumps(engine.rules())
-        self.pool = _mp_context().Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules))
+        context = _mp_context()
+        forking = context.get_start_method() == "fork"
+        if forking:
+            # what the parent has built so far (modules, rules) stays shared with the workers:
+            # their cyclic GC does not walk it, so its pages are not copied into every worker
+            gc.freeze()
+        try:
+            self.pool = context.Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules, store is not None))
+        finally:
+            if forking:
+                gc.unfreeze()  # (the workers are forked by now; this process collects as before)
         self.results = self.pool.imap(_worker_batch, iter(self.batches.get, self._END))
 
     def add(self, candidates: Iterable[Candidate]) -> None:
         store, root = self.store, self.root
         for c in candidates:
-            self.pending.append((str(c.path), c.kind, store.entry_for(_rel(root, c.path)) if store else None))
+            self.pending.append((c.path_str, c.kind, store.entry_for(_rel_of(root, c)) if store else None))
             if len(self.pending) >= _BATCH:
                 self.batches.put(self.pending)
                 self.pending = []
@@ -478,12 +519,28 @@ class _Feeder:
         self.pool.join()
 
 
-def _rel(root: Path, path: Path) -> str:
+def _mostly_unchanged(store, root: Path, candidates: list[Candidate]) -> bool:
+    """Do nine in ten of ``candidates`` still have the stat key of their cache entry?"""
+    from .cache import unchanged
+
+    hits = 0
+    for c in candidates:
+        entry = store.entry_for(_rel_of(root, c))
+        hits += entry is not None and unchanged(c.path_str, entry)
+    return hits * 10 >= len(candidates) * 9
+
+
+def _rel_of(root: Path, candidate: Candidate) -> str:
+    return candidate.rel if candidate.rel is not None else _rel(root, candidate.path)
+
+
+def _rel(root: Path, path: Path | str) -> str:
     # Path strings are normalised, so a path below the root is the root, '/' and the answer
     # that ``relative_to`` gives (which costs more than the rest of a file's bookkeeping).
     fast = _rel_below(str(root), str(path))
     if fast is not None:
         return fast
+    path = Path(path)
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

@@ -30,7 +30,8 @@ and which YAML files name an image in any container (``runners_of``: regular con
 image's entrypoint or a command, so an image they run is not a data-only image).
 
 Built once per run and cached in ``.migrate-tui-cache/links.json``, keyed by the size and
-mtime of every file it read and of the directories they live in: ``check FILE`` in a
+mtime of every file it read, every ``.gitignore`` that steered the walk and every directory the
+walk listed (a file created anywhere changes its directory's mtime): ``check FILE`` in a
 pre-commit hook does not re-read a big tree when nothing changed.
 
 The cache directory sits in a repository that may not be ours, so it is never trusted as it
@@ -45,6 +46,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import base64
+import binascii
 import json
 import os
 import posixpath
@@ -52,16 +55,18 @@ import re
 import secrets
 import shlex
 import stat as stat_mod
+import sys
+from array import array
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from .config import Config
 from .imageref import ImageRef, parse_image_ref
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 7
+_CACHE_VERSION = 9
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
@@ -112,9 +117,11 @@ class Link:
 class LinkIndex:
     links: list[Link] = field(default_factory=list)
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # (name, new image, origin) from kustomize
-    users: dict[str, list[str]] = field(default_factory=dict)  # image as written -> YAML files (init containers)
+    # image as written -> YAML files (init containers); from the cache: its JSON text, decoded on
+    # first use (``_users()``), since a manifest's lookup needs only the links
+    users: dict[str, list[str]] | str = field(default_factory=dict)
     # image as written -> YAML files naming it on an ``image:`` line in any pod template (containers too)
-    runners: dict[str, list[str]] = field(default_factory=dict)
+    runners: dict[str, list[str]] | str = field(default_factory=dict)
     from_cache: bool = False
     fingerprint: str = ""  # identifies the index's content (for result caches that depend on it)
 
@@ -201,6 +208,16 @@ class LinkIndex:
             self.__dict__["_pattern_index"] = out
         return self.__dict__["_pattern_index"]
 
+    def _users(self) -> dict[str, list[str]]:
+        if isinstance(self.users, str):
+            self.users = _decoded_map(self.users)
+        return self.users
+
+    def _runners(self) -> dict[str, list[str]]:
+        if isinstance(self.runners, str):
+            self.runners = _decoded_map(self.runners)
+        return self.runners
+
     def links_for_dockerfile(self, dockerfile: str) -> list[Link]:
         return list(self._indices()[2].get(dockerfile, ()))
 
@@ -210,7 +227,7 @@ class LinkIndex:
         if ref is None:
             return []
         out: dict[str, None] = {}
-        for written, paths in self.users.items():
+        for written, paths in self._users().items():
             if _same_repo(written, ref):
                 out.update(dict.fromkeys(paths))
         return list(out)
@@ -221,7 +238,7 @@ class LinkIndex:
         if ref is None:
             return []
         out: dict[str, None] = {}
-        for written, paths in self.runners.items():
+        for written, paths in self._runners().items():
             if _same_repo(written, ref):
                 out.update(dict.fromkeys(paths))
         return list(out)
@@ -231,7 +248,7 @@ class LinkIndex:
         if link.source != "directory":
             return self.runners_of(link.image)
         out: dict[str, None] = {}
-        for written, paths in self.runners.items():
+        for written, paths in self._runners().items():
             ref = _parsed(written)
             if ref is not None and _directory_match(link, ref):
                 out.update(dict.fromkeys(paths))
@@ -241,8 +258,8 @@ class LinkIndex:
         return {
             "links": [asdict(l) for l in self.links],
             "aliases": [list(a) for a in self.aliases],
-            "users": self.users,
-            "runners": self.runners,
+            "users": self._users(),
+            "runners": self._runners(),
         }
 
     @classmethod
@@ -252,8 +269,24 @@ class LinkIndex:
             span = item.get("name_span")
             item = {**item, "name_span": tuple(span) if span else None}
             links.append(Link(**item))
-        return cls(links, [tuple(a) for a in data.get("aliases", [])], dict(data.get("users", {})),
-                   dict(data.get("runners", {})), True)
+        users, runners = data.get("users", {}), data.get("runners", {})
+        if not isinstance(users, str):
+            users = dict(users)
+        if not isinstance(runners, str):
+            runners = dict(runners)
+        return cls(links, [tuple(a) for a in data.get("aliases", [])], users, runners, True)
+
+
+def _decoded_map(raw: str) -> dict[str, list[str]]:
+    """``users``/``runners`` as the cache keeps them (JSON text); {} when it is not a map of lists
+    of strings (the cache is not trusted as it comes)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in data.values()):
+        return {}
+    return data
 
 
 @lru_cache(maxsize=1 << 16)
@@ -441,23 +474,34 @@ def _read_cache_file(root: Path) -> bytes | None:
         os.close(fd)
 
 
-def _decode_stamps(stamps: Any) -> tuple[list[str], list[int]] | None:
+def _decode_stamps(stamps: Any) -> tuple[list[str], Sequence[int]] | None:
     """Stamps that can vouch for a cache, as (paths, [size, mtime_ns, size, mtime_ns, …]): the
     root and every entry stamped with integers, paths relative and inside the root. None otherwise.
 
-    Stored as one newline-separated string of paths and one flat list of integers: a 50,000-file
-    tree has ~100,000 stamps, and this is what a pre-commit hook decodes and checks every time.
+    Stored as one newline-separated string of paths and the integers as base64 of little-endian
+    int64s: a 50,000-file tree has ~125,000 stamps, and this is what a pre-commit hook decodes
+    and checks every time (a JSON list of 250,000 integers took longer to decode than this).
     """
     if not isinstance(stamps, dict):
         return None
-    paths, values = stamps.get("paths"), stamps.get("values")
-    if not isinstance(paths, str) or not isinstance(values, list) or "\0" in paths:
+    paths, packed = stamps.get("paths"), stamps.get("values")
+    if not isinstance(paths, str) or not isinstance(packed, str) or "\0" in paths:
         return None
+    try:
+        raw = base64.b64decode(packed, validate=True)
+        values = array("q")
+        if len(raw) % values.itemsize:
+            return None
+        values.frombytes(raw)
+    except (ValueError, binascii.Error):
+        return None
+    if sys.byteorder != "little":  # pragma: no cover - no big-endian machine here
+        values.byteswap()
     rels = paths.split("\n")
     # substring searches first (C speed over megabytes), the per-path check only when they hit
     if (paths.startswith("/") or "\n/" in paths) or (".." in paths and any(".." in r.split("/") for r in rels if ".." in r)):
         return None
-    if len(values) != 2 * len(rels) or not set(map(type, values)) <= {int}:
+    if len(values) != 2 * len(rels):
         return None
     try:
         at = 2 * rels.index(".")
@@ -470,32 +514,79 @@ def _encode_stamps(stamps: dict[str, list[int]]) -> dict[str, Any] | None:
     rels = list(stamps)
     if any("\n" in rel or "\0" in rel for rel in rels):
         return None  # a name the compact form can't hold: no cache (the index is still built)
-    return {"paths": "\n".join(rels), "values": [v for rel in rels for v in stamps[rel]]}
+    values = array("q", [v for rel in rels for v in stamps[rel]])
+    if sys.byteorder != "little":  # pragma: no cover
+        values.byteswap()
+    return {"paths": "\n".join(rels), "values": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
-def _stamps_hold(root: Path, rels: list[str], values: list[int]) -> bool:
+# From this many stamps on, a second process checks half of them (when this one can fork).
+PARALLEL_STAMPS = 20_000
+
+
+def _stamps_hold(root: Path, rels: list[str], values: Sequence[int]) -> bool:
     """Does every path still have its (size, mtime_ns)? A missing path was stamped (-1, -1).
 
     Paths are looked up relative to a descriptor of the root (no string joins, no walk of the
-    root's own path each time): this loop is most of a warm pre-commit run."""
+    root's own path each time): this loop is most of a warm pre-commit run. On a big tree a
+    forked child checks the second half meanwhile (a thread would not help: the loop holds the
+    GIL between the system calls); the child only calls ``stat`` and exits with the answer."""
     try:
         fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
-    stat = os.stat
-    i = 0
     try:
-        for rel in rels:
+        half = len(rels) // 2
+        pid = _fork_checker(fd, rels, values, half) if len(rels) >= PARALLEL_STAMPS else None
+        if pid is None:
+            return _hold(fd, rels, values, 0, len(rels))
+        mine = _hold(fd, rels, values, 0, half)
+        if not mine:
             try:
-                st = stat(rel, dir_fd=fd)
-                if st.st_mtime_ns != values[i + 1] or st.st_size != values[i]:
-                    return False
-            except (OSError, ValueError):
-                if values[i] != -1 or values[i + 1] != -1:
-                    return False
-            i += 2
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return False
+        return mine and os.waitstatus_to_exitcode(status) == 0
     finally:
         os.close(fd)
+
+
+def _fork_checker(fd: int, rels: list[str], values: Sequence[int], start: int) -> int | None:
+    """The pid of a child checking ``rels[start:]`` (exit 0: they hold), or None when this
+    process should not fork (no fork, or other threads running: the TUI scans in one)."""
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: no cleanup handlers, no buffered output, just the answer
+        held = False
+        try:
+            held = _hold(fd, rels, values, start, len(rels))
+        finally:
+            os._exit(0 if held else 1)
+    return pid
+
+
+def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int) -> bool:
+    stat = os.stat
+    i = 2 * start
+    for rel in rels[start:end]:
+        try:
+            st = stat(rel, dir_fd=fd)
+            if st.st_mtime_ns != values[i + 1] or st.st_size != values[i]:
+                return False
+        except (OSError, ValueError):
+            if values[i] != -1 or values[i + 1] != -1:
+                return False
+        i += 2
     return True
 
 
@@ -527,7 +618,10 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
     encoded = _encode_stamps(stamps)
     if encoded is None:
         return
-    payload = {"version": _CACHE_VERSION, "config": key, "stamps": encoded, "index": index.to_json(),
+    body = index.to_json()
+    body["users"] = json.dumps(body["users"], sort_keys=True)
+    body["runners"] = json.dumps(body["runners"], sort_keys=True)
+    payload = {"version": _CACHE_VERSION, "config": key, "stamps": encoded, "index": body,
                "fingerprint": index.fingerprint or index.compute_fingerprint()}
     data = json.dumps(payload, sort_keys=True).encode("utf-8")
     tmp = f"{CACHE_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
@@ -549,23 +643,30 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
 def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
     from .discover import discover
     from .model import Diagnostic
+    from .sources import relpath as _relpath
 
     files = []
-    dirs = {"."}
-    for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore):
+    # Every directory the walk listed, not only those holding a file read so far: a Dockerfile
+    # or manifest created in any of them changes that directory's mtime (an entry is added,
+    # removed or renamed), and every .gitignore that decided what the walk skipped.
+    listed: list[tuple[str, bool]] = []
+    root_s = str(root)
+
+    def seen(directory: str, gitignore: bool) -> None:
+        listed.append((directory, gitignore))
+
+    for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore, on_dir=seen):
         if isinstance(item, Diagnostic):
             continue
-        rel = item.path.relative_to(root).as_posix()
-        files.append(rel)
-        parent = posixpath.dirname(rel)
-        while parent and parent not in dirs:
-            dirs.add(parent)
-            parent = posixpath.dirname(parent)
-    # A directory's mtime changes when an entry is added, removed or renamed in it.
-    for directory in sorted(dirs):
-        reader.stamp(directory)
+        files.append(_relpath(root, item.path))
+    for directory, gitignore in sorted(listed):
+        rel = "." if directory == root_s else _relpath(root, Path(directory))
+        reader.stamp(rel)
+        if gitignore:
+            reader.stamp(".gitignore" if rel == "." else f"{rel}/.gitignore")
     for name in (".gitignore", ".migrate-tui.toml"):
-        reader.stamp(name)
+        if name not in reader.stamps:
+            reader.stamp(name)
     return files
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +28,9 @@ class SourceFile:
     mode: int
     mtime_ns: int
     size: int
+    # (size, mtime_ns, ctime_ns, inode) of the regular file as stat'ed before it was read, for
+    # the result cache (``core.cache``); None when it was read through a symlink
+    stat_key: tuple[int, int, int, int] | None = field(default=None, compare=False)
 
     @property
     def digest(self) -> str:
@@ -68,7 +71,7 @@ def is_inside(root: Path, path: Path) -> bool:
     return True
 
 
-def read_source(root: Path, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile | Diagnostic:
+def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceFile | Diagnostic:
     rel = relpath(root, path)
     try:
         st = os.lstat(path)
@@ -76,6 +79,7 @@ def read_source(root: Path, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -
         return Diagnostic(rel, 1, "unreadable", "file vanished during the scan")
     except OSError as exc:
         return Diagnostic(rel, 1, "unreadable", f"cannot stat: {exc.strerror or exc}")
+    key = stat_key(st)
     if stat.S_ISLNK(st.st_mode):
         if not is_inside(root, path):
             return Diagnostic(rel, 1, "symlink", f"symlink points outside the repository ({os.readlink(path)}); not read")
@@ -107,7 +111,17 @@ def read_source(root: Path, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     if isinstance(decoded, Diagnostic):
         return decoded
     text, bom, newline = decoded
-    return SourceFile(rel, path, text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size)
+    return SourceFile(rel, path if isinstance(path, Path) else Path(path), text, newline, bom, stat.S_IMODE(st.st_mode),
+                      st.st_mtime_ns, st.st_size, key)
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:
+    """What tells a regular file's content apart without reading it, as far as a cache may trust:
+    size, mtime and ctime (which no tool can set back) in nanoseconds, and the inode (a file
+    replaced by another). None for anything but a regular file."""
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
 def _read_bounded(fh, limit: int) -> bytes:

@@ -68,5 +68,10 @@ def all_rules() -> dict[str, Rule]:
     return _CACHE
 
 
+def rule_codes() -> list[str]:
+    """The registered codes, without importing the rule modules (a cached scan may need none)."""
+    return sorted(_MODULES)
+
+
 def get_rule(code: str) -> Rule | None:
     return all_rules().get(code.upper())
