@@ -40,7 +40,8 @@ test: apt $(STAMP) lint
 
 # Strictly typed modules (mypy --strict), then modules that must type-check without --strict.
 MYPY_STRICT := src/migrate_tui/core/model.py src/migrate_tui/core/reasons.py src/migrate_tui/core/safepath.py \
-	src/migrate_tui/dockerfile/names.py src/migrate_tui/dockerfile/run.py src/migrate_tui/oci/prove.py src/migrate_tui/report
+	src/migrate_tui/dockerfile/names.py src/migrate_tui/dockerfile/run.py src/migrate_tui/oci/prove.py src/migrate_tui/report \
+	src/migrate_tui/core/shell
 MYPY_TYPED := src/migrate_tui/dockerfile src/migrate_tui/formats src/migrate_tui/core/patches.py
 
 lint: $(STAMP)

@@ -1,0 +1,102 @@
+"""The tree-sitter-bash shell model: cases where it differs from the hand-written parser it
+replaced (each an old bug, or a tree-sitter-bash quirk the model corrects or refuses), and the
+package's shape (one Parser per process, nothing downloaded)."""
+
+from __future__ import annotations
+
+import pytest
+
+from migrate_tui.core.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
+from migrate_tui.core.shell import syntax
+
+K = OpKind
+
+
+def sh(script: str) -> ParsedCommand:
+    return parse_container_command(["sh", "-c", script], None)
+
+
+# --------------------------------------------------------------------------- old-parser bugs (goldens fixed)
+
+
+def test_regex_test_with_parentheses_is_read() -> None:
+    """The old lexer took `(` inside `[[ … =~ -([0-9]+)$ ]]` for a subshell; bash doesn't."""
+    parsed = sh("[[ `hostname` =~ -([0-9]+)$ ]] || exit 1\ncp -r /a/. /d/")
+    assert parsed.opaque is None
+    assert [op.kind for op in parsed.ops] == [K.UNKNOWN, K.HARMLESS, K.COPY]
+    assert parsed.ops[0].reason == "command substitution"
+    assert parsed.ops[0].argv == ("[[", "`hostname`", "=~", "-([0-9]+)$", "]]")
+
+
+def test_a_lone_separator_is_a_syntax_error() -> None:
+    """`sh -c ';'` fails in every shell; the old parser read it as an empty script."""
+    parsed = sh(";")
+    assert parsed.opaque == "shell syntax not understood: unexpected ';'"
+    assert parsed.opaque_kind is OpaqueKind.SYNTAX and parsed.ops == ()
+
+
+# --------------------------------------------------------------------------- tree-sitter-bash quirks the model corrects
+
+
+def test_words_after_a_redirection_are_arguments() -> None:
+    """tree-sitter-bash hangs `/b` on the redirection; the shell passes it to cp."""
+    op = sh("cp /a 2>/dev/null /b").ops[0]
+    assert op.kind is K.COPY and op.argv == ("cp", "/a", "/b") and op.paths == ("/b",)
+
+
+def test_a_redirection_after_an_and_list_belongs_to_its_last_command() -> None:
+    """tree-sitter-bash hangs `> /d/x` on the whole `a && b`; the shell on b alone."""
+    parsed = sh("cp -r /a/. /d/ && echo done > /d/x")
+    assert [op.kind for op in parsed.ops] == [K.COPY, K.MODIFY]
+    assert parsed.ops[1].text == "echo done > /d/x" and parsed.ops[1].paths == ("/d/x",)
+
+
+def test_a_continuation_inside_a_word_joins_it() -> None:
+    """tree-sitter-bash splits `/si\\<newline>te` in two words; the shell reads `/site`."""
+    op = sh("cp -r /si\\\nte/. /d/").ops[0]
+    assert op.kind is K.COPY and op.argv == ("cp", "-r", "/site/.", "/d/")
+
+
+def test_here_document_body_and_the_redirection_after_its_delimiter() -> None:
+    parsed = sh("cat <<'EOF' > /d/a.conf\nport=$PORT\nEOF\ncp -r /a/. /d/\n")
+    assert [op.kind for op in parsed.ops] == [K.MODIFY, K.COPY]
+    assert parsed.ops[0].text == "cat <<'EOF' > /d/a.conf" and parsed.ops[1].line == 4
+
+
+def test_non_ascii_offsets_are_characters() -> None:
+    parsed = sh("echo 'héllo wörld' && cp -r /ä/. /d/")
+    assert parsed.ops[1].text == "cp -r /ä/. /d/" and parsed.ops[1].copy is not None
+    assert parsed.ops[1].copy.sources == ("/ä",)
+
+
+# --------------------------------------------------------------------------- where tree-sitter-bash refuses more than bash (opaque, never guessed)
+
+
+@pytest.mark.parametrize(
+    "script, opaque",
+    [
+        ("{}", "control flow: group { … }"),  # bash: a command named `{}`
+        ("$", "shell syntax not understood: unexpected '$' (line 1)"),  # bash: a command named `$`
+        ("a#b", "shell syntax not understood: unexpected 'a' (line 1)"),  # bash: a command named `a#b`
+    ],
+)
+def test_what_tree_sitter_bash_cannot_read_is_opaque(script: str, opaque: str) -> None:
+    parsed = sh(script)
+    assert parsed.ops == () and parsed.opaque == opaque and parsed.opaque_kind is OpaqueKind.SYNTAX
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def test_one_parser_per_process() -> None:
+    assert sh("true").ops[0].kind is K.HARMLESS
+    parser = syntax._PARSER
+    sh("cp -r /a/. /d/")
+    assert syntax._PARSER is parser
+
+
+def test_the_grammar_ships_in_the_wheel() -> None:
+    """tree-sitter-bash's compiled grammar comes with the package: nothing is built or fetched."""
+    import tree_sitter_bash
+
+    assert tree_sitter_bash.language() is not None
