@@ -12,13 +12,15 @@ Nothing is guessed. A script tree-sitter can't read (an ``ERROR`` or ``MISSING``
 follows (``if``, ``case``, ``for``, functions, subshells, groups, arithmetic) raises
 ``control flow: …``. The caller turns either into an opaque result.
 
-One :class:`tree_sitter.Parser` serves the whole process (a parser is not thread-safe; the
-scan runs files in processes, not threads).
+One :class:`tree_sitter.Parser` serves the whole process, behind a lock (the TUI scans in a
+worker thread; the batch scan runs files in processes).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from functools import lru_cache
 from typing import NamedTuple
 
 import tree_sitter_bash
@@ -27,6 +29,7 @@ from tree_sitter import Language, Node, Parser
 __all__ = ["AndOr", "Loop", "Part", "Pipeline", "Redirect", "ShellError", "Simple", "Word", "parse_script"]
 
 _PARSER = Parser(Language(tree_sitter_bash.language()))
+_PARSER_LOCK = threading.Lock()  # a TSParser must not parse in two threads at once (the TUI scans in a worker thread)
 
 MAX_LOOP_DEPTH = 16
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -113,10 +116,15 @@ class AndOr(NamedTuple):
     background: bool
 
 
+@lru_cache(maxsize=4096)
 def parse_script(script: str) -> tuple[AndOr, ...]:
-    """The and-or lists of ``script``; raises :class:`ShellError` when it can't be read whole."""
+    """The and-or lists of ``script``; raises :class:`ShellError` when it can't be read whole.
+
+    Cached: a repository repeats the same init-container scripts across its manifests, and the
+    result is immutable (tuples of named tuples)."""
     data = script.encode("utf-8", "surrogatepass")
-    tree = _PARSER.parse(data)
+    with _PARSER_LOCK:
+        tree = _PARSER.parse(data)
     reader = _Reader(script, data)
     root = tree.root_node
     if root.has_error:
