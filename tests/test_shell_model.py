@@ -100,3 +100,36 @@ def test_the_grammar_ships_in_the_wheel() -> None:
     import tree_sitter_bash
 
     assert tree_sitter_bash.language() is not None
+
+
+# --------------------------------------------------------------------------- RUN scripts read by the same parser
+
+
+@pytest.mark.parametrize("script", [";", "; # c", " && rm -rf /x"])
+def test_a_run_script_that_sh_rejects_is_unfinished(script: str) -> None:
+    """`sh -n` rejects these; the old RUN tokenizer offered to append after them."""
+    from migrate_tui.dockerfile.run import EditBlocker, split_script
+
+    assert split_script(script)[1:] == (0, EditBlocker.UNFINISHED)
+
+
+def test_a_heredoc_before_the_command_name_is_read() -> None:
+    """`RUN <<EOF cat > /out`: tree-sitter-bash can't read a heredoc before the command name;
+    the markers BuildKit takes for heredocs are blanked first (their bodies are data)."""
+    from migrate_tui.dockerfile.parser import parse_dockerfile
+    from migrate_tui.dockerfile.run import RunForm, read_run
+
+    instr = parse_dockerfile("FROM busybox\nRUN <<ONE cat <<'TWO' > /out\na\nONE\nb\nTWO\n").stages[0].instructions[0]
+    script = read_run(instr)
+    assert script is not None and script.form is RunForm.HEREDOC
+    assert [c.argv for c in script.commands] == [("cat",)]
+
+
+def test_run_words_keep_substitutions_and_drop_quotes() -> None:
+    from migrate_tui.dockerfile.run import split_script
+
+    commands, end, blocker = split_script("echo 'a $b' \"$(id -u)\"x \\$y 2>/dev/null && pip install ${PKG:-x}")
+    assert [(w.text, w.quoted, w.expands) for w in commands[0].words] == [
+        ("echo", False, False), ("a $b", True, False), ("$(id -u)x", True, True), ("$y", True, False)]
+    assert commands[1].argv == ("pip", "install", "${PKG:-x}") and commands[1].connector == "&&"
+    assert blocker is None and end == len("echo 'a $b' \"$(id -u)\"x \\$y 2>/dev/null && pip install ${PKG:-x}")
