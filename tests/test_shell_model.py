@@ -133,3 +133,37 @@ def test_run_words_keep_substitutions_and_drop_quotes() -> None:
         ("echo", False, False), ("a $b", True, False), ("$(id -u)x", True, True), ("$y", True, False)]
     assert commands[1].argv == ("pip", "install", "${PKG:-x}") and commands[1].connector == "&&"
     assert blocker is None and end == len("echo 'a $b' \"$(id -u)\"x \\$y 2>/dev/null && pip install ${PKG:-x}")
+
+
+# --------------------------------------------------------------------------- the admission policy's patterns
+
+
+def test_the_policy_matches_every_copy_the_shell_model_finds() -> None:
+    """The policy's CEL can only match words; over every command of the goldens, each one the
+    shell model reads as a copy (by a tool of ``COPY_TOOLS``, with no download) is matched."""
+    import json
+    import re
+    from pathlib import Path
+
+    from migrate_tui.commands.policy import COPY_PATTERN, DOWNLOAD_PATTERN
+    from migrate_tui.core.shell.commands import COPY_TOOLS
+
+    copy, download = (re.compile(p.replace("\\\\", "\\")) for p in (COPY_PATTERN, DOWNLOAD_PATTERN))
+    missed, seen = [], 0
+    for name in ("goldens.jsonl", "corpus.jsonl"):
+        path = Path(__file__).parent / "shell_goldens" / name
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if "parsed" not in record:
+                continue
+            argv = (record["input"]["command"] or []) + (record["input"]["args"] or [])
+            ops = record["parsed"]["ops"]
+            if any(o["kind"] == "download" for o in ops):
+                continue
+            if any(o["kind"] == "copy" and o["copy"]["tool"] in COPY_TOOLS for o in ops):
+                seen += 1
+                if not (any(copy.search(a) for a in argv) and not any(download.search(a) for a in argv)):
+                    missed.append(argv)
+    assert seen > 100 and missed == []

@@ -17,7 +17,14 @@ from .shells import classify_shell, classify_source
 from .text import classify_awk, classify_sed, classify_template_tool, classify_yq
 from .wrappers import SHELLS, unwrap_with_globs
 
-__all__ = ["HANDLERS", "classify"]
+__all__ = ["COPY_TOOLS", "DOWNLOAD_TOOLS", "HANDLERS", "classify"]
+
+#: Commands that copy files whatever their arguments (``install`` copies too, but the word is
+#: also an argument: ``apt-get install``). The admission policy (``commands/policy.py``), which
+#: runs in the API server and can't parse shell, matches these names in command lines.
+COPY_TOOLS = ("cp", "rsync", "tar", "mv")
+#: Commands that fetch over the network by themselves (IV002, not a copy from the image).
+DOWNLOAD_TOOLS = ("wget", "curl", "git")
 
 HARMLESS = frozenset(
     """echo printf ls true false : pwd cat set exit return cd pushd popd id whoami date printenv
