@@ -512,6 +512,12 @@ class _Reader:
         return False
 
     def word(self, nodes: list[Node]) -> Word:
+        if len(nodes) == 1 and nodes[0].type in ("word", "number"):  # most words: plain text, no escape
+            node = nodes[0]
+            start, end = self.at(node.start_byte), self.at(node.end_byte)
+            raw = self.script[start:end]
+            if "\\" not in raw:
+                return Word(raw, start, end, (Part("lit", raw, False),))
         parts: list[Part] = []
         for node in nodes:
             self.parts(node, False, parts)
