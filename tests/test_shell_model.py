@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from migrate_tui.core.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
-from migrate_tui.core.shell import syntax
+from migrate_tui.core.shell import source
 
 K = OpKind
 
@@ -90,9 +90,9 @@ def test_what_tree_sitter_bash_cannot_read_is_opaque(script: str, opaque: str) -
 
 def test_one_parser_per_process() -> None:
     assert sh("true").ops[0].kind is K.HARMLESS
-    parser = syntax._PARSER
+    parser = source._PARSER
     sh("cp -r /a/. /d/")
-    assert syntax._PARSER is parser
+    assert source._PARSER is parser
 
 
 def test_the_grammar_ships_in_the_wheel() -> None:

@@ -11,7 +11,7 @@ Rules that read or extend a ``RUN`` (DF004 today) ask three questions, answered 
 Shell form scripts are the instruction's logical line (continuations joined, comment lines
 dropped, as the parser gives it); a ``RUN <<EOF`` heredoc is its body. Exec form (JSON) is read
 (``["sh", "-c", SCRIPT]``) but never edited. The script is read by the shell model's
-tree-sitter-bash parser (``core.shell.syntax.tokens``: quotes and escapes removed,
+tree-sitter-bash parser (``core.shell.tokens``: quotes and escapes removed,
 ``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections, heredocs);
 compound commands are flattened here to the simple commands they contain.
 """
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from ..core.shell.syntax import Token, tokens
+from ..core.shell.tokens import Token, tokens
 from .parser import _HEREDOC_WORD, Instruction, _shell_words
 
 __all__ = [

@@ -9,7 +9,9 @@ anything, in stages that each live in their own module:
 - :mod:`.syntax`: the script read by tree-sitter-bash (quotes, escapes, comments, continuations,
   redirections, here-documents) into and-or lists of pipelines of simple commands and
   ``while``/``until`` polling loops; anything else (``if``, ``case``, ``for``, functions,
-  subshells) makes the whole command opaque rather than half-read;
+  subshells) makes the whole command opaque rather than half-read (:mod:`.source`: the one
+  parser; :mod:`.words`: quoting; :mod:`.diagnose`: why a script can't be read; :mod:`.tokens`:
+  the token view ``dockerfile.run`` reads ``RUN`` scripts through);
 - :mod:`.walk`: the script run in order: ``$VAR`` expanded only from the container's literal
   ``env`` and the script's own assignments, ``cd`` followed, each command classified, a pipeline
   given the kind of its most severe member (:data:`PIPELINE_SEVERITY`), the tar-pipe copy
