@@ -167,3 +167,27 @@ def test_the_policy_matches_every_copy_the_shell_model_finds() -> None:
                 if not (any(copy.search(a) for a in argv) and not any(download.search(a) for a in argv)):
                     missed.append(argv)
     assert seen > 100 and missed == []
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize("script", ["{\U0010bf48.\U00088c8f", "{\U000e0000", "{\U00100000 x", "echo {\U000f0000 > /d/x"])
+def test_high_plane_characters_do_not_crash_the_parser(script: str) -> None:
+    """Found by hypothesis (HYPOTHESIS_PROFILE=dev): tree-sitter-bash 0.25 segfaults on `{` and a
+    code point of the higher planes; the parser reads them as U+20000, the words keep them."""
+    for _ in range(20):
+        parse_container_command(["sh", "-c", script], None)
+    from migrate_tui.dockerfile.run import split_script
+
+    split_script(script)
+    if script.startswith("echo"):
+        op = sh(script).ops[0]
+        assert op.argv == ("echo", "{\U000f0000") and op.paths == ("/d/x",)
+
+
+def test_a_cut_character_in_an_unreadable_script_is_no_exception() -> None:
+    """Found by fuzzing: tree-sitter's error recovery can end a node inside a character."""
+    from migrate_tui.dockerfile.run import EditBlocker, split_script
+
+    assert split_script('\nu\t\t\t\n\u0c75\x00"\nబ\n')[2] is EditBlocker.UNFINISHED

@@ -8,13 +8,14 @@ worker thread; the batch scan runs files in processes). The grammar is compiled 
 
 from __future__ import annotations
 
+import re
 import threading
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Tree
 
 __all__ = ["MISPLACED_KEYWORDS", "OPAQUE_KEYWORDS", "ShellError", "Source", "control_error", "error_nodes", "first_leaf",
-           "parse_tree", "syntax_error"]
+           "encode", "parse_tree", "syntax_error"]
 
 _PARSER = Parser(Language(tree_sitter_bash.language()))
 _PARSER_LOCK = threading.Lock()  # a TSParser must not parse in two threads at once (the TUI scans in a worker thread)
@@ -22,6 +23,18 @@ _PARSER_LOCK = threading.Lock()  # a TSParser must not parse in two threads at o
 OPAQUE_KEYWORDS = {"if": "if", "case": "case", "for": "for", "select": "select", "function": "function",
                    "{": "group { … }"}
 MISPLACED_KEYWORDS = frozenset({"then", "elif", "else", "fi", "esac", "do", "done", "}", "in"})
+
+
+# tree-sitter-bash 0.25's scanner crashes the process (SIGSEGV) on `{` followed by a code point
+# of the higher planes (U+88C8F, U+E0000, U+100000…: unassigned, tags, private use). The parser
+# reads a copy of the script where each of them is U+20000 (a letter, four UTF-8 bytes as
+# well): byte offsets are unchanged, and every word's text is taken from the script itself.
+_HIGH_PLANES = re.compile("[\U00030000-\U0010ffff]")
+
+
+def encode(script: str) -> bytes:
+    """The bytes the parser reads for ``script`` (UTF-8; see ``_HIGH_PLANES``)."""
+    return _HIGH_PLANES.sub("\U00020000", script).encode("utf-8", "surrogatepass")
 
 
 def parse_tree(data: bytes) -> Tree:
@@ -60,6 +73,10 @@ class Source:
             self.chars = chars
 
     def at(self, byte: int) -> int:
+        """The index of the character holding ``byte`` (tree-sitter's error recovery may cut a
+        character in two); the script's end for an offset past it."""
+        if byte >= len(self.data):
+            return len(self.script)
         return byte if self.chars is None else self.chars[byte]
 
     def text(self, node: Node) -> str:
@@ -68,8 +85,9 @@ class Source:
     def line(self, node: Node) -> int:
         return node.start_point.row + 1
 
-    def _slice(self, start: int, end: int) -> str:
-        return self.data[start:end].decode("utf-8", "surrogatepass")
+    def slice(self, start: int, end: int) -> str:
+        """The script between two byte offsets (whole characters only)."""
+        return self.script[self.at(start) : self.at(end)]
 
 
 def first_leaf(node: Node) -> Node | None:

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from tree_sitter import Node
 
 from .diagnose import Diagnoser
-from .source import MISPLACED_KEYWORDS, OPAQUE_KEYWORDS, ShellError, control_error, parse_tree, syntax_error
+from .source import MISPLACED_KEYWORDS, OPAQUE_KEYWORDS, ShellError, control_error, encode, parse_tree, syntax_error
 from .words import WORD_NODES, Part, Word, WordReader
 
 __all__ = ["AndOr", "Loop", "Part", "Pipeline", "Redirect", "ShellError", "Simple", "Word", "parse_script"]
@@ -84,7 +84,7 @@ def parse_script(script: str) -> tuple[AndOr, ...]:
 
     Cached: a repository repeats the same init-container scripts across its manifests, and the
     result is immutable (tuples of named tuples)."""
-    data = script.encode("utf-8", "surrogatepass")
+    data = encode(script)
     tree = parse_tree(data)
     reader = _Reader(script, data)
     root = tree.root_node

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from tree_sitter import Node
 
-from .source import ShellError, error_nodes, parse_tree
+from .source import ShellError, encode, error_nodes, parse_tree
 from .words import WORD_NODES, Word, WordReader
 
 __all__ = ["Token", "tokens"]
@@ -68,7 +68,7 @@ def tokens(script: str, external_heredocs: bool = False) -> tuple[list[Token], b
     trailing operator, an unclosed quote or construct: tokens stop where tree-sitter's first
     error starts). ``external_heredocs``: here-document bodies are not in ``script`` (a
     Dockerfile heredoc's first line), so their absence is no error."""
-    data = script.encode("utf-8", "surrogatepass")
+    data = encode(script)
     tree = parse_tree(data)
     if external_heredocs:
         delimiters = _heredoc_delimiters(tree.root_node, data)
@@ -150,7 +150,7 @@ def _heredoc_delimiters(root: Node, data: bytes) -> list[str]:
     while stack:
         node = stack.pop()
         if node.type == "heredoc_start":
-            raw = data[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
+            raw = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
             out.append(raw.replace("'", "").replace('"', "").replace("\\", ""))
             continue
         stack.extend(reversed(node.children))

@@ -87,11 +87,11 @@ class WordReader(Source):
         position = node.start_byte
         for child in node.children:
             if child.start_byte > position:
-                self.unquoted(self.data[position : child.start_byte].decode("utf-8", "surrogatepass"), quoted, out)
+                self.unquoted(self.slice(position, child.start_byte), quoted, out)
             self.parts(child, quoted, out)
             position = child.end_byte
         if node.end_byte > position:
-            self.unquoted(self.data[position : node.end_byte].decode("utf-8", "surrogatepass"), quoted, out)
+            self.unquoted(self.slice(position, node.end_byte), quoted, out)
 
     def unquoted(self, raw: str, quoted: bool, out: list[Part]) -> None:
         """Unquoted text: a backslash quotes the next character; a backslash-newline vanishes."""
@@ -119,14 +119,12 @@ class WordReader(Source):
             if child.type in ('"', "string_content"):
                 continue
             if child.start_byte > position:
-                out.append(Part("lit", _unescape_double(self._slice(position, child.start_byte)), True))
+                out.append(Part("lit", _unescape_double(self.slice(position, child.start_byte)), True))
             self.parts(child, True, out)
             position = child.end_byte
         if end > position:
-            out.append(Part("lit", _unescape_double(self._slice(position, end)), True))
+            out.append(Part("lit", _unescape_double(self.slice(position, end)), True))
 
-    def _slice(self, start: int, end: int) -> str:
-        return self.data[start:end].decode("utf-8", "surrogatepass")
 
 
 def _unescape_double(text: str) -> str:
