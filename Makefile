@@ -57,6 +57,7 @@ MYPY_STRICT += src/migrate_tui/tui/commands.py
 MYPY_STRICT += src/migrate_tui/tui/messages.py
 MYPY_STRICT += src/migrate_tui/tui/highlight.py
 MYPY_STRICT += src/migrate_tui/tui/safe.py
+MYPY_STRICT += src/migrate_tui/core/shell
 MYPY_TYPED := src/migrate_tui/dockerfile src/migrate_tui/formats src/migrate_tui/core/patches.py src/migrate_tui/tui
 
 lint: $(STAMP)

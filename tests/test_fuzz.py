@@ -215,7 +215,7 @@ def _fix_or_leave_alone(text: str, unsafe: bool) -> str:
 FUZZ_SECONDS = int(os.environ.get("MIGRATE_TUI_FUZZ_SECONDS", "12"))
 
 
-@pytest.mark.parametrize("target", ["fuzz_dockerfile.py", "fuzz_yaml.py"])
+@pytest.mark.parametrize("target", ["fuzz_dockerfile.py", "fuzz_yaml.py", "fuzz_shell.py"])
 def test_atheris_target_survives_a_bounded_run(target: str, tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     corpus = tmp_path / "corpus"

@@ -27,18 +27,20 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..core.shell.commands import COPY_TOOLS, DOWNLOAD_TOOLS
 from ..core.target import Target, fmt
 
 EXEMPT_ANNOTATION = "migrate-tui.io/allow-init-copy"
 POLICY_NAME = "migrate-tui-no-init-copy"
 VAP_MIN = (1, 30)  # admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (GA), matchConditions
-# RE2 and Python agree on these. In CEL source a backslash must itself be escaped.
-COPY_PATTERN = r"(^|[\\s;&|(/])(cp|rsync|tar|mv)(\\s|$)"
+# RE2 and Python agree on these. In CEL source a backslash must itself be escaped. The tool
+# names come from the shell model's tables; the policy can only match words, not parse shell.
+COPY_PATTERN = r"(^|[\\s;&|(/])(" + "|".join(COPY_TOOLS) + r")(\\s|$)"
 # `install` copies too, but the word is also an argument (`apt-get install`, `pip install`): it
 # counts only as the first word of a command in a script, or as the exec-form program.
 INSTALL_SCRIPT_PATTERN = r"(^|[;&|(\\n])\\s*(\\S*/)?install\\s"
 INSTALL_PROGRAM_PATTERN = r"(^|/)install$"
-DOWNLOAD_PATTERN = r"(^|[\\s;&|(/])(wget|curl|git)(\\s|$)"
+DOWNLOAD_PATTERN = r"(^|[\\s;&|(/])(" + "|".join(DOWNLOAD_TOOLS) + r")(\\s|$)"
 WORKLOADS = (
     ("", "v1", "pods", "Pod"),
     ("apps", "v1", "deployments", "Deployment"),

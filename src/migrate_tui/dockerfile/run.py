@@ -10,9 +10,10 @@ Rules that read or extend a ``RUN`` (DF004 today) ask three questions, answered 
 
 Shell form scripts are the instruction's logical line (continuations joined, comment lines
 dropped, as the parser gives it); a ``RUN <<EOF`` heredoc is its body. Exec form (JSON) is read
-(``["sh", "-c", SCRIPT]``) but never edited. The tokenizer is deliberately small: quotes,
-escapes, ``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections and
-shell heredocs; compound commands are flattened to the simple commands they contain.
+(``["sh", "-c", SCRIPT]``) but never edited. The script is read by the shell model's
+tree-sitter-bash parser (``core.shell.tokens``: quotes and escapes removed,
+``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections, heredocs);
+compound commands are flattened here to the simple commands they contain.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from .parser import Instruction
+from ..core.shell.tokens import Token, tokens
+from .parser import _HEREDOC_WORD, Instruction, _shell_words
 
 __all__ = [
     "Command",
@@ -40,8 +42,6 @@ __all__ = [
 ]
 
 POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
-_OPERATORS = ("&&", "||", ";;", "|&", ";", "&", "|", "(", ")")
-_REDIRECTS = ("&>>", "&>", "<<<", "<<-", "<<", ">>", ">|", ">&", "<&", "<>", ">", "<")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
@@ -204,7 +204,7 @@ def _heredoc_form(instr: Instruction) -> RunScript | None:
             commands, _, _ = split_script(instr.heredocs[0].body)
         else:
             # `cat <<EOF > file && …`: the heredoc is data, the line is the script
-            commands, _, _ = split_script(instr.args, external_heredocs=True)
+            commands, _, _ = split_script(_without_heredoc_markers(instr.args), external_heredocs=True)
         return RunScript(RunForm.HEREDOC, commands, None, EditBlocker.HEREDOC_FORM, None)
     doc = instr.heredocs[0]
     first = doc.body.split("\n", 1)[0]
@@ -218,6 +218,17 @@ def _heredoc_form(instr: Instruction) -> RunScript | None:
     return _script(doc.body, RunForm.HEREDOC, lambda i: base + i)
 
 
+def _without_heredoc_markers(args: str) -> str:
+    """The line with each ``<<EOF`` BuildKit reads as a heredoc blanked out (offsets kept): the
+    bodies are data outside the line, and tree-sitter-bash can't read a heredoc before the command
+    name (``<<EOF cat``)."""
+    chars = list(args)
+    for word, start, end in _shell_words(args):
+        if _HEREDOC_WORD.match(word):
+            chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
 def _script(text: str, form: RunForm, to_offset: Callable[[int], int]) -> RunScript:
     commands, end, blocker = split_script(text)
     if blocker is None and commands and commands[-1].name in ("exit", "exec"):
@@ -228,173 +239,17 @@ def _script(text: str, form: RunForm, to_offset: Callable[[int], int]) -> RunScr
     return RunScript(form, commands, append_at, blocker, to_offset)
 
 
-# --------------------------------------------------------------------------- tokenizer
+# --------------------------------------------------------------------------- tokens
 
 
-@dataclass(frozen=True)
-class _Tok:
-    kind: str  # "word" | "op" | "redir" | "newline"
-    text: str
-    start: int
-    end: int
-    quoted: bool = False
-    expands: bool = False
-
-
-class _Unfinished(Exception):
-    pass
+_Tok = Token  # a word, operator, redirection or newline of the script, read by tree-sitter-bash
 
 
 def _tokens(s: str, external_heredocs: bool = False) -> tuple[list[_Tok], bool]:
-    """The tokens of ``s`` and whether it ended early (unclosed quote, unterminated heredoc);
-    ``external_heredocs``: heredoc bodies are not in ``s`` (a Dockerfile heredoc's first line)."""
-    toks: list[_Tok] = []
-    try:
-        _tokenize(s, toks, external_heredocs)
-    except _Unfinished:
-        return toks, True
-    return toks, False
-
-
-def _tokenize(s: str, toks: list[_Tok], external_heredocs: bool) -> None:
-    pending: list[tuple[str, bool]] = []  # shell heredocs to skip at the next newline
-    i, n = 0, len(s)
-    while i < n:
-        ch = s[i]
-        if ch in " \t\r":
-            i += 1
-        elif ch == "\\" and i + 1 < n and s[i + 1] == "\n":
-            i += 2
-        elif ch == "\n":
-            toks.append(_Tok("newline", "\n", i, i + 1))
-            i += 1
-            if pending and not external_heredocs:
-                i = _skip_heredocs(s, i, pending)
-                pending = []
-        elif ch == "#":
-            while i < n and s[i] != "\n":
-                i += 1
-        elif (op := next((o for o in _REDIRECTS if s.startswith(o, i)), None)) is not None:
-            toks.append(_Tok("redir", op, i, i + len(op)))
-            i += len(op)
-            if op in ("<<", "<<-"):
-                while i < n and s[i] in " \t":
-                    i += 1
-                word, i = _word(s, i)
-                if word is None:
-                    raise _Unfinished
-                pending.append((word.text, op == "<<-"))
-                toks.append(word)
-        elif (op := next((o for o in _OPERATORS if s.startswith(o, i)), None)) is not None:
-            toks.append(_Tok("op", op, i, i + len(op)))
-            i += len(op)
-        else:
-            word, i = _word(s, i)
-            if word is None:
-                raise _Unfinished
-            # "2>/dev/null": the digits name a file descriptor, not an argument
-            if word.text.isdigit() and not word.quoted and i < n and s[i] in "<>":
-                continue
-            toks.append(word)
-    if pending and not external_heredocs:
-        raise _Unfinished
-
-
-def _skip_heredocs(s: str, i: int, pending: list[tuple[str, bool]]) -> int:
-    for name, chomp in pending:
-        while True:
-            if i >= len(s):
-                raise _Unfinished
-            stop = s.find("\n", i)
-            stop = len(s) if stop == -1 else stop
-            line = s[i:stop]
-            i = stop + 1
-            if (line.lstrip("\t") if chomp else line) == name:
-                break
-    return min(i, len(s))
-
-
-def _word(s: str, i: int) -> tuple[_Tok | None, int]:
-    start, n = i, len(s)
-    out: list[str] = []
-    quoted = expands = False
-    while i < n and s[i] not in " \t\r\n;&|()<>":
-        ch = s[i]
-        if ch == "\\":
-            if i + 1 >= n:
-                return None, i + 1
-            if s[i + 1] != "\n":
-                out.append(s[i + 1])
-            quoted, i = True, i + 2
-        elif ch == "'":
-            close = s.find("'", i + 1)
-            if close == -1:
-                return None, n
-            out.append(s[i + 1:close])
-            quoted, i = True, close + 1
-        elif ch == '"':
-            i += 1
-            quoted = True
-            while i < n and s[i] != '"':
-                if s[i] == "\\" and i + 1 < n and s[i + 1] in '"\\$`\n':
-                    if s[i + 1] != "\n":
-                        out.append(s[i + 1])
-                    i += 2
-                elif s[i] in "$`":
-                    stop = _substitution(s, i)
-                    if stop is None:
-                        return None, n
-                    out.append(s[i:stop])
-                    expands, i = True, stop
-                else:
-                    out.append(s[i])
-                    i += 1
-            if i >= n:
-                return None, n
-            i += 1
-        elif ch in "$`":
-            stop = _substitution(s, i)
-            if stop is None:
-                return None, n
-            out.append(s[i:stop])
-            expands, i = True, stop
-        else:
-            out.append(ch)
-            i += 1
-    return _Tok("word", "".join(out), start, i, quoted, expands), i
-
-
-def _substitution(s: str, i: int) -> int | None:
-    """End of ``$(…)``, ``$((…))``, ``${…}``, ``$NAME`` or a backtick substitution at ``i``."""
-    n = len(s)
-    if s[i] == "`":
-        j = i + 1
-        while j < n and s[j] != "`":
-            j += 2 if s[j] == "\\" else 1
-        return j + 1 if j < n else None
-    if i + 1 < n and s[i + 1] in "({":
-        opener, closer = s[i + 1], ")" if s[i + 1] == "(" else "}"
-        depth, j = 0, i + 1
-        while j < n:
-            c = s[j]
-            if c == "\\":
-                j += 2
-                continue
-            if c == "'" and opener == "(":
-                close = s.find("'", j + 1)
-                if close == -1:
-                    return None
-                j = close + 1
-                continue
-            if c == opener:
-                depth += 1
-            elif c == closer:
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            j += 1
-        return None
-    return i + 1
+    """The tokens of ``s`` and whether it ended early (unclosed quote, unterminated heredoc,
+    trailing operator); ``external_heredocs``: heredoc bodies are not in ``s`` (a Dockerfile
+    heredoc's first line)."""
+    return tokens(s, external_heredocs)
 
 
 # --------------------------------------------------------------------------- simple commands

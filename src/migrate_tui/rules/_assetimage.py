@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import posixpath
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.imageref import parse_image_ref
 from ..core.model import Diagnostic, Edit
+from ..core.shell import parse_container_command
 from ..core.safepath import PathRefusal, describe, dockerfile_word, has_control_chars, write_path_problem
 from ..core.sources import SourceFile
 from ..dockerfile.parser import Dockerfile, Stage, parse_dockerfile
@@ -122,11 +122,11 @@ def fold_modes(flow) -> tuple[dict[str, str], list[str], list[str]]:
     landings = {posixpath.normpath(posixpath.join(root, p.vol_dir)) for p in flow.placements}
     files = {posixpath.normpath(posixpath.join(root, p.vol_dir)) for p in flow.placements if p.kind == "file"}
     for text in flow.post_copy_modes:
-        try:
-            words = shlex.split(text)
-        except ValueError:
+        parsed = parse_container_command(["sh", "-c", text], None)  # the command as the init container's shell reads it
+        if parsed.opaque is not None or len(parsed.ops) != 1:
             refused.append(f"`{text}` can't be parsed")
             continue
+        words = list(parsed.ops[0].argv)
         command = posixpath.basename(words[0]) if words else ""
         options = [w for w in words[1:] if w.startswith("-")]
         rest = [w for w in words[1:] if not w.startswith("-")]

@@ -1,0 +1,101 @@
+"""The shell model's results: what one command does (:class:`Op`), a copy it makes
+(:class:`CopyOp`), and what a container's whole command does (:class:`ParsedCommand`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import NamedTuple
+
+
+class OpKind(str, Enum):
+    """What one command does to the file system, as far as IV001/IV002 care."""
+
+    COPY = "copy"
+    MKDIR = "mkdir"
+    HARMLESS = "harmless"
+    MODIFY = "modify"
+    DOWNLOAD = "download"
+    TEMPLATE = "template"
+    WAIT = "wait"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+#: Most severe first. A pipeline (``wget -qO- URL | tar xz -C /d``) takes the kind of its most
+#: severe member; a command that writes a known path outranks one we cannot see into.
+PIPELINE_SEVERITY: tuple[OpKind, ...] = (
+    OpKind.DOWNLOAD,
+    OpKind.TEMPLATE,
+    OpKind.MODIFY,
+    OpKind.UNKNOWN,
+    OpKind.COPY,
+    OpKind.MKDIR,
+    OpKind.WAIT,
+    OpKind.HARMLESS,
+)
+RANK = {kind: len(PIPELINE_SEVERITY) - rank for rank, kind in enumerate(PIPELINE_SEVERITY)}
+
+
+@dataclass(frozen=True)
+class CopyOp:
+    tool: str  # "cp" | "rsync" | "tar"
+    sources: tuple[str, ...]  # absolute, normalised ("/site/." and "/site/*" -> "/site")
+    forms: tuple[str, ...]  # per source: "contents" | "glob" | "entry" | "pattern"
+    dest: str  # absolute, normalised
+    dest_trailing_slash: bool  # "d/" or -t DIR: dest must be a directory
+    recursive: bool
+    preserve: bool
+    flags: tuple[str, ...]  # every option as written
+    # What the tool does besides copying the tree as it is (follows links, recreates parent
+    # paths, sets modes...), for people; a copy with any is not what a mount shows.
+    transforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Op:
+    kind: OpKind
+    argv: tuple[str, ...]  # words after quote removal; a pipeline's members joined by "|"
+    text: str  # the command as written, stripped
+    line: int  # 1-based line within the script
+    copy: CopyOp | None = None  # a COPY's copy; a MODIFY that copies with changes (install) has one too
+    paths: tuple[str, ...] = ()  # absolute normalised paths written or changed, when known
+    reason: str = ""
+    conditional: bool = False  # runs only after a failure (right of ||)
+    program: str = ""  # an UNKNOWN op that runs an executable or script: its path as written
+
+
+class OpaqueKind(str, Enum):
+    """Why a whole command can't be analysed."""
+
+    NO_COMMAND = "no-command"  # no ``command``: the image's entrypoint does the work
+    SYNTAX = "syntax"  # shell syntax outside the subset this module reads
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    ops: tuple[Op, ...]  # empty when opaque
+    shell: bool  # the work runs through sh/bash/ash/dash/zsh -c
+    opaque: str | None  # why the command can't be analysed at all, else None
+    script: str  # the -c script, or shlex.join(argv) without a shell
+    opaque_kind: OpaqueKind | None = None  # set exactly when ``opaque`` is
+
+class Verdict(NamedTuple):
+    kind: OpKind
+    reason: str
+    paths: tuple[str, ...] = ()
+    copy: CopyOp | None = None
+    program: str = ""
+
+
+class Cmd(NamedTuple):
+    """One simple command after expansion and unwrapping, ready to classify."""
+
+    argv: tuple[str, ...]
+    globs: tuple[bool, ...]  # per word: contains an unquoted glob character
+    cwd: str
+    name: str  # basename of argv[0]
+
+
