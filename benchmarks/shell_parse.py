@@ -4,7 +4,7 @@
 
 ``--old`` times a standalone copy of another shell model next to this one, e.g. the
 hand-written parser tree-sitter-bash replaced:
-``git show 82e3c6b:src/migrate_tui/core/shell.py > /tmp/old_shell.py``.
+``git show 82e3c6b:src/migrate_tui/parse/shell.py > /tmp/old_shell.py``.
 Prints CPU microseconds per command (best round; CPU time, steadier on a shared machine). Not a test: it asserts nothing.
 """
 
@@ -53,8 +53,8 @@ def main() -> int:
     parser.add_argument("--old", type=Path)
     args = parser.parse_args()
     specs = inputs()
-    from migrate_tui.core.shell import parse_container_command
-    from migrate_tui.core.shell.syntax import parse_script
+    from migrate_tui.parse.shell import parse_container_command
+    from migrate_tui.parse.shell.syntax import parse_script
 
     print(f"{len(specs)} commands ({sum(len(json.dumps(s)) for s in specs) // len(specs)} bytes on average)")
     print(f"tree-sitter-bash model: {best(parse_container_command, specs, args.rounds, parse_script.cache_clear):8.1f} µs/command"

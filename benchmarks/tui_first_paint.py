@@ -28,7 +28,7 @@ from gen_repo import generate  # noqa: E402  (the same realistic tree as benchma
 
 
 async def measure(root: Path) -> dict[str, float]:
-    from migrate_tui.core.engine import Engine
+    from migrate_tui.pipeline.engine import Engine
     from migrate_tui.tui.app import MigrateApp
 
     started = time.perf_counter()

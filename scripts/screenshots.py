@@ -47,8 +47,8 @@ async def wait_until(pilot, condition, attempts: int = 2000) -> None:
 
 
 async def capture(root: Path, out: Path) -> list[Path]:
-    from migrate_tui.core.config import load_config
-    from migrate_tui.core.engine import Engine
+    from migrate_tui.repo.config import load_config
+    from migrate_tui.pipeline.engine import Engine
     from migrate_tui.tui.app import MigrateApp
 
     app = MigrateApp(Engine(root, load_config(root)).renewed)

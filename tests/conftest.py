@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from migrate_tui.core.config import Config
-from migrate_tui.core.engine import Engine
-from migrate_tui.core.target import parse_target
+from migrate_tui.repo.config import Config
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.platform.target import parse_target
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -18,9 +18,9 @@ import pytest
 from conftest import FIXTURES, make_engine
 from migrate_tui import rules as registry
 from migrate_tui.cli import main
-from migrate_tui.core.model import Applicability, DiagnosticKind, Finding, Fix, Edit, Location, Severity
-from migrate_tui.core.yamldoc import Chunk, load_documents
-from migrate_tui.core.yamledit import RewriteRefused, rewrite_chunk
+from migrate_tui.model.findings import Applicability, DiagnosticKind, Finding, Fix, Edit, Location, Severity
+from migrate_tui.parse.yamldoc import Chunk, load_documents
+from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_chunk
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
 CRASH_SUMMARY = "IndexError: list index out of range"
@@ -178,7 +178,7 @@ def test_a_pool_worker_that_cannot_start_reports_each_file_instead_of_hanging(tm
     and answers every file with an INTERNAL diagnostic (run here in-process, on the real functions)."""
     import signal
 
-    from migrate_tui.core import engine as engine_module
+    from migrate_tui.pipeline import engine as engine_module
 
     monkeypatch.setattr(engine_module, "_WORKER", None)
     monkeypatch.setattr(engine_module, "_WORKER_FAILED", None)

@@ -9,7 +9,7 @@ import pickle
 from pathlib import Path
 
 from conftest import FIXTURES, make_engine
-from migrate_tui.core import engine as engine_module
+from migrate_tui.pipeline import engine as engine_module
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
 PLAIN = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\ndata: {a: b}\n"
@@ -57,7 +57,7 @@ def _same(a, b) -> None:
 
 
 def test_a_warm_scan_reads_only_the_files_with_findings(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.core.cache.RACY_NS", -(10**18))  # trust every key: no waiting
+    monkeypatch.setattr("migrate_tui.pipeline.cache.RACY_NS", -(10**18))  # trust every key: no waiting
     root, cache = _tree(tmp_path / "repo"), tmp_path / "cache"
     cold, read = _scan(root, cache, monkeypatch)
     assert read == ["other/config.yaml", "svc/Dockerfile", "web/deployment.yaml", "web/plain.yaml"]
@@ -70,7 +70,7 @@ def test_a_warm_scan_reads_only_the_files_with_findings(tmp_path: Path, monkeypa
 
 def test_a_change_that_keeps_size_and_mtime_is_seen_through_ctime(tmp_path: Path, monkeypatch) -> None:
     """The Dockerfile has no finding, so a warm scan would not read it: only its ctime tells."""
-    monkeypatch.setattr("migrate_tui.core.cache.RACY_NS", -(10**18))
+    monkeypatch.setattr("migrate_tui.pipeline.cache.RACY_NS", -(10**18))
     root, cache = _tree(tmp_path / "repo"), tmp_path / "cache"
     cold, _ = _scan(root, cache, monkeypatch)
     assert [f.rule for f in cold.findings] == ["IV001"]
@@ -100,7 +100,7 @@ def test_a_file_changed_just_before_it_was_read_gets_no_key(tmp_path: Path, monk
 
 
 def test_a_file_replaced_by_a_symlink_is_read_again(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.core.cache.RACY_NS", -(10**18))
+    monkeypatch.setattr("migrate_tui.pipeline.cache.RACY_NS", -(10**18))
     root, cache = _tree(tmp_path / "repo"), tmp_path / "cache"
     _scan(root, cache, monkeypatch)
     plain = root / "web" / "plain.yaml"

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent / "k8s_standin"))
 
 from kube_standin import Scenario, StandIn, node, write_kubeconfig  # noqa: E402
 from migrate_tui.cli import main  # noqa: E402
-from migrate_tui.core.cluster import ClusterError, parse_runtime, parse_server_version, target_from_cluster  # noqa: E402
-from migrate_tui.core.target import Target, parse_target  # noqa: E402
+from migrate_tui.platform.cluster import ClusterError, parse_runtime, parse_server_version, target_from_cluster  # noqa: E402
+from migrate_tui.platform.target import Target, parse_target  # noqa: E402
 
 PODS = "POST /api/v1/namespaces/default/pods"
 

@@ -12,10 +12,10 @@ import pytest
 
 from conftest import FIXTURES
 from test_oci import registry  # noqa: F401,F811 - the real docker-registry on loopback, as a fixture
-from migrate_tui.core.config import ConfigError, config_from_table, load_config
-from migrate_tui.core.engine import Engine
-from migrate_tui.core.target import parse_target
-from migrate_tui.rules._compose import passwd_line
+from migrate_tui.repo.config import ConfigError, config_from_table, load_config
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.platform.target import parse_target
+from migrate_tui.fixes.compose import passwd_line
 from dataclasses import replace
 
 CASES = FIXTURES / "DF002" / "compose"

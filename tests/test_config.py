@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migrate_tui.cli import main
-from migrate_tui.core.config import ConfigError, load_config
+from migrate_tui.repo.config import ConfigError, load_config
 
 
 @pytest.fixture

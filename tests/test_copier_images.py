@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, make_engine
-from migrate_tui.core.podspec import find_pod_specs
-from migrate_tui.core.reasons import BlockerKind, NoteKind
-from migrate_tui.oci.verify import ImageLoader, verify_documents
+from migrate_tui.parse.podspec import find_pod_specs
+from migrate_tui.model.reasons import BlockerKind, NoteKind
+from migrate_tui.proof.verify import ImageLoader, verify_documents
 from migrate_tui.oci.tree import Node
-from migrate_tui.rules._imagecommand import ImageDefault, container_env, from_image_config, image_run
+from migrate_tui.analysis.imagecommand import ImageDefault, container_env, from_image_config, image_run
 from oracle.flow import documents, run_cli, verify
 
 CASE = "copier_image_no_command"
@@ -144,8 +144,8 @@ def test_what_the_dockerfile_says_decides(dockerfile: str, expected: list[str], 
 
 def _kinds(tmp_path: Path, case: str, dockerfile: str | None = None) -> list[tuple[str, list[BlockerKind], list[NoteKind]]]:
     """Per init-container flow: the kinds of its blockers and notes (what the rules decide on)."""
-    from migrate_tui.rules._copierimage import image_defaults
-    from migrate_tui.rules._initcopy import analyse_pod_spec
+    from migrate_tui.fixes.copier_image import image_defaults
+    from migrate_tui.analysis.initcopy import analyse_pod_spec
 
     root = _repo(tmp_path, case, dockerfile)
     ctx = make_engine(root, select=("IV001",)).context
@@ -415,10 +415,10 @@ def _assert_model_matches_the_real_copy(run, buildah: str, flags: list[str], bef
     emptyDir a host directory mounted at /target), its argv taken from the image config."""
     import json
 
-    from migrate_tui.oci.prove import offline_loader
+    from migrate_tui.proof.prove import offline_loader
     from migrate_tui.oci.tree import compare, resolve_hardlinks
-    from migrate_tui.oci.verify import config_defaults, volume_tree
-    from migrate_tui.rules._initcopy import analyse_pod_spec
+    from migrate_tui.proof.verify import config_defaults, volume_tree
+    from migrate_tui.analysis.initcopy import analyse_pod_spec
     from oracle.execute import read_tree
 
     loader = offline_loader(pairs)

@@ -9,7 +9,7 @@ import sys
 def test_core_rules_and_formats_never_load_textual_or_rich() -> None:
     probe = (
         "import sys\n"
-        "import migrate_tui.core.engine, migrate_tui.formats, migrate_tui.rules\n"
+        "import migrate_tui.pipeline.engine, migrate_tui.render.formats, migrate_tui.rules\n"
         "migrate_tui.rules.all_rules()\n"
         "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])\n"
     )

@@ -10,8 +10,8 @@ import yaml
 
 from conftest import make_engine
 from migrate_tui.cli import main
-from migrate_tui.core.podspec import find_pod_specs
-from migrate_tui.core.validate import validate_object
+from migrate_tui.parse.podspec import find_pod_specs
+from migrate_tui.platform.validate import validate_object
 
 
 def _yaml_objects(root: Path):

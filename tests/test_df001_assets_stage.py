@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from migrate_tui.dockerfile.parser import parse_dockerfile
-from migrate_tui.rules._assets_stage import ArrangeBlocker, plan_assets_stage, render_scratch_stage
+from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+from migrate_tui.fixes.assets_stage import ArrangeBlocker, plan_assets_stage, render_scratch_stage
 
 
 def _plan(body: str, base: str = "busybox:1.36"):
@@ -85,7 +85,7 @@ def test_scratch_stage_carries_config_and_copies_each_path() -> None:
     ('COPY plugins/ /plugins/\nCMD ["sh", "-c", "mkdir -p /target && cp -a /plugins/. /target/"]', 3),
 ])
 def test_copier_image(body: str, line: int) -> None:
-    from migrate_tui.rules._assets_stage import copier_command
+    from migrate_tui.fixes.assets_stage import copier_command
 
     parsed = parse_dockerfile(f"FROM busybox:1.36\n{body}\n")
     assert copier_command(parsed, parsed.stages[-1]).line == line
@@ -99,7 +99,7 @@ def test_copier_image(body: str, line: int) -> None:
     'COPY p /p\nCMD ["echo", "nothing to copy"]',
 ])
 def test_not_a_copier_image(body: str) -> None:
-    from migrate_tui.rules._assets_stage import copier_command
+    from migrate_tui.fixes.assets_stage import copier_command
 
     parsed = parse_dockerfile(f"FROM busybox:1.36\n{body}\n")
     assert copier_command(parsed, parsed.stages[-1]) is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import make_engine
-from migrate_tui.dockerfile.run import EditBlocker, split_script
+from migrate_tui.parse.dockerfile.run import EditBlocker, split_script
 
 
 def _scan(tmp_path: Path, body: str, base: str = "debian:12"):
@@ -239,7 +239,7 @@ def test_split_script_words_and_connectors() -> None:
 
 
 def _run(body: str):
-    from migrate_tui.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
 
     return parse_dockerfile(f"FROM busybox\n{body}\n").stages[0].instructions[0]
 
@@ -256,7 +256,7 @@ def _run(body: str):
     ("RUN <<EOF\nchmod 755 /a\nEOF", False),
 ])
 def test_only_mode_changes_reads_the_shell(body: str, expected: bool) -> None:
-    from migrate_tui.rules._dockerfile import only_mode_changes
+    from migrate_tui.analysis.stages import only_mode_changes
 
     assert only_mode_changes(_run(body)) is expected
 
@@ -355,7 +355,7 @@ def test_appending_after_the_last_command_is_valid_shell_and_runs_last(script: s
     ('RUN echo "CGO_ENABLED=0" && go build -o /out/app .', False),
 ])
 def test_df002_static_build_evidence_is_read_from_commands(run: str, static: bool) -> None:
-    from migrate_tui.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
     from migrate_tui.rules.static_binary_on_full_distro import _builds_static
 
     parsed = parse_dockerfile(f"FROM golang:1.22 AS build\n{run}\nFROM debian:12\nCOPY --from=build /out/app /app\n")

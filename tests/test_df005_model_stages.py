@@ -11,11 +11,11 @@ import pytest
 
 from conftest import FIXTURES, make_engine
 from migrate_tui.cli import main
-from migrate_tui.core.validate import validate_object
-from migrate_tui.core.yamldoc import load_documents
-from migrate_tui.dockerfile.parser import parse_dockerfile
+from migrate_tui.platform.validate import validate_object
+from migrate_tui.parse.yamldoc import load_documents
+from migrate_tui.parse.dockerfile.parser import parse_dockerfile
 from migrate_tui.oci.source import open_tree
-from migrate_tui.rules._fetch_stage import Fetch, FetchTool, LandsAs, stage_fetches
+from migrate_tui.analysis.fetch_stage import Fetch, FetchTool, LandsAs, stage_fetches
 
 LINKED = FIXTURES / "DF005" / "model_stage_linked.Dockerfile"
 ASSET = "assets/embedder-model/Dockerfile"

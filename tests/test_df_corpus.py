@@ -59,7 +59,7 @@ def test_every_corpus_dockerfile_has_a_verdict(corpus: Path) -> None:
 
 
 def test_corpus_fixes_parse_and_second_pass_is_clean(corpus: Path, tmp_path: Path) -> None:
-    from migrate_tui.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
 
     for name in DF_VERDICTS:
         (tmp_path / name).mkdir()

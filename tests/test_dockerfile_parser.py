@@ -1,4 +1,4 @@
-"""Tests for migrate_tui.dockerfile.parser: exact spans, BuildKit line rules, stages.
+"""Tests for migrate_tui.parse.dockerfile.parser: exact spans, BuildKit line rules, stages.
 
 The PyPI ``dockerfile`` package (BuildKit's Go parser) serves as a differential oracle when it
 is installed: same instruction count, keywords, start/end lines, flags and heredoc bodies.
@@ -14,12 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrate_tui.dockerfile.parser import (
-    Dockerfile,
-    Instruction,
-    is_dockerfile_name,
-    parse_dockerfile,
-)
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, is_dockerfile_name, parse_dockerfile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dockerfile_parser"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -244,8 +239,8 @@ def test_not_dockerfile_names(name: str) -> None:
 
 def test_discovery_uses_the_same_name_test(tmp_path) -> None:
     """One definition: discovery classifies exactly the names the parser module accepts."""
-    from migrate_tui.core import discover
-    from migrate_tui.dockerfile import names
+    from migrate_tui.repo import discover
+    from migrate_tui.parse.dockerfile import names
 
     assert discover.is_dockerfile_name is names.is_dockerfile_name is is_dockerfile_name
     for name in ("Dockerfile", "Dockerfile.dockerignore", "app.Dockerfile", "Dockerfile.md"):

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, budget, make_engine
-from migrate_tui.core.shell import OpKind, ParsedCommand, parse_container_command
-from migrate_tui.core.target import parse_target
-from migrate_tui.core.writer import verify_text
+from migrate_tui.parse.shell import OpKind, ParsedCommand, parse_container_command
+from migrate_tui.platform.target import parse_target
+from migrate_tui.write.writer import verify_text
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,10 +1,10 @@
-"""Tests for migrate_tui.core.imageref, with docker's normalisation examples."""
+"""Tests for migrate_tui.parse.imageref, with docker's normalisation examples."""
 
 from __future__ import annotations
 
 import pytest
 
-from migrate_tui.core.imageref import ImageRef, parse_image_ref
+from migrate_tui.parse.imageref import ImageRef, parse_image_ref
 
 DIGEST = "sha256:" + "a" * 64
 OTHER_DIGEST = "sha256:" + "b" * 64

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from migrate_tui.core.reasons import Blocker, BlockerKind, Note, NoteKind
-from migrate_tui.rules._initcopy import Relation, analyse_pod_spec, norm_path
+from migrate_tui.model.reasons import Blocker, BlockerKind, Note, NoteKind
+from migrate_tui.analysis.initcopy import Relation, analyse_pod_spec, norm_path
 from migrate_tui.rules.init_copy_to_empty_dir import _mounts_cannot_express, _only_modes
 
 
@@ -224,7 +224,7 @@ def test_an_opaque_filler_with_no_copy_is_iv002(script: str, fills: list[str]) -
 
 
 def test_a_reader_sub_path_inside_the_copy_is_an_assumption() -> None:
-    from migrate_tui.rules._initcopy import plan_mounts
+    from migrate_tui.analysis.initcopy import plan_mounts
 
     flow = _only_flow(_spec("cp -r /site/. /html/", [], [], {"name": "html", "mountPath": "/srv", "subPath": "docs", "readOnly": True}))
     assumptions: list[str] = []

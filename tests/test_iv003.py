@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).parent / "k8s_standin"))
 
 from conftest import FIXTURES  # noqa: E402
 from migrate_tui import rules  # noqa: E402
-from migrate_tui.core.config import Config  # noqa: E402
-from migrate_tui.core.digest import DigestError, OciLayoutResolver, RegistryResolver  # noqa: E402
-from migrate_tui.core.engine import Engine  # noqa: E402
-from migrate_tui.core.model import Applicability  # noqa: E402
-from migrate_tui.core.target import parse_target  # noqa: E402
+from migrate_tui.repo.config import Config  # noqa: E402
+from migrate_tui.platform.digest import DigestError, OciLayoutResolver, RegistryResolver  # noqa: E402
+from migrate_tui.pipeline.engine import Engine  # noqa: E402
+from migrate_tui.model.findings import Applicability  # noqa: E402
+from migrate_tui.platform.target import parse_target  # noqa: E402
 from oci_standin import Registry, write_layout  # noqa: E402
 
 from migrate_tui.rules.image_volume_platform import NO_RESOLVER, looks_like_file  # noqa: E402

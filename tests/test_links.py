@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 from migrate_tui.cli import main
-from migrate_tui.core.config import Config
-from migrate_tui.core.links import CACHE_DIR, CACHE_FILE, build_link_index
+from migrate_tui.repo.config import Config
+from migrate_tui.analysis.links.index import CACHE_DIR, CACHE_FILE, build_link_index
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -71,7 +71,7 @@ def test_config_mapping_wins_and_docker_hub_names_normalise(tmp_path: Path) -> N
 
 
 def test_cache_is_reused_and_invalidated_by_a_changed_or_new_file(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _write(tmp_path, {"skaffold.yaml": "build:\n  artifacts:\n  - image: a\n", "Dockerfile": DOCKERFILE})
     first = build_link_index(root, Config())
     assert not first.from_cache and (root / CACHE_DIR / CACHE_FILE).is_file()
@@ -123,7 +123,7 @@ def test_runners_record_every_container_and_survive_the_cache(tmp_path: Path, mo
     mounted = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n"
                "    image: nginx:1.27\n  volumes:\n  - name: www\n    image:\n      reference: registry.example.com/docs:2.4.0\n")
     files = {"deploy/docs.yaml": deployment, "deploy/seed.yaml": job, "deploy/web.yaml": mounted}
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _write(tmp_path, files)
     index = build_link_index(root, Config())
     assert index.users_of("registry.example.com/docs") == ["deploy/seed.yaml"]
@@ -139,7 +139,7 @@ def test_runners_record_every_container_and_survive_the_cache(tmp_path: Path, mo
 def test_cache_notices_a_dockerfile_created_where_no_file_was_read(tmp_path: Path, monkeypatch) -> None:
     """Every directory the walk listed is stamped, also one holding nothing the index read (a
     directory of Go sources): a Dockerfile created there changes only that directory's mtime."""
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _write(tmp_path, {"deploy/site.yaml": "kind: ConfigMap\n", "svc/assets/main.go": "package main\n"})
     (root / ".git").mkdir()
     assert build_link_index(root, Config()).dockerfile_for("registry.example.com/assets:1") is None
@@ -154,7 +154,7 @@ def test_cache_notices_a_dockerfile_created_where_no_file_was_read(tmp_path: Pat
 def test_cache_notices_an_edited_nested_gitignore(tmp_path: Path, monkeypatch) -> None:
     """A .gitignore below the root decides what the walk skips: editing it in place (its
     directory's mtime stays) invalidates the cache."""
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _write(tmp_path, {"apps/.gitignore": "vendor/\n", "apps/vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n",
                              "apps/vendor/Dockerfile": DOCKERFILE})
     (root / ".git").mkdir()

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, make_engine
 from migrate_tui.cli import main
-from migrate_tui.core import bakehcl, link_sources
-from migrate_tui.core.config import Config
-from migrate_tui.core.diff import combined_diffs
-from migrate_tui.core.links import build_link_index
+from migrate_tui.parse import bakehcl
+from migrate_tui.analysis.links import builds as link_sources
+from migrate_tui.repo.config import Config
+from migrate_tui.render.diff import combined_diffs
+from migrate_tui.analysis.links.index import build_link_index
 
 ASSET_DOCKERFILE = "FROM busybox:1.37\nCOPY site/ /site/\n"
 SITE_MANIFEST = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()  # init image registry.example.com/web-site:1.4.2
@@ -489,7 +490,7 @@ def test_tekton_pipeline_running_the_catalog_kaniko_task_and_a_repository_task(t
 
 
 def test_links_image_names_the_builder_and_the_cache_keeps_dockerless_links(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _write(tmp_path, {"web-site/pom.xml": POM, "site/Dockerfile": ASSET_DOCKERFILE,
                              "Makefile": "site:\n\tdocker build -t registry.example.com/site site\n"})
     capsys.readouterr()

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 from conftest import FIXTURES, make_engine
-from migrate_tui.core.podspec import find_pod_specs, operator_of
-from migrate_tui.core.reasons import BlockerKind
-from migrate_tui.core.yamldoc import YamlDocument, load_documents
-from migrate_tui.rules._initcopy import analyse_pod_spec
+from migrate_tui.parse.podspec import find_pod_specs, operator_of
+from migrate_tui.model.reasons import BlockerKind
+from migrate_tui.parse.yamldoc import YamlDocument, load_documents
+from migrate_tui.analysis.initcopy import analyse_pod_spec
 
 IV001 = FIXTURES / "IV001"
 OPERATOR_CASES = sorted(p.name for p in IV001.glob("operator_*.yaml")) + ["../IV002/operator_prometheus_download.yaml"]

@@ -61,7 +61,7 @@ def _listing(root: Path) -> dict[str, int]:
 
 def _cache_file(cache: Path) -> tuple[Path, dict]:
     """The one file the scan wrote into the cache directory, and its entries (read as the code reads it)."""
-    from migrate_tui.core.cache import FORMAT
+    from migrate_tui.pipeline.cache import FORMAT
 
     files = sorted(cache.iterdir())
     assert len(files) == 1 and files[0].name.startswith("scan-") and files[0].suffix == ".pickle", files
@@ -72,11 +72,11 @@ def _cache_file(cache: Path) -> tuple[Path, dict]:
 
 
 def test_cache_gives_the_same_result_and_notices_changes(tree: Path, tmp_path: Path, monkeypatch) -> None:
-    from migrate_tui.core.model import text_digest
+    from migrate_tui.model.findings import text_digest
 
     # every stat key trusted from the first scan on (the tree was written a moment ago: by
     # default its entries get their keys on a later scan, which rewrites the cache once)
-    monkeypatch.setattr("migrate_tui.core.cache.RACY_NS", -(10**18))
+    monkeypatch.setattr("migrate_tui.pipeline.cache.RACY_NS", -(10**18))
 
     cache = tmp_path / "cache"
     repository = _listing(tree)
@@ -117,7 +117,7 @@ def test_cache_gives_the_same_result_and_notices_changes(tree: Path, tmp_path: P
 
 
 def test_untrusted_cache_directory_is_ignored(tree: Path, tmp_path: Path) -> None:
-    from migrate_tui.core.cache import ScanCache
+    from migrate_tui.pipeline.cache import ScanCache
 
     cache = tmp_path / "shared"
     cache.mkdir()

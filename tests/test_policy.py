@@ -20,9 +20,9 @@ from migrate_tui.commands.policy import (
     kyverno_policy,
     validating_admission_policy,
 )
-from migrate_tui.core.podspec import find_pod_specs
-from migrate_tui.core.target import parse_target
-from migrate_tui.core.validate import validate_object
+from migrate_tui.parse.podspec import find_pod_specs
+from migrate_tui.platform.target import parse_target
+from migrate_tui.platform.validate import validate_object
 
 TARGET = parse_target("k8s=1.33,containerd=2.2,gate=on")
 _ENV = celpy.Environment()

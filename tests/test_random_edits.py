@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, budget, make_engine
-from migrate_tui.core.podspec import find_pod_specs
-from migrate_tui.core.validate import validate_object
+from migrate_tui.parse.podspec import find_pod_specs
+from migrate_tui.platform.validate import validate_object
 
 # The fixtures that get a fix (they have a golden): random edits of them either still fix validly or
 # leave the file alone. Manual-only fixtures would only dilute the count of fixed examples.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from migrate_tui.cli import main
-from migrate_tui.report import build_report, render_html, render_json, render_markdown
+from migrate_tui.render.report import build_report, render_html, render_json, render_markdown
 
 from conftest import make_engine
 

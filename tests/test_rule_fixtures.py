@@ -117,7 +117,7 @@ def test_fixture(code: str, path: Path, tmp_path: Path) -> None:
     fixed_path = path.with_name(_fixed_name(path))
     fixable = [f for f in result.findings if f.fixable]
     report, after = engine.fix(unsafe=True)
-    from migrate_tui.core.writer import WriteRefusal
+    from migrate_tui.write.writer import WriteRefusal
 
     waits = {id(f) for f, kind in report.refused if kind is WriteRefusal.OVERLAPS}
     assert not [s for s in report.skipped if id(s[0]) not in waits], report.skipped

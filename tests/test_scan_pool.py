@@ -9,7 +9,7 @@ import pickle
 from pathlib import Path
 
 from conftest import FIXTURES, make_engine
-from migrate_tui.core.cache import FORMAT
+from migrate_tui.pipeline.cache import FORMAT
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
 

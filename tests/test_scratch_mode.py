@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import FIXTURES, make_engine
 from migrate_tui.cli import main
-from migrate_tui.core.diff import combined_diffs
+from migrate_tui.render.diff import combined_diffs
 
 ASSET_DOCKERFILES = ["grafana/plugins/Dockerfile", "ml/model/Dockerfile", "observability/javaagent/Dockerfile",
                      "policy/bundle/Dockerfile", "web/Dockerfile"]

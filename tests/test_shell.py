@@ -1,4 +1,4 @@
-"""migrate_tui.core.shell: command + args -> classified operations (rules IV001/IV002)."""
+"""migrate_tui.parse.shell: command + args -> classified operations (rules IV001/IV002)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,7 @@ import posixpath
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from migrate_tui.core.shell import (
-    PIPELINE_SEVERITY,
-    CopyOp,
-    Op,
-    OpKind,
-    ParsedCommand,
-    parse_container_command,
-)
+from migrate_tui.parse.shell import PIPELINE_SEVERITY, CopyOp, Op, OpKind, ParsedCommand, parse_container_command
 
 K = OpKind
 
@@ -768,7 +761,7 @@ def test_a_tar_pipe_with_an_unresolved_directory_is_not_a_copy() -> None:
 
 
 def test_opaque_kinds_are_typed() -> None:
-    from migrate_tui.core.shell import OpaqueKind
+    from migrate_tui.parse.shell import OpaqueKind
 
     assert parse_container_command(None, None).opaque_kind is OpaqueKind.NO_COMMAND
     assert parse_container_command(None, ["--serve"]).opaque_kind is OpaqueKind.NO_COMMAND

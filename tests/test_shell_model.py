@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from migrate_tui.core.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
-from migrate_tui.core.shell import source
+from migrate_tui.parse.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
+from migrate_tui.parse.shell import source
 
 K = OpKind
 
@@ -108,7 +108,7 @@ def test_the_grammar_ships_in_the_wheel() -> None:
 @pytest.mark.parametrize("script", [";", "; # c", " && rm -rf /x"])
 def test_a_run_script_that_sh_rejects_is_unfinished(script: str) -> None:
     """`sh -n` rejects these; the old RUN tokenizer offered to append after them."""
-    from migrate_tui.dockerfile.run import EditBlocker, split_script
+    from migrate_tui.parse.dockerfile.run import EditBlocker, split_script
 
     assert split_script(script)[1:] == (0, EditBlocker.UNFINISHED)
 
@@ -116,8 +116,8 @@ def test_a_run_script_that_sh_rejects_is_unfinished(script: str) -> None:
 def test_a_heredoc_before_the_command_name_is_read() -> None:
     """`RUN <<EOF cat > /out`: tree-sitter-bash can't read a heredoc before the command name;
     the markers BuildKit takes for heredocs are blanked first (their bodies are data)."""
-    from migrate_tui.dockerfile.parser import parse_dockerfile
-    from migrate_tui.dockerfile.run import RunForm, read_run
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import RunForm, read_run
 
     instr = parse_dockerfile("FROM busybox\nRUN <<ONE cat <<'TWO' > /out\na\nONE\nb\nTWO\n").stages[0].instructions[0]
     script = read_run(instr)
@@ -126,7 +126,7 @@ def test_a_heredoc_before_the_command_name_is_read() -> None:
 
 
 def test_run_words_keep_substitutions_and_drop_quotes() -> None:
-    from migrate_tui.dockerfile.run import split_script
+    from migrate_tui.parse.dockerfile.run import split_script
 
     commands, end, blocker = split_script("echo 'a $b' \"$(id -u)\"x \\$y 2>/dev/null && pip install ${PKG:-x}")
     assert [(w.text, w.quoted, w.expands) for w in commands[0].words] == [
@@ -146,7 +146,7 @@ def test_the_policy_matches_every_copy_the_shell_model_finds() -> None:
     from pathlib import Path
 
     from migrate_tui.commands.policy import COPY_PATTERN, DOWNLOAD_PATTERN
-    from migrate_tui.core.shell.commands import COPY_TOOLS
+    from migrate_tui.parse.shell.commands import COPY_TOOLS
 
     copy, download = (re.compile(p.replace("\\\\", "\\")) for p in (COPY_PATTERN, DOWNLOAD_PATTERN))
     missed, seen = [], 0
@@ -178,7 +178,7 @@ def test_high_plane_characters_do_not_crash_the_parser(script: str) -> None:
     code point of the higher planes; the parser reads them as U+20000, the words keep them."""
     for _ in range(20):
         parse_container_command(["sh", "-c", script], None)
-    from migrate_tui.dockerfile.run import split_script
+    from migrate_tui.parse.dockerfile.run import split_script
 
     split_script(script)
     if script.startswith("echo"):
@@ -188,6 +188,6 @@ def test_high_plane_characters_do_not_crash_the_parser(script: str) -> None:
 
 def test_a_cut_character_in_an_unreadable_script_is_no_exception() -> None:
     """Found by fuzzing: tree-sitter's error recovery can end a node inside a character."""
-    from migrate_tui.dockerfile.run import EditBlocker, split_script
+    from migrate_tui.parse.dockerfile.run import EditBlocker, split_script
 
     assert split_script('\nu\t\t\t\n\u0c75\x00"\nబ\n')[2] is EditBlocker.UNFINISHED

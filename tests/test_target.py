@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrate_tui.core.config import Config, config_from_table
-from migrate_tui.core.target import DEFAULT_TARGET, Target, TargetError, parse_target
+from migrate_tui.repo.config import Config, config_from_table
+from migrate_tui.platform.target import DEFAULT_TARGET, Target, TargetError, parse_target
 
 
 def test_default_target_serves_everything() -> None:

@@ -275,7 +275,7 @@ def rejected_as_documented(scenario: Scenario, migration, before: Path, layouts:
       can't read the image: see _source_shape_notes in rules/init_copy_to_empty_dir.py).
 
     Anything else is a wrong write and fails here."""
-    from migrate_tui.oci.prove import ProofKind, offline_loader, prove, sharpen
+    from migrate_tui.proof.prove import ProofKind, offline_loader, prove, sharpen
 
     [finding] = [f for f in migration.findings if f.fix is not None]
     failing = [r for r in result.readers if not r.ok]
@@ -313,7 +313,7 @@ def extras_as_documented(scenario: Scenario, migration, before: Path, layouts: d
     """verify (allowing extras) passes, but a reader sees files its notes did not announce: only
     when the copy source is a symbolic link the fix's note names; `check --prove` then lowers
     the fix (unsafe, the files named, or manual)."""
-    from migrate_tui.oci.prove import ProofKind, offline_loader, prove, sharpen
+    from migrate_tui.proof.prove import ProofKind, offline_loader, prove, sharpen
 
     assert scenario.source_link, (result.out, scenario.manifest())  # unannounced files: a wrong write
     [finding] = [f for f in migration.findings if f.fix is not None]

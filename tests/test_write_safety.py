@@ -105,9 +105,9 @@ def test_a_rewrite_that_would_not_validate_is_refused_with_the_reason(tmp_path: 
 
 
 def test_new_files_are_created_inside_the_root_only(tmp_path: Path) -> None:
-    from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
-    from migrate_tui.core.writer import apply_fixes
-    from migrate_tui.core.target import Target
+    from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+    from migrate_tui.write.writer import apply_fixes
+    from migrate_tui.platform.target import Target
 
     root = tmp_path / "repo"
     root.mkdir()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import migrate_tui.core.yamledit as yamledit
+import migrate_tui.fixes.yaml_edit as yamledit
 from conftest import FIXTURES, make_engine
-from migrate_tui.core.yamlpatch import Unsupported, fast_rewrite
+from migrate_tui.fixes.yaml_patch import Unsupported, fast_rewrite
 
 CASES = sorted(p for code in ("IV001", "IV003") for p in (FIXTURES / code).glob("*.yaml")
                if ".fixed" not in p.name and not p.name.startswith("clean_"))

@@ -15,7 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Sequence
 
-from . import __version__
+from migrate_tui import __version__
 
 SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify", "report")
 # Command families that live in their own module: each has add_parser(subparsers) and run(args) -> int.
@@ -137,13 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _visible(text: object) -> str:
-    from .formats.terminal import visible
+    from migrate_tui.render.formats.terminal import visible
 
     return visible(text)
 
 
 def _internal_error(exc: BaseException) -> int:
-    from .core.model import exception_summary
+    from migrate_tui.model.findings import exception_summary
 
     if os.environ.get("MIGRATE_TUI_DEBUG"):
         import traceback
@@ -161,10 +161,10 @@ def _split_codes(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def make_engine(args: argparse.Namespace, paths: list[Path]):
-    from .core.config import ConfigError, load_config, with_overrides
-    from .core.discover import find_root
-    from .core.engine import Engine
-    from .core.target import TargetError, parse_target
+    from migrate_tui.repo.config import ConfigError, load_config, with_overrides
+    from migrate_tui.repo.discover import find_root
+    from migrate_tui.pipeline.engine import Engine
+    from migrate_tui.platform.target import TargetError, parse_target
 
     for path in paths:
         if not path.exists() and not path.is_symlink():
@@ -192,7 +192,7 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
         oci_layouts=(config.oci_layouts + tuple(args.oci_layout)) if getattr(args, "oci_layout", None) else None,
         resolve_digests=getattr(args, "resolve_digests", None),
     )
-    from .rules import rule_codes
+    from migrate_tui.rules import rule_codes
 
     unknown = [c for c in (select or ()) + (ignore or ()) if c != "ALL" and not any(code.startswith(c) for code in rule_codes())]
     if unknown:
@@ -232,7 +232,7 @@ def _progress_bar(args: argparse.Namespace):
 
 
 def _cluster_target(args: argparse.Namespace, base):
-    from .core.cluster import ClusterError, target_from_cluster
+    from migrate_tui.platform.cluster import ClusterError, target_from_cluster
 
     try:
         return target_from_cluster(args.cluster or None, namespace=args.namespace, base=base)
@@ -241,9 +241,9 @@ def _cluster_target(args: argparse.Namespace, base):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .core.diff import combined_diffs
-    from .core.model import Applicability
-    from .formats import crashed, diagnostic_line, display_path, plural, render, render_diffs
+    from migrate_tui.render.diff import combined_diffs
+    from migrate_tui.model.findings import Applicability
+    from migrate_tui.render.formats import crashed, diagnostic_line, display_path, plural, render, render_diffs
 
     engine = make_engine(args, list(args.paths))
     result = engine.scan()
@@ -262,7 +262,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _write_patch_dir(args, engine, result)
 
     if args.diff:
-        from .core.writer import select_fixes
+        from migrate_tui.write.writer import select_fixes
 
         allowed = {Applicability.SAFE} | ({Applicability.UNSAFE} if args.unsafe_fixes else set())
         fixes = [f for f in result.findings if f.fix and f.fix.applicability in allowed]
@@ -289,7 +289,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             after.findings = [proofs.get(f.key, f) for f in after.findings]
         if baseline is not None:
             after.findings = [f for f in after.findings if keep(f)]
-        from .core.writer import WriteRefusal
+        from migrate_tui.write.writer import WriteRefusal
 
         waits = {id(f) for f, kind in report.refused if kind is WriteRefusal.OVERLAPS}  # applied in a later round
         for finding, reason in report.skipped:
@@ -318,8 +318,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _prove(args: argparse.Namespace, engine, result, read) -> None:
-    """Replace each IV001 finding by the one its proof judges (see ``oci.prove``)."""
-    from .oci.prove import offline_loader, prove, sharpen
+    """Replace each IV001 finding by the one its proof judges (see ``proof.prove``)."""
+    from migrate_tui.proof.prove import offline_loader, prove, sharpen
 
     try:
         load = offline_loader(list(args.image), tuple(engine.config.oci_layouts), root=engine.root)
@@ -334,7 +334,7 @@ def _prove(args: argparse.Namespace, engine, result, read) -> None:
 def _keep_proven(result, keep, *, unsafe: bool):
     """For --fix after --prove: a change-set whose proof lowered it stays out of this write
     (the re-scans of --fix plan afresh, so the proof's verdict is carried by key)."""
-    from .core.model import Applicability
+    from migrate_tui.model.findings import Applicability
 
     allowed = {Applicability.SAFE} | ({Applicability.UNSAFE} if unsafe else set())
     lowered = {f.key for f in result.findings if f.fix is not None and f.fix.applicability not in allowed}
@@ -352,7 +352,7 @@ def _keep_proven(result, keep, *, unsafe: bool):
 
 def _write_patch_dir(args: argparse.Namespace, engine, result) -> int:
     """``check --patch-dir DIR``: the change-sets of the first ``--fix`` round as numbered patches."""
-    from .commands.patchdir import write_patch_dir
+    from migrate_tui.commands.patchdir import write_patch_dir
 
     return write_patch_dir(args, engine, result)
 
@@ -363,7 +363,7 @@ def _apply_baseline(args: argparse.Namespace, result):
         if args.write_baseline:
             raise UsageError("--write-baseline needs --baseline FILE")
         return None
-    from .core.baseline import BaselineError, load_baseline, write_baseline
+    from migrate_tui.pipeline.baseline import BaselineError, load_baseline, write_baseline
 
     if args.write_baseline:
         count = write_baseline(args.baseline, result.findings)
@@ -384,7 +384,7 @@ def _apply_baseline(args: argparse.Namespace, result):
 
 
 def cmd_rule(args: argparse.Namespace) -> int:
-    from .rules import all_rules, get_rule
+    from migrate_tui.rules import all_rules, get_rule
 
     if args.all:
         for code, rule in sorted(all_rules().items()):
@@ -400,7 +400,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from .rules import all_rules
+    from migrate_tui.rules import all_rules
 
     for code, rule in sorted(all_rules().items()):
         print(f"{code}  {rule.name:<34} {rule.summary}")
@@ -410,7 +410,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_tui(args: argparse.Namespace) -> int:
     engine = make_engine(args, [args.path])
     try:
-        from .tui.app import run_app
+        from migrate_tui.tui.app import run_app
     except ImportError as exc:  # pragma: no cover - textual is a hard dependency
         raise UsageError(f"the TUI needs textual: {exc}") from None
     images = tuple(getattr(args, "image", ()) or ())

@@ -8,8 +8,8 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from migrate_tui.core.sources import decode
-    from migrate_tui.dockerfile.parser import parse_dockerfile
+    from migrate_tui.repo.sources import decode
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
 
 
 def test_one_input(data: bytes) -> None:

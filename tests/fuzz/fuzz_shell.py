@@ -8,8 +8,8 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from migrate_tui.core.shell import OpKind, parse_container_command
-    from migrate_tui.dockerfile.run import split_script
+    from migrate_tui.parse.shell import OpKind, parse_container_command
+    from migrate_tui.parse.dockerfile.run import split_script
 
 
 def test_one_input(data: bytes) -> None:

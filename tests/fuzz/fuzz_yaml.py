@@ -10,9 +10,9 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from migrate_tui.core.sources import decode
-    from migrate_tui.core.yamldoc import YamlDocument, YamlError, load_documents, split_documents
-    from migrate_tui.core.yamledit import RewriteRefused, rewrite_chunk
+    from migrate_tui.repo.sources import decode
+    from migrate_tui.parse.yamldoc import YamlDocument, YamlError, load_documents, split_documents
+    from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_chunk
 
 
 def _mutate(document) -> None:

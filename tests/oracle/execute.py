@@ -19,10 +19,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from migrate_tui.core.podspec import find_pod_specs
+from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.oci.tree import Comparison, Node, Tree, compare, resolve_hardlinks
-from migrate_tui.oci.verify import volume_tree
-from migrate_tui.rules._initcopy import analyse_pod_spec
+from migrate_tui.proof.verify import volume_tree
+from migrate_tui.analysis.initcopy import analyse_pod_spec
 
 BUSYBOX = shutil.which("busybox")
 APPLETS = ("sh", "ash", "cp", "tar", "mkdir", "ls", "echo", "cat", "true", "set", "test", "[", "sleep", "chmod", "env")

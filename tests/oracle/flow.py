@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import make_engine
 from migrate_tui.cli import main
-from migrate_tui.core.yamldoc import YamlDocument, load_documents
+from migrate_tui.parse.yamldoc import YamlDocument, load_documents
 
 from .images import slug
 

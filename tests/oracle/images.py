@@ -14,9 +14,9 @@ import posixpath
 import re
 from pathlib import Path
 
-from migrate_tui.core.podspec import find_pod_specs
+from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.oci.layout import FileEntry, Layout, make_layer, write_image
-from migrate_tui.rules._initcopy import Placement, analyse_pod_spec
+from migrate_tui.analysis.initcopy import Placement, analyse_pod_spec
 
 BASE = [  # what any shell image has; never copied by the fixtures
     FileEntry("bin/sh", "file", b"#!busybox\n", 0o755),

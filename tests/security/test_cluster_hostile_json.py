@@ -13,8 +13,8 @@ from kubernetes.client.exceptions import ApiException
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s_standin"))
 
 from kube_standin import Scenario, StandIn, node, write_kubeconfig  # noqa: E402
-from migrate_tui.core.cluster import _Reader, gate_from_probe, target_from_cluster  # noqa: E402
-from migrate_tui.core.target import Target  # noqa: E402
+from migrate_tui.platform.cluster import _Reader, gate_from_probe, target_from_cluster  # noqa: E402
+from migrate_tui.platform.target import Target  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

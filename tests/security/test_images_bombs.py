@@ -150,7 +150,7 @@ def test_a_2500_deep_tree_is_written_and_read_in_near_linear_time() -> None:
 
 @pytest.mark.timeout(60)
 def test_the_digest_resolver_never_reads_a_symlinked_layout_blob(tmp_path: Path) -> None:
-    from migrate_tui.core.digest import DigestError, OciLayoutResolver
+    from migrate_tui.platform.digest import DigestError, OciLayoutResolver
 
     write_layout(tmp_path / "site", [gzip.compress(tar_of({"index.html": b"hi"}), mtime=0)])
     index = json.loads((tmp_path / "site" / "index.json").read_text())

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate_tui.core.config import Config
-from migrate_tui.core.links import (CACHE_DIR, CACHE_FILE, _decode_stamps, _encode_stamps, _stamps_hold,
-                                    build_link_index)
+from migrate_tui.repo.config import Config
+from migrate_tui.analysis.links.index import CACHE_DIR, CACHE_FILE, _decode_stamps, _encode_stamps, _stamps_hold, build_link_index
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
@@ -26,7 +25,7 @@ def _packed(values) -> str:
 
 
 def _cached_repo(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = tmp_path / "repo"
     (root / "site").mkdir(parents=True)
     shutil.copyfile(SITE, root / "web.yaml")
@@ -80,7 +79,7 @@ def test_a_path_with_dots_in_a_name_is_not_mistaken_for_a_parent(tmp_path: Path)
 
 def test_a_name_with_a_newline_leaves_the_index_uncached(tmp_path: Path, monkeypatch) -> None:
     assert _encode_stamps({".": [1, 2], "a\nb.yaml": [3, 4]}) is None
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = tmp_path / "repo"
     root.mkdir()
     shutil.copyfile(SITE, root / "web.yaml")
@@ -112,7 +111,7 @@ def test_a_forked_half_of_the_check_sees_its_changes_too(tmp_path: Path, monkeyp
     """Above PARALLEL_STAMPS a child process checks the second half of the stamps: a change in
     either half invalidates (which path lands in which half depends on the order stamped)."""
     root = _cached_repo(tmp_path, monkeypatch)
-    monkeypatch.setattr("migrate_tui.core.links.PARALLEL_STAMPS", 2)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.PARALLEL_STAMPS", 2)
     forks = []
     real_fork = os.fork
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "k8s_standin"))
 
 from hostile import Reply, RegistryApp, Server, image_blobs, tls_files  # noqa: E402
 from migrate_tui.cli import main  # noqa: E402
-from migrate_tui.core.digest import DigestError, RegistryResolver  # noqa: E402
+from migrate_tui.platform.digest import DigestError, RegistryResolver  # noqa: E402
 from migrate_tui.oci.registry import Registry, RegistryError  # noqa: E402
 
 BASIC = base64.b64encode(b"alice:s3cret").decode()

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import FIXTURES
 from migrate_tui.cli import main
-from migrate_tui.formats.terminal import visible, visible_lines
+from migrate_tui.render.formats.terminal import visible, visible_lines
 
 # Anything a terminal would act on: C0 (except TAB and the line feeds we print ourselves), DEL,
 # C1, bidi controls, line/paragraph separators, lone surrogates.

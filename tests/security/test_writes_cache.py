@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 from migrate_tui.cli import main
-from migrate_tui.core.config import Config
-from migrate_tui.core.links import CACHE_DIR, CACHE_FILE, _CACHE_VERSION, _config_key, build_link_index
+from migrate_tui.repo.config import Config
+from migrate_tui.analysis.links.index import CACHE_DIR, CACHE_FILE, _CACHE_VERSION, _config_key, build_link_index
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
@@ -80,7 +80,7 @@ def test_a_committed_links_json_with_empty_stamps_is_not_trusted(tmp_path: Path)
 
 
 def test_a_links_json_symlink_is_not_read(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _repo(tmp_path)
     build_link_index(root, Config())  # a genuine cache, then moved out and linked back
     real = root / CACHE_DIR / CACHE_FILE
@@ -95,7 +95,7 @@ def test_a_links_json_symlink_is_not_read(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_a_genuine_cache_is_still_reused(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _repo(tmp_path)
     assert build_link_index(root, Config()).from_cache is False
     assert (root / CACHE_DIR / ".gitignore").read_text() == "*\n"
@@ -103,7 +103,7 @@ def test_a_genuine_cache_is_still_reused(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_the_user_scan_cache_never_follows_a_link(tmp_path: Path) -> None:
-    from migrate_tui.core.cache import ScanCache
+    from migrate_tui.pipeline.cache import ScanCache
 
     tree = tmp_path / "tree"
     tree.mkdir()
@@ -129,7 +129,7 @@ def test_the_user_scan_cache_never_follows_a_link(tmp_path: Path) -> None:
 def test_a_cache_that_git_tracks_is_not_trusted(tmp_path: Path, monkeypatch) -> None:
     import subprocess
 
-    monkeypatch.setattr("migrate_tui.core.links.CACHE_MIN_ENTRIES", 0)
+    monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = tmp_path / "repo"
     root.mkdir()
     shutil.copyfile(SITE, root / "web.yaml")

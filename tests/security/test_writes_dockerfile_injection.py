@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from migrate_tui.core.config import Config, ConfigError, config_from_table
-from migrate_tui.core.engine import Engine
-from migrate_tui.core.safepath import PathRefusal, describe, dockerfile_word
-from migrate_tui.core.target import parse_target
-from migrate_tui.core.writer import WriteRefusal
-from migrate_tui.dockerfile.parser import parse_dockerfile
+from migrate_tui.repo.config import Config, ConfigError, config_from_table
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.repo.safepath import PathRefusal, describe, dockerfile_word
+from migrate_tui.platform.target import parse_target
+from migrate_tui.write.writer import WriteRefusal
+from migrate_tui.parse.dockerfile.parser import parse_dockerfile
 
 IMAGE = "registry.example.com/web-site:1.4.2"
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from migrate_tui.core.config import Config
-from migrate_tui.core.engine import Engine
-from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from migrate_tui.core.safepath import PathRefusal, write_path_problem
-from migrate_tui.core.target import Target, parse_target
-from migrate_tui.core.writer import WriteRefusal, apply_fixes
+from migrate_tui.repo.config import Config
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.repo.safepath import PathRefusal, write_path_problem
+from migrate_tui.platform.target import Target, parse_target
+from migrate_tui.write.writer import WriteRefusal, apply_fixes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -76,7 +76,7 @@ def test_the_writer_refuses_a_parent_that_resolves_outside_the_root(tmp_path: Pa
 
 
 def test_the_asset_dockerfile_path_of_a_hostile_volume_name_is_refused_when_planned() -> None:
-    from migrate_tui.rules._assetimage import _asset_path
+    from migrate_tui.fixes.asset_image import _asset_path
 
     assert _asset_path("assets/{name}/Dockerfile", name="pod-a/../../.git/hooks", image="x") == (
         "assets/pod-a/../../.git/hooks/Dockerfile", PathRefusal.PARENT)

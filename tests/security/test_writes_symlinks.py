@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 from migrate_tui.cli import main
-from migrate_tui.core import writer
-from migrate_tui.core.config import Config
-from migrate_tui.core.discover import find_root
-from migrate_tui.core.engine import Engine
-from migrate_tui.core.target import parse_target
-from migrate_tui.core.writer import WriteRefusal
+from migrate_tui.write import writer
+from migrate_tui.repo.config import Config
+from migrate_tui.repo.discover import find_root
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.platform.target import parse_target
+from migrate_tui.write.writer import WriteRefusal
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
@@ -92,8 +92,8 @@ def test_a_file_named_through_a_directory_link_inside_the_repo_is_fixed_where_it
 
 
 def test_a_refused_run_leaves_no_new_directory_and_no_temporary_file(tmp_path: Path, monkeypatch) -> None:
-    from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
-    from migrate_tui.core.target import Target
+    from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+    from migrate_tui.platform.target import Target
 
     root = tmp_path / "repo"
     (root / "deploy").mkdir(parents=True)

@@ -37,10 +37,10 @@ REPO = HERE.parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 sys.path.insert(0, str(REPO / "src"))
 
-from migrate_tui.core.shell import parse_container_command  # noqa: E402
-from migrate_tui.dockerfile.names import is_dockerfile_name  # noqa: E402
-from migrate_tui.dockerfile.parser import parse_dockerfile  # noqa: E402
-from migrate_tui.dockerfile.run import read_run, split_script  # noqa: E402
+from migrate_tui.parse.shell import parse_container_command  # noqa: E402
+from migrate_tui.parse.dockerfile.names import is_dockerfile_name  # noqa: E402
+from migrate_tui.parse.dockerfile.parser import parse_dockerfile  # noqa: E402
+from migrate_tui.parse.dockerfile.run import read_run, split_script  # noqa: E402
 
 # Test modules whose literals are shell commands or RUN scripts.
 SHELL_TESTS = ("test_shell.py", "test_fuzz.py", "test_initcopy_view.py", "test_shell_model.py")

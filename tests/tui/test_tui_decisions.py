@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.review import Review
 from migrate_tui.tui.screens import ConfirmDialog, WriteSummary, plain_text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from migrate_tui.core.diff import side_by_side
-from migrate_tui.core.engine import FileScanned, ScanFinished
-from migrate_tui.core.model import Edit
+from migrate_tui.render.diff import side_by_side
+from migrate_tui.pipeline.engine import FileScanned, ScanFinished
+from migrate_tui.model.findings import Edit
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.diff_view import DiffView, unified_lines
 from migrate_tui.tui.highlight import dockerfile_spans, yaml_spans
@@ -81,7 +81,7 @@ async def test_five_thousand_line_file_renders_only_what_is_visible(tmp_path: Pa
     async with app.run_test(size=SIZE) as pilot:
         await scanned(pilot)
         view = app.query_one(DiffView)
-        from migrate_tui.core.diff import FileDiff
+        from migrate_tui.render.diff import FileDiff
         view.choose_unified(False)
         view.show_diff(FileDiff("big.yaml", before, after))
         view.full_context = True

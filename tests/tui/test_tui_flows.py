@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from migrate_tui.core.engine import ScanFinished
-from migrate_tui.core.model import Applicability
+from migrate_tui.pipeline.engine import ScanFinished
+from migrate_tui.model.findings import Applicability
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.screens import ConfirmDialog, HelpScreen, WriteSummary
 from tuihelp import SIZE, SMALL_REPO, fixed, engines, make_engine, scanned, select, wait_until, written

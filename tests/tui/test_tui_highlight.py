@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 from textual.app import App, ComposeResult
 
-from migrate_tui.core.diff import FileDiff
+from migrate_tui.render.diff import FileDiff
 from migrate_tui.tui.diff_view import TOKENS, DiffView, display_text
 from migrate_tui.tui.highlight import dockerfile_spans, language_of, spans, yaml_spans
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from textual.widgets import Static
 
 from migrate_tui.cli import main
-from migrate_tui.core.model import Applicability
+from migrate_tui.model.findings import Applicability
 from migrate_tui.oci.build import build
-from migrate_tui.oci.prove import ProofKind
+from migrate_tui.proof.prove import ProofKind
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.commands import help_rows, palette_entries, review_commands
 from migrate_tui.tui.review_screen import ReviewScreen

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrate_tui.core.model import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.tui.review import Review, group_key, parse_query, why_not_acceptable
 
 

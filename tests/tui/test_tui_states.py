@@ -10,8 +10,8 @@ from pathlib import Path
 from textual.widgets import Button
 
 from migrate_tui.cli import build_parser, make_engine as cli_make_engine
-from migrate_tui.core.engine import FileScanned, ScanFinished
-from migrate_tui.core.model import Diagnostic
+from migrate_tui.pipeline.engine import FileScanned, ScanFinished
+from migrate_tui.model.findings import Diagnostic
 from migrate_tui.tui.app import EXIT_CRASHED, MigrateApp, exit_code
 from migrate_tui.tui.diff_view import DiffView
 from migrate_tui.tui.review_screen import ReviewScreen

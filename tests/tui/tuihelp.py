@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from migrate_tui.core.config import Config
-from migrate_tui.core.engine import Engine
-from migrate_tui.core.target import parse_target
+from migrate_tui.repo.config import Config
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.platform.target import parse_target
 from migrate_tui.tui.review_screen import EngineFactory
 
 SIZE = (140, 40)

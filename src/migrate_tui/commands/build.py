@@ -35,7 +35,7 @@ def add_parser(subparsers, common) -> None:
 
 def add_limit_options(parser, *, copy: bool = False) -> None:
     """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
-    from ..oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
+    from migrate_tui.oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
 
     if copy:
         parser.add_argument("--max-copy-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
@@ -48,7 +48,7 @@ def add_limit_options(parser, *, copy: bool = False) -> None:
 
 
 def limits_of(args: argparse.Namespace):
-    from ..oci.stream import Limits, parse_size
+    from migrate_tui.oci.stream import Limits, parse_size
 
     max_bytes = parse_size(str(getattr(args, "max_image_size", "20GiB")))
     max_entries = int(getattr(args, "max_image_entries", 1_000_000))
@@ -62,8 +62,8 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
                   spool_dir: Path | None = None):
     """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides.
     With ``spool_dir``, the bodies a tree keeps are spooled to an unlinked file there, not held in memory."""
-    from ..oci.source import open_tree
-    from ..oci.tree import Spool
+    from migrate_tui.oci.source import open_tree
+    from migrate_tui.oci.tree import Spool
 
     overrides = {}
     for pair in pairs:
@@ -85,13 +85,13 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..oci.build import BuildError, build
-    from ..oci.layout import LayoutError
-    from ..oci.registry import RegistryError, push_layout
-    from ..oci.source import SourceError
+    from migrate_tui.oci.build import BuildError, build
+    from migrate_tui.oci.layout import LayoutError
+    from migrate_tui.oci.registry import RegistryError, push_layout
+    from migrate_tui.oci.source import SourceError
 
     if getattr(args, "certs", None) is not None or getattr(args, "tzdata", None) is not None:
-        from .build_base import run as run_asset
+        from migrate_tui.commands.build_base import run as run_asset
 
         return run_asset(args)
     dockerfile = args.file or args.context / "Dockerfile"

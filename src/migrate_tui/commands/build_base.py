@@ -80,7 +80,7 @@ def copy_tree(source: Path, dest: Path) -> TreeCopy:
 
 def build_asset(kind: str, source: Path | None, *, tag: str, output: Path, architecture: str = "amd64"):
     """Build the certs or tzdata image from ``source`` (default: this machine's directory)."""
-    from ..oci.build import build
+    from migrate_tui.oci.build import build
 
     source = source or DEFAULT_DIRS[kind]
     with tempfile.TemporaryDirectory(prefix="migrate-tui-asset-") as tmp:
@@ -98,8 +98,8 @@ def build_asset(kind: str, source: Path | None, *, tag: str, output: Path, archi
 
 
 def run(args) -> int:
-    from ..oci.build import BuildError
-    from ..oci.registry import RegistryError, push_layout
+    from migrate_tui.oci.build import BuildError
+    from migrate_tui.oci.registry import RegistryError, push_layout
 
     kind = "certs" if args.certs is not None else "tzdata"
     given = args.certs if kind == "certs" else args.tzdata

@@ -1,6 +1,6 @@
 """``migrate-tui links [PATH]``: print which Dockerfile builds which image, and why.
 
-The same index the rules use (``core.links``), so a wrong or missing link can be seen and fixed
+The same index the rules use (``analysis.links.index``), so a wrong or missing link can be seen and fixed
 (``[tool.migrate-tui.images]`` wins over everything else).
 """
 
@@ -23,8 +23,8 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import ExitCode, make_engine
-    from ..core.links import build_link_index
+    from migrate_tui.cli import ExitCode, make_engine
+    from migrate_tui.analysis.links.index import build_link_index
 
     engine = make_engine(args, [args.path])
     index = build_link_index(engine.root, engine.config, use_cache=True) if not args.refresh else None

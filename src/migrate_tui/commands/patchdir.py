@@ -12,14 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import write_atomically
+from migrate_tui.commands import write_atomically
 
 
 def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
-    from ..cli import ExitCode, UsageError
-    from ..core.patches import HeldBack, plan_patches
-    from ..formats import display_path
-    from ..formats.terminal import visible
+    from migrate_tui.cli import ExitCode, UsageError
+    from migrate_tui.render.patches import HeldBack, plan_patches
+    from migrate_tui.render.formats import display_path
+    from migrate_tui.render.formats.terminal import visible
 
     directory: Path = args.patch_dir
     if directory.is_symlink():

@@ -27,8 +27,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.shell.commands import COPY_TOOLS, DOWNLOAD_TOOLS
-from ..core.target import Target, fmt
+from migrate_tui.parse.shell.commands import COPY_TOOLS, DOWNLOAD_TOOLS
+from migrate_tui.platform.target import Target, fmt
 
 EXEMPT_ANNOTATION = "migrate-tui.io/allow-init-copy"
 POLICY_NAME = "migrate-tui-no-init-copy"
@@ -259,7 +259,7 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import ExitCode, UsageError
+    from migrate_tui.cli import ExitCode, UsageError
 
     target = _target(args)
     action = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}[args.action]
@@ -286,10 +286,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    from ..cli import UsageError
-    from ..core.config import ConfigError, load_config
-    from ..core.discover import find_root
-    from ..core.target import TargetError, parse_target
+    from migrate_tui.cli import UsageError
+    from migrate_tui.repo.config import ConfigError, load_config
+    from migrate_tui.repo.discover import find_root
+    from migrate_tui.platform.target import TargetError, parse_target
 
     try:
         config = load_config(find_root(Path(".")), getattr(args, "config", None))
@@ -297,7 +297,7 @@ def _target(args: argparse.Namespace) -> Target:
     except (ConfigError, TargetError) as exc:
         raise UsageError(str(exc)) from None
     if getattr(args, "cluster", None) is not None:
-        from ..core.cluster import ClusterError, target_from_cluster
+        from migrate_tui.platform.cluster import ClusterError, target_from_cluster
 
         try:
             target = target_from_cluster(args.cluster or None, namespace=getattr(args, "namespace", None), base=target)

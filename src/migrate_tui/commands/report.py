@@ -25,9 +25,9 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import ExitCode, UsageError, make_engine
-    from ..report import build_report, render_html, render_json, render_markdown
-    from ..report.model import DEFAULT_COPY_MBPS
+    from migrate_tui.cli import ExitCode, UsageError, make_engine
+    from migrate_tui.render.report import build_report, render_html, render_json, render_markdown
+    from migrate_tui.render.report.model import DEFAULT_COPY_MBPS
 
     mbps = DEFAULT_COPY_MBPS if args.copy_mbps is None else args.copy_mbps
     if not mbps > 0:
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_report(path: Path, text: str) -> None:
-    from ..cli import UsageError
-    from . import umask, write_atomically
+    from migrate_tui.cli import UsageError
+    from migrate_tui.commands import umask, write_atomically
 
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():

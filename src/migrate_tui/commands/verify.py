@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..formats.terminal import visible
+from migrate_tui.render.formats.terminal import visible
 
 
 def add_parser(subparsers, common) -> None:
-    from .build import add_limit_options
+    from migrate_tui.commands.build import add_limit_options
 
     parser = subparsers.add_parser("verify", help="prove readers see the same bytes through the image volume as through the emptyDir")
     parser.add_argument("before", type=Path, help="manifest with the init-container copy")
@@ -27,7 +27,7 @@ def add_parser(subparsers, common) -> None:
 
 
 def _documents(path: Path) -> list:
-    from ..core.yamldoc import YamlDocument, load_documents
+    from migrate_tui.parse.yamldoc import YamlDocument, load_documents
 
     text = path.read_text(encoding="utf-8")
     return [d.data for d in load_documents(text) if isinstance(d, YamlDocument) and isinstance(d.data, dict)]
@@ -36,7 +36,7 @@ def _documents(path: Path) -> list:
 def _config_opener(pairs: list[str], insecure: tuple[str, ...], platform: str):
     """image reference -> its OCI config, from the same sources as its layers (``--image REF=SOURCE``,
     else its registry): what an init container without a command runs (Entrypoint/Cmd/Env/WorkingDir)."""
-    from ..oci.source import open_image
+    from migrate_tui.oci.source import open_image
 
     overrides = dict(pair.partition("=")[::2] for pair in pairs)
 
@@ -48,12 +48,12 @@ def _config_opener(pairs: list[str], insecure: tuple[str, ...], platform: str):
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "mounted", None):
-        from .verify_mounted import run as run_mounted
+        from migrate_tui.commands.verify_mounted import run as run_mounted
 
         return run_mounted(args)
-    from ..oci.source import SourceError
-    from ..oci.verify import image_loader, verify_documents
-    from .build import image_sources, limits_of
+    from migrate_tui.oci.source import SourceError
+    from migrate_tui.proof.verify import image_loader, verify_documents
+    from migrate_tui.commands.build import image_sources, limits_of
 
     try:
         before_docs = _documents(args.before)
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if not checked:
         if before_docs != after_docs:  # e.g. a copy that reads a mounted volume: no image proves that
             print("cannot verify: BEFORE has no init-container copy from an image that verify can model, but AFTER differs")
-            from ..oci.verify import config_defaults, unverifiable
+            from migrate_tui.proof.verify import config_defaults, unverifiable
 
             for doc in before_docs:
                 try:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..formats.terminal import visible
+from migrate_tui.render.formats.terminal import visible
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..oci.compose_verify import verify_mounted
-    from ..oci.source import SourceError
-    from .build import image_sources, limits_of
+    from migrate_tui.proof.compose_verify import verify_mounted
+    from migrate_tui.oci.source import SourceError
+    from migrate_tui.commands.build import image_sources, limits_of
 
     mounts = []
     for pair in args.mounted:

@@ -27,9 +27,9 @@ from typing import Callable
 
 import pathspec
 
-from ..dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
-from .layout import BodyChanged, Descriptor, FileEntry, Layout, WrittenLayer, write_image, write_layer
-from .tree import Tree, resolve, resolve_hardlinks, subtree
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
+from migrate_tui.oci.layout import BodyChanged, Descriptor, FileEntry, Layout, WrittenLayer, write_image, write_layer
+from migrate_tui.oci.tree import Tree, resolve, resolve_hardlinks, subtree
 
 
 TreeOpener = Callable[[str, tuple[str, ...]], Tree]  # (image, paths whose file bodies are needed) -> its tree

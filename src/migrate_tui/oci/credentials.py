@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .transport import RegistryError
+from migrate_tui.oci.transport import RegistryError
 
 CREDENTIAL_HELPER_TIMEOUT = 10
 MAX_HELPER_ANSWER = 1 << 20

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from .stream import MAX_CONFIG, BlobError, VerifiedReader
+from migrate_tui.oci.stream import MAX_CONFIG, BlobError, VerifiedReader
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -26,10 +26,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
-from .layout import OCI_INDEX, OCI_MANIFEST, sha256
-from .credentials import docker_credentials
-from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest, printable
-from .transport import DEADLINE, TIMEOUT, RegistryError, Response, Deadline, opener, origin
+from migrate_tui.oci.layout import OCI_INDEX, OCI_MANIFEST, sha256
+from migrate_tui.oci.credentials import docker_credentials
+from migrate_tui.oci.stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest, printable
+from migrate_tui.oci.transport import DEADLINE, TIMEOUT, RegistryError, Response, Deadline, opener, origin
 
 __all__ = ["Registry", "RegistryError", "push_layout", "docker_credentials"]
 
@@ -286,7 +286,7 @@ def _error_text(body: str) -> str:
 
 def push_layout(layout, tag: str, reference: str, *, insecure: tuple[str, ...] = ()) -> str:
     """Push the image tagged ``tag`` in ``layout`` to ``reference``; returns the manifest digest."""
-    from ..core.imageref import parse_image_ref
+    from migrate_tui.parse.imageref import parse_image_ref
 
     ref = parse_image_ref(reference)
     if ref is None:

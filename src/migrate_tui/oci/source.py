@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from ..core.imageref import parse_image_ref
-from .layout import OCI_INDEX, Layout, LayoutError
-from .registry import Registry, RegistryError
-from .stream import MAX_CONFIG, MAX_MANIFEST, BlobError, Limits, check_digest
-from .tree import Blob, LayerError, Spool, Tree, apply_layers
+from migrate_tui.parse.imageref import parse_image_ref
+from migrate_tui.oci.layout import OCI_INDEX, Layout, LayoutError
+from migrate_tui.oci.registry import Registry, RegistryError
+from migrate_tui.oci.stream import MAX_CONFIG, MAX_MANIFEST, BlobError, Limits, check_digest
+from migrate_tui.oci.tree import Blob, LayerError, Spool, Tree, apply_layers
 
 INDEX_TYPES = (OCI_INDEX, "application/vnd.docker.distribution.manifest.list.v2+json")
 

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable
 
-from .stream import CHUNK, MAX_METADATA, Limits, human_size
+from migrate_tui.oci.stream import CHUNK, MAX_METADATA, Limits, human_size
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from ..core.model import Finding, Severity
+from migrate_tui.model.findings import Finding, Severity
 
 # code -> module under migrate_tui.rules (named after the pattern it finds)
 _MODULES: dict[str, str] = {

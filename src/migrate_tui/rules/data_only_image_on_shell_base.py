@@ -66,15 +66,15 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..core.context import PodSpecSubject, RuleContext
-from ..core.imageref import parse_image_ref
-from ..core.model import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
-from ..core.savings import base_swap
-from ..core.sources import SourceFile
-from ..dockerfile.parser import Dockerfile
-from . import Rule
-from . import _dockerfile as dfx
-from ._assets_stage import ArrangeBlocker, AssetsPlan, copier_command, plan_assets_stage, render_scratch_stage, unique_stage_name
+from migrate_tui.analysis.context import PodSpecSubject, RuleContext
+from migrate_tui.parse.imageref import parse_image_ref
+from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
+from migrate_tui.analysis.savings import base_swap
+from migrate_tui.repo.sources import SourceFile
+from migrate_tui.parse.dockerfile.parser import Dockerfile
+from migrate_tui.rules import Rule
+from migrate_tui.analysis import stages as dfx
+from migrate_tui.fixes.assets_stage import ArrangeBlocker, AssetsPlan, copier_command, plan_assets_stage, render_scratch_stage, unique_stage_name
 
 CODE = "DF001"
 
@@ -245,7 +245,7 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
               if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is stage]
     if not images:
         return None
-    from .init_copy_to_empty_dir import check as iv001_check
+    from migrate_tui.rules.init_copy_to_empty_dir import check as iv001_check
 
     fixes: list[tuple[Fix, Finding]] = []
     blocked: list[str] = []
@@ -344,8 +344,8 @@ def _containers(spec: Any) -> list[dict]:
 
 
 def _pod_specs(source: SourceFile) -> Iterator[PodSpecSubject]:
-    from ..core.podspec import find_pod_specs
-    from ..core.yamldoc import YamlError, load_documents
+    from migrate_tui.parse.podspec import find_pod_specs
+    from migrate_tui.parse.yamldoc import YamlError, load_documents
 
     for item in load_documents(source.text):
         if isinstance(item, YamlError) or not isinstance(item.data, dict):

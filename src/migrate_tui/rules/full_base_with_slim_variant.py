@@ -32,13 +32,13 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..core.context import RuleContext
-from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from ..core.savings import base_swap
-from ..core.sources import SourceFile
-from ..dockerfile.parser import Dockerfile
-from . import Rule
-from . import _dockerfile as dfx
+from migrate_tui.analysis.context import RuleContext
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.analysis.savings import base_swap
+from migrate_tui.repo.sources import SourceFile
+from migrate_tui.parse.dockerfile.parser import Dockerfile
+from migrate_tui.rules import Rule
+from migrate_tui.analysis import stages as dfx
 
 CODE = "DF003"
 _SLIM_FAMILIES = {

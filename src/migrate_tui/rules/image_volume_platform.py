@@ -65,13 +65,13 @@ import posixpath
 import re
 from typing import Any, Iterator
 
-from ..core.context import PodSpecSubject, RuleContext
-from ..core.digest import DigestError, ImageInfo, OciLayoutResolver, RegistryResolver, Resolver, chain, pinned_reference
-from ..core.imageref import parse_image_ref
-from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from ..core.yamledit import RewriteRefused, rewrite_chunk, shrink
-from . import Rule
-from .init_copy_to_empty_dir import SUPPLY_CHAIN_NOTE
+from migrate_tui.analysis.context import PodSpecSubject, RuleContext
+from migrate_tui.platform.digest import DigestError, ImageInfo, OciLayoutResolver, RegistryResolver, Resolver, chain, pinned_reference
+from migrate_tui.parse.imageref import parse_image_ref
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_chunk, shrink
+from migrate_tui.rules import Rule
+from migrate_tui.rules.init_copy_to_empty_dir import SUPPLY_CHAIN_NOTE
 
 CODE = "IV003"
 _CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")

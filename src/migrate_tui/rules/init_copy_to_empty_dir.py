@@ -135,14 +135,14 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..core.context import PodSpecSubject, RuleContext
-from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from ..core.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
-from ..core.yamledit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
-from . import Rule
-from ._assetimage import ScratchPlan, plan_scratch, wants_scratch
-from ._copierimage import image_defaults
-from ._initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
+from migrate_tui.analysis.context import PodSpecSubject, RuleContext
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.model.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
+from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
+from migrate_tui.rules import Rule
+from migrate_tui.fixes.asset_image import ScratchPlan, plan_scratch, wants_scratch
+from migrate_tui.fixes.copier_image import image_defaults
+from migrate_tui.analysis.initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
 
 CODE = "IV001"
 SUPPLY_CHAIN_NOTE = (
@@ -254,8 +254,8 @@ def _unwritable(plans, names: dict[str, str], scratch: ScratchPlan | None) -> li
     with the value quoted, rather than planned and left to the writer to refuse."""
     import json
 
-    from ..core.imageref import parse_image_ref
-    from ..core.safepath import has_control_chars
+    from migrate_tui.parse.imageref import parse_image_ref
+    from migrate_tui.repo.safepath import has_control_chars
 
     blockers: list[Blocker] = []
     values = [("volume name", v) for v in names.values()]
@@ -410,7 +410,7 @@ def _mounts_cannot_express(manual: list[Blocker]) -> bool:
 
 def _volume_image_plan(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], consumers: list[Consumer]):
     """(plan, names, mount plans) for one asset image that mirrors the volume, or None."""
-    from ._assetimage import ScratchPlan, plan_volume_image
+    from migrate_tui.fixes.asset_image import ScratchPlan, plan_volume_image
 
     asset = plan_volume_image(ctx, group, group[0].name, subject.ref.owner)
     if isinstance(asset, str):

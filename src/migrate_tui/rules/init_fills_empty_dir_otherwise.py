@@ -43,11 +43,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..core.context import PodSpecSubject, RuleContext
-from ..core.model import Finding, Location, Severity
-from ..core.reasons import IMAGE_DEFAULT_BLOCKERS, texts
-from . import Rule
-from .init_copy_to_empty_dir import flows_of
+from migrate_tui.analysis.context import PodSpecSubject, RuleContext
+from migrate_tui.model.findings import Finding, Location, Severity
+from migrate_tui.model.reasons import IMAGE_DEFAULT_BLOCKERS, texts
+from migrate_tui.rules import Rule
+from migrate_tui.rules.init_copy_to_empty_dir import flows_of
 
 CODE = "IV002"
 

@@ -88,14 +88,14 @@ import posixpath
 from pathlib import Path
 from typing import Iterator
 
-from ..core.context import RuleContext
-from ..core.model import Finding, Location, Severity
-from ..core.savings import human_bytes, measured
-from ..core.sources import SourceFile, is_inside
-from ..dockerfile.parser import Dockerfile, Instruction, expand_args
-from . import Rule
-from . import _dockerfile as dfx
-from . import _fetched_model as fetched
+from migrate_tui.analysis.context import RuleContext
+from migrate_tui.model.findings import Finding, Location, Severity
+from migrate_tui.analysis.savings import human_bytes, measured
+from migrate_tui.repo.sources import SourceFile, is_inside
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, expand_args
+from migrate_tui.rules import Rule
+from migrate_tui.analysis import stages as dfx
+from migrate_tui.fixes import fetched_model as fetched
 
 CODE = "DF005"
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")

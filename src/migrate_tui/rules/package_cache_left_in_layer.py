@@ -73,14 +73,14 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterator
 
-from ..core.context import RuleContext
-from ..core.model import Applicability, Edit, Finding, Fix, Location, Severity
-from ..core.savings import unknown
-from ..core.sources import SourceFile
-from ..dockerfile.parser import Dockerfile, Instruction, Stage, env_pairs
-from ..dockerfile.run import POSIX_SHELLS, Command, EditBlocker, RunScript, Word, mounts, path_covered, read_run
-from . import Rule
-from . import _dockerfile as dfx
+from migrate_tui.analysis.context import RuleContext
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
+from migrate_tui.analysis.savings import unknown
+from migrate_tui.repo.sources import SourceFile
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, env_pairs
+from migrate_tui.parse.dockerfile.run import POSIX_SHELLS, Command, EditBlocker, RunScript, Word, mounts, path_covered, read_run
+from migrate_tui.rules import Rule
+from migrate_tui.analysis import stages as dfx
 
 CODE = "DF004"
 _APT_LISTS = "/var/lib/apt/lists"

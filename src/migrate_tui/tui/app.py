@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from ..core.engine import Engine
-from .messages import QuitConfirmed
-from .review_screen import EngineFactory, ReviewScreen
+from migrate_tui.pipeline.engine import Engine
+from migrate_tui.tui.messages import QuitConfirmed
+from migrate_tui.tui.review_screen import EngineFactory, ReviewScreen
 
 if TYPE_CHECKING:
-    from ..oci.verify import TreeLoader
+    from migrate_tui.proof.verify import TreeLoader
 
 EXIT_CRASHED = 2  # the app's exit code when a scan or a file crashed (never 0 after a crash)
 
@@ -50,7 +50,7 @@ class MigrateApp(App[int]):
 
     def proof_loader(self, engine: Engine) -> TreeLoader:
         """Images only from what the user named (``--image``, config ``oci-layouts``)."""
-        from ..oci.prove import offline_loader
+        from migrate_tui.proof.prove import offline_loader
 
         return offline_loader(list(self.images), tuple(engine.config.oci_layouts), root=engine.root)
 

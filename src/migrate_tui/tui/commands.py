@@ -17,7 +17,7 @@ from typing import Iterable
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .findings_tree import FindingsTree
+from migrate_tui.tui.findings_tree import FindingsTree
 
 SCREEN = "screen."  # a widget's binding that runs an action of the screen
 

@@ -28,9 +28,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..core.diff import FileDiff, Row, Segment, side_by_side
-from .highlight import language_of, spans
-from .safe import visible
+from migrate_tui.render.diff import FileDiff, Row, Segment, side_by_side
+from migrate_tui.tui.highlight import language_of, spans
+from migrate_tui.tui.safe import visible
 
 TOKENS = ("key", "string", "number", "comment", "keyword", "tag", "punct", "doc")
 FULL_CONTEXT = 10**9

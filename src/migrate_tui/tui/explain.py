@@ -7,9 +7,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..core.model import Applicability, Diagnostic, Finding
-from .review import ICONS, is_internal, why_not_acceptable
-from .safe import visible, visible_block
+from migrate_tui.model.findings import Applicability, Diagnostic, Finding
+from migrate_tui.tui.review import ICONS, is_internal, why_not_acceptable
+from migrate_tui.tui.safe import visible, visible_block
 
 _APPLICABILITY_WORDS = {
     Applicability.SAFE: "safe — provably the same result; `space` or `a` accepts it",
@@ -58,7 +58,7 @@ def finding_explanation(finding: Finding, accepted: bool, reset: str | None = No
                         proof=None, proving: bool = False) -> Group:
     """The panel for a finding. ``reset``: why an earlier accept was withdrawn; ``shared``: how
     many findings carry the same change-set (deciding on one decides on all of them); ``proof``:
-    the outcome of `p` on this change-set (an ``oci.prove.Proof``), ``proving``: `p` is running."""
+    the outcome of `p` on this change-set (an ``proof.prove.Proof``), ``proving``: `p` is running."""
     parts: list[Text] = []
 
     def section(title: str, body: str | list[str], style: str = "") -> None:
@@ -80,7 +80,7 @@ def finding_explanation(finding: Finding, accepted: bool, reset: str | None = No
     if proving:
         section("Proof", "proving… (verify runs on the images you named; the app stays usable)", "dim")
     elif proof is not None:
-        from .proving import proof_section
+        from migrate_tui.tui.proving import proof_section
 
         lines, style = proof_section(proof)
         section("Proof", lines, style)

@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ..core.model import Applicability, Diagnostic, Finding
-from .review import ICONS, Query, Review, group_key, is_internal
-from .safe import visible
+from migrate_tui.model.findings import Applicability, Diagnostic, Finding
+from migrate_tui.tui.review import ICONS, Query, Review, group_key, is_internal
+from migrate_tui.tui.safe import visible
 
 APPLICABILITY_STYLE = {
     Applicability.SAFE: "bold green",

@@ -44,7 +44,7 @@ def language_of(path: str) -> str:
     name = path.rsplit("/", 1)[-1].lower()
     if name.endswith((".yaml", ".yml")):
         return "yaml"
-    from ..dockerfile.names import is_dockerfile_name
+    from migrate_tui.parse.dockerfile.names import is_dockerfile_name
 
     if is_dockerfile_name(path.rsplit("/", 1)[-1]):
         return "dockerfile"

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.message import Message
 
-from ..core.model import Diagnostic, Finding
+from migrate_tui.model.findings import Diagnostic, Finding
 
 
 @dataclass

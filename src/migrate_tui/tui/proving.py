@@ -1,7 +1,7 @@
 """The TUI's `p` (prove): what a proof does to a change-set and what the panel says about it.
 
-Plain functions over ``oci.prove``'s typed ``Proof``; the app runs ``prove`` in a worker and
-hands the outcome here. A proof can only lower a fix (``oci.prove.sharpen``); when it does, every
+Plain functions over ``proof.prove``'s typed ``Proof``; the app runs ``prove`` in a worker and
+hands the outcome here. A proof can only lower a fix (``proof.prove.sharpen``); when it does, every
 finding of the change-set (an IV001 and the DF001 building its image share one) carries the
 lowered fix, so the change-set gets a new id and an accept on the old one is withdrawn by
 ``Review.revise``, exactly as after a re-plan.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..core.model import Finding
-from ..oci.prove import Proof, ProofKind, sharpen
+from migrate_tui.model.findings import Finding
+from migrate_tui.proof.prove import Proof, ProofKind, sharpen
 
 PROVABLE_RULE = "IV001"  # only an image-volume fix has a verify comparison
 

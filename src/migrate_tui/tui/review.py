@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..core.model import Applicability, Diagnostic, Finding, Fix
+from migrate_tui.model.findings import Applicability, Diagnostic, Finding, Fix
 
 ICONS = {Applicability.SAFE: "✓", Applicability.UNSAFE: "▲", Applicability.MANUAL: "◆"}
 

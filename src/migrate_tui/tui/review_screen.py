@@ -32,22 +32,21 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Label, ProgressBar, Static, Tree
 from textual.worker import get_current_worker
 
-from ..core.diff import FileDiff, file_diffs
-from ..core.engine import Engine, FileScanned, ScanFinished, ScanResult, ScanStarted
-from ..core.model import Applicability, Diagnostic, Finding
-from .commands import MigrateCommands, help_rows, review_commands
-from .diff_view import DiffView
-from .explain import ExplanationPanel, diagnostic_explanation, finding_explanation
-from .findings_tree import DIAGNOSTICS, FindingsTree, Item
-from .messages import (FindingsArrived, ProofFinished, QuitConfirmed, ScanBegan, ScanCompleted, ScanFailed, ScanProgress,
-                       WriteCompleted, WriteFailed)
-from .review import Query, Review, fix_digest, is_internal, parse_query, why_not_acceptable
-from .safe import content, visible
-from .screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, confirm_write
+from migrate_tui.render.diff import FileDiff, file_diffs
+from migrate_tui.pipeline.engine import Engine, FileScanned, ScanFinished, ScanResult, ScanStarted
+from migrate_tui.model.findings import Applicability, Diagnostic, Finding
+from migrate_tui.tui.commands import MigrateCommands, help_rows, review_commands
+from migrate_tui.tui.diff_view import DiffView
+from migrate_tui.tui.explain import ExplanationPanel, diagnostic_explanation, finding_explanation
+from migrate_tui.tui.findings_tree import DIAGNOSTICS, FindingsTree, Item
+from migrate_tui.tui.messages import FindingsArrived, ProofFinished, QuitConfirmed, ScanBegan, ScanCompleted, ScanFailed, ScanProgress, WriteCompleted, WriteFailed
+from migrate_tui.tui.review import Query, Review, fix_digest, is_internal, parse_query, why_not_acceptable
+from migrate_tui.tui.safe import content, visible
+from migrate_tui.tui.screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, confirm_write
 
 if TYPE_CHECKING:
-    from ..oci.prove import Proof
-    from ..oci.verify import TreeLoader
+    from migrate_tui.proof.prove import Proof
+    from migrate_tui.proof.verify import TreeLoader
 
 
 class EngineFactory(Protocol):
@@ -668,7 +667,7 @@ class ReviewScreen(Screen[None]):
         return self._proof_loader(self.engine)
 
     def action_prove(self) -> None:
-        from .proving import provable
+        from migrate_tui.tui.proving import provable
 
         item = self._cursor_item()
         if item is not None and item.kind == "group" and self.findings_tree.cursor_node is not None and self.findings_tree.cursor_node.children:
@@ -694,7 +693,7 @@ class ReviewScreen(Screen[None]):
 
     @work(thread=True, group="prove", exit_on_error=False)
     def _prove(self, finding: Finding, generation: int, digest: str) -> None:
-        from ..oci.prove import Proof, ProofKind, prove
+        from migrate_tui.proof.prove import Proof, ProofKind, prove
 
         try:
             proof = prove(finding, self._read, self.proof_loader())
@@ -703,7 +702,7 @@ class ReviewScreen(Screen[None]):
         self.post_message(ProofFinished(generation, finding.key, digest, proof))
 
     def on_proof_finished(self, message: ProofFinished) -> None:
-        from .proving import lowered
+        from migrate_tui.tui.proving import lowered
 
         self._proving.discard(message.key)
         finding = self.review.by_key(message.key)
@@ -748,7 +747,7 @@ class ReviewScreen(Screen[None]):
         fix it judged changes); proofs of fixes that changed are dropped."""
         if not self.proofs:
             return findings
-        from .proving import lowered
+        from migrate_tui.tui.proving import lowered
 
         by_key = {f.key: f for f in findings}
         replaced: dict[str, Finding] = {}

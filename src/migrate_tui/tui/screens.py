@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 
-from ..core.model import Finding
-from .safe import text as safe_text, visible
+from migrate_tui.model.findings import Finding
+from migrate_tui.tui.safe import text as safe_text, visible
 
 
 def plain_text(renderable: RenderableType, width: int = 100) -> str:

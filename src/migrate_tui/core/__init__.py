@@ -1,2 +1,0 @@
-"""Pure engine: discover, parse, detect, plan, render, write. No textual/rich here."""
-

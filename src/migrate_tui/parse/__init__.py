@@ -1,0 +1,1 @@
+"""Text to structures: YAML documents and PodSpecs, Dockerfiles, shell commands, image references."""

@@ -1,0 +1,362 @@
+"""What a ``RUN`` instruction runs, as BuildKit and ``/bin/sh`` see it, with offsets for edits.
+
+Rules that read or extend a ``RUN`` (DF004 today) ask three questions, answered here once:
+
+- which simple commands run, in order, with their words unquoted (``echo "apt-get install"`` is
+  one ``echo``), their ``NAME=value`` prefixes and the ``export``ed variables before them;
+- which ``--mount`` flags the step has (every one of them, not only the last);
+- where a command can be appended so that it runs after everything else, or why not (the form
+  of the ``RUN``, an unfinished script, a trailing ``&``, an ``exit``): an :class:`EditBlocker`.
+
+Shell form scripts are the instruction's logical line (continuations joined, comment lines
+dropped, as the parser gives it); a ``RUN <<EOF`` heredoc is its body. Exec form (JSON) is read
+(``["sh", "-c", SCRIPT]``) but never edited. The script is read by the shell model's
+tree-sitter-bash parser (``parse.shell.tokens``: quotes and escapes removed,
+``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections, heredocs);
+compound commands are flattened here to the simple commands they contain.
+"""
+
+from __future__ import annotations
+
+import csv
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from migrate_tui.parse.shell.tokens import Token, tokens
+from migrate_tui.parse.dockerfile.parser import _HEREDOC_WORD, Instruction, _shell_words
+
+__all__ = [
+    "Command",
+    "EditBlocker",
+    "Mount",
+    "RunForm",
+    "RunScript",
+    "Word",
+    "mounts",
+    "path_covered",
+    "read_run",
+    "split_script",
+]
+
+POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
+_CLOSERS = frozenset(_OPENERS.values())
+_PREFIX_KEYWORDS = frozenset({"then", "else", "elif", "do", "!", "{", "if", "while", "until", "time"})
+_HEADER_KEYWORDS = frozenset({"for", "case", "select", "function", "in"})
+_WRAPPERS = frozenset({"sudo", "env", "command", "nice", "nohup", "time", "xargs", "stdbuf", "ionice"})
+_WRAPPER_VALUED = {"sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-U", "-D", "-r", "-t"}),
+                   "env": frozenset({"-u", "-C", "-S"}), "nice": frozenset({"-n"}),
+                   "xargs": frozenset({"-I", "-n", "-P", "-L", "-s", "-d", "-E", "-a"}),
+                   "ionice": frozenset({"-c", "-n", "-p"}), "stdbuf": frozenset({"-i", "-o", "-e"})}
+
+
+class RunForm(str, Enum):
+    SHELL = "shell"  # RUN cmd …
+    HEREDOC = "heredoc"  # RUN <<EOF … EOF (the body is the script)
+    EXEC = "exec"  # RUN ["sh", "-c", "…"] or RUN ["cmd", …]
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+class EditBlocker(str, Enum):
+    """Why a command cannot be appended to a RUN without changing what it does."""
+
+    EXEC_FORM = "exec-form"
+    HEREDOC_FORM = "heredoc-form"
+    UNFINISHED = "unfinished"
+    BACKGROUND = "background"
+    EXITS = "exits"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+    @property
+    def sentence(self) -> str:
+        return _BLOCKER_SENTENCES[self]
+
+
+_BLOCKER_SENTENCES = {
+    EditBlocker.EXEC_FORM: "the RUN is in exec (JSON) form; edit the command inside the JSON array by hand",
+    EditBlocker.HEREDOC_FORM: "the RUN uses a heredoc that is not a plain shell script body; edit it by hand",
+    EditBlocker.UNFINISHED: ("the RUN's script does not end in a complete command (a trailing operator, "
+                             "an unclosed quote, bracket or if/case/loop); appending to it would break it"),
+    EditBlocker.BACKGROUND: "the RUN's last command runs in the background (&); an appended command would race it",
+    EditBlocker.EXITS: "the RUN's last command is exit/exec; an appended command would never run",
+}
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # quotes and escapes removed; substitutions kept verbatim
+    start: int  # index into the script
+    end: int
+    quoted: bool
+    expands: bool  # contains $… or `…`
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: ``assignments`` (``NAME=value`` prefixes) then ``words``."""
+
+    words: tuple[Word, ...]
+    assignments: tuple[tuple[str, str], ...]
+    connector: str  # the operator before it: "", "&&", "||", ";", "|", "&", "\n", "(" …
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(w.text for w in self.words)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.words[0].text) if self.words else ""
+
+    @property
+    def end(self) -> int:
+        return self.words[-1].end if self.words else 0
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str
+    target: str | None  # normalised absolute path, or None when missing/relative
+
+
+@dataclass(frozen=True)
+class RunScript:
+    form: RunForm
+    commands: tuple[Command, ...]
+    # Where ``&& more`` can be inserted (a text offset), or why not.
+    append_at: int | None
+    blocker: EditBlocker | None
+    to_offset: Callable[[int], int] | None  # script index -> text offset (None: exec form)
+
+    def word_end(self, word: Word) -> int | None:
+        """Text offset just after ``word`` (for an insertion after it)."""
+        if self.to_offset is None:
+            return None
+        return self.to_offset(word.end - 1) + 1
+
+
+# --------------------------------------------------------------------------- mounts
+
+
+def mounts(instr: Instruction) -> list[Mount]:
+    """Every ``--mount`` of a RUN, in order (BuildKit applies all of them)."""
+    out = []
+    for flag in instr.flags:
+        if flag.name != "mount" or not flag.value:
+            continue
+        try:
+            fields = next(csv.reader([flag.value]))
+        except (csv.Error, StopIteration):
+            continue
+        values: dict[str, str] = {}
+        for item in fields:
+            key, eq, value = item.partition("=")
+            values[key.strip().lower()] = value if eq else "true"
+        target = values.get("target") or values.get("dst") or values.get("destination")
+        norm = posixpath.normpath(target) if target and target.startswith("/") else None
+        out.append(Mount(values.get("type", "bind").lower(), norm))
+    return out
+
+
+def path_covered(path: str, targets: list[str]) -> bool:
+    """``path`` is at or below one of ``targets`` (absolute, normalised)."""
+    return any(path == t or t == "/" or path.startswith(t + "/") for t in targets)
+
+
+# --------------------------------------------------------------------------- the script of a RUN
+
+
+def read_run(instr: Instruction) -> RunScript | None:
+    """The script a RUN runs; None when it is not a POSIX shell script we can read
+    (e.g. a ``#!/usr/bin/env python`` heredoc)."""
+    if instr.json_args is not None:
+        return _exec_form(instr.json_args)
+    if instr.heredocs:
+        return _heredoc_form(instr)
+    return _script(instr.args, RunForm.SHELL, instr.offset_of)
+
+
+def _exec_form(argv: tuple[str, ...]) -> RunScript:
+    if (len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS
+            and re.fullmatch(r"-[a-z]*c", argv[1])):
+        commands, _, _ = split_script(argv[2])
+    else:
+        words = tuple(Word(a, 0, 0, True, False) for a in argv)
+        commands = (Command(words, (), ""),) if words else ()
+    return RunScript(RunForm.EXEC, commands, None, EditBlocker.EXEC_FORM, None)
+
+
+def _heredoc_form(instr: Instruction) -> RunScript | None:
+    args = instr.args.strip()
+    bare = len(instr.heredocs) == 1 and re.fullmatch(r"<<-?(['\"]?)[^'\"\s]+\1", args) is not None
+    if not bare:
+        words = args.split()
+        if (len(instr.heredocs) == 1 and len(words) >= 2 and posixpath.basename(words[0]) in POSIX_SHELLS
+                and all(w.startswith("-") and "c" not in w for w in words[1:-1]) and words[-1].startswith("<<")):
+            # `bash -e <<EOF`: the body is the shell's script on stdin
+            commands, _, _ = split_script(instr.heredocs[0].body)
+        else:
+            # `cat <<EOF > file && …`: the heredoc is data, the line is the script
+            commands, _, _ = split_script(_without_heredoc_markers(instr.args), external_heredocs=True)
+        return RunScript(RunForm.HEREDOC, commands, None, EditBlocker.HEREDOC_FORM, None)
+    doc = instr.heredocs[0]
+    first = doc.body.split("\n", 1)[0]
+    if first.startswith("#!"):
+        words = first[2:].split()
+        interp = [posixpath.basename(w) for w in words[:2]]
+        shell = interp[:1] == ["env"] and interp[1:] or interp[:1]
+        if not shell or shell[0] not in POSIX_SHELLS:
+            return None
+    base = doc.start
+    return _script(doc.body, RunForm.HEREDOC, lambda i: base + i)
+
+
+def _without_heredoc_markers(args: str) -> str:
+    """The line with each ``<<EOF`` BuildKit reads as a heredoc blanked out (offsets kept): the
+    bodies are data outside the line, and tree-sitter-bash can't read a heredoc before the command
+    name (``<<EOF cat``)."""
+    chars = list(args)
+    for word, start, end in _shell_words(args):
+        if _HEREDOC_WORD.match(word):
+            chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _script(text: str, form: RunForm, to_offset: Callable[[int], int]) -> RunScript:
+    commands, end, blocker = split_script(text)
+    if blocker is None and commands and commands[-1].name in ("exit", "exec"):
+        blocker = EditBlocker.EXITS
+    append_at = to_offset(end - 1) + 1 if blocker is None and end > 0 else None
+    if append_at is None and blocker is None:
+        blocker = EditBlocker.UNFINISHED
+    return RunScript(form, commands, append_at, blocker, to_offset)
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+_Tok = Token  # a word, operator, redirection or newline of the script, read by tree-sitter-bash
+
+
+def _tokens(s: str, external_heredocs: bool = False) -> tuple[list[_Tok], bool]:
+    """The tokens of ``s`` and whether it ended early (unclosed quote, unterminated heredoc,
+    trailing operator); ``external_heredocs``: heredoc bodies are not in ``s`` (a Dockerfile
+    heredoc's first line)."""
+    return tokens(s, external_heredocs)
+
+
+# --------------------------------------------------------------------------- simple commands
+
+
+def split_script(s: str, external_heredocs: bool = False) -> tuple[tuple[Command, ...], int, EditBlocker | None]:
+    """The simple commands of a script, the script index just after its last command (where
+    ``&& more`` may go) and, when appending there is wrong, why."""
+    toks, unfinished = _tokens(s, external_heredocs)
+    commands: list[Command] = []
+    depth: list[str] = []
+    current: list[_Tok] = []
+    connector = ""
+    last_end = 0
+    trailing: str | None = None  # the operator after the last command, if any
+    skip_next = False
+    for tok in toks:
+        if tok.kind == "redir":
+            skip_next = True  # the next word is the redirection's target (or heredoc delimiter)
+            last_end, trailing = tok.end, "redir"
+            continue
+        if tok.kind == "word":
+            if skip_next:
+                skip_next = False
+                last_end, trailing = tok.end, None
+                continue
+            at_head = all(not t.quoted and t.text in _PREFIX_KEYWORDS for t in current)
+            if at_head and _keyword_balance(tok, depth) is False:
+                return tuple(commands), 0, EditBlocker.UNFINISHED
+            current.append(tok)
+            last_end, trailing = tok.end, None
+            continue
+        # an operator or a newline ends the current command
+        if current:
+            commands.extend(_command(current, connector))
+            current = []
+        if tok.text == "(":
+            depth.append(")")
+        elif tok.text == ")":
+            if not depth or depth[-1] != ")":
+                return tuple(commands), 0, EditBlocker.UNFINISHED
+            depth.pop()
+            last_end, trailing = tok.end, None
+            connector = ""
+            continue
+        connector = tok.text
+        if tok.kind == "newline":
+            if trailing in ("&&", "||", "|", "|&"):
+                continue  # a line may end in && and go on
+            trailing = trailing if trailing in (";", "&") else None
+            continue
+        trailing = tok.text
+    if current:
+        commands.extend(_command(current, connector))
+    if unfinished or depth or skip_next or trailing in ("&&", "||", "|", "|&", "redir", ";;"):
+        return tuple(commands), 0, EditBlocker.UNFINISHED
+    if trailing == "&":
+        return tuple(commands), 0, EditBlocker.BACKGROUND
+    return tuple(commands), last_end, None
+
+
+def _keyword_balance(tok: _Tok, depth: list[str]) -> bool | None:
+    """Track if/fi, case/esac, do/done, {/} at a command's first word; False on a mismatch."""
+    if tok.quoted:
+        return None
+    if tok.text in _OPENERS:
+        depth.append(_OPENERS[tok.text])
+    elif tok.text in _CLOSERS:
+        if not depth or depth[-1] != tok.text:
+            return False
+        depth.pop()
+    return None
+
+
+def _command(toks: list[_Tok], connector: str) -> list[Command]:
+    words = [Word(t.text, t.start, t.end, t.quoted, t.expands) for t in toks]
+    while words and not words[0].quoted and words[0].text in _PREFIX_KEYWORDS:
+        words = words[1:]
+    if not words or (not words[0].quoted and (words[0].text in _CLOSERS or words[0].text in _HEADER_KEYWORDS)):
+        return []
+    assignments: list[tuple[str, str]] = []
+    while words and _is_assignment(words[0]):
+        name, _, value = words[0].text.partition("=")
+        assignments.append((name, value))
+        words = words[1:]
+    assignments_w, words = _unwrap(words)
+    return [Command(tuple(words), tuple(assignments + assignments_w), connector)]
+
+
+def _is_assignment(word: Word) -> bool:
+    name, eq, _ = word.text.partition("=")
+    return bool(eq) and _NAME.match(name) is not None
+
+
+def _unwrap(words: list[Word]) -> tuple[list[tuple[str, str]], list[Word]]:
+    """``sudo -E env A=1 nice pip …`` → ``([("A", "1")], [pip, …])``."""
+    assignments: list[tuple[str, str]] = []
+    while words and words[0].text in _WRAPPERS:
+        tool = words[0].text
+        words = words[1:]
+        valued = _WRAPPER_VALUED.get(tool, frozenset())
+        while words and words[0].text.startswith("-") and words[0].text != "-":
+            flag = words[0].text
+            words = words[2:] if flag in valued else words[1:]
+        if tool == "env":
+            while words and _is_assignment(words[0]):
+                name, _, value = words[0].text.partition("=")
+                assignments.append((name, value))
+                words = words[1:]
+    return assignments, words

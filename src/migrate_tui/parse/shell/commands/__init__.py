@@ -1,0 +1,111 @@
+"""One classifier per tool family: argv -> :class:`Verdict` (what the command does to files).
+
+``classify`` strips wrappers (``exec``, ``env A=1``, ``timeout 5``…), then asks the handler the
+tool's name maps to in :data:`HANDLERS`, or the tables of harmless, waiting, fetching tools."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+
+from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
+from migrate_tui.parse.shell.commands.archive import DECOMPRESSORS, classify_decompressor, classify_tar, classify_unzip
+from migrate_tui.parse.shell.commands.copy import classify_cp, classify_install, classify_ln_mv, classify_rsync
+from migrate_tui.parse.shell.commands.fetch import FETCHERS, PACKAGE_MANAGERS, classify_curl, classify_fetcher, classify_git, classify_nc, classify_package_manager, classify_wget
+from migrate_tui.parse.shell.commands.files import SIMPLE_MODIFIERS, classify_find, classify_mkdir, classify_mode_owner, classify_simple_modifier, classify_tee
+from migrate_tui.parse.shell.commands.shells import classify_shell, classify_source
+from migrate_tui.parse.shell.commands.text import classify_awk, classify_sed, classify_template_tool, classify_yq
+from migrate_tui.parse.shell.commands.wrappers import SHELLS, unwrap_with_globs
+
+__all__ = ["COPY_TOOLS", "DOWNLOAD_TOOLS", "HANDLERS", "classify"]
+
+#: Commands that copy files whatever their arguments (``install`` copies too, but the word is
+#: also an argument: ``apt-get install``). The admission policy (``commands/policy.py``), which
+#: runs in the API server and can't parse shell, matches these names in command lines.
+COPY_TOOLS = ("cp", "rsync", "tar", "mv")
+#: Commands that fetch over the network by themselves (IV002, not a copy from the image).
+DOWNLOAD_TOOLS = ("wget", "curl", "git")
+
+HARMLESS = frozenset(
+    """echo printf ls true false : pwd cat set exit return cd pushd popd id whoami date printenv
+    du df test [ [[ stat sync wc head tail uname hostname basename dirname readlink realpath sort
+    uniq grep egrep fgrep tr cut md5sum sha1sum sha256sum sha512sum cksum file which type command
+    export unset readonly declare local typeset shift wait ulimit shopt getent nproc free ps tree
+    jq hash diff cmp seq xxd od hexdump base64 env""".split()
+)
+WAITERS = frozenset({"sleep", "nslookup", "dig", "host", "pg_isready", "ping"})
+
+def classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> Verdict:
+    inner, inner_globs = unwrap_with_globs(argv, globs)
+    if not inner:
+        return Verdict(OpKind.HARMLESS, f"{argv[0]} alone changes nothing")
+    head = inner[0]
+    if "$" in head:
+        return Verdict(OpKind.UNKNOWN, f"the command name {head} comes from a variable")
+    name = posixpath.basename(head)
+    cmd = Cmd(inner, inner_globs, cwd, name)
+    handler = HANDLERS.get(name)
+    if handler is not None:
+        return handler(cmd)
+    if name in HARMLESS:
+        return Verdict(OpKind.HARMLESS, f"{name} changes no files")
+    if name in WAITERS:
+        return Verdict(OpKind.WAIT, f"{name} waits or probes")
+    if name in PACKAGE_MANAGERS:
+        return classify_package_manager(cmd)
+    if name in FETCHERS:
+        return classify_fetcher(cmd)
+    if name in DECOMPRESSORS:
+        return classify_decompressor(cmd)
+    return unknown(head)
+
+
+def unknown(head: str) -> Verdict:
+    if "/" in head:
+        return Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui cannot see into", program=head)
+    return Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui does not know", program=head)
+
+
+def fixed(kind: OpKind, reason: str) -> Callable[[Cmd], Verdict]:
+    return lambda cmd: Verdict(kind, reason)
+
+
+HANDLERS: dict[str, Callable[[Cmd], Verdict]] = {
+    "cp": classify_cp,
+    "rsync": classify_rsync,
+    "tar": classify_tar,
+    "mkdir": classify_mkdir,
+    "chmod": classify_mode_owner,
+    "chown": classify_mode_owner,
+    "chgrp": classify_mode_owner,
+    "ln": classify_ln_mv,
+    "mv": classify_ln_mv,
+    "install": classify_install,
+    "unzip": classify_unzip,
+    "sed": classify_sed,
+    "awk": classify_awk,
+    "gawk": classify_awk,
+    "yq": classify_yq,
+    "tee": classify_tee,
+    "find": classify_find,
+    "wget": classify_wget,
+    "curl": classify_curl,
+    "git": classify_git,
+    "nc": classify_nc,
+    "ncat": classify_nc,
+    "netcat": classify_nc,
+    "envsubst": fixed(OpKind.TEMPLATE, "envsubst fills a template from the environment"),
+    "confd": fixed(OpKind.TEMPLATE, "confd renders templates"),
+    "gomplate": classify_template_tool,
+    "j2": classify_template_tool,
+    "jinja2": classify_template_tool,
+    "consul-template": classify_template_tool,
+    "dockerize": classify_template_tool,
+    "umask": fixed(OpKind.MODIFY, "umask changes the modes of files created after it"),
+    "eval": fixed(OpKind.UNKNOWN, "eval runs code built at run time"),
+    "source": classify_source,
+    ".": classify_source,
+    **{name: classify_simple_modifier for name in SIMPLE_MODIFIERS},
+    **{name: classify_shell for name in SHELLS},
+}
+

@@ -1,0 +1,658 @@
+"""The one engine API that the CLI and the TUI both call.
+
+    engine = Engine(root, config)
+    for event in engine.iter_scan():   # ScanStarted, FileScanned..., ScanFinished
+        ...
+    report = engine.apply(findings)     # atomic, validated writes
+
+Scanning a file is a pure function of (file, config): ``scan_file``. The engine only walks,
+orders, and collects.
+
+A crash is contained like ruff's "panicked while linting FILE": an exception raised by a rule
+(or by the parser, or anywhere in one file's scan, in this process or in a pool worker) becomes a
+``Diagnostic(kind=INTERNAL)`` for that file, naming the exception in one line, and the scan goes
+on. Set ``MIGRATE_TUI_DEBUG=1`` to also print the traceback on stderr.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from migrate_tui.rules import Rule, all_rules, rule_codes
+from migrate_tui.repo.config import Config
+from migrate_tui.analysis.context import PodSpecSubject, Project, RuleContext
+from migrate_tui.repo.discover import Candidate, discover
+from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Finding, exception_summary
+from migrate_tui.parse.podspec import find_pod_specs
+from migrate_tui.repo.sources import SourceFile, _rel_below, read_source
+from migrate_tui.pipeline.suppress import parse_suppressions
+from migrate_tui.parse.yamldoc import YamlError, load_documents, template_line
+
+
+@dataclass(frozen=True)
+class ScanStarted:
+    total: int
+
+
+@dataclass(frozen=True)
+class FileScanned:
+    index: int
+    total: int
+    path: str
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass
+class ScanResult:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files_scanned: int = 0
+    seconds: float = 0.0
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+
+    @property
+    def fixable(self) -> list[Finding]:
+        return [f for f in self.findings if f.fixable]
+
+    def counts(self) -> dict[str, int]:
+        out = {a.value: 0 for a in Applicability}
+        for finding in self.findings:
+            out[finding.applicability.value] += 1
+        return out
+
+
+@dataclass(frozen=True)
+class ScanFinished:
+    result: ScanResult
+
+
+ScanEvent = ScanStarted | FileScanned | ScanFinished
+
+
+ProgressHook = Callable[[FileScanned], None]
+
+# Below this many candidate files a process pool costs more than it saves (start-up, pickling).
+PARALLEL_THRESHOLD = 1000
+_BATCH = 32  # files per task sent to a worker: coarse enough for pickling, fine enough for progress
+
+
+class Engine:
+    """Walks, orders and collects; ``scan_file`` does the work.
+
+    ``jobs``: worker processes for the scan (1: in this process; None or 0: one per CPU when the
+    tree has at least ``PARALLEL_THRESHOLD`` files). Results come back in discovery order
+    whatever the number of jobs. ``cache``: reuse per-file results of earlier runs
+    (``pipeline.cache``; True for the default location, or a directory). ``on_progress`` is called
+    with every ``FileScanned`` event, including the scans ``fix()`` runs.
+    """
+
+    def __init__(self, root: Path, config: Config | None = None, *, paths: Sequence[Path] | None = None,
+                 mode: str | None = None, jobs: int | None = None, cache: bool | Path = False,
+                 on_progress: ProgressHook | None = None) -> None:
+        self.root = root.resolve()
+        self.config = config or Config()
+        self.paths = list(paths) if paths else None
+        self.mode = mode or self.config.mode
+        self.project = _TrackingProject(self.root, self.config)
+        self.jobs = jobs
+        self.cache = cache
+        self.on_progress = on_progress
+
+    def source_of(self, result: ScanResult, path: str) -> SourceFile | None:
+        """``path`` as the scan read it (the text its fixes were planned on), else as the project
+        reads it now; None when it can't be read."""
+        source = result.sources.get(path)
+        if source is not None:
+            return source
+        found = self.project.read(path)
+        return found if isinstance(found, SourceFile) else None
+
+    def renewed(self, *, mode: str | None = None) -> Engine:
+        """The same settings with a clean project cache (files changed since), optionally another mode."""
+        return Engine(self.root, self.config, paths=self.paths, mode=mode or self.mode, jobs=self.jobs,
+                      cache=self.cache, on_progress=self.on_progress)
+
+    @property
+    def context(self) -> RuleContext:
+        return RuleContext(self.root, self.config, self.config.target, self.mode, self.project)
+
+    def rules(self) -> list[Rule]:
+        return [rule for code, rule in sorted(all_rules().items()) if self.config.rule_enabled(code)]
+
+    def rule_codes(self) -> tuple[str, ...]:
+        """The enabled rules' codes, without importing the rule modules."""
+        return tuple(code for code in rule_codes() if self.config.rule_enabled(code))
+
+    def discover(self) -> tuple[list[Candidate], list[Diagnostic]]:
+        candidates, diagnostics = [], []
+        for item in discover(self.root, self.paths, excludes=self.config.exclude,
+                             use_gitignore=self.config.respect_gitignore):
+            (diagnostics if isinstance(item, Diagnostic) else candidates).append(item)
+        return candidates, diagnostics
+
+    def workers_for(self, count: int) -> int:
+        if self.jobs is not None and self.jobs > 0:
+            return max(1, min(self.jobs, (count + _BATCH - 1) // _BATCH or 1))
+        if count < PARALLEL_THRESHOLD:
+            return 1
+        return max(1, min(os.cpu_count() or 1, 8))
+
+    def _enough_to_decide(self) -> int:
+        """How many candidates fix ``workers_for``: it gives the same answer for any count above."""
+        if self.jobs is not None and self.jobs > 0:
+            return self.jobs * _BATCH
+        return PARALLEL_THRESHOLD
+
+    def iter_scan(self) -> Iterator[ScanEvent]:
+        started = time.perf_counter()
+        store = self._open_cache()
+        walk = discover(self.root, self.paths, excludes=self.config.exclude,
+                        use_gitignore=self.config.respect_gitignore)
+        candidates: list[Candidate] = []
+        early: list[Diagnostic] = []
+        decide_at = self._enough_to_decide()
+        for item in walk:
+            (early if isinstance(item, Diagnostic) else candidates).append(item)
+            if len(candidates) >= decide_at:
+                break
+        workers = self.workers_for(len(candidates))
+        if workers > 1 and not self.jobs and store is not None and _mostly_unchanged(store, self.root, candidates):
+            workers = 1  # a warm scan stats files: a pool would cost more than it saves
+        feeder = None
+        if workers > 1:
+            # The pool starts, and works, while the rest of the tree is walked.
+            feeder = _Feeder(self, store, workers)
+            outcomes = feeder.outcomes()
+            try:
+                feeder.add(candidates)
+                for item in walk:
+                    if isinstance(item, Diagnostic):
+                        early.append(item)
+                    else:
+                        candidates.append(item)
+                        feeder.add((item,))
+                feeder.finish()
+            except BaseException:
+                feeder.stop()
+                raise
+        else:
+            for item in walk:
+                (early if isinstance(item, Diagnostic) else candidates).append(item)
+            scanner = _Scanner(self.rules, self.context, caching=store is not None)
+            outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None)
+                        for c in candidates)
+        try:
+            result = ScanResult(self.root, diagnostics=list(early))
+            yield ScanStarted(len(candidates))
+            for index, (candidate, outcome) in enumerate(zip(candidates, outcomes), start=1):
+                findings, diagnostics, source, entry = outcome
+                if source is not None and findings:
+                    result.sources[source.path] = source
+                rel = _rel_of(self.root, candidate)
+                if store is not None and entry is not _UNCHANGED:
+                    store.put(rel, entry)
+                result.findings += findings
+                result.diagnostics += diagnostics
+                result.files_scanned += 1
+                event = FileScanned(index, len(candidates), rel, tuple(findings), tuple(diagnostics))
+                if self.on_progress is not None:
+                    self.on_progress(event)
+                yield event
+        finally:
+            close = getattr(outcomes, "close", None)
+            if close is not None:
+                close()  # stops the pool when the caller abandons the scan
+            if feeder is not None:
+                feeder.stop()  # (a no-op once the pool has finished)
+        if store is not None:
+            store.save()
+        result.findings.sort(key=lambda f: (f.location.path, f.location.line, f.rule))
+        result.diagnostics.sort()
+        result.seconds = time.perf_counter() - started
+        yield ScanFinished(result)
+
+    def _open_cache(self):
+        if not self.cache:
+            return None
+        from migrate_tui.pipeline.cache import ScanCache, fingerprint_of
+
+        directory = self.cache if isinstance(self.cache, Path) else None
+        return ScanCache(self.root, fingerprint_of(self.config, self.mode, self.rule_codes()), directory)
+
+    def scan(self) -> ScanResult:
+        result = None
+        for event in self.iter_scan():
+            if isinstance(event, ScanFinished):
+                result = event.result
+        assert result is not None
+        return result
+
+    def apply(self, findings: Iterable[Finding], *, unsafe: bool = False, sources: dict[str, SourceFile] | None = None):
+        from migrate_tui.write.writer import apply_fixes
+
+        return apply_fixes(self.root, list(findings), self.config.target, unsafe=unsafe, sources=sources)
+
+    def fix(self, *, unsafe: bool = False, max_rounds: int = 10, keep: Callable[[Finding], bool] | None = None):
+        """Scan, apply, re-scan until nothing more applies (fixes that overlapped wait a round).
+
+        ``keep`` selects the findings whose fixes may be applied (e.g. not those in a baseline).
+        """
+        from migrate_tui.write.writer import WriteReport
+
+        total = WriteReport()
+        result = self.scan()
+        for _ in range(max_rounds):
+            chosen = [f for f in result.findings if keep is None or keep(f)]
+            report = self.apply(chosen, unsafe=unsafe, sources=result.sources)
+            total.merge(report)
+            if not report.written:
+                break
+            result = self.scan()
+        return total, result
+
+
+class _TrackingProject(Project):
+    """A Project that records what a rule looked at beyond its own file (other files, whether
+    they exist, the link index), so a cached result is reused only while all of it still holds."""
+
+    deps: list | None = None
+    _links_fp: str | None = None
+
+    def read(self, rel: str):
+        found = super().read(rel)
+        if self.deps is not None:
+            self.deps.append(("read", rel, found.digest if isinstance(found, SourceFile) else None))
+        return found
+
+    def exists(self, rel: str) -> bool:
+        found = super().exists(rel)
+        if self.deps is not None:
+            self.deps.append(("exists", rel, found))
+        return found
+
+    def links(self):
+        index = super().links()
+        if self.deps is not None:
+            self.deps.append(("links", self.links_fingerprint()))
+        return index
+
+    def links_fingerprint(self) -> str:
+        if self._links_fp is None:
+            self._links_fp = super().links().compute_fingerprint()
+        return self._links_fp
+
+    def still_holds(self, deps) -> bool:
+        saved, self.deps = self.deps, None
+        try:
+            for dep in deps:
+                if dep[0] == "read":
+                    found = Project.read(self, dep[1])
+                    if (found.digest if isinstance(found, SourceFile) else None) != dep[2]:
+                        return False
+                elif dep[0] == "exists":
+                    if Project.exists(self, dep[1]) != dep[2]:
+                        return False
+                elif dep[0] == "links":
+                    if self.links_fingerprint() != dep[1]:
+                        return False
+                else:
+                    return False
+            return True
+        finally:
+            self.deps = saved
+
+
+class _Unchanged:
+    """The cache entry is still right. One object, also after the trip back from a pool worker:
+    a plain ``object()`` came back as a new object, so the parent stored it as the file's cache
+    entry and the next warm scan crashed on every file."""
+
+    def __reduce__(self) -> str:
+        return "_UNCHANGED"  # pickled by name: unpickles to this module's one instance
+
+    def __repr__(self) -> str:
+        return "_UNCHANGED"
+
+
+_UNCHANGED = _Unchanged()
+
+
+class _Scanner:
+    """scan_file plus the cache protocol; one per process."""
+
+    def __init__(self, rules: list[Rule] | Callable[[], list[Rule]], context: RuleContext, *, caching: bool = True) -> None:
+        # a callable is called on the first file that needs scanning: a scan that the result
+        # cache answers entirely imports no rule module
+        self._rules = rules
+        self.context = context
+        self.caching = caching  # False (--no-cache): no cache entry is made (it pickles the results)
+
+    @property
+    def rules(self) -> list[Rule]:
+        if callable(self._rules):
+            self._rules = self._rules()
+        return self._rules
+
+    def scan(self, path: Path | str, kind: str, cached: tuple | None):
+        """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
+        file's sake: a crash becomes an INTERNAL diagnostic (and nothing is cached for the file)."""
+        try:
+            return self._scan_cached(path, kind, cached)
+        except Exception as exc:  # noqa: BLE001 - containment is the point
+            rel = _rel(self.context.root, path)
+            return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
+
+    def _scan_cached(self, path: Path | str, kind: str, cached: tuple | None):
+        """A cache entry is reused while the file's text has its digest. The file is not even
+        read when its stat key (size, mtime, ctime, inode: ``cache.unchanged``) is the one
+        recorded when it was read, unless its result has findings (their fixes need the text,
+        which is then checked against the digest too)."""
+        candidate = Candidate(path, kind)
+        project = self.context.project
+        if cached is None or not isinstance(project, _TrackingProject):
+            return self._scan(candidate)
+        from migrate_tui.pipeline.cache import loads_result, unchanged, with_stat_key
+
+        source = None
+        read_ns = time.time_ns()
+        if unchanged(path, cached):
+            result = loads_result(cached)
+            if result is not None and result[0]:
+                source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
+                if not (isinstance(source, SourceFile) and source.digest == cached[0]):
+                    return self._scan(candidate, source, read_ns)
+            if result is not None and project.still_holds(cached[2]):
+                return result[0], result[1], source, _UNCHANGED
+            return self._scan(candidate, source, read_ns)
+        source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
+        if isinstance(source, SourceFile) and source.digest == cached[0] and project.still_holds(cached[2]):
+            result = loads_result(cached)
+            if result is not None:
+                # same text, new stat (touched, checked out again): remember the new key
+                return result[0], result[1], source, with_stat_key(cached, source, read_ns)
+        return self._scan(candidate, source, read_ns)
+
+    def _scan(self, candidate: Candidate, source=None, read_ns: int | None = None):
+        if candidate.kind not in _SCOPES_FOR_KIND:
+            return [], [], None, None  # a build file: read for links only (and no rule is loaded)
+        project = self.context.project
+        tracking = self.caching and isinstance(project, _TrackingProject)
+        if tracking:
+            project.deps = []
+        started_ns = read_ns if read_ns is not None else time.time_ns()  # before the file was read
+        try:
+            findings, diagnostics, source = scan_file(candidate, self.rules, self.context, source=source)
+        finally:
+            deps = tuple(project.deps) if tracking and project.deps is not None else None
+            if tracking:
+                project.deps = None
+        entry = None
+        crashed = any(d.kind is DiagnosticKind.INTERNAL for d in diagnostics)
+        if isinstance(source, SourceFile) and deps is not None and not crashed:
+            from migrate_tui.pipeline.cache import make_entry
+
+            entry = make_entry(source.digest, findings, diagnostics, deps, source, started_ns)
+        return findings, diagnostics, source, entry
+
+
+# -- the process pool ---------------------------------------------------------------------
+
+_WORKER: _Scanner | None = None
+
+
+_WORKER_FAILED: tuple[Path, str] | None = None  # (root, why) when the worker could not start
+
+
+def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: bool = True) -> None:
+    """``rules`` travel pickled (each ``check`` by reference), so a worker runs exactly the
+    parent's rules, including any registered at run time. They are unpickled here, not by
+    multiprocessing, because a worker that fails to start is restarted by the pool forever: a
+    failure is kept and reported for each file instead."""
+    global _WORKER, _WORKER_FAILED
+    import pickle
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
+    try:
+        engine = Engine(root, config, mode=mode, jobs=1)
+        _WORKER = _Scanner(list(pickle.loads(rules)), engine.context, caching=caching)
+    except Exception as exc:  # noqa: BLE001
+        _WORKER_FAILED = (root, exception_summary(exc))
+
+
+def _worker_batch(batch: list[tuple[str, str, tuple[str, bytes] | None]]):
+    out = []
+    for path, kind, cached in batch:
+        if _WORKER is None:
+            root, why = _WORKER_FAILED or (Path("/"), "not started")
+            out.append(([], [internal_diagnostic(_rel(root, Path(path)), 1, why, "starting the scan worker")], None, None))
+            continue
+        findings, diagnostics, source, entry = _WORKER.scan(Path(path), kind, cached)
+        # only sources that carry findings travel back (the writer needs their text)
+        out.append((findings, diagnostics, source if findings else None, entry))
+    return out
+
+
+def _mp_context():
+    import multiprocessing
+    import threading
+
+    # fork is cheap but unsafe once other threads run (the TUI scans from a worker thread)
+    if threading.current_thread() is threading.main_thread() and threading.active_count() == 1:
+        try:
+            return multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - platforms without fork
+            pass
+    return multiprocessing.get_context("spawn")
+
+
+class _Feeder:
+    """A process pool fed batches of candidates while discovery still walks the tree.
+
+    ``add`` queues candidates (in discovery order), ``finish`` flushes the last batch,
+    ``outcomes()`` yields one outcome per candidate in that order, and ``stop`` ends the pool
+    (terminating it when the results were not all read)."""
+
+    _END = None
+
+    def __init__(self, engine: Engine, store, workers: int) -> None:
+        import pickle
+        import queue
+
+        self.root = engine.root
+        self.store = store
+        self.pending: list[tuple[str, str, tuple | None]] = []
+        self.batches: queue.SimpleQueue = queue.SimpleQueue()
+        self.done = False
+        self.stopped = False
+        rules = pickle.dumps(engine.rules())
+        context = _mp_context()
+        forking = context.get_start_method() == "fork"
+        if forking:
+            # what the parent has built so far (modules, rules) stays shared with the workers:
+            # their cyclic GC does not walk it, so its pages are not copied into every worker
+            gc.freeze()
+        try:
+            self.pool = context.Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules, store is not None))
+        finally:
+            if forking:
+                gc.unfreeze()  # (the workers are forked by now; this process collects as before)
+        self.results = self.pool.imap(_worker_batch, iter(self.batches.get, self._END))
+
+    def add(self, candidates: Iterable[Candidate]) -> None:
+        store, root = self.store, self.root
+        for c in candidates:
+            self.pending.append((c.path_str, c.kind, store.entry_for(_rel_of(root, c)) if store else None))
+            if len(self.pending) >= _BATCH:
+                self.batches.put(self.pending)
+                self.pending = []
+
+    def finish(self) -> None:
+        if self.pending:
+            self.batches.put(self.pending)
+            self.pending = []
+        self.batches.put(self._END)
+
+    def outcomes(self):
+        for outcomes in self.results:
+            yield from outcomes
+        self.done = True
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.batches.put(self._END)  # the pool's task thread must not wait for more batches
+        if self.done:
+            self.pool.close()
+        else:
+            self.pool.terminate()
+        self.pool.join()
+
+
+def _mostly_unchanged(store, root: Path, candidates: list[Candidate]) -> bool:
+    """Do nine in ten of ``candidates`` still have the stat key of their cache entry?"""
+    from migrate_tui.pipeline.cache import unchanged
+
+    hits = 0
+    for c in candidates:
+        entry = store.entry_for(_rel_of(root, c))
+        hits += entry is not None and unchanged(c.path_str, entry)
+    return hits * 10 >= len(candidates) * 9
+
+
+def _rel_of(root: Path, candidate: Candidate) -> str:
+    return candidate.rel if candidate.rel is not None else _rel(root, candidate.path)
+
+
+def _rel(root: Path, path: Path | str) -> str:
+    # Path strings are normalised, so a path below the root is the root, '/' and the answer
+    # that ``relative_to`` gives (which costs more than the rest of a file's bookkeeping).
+    fast = _rel_below(str(root), str(path))
+    if fast is not None:
+        return fast
+    path = Path(path)
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
+              source: SourceFile | Diagnostic | None = None) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
+    scoped = [r for r in rules if r.scope in _SCOPES_FOR_KIND.get(candidate.kind, ())]
+    if not scoped:
+        return [], [], None
+    if source is None:
+        source = read_source(context.root, candidate.path, max_bytes=context.config.max_file_size)
+    if isinstance(source, Diagnostic):
+        return [], [source], None
+    needles = {n for r in scoped for n in r.needles}
+    if needles and not any(n in source.text for n in needles):
+        return [], [], source
+    context.project.remember(source)
+    crashes: dict[str, Diagnostic] = {}
+    if candidate.kind == "yaml":
+        findings, diagnostics = _scan_yaml(source, scoped, context, crashes)
+    else:
+        findings, diagnostics = _scan_dockerfile(source, scoped, context, crashes)
+    diagnostics = diagnostics + list(crashes.values())
+    suppressions = parse_suppressions(source.text)
+    kept = [
+        f for f in findings
+        if not suppressions.silences(f.rule, f.location.line, f.doc_span)
+    ]
+    if suppressions.by_line:
+        diagnostics = diagnostics + _unused_suppressions(source.path, suppressions, scoped)
+    return kept, diagnostics, source
+
+
+def _unused_suppressions(path: str, suppressions, scoped: list[Rule]) -> list[Diagnostic]:
+    """`# migrate-tui: ignore[...]` comments that silence nothing (like ruff's RUF100)."""
+    from migrate_tui.rules import all_rules
+
+    out = []
+    for line, code in suppressions.unused({r.code for r in scoped}, set(all_rules())):
+        if code == "*":
+            message = "unused suppression: `# migrate-tui: ignore` silences no finding here"
+        elif code not in all_rules():
+            message = f"unknown rule code '{code}' in a suppression (see `migrate-tui rules`)"
+        else:
+            message = f"unused suppression: no {code} finding here to ignore"
+        out.append(Diagnostic(path, line, "unused-suppression", message))
+    return out
+
+
+_SCOPES_FOR_KIND = {"yaml": ("podspec", "document"), "dockerfile": ("dockerfile",)}
+
+
+def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext,
+               crashes: dict[str, Diagnostic]) -> tuple[list[Finding], list[Diagnostic]]:
+    findings: list[Finding] = []
+    diagnostics: list[Diagnostic] = []
+    podspec_rules = [r for r in rules if r.scope == "podspec"]
+    document_rules = [r for r in rules if r.scope == "document"]
+    template_at = None
+    for item in load_documents(source.text):
+        if isinstance(item, YamlError):
+            template_at = template_at if template_at is not None else template_line(source.text)
+            if template_at is not None:
+                diagnostics.append(Diagnostic(source.path, template_at, "template",
+                                              "Helm/Jinja template ({{ … }}), not plain YAML; render it first (helm template) to check it"))
+                break
+            diagnostics.append(Diagnostic(source.path, item.line, "parse", item.message))
+            continue
+        if not isinstance(item.data, dict):
+            continue
+        for rule in document_rules:
+            findings += _run(rule, item, context, source.path, item.chunk.line, crashes)
+        if not podspec_rules:
+            continue
+        for ref in find_pod_specs(item.data):
+            subject = PodSpecSubject(source, item.chunk, item.data, ref)
+            for rule in podspec_rules:
+                findings += _run(rule, subject, context, source.path, getattr(ref.spec, "line", 0) or item.chunk.line, crashes)
+    return findings, diagnostics
+
+
+def _scan_dockerfile(source: SourceFile, rules: list[Rule], context: RuleContext,
+                     crashes: dict[str, Diagnostic]) -> tuple[list[Finding], list[Diagnostic]]:
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+
+    parsed = parse_dockerfile(source.text)
+    findings: list[Finding] = []
+    for rule in rules:
+        findings += _run(rule, (source, parsed), context, source.path, 1, crashes)
+    return findings, [Diagnostic(source.path, line, "parse", message) for line, message in getattr(parsed, "errors", [])]
+
+
+def _run(rule: Rule, subject, context: RuleContext, path: str, line: int, crashes: dict[str, Diagnostic]) -> list[Finding]:
+    """One rule over one subject. A crash drops that rule's findings for the subject (they may be
+    incomplete) and records one INTERNAL diagnostic per rule and file; other rules and subjects
+    still run."""
+    try:
+        return list(rule.check(subject, context))
+    except Exception as exc:  # noqa: BLE001 - containment is the point
+        crashes.setdefault(rule.code, internal_diagnostic(path, line, exc, f"rule {rule.code}"))
+        return []
+
+
+def internal_diagnostic(path: str, line: int, exc: BaseException | str, where: str) -> Diagnostic:
+    """A crash on one file, as ruff's "panicked while linting": a bug in migrate-tui, not in the file.
+    ``exc`` is the exception, or its one-line summary when it was caught elsewhere."""
+    if os.environ.get("MIGRATE_TUI_DEBUG") and isinstance(exc, BaseException):
+        print(f"migrate-tui: {where} crashed on {path}:", file=sys.stderr)
+        traceback.print_exception(exc, file=sys.stderr)
+    summary = exc if isinstance(exc, str) else exception_summary(exc)
+    return Diagnostic(path, max(line, 1), DiagnosticKind.INTERNAL,
+                      f"{where} crashed: {summary}; this is a bug in migrate-tui, please report it "
+                      "(MIGRATE_TUI_DEBUG=1 prints the traceback)")

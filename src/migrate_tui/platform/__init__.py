@@ -1,0 +1,1 @@
+"""The cluster being targeted: Kubernetes/runtime versions, schema validation, digests."""

@@ -1,0 +1,1 @@
+"""Showing results: diffs, output formats, patch directories, the savings report."""

@@ -1,0 +1,1 @@
+"""The scanned repository: its configuration, its files, reading them, path safety."""

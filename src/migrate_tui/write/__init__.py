@@ -1,0 +1,1 @@
+"""Writing change-sets: all-or-nothing, atomic, validated, mode/BOM/line endings kept."""
