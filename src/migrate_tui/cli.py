@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from enum import IntEnum
 from pathlib import Path
 from typing import Sequence
 
 from migrate_tui import __version__
+from migrate_tui.commands import ExitCode, UsageError
 
 SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify", "report")
 # Command families that live in their own module: each has add_parser(subparsers) and run(args) -> int.
@@ -26,16 +26,6 @@ COMMAND_MODULES = {
     "verify": "migrate_tui.commands.verify",
     "report": "migrate_tui.commands.report",
 }
-
-
-class ExitCode(IntEnum):
-    CLEAN = 0
-    FINDINGS = 1
-    ERROR = 2
-
-
-class UsageError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse already printed the usage error
         return int(exc.code or 0) and ExitCode.ERROR
+    # The subcommands that scan (links, report) get the engine factory from here: commands/
+    # sits below cli in the layers and never imports it.
+    args.make_engine = make_engine
     try:
         handler = _HANDLERS.get(args.command)
         if handler is None:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from enum import IntEnum
 from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    CLEAN = 0
+    FINDINGS = 1
+    ERROR = 2
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
 
 
 def write_atomically(path: Path, data: bytes, mode: int) -> None:

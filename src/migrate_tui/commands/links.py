@@ -23,10 +23,10 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from migrate_tui.cli import ExitCode, make_engine
+    from migrate_tui.commands import ExitCode
     from migrate_tui.analysis.links.index import build_link_index
 
-    engine = make_engine(args, [args.path])
+    engine = args.make_engine(args, [args.path])
     index = build_link_index(engine.root, engine.config, use_cache=True) if not args.refresh else None
     if index is None:
         index = build_link_index(engine.root, engine.config, use_cache=False)

@@ -16,7 +16,7 @@ from migrate_tui.commands import write_atomically
 
 
 def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
-    from migrate_tui.cli import ExitCode, UsageError
+    from migrate_tui.commands import ExitCode, UsageError
     from migrate_tui.render.patches import HeldBack, plan_patches
     from migrate_tui.render.formats import display_path
     from migrate_tui.render.formats.terminal import visible

@@ -259,7 +259,7 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from migrate_tui.cli import ExitCode, UsageError
+    from migrate_tui.commands import ExitCode, UsageError
 
     target = _target(args)
     action = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}[args.action]
@@ -286,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    from migrate_tui.cli import UsageError
+    from migrate_tui.commands import UsageError
     from migrate_tui.repo.config import ConfigError, load_config
     from migrate_tui.repo.discover import find_root
     from migrate_tui.platform.target import TargetError, parse_target

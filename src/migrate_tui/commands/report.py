@@ -25,14 +25,14 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from migrate_tui.cli import ExitCode, UsageError, make_engine
+    from migrate_tui.commands import ExitCode, UsageError
     from migrate_tui.render.report import build_report, render_html, render_json, render_markdown
     from migrate_tui.render.report.model import DEFAULT_COPY_MBPS
 
     mbps = DEFAULT_COPY_MBPS if args.copy_mbps is None else args.copy_mbps
     if not mbps > 0:
         raise UsageError("--copy-mbps must be a positive number")
-    engine = make_engine(args, [args.path])
+    engine = args.make_engine(args, [args.path])
     result = engine.scan()
     report = build_report(result.findings, engine.root, files_scanned=result.files_scanned,
                           diagnostics=len({d.path for d in result.diagnostics}), sources=result.sources,
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_report(path: Path, text: str) -> None:
-    from migrate_tui.cli import UsageError
+    from migrate_tui.commands import UsageError
     from migrate_tui.commands import umask, write_atomically
 
     directory = path.parent if str(path.parent) else Path(".")

@@ -238,7 +238,7 @@ def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], s
     """(pod spec subject, [(container group, index)], image as written) for every pod template in
     the repo whose containers run one of ``images``."""
     from migrate_tui.parse.imageref import parse_image_ref
-    from migrate_tui.rules.data_only_image_on_shell_base import _pod_specs, _same
+    from migrate_tui.analysis.workloads import pod_specs, same_repository
 
     if not images:
         return []
@@ -253,14 +253,14 @@ def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], s
         found = ctx.project.read(rel)
         if isinstance(found, Diagnostic):
             continue
-        for subject in _pod_specs(found):
+        for subject in pod_specs(found):
             spec = subject.ref.spec
             hits = []
             written = None
             for group in ("initContainers", "containers"):
                 items = spec.get(group) if isinstance(spec, dict) else None
                 for i, container in enumerate(items if isinstance(items, list) else []):
-                    if isinstance(container, dict) and any(_same(container.get("image"), w) for w in wanted):
+                    if isinstance(container, dict) and any(same_repository(container.get("image"), w) for w in wanted):
                         hits.append((group, i))
                         written = written or str(container.get("image"))
             if hits:

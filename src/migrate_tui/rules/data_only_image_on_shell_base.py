@@ -66,7 +66,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from migrate_tui.analysis.context import PodSpecSubject, RuleContext
+from migrate_tui.analysis.context import RuleContext
+from migrate_tui.analysis.workloads import containers, pod_specs, same_repository
 from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
 from migrate_tui.analysis.savings import base_swap
@@ -258,13 +259,13 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
             found = ctx.project.read(rel)
             if isinstance(found, Diagnostic):
                 continue
-            for subject in _pod_specs(found):
-                runs_it = [c for c in _containers(subject.ref.spec) if _same(c.get("image"), wanted)]
+            for subject in pod_specs(found):
+                runs_it = [c for c in containers(subject.ref.spec) if same_repository(c.get("image"), wanted)]
                 if not runs_it:
                     continue
                 covered = set()
                 for finding in iv001_check(subject, ctx):
-                    if not any(_same(i, wanted) for i in finding.data.get("images", [])):
+                    if not any(same_repository(i, wanted) for i in finding.data.get("images", [])):
                         continue
                     covered.update(finding.data.get("images", []))
                     related.append(finding.location)
@@ -304,8 +305,8 @@ def _guessed_runners(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleCon
             found = ctx.project.read(rel)
             if isinstance(found, Diagnostic):
                 continue
-            for subject in _pod_specs(found):
-                for container in _containers(subject.ref.spec):
+            for subject in pod_specs(found):
+                for container in containers(subject.ref.spec):
                     ref = parse_image_ref(str(container.get("image") or ""))
                     if ref is not None and ref.repository.rsplit("/", 1)[-1] == link.image:
                         out.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
@@ -327,31 +328,6 @@ def _what_runs(container: dict) -> str:
         if isinstance(value, dict) and value.get("exec"):
             parts.append(f"{probe} exec")
     return ", ".join(parts) if parts else "the image's entrypoint"
-
-
-def _same(image: Any, wanted) -> bool:
-    ref = parse_image_ref(str(image)) if image else None
-    return ref is not None and wanted is not None and ref.same_repository(wanted)
-
-
-def _containers(spec: Any) -> list[dict]:
-    out = []
-    for group in ("initContainers", "containers", "ephemeralContainers"):
-        items = spec.get(group) if isinstance(spec, dict) else None
-        if isinstance(items, list):
-            out += [c for c in items if isinstance(c, dict)]
-    return out
-
-
-def _pod_specs(source: SourceFile) -> Iterator[PodSpecSubject]:
-    from migrate_tui.parse.podspec import find_pod_specs
-    from migrate_tui.parse.yamldoc import YamlError, load_documents
-
-    for item in load_documents(source.text):
-        if isinstance(item, YamlError) or not isinstance(item.data, dict):
-            continue
-        for ref in find_pod_specs(item.data):
-            yield PodSpecSubject(source, item.chunk, item.data, ref)
 
 
 RULE = Rule(
