@@ -56,8 +56,8 @@ def blocked_when_planning_crashes(subject, ctx):
 def _module(name: str, code: str, check) -> types.ModuleType:
     module = types.ModuleType(f"migrate_tui.rules.{name}")
     module.__doc__ = f"{code}: a test-only rule."
-    module.RULE = registry.Rule(code, name.strip("_").replace("_", "-"), "test-only rule", "podspec", check,
-                                needles=("initContainers",))
+    module.RULE = registry.PodSpecRule(code=code, name=name.strip("_").replace("_", "-"), summary="test-only rule",
+                                       check=check, needles=("initContainers",))
     return module
 
 

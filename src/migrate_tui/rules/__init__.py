@@ -8,10 +8,13 @@ Use instead / Fix safety), printed by ``migrate-tui rule CODE``.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import ClassVar, Iterable, Protocol
 
+from migrate_tui.analysis.context import PodSpecSubject, RuleContext
 from migrate_tui.model.findings import Finding, Severity
+from migrate_tui.parse.dockerfile.parser import Dockerfile
+from migrate_tui.repo.sources import SourceFile
 
 # code -> module under migrate_tui.rules (named after the pattern it finds)
 _MODULES: dict[str, str] = {
@@ -26,17 +29,49 @@ _MODULES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Rule:
+DockerfileSubject = tuple[SourceFile, Dockerfile]
+
+
+class PodSpecCheck(Protocol):
+    """What a pod-spec rule's ``check`` is: one PodSpec (in its document) and the run's context."""
+
+    def __call__(self, subject: PodSpecSubject, ctx: RuleContext, /) -> Iterable[Finding]: ...
+
+
+class DockerfileCheck(Protocol):
+    """What a Dockerfile rule's ``check`` is: the file as read, its parse, and the run's context."""
+
+    def __call__(self, subject: DockerfileSubject, ctx: RuleContext, /) -> Iterable[Finding]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class _RuleInfo:
     code: str
     name: str  # kebab-case pattern name
     summary: str  # one line
-    scope: str  # "podspec" | "dockerfile" | "document"
-    check: Callable[..., Iterable[Finding]]
     severity: Severity = Severity.WARNING
     doc: str = ""
     # Text pre-filter: a file without any of these strings can't hold a finding of this rule.
     needles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodSpecRule(_RuleInfo):
+    """A rule over every PodSpec found (by shape) in a YAML document."""
+
+    check: PodSpecCheck
+    scope: ClassVar[str] = "podspec"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DockerfileRule(_RuleInfo):
+    """A rule over a whole Dockerfile."""
+
+    check: DockerfileCheck
+    scope: ClassVar[str] = "dockerfile"
+
+
+Rule = PodSpecRule | DockerfileRule
 
 
 def register(code: str, module: str) -> None:
@@ -48,13 +83,12 @@ def _load() -> dict[str, Rule]:
     rules = {}
     for code, module_name in _MODULES.items():
         module = importlib.import_module(f"{__name__}.{module_name}")
-        rule: Rule = module.RULE
+        rule = module.RULE
+        if not isinstance(rule, (PodSpecRule, DockerfileRule)):
+            raise RuntimeError(f"{module_name}.RULE is not a PodSpecRule or a DockerfileRule")
         if rule.code != code:
             raise RuntimeError(f"{module_name} declares {rule.code}, registered as {code}")
-        rules[code] = Rule(
-            rule.code, rule.name, rule.summary, rule.scope, rule.check, rule.severity,
-            (module.__doc__ or "").strip(), rule.needles,
-        )
+        rules[code] = replace(rule, doc=(module.__doc__ or "").strip())
     return rules
 
 

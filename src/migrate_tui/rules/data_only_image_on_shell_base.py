@@ -73,7 +73,7 @@ from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding,
 from migrate_tui.analysis.savings import base_swap
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile
-from migrate_tui.rules import Rule
+from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes.assets_stage import ArrangeBlocker, AssetsPlan, copier_command, plan_assets_stage, render_scratch_stage, unique_stage_name
 
@@ -330,10 +330,9 @@ def _what_runs(container: dict) -> str:
     return ", ".join(parts) if parts else "the image's entrypoint"
 
 
-RULE = Rule(
+RULE = DockerfileRule(
     code=CODE,
     name="data-only-image-on-shell-base",
     summary="Data-only image on a shell base (busybox, alpine, debian…): use FROM scratch",
-    scope="dockerfile",
     check=check,
 )

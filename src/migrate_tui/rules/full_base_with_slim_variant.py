@@ -37,7 +37,7 @@ from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Locati
 from migrate_tui.analysis.savings import base_swap
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile
-from migrate_tui.rules import Rule
+from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 
 CODE = "DF003"
@@ -131,10 +131,9 @@ def _edit(source: SourceFile, root, base: str, new_base: str) -> Edit | str:
     return f"the base comes from an ARG ({raw}); set its value to {new_base}"
 
 
-RULE = Rule(
+RULE = DockerfileRule(
     code=CODE,
     name="full-base-with-slim-variant",
     summary="Full base image where a slim variant exists: use the slim variant",
-    scope="dockerfile",
     check=check,
 )

@@ -70,7 +70,7 @@ from migrate_tui.platform.digest import DigestError, ImageInfo, OciLayoutResolve
 from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_chunk, shrink
-from migrate_tui.rules import Rule
+from migrate_tui.rules import PodSpecRule
 from migrate_tui.rules.init_copy_to_empty_dir import SUPPLY_CHAIN_NOTE
 
 CODE = "IV003"
@@ -297,11 +297,10 @@ def _pin_fix(subject: PodSpecSubject, index: int, pinned: str, assumption: str) 
                (edit,), assumption, ((source.path, source.digest),), ((source.path, chunk.start, chunk.end),))
 
 
-RULE = Rule(
+RULE = PodSpecRule(
     code=CODE,
     name="image-volume-platform",
     summary="Image volume the target platform can't serve as written (gate, runtime, subPath, tag)",
-    scope="podspec",
     check=check,
     needles=("reference",),
 )

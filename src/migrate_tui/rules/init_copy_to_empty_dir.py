@@ -139,7 +139,7 @@ from migrate_tui.analysis.context import PodSpecSubject, RuleContext
 from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.model.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
 from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
-from migrate_tui.rules import Rule
+from migrate_tui.rules import PodSpecRule
 from migrate_tui.fixes.asset_image import ScratchPlan, plan_scratch, wants_scratch
 from migrate_tui.fixes.copier_image import image_defaults
 from migrate_tui.analysis.initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
@@ -551,11 +551,10 @@ def _set_after(mapping: Any, key: str, value: Any, after: str) -> None:
     mapping.insert(position, key, value)
 
 
-RULE = Rule(
+RULE = PodSpecRule(
     code=CODE,
     name="init-copy-to-empty-dir",
     summary="Init container copies files from its image into an emptyDir: use an image volume",
-    scope="podspec",
     check=check,
     needles=("initContainers",),
 )

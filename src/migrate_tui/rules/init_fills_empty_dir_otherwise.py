@@ -46,7 +46,7 @@ from typing import Iterator
 from migrate_tui.analysis.context import PodSpecSubject, RuleContext
 from migrate_tui.model.findings import Finding, Location, Severity
 from migrate_tui.model.reasons import IMAGE_DEFAULT_BLOCKERS, texts
-from migrate_tui.rules import Rule
+from migrate_tui.rules import PodSpecRule
 from migrate_tui.rules.init_copy_to_empty_dir import flows_of
 
 CODE = "IV002"
@@ -88,11 +88,10 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-RULE = Rule(
+RULE = PodSpecRule(
     code=CODE,
     name="init-fills-empty-dir-otherwise",
     summary="Init container downloads or templates content into an emptyDir: bake it into an asset image",
-    scope="podspec",
     check=check,
     needles=("initContainers",),
 )

@@ -93,7 +93,7 @@ from migrate_tui.model.findings import Finding, Location, Severity
 from migrate_tui.analysis.savings import human_bytes, measured
 from migrate_tui.repo.sources import SourceFile, is_inside
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, expand_args
-from migrate_tui.rules import Rule
+from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes import fetched_model as fetched
 
@@ -248,10 +248,9 @@ def _selected(rel: str, pattern: str, has_glob: bool) -> bool:
     return rel == pattern or rel.startswith(pattern.rstrip("/") + "/")
 
 
-RULE = Rule(
+RULE = DockerfileRule(
     code=CODE,
     name="large-data-in-app-image",
     summary="Large data (models, datasets, site bundles) copied into an app image: split it into an asset image",
-    scope="dockerfile",
     check=check,
 )

@@ -79,7 +79,7 @@ from migrate_tui.analysis.savings import unknown
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, env_pairs
 from migrate_tui.parse.dockerfile.run import POSIX_SHELLS, Command, EditBlocker, RunScript, Word, mounts, path_covered, read_run
-from migrate_tui.rules import Rule
+from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 
 CODE = "DF004"
@@ -440,10 +440,9 @@ def _home(before: list[Instruction]) -> str | None:
     return "/root" if users[-1].split(":", 1)[0] in ("root", "0") else None
 
 
-RULE = Rule(
+RULE = DockerfileRule(
     code=CODE,
     name="package-cache-left-in-layer",
     summary="Package manager cache left in an image layer: clean it in the same RUN",
-    scope="dockerfile",
     check=check,
 )

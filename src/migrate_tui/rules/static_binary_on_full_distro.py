@@ -93,7 +93,7 @@ from migrate_tui.analysis.savings import base_swap
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.parse.dockerfile.run import RunForm, read_run
-from migrate_tui.rules import Rule
+from migrate_tui.rules import DockerfileRule
 from migrate_tui.fixes import compose as _compose_plan
 from migrate_tui.analysis import stages as dfx
 
@@ -275,10 +275,9 @@ def _builds_static(parsed: Dockerfile, stage: Stage) -> bool:
     return go or bool(_RUST_MUSL.search(text)) or bool(_LD_STATIC.search(text) and re.search(r"\b(gcc|cc|clang|zig)\b", text))
 
 
-RULE = Rule(
+RULE = DockerfileRule(
     code=CODE,
     name="static-binary-on-full-distro",
     summary="Static binary shipped on a full distribution: use FROM scratch or a distroless static base",
-    scope="dockerfile",
     check=check,
 )
