@@ -41,16 +41,16 @@ def blocked_when_planning_crashes(subject, ctx):
     def mutate(document):
         raise KeyError("volumes")
 
-    finding = Finding("ZZ902", Severity.WARNING, Location(subject.path, subject.chunk.line), "probe finding")
+    finding = Finding(rule="ZZ902", severity=Severity.WARNING, location=Location(subject.path, subject.chunk.line), message="probe finding")
     try:
         new = rewrite_chunk(subject.source.text, subject.chunk, mutate)
     except RewriteRefused as exc:
         assert exc.kind == RewriteRefused.INTERNAL
-        yield Finding(finding.rule, finding.severity, finding.location, finding.message, fix_blocked=str(exc))
+        yield Finding(rule=finding.rule, severity=finding.severity, location=finding.location, message=finding.message, fix_blocked=str(exc))
         return
     edit = Edit(subject.path, subject.chunk.start, subject.chunk.end, new)
-    yield Finding(finding.rule, finding.severity, finding.location, finding.message,
-                  fix=Fix(Applicability.SAFE, "probe", (edit,)))
+    yield Finding(rule=finding.rule, severity=finding.severity, location=finding.location, message=finding.message,
+                  fix=Fix(applicability=Applicability.SAFE, description="probe", edits=(edit,)))
 
 
 def _module(name: str, code: str, check) -> types.ModuleType:

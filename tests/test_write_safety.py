@@ -111,9 +111,9 @@ def test_new_files_are_created_inside_the_root_only(tmp_path: Path) -> None:
 
     root = tmp_path / "repo"
     root.mkdir()
-    escape = Fix(Applicability.SAFE, "x", (Edit("../evil.txt", 0, 0, "boom\n"),), None, (("../evil.txt", None),))
-    inside = Fix(Applicability.SAFE, "y", (Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"),), None, (("assets/new/Dockerfile", None),))
-    findings = [Finding("IV001", Severity.WARNING, Location("a"), "m", fix=escape), Finding("IV001", Severity.WARNING, Location("b"), "m", fix=inside)]
+    escape = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit("../evil.txt", 0, 0, "boom\n"),), assumption=None, base_digests=(("../evil.txt", None),))
+    inside = Fix(applicability=Applicability.SAFE, description="y", edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"),), assumption=None, base_digests=(("assets/new/Dockerfile", None),))
+    findings = [Finding(rule="IV001", severity=Severity.WARNING, location=Location("a"), message="m", fix=escape), Finding(rule="IV001", severity=Severity.WARNING, location=Location("b"), message="m", fix=inside)]
     report = apply_fixes(root, findings, Target())
     assert not (tmp_path / "evil.txt").exists()
     assert (root / "assets/new/Dockerfile").read_text() == "FROM scratch\n"

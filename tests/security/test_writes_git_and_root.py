@@ -38,8 +38,8 @@ def test_a_volume_name_with_dot_dot_and_git_never_creates_a_git_hook(tmp_path: P
 
 
 def _fix(path: str) -> Finding:
-    fix = Fix(Applicability.SAFE, "x", (Edit(path, 0, 0, "FROM scratch\n"),), None, ((path, None),))
-    return Finding("IV001", Severity.WARNING, Location("a.yaml"), "m", fix=fix)
+    fix = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit(path, 0, 0, "FROM scratch\n"),), assumption=None, base_digests=((path, None),))
+    return Finding(rule="IV001", severity=Severity.WARNING, location=Location("a.yaml"), message="m", fix=fix)
 
 
 @pytest.mark.parametrize(
@@ -97,9 +97,9 @@ def test_an_edit_to_an_existing_file_without_a_digest_never_overwrites_it(tmp_pa
     root = tmp_path / "repo"
     root.mkdir()
     (root / "keep.yaml").write_text("precious: true\n")
-    fix = Fix(Applicability.SAFE, "x", (Edit("new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("keep.yaml", 0, 0, "a: 1\n")),
-              None, (("new/Dockerfile", None),))
-    report = apply_fixes(root, [Finding("IV001", Severity.WARNING, Location("a.yaml"), "m", fix=fix)], Target())
+    fix = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit("new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("keep.yaml", 0, 0, "a: 1\n")),
+              assumption=None, base_digests=(("new/Dockerfile", None),))
+    report = apply_fixes(root, [Finding(rule="IV001", severity=Severity.WARNING, location=Location("a.yaml"), message="m", fix=fix)], Target())
     assert report.written == []
     assert [k for _, k in report.refused] == [WriteRefusal.ALREADY_EXISTS]
     assert (root / "keep.yaml").read_text() == "precious: true\n"

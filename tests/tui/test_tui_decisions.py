@@ -237,14 +237,14 @@ async def test_accept_all_safe_during_a_scan_follows_the_scan(small_repo: Path, 
 
 
 def _finding(path: str, applicability: Applicability, content: str, rule: str = "IV001") -> Finding:
-    fix = Fix(applicability, "do it", (Edit(path, 0, 0, content),))
-    return Finding(rule, Severity.WARNING, Location(path, 3), f"message about {path}", fix=fix)
+    fix = Fix(applicability=applicability, description="do it", edits=(Edit(path, 0, 0, content),))
+    return Finding(rule=rule, severity=Severity.WARNING, location=Location(path, 3), message=f"message about {path}", fix=fix)
 
 
 def test_the_decision_model_is_per_change_set_and_tied_to_the_fix() -> None:
-    shared = Fix(Applicability.SAFE, "both", (Edit("k.yaml", 0, 0, "a"), Edit("Dockerfile", 0, 0, "b")))
-    iv = Finding("IV001", Severity.WARNING, Location("k.yaml", 3), "iv", fix=shared)
-    df = Finding("DF001", Severity.WARNING, Location("Dockerfile", 1), "df", fix=shared)
+    shared = Fix(applicability=Applicability.SAFE, description="both", edits=(Edit("k.yaml", 0, 0, "a"), Edit("Dockerfile", 0, 0, "b")))
+    iv = Finding(rule="IV001", severity=Severity.WARNING, location=Location("k.yaml", 3), message="iv", fix=shared)
+    df = Finding(rule="DF001", severity=Severity.WARNING, location=Location("Dockerfile", 1), message="df", fix=shared)
     other = _finding("x.yaml", Applicability.SAFE, "x")
     review = Review([iv, df, other])
     assert review.counts()["safe"] == 2
@@ -252,9 +252,9 @@ def test_the_decision_model_is_per_change_set_and_tied_to_the_fix() -> None:
     assert review.is_accepted(iv) and review.accepted_findings() == [iv]
     assert review.accepted_files() == ["Dockerfile", "k.yaml"]
     # The same findings re-planned with another fix: pending again, with the reason.
-    replanned = Fix(Applicability.UNSAFE, "both", shared.edits, assumption="nobody writes")
-    iv2 = Finding("IV001", Severity.WARNING, Location("k.yaml", 3), "iv", fix=replanned)
-    df2 = Finding("DF001", Severity.WARNING, Location("Dockerfile", 1), "df", fix=replanned)
+    replanned = Fix(applicability=Applicability.UNSAFE, description="both", edits=shared.edits, assumption="nobody writes")
+    iv2 = Finding(rule="IV001", severity=Severity.WARNING, location=Location("k.yaml", 3), message="iv", fix=replanned)
+    df2 = Finding(rule="DF001", severity=Severity.WARNING, location=Location("Dockerfile", 1), message="df", fix=replanned)
     withdrawn = review.replace([iv2, df2, other], [])
     assert withdrawn == [review.set_of(iv2)]
     assert not review.is_accepted(iv2) and not review.accepted

@@ -7,8 +7,8 @@ from migrate_tui.tui.review import Review, group_key, parse_query, why_not_accep
 
 
 def finding(path: str, applicability: Applicability | None, rule: str = "IV001", blocked: str | None = None) -> Finding:
-    fix = Fix(applicability, "do it", (Edit(path, 0, 0, "x"),), assumption="nobody writes") if applicability else None
-    return Finding(rule, Severity.WARNING, Location(path, 3), f"message about {path}", fix=fix, fix_blocked=blocked)
+    fix = Fix(applicability=applicability, description="do it", edits=(Edit(path, 0, 0, "x"),), assumption="nobody writes") if applicability else None
+    return Finding(rule=rule, severity=Severity.WARNING, location=Location(path, 3), message=f"message about {path}", fix=fix, fix_blocked=blocked)
 
 
 SAFE = finding("a/safe.yaml", Applicability.SAFE)
@@ -30,7 +30,7 @@ def test_decisions_survive_a_rescan_by_key() -> None:
     review = Review([SAFE, UNSAFE])
     review.accept(SAFE)
     review.accept(UNSAFE)
-    moved = Finding(SAFE.rule, SAFE.severity, Location(SAFE.location.path, 9), SAFE.message, fix=SAFE.fix)
+    moved = Finding(rule=SAFE.rule, severity=SAFE.severity, location=Location(SAFE.location.path, 9), message=SAFE.message, fix=SAFE.fix)
     assert review.replace([moved], []) == []
     assert review.is_accepted(moved) and review.accepted == {review.set_of(moved)}
 
@@ -56,5 +56,5 @@ def test_query_terms_combine() -> None:
 
 
 def test_group_key_names_every_file_of_a_multi_file_change_set() -> None:
-    fix = Fix(Applicability.SAFE, "two", (Edit("k.yaml", 0, 0, "a"), Edit("Dockerfile", 0, 0, "b")))
-    assert group_key(Finding("IV003", Severity.INFO, Location("k.yaml"), "m", fix=fix)) == "k.yaml + Dockerfile"
+    fix = Fix(applicability=Applicability.SAFE, description="two", edits=(Edit("k.yaml", 0, 0, "a"), Edit("Dockerfile", 0, 0, "b")))
+    assert group_key(Finding(rule="IV003", severity=Severity.INFO, location=Location("k.yaml"), message="m", fix=fix)) == "k.yaml + Dockerfile"

@@ -98,13 +98,13 @@ def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target
             explanation += ["Start from an asset Dockerfile such as:", *("    " + l if l else "" for l in asset_text.splitlines()),
                             f"mount that image as an image volume at {mount_path} (readOnly) in the pods that run "
                             "this image, then drop this COPY."]
-        return Finding(CODE, Severity.WARNING, location, _plain(message), _plain("\n".join(explanation)), None, (), (),
-                       data, fix_blocked=_plain(reason), anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=_plain(message), explanation=_plain("\n".join(explanation)), fix=None, notes=(), related=(),
+                       data=data, fix_blocked=_plain(reason), anchor=anchor)
     fix, notes, related = plan
     data["change_set"] = "asset-image-split"
     explanation += notes
-    return Finding(CODE, Severity.WARNING, location, _plain(message), _plain("\n".join(explanation)), fix,
-                   tuple(_plain(n) for n in notes), related, data, anchor=anchor)
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=_plain(message), explanation=_plain("\n".join(explanation)), fix=fix,
+                   notes=tuple(_plain(n) for n in notes), related=related, data=data, anchor=anchor)
 
 
 def _plain(text: str) -> str:
@@ -199,11 +199,11 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
     assumption = (f"the app only reads the data at {mount_path}, never writes there (an image volume is read-only), "
                   f"{new_ref} is built from {rel} and pushed before the workloads roll out, and any workload outside this "
                   "repository that runs the app image mounts it too")
-    fix = Fix(Applicability.UNSAFE,
-              f"Split {dfx.label(fetch_stage)} into asset image {new_ref} ({rel}) mounted at {mount_path}",
-              (*df_edits, Edit(rel, 0, 0, content), *edits), assumption,
-              ((source.path, source.digest), (rel, None), *digests),
-              ((source.path, 0, len(source.text)), (rel, 0, 0), *scopes))
+    fix = Fix(applicability=Applicability.UNSAFE,
+              description=f"Split {dfx.label(fetch_stage)} into asset image {new_ref} ({rel}) mounted at {mount_path}",
+              edits=(*df_edits, Edit(rel, 0, 0, content), *edits), assumption=assumption,
+              base_digests=((source.path, source.digest), (rel, None), *digests),
+              scopes=((source.path, 0, len(source.text)), (rel, 0, 0), *scopes))
     return fix, notes, tuple(related)
 
 

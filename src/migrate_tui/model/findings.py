@@ -66,7 +66,7 @@ class Edit:
         return self.start < other.end and other.start < self.end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Fix:
     """A change-set: edits over one or more files that must be applied together, or not at all."""
 
@@ -96,7 +96,7 @@ class Fix:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     rule: str
     severity: Severity

@@ -116,35 +116,35 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
                    for i in shape.mode_runs]
         reasons += [f"line {i.line}: --chown with a user name needs /etc/passwd, which scratch lacks; use numeric ids"
                     for i in shape.named_chown]
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + reasons), None,
-                       tuple(reasons), (), data, fix_blocked="; ".join(reasons), anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation + reasons), fix=None,
+                       notes=tuple(reasons), related=(), data=data, fix_blocked="; ".join(reasons), anchor=anchor)
     users = _users(source, stage, parsed, ctx)
     if users is not None:
         fix, blocked, related, notes = users
         explanation += notes
         if fix is not None:
             data["change_set"] = "IV001"
-            return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set",
-                           "\n".join(explanation), fix, tuple(notes), related, data, anchor=anchor)
+            return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message + "; rides in the IV001 change-set",
+                           explanation="\n".join(explanation), fix=fix, notes=tuple(notes), related=related, data=data, anchor=anchor)
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
-                       tuple(notes), related, data, fix_blocked=blocked, anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None,
+                       notes=tuple(notes), related=related, data=data, fix_blocked=blocked, anchor=anchor)
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + guessed), None,
-                       tuple(guessed), (), data, fix_blocked="; ".join(guessed), anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation + guessed), fix=None,
+                       notes=tuple(guessed), related=(), data=data, fix_blocked="; ".join(guessed), anchor=anchor)
     if len(chain) > 1:
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None, notes=(), related=(), data=data,
                        fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM", anchor=anchor)
     start, end = chain[-1].base_span
     assumption = ("nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
                   "its consumers mount it as an image volume or copy from it with COPY --from")
-    fix = Fix(Applicability.UNSAFE, f"Use FROM scratch instead of {dfx.short(base)} in {dfx.label(stage)}",
-              (Edit(source.path, start, end, "scratch"),), assumption,
-              ((source.path, source.digest),), ((source.path, stage.from_instruction.start, stage.from_instruction.end),))
+    fix = Fix(applicability=Applicability.UNSAFE, description=f"Use FROM scratch instead of {dfx.short(base)} in {dfx.label(stage)}",
+              edits=(Edit(source.path, start, end, "scratch"),), assumption=assumption,
+              base_digests=((source.path, source.digest),), scopes=((source.path, stage.from_instruction.start, stage.from_instruction.end),))
     explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data, anchor=anchor)
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(), related=(), data=data, anchor=anchor)
 
 
 def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command,
@@ -170,17 +170,17 @@ def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ba
         text = "\n".join([explanation, *notes])
         if fix is not None:
             data["change_set"] = "IV001"
-            return Finding(CODE, Severity.WARNING, location, message + "; rides in the IV001 change-set", text, fix,
-                           tuple(notes), related, data, anchor=anchor)
+            return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message + "; rides in the IV001 change-set", explanation=text, fix=fix,
+                           notes=tuple(notes), related=related, data=data, anchor=anchor)
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(CODE, Severity.WARNING, location, message, text, None, tuple(notes), related, data,
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=text, fix=None, notes=tuple(notes), related=related, data=data,
                        fix_blocked=reason, anchor=anchor)
     data["fix_blocked_kind"] = "copier-image"
     blocked = (f"line {command.line}: the image's {command.keyword} copies its files for an init container; FROM scratch "
                "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
                "and any download RUN must move into a build stage")
-    return Finding(CODE, Severity.WARNING, location, message, explanation,
-                   None, (), (), data, fix_blocked=blocked, anchor=anchor)
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation,
+                   fix=None, notes=(), related=(), data=data, fix_blocked=blocked, anchor=anchor)
 
 
 def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan,
@@ -208,17 +208,17 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         explanation += notes
         blocked = reason or "a manifest in the repository runs this image; move the RUNs into a build stage by hand"
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
-                       tuple(notes), related, data, fix_blocked=blocked, anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None,
+                       notes=tuple(notes), related=related, data=data, fix_blocked=blocked, anchor=anchor)
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation + guessed), None,
-                       tuple(guessed), (), data, fix_blocked="; ".join(guessed), anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation + guessed), fix=None,
+                       notes=tuple(guessed), related=(), data=data, fix_blocked="; ".join(guessed), anchor=anchor)
     if plan.blocker is not None:
         data["fix_blocked_kind"] = plan.blocker.value
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None,
-                       (), (), data, fix_blocked=plan.blocker.sentence, anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None,
+                       notes=(), related=(), data=data, fix_blocked=plan.blocker.sentence, anchor=anchor)
     name = unique_stage_name(parsed)
     _, base_end = stage.base_span
     tail = "" if source.text.endswith("\n") or not source.text else "\n"
@@ -227,13 +227,13 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
     assumption = ("nothing runs a command in this image (an init container `cp` or `sh`, `kubectl exec`, "
                   "`docker run`); its consumers mount it as an image volume or COPY --from it. The shipped files "
                   "keep their contents and modes, and the stage sets no owners")
-    fix = Fix(Applicability.UNSAFE, f"Arrange the files in build stage '{name}' and ship FROM scratch in {dfx.label(stage)}",
-              edits, assumption, ((source.path, source.digest),),
-              ((source.path, stage.from_instruction.start, len(source.text)),))
+    fix = Fix(applicability=Applicability.UNSAFE, description=f"Arrange the files in build stage '{name}' and ship FROM scratch in {dfx.label(stage)}",
+              edits=edits, assumption=assumption, base_digests=((source.path, source.digest),),
+              scopes=((source.path, stage.from_instruction.start, len(source.text)),))
     explanation.append(f"The stage becomes build stage '{name}'; the shipped image is FROM scratch with "
                        f"{', '.join(plan.paths)} copied from it. No manifest in this repository runs the image; "
                        + assumption + ".")
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (), (), data, anchor=anchor)
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(), related=(), data=data, anchor=anchor)
 
 
 def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):

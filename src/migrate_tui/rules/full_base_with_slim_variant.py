@@ -110,10 +110,10 @@ def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: 
     explanation = f"{dfx.label(stage)} is {target.reason}. Assumes {assumption}."
     edit = _edit(source, root, base, new_base)
     if isinstance(edit, str):
-        return Finding(CODE, Severity.WARNING, location, message, explanation, None, (), (), data, fix_blocked=edit, anchor=anchor)
-    fix = Fix(Applicability.UNSAFE, f"Use {new_base}", (edit,), assumption, ((source.path, source.digest),),
-              ((source.path, root.from_instruction.start, root.from_instruction.end),))
-    return Finding(CODE, Severity.WARNING, location, message, explanation, fix, (), (), data, anchor=anchor)
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=None, notes=(), related=(), data=data, fix_blocked=edit, anchor=anchor)
+    fix = Fix(applicability=Applicability.UNSAFE, description=f"Use {new_base}", edits=(edit,), assumption=assumption, base_digests=((source.path, source.digest),),
+              scopes=((source.path, root.from_instruction.start, root.from_instruction.end),))
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=fix, notes=(), related=(), data=data, anchor=anchor)
 
 
 def _edit(source: SourceFile, root, base: str, new_base: str) -> Edit | str:

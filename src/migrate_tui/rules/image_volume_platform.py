@@ -167,8 +167,8 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
                 notes: tuple[str, ...] = (), fix: Fix | None = None, blocked: str | None = None,
                 anchor: str = "") -> Finding:
         data = {"owner": subject.ref.owner, "volume": name, "kind": kind, "target": target.describe()}
-        return Finding(CODE, severity, Location(subject.path, line), message, explanation, fix, notes, (), data,
-                       blocked, anchor=f"{base}/{kind}{anchor}", doc_span=subject.doc_span)
+        return Finding(rule=CODE, severity=severity, location=Location(subject.path, line), message=message, explanation=explanation, fix=fix, notes=notes, related=(), data=data,
+                       fix_blocked=blocked, anchor=f"{base}/{kind}{anchor}", doc_span=subject.doc_span)
 
     platform = target.image_volume_blocker()
     if platform:
@@ -293,8 +293,8 @@ def _pin_fix(subject: PodSpecSubject, index: int, pinned: str, assumption: str) 
     old_text = source.text[chunk.start:chunk.end]
     start, end, content = shrink(old_text, new_chunk)
     edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
-    return Fix(Applicability.UNSAFE, f"Pin the image volume reference to {pinned.rsplit('@', 1)[-1][:19]}…",
-               (edit,), assumption, ((source.path, source.digest),), ((source.path, chunk.start, chunk.end),))
+    return Fix(applicability=Applicability.UNSAFE, description=f"Pin the image volume reference to {pinned.rsplit('@', 1)[-1][:19]}…",
+               edits=(edit,), assumption=assumption, base_digests=((source.path, source.digest),), scopes=((source.path, chunk.start, chunk.end),))
 
 
 RULE = PodSpecRule(

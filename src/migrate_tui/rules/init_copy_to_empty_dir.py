@@ -233,7 +233,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
             for a in scratch.assets.values()
         ]
     explanation = _explain(group, texts(manual), unsafe, texts(notes))
-    finding = Finding(CODE, Severity.WARNING, location, message, explanation, None, tuple(texts(notes)), related, data,
+    finding = Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=None, notes=tuple(texts(notes)), related=related, data=data,
                       anchor=f"{subject.ref.owner}/{subject.ref.path}/{first.name}", doc_span=subject.doc_span)
     if manual:
         return _replace(finding, fix_blocked="; ".join(texts(manual)))
@@ -478,7 +478,7 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
             verb = _ASSET_VERBS.get(asset.how)
             if verb is not None:
                 description += f"; {verb} {asset.dockerfile} FROM scratch"
-    return Fix(applicability, description, tuple(edits), assumption, tuple(digests), tuple(scopes))
+    return Fix(applicability=applicability, description=description, edits=tuple(edits), assumption=assumption, base_digests=tuple(digests), scopes=tuple(scopes))
 
 
 #: AssetImage.how -> the verb in a fix title ("unchanged" adds nothing).

@@ -193,7 +193,7 @@ def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore,
     anchor = f"{stage.index}:{instr.args[:80]}"
     data = {"stage": stage.index, "stage_name": stage.name,
             "target_reason": target.reason, "bytes": total, "files": [p for p, _ in data_files], "savings": savings}
-    return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, None, (), (), data,
+    return Finding(rule=CODE, severity=Severity.WARNING, location=Location(source.path, instr.line), message=message, explanation=explanation, fix=None, notes=(), related=(), data=data,
                    fix_blocked="splitting data out of an app image changes its build and deployment; see the explanation", anchor=anchor)
 
 

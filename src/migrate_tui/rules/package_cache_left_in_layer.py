@@ -185,8 +185,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
             at = script.append_at
             texts[at] = texts.get(at, "") + "".join(f" && {a}" for a in plan.append)
         edits = [Edit(source.path, at, at, text) for at, text in sorted(texts.items())]
-        fix = Fix(Applicability.SAFE, "Remove the package cache in the same RUN", tuple(edits), None,
-                  ((source.path, source.digest),), ((source.path, instr.start, instr.end),))
+        fix = Fix(applicability=Applicability.SAFE, description="Remove the package cache in the same RUN", edits=tuple(edits), assumption=None,
+                  base_digests=((source.path, source.digest),), scopes=((source.path, instr.start, instr.end),))
     savings = unknown("cache", "the cache's size depends on the packages; `docker history` on the built image shows the layer")
     message = f"{dfx.label(stage)}: RUN leaves {', '.join(plan.what)} in the layer: clean it in the same RUN"
     anchor = f"{stage.index}:{instr.args[:80]}"
@@ -200,8 +200,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
         why = f"line {data['fix_blocked_line']}: {why}"
     explanation = (f"{dfx.label(stage)} {dfx.ships(stage, target)}. "
                    "Files deleted by a later RUN still ship in this layer.")
-    return Finding(CODE, Severity.WARNING, Location(source.path, instr.line), message, explanation, fix,
-                   tuple(plan.tips), (), data, fix_blocked=why, anchor=anchor)
+    return Finding(rule=CODE, severity=Severity.WARNING, location=Location(source.path, instr.line), message=message, explanation=explanation, fix=fix,
+                   notes=tuple(plan.tips), related=(), data=data, fix_blocked=why, anchor=anchor)
 
 
 def _blocker(script: RunScript, plan: _Plan) -> EditBlocker | None:

@@ -175,7 +175,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     explanation = [f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically.",
                    f"Proposed base: {new_base}, because {why}."]
     if named_user:
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None, notes=(), related=(), data=data,
                        fix_blocked=f"USER {user}: {new_base} has no such user; use a numeric id or nonroot (65532)", anchor=anchor)
     start, end = stage.base_span
     edits = [Edit(source.path, start, end, new_base)]
@@ -183,10 +183,10 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         a, b = dfx.whole_lines(source.text, run.start, run.end)
         edits.append(Edit(source.path, a, b, ""))
     assumption = f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files)"
-    fix = Fix(Applicability.UNSAFE, f"Use {new_base} for {dfx.label(stage)}" + (" and drop the package install" if cert_runs else ""),
-              tuple(edits), assumption, ((source.path, source.digest),),
-              ((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),))
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), (), data, anchor=anchor)
+    fix = Fix(applicability=Applicability.UNSAFE, description=f"Use {new_base} for {dfx.label(stage)}" + (" and drop the package install" if cert_runs else ""),
+              edits=tuple(edits), assumption=assumption, base_digests=((source.path, source.digest),),
+              scopes=((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),))
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(why,), related=(), data=data, anchor=anchor)
 
 
 def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, program: str,
@@ -212,7 +212,7 @@ def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: d
                    f"Compose mode (certs-tzdata = \"volumes\"): FROM scratch, and {mounted} come from image volumes, because {why}."]
     if isinstance(planned, _compose_plan.Refused):
         data["compose"]["refused"] = planned.kind.value
-        return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), None, (), (), data,
+        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None, notes=(), related=(), data=data,
                        fix_blocked=planned.sentence(), anchor=anchor)
     env = sorted({k for n in needs for k, _ in _compose_plan.RUNTIME_ENV[runtime][n]})
     explanation.append("Workloads: " + "; ".join(planned.workloads) + "." +
@@ -221,10 +221,10 @@ def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: d
     assumption = (f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files; "
                   + (f"/etc/passwd holds only `{planned.passwd_line}`" if planned.passwd_line else "no /etc/passwd, so HOME is /")
                   + f"), and the images mounted at {mounted} hold what it reads there")
-    fix = Fix(Applicability.UNSAFE,
-              f"FROM scratch for {dfx.label(stage)}; mount {mounted} as image volumes in " + ", ".join(planned.workloads),
-              tuple(planned.edits), assumption, tuple(planned.digests), tuple(planned.scopes))
-    return Finding(CODE, Severity.WARNING, location, message, "\n".join(explanation), fix, (why,), tuple(planned.related), data, anchor=anchor)
+    fix = Fix(applicability=Applicability.UNSAFE,
+              description=f"FROM scratch for {dfx.label(stage)}; mount {mounted} as image volumes in " + ", ".join(planned.workloads),
+              edits=tuple(planned.edits), assumption=assumption, base_digests=tuple(planned.digests), scopes=tuple(planned.scopes))
+    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(why,), related=tuple(planned.related), data=data, anchor=anchor)
 
 
 def _runtime(parsed: Dockerfile, stage: Stage) -> "_compose_plan.Runtime":
