@@ -100,8 +100,12 @@ def yaml_inputs(root: Path) -> Iterator[dict[str, Any]]:
         for document in documents:
             for container in _containers(document):
                 working_dir = container.get("workingDir")
-                yield {"command": _words(container.get("command")), "args": _words(container.get("args")),
-                       "working_dir": str(working_dir) if working_dir else None, "env": _env(container)}
+                yield {
+                    "command": _words(container.get("command")),
+                    "args": _words(container.get("args")),
+                    "working_dir": str(working_dir) if working_dir else None,
+                    "env": _env(container),
+                }
 
 
 def _literal(node: ast.AST) -> Any:
@@ -138,8 +142,12 @@ def test_literals(path: Path) -> Iterator[dict[str, Any]]:
                 command = first
             else:
                 continue
-            yield {"command": command, "args": None, "working_dir": working_dir,
-                   "env": {str(k): "" if v is None else str(v) for k, v in env.items()}}
+            yield {
+                "command": command,
+                "args": None,
+                "working_dir": working_dir,
+                "env": {str(k): "" if v is None else str(v) for k, v in env.items()},
+            }
 
 
 def dockerfiles(root: Path) -> Iterator[Path]:
@@ -167,10 +175,16 @@ def run_records(path: Path, root: Path) -> Iterator[dict[str, Any]]:
             continue
         script = read_run(instr)
         where = f"{path.relative_to(root)}:{instr.line}"
-        shown = None if script is None else {
-            "form": script.form.value, "append_at": script.append_at,
-            "blocker": None if script.blocker is None else script.blocker.value,
-            "commands": _plain(script.commands)}
+        shown = (
+            None
+            if script is None
+            else {
+                "form": script.form.value,
+                "append_at": script.append_at,
+                "blocker": None if script.blocker is None else script.blocker.value,
+                "commands": _plain(script.commands),
+            }
+        )
         yield {"run": where, "text": instr.args, "read_run": shown}
         if instr.json_args is None and not instr.heredocs:
             yield command_record({"command": ["/bin/sh", "-c", instr.args], "args": None, "working_dir": None, "env": {}})
@@ -178,8 +192,7 @@ def run_records(path: Path, root: Path) -> Iterator[dict[str, Any]]:
 
 def split_record(script: str) -> dict[str, Any]:
     commands, end, blocker = split_script(script)
-    return {"split_script": script, "end": end, "blocker": None if blocker is None else blocker.value,
-            "commands": _plain(commands)}
+    return {"split_script": script, "end": end, "blocker": None if blocker is None else blocker.value, "commands": _plain(commands)}
 
 
 def records(which: str) -> list[str]:
