@@ -58,6 +58,7 @@ MYPY_TYPED := src/migrate_tui/render/formats src/migrate_tui/render/patches.py s
 lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy --strict $(MYPY_STRICT)
 	$(BIN)/mypy $(MYPY_TYPED)
 

@@ -28,8 +28,10 @@ import urllib.request
 from pathlib import Path
 
 MiB = 1 << 20
-WORDS = ("the model weights tensor layer attention head token vocab config shard embedding bias norm "
-         "float16 bfloat16 dtype shape name version license apache mit path file data index value").split()
+WORDS = (
+    "the model weights tensor layer attention head token vocab config shard embedding bias norm "
+    "float16 bfloat16 dtype shape name version license apache mit path file data index value"
+).split()
 
 
 def _tool() -> list[str]:
@@ -63,7 +65,7 @@ def _text(out, size: int, rng: random.Random) -> None:
     left = size
     while left:
         start = rng.randrange(0, len(pool) - MiB)
-        piece = pool[start:start + min(MiB, left)]
+        piece = pool[start : start + min(MiB, left)]
         out.write(piece)
         left -= len(piece)
 
@@ -104,8 +106,17 @@ def _measure_child(argv: list[str]) -> int:
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seconds = time.perf_counter() - started
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mb": rss, "rc": proc.returncode,
-                      "out": proc.stdout.decode(errors="replace")[-2000:], "err": proc.stderr.decode(errors="replace")[-2000:]}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_mb": rss,
+                "rc": proc.returncode,
+                "out": proc.stdout.decode(errors="replace")[-2000:],
+                "err": proc.stderr.decode(errors="replace")[-2000:],
+            }
+        )
+    )
     return 0
 
 
@@ -133,9 +144,11 @@ class LocalRegistry:
 
     def __enter__(self) -> LocalRegistry:
         config = self.workdir / "registry.yml"
-        config.write_text("version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
-                          f"storage:\n  filesystem: {{rootdirectory: {self.workdir / 'registry-data'}}}\n"
-                          f"http:\n  addr: {self.host}\n")
+        config.write_text(
+            "version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\n"
+            f"storage:\n  filesystem: {{rootdirectory: {self.workdir / 'registry-data'}}}\n"
+            f"http:\n  addr: {self.host}\n"
+        )
         self.proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
         while True:
@@ -186,11 +199,18 @@ def main(argv: list[str] | None = None) -> int:
 
     runs: list[tuple[str, list[str], bool]] = [("tar | gzip -1 | sha256sum", reference, False)]
     for level in (int(x) for x in args.gzip_levels.split(",")):
-        runs.append((f"build gzip -{level}", [*tool, "build", str(context), "-t", "bench/model:1", "-o", str(output),
-                                               "--compression-level", str(level)], True))
+        runs.append(
+            (
+                f"build gzip -{level}",
+                [*tool, "build", str(context), "-t", "bench/model:1", "-o", str(output), "--compression-level", str(level)],
+                True,
+            )
+        )
     zstd_ok = not args.no_zstd and subprocess.run([sys.executable, "-c", "import zstandard"], capture_output=True).returncode == 0
     if zstd_ok:
-        runs.append(("build zstd -3", [*tool, "build", str(context), "-t", "bench/model:1", "-o", str(output), "--compression", "zstd"], True))
+        runs.append(
+            ("build zstd -3", [*tool, "build", str(context), "-t", "bench/model:1", "-o", str(output), "--compression", "zstd"], True)
+        )
 
     results: dict[str, list[dict]] = {name: [] for name, _, _ in runs}
     sizes: dict[str, int] = {}

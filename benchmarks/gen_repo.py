@@ -225,7 +225,7 @@ def generate(n: int, root: Path, seed: int = 4639) -> dict[str, int]:
         elif roll < 0.94:
             kind, rel, text = "readme", "README.md", README.format(**fields)
         else:
-            kind, rel, text = "other", "main.go", f"package main\n\nfunc main() {{ println(\"{name}\") }}\n"
+            kind, rel, text = "other", "main.go", f'package main\n\nfunc main() {{ println("{name}") }}\n'
         path = directory / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)

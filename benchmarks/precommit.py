@@ -95,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [*tool, "check", "--mode", mode, rel]
                 _timed(cmd, tree, env)  # fills the link cache and the result cache
                 runs = [_timed(cmd, tree, env) for _ in range(args.runs)]
-                print(f"check {rel} --mode {mode}: median {statistics.median(runs):.3f} s, "
-                      f"min {min(runs):.3f} s ({args.runs} runs)")
+                print(f"check {rel} --mode {mode}: median {statistics.median(runs):.3f} s, min {min(runs):.3f} s ({args.runs} runs)")
         print(f"link cache: {_stamped(tree)}")
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)

@@ -51,8 +51,7 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[f
     started = time.perf_counter()
     if os.path.exists(timer):
         with tempfile.NamedTemporaryFile("r") as out, tempfile.TemporaryFile("w+") as err:
-            proc = subprocess.run([timer, "-f", "%M %U %S", "-o", out.name, *cmd], cwd=cwd, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=err)
+            proc = subprocess.run([timer, "-f", "%M %U %S", "-o", out.name, *cmd], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err)
             if proc.returncode not in (0, 1):
                 err.seek(0)
                 print(err.read()[-2000:], file=sys.stderr)
@@ -93,8 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     base_env = _compiled_env()
     extra = ["--jobs", str(args.jobs)] if args.jobs else []
     print(f"cpus={os.cpu_count()} tool={' '.join(tool)} {' '.join(extra)}")
-    print(f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}"
-          f" {'cold CPU s':>10} {'load':>5}")
+    print(
+        f"{'files':>7} {'grep s':>7} {'cold s':>7} {'ratio':>6} {'warm s':>7} {'ratio':>6} {'RSS MB':>7} {'s/1k files':>10}"
+        f" {'cold CPU s':>10} {'load':>5}"
+    )
     for size in (int(s) for s in args.sizes.split(",")):
         tree = args.workdir / f"repo-{size}"
         if not (tree / ".generated").exists():
@@ -113,9 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         run(check, tree, env)  # fill the cache
         warm = median_of(args.repeat, check, tree, env)
         shutil.rmtree(cache_dir, ignore_errors=True)
-        print(f"{size:>7} {grep[0]:>7.2f} {cold[0]:>7.2f} {cold[0] / grep[0]:>5.1f}x {warm[0]:>7.2f} "
-              f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}"
-              f" {cold[3]:>10.2f} {os.getloadavg()[0]:>5.1f}")
+        print(
+            f"{size:>7} {grep[0]:>7.2f} {cold[0]:>7.2f} {cold[0] / grep[0]:>5.1f}x {warm[0]:>7.2f} "
+            f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}"
+            f" {cold[3]:>10.2f} {os.getloadavg()[0]:>5.1f}"
+        )
         if args.single:
             one = next(tree.rglob("deployment.yaml"))
             single = median_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)

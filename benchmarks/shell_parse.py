@@ -32,8 +32,7 @@ def inputs() -> list[dict[str, Any]]:
     return out
 
 
-def best(parse: Callable[..., object], specs: list[dict[str, Any]], rounds: int,
-         clear: Callable[[], None] | None = None) -> float:
+def best(parse: Callable[..., object], specs: list[dict[str, Any]], rounds: int, clear: Callable[[], None] | None = None) -> float:
     """Best round, in µs per command; ``clear`` empties a parse cache before each round (every
     command is parsed, not looked up)."""
     times = []
@@ -57,8 +56,10 @@ def main() -> int:
     from migrate_tui.parse.shell.syntax import parse_script
 
     print(f"{len(specs)} commands ({sum(len(json.dumps(s)) for s in specs) // len(specs)} bytes on average)")
-    print(f"tree-sitter-bash model: {best(parse_container_command, specs, args.rounds, parse_script.cache_clear):8.1f} µs/command"
-          " (cache cleared each round)")
+    print(
+        f"tree-sitter-bash model: {best(parse_container_command, specs, args.rounds, parse_script.cache_clear):8.1f} µs/command"
+        " (cache cleared each round)"
+    )
     print(f"tree-sitter-bash model: {best(parse_container_command, specs, args.rounds):8.1f} µs/command (scripts cached)")
     if args.old:
         spec = importlib.util.spec_from_file_location("old_shell", args.old)

@@ -51,8 +51,7 @@ async def measure(root: Path) -> dict[str, float]:
         findings = len(app.review.findings)
         if app.scan_error:
             raise SystemExit(f"the scan failed: {app.scan_error}")
-    return {"first_paint": first_paint, "count_shown": counted, "full_scan": scan, "worst_lag": worst_lag,
-            "findings": findings}
+    return {"first_paint": first_paint, "count_shown": counted, "full_scan": scan, "worst_lag": worst_lag, "findings": findings}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             counts = generate(args.files, root)
             if args.workdir:
                 (root / ".generated").write_text("ok\n")
-            print(f"repo: {args.files} files ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}; written in {time.perf_counter() - t0:.1f} s)")
+            print(
+                f"repo: {args.files} files ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}; written in {time.perf_counter() - t0:.1f} s)"
+            )
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         # each run in a fresh process: imports and first-use costs are part of a first paint
         results = []

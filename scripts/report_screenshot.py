@@ -31,13 +31,27 @@ def main(argv: list[str] | None = None) -> int:
         demo = Path(tmp) / "demo"
         shutil.copytree(DEMO, demo)
         page = Path(tmp) / "report.html"
-        subprocess.run([sys.executable, "-m", "migrate_tui", "report", str(demo), "--format", "html",
-                        "-o", str(page), "--no-cache"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "migrate_tui", "report", str(demo), "--format", "html", "-o", str(page), "--no-cache"], check=True
+        )
         args.out.mkdir(parents=True, exist_ok=True)
         png = args.out / "report.png"
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        f"--user-data-dir={Path(tmp) / 'profile'}", "--window-size=1200,1500",
-                        f"--screenshot={png}", page.as_uri()], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--user-data-dir={Path(tmp) / 'profile'}",
+                "--window-size=1200,1500",
+                f"--screenshot={png}",
+                page.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         print(f"wrote {png}")
     return 0
 

@@ -24,7 +24,12 @@ def _scan(root: Path):
     [
         ("broken.yaml", b"initContainers:\n  - name: a\n    image: [unclosed\nfoo: bar\n", "parse", 4),
         ("dup.yaml", b"kind: Pod\ninitContainers: []\nkind: Pod\n", "parse", 3),
-        ("chart.yaml", b"apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      initContainers:\n{{- include \"x\" . | nindent 8 }}\n", "template", 7),
+        (
+            "chart.yaml",
+            b'apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      initContainers:\n{{- include "x" . | nindent 8 }}\n',
+            "template",
+            7,
+        ),
         ("binary.yaml", b"initContainers:\x00\x01\x02", "binary", 1),
         ("latin1.yaml", b"initContainers: []\n# caf\xe9\n", "encoding", 2),
         ("utf16.yaml", "initContainers: []\n".encode("utf-16"), "encoding", 1),
@@ -55,7 +60,7 @@ def test_file_over_the_size_limit_is_skipped(tmp_path: Path) -> None:
 def test_yaml_alias_bomb_is_bounded(tmp_path: Path) -> None:
     lines = ["initContainers: []", 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
-        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i-1}"] * 9) + "]")
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
     (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\n")
     result, _, _ = _scan(tmp_path)
     assert result.findings == []

@@ -24,8 +24,9 @@ from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_chunk
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
 CRASH_SUMMARY = "IndexError: list index out of range"
-INTERNAL_MESSAGE = (f"rule ZZ901 crashed: {CRASH_SUMMARY}; this is a bug in migrate-tui, please report it "
-                    "(MIGRATE_TUI_DEBUG=1 prints the traceback)")
+INTERNAL_MESSAGE = (
+    f"rule ZZ901 crashed: {CRASH_SUMMARY}; this is a bug in migrate-tui, please report it (MIGRATE_TUI_DEBUG=1 prints the traceback)"
+)
 
 
 def crash_on_marker(subject, ctx):
@@ -46,18 +47,26 @@ def blocked_when_planning_crashes(subject, ctx):
         new = rewrite_chunk(subject.source.text, subject.chunk, mutate)
     except RewriteRefused as exc:
         assert exc.kind == RewriteRefused.INTERNAL
-        yield Finding(rule=finding.rule, severity=finding.severity, location=finding.location, message=finding.message, fix_blocked=str(exc))
+        yield Finding(
+            rule=finding.rule, severity=finding.severity, location=finding.location, message=finding.message, fix_blocked=str(exc)
+        )
         return
     edit = Edit(subject.path, subject.chunk.start, subject.chunk.end, new)
-    yield Finding(rule=finding.rule, severity=finding.severity, location=finding.location, message=finding.message,
-                  fix=Fix(applicability=Applicability.SAFE, description="probe", edits=(edit,)))
+    yield Finding(
+        rule=finding.rule,
+        severity=finding.severity,
+        location=finding.location,
+        message=finding.message,
+        fix=Fix(applicability=Applicability.SAFE, description="probe", edits=(edit,)),
+    )
 
 
 def _module(name: str, code: str, check) -> types.ModuleType:
     module = types.ModuleType(f"migrate_tui.rules.{name}")
     module.__doc__ = f"{code}: a test-only rule."
-    module.RULE = registry.PodSpecRule(code=code, name=name.strip("_").replace("_", "-"), summary="test-only rule",
-                                       check=check, needles=("initContainers",))
+    module.RULE = registry.PodSpecRule(
+        code=code, name=name.strip("_").replace("_", "-"), summary="test-only rule", check=check, needles=("initContainers",)
+    )
     return module
 
 
@@ -97,7 +106,8 @@ def test_a_crashing_rule_becomes_an_internal_diagnostic_and_the_scan_goes_on(job
     ]
     # the other rule still reports on every file, the crashed ones included
     assert sorted(f.location.path for f in result.findings) == sorted(
-        [f"web{i:03d}.yaml" for i in range(40)] + ["crash-a.yaml", "crash-b.yaml"])
+        [f"web{i:03d}.yaml" for i in range(40)] + ["crash-a.yaml", "crash-b.yaml"]
+    )
     # the streaming API delivers the crash with its file, as an ordinary diagnostic
     streamed = {e.path: e.diagnostics for e in events if type(e).__name__ == "FileScanned"}
     assert [d.kind for d in streamed["crash-a.yaml"]] == [DiagnosticKind.INTERNAL]
@@ -139,8 +149,9 @@ def test_a_crash_while_planning_a_fix_blocks_that_fix_with_the_reason(tmp_path: 
     assert result.diagnostics == []
     [finding] = result.findings
     assert finding.fix is None
-    assert finding.fix_blocked == ("planning the rewrite crashed (KeyError: 'volumes'); not rewritten, "
-                                   "this is a bug in migrate-tui, please report it")
+    assert finding.fix_blocked == (
+        "planning the rewrite crashed (KeyError: 'volumes'); not rewritten, this is a bug in migrate-tui, please report it"
+    )
     assert main(["check", "--fix", "--select", "ZZ902", "--no-cache", str(tmp_path)]) == 1
     assert (tmp_path / "web000.yaml").read_bytes() == before
     capsys.readouterr()
@@ -166,8 +177,10 @@ def test_any_other_exception_in_main_is_one_line_and_exit_two(tmp_path: Path, ca
     monkeypatch.setitem(cli._HANDLERS, "rules", broken)
     assert main(["rules"]) == 2
     err = capsys.readouterr().err
-    assert err == ("migrate-tui: internal error: RuntimeError: boom second line (a bug in migrate-tui; please report it; "
-                   "MIGRATE_TUI_DEBUG=1 prints the traceback)\n")
+    assert err == (
+        "migrate-tui: internal error: RuntimeError: boom second line (a bug in migrate-tui; please report it; "
+        "MIGRATE_TUI_DEBUG=1 prints the traceback)\n"
+    )
     monkeypatch.setenv("MIGRATE_TUI_DEBUG", "1")
     assert main(["rules"]) == 2
     assert "Traceback (most recent call last)" in capsys.readouterr().err

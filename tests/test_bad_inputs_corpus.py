@@ -133,8 +133,7 @@ def test_cli_on_the_corpus_never_prints_a_traceback(tmp_path: Path) -> None:
     (root / ".git").mkdir()
     env = dict(os.environ, MIGRATE_TUI_CACHE_DIR=str(tmp_path / "cache"))
     for args in (["check", "--format", "json"], ["check", "--diff"], ["check", "--format", "sarif"]):
-        proc = subprocess.run([sys.executable, "-m", "migrate_tui", *args], cwd=root, env=env,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run([sys.executable, "-m", "migrate_tui", *args], cwd=root, env=env, capture_output=True, text=True, timeout=120)
         assert "Traceback" not in proc.stderr, proc.stderr
         assert proc.returncode in (0, 1), (args, proc.returncode, proc.stderr)
 

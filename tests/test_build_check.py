@@ -42,8 +42,9 @@ class Builder:
         if shutil.which("umoci") is None:
             pytest.skip("umoci is not installed")
         target = self.tmp / "unpacked" / name
-        done = subprocess.run(["umoci", "unpack", "--rootless", "--image", f"{layout}:v", str(target)],
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            ["umoci", "unpack", "--rootless", "--image", f"{layout}:v", str(target)], capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
         return target / "rootfs"
 
@@ -128,7 +129,8 @@ def test_df004_fixed_runs_build_and_leave_no_apt_lists(case: str, tmp_path: Path
     (base / "Dockerfile").write_text(
         "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
         'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /usr/bin"]\n'
-        "COPY apt-get /usr/bin/apt-get\n")
+        "COPY apt-get /usr/bin/apt-get\n"
+    )
     builder.build(base / "Dockerfile", base, "localhost/fake-debian:12")
     for variant in ("fixed", "original"):
         context = tmp_path / variant
@@ -162,16 +164,24 @@ def _entries(root: Path, tops: list[str]) -> dict[str, tuple]:
 
 _ARRANGED = {
     "chmod_run": [
-        ("autoinstrumentation", ("dir", "0o755")), ("autoinstrumentation/agent-2.4.jar", ("file", "0o644")),
-        ("autoinstrumentation/ext", ("dir", "0o744")), ("autoinstrumentation/ext/plugin.jar", ("file", "0o644")),
+        ("autoinstrumentation", ("dir", "0o755")),
+        ("autoinstrumentation/agent-2.4.jar", ("file", "0o644")),
+        ("autoinstrumentation/ext", ("dir", "0o744")),
+        ("autoinstrumentation/ext/plugin.jar", ("file", "0o644")),
     ],
     "arrange_cp_ln_mkdir": [
-        ("agent", ("dir", "0o755")), ("agent/agent.jar", ("link", "lib/agent-2.4.jar")),
-        ("agent/conf", ("dir", "0o755")), ("agent/conf/.keep", ("file", "0o644")),
-        ("agent/dist", ("dir", "0o755")), ("agent/dist/agent-2.4.jar", ("file", "0o644")),
-        ("agent/dist/ext", ("dir", "0o744")), ("agent/dist/ext/plugin.jar", ("file", "0o644")),
-        ("agent/lib", ("dir", "0o755")), ("agent/lib/agent-2.4.jar", ("file", "0o644")),
-        ("agent/lib/ext", ("dir", "0o744")), ("agent/lib/ext/plugin.jar", ("file", "0o644")),
+        ("agent", ("dir", "0o755")),
+        ("agent/agent.jar", ("link", "lib/agent-2.4.jar")),
+        ("agent/conf", ("dir", "0o755")),
+        ("agent/conf/.keep", ("file", "0o644")),
+        ("agent/dist", ("dir", "0o755")),
+        ("agent/dist/agent-2.4.jar", ("file", "0o644")),
+        ("agent/dist/ext", ("dir", "0o744")),
+        ("agent/dist/ext/plugin.jar", ("file", "0o644")),
+        ("agent/lib", ("dir", "0o755")),
+        ("agent/lib/agent-2.4.jar", ("file", "0o644")),
+        ("agent/lib/ext", ("dir", "0o744")),
+        ("agent/lib/ext/plugin.jar", ("file", "0o644")),
     ],
 }
 
@@ -189,8 +199,8 @@ def test_df001_assets_stage_ships_the_same_files_from_scratch(case: str, base: s
     shutil.copyfile(busybox, shell / "bin" / "busybox")
     os.chmod(shell / "bin" / "busybox", 0o755)
     (shell / "Dockerfile").write_text(
-        "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
-        'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin"]\n')
+        'FROM scratch\nCOPY bin/busybox /bin/busybox\nRUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin"]\n'
+    )
     builder.build(shell / "Dockerfile", shell, "localhost/shell-base:test")
     # The build image the fixtures copy from: a private directory, a private file, a nested jar.
     agent = tmp_path / "agent"

@@ -36,6 +36,7 @@ print(json.dumps({"rc": proc.returncode, "out": proc.stdout, "err": proc.stderr,
 """
 try:
     import zstandard  # noqa: F401
+
     HAVE_ZSTD = True
 except ImportError:  # pragma: no cover - the test extra installs it
     HAVE_ZSTD = False
@@ -43,8 +44,9 @@ except ImportError:  # pragma: no cover - the test extra installs it
 
 def _cli(*args: str) -> dict:
     """Run ``migrate-tui ARGS`` in a wrapper process; its exit code, output and peak RSS in MB."""
-    done = subprocess.run([sys.executable, "-c", WRAPPER, sys.executable, "-m", "migrate_tui", *args],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, sys.executable, "-m", "migrate_tui", *args], check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout)
 
 
@@ -87,13 +89,23 @@ def test_a_200_mb_build_and_a_copy_from_it_stay_under_150_mb_of_memory(tmp_path:
     weights = tree["models/bench/weights.bin"]
     assert (weights.size, weights.digest) == (160 * MiB, _file_sha256(context / "model" / "weights.bin"))
     assert sorted(p for p in tree if p.startswith("models/bench/shards/"))[:2] == [
-        "models/bench/shards/part-00.bin", "models/bench/shards/part-01.bin"]
+        "models/bench/shards/part-00.bin",
+        "models/bench/shards/part-01.bin",
+    ]
 
     # COPY --from the built image: the bodies go through a spool file, not memory; same files, same layer
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / "Dockerfile").write_text("FROM example.test/bench:1 AS src\nFROM scratch\nCOPY --from=src /models/ /models/\n")
-    run = _cli("build", str(tmp_path / "copy"), "-t", "example.test/copy:1", "-o", str(tmp_path / "b"),
-               "--image", f"example.test/bench:1=oci:{tmp_path / 'a'}:1")
+    run = _cli(
+        "build",
+        str(tmp_path / "copy"),
+        "-t",
+        "example.test/copy:1",
+        "-o",
+        str(tmp_path / "b"),
+        "--image",
+        f"example.test/bench:1=oci:{tmp_path / 'a'}:1",
+    )
     assert run["rc"] == 0, run["err"]
     assert run["rss_mb"] < BOUND_MB, f"build with COPY --from peaked at {run['rss_mb']:.0f} MB"
     assert _layers(tmp_path / "b", "1") == _layers(tmp_path / "a", "1")  # the configs differ: their history names the COPY
@@ -108,18 +120,29 @@ def test_pushing_a_200_mb_image_stays_under_150_mb_and_skopeo_sees_it(tmp_path: 
     assert run["rss_mb"] < BOUND_MB, f"build --push peaked at {run['rss_mb']:.0f} MB"
     built = Layout(tmp_path / "oci").find(f"{registry}/bench/model:1")
     assert run["out"].splitlines()[-1] == f"pushed {registry}/bench/model:1@{built.digest}"
-    raw = json.loads(subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{registry}/bench/model:1"],
-                                    check=True, capture_output=True, text=True).stdout)
+    raw = json.loads(
+        subprocess.run(
+            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{registry}/bench/model:1"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     assert sha256(json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()) == built.digest
     assert raw["layers"] == _layers(tmp_path / "oci", "1")
     assert raw["layers"][0]["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip"
 
     # the other image sources stream their layers too: COPY --from the registry, and from a docker save archive
     archive = tmp_path / "bench.tar"
-    subprocess.run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{registry}/bench/model:1",
-                    f"docker-archive:{archive}:bench/model:1"], check=True, capture_output=True)
+    subprocess.run(
+        ["skopeo", "copy", "--src-tls-verify=false", f"docker://{registry}/bench/model:1", f"docker-archive:{archive}:bench/model:1"],
+        check=True,
+        capture_output=True,
+    )
     (tmp_path / "copy").mkdir()
-    (tmp_path / "copy" / "Dockerfile").write_text(f"FROM {registry}/bench/model:1 AS src\nFROM scratch\nCOPY --from=src /models/ /models/\n")
+    (tmp_path / "copy" / "Dockerfile").write_text(
+        f"FROM {registry}/bench/model:1 AS src\nFROM scratch\nCOPY --from=src /models/ /models/\n"
+    )
     for name, extra in (("registry", []), ("archive", ["--image", f"{registry}/bench/model:1=docker-archive:{archive}"])):
         run = _cli("build", str(tmp_path / "copy"), "-t", "example.test/copy:1", "-o", str(tmp_path / name), *extra)
         assert run["rc"] == 0, run["err"]
@@ -129,8 +152,12 @@ def test_pushing_a_200_mb_image_stays_under_150_mb_and_skopeo_sees_it(tmp_path: 
 
 def test_the_streamed_layer_is_byte_for_byte_the_in_memory_one(tmp_path: Path) -> None:
     body = os.urandom(3 * MiB + 123)  # crosses the 1 MiB chunks of the compressing thread
-    entries = [FileEntry("a/big.bin", "file", body, mode=0o600), FileEntry("a/link", "symlink", mode=0o777, linkname="big.bin"),
-               FileEntry("b/empty", "file", b""), FileEntry("a", "dir", mode=0o750, uid=7, gid=8)]
+    entries = [
+        FileEntry("a/big.bin", "file", body, mode=0o600),
+        FileEntry("a/link", "symlink", mode=0o777, linkname="big.bin"),
+        FileEntry("b/empty", "file", b""),
+        FileEntry("a", "dir", mode=0o750, uid=7, gid=8),
+    ]
     tar_bytes, gz = make_layer(entries)
     streamed = [FileEntry("a/big.bin", "file", mode=0o600, opener=lambda: io.BytesIO(body), size=len(body)), *entries[1:]]
     written = write_layer(Layout(tmp_path), streamed, level=6)  # make_layer's level: the test images keep their digests
@@ -160,8 +187,18 @@ def test_same_input_same_digest_and_each_level_its_own(tmp_path: Path) -> None:
     level6 = build(context / "Dockerfile", context, tag="1", output=tmp_path / "c", level=6)
     assert first.descriptor.digest == second.descriptor.digest
     assert level6.descriptor.digest != first.descriptor.digest  # the level is part of the digest: it is fixed
-    assert _layers(tmp_path / "c", "1")[0]["digest"] == sha256(make_layer(
-        [FileEntry("site/index.html", "file", ("<h1>hi</h1>\n" * 1000).encode(), mode=(context / "site" / "index.html").stat().st_mode & 0o7777)])[1])
+    assert _layers(tmp_path / "c", "1")[0]["digest"] == sha256(
+        make_layer(
+            [
+                FileEntry(
+                    "site/index.html",
+                    "file",
+                    ("<h1>hi</h1>\n" * 1000).encode(),
+                    mode=(context / "site" / "index.html").stat().st_mode & 0o7777,
+                )
+            ]
+        )[1]
+    )
     assert open_tree(f"oci:{tmp_path / 'a'}:1")["site/index.html"].data == ("<h1>hi</h1>\n" * 1000).encode()
     with pytest.raises(BuildError) as caught:
         build(context / "Dockerfile", context, tag="1", output=tmp_path / "d", level=10)
@@ -185,14 +222,23 @@ def test_zstd_layers_are_reproducible_and_readable(tmp_path: Path, capsys) -> No
     node = open_tree(f"oci:{tmp_path / 'a'}:1")["data/w.bin"]
     assert node.data == bytes(range(256)) * 4096
     if shutil.which("skopeo"):  # umoci can't unpack zstd layers (0.4); skopeo reads the image
-        raw = json.loads(subprocess.run(["skopeo", "inspect", "--raw", f"oci:{tmp_path / 'a'}:example.test/z:1"],
-                                        check=True, capture_output=True, text=True).stdout)
+        raw = json.loads(
+            subprocess.run(
+                ["skopeo", "inspect", "--raw", f"oci:{tmp_path / 'a'}:example.test/z:1"], check=True, capture_output=True, text=True
+            ).stdout
+        )
         assert raw["layers"] == a
     if shutil.which("zstd"):  # the reference decompressor and GNU tar list the layer
-        listing = subprocess.run(["tar", "--zstd", "-tvf", str(tmp_path / "a" / "blobs" / "sha256" / a[0]["digest"][7:])],
-                                 check=True, capture_output=True, text=True).stdout.splitlines()
+        listing = subprocess.run(
+            ["tar", "--zstd", "-tvf", str(tmp_path / "a" / "blobs" / "sha256" / a[0]["digest"][7:])],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()
         assert [line.split()[0] + " " + line.split()[1] + " " + line.split()[-1] for line in listing] == [
-            "drwxr-xr-x 0/0 data/", "-rw-r--r-- 0/0 data/w.bin"]
+            "drwxr-xr-x 0/0 data/",
+            "-rw-r--r-- 0/0 data/w.bin",
+        ]
 
 
 def test_a_fifo_in_the_context_is_refused_not_read_forever(tmp_path: Path) -> None:

@@ -17,8 +17,12 @@ DOCKERFILE = "FROM nginx:1.27\nCOPY site /usr/share/nginx/html\n"
 
 
 def _tree(root: Path) -> Path:
-    files = {"web/deployment.yaml": SITE, "web/plain.yaml": PLAIN, "svc/Dockerfile": DOCKERFILE,
-             "other/config.yaml": PLAIN.replace("plain", "other")}
+    files = {
+        "web/deployment.yaml": SITE,
+        "web/plain.yaml": PLAIN,
+        "svc/Dockerfile": DOCKERFILE,
+        "other/config.yaml": PLAIN.replace("plain", "other"),
+    }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)

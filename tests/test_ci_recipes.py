@@ -47,8 +47,7 @@ def run_recipe_command(command: str, cwd: Path) -> tuple[int, Path | None, str]:
         at = words.index(">")
         out_file, words = cwd / words[at + 1], words[:at]
     assert words[0] == "migrate-tui", command
-    done = subprocess.run([sys.executable, "-m", "migrate_tui", *words[1:]], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "migrate_tui", *words[1:]], cwd=cwd, capture_output=True, text=True, timeout=300)
     if out_file is not None:
         out_file.write_text(done.stdout, encoding="utf-8")
     return done.returncode, out_file, done.stdout
@@ -111,10 +110,29 @@ def test_gitlab_fingerprints_survive_a_line_move(demo_copy: Path):
     assert [i["location"]["lines"]["begin"] + 1 for i in web(first)] == [i["location"]["lines"]["begin"] for i in web(second)]
 
 
-@pytest.mark.parametrize("bad", [[{"description": "x", "check_name": "IV001", "fingerprint": "f", "severity": "huge",
-                                   "location": {"path": "a.yaml", "lines": {"begin": 1}}}],
-                                 [{"description": "x", "check_name": "IV001", "fingerprint": "f", "severity": "major",
-                                   "location": {"path": "/abs.yaml", "lines": {"begin": 1}}}]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [
+            {
+                "description": "x",
+                "check_name": "IV001",
+                "fingerprint": "f",
+                "severity": "huge",
+                "location": {"path": "a.yaml", "lines": {"begin": 1}},
+            }
+        ],
+        [
+            {
+                "description": "x",
+                "check_name": "IV001",
+                "fingerprint": "f",
+                "severity": "major",
+                "location": {"path": "/abs.yaml", "lines": {"begin": 1}},
+            }
+        ],
+    ],
+)
 def test_the_code_quality_schema_can_fail(bad):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, json.loads((TEST_DATA / "gitlab-codequality.schema.json").read_text()))

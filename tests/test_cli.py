@@ -148,7 +148,7 @@ def test_config_file_ignore_and_target_are_read(repo: Path, capsys) -> None:
     (repo / ".migrate-tui.toml").write_text('ignore = ["IV001"]\ntarget = "k8s=1.34"\n')
     code, out, _ = run(capsys, "check", str(repo))
     assert code == 0, out
-    (repo / ".migrate-tui.toml").write_text('bogus = 1\n')
+    (repo / ".migrate-tui.toml").write_text("bogus = 1\n")
     code, _, err = run(capsys, "check", str(repo))
     assert code == 2 and "unknown key 'bogus'" in err
 
@@ -194,8 +194,10 @@ def test_unused_and_unknown_suppressions_are_reported(tmp_path: Path, capsys) ->
 
 # --- the summary: counts files, never contradicts itself, correct plurals --------------------
 
-_NOTE = ("  = note: the image moves from a container into a volume: ImagePolicyWebhook never sees image volumes and "
-         "Kyverno verifyImages / sigstore policy-controller don't check them yet; pin a digest if you rely on them\n")
+_NOTE = (
+    "  = note: the image moves from a container into a volume: ImagePolicyWebhook never sees image volumes and "
+    "Kyverno verifyImages / sigstore policy-controller don't check them yet; pin a digest if you rely on them\n"
+)
 _BROKEN = b"initContainers: [\n---\ninitContainers: {\n---\ninitContainers: [\n"
 _PARSE_LINES = "".join(f"broken.yaml:{n}:1: error[parse] invalid YAML: did not find expected node content\n" for n in (2, 4, 6))
 
@@ -210,9 +212,11 @@ def test_summary_one_finding_one_file(tmp_path: Path, capsys, monkeypatch) -> No
     shutil.copyfile(SITE, tmp_path / "web.yaml")
     code, out = _check_text(capsys, monkeypatch, tmp_path)
     assert code == 1
-    assert out.endswith(_NOTE + "\n"
-                        "Found 1 finding in 1 file (1 file scanned): 1 with a safe fix, 0 unsafe, 0 manual.\n"
-                        "[*] 1 fixable with `migrate-tui check --fix`.\n")
+    assert out.endswith(
+        _NOTE + "\n"
+        "Found 1 finding in 1 file (1 file scanned): 1 with a safe fix, 0 unsafe, 0 manual.\n"
+        "[*] 1 fixable with `migrate-tui check --fix`.\n"
+    )
     assert "All checks passed" not in out
 
 
@@ -231,9 +235,11 @@ def test_summary_counts_a_file_with_three_diagnostics_once(tmp_path: Path, capsy
     (tmp_path / "broken2.yaml").write_bytes(_BROKEN[:18])
     code, out = _check_text(capsys, monkeypatch, tmp_path)
     assert code == 1
-    assert out.endswith("Found 1 finding in 1 file (3 files scanned): 1 with a safe fix, 0 unsafe, 0 manual.\n"
-                        "[*] 1 fixable with `migrate-tui check --fix`.\n"
-                        "2 files could not be checked (see above).\n")
+    assert out.endswith(
+        "Found 1 finding in 1 file (3 files scanned): 1 with a safe fix, 0 unsafe, 0 manual.\n"
+        "[*] 1 fixable with `migrate-tui check --fix`.\n"
+        "2 files could not be checked (see above).\n"
+    )
 
 
 def test_summary_after_fix_and_unused_suppression(tmp_path: Path, capsys, monkeypatch) -> None:
@@ -243,10 +249,12 @@ def test_summary_after_fix_and_unused_suppression(tmp_path: Path, capsys, monkey
     pod.write_text("# initContainers: none\n" + pod.read_text().replace("kind: Pod", "kind: Pod  # migrate-tui: ignore[IV001]"))
     code, out = _check_text(capsys, monkeypatch, tmp_path, "--fix")
     assert code == 1
-    assert out == ("pod.yaml:3:1: error[unused-suppression] unused suppression: no IV001 finding here to ignore\n"
-                   "\n"
-                   "Fixed 1 finding.\n"
-                   "1 unused suppression (see above).\n")
+    assert out == (
+        "pod.yaml:3:1: error[unused-suppression] unused suppression: no IV001 finding here to ignore\n"
+        "\n"
+        "Fixed 1 finding.\n"
+        "1 unused suppression (see above).\n"
+    )
     assert _check_text(capsys, monkeypatch, tmp_path)[1].endswith("\nNo findings (2 files scanned).\n1 unused suppression (see above).\n")
 
 
@@ -254,10 +262,12 @@ def test_quiet_prints_findings_only(tmp_path: Path, capsys, monkeypatch) -> None
     shutil.copyfile(SITE, tmp_path / "web.yaml")
     code, out = _check_text(capsys, monkeypatch, tmp_path, "-q")
     assert code == 1
-    assert out == ("web.yaml:20:1: IV001 [safe fix] init container 'copy-site' copies /site from its image into emptyDir "
-                   "'html' read by 'nginx': mount the image as an image volume instead\n"
-                   "  = note: assumes /site is a directory in registry.example.com/web-site:1.4.2, not a symbolic link "
-                   "(a subPath link resolves on the node and the container would not start); `check --prove` checks it\n" + _NOTE)
+    assert out == (
+        "web.yaml:20:1: IV001 [safe fix] init container 'copy-site' copies /site from its image into emptyDir "
+        "'html' read by 'nginx': mount the image as an image volume instead\n"
+        "  = note: assumes /site is a directory in registry.example.com/web-site:1.4.2, not a symbolic link "
+        "(a subPath link resolves on the node and the container would not start); `check --prove` checks it\n" + _NOTE
+    )
     (tmp_path / "web.yaml").unlink()
     shutil.copyfile(CLEAN, tmp_path / "pod.yaml")
     assert _check_text(capsys, monkeypatch, tmp_path, "-q") == (0, "")

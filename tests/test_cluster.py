@@ -26,17 +26,25 @@ def no_proxies(monkeypatch) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
 
 
-def read(scenario: Scenario, tmp_path: Path, *, base: Target | None = None, context: str | None = None,
-         namespace: str | None = None, timeout: float = 2.0) -> Target:
+def read(
+    scenario: Scenario,
+    tmp_path: Path,
+    *,
+    base: Target | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+    timeout: float = 2.0,
+) -> Target:
     with StandIn(scenario) as api:
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", api.url, contexts=("standin", "other"))
-        return target_from_cluster(context, namespace=namespace, base=base or Target(), kubeconfig=kubeconfig,
-                                   timeout=timeout)
+        return target_from_cluster(context, namespace=namespace, base=base or Target(), kubeconfig=kubeconfig, timeout=timeout)
 
 
 def test_reads_version_oldest_runtime_arch_and_gate(tmp_path: Path) -> None:
-    scenario = Scenario(version="v1.33.2", nodes=[
-        node("a", "containerd://2.2.0"), node("b", "containerd://2.1.3", "arm64"), node("c", "containerd://2.1.5")])
+    scenario = Scenario(
+        version="v1.33.2",
+        nodes=[node("a", "containerd://2.2.0"), node("b", "containerd://2.1.3", "arm64"), node("c", "containerd://2.1.5")],
+    )
     target = read(scenario, tmp_path)
     assert (target.k8s, target.containerd, target.crio, target.gate, target.arch) == ((1, 33), (2, 1), None, True, ("amd64", "arm64"))
     assert target.source == "cluster context 'standin' (v1.33.2, 3 nodes)"
@@ -63,9 +71,17 @@ def test_probe_only_where_the_gate_matters(tmp_path: Path, version: str, probes:
 
 
 def test_mixed_runtimes_managed_version_and_pagination(tmp_path: Path) -> None:
-    scenario = Scenario(version="v1.35.3-eks-4096722", minor_suffix="+", node_page_size=2, nodes=[
-        node("a", "containerd://2.2.1"), node("b", "cri-o://1.33.1", "arm64"),
-        node("c", "cri-o://1.32.4"), node("d", "containerd://2.1.0-k3s1")])
+    scenario = Scenario(
+        version="v1.35.3-eks-4096722",
+        minor_suffix="+",
+        node_page_size=2,
+        nodes=[
+            node("a", "containerd://2.2.1"),
+            node("b", "cri-o://1.33.1", "arm64"),
+            node("c", "cri-o://1.32.4"),
+            node("d", "containerd://2.1.0-k3s1"),
+        ],
+    )
     target = read(scenario, tmp_path)
     assert (target.k8s, target.containerd, target.crio) == ((1, 35), (2, 1), (1, 32))
     assert "CRI-O 1.32" in target.subpath_blocker()
@@ -84,15 +100,24 @@ def test_named_context_and_namespace(tmp_path: Path) -> None:
     assert scenario.requests[-1]["path"] == "/api/v1/namespaces/team-a/pods"
 
 
-@pytest.mark.parametrize(("scenario", "message"), [
-    (Scenario(forbid={"GET /api/v1/nodes": ("list", "nodes", None)}),
-     "no permission: user 'jane' can't list nodes at cluster scope (403 Forbidden; needed to list nodes"),
-    (Scenario(forbid={PODS: ("create", "pods", "default")}),
-     "user 'jane' can't create pods in namespace 'default' (403 Forbidden; needed to dry-run create a probe pod"),
-    (Scenario(unauthorized=True), "rejected the credentials of context 'standin' (401 Unauthorized)"),
-    (Scenario(admission_denial='pods "x" is forbidden: violates PodSecurity "restricted:latest": volumes'),
-     "was rejected (403): pods \"x\" is forbidden: violates PodSecurity"),
-])
+@pytest.mark.parametrize(
+    ("scenario", "message"),
+    [
+        (
+            Scenario(forbid={"GET /api/v1/nodes": ("list", "nodes", None)}),
+            "no permission: user 'jane' can't list nodes at cluster scope (403 Forbidden; needed to list nodes",
+        ),
+        (
+            Scenario(forbid={PODS: ("create", "pods", "default")}),
+            "user 'jane' can't create pods in namespace 'default' (403 Forbidden; needed to dry-run create a probe pod",
+        ),
+        (Scenario(unauthorized=True), "rejected the credentials of context 'standin' (401 Unauthorized)"),
+        (
+            Scenario(admission_denial='pods "x" is forbidden: violates PodSecurity "restricted:latest": volumes'),
+            'was rejected (403): pods "x" is forbidden: violates PodSecurity',
+        ),
+    ],
+)
 def test_errors_are_one_line_sentences(tmp_path: Path, scenario: Scenario, message: str) -> None:
     with pytest.raises(ClusterError) as caught:
         read(scenario, tmp_path)
@@ -139,13 +164,16 @@ def test_kubeconfig_problems(tmp_path: Path, monkeypatch) -> None:
         target_from_cluster(None, namespace=None, base=Target(), kubeconfig=no_current)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("containerd://2.1.3", ("containerd", (2, 1))),
-    ("cri-o://1.33.1", ("crio", (1, 33))),
-    ("docker://24.0.7", ("docker", (24, 0))),
-    ("containerd://v1.7.27-k3s1", ("containerd", (1, 7))),
-    ("", ("", None)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("containerd://2.1.3", ("containerd", (2, 1))),
+        ("cri-o://1.33.1", ("crio", (1, 33))),
+        ("docker://24.0.7", ("docker", (24, 0))),
+        ("containerd://v1.7.27-k3s1", ("containerd", (1, 7))),
+        ("", ("", None)),
+    ],
+)
 def test_parse_runtime(text: str, expected) -> None:
     assert parse_runtime(text) == expected
 

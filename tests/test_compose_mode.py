@@ -20,35 +20,57 @@ from dataclasses import replace
 
 CASES = FIXTURES / "DF002" / "compose"
 
-MESSAGE_GO = ("stage 1 ships /usr/local/bin/api, a static binary built in stage 0 'build', on ubuntu:22.04: use scratch with "
-              "/etc/ssl/certs and /usr/share/zoneinfo as image volumes (saves ~29 MB compressed per pull: ubuntu:22.04 29 MB → scratch 0 MB)")
+MESSAGE_GO = (
+    "stage 1 ships /usr/local/bin/api, a static binary built in stage 0 'build', on ubuntu:22.04: use scratch with "
+    "/etc/ssl/certs and /usr/share/zoneinfo as image volumes (saves ~29 MB compressed per pull: ubuntu:22.04 29 MB → scratch 0 MB)"
+)
 # case -> (applicability or None for no finding, refusal kind, exact fix_blocked sentence)
 EXPECT = {
     "go_ubuntu_linked": ("unsafe", None, None),
     "rust_musl_two_workloads": ("unsafe", None, None),
     "kustomize_alias": ("unsafe", None, None),
-    "manual_helm_values": ("manual", "unedited-mention",
-                           "chart/values.yaml names registry.example.com/shop/api 1 time(s), 0 of them in containers this fix "
-                           "edits: it may run the image (Helm values, a templated or flow-style manifest, an Argo template…) "
-                           "where migrate-tui can't add the volumes; add them by hand"),
+    "manual_helm_values": (
+        "manual",
+        "unedited-mention",
+        "chart/values.yaml names registry.example.com/shop/api 1 time(s), 0 of them in containers this fix "
+        "edits: it may run the image (Helm values, a templated or flow-style manifest, an Argo template…) "
+        "where migrate-tui can't add the volumes; add them by hand",
+    ),
     "clean_dynamic_binary": (None, None, None),
-    "manual_images_unset": ("manual", "images-unset",
-                            "compose mode needs the image references tzdata-image: set them in [tool.migrate-tui] "
-                            "(build them with `migrate-tui build --certs` / `--tzdata`)"),
-    "manual_no_linked_manifest": ("manual", "no-linked-manifest",
-                                  "no manifest in the repository runs an image built from this Dockerfile (no pod spec runs "
-                                  "the images it builds); a FROM scratch image whose certificates and time zones nobody "
-                                  "mounts would lose them"),
-    "manual_mount_taken": ("manual", "mount-path-taken",
-                           "deploy/api.yaml: container 'api' already mounts /etc/ssl/certs, where an image volume would go; "
-                           "merge them by hand"),
-    "manual_compose_runner": ("manual", "compose-runner",
-                              "docker-compose.yaml: service 'api' runs the image with Docker Compose, which has no image "
-                              "volumes; the FROM scratch image would start there without certificates and time zones"),
-    "manual_unparseable_runner": ("manual", "unreadable-runner",
-                                  "deploy/jobs.yaml:12 names the image but can't be parsed; a workload there could not get the volumes"),
-    "manual_named_user": ("manual", "named-user",
-                          "USER api: its uid is not known here, so no /etc/passwd line can be written; use a numeric id"),
+    "manual_images_unset": (
+        "manual",
+        "images-unset",
+        "compose mode needs the image references tzdata-image: set them in [tool.migrate-tui] "
+        "(build them with `migrate-tui build --certs` / `--tzdata`)",
+    ),
+    "manual_no_linked_manifest": (
+        "manual",
+        "no-linked-manifest",
+        "no manifest in the repository runs an image built from this Dockerfile (no pod spec runs "
+        "the images it builds); a FROM scratch image whose certificates and time zones nobody "
+        "mounts would lose them",
+    ),
+    "manual_mount_taken": (
+        "manual",
+        "mount-path-taken",
+        "deploy/api.yaml: container 'api' already mounts /etc/ssl/certs, where an image volume would go; merge them by hand",
+    ),
+    "manual_compose_runner": (
+        "manual",
+        "compose-runner",
+        "docker-compose.yaml: service 'api' runs the image with Docker Compose, which has no image "
+        "volumes; the FROM scratch image would start there without certificates and time zones",
+    ),
+    "manual_unparseable_runner": (
+        "manual",
+        "unreadable-runner",
+        "deploy/jobs.yaml:12 names the image but can't be parsed; a workload there could not get the volumes",
+    ),
+    "manual_named_user": (
+        "manual",
+        "named-user",
+        "USER api: its uid is not known here, so no /etc/passwd line can be written; use a numeric id",
+    ),
 }
 
 
@@ -64,8 +86,11 @@ def _copy(case: str, tmp_path: Path) -> Path:
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".migrate-tui-cache" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".migrate-tui-cache" not in p.parts
+    }
 
 
 def test_every_case_is_listed() -> None:
@@ -89,8 +114,7 @@ def test_compose_case(case: str, tmp_path: Path) -> None:
     assert finding.fix_blocked == blocked
     if case == "go_ubuntu_linked":
         assert finding.message == MESSAGE_GO
-        assert finding.data["compose"] == {"runtime": "go", "needs": ["certs", "tzdata"],
-                                           "workloads": ["deploy/api.yaml (Deployment/api)"]}
+        assert finding.data["compose"] == {"runtime": "go", "needs": ["certs", "tzdata"], "workloads": ["deploy/api.yaml (Deployment/api)"]}
     report, after = _engine(root).fix(unsafe=True)
     now = _files(root)
     expected_dir = CASES / case / "expected"
@@ -114,11 +138,13 @@ def test_rust_case_names_every_workload_and_the_env(tmp_path: Path) -> None:
     assert finding.data["compose"]["runtime"] == "rust-musl"
     assert finding.explanation.splitlines()[-1] == (
         "Workloads: k8s/nightly.yaml (CronJob/syncer-nightly); k8s/syncer.yaml (Deployment/syncer). "
-        "Environment added for rust-musl: SSL_CERT_DIR, SSL_CERT_FILE.")
+        "Environment added for rust-musl: SSL_CERT_DIR, SSL_CERT_FILE."
+    )
     assert finding.fix.assumption == (
         "/usr/local/bin/syncer is static and needs nothing else from debian:bookworm-slim (no shell for `kubectl exec`, "
         "no other files; /etc/passwd holds only `nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin`), and the images "
-        "mounted at /etc/ssl/certs and /usr/share/zoneinfo hold what it reads there")
+        "mounted at /etc/ssl/certs and /usr/share/zoneinfo hold what it reads there"
+    )
 
 
 def test_default_mode_keeps_distroless(tmp_path: Path) -> None:
@@ -147,20 +173,24 @@ def test_a_new_workload_is_seen_through_the_scan_cache(tmp_path: Path) -> None:
     (root / "deploy" / "job.yaml").write_text(
         "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  template:\n    spec:\n"
         "      restartPolicy: Never\n      containers:\n      - name: migrate\n"
-        "        image: registry.example.com/shop/api:1.4.2\n        args: [migrate]\n")
+        "        image: registry.example.com/shop/api:1.4.2\n        args: [migrate]\n"
+    )
     [second] = Engine(root, config, cache=cache).scan().findings
     assert second.data["compose"]["workloads"] == ["deploy/api.yaml (Deployment/api)", "deploy/job.yaml (Job/migrate)"]
 
 
-@pytest.mark.parametrize(("user", "line"), [
-    (None, None),
-    ("65532:65532", "app:x:65532:65532:app:/:/sbin/nologin"),
-    ("1000", "app:x:1000:1000:app:/:/sbin/nologin"),
-    ("nobody", "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin"),
-    ("65534", "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin"),
-    ("root", "root:x:0:0:root:/root:/sbin/nologin"),
-    ("0:10", "root:x:0:10:root:/root:/sbin/nologin"),
-])
+@pytest.mark.parametrize(
+    ("user", "line"),
+    [
+        (None, None),
+        ("65532:65532", "app:x:65532:65532:app:/:/sbin/nologin"),
+        ("1000", "app:x:1000:1000:app:/:/sbin/nologin"),
+        ("nobody", "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin"),
+        ("65534", "nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin"),
+        ("root", "root:x:0:0:root:/root:/sbin/nologin"),
+        ("0:10", "root:x:0:10:root:/root:/sbin/nologin"),
+    ],
+)
 def test_passwd_line(user, line) -> None:
     assert passwd_line(user) == line
 
@@ -171,13 +201,20 @@ def test_passwd_line_refuses_unknown_names(user) -> None:
     assert refused.kind.value == "named-user" and refused.detail == user
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"certs-tzdata": "compose"}, "x.toml: certs-tzdata must be one of base, volumes"),
-    ({"certs-image": "registry.example.com/ca certs:1"},
-     "x.toml: 'certs-image' must be an image reference such as registry.example.com/platform/ca-certificates:2026.11"),
-    ({"tzdata-image": ""},
-     "x.toml: 'tzdata-image' must be an image reference such as registry.example.com/platform/ca-certificates:2026.11"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"certs-tzdata": "compose"}, "x.toml: certs-tzdata must be one of base, volumes"),
+        (
+            {"certs-image": "registry.example.com/ca certs:1"},
+            "x.toml: 'certs-image' must be an image reference such as registry.example.com/platform/ca-certificates:2026.11",
+        ),
+        (
+            {"tzdata-image": ""},
+            "x.toml: 'tzdata-image' must be an image reference such as registry.example.com/platform/ca-certificates:2026.11",
+        ),
+    ],
+)
 def test_config_errors(table, message) -> None:
     with pytest.raises(ConfigError) as info:
         config_from_table(table, "x.toml")
@@ -272,10 +309,16 @@ def test_host_directories_build_and_carry_no_host_links(tmp_path: Path) -> None:
         assert zones[resolve(zones, "UTC")].data == HOST_ZONEINFO.joinpath("UTC").resolve().read_bytes()
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda d: (d / "gone.pem").symlink_to("/nonexistent/gone.crt"), "gone.pem -> /nonexistent/gone.crt: a broken link; the image would carry it broken"),
-    (lambda d: (d / "outside").symlink_to("/usr"), "outside -> /usr: a directory outside {d}; copy it in first"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda d: (d / "gone.pem").symlink_to("/nonexistent/gone.crt"),
+            "gone.pem -> /nonexistent/gone.crt: a broken link; the image would carry it broken",
+        ),
+        (lambda d: (d / "outside").symlink_to("/usr"), "outside -> /usr: a directory outside {d}; copy it in first"),
+    ],
+)
 def test_copy_tree_refuses_what_would_not_work_without_the_host(tmp_path: Path, make, message) -> None:
     from migrate_tui.commands.build_base import AssetTreeError, copy_tree
 
@@ -297,11 +340,14 @@ def test_build_cli_certs_and_usage_error(tmp_path: Path, capsys) -> None:
     assert out.startswith(f"built localhost/certs:1 from {certs}: sha256:")
     assert out.endswith(f"(4 entries; 1 links kept, 2 resolved into files) in oci:{tmp_path / 'oci'}:localhost/certs:1\n")
     assert main(["build", "--tzdata", "-t", "localhost/tz:1", "-f", "Dockerfile"]) == 2
-    assert capsys.readouterr().err == ("migrate-tui build: error: --tzdata builds from a directory only (no context, -f, "
-                                       "--image, --build-arg or --docker); give the directory as --tzdata=DIR\n")
+    assert capsys.readouterr().err == (
+        "migrate-tui build: error: --tzdata builds from a directory only (no context, -f, "
+        "--image, --build-arg or --docker); give the directory as --tzdata=DIR\n"
+    )
 
 
 # --- verify --mounted: the app sees the same files -------------------------------------------
+
 
 def _stand_in_distro(tmp_path: Path, certs: Path, zoneinfo: Path) -> Path:
     """The old image: FROM scratch + Debian-shaped /etc/ssl/certs (one .pem an absolute link into
@@ -347,12 +393,20 @@ def test_verify_mounted_proves_the_same_files_and_catches_a_difference(tmp_path:
     root = _stand_in_distro(tmp_path, certs, zones)
     build_asset("certs", certs, tag="localhost/certs:1", output=root / "certs")
     build_asset("tzdata", zones, tag="localhost/tz:1", output=root / "tz")
-    argv = ["verify", "--mounted", f"/etc/ssl/certs=oci:{root / 'certs'}", "--mounted", f"/usr/share/zoneinfo=oci:{root / 'tz'}",
-            f"oci:{root / 'old'}", f"oci:{root / 'new'}"]
+    argv = [
+        "verify",
+        "--mounted",
+        f"/etc/ssl/certs=oci:{root / 'certs'}",
+        "--mounted",
+        f"/usr/share/zoneinfo=oci:{root / 'tz'}",
+        f"oci:{root / 'old'}",
+        f"oci:{root / 'new'}",
+    ]
     assert main(argv) == 0
     assert capsys.readouterr().out == (
         f"OK   /etc/ssl/certs from oci:{root / 'certs'}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 4 same\n"
-        f"OK   /usr/share/zoneinfo from oci:{root / 'tz'}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 5 same\n")
+        f"OK   /usr/share/zoneinfo from oci:{root / 'tz'}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 5 same\n"
+    )
     # negative control: a tzdata image built from a tree where Paris differs and UTC is gone
     (zones / "Europe" / "Paris").write_bytes(b"TZif2 not Paris\n")
     (zones / "UTC").unlink()
@@ -379,8 +433,17 @@ def test_verify_mounted_on_this_machines_certs(tmp_path: Path, capsys) -> None:
     assert main(["build", "--certs", "-t", "localhost/certs:1", "-o", str(root / "certs")]) == 0
     assert main(["build", f"--tzdata={zones}", "-t", "localhost/tz:1", "-o", str(root / "tz")]) == 0
     capsys.readouterr()
-    code = main(["verify", "--mounted", f"/etc/ssl/certs=oci:{root / 'certs'}", "--mounted", f"/usr/share/zoneinfo=oci:{root / 'tz'}",
-                 f"oci:{root / 'old'}", f"oci:{root / 'new'}"])
+    code = main(
+        [
+            "verify",
+            "--mounted",
+            f"/etc/ssl/certs=oci:{root / 'certs'}",
+            "--mounted",
+            f"/usr/share/zoneinfo=oci:{root / 'tz'}",
+            f"oci:{root / 'old'}",
+            f"oci:{root / 'new'}",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert out.startswith(f"OK   /etc/ssl/certs from oci:{root / 'certs'}: 0 missing, 0 different, 0 extra, ")
@@ -427,18 +490,34 @@ def test_compose_golden_dockerfile_builds_from_scratch(tmp_path: Path) -> None:
     (base / "Dockerfile.ubuntu").write_text("FROM scratch\nCOPY bin/busybox /bin/busybox\n" + shell)
     (base / "Dockerfile.golang").write_text("FROM scratch\nCOPY bin/busybox /bin/busybox\n" + shell + "COPY go /usr/local/bin/go\n")
     for name in ("ubuntu", "golang"):
-        run("bud", "--isolation", "chroot", "--pull=never", "-f", str(base / f"Dockerfile.{name}"), "-t", f"localhost/{name}:stand-in", str(base))
+        run(
+            "bud",
+            "--isolation",
+            "chroot",
+            "--pull=never",
+            "-f",
+            str(base / f"Dockerfile.{name}"),
+            "-t",
+            f"localhost/{name}:stand-in",
+            str(base),
+        )
     context = tmp_path / "app"
     (context / "cmd" / "api").mkdir(parents=True)
     (context / "cmd" / "api" / "main.go").write_text("package main\nfunc main() {}\n")
     text = (CASES / "go_ubuntu_linked" / "expected" / "Dockerfile").read_text()
     assert text.count("FROM golang:1.22 AS build") == 1 and text.count("FROM ubuntu:22.04 AS passwd") == 1
-    text = text.replace("FROM golang:1.22 ", "FROM localhost/golang:stand-in ").replace("FROM ubuntu:22.04 ", "FROM localhost/ubuntu:stand-in ")
+    text = text.replace("FROM golang:1.22 ", "FROM localhost/golang:stand-in ").replace(
+        "FROM ubuntu:22.04 ", "FROM localhost/ubuntu:stand-in "
+    )
     (context / "Dockerfile").write_text(text)
     run("bud", "--isolation", "chroot", "--pull=never", "-f", str(context / "Dockerfile"), "-t", "localhost/api:composed", str(context))
     run("push", "localhost/api:composed", f"oci:{tmp_path / 'layout'}:v")
-    done = subprocess.run([umoci, "unpack", "--rootless", "--image", f"{tmp_path / 'layout'}:v", str(tmp_path / "unpacked")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [umoci, "unpack", "--rootless", "--image", f"{tmp_path / 'layout'}:v", str(tmp_path / "unpacked")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     rootfs = tmp_path / "unpacked" / "rootfs"
     files = sorted(p.relative_to(rootfs).as_posix() for p in rootfs.rglob("*") if not p.is_dir())
@@ -463,7 +542,8 @@ def test_certs_image_is_pushed_and_verified_from_the_registry(tmp_path: Path, re
     assert out[1] == f"pushed {ref}@{digest}"
     assert main(["verify", "--mounted", f"/etc/ssl/certs={ref}", f"oci:{root / 'old'}", f"oci:{root / 'new'}"]) == 0
     assert capsys.readouterr().out == (
-        f"OK   /etc/ssl/certs from {ref}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 4 same\n")
+        f"OK   /etc/ssl/certs from {ref}: 0 missing, 0 different, 0 extra, 0 with other mode/owner, 4 same\n"
+    )
 
 
 def test_c_static_binary_gets_the_openssl_and_glibc_variables(tmp_path: Path) -> None:
@@ -471,19 +551,24 @@ def test_c_static_binary_gets_the_openssl_and_glibc_variables(tmp_path: Path) ->
     (root / "Dockerfile").write_text(
         "FROM gcc:14 AS build\nCOPY . /src\nRUN gcc -O2 -static -o /out/api /src/main.c -lssl -lcrypto\n"
         "FROM debian:bookworm\nRUN apt-get update && apt-get install -y ca-certificates\n"
-        "COPY --from=build /out/api /usr/local/bin/api\nENTRYPOINT [\"/usr/local/bin/api\"]\n")
+        'COPY --from=build /out/api /usr/local/bin/api\nENTRYPOINT ["/usr/local/bin/api"]\n'
+    )
     [finding] = _engine(root).scan().findings
     assert finding.data["compose"]["runtime"] == "c-static"
     assert finding.data["compose"]["needs"] == ["certs"]
     _engine(root).fix(unsafe=True)
     written = (root / "deploy" / "api.yaml").read_text()
-    assert ("            - name: TZ\n              value: Europe/Paris\n"
-            "            - name: SSL_CERT_FILE\n              value: /etc/ssl/certs/ca-certificates.crt\n"
-            "            - name: SSL_CERT_DIR\n              value: /etc/ssl/certs\n"
-            "          volumeMounts:\n            - name: config\n              mountPath: /etc/api\n              readOnly: true\n"
-            "            - name: ca-certificates\n              mountPath: /etc/ssl/certs\n              readOnly: true\n"
-            "        - name: metrics-proxy\n") in written
-    assert ("        - name: ca-certificates\n          image:\n"
-            "            reference: registry.example.com/platform/ca-certificates:2026.11\n---\n") in written
+    assert (
+        "            - name: TZ\n              value: Europe/Paris\n"
+        "            - name: SSL_CERT_FILE\n              value: /etc/ssl/certs/ca-certificates.crt\n"
+        "            - name: SSL_CERT_DIR\n              value: /etc/ssl/certs\n"
+        "          volumeMounts:\n            - name: config\n              mountPath: /etc/api\n              readOnly: true\n"
+        "            - name: ca-certificates\n              mountPath: /etc/ssl/certs\n              readOnly: true\n"
+        "        - name: metrics-proxy\n"
+    ) in written
+    assert (
+        "        - name: ca-certificates\n          image:\n"
+        "            reference: registry.example.com/platform/ca-certificates:2026.11\n---\n"
+    ) in written
     assert "TZDIR" not in "".join(e.content for e in finding.fix.edits)  # no tzdata installed: no zoneinfo volume
     assert "/usr/share/zoneinfo" not in "".join(e.content for e in finding.fix.edits)

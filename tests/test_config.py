@@ -33,9 +33,7 @@ def test_migrate_tui_entry_that_is_not_a_table_is_a_config_error(root: Path, cap
         load_config(root, pyproject)
     assert str(caught.value) == f"{pyproject}: tool.migrate-tui must be a table ([tool.migrate-tui])"
     assert main(["check", str(root)]) == 2
-    assert capsys.readouterr().err == (
-        f"migrate-tui: error: {pyproject}: tool.migrate-tui must be a table ([tool.migrate-tui])\n"
-    )
+    assert capsys.readouterr().err == (f"migrate-tui: error: {pyproject}: tool.migrate-tui must be a table ([tool.migrate-tui])\n")
 
 
 def test_explicit_pyproject_reads_its_table_or_else_the_whole_file(root: Path) -> None:

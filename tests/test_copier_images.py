@@ -68,7 +68,9 @@ def test_neither_runs_entrypoint_and_cmd_in_the_image_workdir_unless_the_pod_set
 def test_pod_env_overrides_the_image_env_and_secrets_make_values_unknown() -> None:
     assert container_env({}, DEFAULT.env) == ({"DEST": "/target"}, ("OUT",))
     assert container_env({"env": [{"name": "DEST", "value": "/out"}, {"name": "OUT", "value": "/o"}]}, DEFAULT.env) == (
-        {"DEST": "/out", "OUT": "/o"}, ())
+        {"DEST": "/out", "OUT": "/o"},
+        (),
+    )
     secret = {"env": [{"name": "DEST", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}
     assert container_env(secret, DEFAULT.env) == ({}, ("OUT", "DEST"))
     # envFrom may set any variable over the image's; the pod's own env still wins
@@ -123,21 +125,24 @@ ENV DEST=/target
 """
 
 
-@pytest.mark.parametrize(("dockerfile", "expected"), [
-    (COPIER + "CMD cp -a /srv/docs/. $DEST/\n", ["IV001 unsafe"]),
-    # Kubernetes runs ENTRYPOINT + CMD: an exec-form ENTRYPOINT is as readable as a CMD
-    (COPIER + 'ENTRYPOINT ["cp", "-a", "/srv/docs/.", "/target/"]\n', ["IV001 unsafe"]),
-    # every CMD/ENTRYPOINT of a copier image copies (DF001's shape): a stage that also says `CMD ["sh"]` is no copier
-    (COPIER + 'CMD ["sh"]\nENTRYPOINT ["cp", "-a", "/srv/docs/.", "/target/"]\n', ["IV002 manual"]),
-    # DEST set from a build argument: unknown here
-    (COPIER.replace("ENV DEST=/target", "ARG OUT=/target\nENV DEST=$OUT") + "CMD cp -a /srv/docs/. $DEST/\n", ["IV002 manual"]),
-    # a base other than busybox/alpine: whether its config sets an ENTRYPOINT is not known here
-    (COPIER.replace("busybox:1.36", "debian:12") + "CMD cp -a /srv/docs/. $DEST/\n", ["IV002 manual"]),
-    # a CMD that does more than copy is no copier image: opaque, as before
-    (COPIER + "CMD cp -a /srv/docs/. $DEST/ && sed -i s/a/b/ $DEST/index.html\n", ["IV002 manual"]),
-    # SHELL changes what a shell-form CMD runs
-    (COPIER + 'SHELL ["/bin/ash", "-eo", "pipefail", "-c"]\nCMD cp -a /srv/docs/. $DEST/\n', ["IV002 manual"]),
-])
+@pytest.mark.parametrize(
+    ("dockerfile", "expected"),
+    [
+        (COPIER + "CMD cp -a /srv/docs/. $DEST/\n", ["IV001 unsafe"]),
+        # Kubernetes runs ENTRYPOINT + CMD: an exec-form ENTRYPOINT is as readable as a CMD
+        (COPIER + 'ENTRYPOINT ["cp", "-a", "/srv/docs/.", "/target/"]\n', ["IV001 unsafe"]),
+        # every CMD/ENTRYPOINT of a copier image copies (DF001's shape): a stage that also says `CMD ["sh"]` is no copier
+        (COPIER + 'CMD ["sh"]\nENTRYPOINT ["cp", "-a", "/srv/docs/.", "/target/"]\n', ["IV002 manual"]),
+        # DEST set from a build argument: unknown here
+        (COPIER.replace("ENV DEST=/target", "ARG OUT=/target\nENV DEST=$OUT") + "CMD cp -a /srv/docs/. $DEST/\n", ["IV002 manual"]),
+        # a base other than busybox/alpine: whether its config sets an ENTRYPOINT is not known here
+        (COPIER.replace("busybox:1.36", "debian:12") + "CMD cp -a /srv/docs/. $DEST/\n", ["IV002 manual"]),
+        # a CMD that does more than copy is no copier image: opaque, as before
+        (COPIER + "CMD cp -a /srv/docs/. $DEST/ && sed -i s/a/b/ $DEST/index.html\n", ["IV002 manual"]),
+        # SHELL changes what a shell-form CMD runs
+        (COPIER + 'SHELL ["/bin/ash", "-eo", "pipefail", "-c"]\nCMD cp -a /srv/docs/. $DEST/\n', ["IV002 manual"]),
+    ],
+)
 def test_what_the_dockerfile_says_decides(dockerfile: str, expected: list[str], tmp_path: Path) -> None:
     assert _flow_reasons(tmp_path, dockerfile=dockerfile) == expected
 
@@ -168,18 +173,23 @@ def test_the_reasons_are_typed(tmp_path: Path) -> None:
 
 def test_iv002_says_why_the_image_command_is_not_used(tmp_path: Path) -> None:
     for case, reason in (
-        ("clean_copier_image_also_sidecar",
-         "clean_copier_image_also_sidecar.yaml: container 'linkcheck' runs \"registry.example.com/docs-assets:4.2.0\" as a "
-         "regular container, so its default command (assets/Dockerfile line 10) is not only an init container's copy: "
-         "migrate the image by hand"),
-        ("clean_copier_image_env_from_secret",
-         "'docs-assets' runs the default command of assets/Dockerfile line 10, but DEST comes from a Secret, a ConfigMap "
-         "or the downward API, so where it copies is not known here"),
+        (
+            "clean_copier_image_also_sidecar",
+            "clean_copier_image_also_sidecar.yaml: container 'linkcheck' runs \"registry.example.com/docs-assets:4.2.0\" as a "
+            "regular container, so its default command (assets/Dockerfile line 10) is not only an init container's copy: "
+            "migrate the image by hand",
+        ),
+        (
+            "clean_copier_image_env_from_secret",
+            "'docs-assets' runs the default command of assets/Dockerfile line 10, but DEST comes from a Secret, a ConfigMap "
+            "or the downward API, so where it copies is not known here",
+        ),
     ):
         [finding] = make_engine(_repo(tmp_path / case, case), select=("IV001", "IV002")).scan().findings
         assert finding.rule == "IV002"
-        assert finding.fix_blocked == ("no command: the image's entrypoint does the work; migrate-tui can't see what it "
-                                       f"writes into 'docs'; {reason}")
+        assert finding.fix_blocked == (
+            f"no command: the image's entrypoint does the work; migrate-tui can't see what it writes into 'docs'; {reason}"
+        )
 
 
 def test_another_init_container_with_its_own_command_keeps_the_image_and_gets_a_new_asset_dockerfile(tmp_path: Path) -> None:
@@ -189,13 +199,18 @@ def test_another_init_container_with_its_own_command_keeps_the_image_and_gets_a_
     (root / "other.yaml").write_text(
         "apiVersion: batch/v1\nkind: Job\nmetadata: {name: check}\nspec:\n  template:\n    spec:\n"
         "      restartPolicy: Never\n      initContainers:\n      - name: list\n        image: " + IMAGE + "\n"
-        "        command: [ls, /srv/docs]\n      containers:\n      - name: done\n        image: busybox:1.36\n", encoding="utf-8")
+        "        command: [ls, /srv/docs]\n      containers:\n      - name: done\n        image: busybox:1.36\n",
+        encoding="utf-8",
+    )
     before = (root / "assets" / "Dockerfile").read_bytes()
     report, _ = make_engine(root, select=("IV001",)).fix(unsafe=True)
     assert sorted(report.written) == ["assets/docs-assets/Dockerfile", f"{CASE}.yaml"]
     assert (root / "assets" / "Dockerfile").read_bytes() == before
-    assert (root / "assets" / "docs-assets" / "Dockerfile").read_text(encoding="utf-8").endswith(
-        f"FROM {IMAGE} AS source\n\nFROM scratch\nCOPY --from=source /srv/docs/ /srv/docs/\n")
+    assert (
+        (root / "assets" / "docs-assets" / "Dockerfile")
+        .read_text(encoding="utf-8")
+        .endswith(f"FROM {IMAGE} AS source\n\nFROM scratch\nCOPY --from=source /srv/docs/ /srv/docs/\n")
+    )
 
 
 # --------------------------------------------------------------------------- verify reads the image config
@@ -246,8 +261,10 @@ def _verify(pod_extra: str, config: dict) -> list[str]:
     loader = ImageLoader(trees.__getitem__, configs.__getitem__, (KeyError,))
     [before] = documents(POD % pod_extra)
     [after] = documents(AFTER)
-    return [f"{r.container} {r.problem or ''}{'' if r.comparison is None else (r.comparison.equal, r.comparison.same)}"
-            for r in verify_documents(before, after, loader)]
+    return [
+        f"{r.container} {r.problem or ''}{'' if r.comparison is None else (r.comparison.equal, r.comparison.same)}"
+        for r in verify_documents(before, after, loader)
+    ]
 
 
 def test_verify_runs_the_image_cmd_with_its_env_when_the_pod_sets_no_command() -> None:
@@ -276,8 +293,12 @@ def test_verify_proves_nothing_when_the_image_copies_elsewhere() -> None:
     # the same pod, but the image's DEST is not the mounted path: nothing lands in the volume
     assert _verify("", {"Cmd": ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"], "Env": ["DEST=/elsewhere"]}) == []
     # and the pod's env overrides the image's
-    assert _verify('    env: [{name: DEST, value: /elsewhere}]\n',
-                   {"Cmd": ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"], "Env": ["DEST=/target"]}) == []
+    assert (
+        _verify(
+            "    env: [{name: DEST, value: /elsewhere}]\n", {"Cmd": ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"], "Env": ["DEST=/target"]}
+        )
+        == []
+    )
 
 
 def test_an_optional_config_is_read_only_from_a_local_source() -> None:
@@ -321,10 +342,12 @@ def _docs_tarball() -> bytes:
     """The docs site: dot-files, nested and empty directories, a symlink, odd modes."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+
         def add(name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"", mode: int = 0o644, link: str = "") -> None:
             info = tarfile.TarInfo(name)
             info.type, info.mode, info.size, info.linkname, info.mtime = kind, mode, len(data), link, 1_700_000_000
             tar.addfile(info, io.BytesIO(data) if data else None)
+
         add("index.html", data=b"<h1>docs 4.2.0</h1>\n")
         add(".nojekyll", data=b"")
         add("assets", tarfile.DIRTYPE, mode=0o755)
@@ -360,8 +383,11 @@ def test_the_change_set_builds_with_buildah_and_verify_and_prove_pass(tmp_path: 
     os.chmod(base / "wget", 0o755)
     (base / "fake-downloads" / "docs.tgz").write_bytes(_docs_tarball())
     # busybox's own sh runs its wget applet whatever PATH says: the shell is the host's dash
-    for host, inside in ((Path("/bin/dash"), "bin/sh"), (Path("/lib/x86_64-linux-gnu/libc.so.6"), "lib/x86_64-linux-gnu/libc.so.6"),
-                         (Path("/lib64/ld-linux-x86-64.so.2"), "lib64/ld-linux-x86-64.so.2")):
+    for host, inside in (
+        (Path("/bin/dash"), "bin/sh"),
+        (Path("/lib/x86_64-linux-gnu/libc.so.6"), "lib/x86_64-linux-gnu/libc.so.6"),
+        (Path("/lib64/ld-linux-x86-64.so.2"), "lib64/ld-linux-x86-64.so.2"),
+    ):
         if not host.exists():
             pytest.skip(f"{host} is needed for the stand-in shell")
         (base / "dash" / inside).parent.mkdir(parents=True, exist_ok=True)
@@ -370,7 +396,8 @@ def test_the_change_set_builds_with_buildah_and_verify_and_prove_pass(tmp_path: 
     (base / "Dockerfile").write_text(
         "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
         'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && rm /bin/wget /bin/sh && mkdir -p /tmp"]\n'
-        "COPY dash/ /\nCOPY wget /bin/wget\nCOPY fake-downloads/ /fake-downloads/\n")
+        "COPY dash/ /\nCOPY wget /bin/wget\nCOPY fake-downloads/ /fake-downloads/\n"
+    )
     run("bud", "--isolation", "chroot", "--pull=never", "-f", str(base / "Dockerfile"), "-t", "busybox:1.36", str(base))
 
     root = _repo(tmp_path)
@@ -387,8 +414,11 @@ def test_the_change_set_builds_with_buildah_and_verify_and_prove_pass(tmp_path: 
     run("bud", "--isolation", "chroot", "--pull=never", "-t", "localhost/docs-assets-assets:new", str(root / "assets"))
     run("push", "localhost/docs-assets-assets:new", f"oci:{new}:v")
 
-    config = json.loads(subprocess.run(["skopeo", "inspect", "--config", f"oci:{old}:v"], capture_output=True, text=True,
-                                       check=True).stdout) if shutil.which("skopeo") else None
+    config = (
+        json.loads(subprocess.run(["skopeo", "inspect", "--config", f"oci:{old}:v"], capture_output=True, text=True, check=True).stdout)
+        if shutil.which("skopeo")
+        else None
+    )
     if config is not None:  # what verify reads: the old image's default command and env
         assert config["config"]["Cmd"] == ["/bin/sh", "-c", "cp -a /srv/docs/. $DEST/"]
         assert "DEST=/target" in config["config"]["Env"]
@@ -398,12 +428,14 @@ def test_the_change_set_builds_with_buildah_and_verify_and_prove_pass(tmp_path: 
     result = verify(before, root / f"{CASE}.yaml", dict(p.split("=", 1) for p in pairs))
     assert result.code == 0, result.out
     assert [(r.ok, r.where, r.summary) for r in result.readers] == [
-        (True, "Deployment/docs container 'nginx' at /usr/share/nginx/html", "0 missing, 0 different, 0 extra, 0 with other mode/owner")]
+        (True, "Deployment/docs container 'nginx' at /usr/share/nginx/html", "0 missing, 0 different, 0 extra, 0 with other mode/owner")
+    ]
 
     # `check --prove` on the repository as it was: the change-set is proven on these images
     fresh = _repo(tmp_path / "again")
-    code, out, _ = run_cli(["check", "--format", "json", "--no-cache", "--select", "IV001", "--prove", str(fresh),
-                            *[f"--image={p}" for p in pairs]])
+    code, out, _ = run_cli(
+        ["check", "--format", "json", "--no-cache", "--select", "IV001", "--prove", str(fresh), *[f"--image={p}" for p in pairs]]
+    )
     [finding] = json.loads(out)["findings"]
     assert finding["data"]["proof"]["kind"] == "proven", finding["data"]["proof"]
     assert finding["data"]["proof"]["summary"] == "proven: 'nginx' at /usr/share/nginx/html: 6 entries identical"
@@ -431,8 +463,9 @@ def _assert_model_matches_the_real_copy(run, buildah: str, flags: list[str], bef
     config = loader.config(IMAGE, required=True)
     argv = (config["config"].get("Entrypoint") or []) + (config["config"].get("Cmd") or [])
     volume.mkdir()
-    made = subprocess.run([buildah, *flags, "from", "--pull=never", "localhost/docs-assets:old"], capture_output=True,
-                          text=True, timeout=120)
+    made = subprocess.run(
+        [buildah, *flags, "from", "--pull=never", "localhost/docs-assets:old"], capture_output=True, text=True, timeout=120
+    )
     assert made.returncode == 0, made.stderr
     run("run", "--isolation", "chroot", "-v", f"{volume}:/target", made.stdout.strip(), "--", *argv)
     comparison = compare(resolve_hardlinks(model), read_tree(volume))

@@ -86,10 +86,32 @@ def test_corpus_manifest_verdict(name: str, corpus: Path, tmp_path: Path) -> Non
 
 # What a fix may remove (the init container, the emptyDir, the consumer's mount lines) and add
 # (the image volume and the new mount), as stripped line prefixes.
-_MAY_REMOVE = ("-", "image", "command", "args", "volumeMounts", "mountPath", "name", "subPath", "emptyDir",
-               "initContainers", "imagePullPolicy", "readOnly")
-_MAY_ADD = ("- name:", "name:", "- image:", "image:", "reference:", "pullPolicy:", "- mountPath:", "mountPath:",
-            "subPath:", "readOnly: true")
+_MAY_REMOVE = (
+    "-",
+    "image",
+    "command",
+    "args",
+    "volumeMounts",
+    "mountPath",
+    "name",
+    "subPath",
+    "emptyDir",
+    "initContainers",
+    "imagePullPolicy",
+    "readOnly",
+)
+_MAY_ADD = (
+    "- name:",
+    "name:",
+    "- image:",
+    "image:",
+    "reference:",
+    "pullPolicy:",
+    "- mountPath:",
+    "mountPath:",
+    "subPath:",
+    "readOnly: true",
+)
 
 
 def _changed_lines(old: str, new: str) -> tuple[list[str], list[str]]:

@@ -25,15 +25,19 @@ def test_a_deployment_running_the_image_makes_it_manual(tmp_path: Path) -> None:
     assert finding.fix is None and finding.data["fix_blocked_kind"] == "runs-in-repo"
     assert finding.fix_blocked == (
         "deploy/docs.yaml:14:1: container 'httpd' runs registry.example.com/docs:2.4.0 (command, readinessProbe exec); "
-        "FROM scratch would leave it without a shell or any program")
+        "FROM scratch would leave it without a shell or any program"
+    )
     assert [str(l) for l in finding.related] == ["deploy/docs.yaml:14:1"]
 
 
-@pytest.mark.parametrize(("edit", "what"), [
-    (lambda t: t.replace('        command: ["httpd", "-f", "-p", "8080", "-h", "/www"]\n', ""), "readinessProbe exec"),
-    (lambda t: t[: t.index("        command:")], "the image's entrypoint"),
-    (lambda t: t[: t.index("        command:")] + '        args: ["-v"]\n', "args"),
-])
+@pytest.mark.parametrize(
+    ("edit", "what"),
+    [
+        (lambda t: t.replace('        command: ["httpd", "-f", "-p", "8080", "-h", "/www"]\n', ""), "readinessProbe exec"),
+        (lambda t: t[: t.index("        command:")], "the image's entrypoint"),
+        (lambda t: t[: t.index("        command:")] + '        args: ["-v"]\n', "args"),
+    ],
+)
 def test_what_runs_is_named(tmp_path: Path, edit, what: str) -> None:
     root = _repo(tmp_path, "runs_in_deployment")
     path = root / "deploy" / "docs.yaml"
@@ -41,7 +45,8 @@ def test_what_runs_is_named(tmp_path: Path, edit, what: str) -> None:
     [finding] = make_engine(root, select=("DF001",)).scan().findings
     assert finding.fix_blocked == (
         f"deploy/docs.yaml:14:1: container 'httpd' runs registry.example.com/docs:2.4.0 ({what}); "
-        "FROM scratch would leave it without a shell or any program")
+        "FROM scratch would leave it without a shell or any program"
+    )
 
 
 def test_a_sidecar_elsewhere_blocks_even_when_an_init_container_copies(tmp_path: Path) -> None:
@@ -54,7 +59,8 @@ def test_a_sidecar_elsewhere_blocks_even_when_an_init_container_copies(tmp_path:
         "deploy/web.yaml:13:1: the init container copies from this image and IV001 can't migrate it yet (mode auto: "
         "the change-set keeps the image as it is); FROM scratch alone would break it; "
         "deploy/status.yaml:16:1: container 'status-page' runs registry.example.com/site:1.0.0 (lifecycle postStart "
-        "exec); FROM scratch would leave it without a shell or any program")
+        "exec); FROM scratch would leave it without a shell or any program"
+    )
 
 
 def test_only_an_image_volume_reference_keeps_the_unsafe_fix(tmp_path: Path) -> None:
@@ -71,7 +77,8 @@ def test_a_runner_of_an_image_linked_only_by_name_withholds_the_assumption(tmp_p
     assert finding.fix_blocked == (
         "deploy/statuspage.yaml:13:1: container 'httpd' runs registry.example.com/web/statuspage:0.3.1 (args), which "
         "statuspage.Dockerfile (context .; directory, statuspage.Dockerfile) may build (linked only by its file or "
-        "directory name); FROM scratch would leave it without a shell")
+        "directory name); FROM scratch would leave it without a shell"
+    )
     (root / "deploy" / "statuspage.yaml").unlink()
     [finding] = make_engine(root, select=("DF001",)).scan().findings
     assert finding.applicability.value == "unsafe"

@@ -104,8 +104,9 @@ def test_fetches_are_read_from_the_commands_with_arg_defaults_expanded() -> None
 
 
 def test_a_source_clone_without_lfs_is_not_a_fetch() -> None:
-    parsed = parse_dockerfile("FROM golang:1.23 AS build\nRUN git clone https://github.com/example/tool /src\n"
-                              "RUN wget -q https://example.com/tool.tar.gz\n")
+    parsed = parse_dockerfile(
+        "FROM golang:1.23 AS build\nRUN git clone https://github.com/example/tool /src\nRUN wget -q https://example.com/tool.tar.gz\n"
+    )
     assert stage_fetches(parsed, parsed.stages[0]) == []
 
 
@@ -120,7 +121,8 @@ def test_linked_manifest_gets_the_whole_change_set(tmp_path: Path) -> None:
     assert finding.message == (
         "stage 1: `COPY --from=model /model /app/model` ships data that stage 0 'model' fetches (git clone "
         "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2) into an app image at /app/model: build it as "
-        "its own asset image and mount it as an image volume")
+        "its own asset image and mount it as an image volume"
+    )
     assert (finding.location.path, finding.location.line) == ("model_stage_linked.Dockerfile", 18)
     assert finding.applicability.value == "unsafe"
     assert finding.fix.paths == ("model_stage_linked.Dockerfile", ASSET, "deploy/embedder.yaml")
@@ -128,14 +130,17 @@ def test_linked_manifest_gets_the_whole_change_set(tmp_path: Path) -> None:
         "the app only reads the data at /app/model, never writes there (an image volume is read-only), "
         "registry.example.com/ml/embedder-model-assets:1.4.0 is built from assets/embedder-model/Dockerfile and "
         "pushed before the workloads roll out, and any workload outside this repository that runs the app image "
-        "mounts it too")
-    assert finding.data["fetches"] == [{"tool": "git clone", "dest": "/model",
-                                        "source": "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"}]
+        "mounts it too"
+    )
+    assert finding.data["fetches"] == [
+        {"tool": "git clone", "dest": "/model", "source": "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"}
+    ]
     report, after = make_engine(root, select=("DF005",)).fix(unsafe=True)
     assert sorted(report.written) == sorted([ASSET, "deploy/embedder.yaml", "model_stage_linked.Dockerfile"])
     assert (root / ASSET).read_text() == ASSET_TEXT
-    assert (root / "model_stage_linked.Dockerfile").read_bytes() == \
-        (FIXTURES / "DF005" / "model_stage_linked.fixed.Dockerfile").read_bytes()
+    assert (root / "model_stage_linked.Dockerfile").read_bytes() == (
+        FIXTURES / "DF005" / "model_stage_linked.fixed.Dockerfile"
+    ).read_bytes()
     manifest = (root / "deploy/embedder.yaml").read_text()
     head = manifest_before[: manifest_before.index("          volumeMounts:")]
     assert manifest == head + MANIFEST_TAIL
@@ -151,7 +156,8 @@ def test_without_a_manifest_the_asset_dockerfile_is_only_explained(tmp_path: Pat
     assert finding.fix is None and finding.data["fix_blocked_kind"] == "no-linked-manifest"
     assert finding.fix_blocked == (
         "no manifest in the repository runs an image built from this Dockerfile; dropping the COPY with nothing "
-        "mounting the data would break the app, so write the asset image and the image volume by hand")
+        "mounting the data would break the app, so write the asset image and the image volume by hand"
+    )
     expected = "\n".join("    " + line if line else "" for line in ASSET_TEXT.splitlines())
     assert expected in finding.explanation
 
@@ -169,14 +175,14 @@ def test_a_mount_already_at_the_destination_makes_it_manual(tmp_path: Path) -> N
     path.write_text(path.read_text().replace("mountPath: /tmp", "mountPath: /app"))
     [finding] = make_engine(root, select=("DF005",)).scan().findings
     assert finding.fix is None and finding.data["fix_blocked_kind"] == "manifest"
-    assert finding.fix_blocked == ("deploy/embedder.yaml:18:1: container 'api' already mounts /app, which "
-                                   "overlaps /app/model")
+    assert finding.fix_blocked == ("deploy/embedder.yaml:18:1: container 'api' already mounts /app, which overlaps /app/model")
 
 
 def test_the_fetch_stage_stays_when_another_stage_still_uses_it(tmp_path: Path) -> None:
     text = LINKED.read_text().replace(
         "COPY --from=model /model /app/model\n",
-        "COPY --from=model /model /app/model\nCOPY --from=model /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n")
+        "COPY --from=model /model /app/model\nCOPY --from=model /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/\n",
+    )
     root = _repo(tmp_path, text=text)
     report, _ = make_engine(root, select=("DF005",)).fix(unsafe=True)
     assert ASSET in report.written
@@ -218,18 +224,35 @@ def test_the_asset_dockerfile_builds_from_scratch_against_a_local_layout(tmp_pat
     (fetched_ctx / "model" / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}\n')
     (fetched_ctx / "Dockerfile").write_text("FROM scratch\nCOPY model/ /model/\n")
     layout = tmp_path / "oci"
-    assert main(["build", "-f", str(fetched_ctx / "Dockerfile"), "-t", "local/fetched-model:1",
-                 "-o", str(layout), str(fetched_ctx)]) == 0
-    scratch_part = asset[asset.index("FROM scratch"):]
+    assert main(["build", "-f", str(fetched_ctx / "Dockerfile"), "-t", "local/fetched-model:1", "-o", str(layout), str(fetched_ctx)]) == 0
+    scratch_part = asset[asset.index("FROM scratch") :]
     assert scratch_part == "FROM scratch\nCOPY --from=model /model/ /\n"
     built = tmp_path / "asset.Dockerfile"
     built.write_text("FROM local/fetched-model:1 AS model\n\n" + scratch_part)
-    assert main(["build", "-f", str(built), "-t", "registry.example.com/ml/embedder-model-assets:1.4.0",
-                 "--image", f"local/fetched-model:1=oci:{layout}", "-o", str(tmp_path / "out"), str(root)]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "-f",
+                str(built),
+                "-t",
+                "registry.example.com/ml/embedder-model-assets:1.4.0",
+                "--image",
+                f"local/fetched-model:1=oci:{layout}",
+                "-o",
+                str(tmp_path / "out"),
+                str(root),
+            ]
+        )
+        == 0
+    )
     tree = open_tree(f"oci:{tmp_path / 'out'}")
     files = {p: n.data for p, n in tree.items() if n.kind == "file"}
-    assert files == {"config.json": b'{"hidden_size": 384}\n', "model.safetensors": b"\x00" * 4096,
-                     "1_Pooling/config.json": b'{"pooling_mode_mean_tokens": true}\n'}
+    assert files == {
+        "config.json": b'{"hidden_size": 384}\n',
+        "model.safetensors": b"\x00" * 4096,
+        "1_Pooling/config.json": b'{"pooling_mode_mean_tokens": true}\n',
+    }
     capsys.readouterr()
 
 
@@ -244,13 +267,16 @@ def test_manual_cases_write_nothing(name: str, tmp_path: Path) -> None:
 def test_control_characters_from_the_dockerfile_are_escaped_in_the_message(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     root.mkdir()
-    (root / "Dockerfile").write_text('FROM alpine/git AS model\nRUN git clone "https://huggingface.co/a/b\x1b[31m\x07" /model\n'
-                                     'FROM python:3.12\nCOPY --from=model /model /app/model\nCMD ["serve"]\n')
+    (root / "Dockerfile").write_text(
+        'FROM alpine/git AS model\nRUN git clone "https://huggingface.co/a/b\x1b[31m\x07" /model\n'
+        'FROM python:3.12\nCOPY --from=model /model /app/model\nCMD ["serve"]\n'
+    )
     [finding] = make_engine(root, select=("DF005",)).scan().findings
     assert finding.message == (
         "stage 1: `COPY --from=model /model /app/model` ships data that stage 0 'model' fetches (git clone "
         "https://huggingface.co/a/b\\x1b[31m\\x07) into an app image at /app/model: build it as its own asset image "
-        "and mount it as an image volume")
+        "and mount it as an image volume"
+    )
     assert "\x1b" not in finding.explanation and "\x1b" not in finding.fix_blocked
 
 
@@ -298,17 +324,21 @@ def test_the_asset_dockerfile_as_written_builds_with_buildah(tmp_path: Path) -> 
     (base / "Dockerfile").write_text(
         "FROM scratch\nCOPY bin/busybox /bin/busybox\n"
         'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /usr/bin"]\n'
-        "COPY git /usr/bin/git\nCOPY fake-hub/ /fake-hub/\n")
+        "COPY git /usr/bin/git\nCOPY fake-hub/ /fake-hub/\n"
+    )
     run("bud", "--isolation", "chroot", "--pull=never", "-f", str(base / "Dockerfile"), "-t", "alpine/git:2.45.2", str(base))
 
     root = _repo(tmp_path)
     make_engine(root, select=("DF005",)).fix(unsafe=True)
     assert (root / ASSET).read_text() == ASSET_TEXT
-    run("bud", "--isolation", "chroot", "--pull=never", "-f", str(root / ASSET), "-t", "localhost/embedder-model-assets:t",
-        str(root))
+    run("bud", "--isolation", "chroot", "--pull=never", "-f", str(root / ASSET), "-t", "localhost/embedder-model-assets:t", str(root))
     run("push", "localhost/embedder-model-assets:t", f"oci:{tmp_path / 'oci'}:v")
-    done = subprocess.run(["umoci", "unpack", "--rootless", "--image", f"{tmp_path / 'oci'}:v", str(tmp_path / "unpacked")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["umoci", "unpack", "--rootless", "--image", f"{tmp_path / 'oci'}:v", str(tmp_path / "unpacked")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     rootfs = tmp_path / "unpacked" / "rootfs"
     assert sorted(p.relative_to(rootfs).as_posix() for p in rootfs.rglob("*")) == ["config.json", "model.safetensors"]
@@ -317,8 +347,10 @@ def test_the_asset_dockerfile_as_written_builds_with_buildah(tmp_path: Path) -> 
 
 def test_parser_directives_are_carried_into_the_asset_dockerfile(tmp_path: Path) -> None:
     """A backtick escape directive changes how the fetch stage's lines continue: the new file keeps it."""
-    text = ("# escape=`\nFROM alpine/git:2.45.2 AS model\nRUN git clone `\n    https://huggingface.co/org/m /model\n"
-            "FROM python:3.12-slim\nCOPY --from=model /model /app/model\nCMD [\"serve\"]\n")
+    text = (
+        "# escape=`\nFROM alpine/git:2.45.2 AS model\nRUN git clone `\n    https://huggingface.co/org/m /model\n"
+        'FROM python:3.12-slim\nCOPY --from=model /model /app/model\nCMD ["serve"]\n'
+    )
     root = tmp_path / "repo"
     root.mkdir()
     (root / "Dockerfile").write_text(text)
@@ -328,12 +360,19 @@ def test_parser_directives_are_carried_into_the_asset_dockerfile(tmp_path: Path)
     assert "    RUN git clone `\n        https://huggingface.co/org/m /model\n" in finding.explanation
 
 
-@pytest.mark.parametrize(("line", "reason"), [
-    ("RUN python -c 'import sys' && chmod -R a+rX /app/model\n",
-     "line 19 uses /app/model at build time; with an image volume the data is only there when the pod runs"),
-    ("COPY app/tokenizer.json /app/model/tokenizer.json\n",
-     "line 19 also writes into /app/model/tokenizer.json; an image volume at /app/model would hide it"),
-])
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (
+            "RUN python -c 'import sys' && chmod -R a+rX /app/model\n",
+            "line 19 uses /app/model at build time; with an image volume the data is only there when the pod runs",
+        ),
+        (
+            "COPY app/tokenizer.json /app/model/tokenizer.json\n",
+            "line 19 also writes into /app/model/tokenizer.json; an image volume at /app/model would hide it",
+        ),
+    ],
+)
 def test_a_destination_the_image_also_uses_makes_it_manual(line: str, reason: str, tmp_path: Path) -> None:
     text = LINKED.read_text().replace("ENV MODEL_DIR=/app/model\n", line + "ENV MODEL_DIR=/app/model\n")
     root = _repo(tmp_path, text=text)

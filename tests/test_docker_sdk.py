@@ -26,9 +26,22 @@ def podman_socket():
     sock = tmp_path / "podman.sock"
     env = dict(os.environ, CONTAINERS_CONF=str(tmp_path / "c.conf"), CONTAINERS_REGISTRIES_CONF=str(tmp_path / "r.conf"))
     proc = subprocess.Popen(
-        ["podman", "--root", str(tmp_path / "R"), "--runroot", str(tmp_path / "RR"), "--storage-driver", "vfs",
-         "system", "service", "--time=0", f"unix://{sock}"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "podman",
+            "--root",
+            str(tmp_path / "R"),
+            "--runroot",
+            str(tmp_path / "RR"),
+            "--storage-driver",
+            "vfs",
+            "system",
+            "service",
+            "--time=0",
+            f"unix://{sock}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while not sock.exists():

@@ -31,7 +31,7 @@ def corpus_files() -> list[Path]:
 
 
 def span(text: str, instr: Instruction) -> str:
-    return text[instr.start:instr.end]
+    return text[instr.start : instr.end]
 
 
 # --------------------------------------------------------------------------- continuations
@@ -43,7 +43,7 @@ def test_continuations_join_like_buildkit() -> None:
     assert run.args == "apk add     curl     git     jq"  # comment and empty lines dropped
     assert (run.line, run.end_line) == (2, 7)
     assert span(text, run).startswith("RUN apk add \\  \n") and span(text, run).endswith("jq")
-    assert text[run.args_start:].startswith("apk add")
+    assert text[run.args_start :].startswith("apk add")
     # "\\\\" at the end is an escaped escape, not a continuation
     assert df.instructions[2].args == "echo one \\\\"
     assert df.instructions[3].args == "echo two"
@@ -53,7 +53,7 @@ def test_offset_of_maps_args_back_through_continuations() -> None:
     text, df = fixture("continuations")
     run = df.instructions[1]
     i = run.args.index("jq")
-    assert text[run.offset_of(i):run.offset_of(i) + 2] == "jq"
+    assert text[run.offset_of(i) : run.offset_of(i) + 2] == "jq"
     assert run.offset_of(len(run.args)) == run.end
 
 
@@ -104,7 +104,7 @@ def test_heredocs() -> None:
     assert simple.heredocs[0].name == "EOF" and simple.heredocs[0].body == "apt-get update\n"
     assert span(text, simple) == "RUN <<EOF\napt-get update\nEOF"
     assert chomped.heredocs[0].chomp and chomped.heredocs[0].name == "INDENT"
-    assert text[chomped.heredocs[0].start:chomped.heredocs[0].end].endswith("\tINDENT")
+    assert text[chomped.heredocs[0].start : chomped.heredocs[0].end].endswith("\tINDENT")
     assert [h.name for h in double.heredocs] == ["ONE", "TWO"]
     assert [h.body for h in double.heredocs] == ["first\n", "second\n"]
     assert double.end == double.heredocs[-1].end and double.end_line == 12
@@ -137,17 +137,15 @@ def test_onbuild_wraps_an_instruction() -> None:
     assert lower_json.inner.json_args == ("echo", "json")
     assert add.inner is not None and add.inner.flags[0].name == "chown"
     flag = add.inner.flags[0]
-    assert text[flag.start:flag.end] == "--chown=1:1"
+    assert text[flag.start : flag.end] == "--chown=1:1"
     assert heredoc.inner is not None and heredoc.heredocs[0].body == "echo heredoc under onbuild\n"
 
 
 def test_flags_end_at_double_dash_and_keep_offsets() -> None:
     text = "FROM a\nRUN --mount=type=cache,target=/root/.cache --network=none -- --not-a-flag\n"
     run = parse_dockerfile(text).instructions[1]
-    assert [(f.name, f.value) for f in run.flags] == [
-        ("mount", "type=cache,target=/root/.cache"), ("network", "none")]
-    assert [text[f.start:f.end] for f in run.flags] == [
-        "--mount=type=cache,target=/root/.cache", "--network=none"]
+    assert [(f.name, f.value) for f in run.flags] == [("mount", "type=cache,target=/root/.cache"), ("network", "none")]
+    assert [text[f.start : f.end] for f in run.flags] == ["--mount=type=cache,target=/root/.cache", "--network=none"]
     assert run.args == "--not-a-flag"
     boolean = parse_dockerfile("FROM a\nCOPY --link src dst\n").instructions[1]
     assert boolean.flags[0].value is None and boolean.args == "src dst"
@@ -185,8 +183,7 @@ def test_stages_args_and_aliases() -> None:
 def test_build_args_override_global_defaults() -> None:
     _, df = fixture("stages")
     text = df.text
-    overridden = parse_dockerfile(text, {"BASE": "golang:1.23", "NONROOT": "1",
-                                         "RUNTIME": "cgr.dev/chainguard/static"})
+    overridden = parse_dockerfile(text, {"BASE": "golang:1.23", "NONROOT": "1", "RUNTIME": "cgr.dev/chainguard/static"})
     assert overridden.stages[0].base_resolved == "golang:1.23"
     # NONROOT is not declared with ARG: like BuildKit, build args only fill declared ARGs
     assert overridden.stages[2].base_resolved == "cgr.dev/chainguard/static"
@@ -217,22 +214,55 @@ def test_from_with_wrong_word_count_is_an_error() -> None:
 # --------------------------------------------------------------------------- file names
 
 
-@pytest.mark.parametrize("name", [
-    "Dockerfile", "Containerfile", "Dockerfile.dev", "api.Dockerfile", "x.dockerfile",
-    "Containerfile.prod", "web.containerfile", "a/b/Dockerfile.tilt", "dockerfile",
-    "DOCKERFILE", "Dockerfile.alpine.arm64", "base.Containerfile", "a\\b\\Dockerfile.ci",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Dockerfile",
+        "Containerfile",
+        "Dockerfile.dev",
+        "api.Dockerfile",
+        "x.dockerfile",
+        "Containerfile.prod",
+        "web.containerfile",
+        "a/b/Dockerfile.tilt",
+        "dockerfile",
+        "DOCKERFILE",
+        "Dockerfile.alpine.arm64",
+        "base.Containerfile",
+        "a\\b\\Dockerfile.ci",
+    ],
+)
 def test_dockerfile_names(name: str) -> None:
     assert is_dockerfile_name(name)
 
 
-@pytest.mark.parametrize("name", [
-    "Dockerfile.md", "Dockerfile.txt", "Dockerfile.rst", "Dockerfile.orig", "Dockerfile.bak",
-    "Dockerfile.swp", "Dockerfile.dockerignore", "README.md", "Dockerfiles", "docker-compose.yml",
-    "Dockerfile.", "api.Dockerfile.dockerignore", "Containerfile.containerignore", ".dockerignore",
-    "Dockerfile.j2", "Dockerfile.template", "x.Dockerfile.md", ".dockerfile", "Dockerfile~",
-    "mydockerfile", "Dockerfile-dev", "docs/Dockerfile.html",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Dockerfile.md",
+        "Dockerfile.txt",
+        "Dockerfile.rst",
+        "Dockerfile.orig",
+        "Dockerfile.bak",
+        "Dockerfile.swp",
+        "Dockerfile.dockerignore",
+        "README.md",
+        "Dockerfiles",
+        "docker-compose.yml",
+        "Dockerfile.",
+        "api.Dockerfile.dockerignore",
+        "Containerfile.containerignore",
+        ".dockerignore",
+        "Dockerfile.j2",
+        "Dockerfile.template",
+        "x.Dockerfile.md",
+        ".dockerfile",
+        "Dockerfile~",
+        "mydockerfile",
+        "Dockerfile-dev",
+        "docs/Dockerfile.html",
+    ],
+)
 def test_not_dockerfile_names(name: str) -> None:
     assert not is_dockerfile_name(name)
 
@@ -245,8 +275,7 @@ def test_discovery_uses_the_same_name_test(tmp_path) -> None:
     assert discover.is_dockerfile_name is names.is_dockerfile_name is is_dockerfile_name
     for name in ("Dockerfile", "Dockerfile.dockerignore", "app.Dockerfile", "Dockerfile.md"):
         (tmp_path / name).write_text("FROM scratch\nCOPY a /a\n" if "ignore" not in name else "*\n!src\n")
-    found = sorted(c.path.name for c in discover.discover(tmp_path) if isinstance(c, discover.Candidate)
-                   and c.kind == "dockerfile")
+    found = sorted(c.path.name for c in discover.discover(tmp_path) if isinstance(c, discover.Candidate) and c.kind == "dockerfile")
     assert found == ["Dockerfile", "app.Dockerfile"]
 
 
@@ -265,8 +294,7 @@ def check_invariants(text: str, df: Dockerfile) -> None:
         previous_end = instr.end
         assert 1 <= instr.line <= instr.end_line
         body = span(text, instr).lstrip()
-        assert body.startswith(instr.raw_keyword) or _joined(body, df.escape).startswith(
-            instr.raw_keyword)
+        assert body.startswith(instr.raw_keyword) or _joined(body, df.escape).startswith(instr.raw_keyword)
         assert instr.keyword == instr.raw_keyword.upper()
         for flag in instr.flags:
             assert instr.start <= flag.start < flag.end <= instr.end
@@ -275,12 +303,37 @@ def check_invariants(text: str, df: Dockerfile) -> None:
         assert instr.start <= instr.args_start <= instr.end
 
 
-LINES = st.sampled_from([
-    "FROM alpine AS a", "from  --platform=$X b as B", "RUN echo \\", "RUN <<EOF", "RUN <<-E x <<F",
-    "EOF", "\tE", "F", "# comment", "# escape=`", "# syntax=x", "", "   ", "\\", "`", "COPY --from=a / /",
-    "ONBUILD RUN <<EOF", "ARG X=${Y:-z}", "FROM ${X}", "CMD [\"a\"]", "  RU\\", "N x", "\\\\",
-    "LABEL a=b \\  ", "\ufeffFROM x", "WORKDIR C:\\", "x\ry",
-])
+LINES = st.sampled_from(
+    [
+        "FROM alpine AS a",
+        "from  --platform=$X b as B",
+        "RUN echo \\",
+        "RUN <<EOF",
+        "RUN <<-E x <<F",
+        "EOF",
+        "\tE",
+        "F",
+        "# comment",
+        "# escape=`",
+        "# syntax=x",
+        "",
+        "   ",
+        "\\",
+        "`",
+        "COPY --from=a / /",
+        "ONBUILD RUN <<EOF",
+        "ARG X=${Y:-z}",
+        "FROM ${X}",
+        'CMD ["a"]',
+        "  RU\\",
+        "N x",
+        "\\\\",
+        "LABEL a=b \\  ",
+        "\ufeffFROM x",
+        "WORKDIR C:\\",
+        "x\ry",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -347,8 +400,7 @@ def test_corpus_expectations() -> None:
     assert guestbook.copy_sources_from(copy) is guestbook.stages[0]
 
     caddy = load("34_")
-    assert caddy.escape == "`" and caddy.stages[-1].base_resolved.startswith(
-        "mcr.microsoft.com/windows/servercore:")
+    assert caddy.escape == "`" and caddy.stages[-1].base_resolved.startswith("mcr.microsoft.com/windows/servercore:")
 
     windows = load("20_")
     assert windows.stages[-1].base_resolved == "mcr.microsoft.com/windows/servercore:"
@@ -360,8 +412,7 @@ def test_corpus_expectations() -> None:
 
     scratch = load("42_")
     assert scratch.stages[-1].base_resolved == "scratch"
-    assert all(isinstance(scratch.copy_sources_from(i), type(scratch.stages[0]))
-               for i in scratch.stages[-1].instructions)
+    assert all(isinstance(scratch.copy_sources_from(i), type(scratch.stages[0])) for i in scratch.stages[-1].instructions)
 
 
 # --------------------------------------------------------------------------- differential oracle
@@ -376,17 +427,22 @@ needs_oracle = pytest.mark.skipif(oracle is None, reason="needs the BuildKit-bac
 def oracle_view(text: str) -> list[tuple[object, ...]]:
     rows = []
     for cmd in oracle.parse_string(text):
-        rows.append((cmd.cmd.upper(), cmd.start_line, cmd.end_line,
-                     tuple(cmd.flags) if not cmd.sub_cmd else (),
-                     tuple(h.content for h in cmd.heredocs)))
+        rows.append(
+            (
+                cmd.cmd.upper(),
+                cmd.start_line,
+                cmd.end_line,
+                tuple(cmd.flags) if not cmd.sub_cmd else (),
+                tuple(h.content for h in cmd.heredocs),
+            )
+        )
     return rows
 
 
 def my_view(df: Dockerfile) -> list[tuple[object, ...]]:
     rows = []
     for instr in df.instructions:
-        flags = tuple(f"--{f.name}" + (f"={f.value}" if f.value is not None else "")
-                      for f in instr.flags)
+        flags = tuple(f"--{f.name}" + (f"={f.value}" if f.value is not None else "") for f in instr.flags)
         # the oracle does not expose heredocs of ONBUILD instructions
         docs = () if instr.keyword == "ONBUILD" else tuple(h.body for h in instr.heredocs)
         rows.append((instr.keyword, instr.line, instr.end_line, flags, docs))

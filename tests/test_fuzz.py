@@ -29,13 +29,84 @@ HERE = Path(__file__).resolve().parent
 
 # --- the command parser ----------------------------------------------------------------------
 
-_WORDS = st.sampled_from([
-    "cp", "-r", "-a", "-R", "-f", "-t", "rsync", "-av", "--delete", "tar", "-C", "-cf", "-xf", "-", "mkdir", "-p",
-    "chmod", "755", "chown", "1000:1000", "echo", "set", "-e", "sh", "-c", "wget", "curl", "-o", "envsubst",
-    "/site/.", "/site/*", "/site/", "/html", "/html/", "$SRC", "${DEST}", "$(ls)", "`pwd`", "*.js", "~",
-    "&&", "||", ";", "|", ">", ">>", "2>&1", "<", "&", "(", ")", "{", "}", "if", "then", "fi", "for", "do",
-    "done", "in", "while", "true", "exit", "0", "'", '"', "\\", "\n", "#", "=", "X=1", "--", "..", "../..",
-])
+_WORDS = st.sampled_from(
+    [
+        "cp",
+        "-r",
+        "-a",
+        "-R",
+        "-f",
+        "-t",
+        "rsync",
+        "-av",
+        "--delete",
+        "tar",
+        "-C",
+        "-cf",
+        "-xf",
+        "-",
+        "mkdir",
+        "-p",
+        "chmod",
+        "755",
+        "chown",
+        "1000:1000",
+        "echo",
+        "set",
+        "-e",
+        "sh",
+        "-c",
+        "wget",
+        "curl",
+        "-o",
+        "envsubst",
+        "/site/.",
+        "/site/*",
+        "/site/",
+        "/html",
+        "/html/",
+        "$SRC",
+        "${DEST}",
+        "$(ls)",
+        "`pwd`",
+        "*.js",
+        "~",
+        "&&",
+        "||",
+        ";",
+        "|",
+        ">",
+        ">>",
+        "2>&1",
+        "<",
+        "&",
+        "(",
+        ")",
+        "{",
+        "}",
+        "if",
+        "then",
+        "fi",
+        "for",
+        "do",
+        "done",
+        "in",
+        "while",
+        "true",
+        "exit",
+        "0",
+        "'",
+        '"',
+        "\\",
+        "\n",
+        "#",
+        "=",
+        "X=1",
+        "--",
+        "..",
+        "../..",
+    ]
+)
 _SCRIPTS = st.one_of(
     st.lists(_WORDS, max_size=14).map(" ".join),
     st.text(max_size=60),
@@ -57,15 +128,21 @@ def _check_parsed(result: ParsedCommand) -> None:
 # ``cp cp cp | ${DEST}`` with DEST empty gave a COPY op with no copy. Both ops are opaque now.
 @example(script="cp cp $SRC", shell="sh", env={}, workdir=None)
 @example(script="cp cp cp | ${DEST}", shell="sh", env={"DEST": ""}, workdir=None)
-@given(script=_SCRIPTS, shell=st.sampled_from(["sh", "/bin/bash", "ash"]), env=_ENV,
-       workdir=st.one_of(st.none(), st.sampled_from(["/", "/app", "rel", ""])))
+@given(
+    script=_SCRIPTS,
+    shell=st.sampled_from(["sh", "/bin/bash", "ash"]),
+    env=_ENV,
+    workdir=st.one_of(st.none(), st.sampled_from(["/", "/app", "rel", ""])),
+)
 def test_shell_scripts_never_raise(script: str, shell: str, env: dict, workdir: str | None) -> None:
     _check_parsed(parse_container_command([shell, "-c", script], None, workdir, env))
     _check_parsed(parse_container_command([shell], ["-ec", script], workdir, env))
 
 
-_ARGV = dict(command=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10)), max_size=8)),
-             args=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10), st.integers(), st.none()), max_size=6)))
+_ARGV = dict(
+    command=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10)), max_size=8)),
+    args=st.one_of(st.none(), st.lists(st.one_of(_WORDS, st.text(max_size=10), st.integers(), st.none()), max_size=6)),
+)
 
 
 @settings(max_examples=budget(300))
@@ -79,9 +156,15 @@ def test_argv_commands_never_raise(command, args) -> None:
 # --- the rewrite ----------------------------------------------------------------------------
 
 _COPIES = [
-    "cp -r /site/. {dest}/", "cp -a /site/* {dest}", "cp -R /site {dest}/", "cp /site/index.html {dest}/",
-    "rsync -a /site/ {dest}/", "tar -C /site -cf - . | tar -C {dest} -xf -", "cp -r /site/. {dest}/ && chmod -R 755 {dest}",
-    "cp -r /a/. {dest}/; cp -r /b/. {dest}/", "wget -qO- http://x/a.tgz | tar xz -C {dest}",
+    "cp -r /site/. {dest}/",
+    "cp -a /site/* {dest}",
+    "cp -R /site {dest}/",
+    "cp /site/index.html {dest}/",
+    "rsync -a /site/ {dest}/",
+    "tar -C /site -cf - . | tar -C {dest} -xf -",
+    "cp -r /site/. {dest}/ && chmod -R 755 {dest}",
+    "cp -r /a/. {dest}/; cp -r /b/. {dest}/",
+    "wget -qO- http://x/a.tgz | tar xz -C {dest}",
 ]
 _PRELUDES = ["", "set -e; ", "echo copying; ", "mkdir -p {dest}/sub && "]
 
@@ -104,7 +187,9 @@ def manifests(draw) -> str:
     lines: list[str] = []
 
     def emit(depth: int, text: str) -> None:
-        lines.append(" " * (indent * depth) + text + (f"  # note {len(lines)}" if comment and text.endswith(":") and len(lines) % 3 == 0 else ""))
+        lines.append(
+            " " * (indent * depth) + text + (f"  # note {len(lines)}" if comment and text.endswith(":") and len(lines) % 3 == 0 else "")
+        )
 
     def item(depth: int, first: str, rest: list[str]) -> None:
         pad = " " * (indent * depth + dash)
@@ -180,8 +265,10 @@ MIN_FIXED_SEEN = 24
 def test_fix_validates_and_is_idempotent_or_leaves_the_file_alone() -> None:
     outcomes: dict[str, int] = {"fixed": 0, "untouched": 0}
 
-    @settings(max_examples=int(os.environ.get("MIGRATE_TUI_FUZZ_EXAMPLES", budget(200))),
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=int(os.environ.get("MIGRATE_TUI_FUZZ_EXAMPLES", budget(200))),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(text=manifests(), unsafe=st.booleans())
     def one_manifest(text: str, unsafe: bool) -> None:
         outcomes[_fix_or_leave_alone(text, unsafe)] += 1
@@ -222,9 +309,20 @@ def test_atheris_target_survives_a_bounded_run(target: str, tmp_path: Path) -> N
     corpus.mkdir()
     seeds = [HERE / "bad_inputs", FIXTURES / "IV001"]
     proc = subprocess.run(
-        [sys.executable, str(HERE / "fuzz" / target), f"-max_total_time={FUZZ_SECONDS}", "-rss_limit_mb=1536",
-         "-timeout=10", "-max_len=8192", f"-artifact_prefix={tmp_path}/", str(corpus), *map(str, seeds)],
-        capture_output=True, text=True, timeout=FUZZ_SECONDS + 120,
+        [
+            sys.executable,
+            str(HERE / "fuzz" / target),
+            f"-max_total_time={FUZZ_SECONDS}",
+            "-rss_limit_mb=1536",
+            "-timeout=10",
+            "-max_len=8192",
+            f"-artifact_prefix={tmp_path}/",
+            str(corpus),
+            *map(str, seeds),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=FUZZ_SECONDS + 120,
     )
     crashes = [p.name for p in tmp_path.iterdir() if p.name.startswith(("crash-", "timeout-", "oom-"))]
     tail = "\n".join(proc.stderr.splitlines()[-40:])

@@ -31,6 +31,7 @@ def iv003_registered(monkeypatch) -> None:
     """Register IV003 for these tests only: other tests' sessions must not see it by accident."""
     monkeypatch.setitem(rules._MODULES, "IV003", "image_volume_platform")
 
+
 DIGEST = "sha256:" + "ab" * 32
 
 
@@ -48,8 +49,7 @@ def scan(root: Path, target: str = "k8s=1.36,containerd=2.2", **config):
     return engine, engine.scan().findings
 
 
-def manifest(tmp_path: Path, reference: str, *, sub_path: str | None = None, mount_path: str = "/srv/site",
-             extra: str = "") -> Path:
+def manifest(tmp_path: Path, reference: str, *, sub_path: str | None = None, mount_path: str = "/srv/site", extra: str = "") -> Path:
     mount = f"        - name: site\n          mountPath: {mount_path}\n"
     if sub_path:
         mount += f"          subPath: {sub_path}\n"
@@ -71,15 +71,18 @@ def kinds(findings) -> list[str]:
 # --- platform -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("target", "kind", "needle"), [
-    ("k8s=1.30", "platform", "the field exists from 1.31"),
-    ("k8s=1.33,containerd=2.1", "platform", "gate is off by default on Kubernetes 1.33"),
-    ("k8s=1.35,containerd=2.0", "platform", "needs containerd 2.1"),
-    ("k8s=1.35,runtime=cri-dockerd", "platform", "cri-dockerd can't mount image volumes"),
-    ("k8s=1.33,containerd=2.1,gate=on", "subpath", "needs containerd 2.2"),
-    ("k8s=1.32,containerd=2.2,gate=on", "subpath", "needs Kubernetes 1.33"),
-    ("k8s=1.35,crio=1.32", "subpath", "needs CRI-O 1.33"),
-])
+@pytest.mark.parametrize(
+    ("target", "kind", "needle"),
+    [
+        ("k8s=1.30", "platform", "the field exists from 1.31"),
+        ("k8s=1.33,containerd=2.1", "platform", "gate is off by default on Kubernetes 1.33"),
+        ("k8s=1.35,containerd=2.0", "platform", "needs containerd 2.1"),
+        ("k8s=1.35,runtime=cri-dockerd", "platform", "cri-dockerd can't mount image volumes"),
+        ("k8s=1.33,containerd=2.1,gate=on", "subpath", "needs containerd 2.2"),
+        ("k8s=1.32,containerd=2.2,gate=on", "subpath", "needs Kubernetes 1.33"),
+        ("k8s=1.35,crio=1.32", "subpath", "needs CRI-O 1.33"),
+    ],
+)
 def test_platform_blockers_name_the_version_needed(tmp_path: Path, target: str, kind: str, needle: str) -> None:
     manifest(tmp_path, f"registry.example.com/site:1@{DIGEST}", sub_path="site")
     _, findings = scan(tmp_path, target)
@@ -102,11 +105,23 @@ def test_file_subpath_is_a_containerd_problem_only(tmp_path: Path) -> None:
     assert scan(tmp_path, "k8s=1.36,crio=1.33")[1] == []
 
 
-@pytest.mark.parametrize(("sub_path", "is_file"), [
-    ("nginx.conf", True), ("models/resnet.onnx", True), ("app.tar.gz", True), ("a/b/index.html/", True),
-    ("site", False), ("etc/conf.d", False), (".config", False), ("lib/python3.11", False), ("v1.2", False),
-    ("sites/example.com", False), ("repo.git", False), ("a.verylongext", False),
-])
+@pytest.mark.parametrize(
+    ("sub_path", "is_file"),
+    [
+        ("nginx.conf", True),
+        ("models/resnet.onnx", True),
+        ("app.tar.gz", True),
+        ("a/b/index.html/", True),
+        ("site", False),
+        ("etc/conf.d", False),
+        (".config", False),
+        ("lib/python3.11", False),
+        ("v1.2", False),
+        ("sites/example.com", False),
+        ("repo.git", False),
+        ("a.verylongext", False),
+    ],
+)
 def test_file_heuristic(sub_path: str, is_file: bool) -> None:
     assert looks_like_file(sub_path) is is_file
 
@@ -238,17 +253,23 @@ def test_layout_resolver_by_digest(tmp_path: Path) -> None:
 DESCRIPTOR = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": DIGEST, "size": 2}
 
 
-@pytest.mark.parametrize(("index", "problem"), [
-    ({"manifests": {"a": DESCRIPTOR}}, "'manifests' is not a list of descriptors"),
-    ({"manifests": ["registry.example.com/site:1"]}, "'manifests' is not a list of descriptors"),
-    ({"manifests": [{**DESCRIPTOR, "annotations": ["site:1"]}]}, "descriptor annotations are not a mapping"),
-    ({"manifests": [{**DESCRIPTOR, "annotations": {"io.containerd.image.name": 5}}]},
-     "an image name annotation is not a string"),
-    ({"manifests": [{**DESCRIPTOR, "annotations": {"org.opencontainers.image.ref.name": ["1"]}}]},
-     "an image name annotation is not a string"),
-    ({"manifests": [{**DESCRIPTOR, "digest": 5, "annotations": {"org.opencontainers.image.ref.name": "1"}}]},
-     "descriptor digest '5' is not a sha256 digest"),
-])
+@pytest.mark.parametrize(
+    ("index", "problem"),
+    [
+        ({"manifests": {"a": DESCRIPTOR}}, "'manifests' is not a list of descriptors"),
+        ({"manifests": ["registry.example.com/site:1"]}, "'manifests' is not a list of descriptors"),
+        ({"manifests": [{**DESCRIPTOR, "annotations": ["site:1"]}]}, "descriptor annotations are not a mapping"),
+        ({"manifests": [{**DESCRIPTOR, "annotations": {"io.containerd.image.name": 5}}]}, "an image name annotation is not a string"),
+        (
+            {"manifests": [{**DESCRIPTOR, "annotations": {"org.opencontainers.image.ref.name": ["1"]}}]},
+            "an image name annotation is not a string",
+        ),
+        (
+            {"manifests": [{**DESCRIPTOR, "digest": 5, "annotations": {"org.opencontainers.image.ref.name": "1"}}]},
+            "descriptor digest '5' is not a sha256 digest",
+        ),
+    ],
+)
 def test_malformed_layout_index_is_a_sentence(tmp_path: Path, index: dict[str, object], problem: str) -> None:
     """A committed index.json is untrusted: a wrong shape is a DigestError naming the file, not a crash."""
     layout = tmp_path / "site"

@@ -24,23 +24,27 @@ DOCKERFILE = "FROM busybox\nCOPY x /x\n"
 
 
 def test_skaffold_compose_script_workflow_and_kustomize(tmp_path: Path) -> None:
-    root = _write(tmp_path, {
-        "skaffold.yaml": "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
-                         "  - image: ghcr.io/acme/site\n    context: web\n    docker: {dockerfile: Dockerfile.prod, target: assets}\n",
-        "web/Dockerfile.prod": DOCKERFILE,
-        "compose.yaml": "services:\n  api:\n    image: acme/api:dev\n    build:\n      context: ./api\n",
-        "api/Dockerfile": DOCKERFILE,
-        "Makefile": "REG ?= registry.example.com\nbuild:\n\tpodman build -t $(REG)/tools:$(VERSION) \\\n\t  -f tools/Containerfile tools\n",
-        "tools/Containerfile": DOCKERFILE,
-        ".github/workflows/ci.yml": (
-            "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
-            "    - id: meta\n      uses: docker/metadata-action@v5\n      with:\n        images: ghcr.io/acme/worker\n"
-            "    - uses: docker/build-push-action@v6\n      with:\n        context: worker\n"
-            "        tags: ${{ steps.meta.outputs.tags }}\n"),
-        "worker/Dockerfile": DOCKERFILE,
-        "deploy/kustomization.yaml": "images:\n- name: site\n  newName: ghcr.io/acme/site\n  newTag: '2'\n",
-        "models/bert/Dockerfile": DOCKERFILE,
-    })
+    root = _write(
+        tmp_path,
+        {
+            "skaffold.yaml": "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+            "  - image: ghcr.io/acme/site\n    context: web\n    docker: {dockerfile: Dockerfile.prod, target: assets}\n",
+            "web/Dockerfile.prod": DOCKERFILE,
+            "compose.yaml": "services:\n  api:\n    image: acme/api:dev\n    build:\n      context: ./api\n",
+            "api/Dockerfile": DOCKERFILE,
+            "Makefile": "REG ?= registry.example.com\nbuild:\n\tpodman build -t $(REG)/tools:$(VERSION) \\\n\t  -f tools/Containerfile tools\n",
+            "tools/Containerfile": DOCKERFILE,
+            ".github/workflows/ci.yml": (
+                "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "    - id: meta\n      uses: docker/metadata-action@v5\n      with:\n        images: ghcr.io/acme/worker\n"
+                "    - uses: docker/build-push-action@v6\n      with:\n        context: worker\n"
+                "        tags: ${{ steps.meta.outputs.tags }}\n"
+            ),
+            "worker/Dockerfile": DOCKERFILE,
+            "deploy/kustomization.yaml": "images:\n- name: site\n  newName: ghcr.io/acme/site\n  newTag: '2'\n",
+            "models/bert/Dockerfile": DOCKERFILE,
+        },
+    )
     index = build_link_index(root, Config(), use_cache=False)
     site = index.dockerfile_for("ghcr.io/acme/site:1.2@sha256:" + "a" * 64)
     assert (site.dockerfile, site.context, site.source, site.target) == ("web/Dockerfile.prod", "web", "skaffold", "assets")
@@ -58,11 +62,14 @@ def test_skaffold_compose_script_workflow_and_kustomize(tmp_path: Path) -> None:
 
 
 def test_config_mapping_wins_and_docker_hub_names_normalise(tmp_path: Path) -> None:
-    root = _write(tmp_path, {
-        "skaffold.yaml": "build:\n  artifacts:\n  - image: nginx-assets\n",
-        "Dockerfile": DOCKERFILE,
-        "alt/Dockerfile": DOCKERFILE,
-    })
+    root = _write(
+        tmp_path,
+        {
+            "skaffold.yaml": "build:\n  artifacts:\n  - image: nginx-assets\n",
+            "Dockerfile": DOCKERFILE,
+            "alt/Dockerfile": DOCKERFILE,
+        },
+    )
     config = Config(images=(("docker.io/library/nginx-assets", "alt"),))
     link = build_link_index(root, config, use_cache=False).dockerfile_for("index.docker.io/library/nginx-assets:1")
     assert (link.dockerfile, link.source) == ("alt/Dockerfile", "config")
@@ -92,15 +99,18 @@ def test_small_trees_are_not_cached(tmp_path: Path) -> None:
 
 
 def test_gitignored_build_files_are_not_read(tmp_path: Path) -> None:
-    root = _write(tmp_path, {".gitignore": "vendor/\n", "vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n",
-                             "vendor/Dockerfile": DOCKERFILE})
+    root = _write(
+        tmp_path,
+        {".gitignore": "vendor/\n", "vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n", "vendor/Dockerfile": DOCKERFILE},
+    )
     (root / ".git").mkdir()
     assert build_link_index(root, Config(), use_cache=False).dockerfile_for("v:1") is None
 
 
 def test_links_command_text_and_json(tmp_path: Path, capsys) -> None:
-    root = _write(tmp_path, {"skaffold.yaml": "build:\n  artifacts:\n  - image: ghcr.io/acme/site\n    context: web\n",
-                             "web/Dockerfile": DOCKERFILE})
+    root = _write(
+        tmp_path, {"skaffold.yaml": "build:\n  artifacts:\n  - image: ghcr.io/acme/site\n    context: web\n", "web/Dockerfile": DOCKERFILE}
+    )
     (root / ".git").mkdir()
     assert main(["links", str(root)]) == 0
     out = capsys.readouterr().out
@@ -115,13 +125,19 @@ def test_links_command_text_and_json(tmp_path: Path, capsys) -> None:
 def test_runners_record_every_container_and_survive_the_cache(tmp_path: Path, monkeypatch) -> None:
     """``users_of`` stays init-containers-only; ``runners_of`` names every YAML file whose pod
     templates run the image in any container (issue 13 item 7), and the cache keeps it."""
-    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: docs}\nspec:\n  template:\n    spec:\n"
-                  "      containers:\n      - name: httpd\n        image: registry.example.com/docs:2.4.0\n")
-    job = ("apiVersion: batch/v1\nkind: Job\nmetadata: {name: seed}\nspec:\n  template:\n    spec:\n"
-           "      initContainers:\n      - name: copy\n        image: registry.example.com/docs:2.4.0\n"
-           "      containers:\n      - name: main\n        image: busybox:1.36\n      restartPolicy: Never\n")
-    mounted = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n"
-               "    image: nginx:1.27\n  volumes:\n  - name: www\n    image:\n      reference: registry.example.com/docs:2.4.0\n")
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: docs}\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: httpd\n        image: registry.example.com/docs:2.4.0\n"
+    )
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: seed}\nspec:\n  template:\n    spec:\n"
+        "      initContainers:\n      - name: copy\n        image: registry.example.com/docs:2.4.0\n"
+        "      containers:\n      - name: main\n        image: busybox:1.36\n      restartPolicy: Never\n"
+    )
+    mounted = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n"
+        "    image: nginx:1.27\n  volumes:\n  - name: www\n    image:\n      reference: registry.example.com/docs:2.4.0\n"
+    )
     files = {"deploy/docs.yaml": deployment, "deploy/seed.yaml": job, "deploy/web.yaml": mounted}
     monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
     root = _write(tmp_path, files)
@@ -155,8 +171,14 @@ def test_cache_notices_an_edited_nested_gitignore(tmp_path: Path, monkeypatch) -
     """A .gitignore below the root decides what the walk skips: editing it in place (its
     directory's mtime stays) invalidates the cache."""
     monkeypatch.setattr("migrate_tui.analysis.links.index.CACHE_MIN_ENTRIES", 0)
-    root = _write(tmp_path, {"apps/.gitignore": "vendor/\n", "apps/vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n",
-                             "apps/vendor/Dockerfile": DOCKERFILE})
+    root = _write(
+        tmp_path,
+        {
+            "apps/.gitignore": "vendor/\n",
+            "apps/vendor/skaffold.yaml": "build:\n  artifacts:\n  - image: v\n",
+            "apps/vendor/Dockerfile": DOCKERFILE,
+        },
+    )
     (root / ".git").mkdir()
     assert build_link_index(root, Config()).dockerfile_for("v:1") is None
     assert build_link_index(root, Config()).from_cache

@@ -20,8 +20,10 @@ from migrate_tui.oci.layout import FileEntry, make_layer
 from migrate_tui.oci.registry import push_layout
 from migrate_tui.oci.tree import apply_layers
 
-need = pytest.mark.skipif(not (shutil.which("docker-registry") and shutil.which("skopeo") and shutil.which("umoci")),
-                          reason="needs Debian docker-registry, skopeo and umoci (make test installs them)")
+need = pytest.mark.skipif(
+    not (shutil.which("docker-registry") and shutil.which("skopeo") and shutil.which("umoci")),
+    reason="needs Debian docker-registry, skopeo and umoci (make test installs them)",
+)
 
 
 def _free_port() -> int:
@@ -63,7 +65,9 @@ def _site_context(root: Path) -> Path:
     (context / "site" / "css" / "site.css").write_text("body{}\n")
     (context / "site" / ".well-known").mkdir()
     (context / "site" / ".well-known" / "security.txt").write_text("Contact: x\n")
-    (context / "Dockerfile").write_text("FROM scratch\nLABEL org.opencontainers.image.title=site\nCOPY site/ /site/\nCOPY --chmod=0600 site/index.html /private/index.html\n")
+    (context / "Dockerfile").write_text(
+        "FROM scratch\nLABEL org.opencontainers.image.title=site\nCOPY site/ /site/\nCOPY --chmod=0600 site/index.html /private/index.html\n"
+    )
     return context
 
 
@@ -73,12 +77,16 @@ def test_build_is_reproducible_and_umoci_unpacks_what_was_copied(tmp_path: Path)
     first = build(context / "Dockerfile", context, tag="1.0", output=tmp_path / "a")
     second = build(context / "Dockerfile", context, tag="1.0", output=tmp_path / "b")
     assert first.descriptor.digest == second.descriptor.digest
-    subprocess.run(["umoci", "unpack", "--rootless", "--image", f"{tmp_path / 'a'}:1.0", str(tmp_path / "bundle")], check=True, capture_output=True)
+    subprocess.run(
+        ["umoci", "unpack", "--rootless", "--image", f"{tmp_path / 'a'}:1.0", str(tmp_path / "bundle")], check=True, capture_output=True
+    )
     rootfs = tmp_path / "bundle" / "rootfs"
     assert (rootfs / "site" / "index.html").read_text() == "<h1>hello</h1>\n"
     assert (rootfs / "site" / ".well-known" / "security.txt").exists()
     assert oct((rootfs / "private" / "index.html").stat().st_mode & 0o777) == "0o600"
-    inspected = json.loads(subprocess.run(["skopeo", "inspect", "--raw", f"oci:{tmp_path / 'a'}:1.0"], check=True, capture_output=True, text=True).stdout)
+    inspected = json.loads(
+        subprocess.run(["skopeo", "inspect", "--raw", f"oci:{tmp_path / 'a'}:1.0"], check=True, capture_output=True, text=True).stdout
+    )
     assert inspected["layers"][0]["mediaType"].endswith("tar+gzip")
 
 
@@ -88,8 +96,9 @@ def test_push_lands_in_a_real_registry_with_the_same_digest(tmp_path: Path, regi
     result = build(context / "Dockerfile", context, tag="1.0", output=tmp_path / "layout")
     digest = push_layout(result.layout, "1.0", f"{registry}/platform/site:1.0")
     assert digest == result.descriptor.digest
-    out = subprocess.run(["skopeo", "inspect", "--tls-verify=false", f"docker://{registry}/platform/site:1.0"],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", f"docker://{registry}/platform/site:1.0"], check=True, capture_output=True, text=True
+    ).stdout
     assert json.loads(out)["Digest"] == digest
 
 
@@ -101,7 +110,9 @@ def test_run_instructions_are_refused_with_the_reason(tmp_path: Path) -> None:
 
 def test_whiteouts_and_opaque_directories_are_applied() -> None:
     _, lower = make_layer([FileEntry("etc/a", "file", b"a"), FileEntry("etc/b", "file", b"b"), FileEntry("opt/x/1", "file", b"1")])
-    _, upper = make_layer([FileEntry("etc/.wh.a", "file", b""), FileEntry("opt/x/.wh..wh..opq", "file", b""), FileEntry("opt/x/2", "file", b"2")])
+    _, upper = make_layer(
+        [FileEntry("etc/.wh.a", "file", b""), FileEntry("opt/x/.wh..wh..opq", "file", b""), FileEntry("opt/x/2", "file", b"2")]
+    )
     tree = apply_layers([lower, upper])
     assert "etc/a" not in tree and "etc/b" in tree
     assert "opt/x/1" not in tree and tree["opt/x/2"].data == b"2"
@@ -119,7 +130,11 @@ def test_verify_proves_the_zero_rebuild_and_scratch_migrations(tmp_path: Path, r
 
     repo = tmp_path / "repo"
     repo.mkdir()
-    manifest = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text().replace("registry.example.com/web-site:1.4.2", f"{registry}/platform/web-site:1.4.2")
+    manifest = (
+        (FIXTURES / "IV001" / "cp_r_dot_contents.yaml")
+        .read_text()
+        .replace("registry.example.com/web-site:1.4.2", f"{registry}/platform/web-site:1.4.2")
+    )
     (repo / "web.yaml").write_text(manifest)
     (tmp_path / "before.yaml").write_text(manifest)
     make_engine(repo, select=("IV001",), mode="zero-rebuild").fix()
@@ -130,9 +145,25 @@ def test_verify_proves_the_zero_rebuild_and_scratch_migrations(tmp_path: Path, r
     # Scratch mode: a new FROM scratch asset image built from the old one, pulled from the registry.
     assets = tmp_path / "assets"
     assets.mkdir()
-    (assets / "Dockerfile").write_text(f"FROM {registry}/platform/web-site:1.4.2 AS source\nFROM scratch\nCOPY --from=source /site/ /site/\n")
-    assert main(["build", str(assets), "-t", f"{registry}/platform/web-site-assets:1.4.2", "-o", str(tmp_path / "new"), "--push",
-                 "--insecure-registry", registry]) == 0
+    (assets / "Dockerfile").write_text(
+        f"FROM {registry}/platform/web-site:1.4.2 AS source\nFROM scratch\nCOPY --from=source /site/ /site/\n"
+    )
+    assert (
+        main(
+            [
+                "build",
+                str(assets),
+                "-t",
+                f"{registry}/platform/web-site-assets:1.4.2",
+                "-o",
+                str(tmp_path / "new"),
+                "--push",
+                "--insecure-registry",
+                registry,
+            ]
+        )
+        == 0
+    )
     scratch = (repo / "web.yaml").read_text().replace("platform/web-site:1.4.2", "platform/web-site-assets:1.4.2")
     (tmp_path / "after-scratch.yaml").write_text(scratch)
     assert main(["verify", str(tmp_path / "before.yaml"), str(tmp_path / "after-scratch.yaml"), "--insecure-registry", registry]) == 0

@@ -95,11 +95,16 @@ def test_argo_mirror_volume_mounts_gives_the_init_container_the_main_mounts() ->
 
 def test_cron_workflow_templates_are_found_under_workflow_spec() -> None:
     doc = {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow", "metadata": {"name": "c"},
-        "spec": {"schedule": "0 * * * *", "workflowSpec": {
-            "volumes": [{"name": "v", "emptyDir": {}}],
-            "templates": [{"name": "t", "initContainers": [{"name": "i", "image": "a:1"}], "script": {"image": "b:1", "source": "ls"}}],
-        }},
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": {"name": "c"},
+        "spec": {
+            "schedule": "0 * * * *",
+            "workflowSpec": {
+                "volumes": [{"name": "v", "emptyDir": {}}],
+                "templates": [{"name": "t", "initContainers": [{"name": "i", "image": "a:1"}], "script": {"image": "b:1", "source": "ls"}}],
+            },
+        },
     }
     (ref,) = list(find_pod_specs(doc))
     assert ref.path == ("spec", "workflowSpec", "templates", 0) and ref.shared_volumes == ({"name": "v", "emptyDir": {}},)
@@ -191,11 +196,21 @@ def test_odd_operator_shapes_never_crash_and_never_invent_a_pod() -> None:
     odd = [
         {**argo, "spec": {"templates": "not-a-list", "volumes": {"x": 1}}},
         {**argo, "spec": {"templates": [None, 3, {"initContainers": [{"name": "i"}], "container": "str"}]}},
-        {**argo, "spec": {"volumes": [None, "v"], "templates": [
-            {"initContainers": [{"name": "i", "mirrorVolumeMounts": True}], "script": {"volumeMounts": "x"}}]}},
+        {
+            **argo,
+            "spec": {
+                "volumes": [None, "v"],
+                "templates": [{"initContainers": [{"name": "i", "mirrorVolumeMounts": True}], "script": {"volumeMounts": "x"}}],
+            },
+        },
         {**prom, "spec": {"initContainers": [{"name": "i"}], "volumes": None}},
-        {**prom, "spec": {"initContainers": [{"name": "i", "volumeMounts": [{"name": "v", "mountPath": "/v"}]}],
-                          "volumeMounts": ["x", {"name": "v"}]}},
+        {
+            **prom,
+            "spec": {
+                "initContainers": [{"name": "i", "volumeMounts": [{"name": "v", "mountPath": "/v"}]}],
+                "volumeMounts": ["x", {"name": "v"}],
+            },
+        },
         {**prom, "spec": "nope"},
     ]
     found = []

@@ -26,8 +26,11 @@ def _init(repo: Path) -> None:
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".git" not in p.relative_to(root).parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
 
 
 def _apply_in_order(repo: Path, patch_dir: Path) -> list[str]:
@@ -54,11 +57,16 @@ def _same_as_fix(tmp_path: Path, source: Path, *extra: str) -> tuple[list[str], 
 
 def test_demo_patches_apply_one_by_one_to_what_fix_writes(demo_copy: Path, tmp_path: Path):
     names, patches = _same_as_fix(tmp_path, demo_copy)
-    assert names == ["01-deployment-grafana.patch", "02-statefulset-resnet-serving.patch", "03-deployment-opa.patch",
-                     "04-deployment-web.patch", "05-dockerfile-services-api.patch", "06-dockerfile-services-worker.patch"]
+    assert names == [
+        "01-deployment-grafana.patch",
+        "02-statefulset-resnet-serving.patch",
+        "03-deployment-opa.patch",
+        "04-deployment-web.patch",
+        "05-dockerfile-services-api.patch",
+        "06-dockerfile-services-worker.patch",
+    ]
     summary = (patches / "04-deployment-web.md").read_text()
-    for heading in ("## What changes", "## Why", "## Caveats", "## Platform needs", "## Estimated savings",
-                    "## Build and prove"):
+    for heading in ("## What changes", "## Why", "## Caveats", "## Platform needs", "## Estimated savings", "## Build and prove"):
         assert heading in summary
     assert "migrate-tui build web -t registry.example.com/platform/web-site-assets:1.4.2 --push" in summary
     assert "migrate-tui verify /tmp/before.yaml deploy/web/deployment.yaml" in summary
@@ -79,7 +87,7 @@ CRLF_MANIFEST = (
     "\ufeffapiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: site\r\nspec:\r\n"
     "  selector: {matchLabels: {app: site}}\r\n  template:\r\n    metadata: {labels: {app: site}}\r\n    spec:\r\n"
     "      initContainers:\r\n        - name: copy\r\n          image: registry.example.com/site:1\r\n"
-    "          command: [\"sh\", \"-c\", \"cp -r /site/. /html/\"]\r\n"
+    '          command: ["sh", "-c", "cp -r /site/. /html/"]\r\n'
     "          volumeMounts: [{name: html, mountPath: /html}]\r\n"
     "      containers:\r\n        - name: web\r\n          image: nginx:1.27\r\n"
     "          volumeMounts: [{name: html, mountPath: /usr/share/nginx/html, readOnly: true}]\r\n"

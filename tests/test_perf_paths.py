@@ -189,8 +189,13 @@ def _interrupted_fix(tmp_path: Path, event: str, nth: int) -> tuple[dict[str, in
         path.parent.mkdir(exist_ok=True)
         path.write_text(original.replace("web00000", f"web{i:05d}"))
         files.append(path)
-    proc = subprocess.run([sys.executable, "-c", _SIGINT_AT, event, str(nth), "check", "--fix", "-q", "--no-cache",
-                           "--select", "IV001", "."], cwd=root, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SIGINT_AT, event, str(nth), "check", "--fix", "-q", "--no-cache", "--select", "IV001", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     assert f"SIGINT at {event} #{nth}" in proc.stderr, proc.stderr
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
@@ -314,7 +319,6 @@ def test_check_opens_no_socket_and_runs_nothing(where: str, tree: Path, tmp_path
         pytest.skip("examples/demo missing")
     env = dict(os.environ, MIGRATE_TUI_CACHE_DIR=str(tmp_path / "cache"))
     for args in (["check", "--format", "json", "."], ["check", "--diff", "."]):
-        proc = subprocess.run([sys.executable, "-c", _AUDIT, *args], cwd=root, env=env,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([sys.executable, "-c", _AUDIT, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
         assert "AUDIT" not in proc.stderr, proc.stderr
         assert proc.returncode in (0, 1), proc.stderr

@@ -56,11 +56,9 @@ def _kyverno_decision(policy: dict, obj: dict, old: dict | None = None) -> tuple
 def _validate(variables: list, validations: list, activation: dict) -> tuple[bool, str | None]:
     values: dict = {}
     for variable in variables:
-        scope = {**activation, "variables": celpy.celtypes.MapType(
-            {celpy.celtypes.StringType(k): v for k, v in values.items()})}
+        scope = {**activation, "variables": celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in values.items()})}
         values[variable["name"]] = _run(variable["expression"], scope)
-    scope = {**activation, "variables": celpy.celtypes.MapType(
-        {celpy.celtypes.StringType(k): v for k, v in values.items()})}
+    scope = {**activation, "variables": celpy.celtypes.MapType({celpy.celtypes.StringType(k): v for k, v in values.items()})}
     for validation in validations:
         if not _run(validation["expression"], scope):
             return False, str(_run(validation["messageExpression"], scope))
@@ -78,8 +76,7 @@ def _admission_objects(path: Path) -> list[dict]:
             out.append(document)
             continue
         for ref in find_pod_specs(document):
-            out.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "wrapped"},
-                        "spec": copy.deepcopy(_plain(ref.spec))})
+            out.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "wrapped"}, "spec": copy.deepcopy(_plain(ref.spec))})
     return out
 
 
@@ -105,12 +102,14 @@ def _clean(directory: Path) -> list[Path]:
 # merged pod, never the one template the fixture wraps as a Pod.
 # copier_* fixtures copy through the image's default command (its Dockerfile in the fixture's
 # .context): admission sees only the pod, which names no command.
-DENY = [p for p in _firing(FIXTURES / "IV001")
-        if not p.name.startswith("volume_") and not (p.name.startswith("operator_") and "_split_" in p.name)
-        and not p.name.startswith("copier_")
-        ] + _firing(FIXTURES / "policy")
-ALLOW = (_clean(FIXTURES / "IV001") + _clean(FIXTURES / "policy")
-         + sorted(p for p in (FIXTURES / "IV001").glob("*.fixed.yaml")))
+DENY = [
+    p
+    for p in _firing(FIXTURES / "IV001")
+    if not p.name.startswith("volume_")
+    and not (p.name.startswith("operator_") and "_split_" in p.name)
+    and not p.name.startswith("copier_")
+] + _firing(FIXTURES / "policy")
+ALLOW = _clean(FIXTURES / "IV001") + _clean(FIXTURES / "policy") + sorted(p for p in (FIXTURES / "IV001").glob("*.fixed.yaml"))
 POLICIES = {
     "vap": (lambda: validating_admission_policy(TARGET)[0], _vap_decision),
     "kyverno": (lambda: kyverno_policy(TARGET), _kyverno_decision),
@@ -170,9 +169,15 @@ def test_update_keeps_existing_copies_but_rejects_new_ones(engine: str) -> None:
 
 def test_controller_owned_pods_are_left_to_their_owner() -> None:
     spec = _deployment()["spec"]["template"]["spec"]
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-abc", "ownerReferences": [
-        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d9", "uid": "u", "controller": True}]},
-        "spec": spec}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "web-abc",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d9", "uid": "u", "controller": True}],
+        },
+        "spec": spec,
+    }
     policy = validating_admission_policy(TARGET)[0]
     assert _vap_decision(policy, pod)[0]
     bare = {**pod, "metadata": {"name": "bare"}}
@@ -217,27 +222,48 @@ def test_command_below_1_30(tmp_path: Path, capsys, monkeypatch) -> None:
 
 
 def _pod_with_init(command: list[str]) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {
-        "initContainers": [{"name": "prep", "image": "registry.example.com/prep:1", "command": command,
-                            "volumeMounts": [{"name": "shared", "mountPath": "/dst"}]}],
-        "containers": [{"name": "app", "image": "registry.example.com/app:1",
-                        "volumeMounts": [{"name": "shared", "mountPath": "/dst", "readOnly": True}]}],
-        "volumes": [{"name": "shared", "emptyDir": {}}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {
+            "initContainers": [
+                {
+                    "name": "prep",
+                    "image": "registry.example.com/prep:1",
+                    "command": command,
+                    "volumeMounts": [{"name": "shared", "mountPath": "/dst"}],
+                }
+            ],
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "registry.example.com/app:1",
+                    "volumeMounts": [{"name": "shared", "mountPath": "/dst", "readOnly": True}],
+                }
+            ],
+            "volumes": [{"name": "shared", "emptyDir": {}}],
+        },
+    }
 
 
 @pytest.mark.parametrize("engine", sorted(POLICIES))
-@pytest.mark.parametrize(("command", "denied"), [
-    (["sh", "-c", "mv /site/* /dst/"], True),
-    (["mv", "/site", "/dst/"], True),
-    (["install", "-D", "-m", "0644", "/site/a.conf", "/dst/a.conf"], True),
-    (["/usr/bin/install", "/site/a.conf", "/dst/"], True),
-    (["sh", "-c", "set -e\ninstall -m 0644 /site/a.conf /dst/"], True),
-    (["sh", "-c", "mkdir -p /dst/x && install /site/a /dst/x/"], True),
-    # `install` as an argument is not a copy (and the rest is IV002's business)
-    (["sh", "-c", "pip install -r /req.txt --target /dst"], False),
-    (["apt-get", "install", "-y", "ca-certificates"], False),
-    (["sh", "-c", "echo reinstall > /dst/state"], False),
-], ids=lambda v: v if isinstance(v, bool) else " ".join(v))
+@pytest.mark.parametrize(
+    ("command", "denied"),
+    [
+        (["sh", "-c", "mv /site/* /dst/"], True),
+        (["mv", "/site", "/dst/"], True),
+        (["install", "-D", "-m", "0644", "/site/a.conf", "/dst/a.conf"], True),
+        (["/usr/bin/install", "/site/a.conf", "/dst/"], True),
+        (["sh", "-c", "set -e\ninstall -m 0644 /site/a.conf /dst/"], True),
+        (["sh", "-c", "mkdir -p /dst/x && install /site/a /dst/x/"], True),
+        # `install` as an argument is not a copy (and the rest is IV002's business)
+        (["sh", "-c", "pip install -r /req.txt --target /dst"], False),
+        (["apt-get", "install", "-y", "ca-certificates"], False),
+        (["sh", "-c", "echo reinstall > /dst/state"], False),
+    ],
+    ids=lambda v: v if isinstance(v, bool) else " ".join(v),
+)
 def test_mv_and_install_copies_are_denied_like_cp(engine: str, command: list[str], denied: bool) -> None:
     build, decide = POLICIES[engine]
     allowed, message = decide(build(), _pod_with_init(command))

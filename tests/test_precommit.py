@@ -39,8 +39,9 @@ def _try_repo(hooks: Path, work: Path, hook: str, home: Path) -> subprocess.Comp
     # pre-commit builds the hook's own virtualenv from the clone (pip reaches the package index)
     env = dict(os.environ, PRE_COMMIT_HOME=str(home))
     pre_commit = [sys.executable, "-m", "pre_commit"]
-    return subprocess.run([*pre_commit, "try-repo", str(hooks), hook, "--verbose"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [*pre_commit, "try-repo", str(hooks), hook, "--verbose"], cwd=work, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.mark.timeout(900)

@@ -22,7 +22,7 @@ def make_image(tmp: Path, name: str, files: dict[str, bytes], tag: str = "v1") -
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     dockerfile = tmp / f"Dockerfile.{name}"
-    dockerfile.write_text("FROM scratch\n" + "".join(f"COPY {top} /{top}\n" for top in sorted({r.split('/')[0] for r in files})))
+    dockerfile.write_text("FROM scratch\n" + "".join(f"COPY {top} /{top}\n" for top in sorted({r.split("/")[0] for r in files})))
     layout = tmp / f"oci-{name}"
     build(dockerfile, context, tag=tag, output=layout)
     return f"oci:{layout}:{tag}"
@@ -38,8 +38,9 @@ def finding(payload: dict, path_end: str) -> dict:
 
 
 def test_a_contents_copy_is_proven_and_stays_safe(demo_copy: Path, tmp_path: Path, capsys):
-    web = make_image(tmp_path, "web", {"site/index.html": b"<h1>hi</h1>", "site/.well-known/security.txt": b"x",
-                                       "site/css/a.css": b"body{}"})
+    web = make_image(
+        tmp_path, "web", {"site/index.html": b"<h1>hi</h1>", "site/.well-known/security.txt": b"x", "site/css/a.css": b"body{}"}
+    )
     _, payload = check_json(capsys, str(demo_copy), "--image", f"{WEB}={web}")
     f = finding(payload, "deploy/web/deployment.yaml")
     assert f["applicability"] == "safe"
@@ -79,8 +80,21 @@ def test_a_difference_makes_the_fix_manual_and_fix_does_not_write_it(demo_copy: 
     dockerfile = demo_copy / "web" / "Dockerfile"
     original_dockerfile = dockerfile.read_bytes()
     assets = "registry.example.com/platform/web-site-assets:1.4.2"
-    code = main(["check", "--fix", "--no-cache", "--mode", "scratch", "--prove", str(demo_copy),
-                 "--image", f"{WEB}={before}", "--image", f"{assets}={after}"])
+    code = main(
+        [
+            "check",
+            "--fix",
+            "--no-cache",
+            "--mode",
+            "scratch",
+            "--prove",
+            str(demo_copy),
+            "--image",
+            f"{WEB}={before}",
+            "--image",
+            f"{assets}={after}",
+        ]
+    )
     out = capsys.readouterr()
     assert manifest.read_bytes() == original
     assert dockerfile.read_bytes() == original_dockerfile  # nor its DF001 twin in the same change-set
@@ -91,8 +105,9 @@ def test_a_difference_makes_the_fix_manual_and_fix_does_not_write_it(demo_copy: 
 def test_patch_summaries_carry_the_proof(demo_copy: Path, tmp_path: Path, capsys):
     web = make_image(tmp_path, "web", {"site/index.html": b"x"})
     patches = tmp_path / "patches"
-    main(["check", "--no-cache", "--mode", "zero-rebuild", "--prove", str(demo_copy), "--image", f"{WEB}={web}",
-          "--patch-dir", str(patches)])
+    main(
+        ["check", "--no-cache", "--mode", "zero-rebuild", "--prove", str(demo_copy), "--image", f"{WEB}={web}", "--patch-dir", str(patches)]
+    )
     web_md = next(patches.glob("*-deployment-web.md")).read_text()
     assert "## Proof\n\n- proven: 'nginx' at /usr/share/nginx/html: 1 entry identical" in web_md
     opa_md = next(patches.glob("*-deployment-opa.md")).read_text()
@@ -115,12 +130,12 @@ def test_every_demo_iv001_change_set_is_proven_on_the_images_its_dockerfiles_bui
     for n, (ref, context) in enumerate(DEMO_INIT_IMAGES.items()):
         dockerfile = demo_copy / context / "Dockerfile"
         scratch = tmp_path / f"Dockerfile.{n}"
-        scratch.write_text("".join("FROM scratch\n" if line.startswith("FROM ") else line
-                                   for line in dockerfile.read_text().splitlines(keepends=True)))
+        scratch.write_text(
+            "".join("FROM scratch\n" if line.startswith("FROM ") else line for line in dockerfile.read_text().splitlines(keepends=True))
+        )
         build(scratch, demo_copy / context, tag="v1", output=tmp_path / f"oci-{n}")
         pairs += ["--image", f"{ref}=oci:{tmp_path / f'oci-{n}'}:v1"]
     _, payload = check_json(capsys, str(demo_copy), *pairs)
     proofs = {f["data"]["owner"]: f["data"]["proof"] for f in payload["findings"] if f["rule"] == "IV001"}
-    assert set(proofs) == {"Deployment/web", "Deployment/opa", "Deployment/grafana", "StatefulSet/resnet-serving",
-                           "Deployment/checkout"}
+    assert set(proofs) == {"Deployment/web", "Deployment/opa", "Deployment/grafana", "StatefulSet/resnet-serving", "Deployment/checkout"}
     assert {owner: p["kind"] for owner, p in proofs.items()} == dict.fromkeys(proofs, "proven"), proofs

@@ -18,8 +18,7 @@ from migrate_tui.platform.validate import validate_object
 
 # The fixtures that get a fix (they have a golden): random edits of them either still fix validly or
 # leave the file alone. Manual-only fixtures would only dilute the count of fixed examples.
-CASES = sorted(p for p in (FIXTURES / "IV001").glob("*.yaml")
-               if ".fixed" not in p.name and p.with_name(p.stem + ".fixed.yaml").exists())
+CASES = sorted(p for p in (FIXTURES / "IV001").glob("*.yaml") if ".fixed" not in p.name and p.with_name(p.stem + ".fixed.yaml").exists())
 SNIPPETS = ["  # a comment", "", "readOnly: true", "- name: extra", "subPath: x", "{{ .Values.x }}", "\t", "'", "---", "&a", "*a"]
 
 

@@ -27,8 +27,7 @@ def _tree_bytes(path: Path) -> int:
 @pytest.fixture
 def demo_report(demo_copy: Path):
     result = make_engine(demo_copy, mode="scratch").scan()
-    return demo_copy, build_report(result.findings, demo_copy, files_scanned=result.files_scanned,
-                                   sources=result.sources)
+    return demo_copy, build_report(result.findings, demo_copy, files_scanned=result.files_scanned, sources=result.sources)
 
 
 def test_demo_workloads_are_counted_by_applicability_with_their_reasons(demo_report):
@@ -174,14 +173,12 @@ def test_chromium_renders_the_chart_and_the_tables(demo_report, tmp_path: Path):
     _root, report = demo_report
     page = tmp_path / "report.html"
     page.write_text(render_html(report), encoding="utf-8")
-    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}"]
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
     assert dom.count('class="bar"') == min(10, len(report.wins))
     assert dom.count("<tr>") == 1 + len(report.workloads) + 1 + len(report.images)
     png = tmp_path / "report.png"
-    subprocess.run([*base, "--window-size=1280,1600", f"--screenshot={png}", page.as_uri()],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run([*base, "--window-size=1280,1600", f"--screenshot={png}", page.as_uri()], capture_output=True, timeout=120, check=True)
     image = Image.open(png).convert("RGB")
     colours = {colour for _count, colour in image.getcolors(maxcolors=1 << 20)}
     assert (0x1A, 0x7F, 0x37) in colours  # the green bars of the chart (base-image savings) are painted

@@ -73,7 +73,9 @@ def _check_snapshot(path: Path, findings) -> None:
     if UPDATE_SNAPSHOTS:
         snapshot.write_text(got, encoding="utf-8")
     assert snapshot.exists(), f"missing snapshot {snapshot.name}: create it with `{SNAPSHOT_COMMAND}` and read it"
-    assert got == snapshot.read_text(encoding="utf-8"), f"{snapshot.name} differs; after a deliberate change run `{SNAPSHOT_COMMAND}` and read the diff"
+    assert got == snapshot.read_text(encoding="utf-8"), (
+        f"{snapshot.name} differs; after a deliberate change run `{SNAPSHOT_COMMAND}` and read the diff"
+    )
 
 
 def _cases() -> list:

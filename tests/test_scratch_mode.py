@@ -10,8 +10,13 @@ from conftest import FIXTURES, make_engine
 from migrate_tui.cli import main
 from migrate_tui.render.diff import combined_diffs
 
-ASSET_DOCKERFILES = ["grafana/plugins/Dockerfile", "ml/model/Dockerfile", "observability/javaagent/Dockerfile",
-                     "policy/bundle/Dockerfile", "web/Dockerfile"]
+ASSET_DOCKERFILES = [
+    "grafana/plugins/Dockerfile",
+    "ml/model/Dockerfile",
+    "observability/javaagent/Dockerfile",
+    "policy/bundle/Dockerfile",
+    "web/Dockerfile",
+]
 
 
 def test_demo_scratch_diff_changes_manifest_dockerfile_and_skaffold_together(demo_copy: Path, capsys) -> None:

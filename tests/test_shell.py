@@ -41,8 +41,10 @@ def copy_of(parsed: ParsedCommand, index: int = 0) -> CopyOp:
 def test_argocd_copy_then_link() -> None:
     parsed = parse_container_command(
         ["sh", "-c"],
-        ["/bin/cp --update=none /usr/local/bin/argocd /var/run/argocd/argocd && "
-         "/bin/ln -sf /var/run/argocd/argocd /var/run/argocd/argocd-cmp-server"],
+        [
+            "/bin/cp --update=none /usr/local/bin/argocd /var/run/argocd/argocd && "
+            "/bin/ln -sf /var/run/argocd/argocd /var/run/argocd/argocd-cmp-server"
+        ],
     )
     assert parsed.shell and kinds(parsed) == [K.COPY, K.MODIFY]
     copy = copy_of(parsed)
@@ -58,8 +60,7 @@ def test_plain_cp_command_without_shell() -> None:
     parsed = parse_container_command(["cp", "-r", "/static", "/static-files"], None)
     assert not parsed.shell and parsed.script == "cp -r /static /static-files"
     copy = copy_of(parsed)
-    assert (copy.sources, copy.forms, copy.dest, copy.recursive) == (
-        ("/static",), ("entry",), "/static-files", True)
+    assert (copy.sources, copy.forms, copy.dest, copy.recursive) == (("/static",), ("entry",), "/static-files", True)
 
 
 def test_cp_in_command_with_operands_in_args() -> None:
@@ -99,8 +100,7 @@ def test_wget_output_document_is_a_download_with_its_path() -> None:
 
 
 def test_copy_then_cat() -> None:
-    parsed = sh("cp /config-ro/demo.flagd.json /config-rw/demo.flagd.json && "
-                "cat /config-rw/demo.flagd.json")
+    parsed = sh("cp /config-ro/demo.flagd.json /config-rw/demo.flagd.json && cat /config-rw/demo.flagd.json")
     assert kinds(parsed) == [K.COPY, K.HARMLESS]
 
 
@@ -127,8 +127,7 @@ def test_glob_copy_into_trailing_slash_dest() -> None:
 def test_tar_pipe_copy() -> None:
     op = only(sh("tar -C /bundle -cf - . | tar -C /policies -xf -"))
     assert op.copy is not None
-    assert (op.copy.tool, op.copy.sources, op.copy.forms, op.copy.dest) == (
-        "tar", ("/bundle",), ("contents",), "/policies")
+    assert (op.copy.tool, op.copy.sources, op.copy.forms, op.copy.dest) == ("tar", ("/bundle",), ("contents",), "/policies")
 
 
 def test_copy_then_sed_in_place() -> None:
@@ -191,8 +190,7 @@ def test_dash_c_without_script_is_opaque() -> None:
 
 
 def test_kubelet_expands_dollar_paren_from_env() -> None:
-    parsed = parse_container_command(
-        ["sh", "-c", "cp -r /site/. $(DEST) && echo $$HOME"], None, env={"DEST": "/shared"})
+    parsed = parse_container_command(["sh", "-c", "cp -r /site/. $(DEST) && echo $$HOME"], None, env={"DEST": "/shared"})
     assert copy_of(parsed).dest == "/shared"
     assert parsed.ops[1].argv == ("echo", "$HOME")
 
@@ -249,8 +247,13 @@ def test_redirections_are_not_argv_words(script: str) -> None:
 
 @pytest.mark.parametrize(
     "script, path",
-    [("echo hi > /d/x", "/d/x"), ("echo hi >> /d/x", "/d/x"), ("ls &> /d/log", "/d/log"),
-     ("cat /a 1>/d/x", "/d/x"), ("cd /d && printf x >rel", "/d/rel")],
+    [
+        ("echo hi > /d/x", "/d/x"),
+        ("echo hi >> /d/x", "/d/x"),
+        ("ls &> /d/log", "/d/log"),
+        ("cat /a 1>/d/x", "/d/x"),
+        ("cd /d && printf x >rel", "/d/rel"),
+    ],
 )
 def test_output_redirect_to_a_file_modifies(script: str, path: str) -> None:
     op = sh(script).ops[-1]
@@ -265,12 +268,40 @@ def test_yaml_block_scalar_indentation_and_blank_lines() -> None:
     assert parsed.ops[2].text == "cp -R /site/. /shared/html/"
 
 
-@pytest.mark.parametrize("script", ["set -e", "set -ex", "set -euo pipefail", "set -o pipefail",
-                                    "set +x", "exit 0", ":", "true", "pwd", "id", "whoami",
-                                    "date", "env", "printenv", "du -sh /d", "df -h", "sync",
-                                    "find /d -type f", "test -f /d/x", "[ -d /d ]", "stat /d",
-                                    "wc -l /d/x", "head /x", "tail -n 5 /x", "ls -la /d",
-                                    "echo done", "printf '%s\\n' x", "cat /x", "cd /tmp"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "set -e",
+        "set -ex",
+        "set -euo pipefail",
+        "set -o pipefail",
+        "set +x",
+        "exit 0",
+        ":",
+        "true",
+        "pwd",
+        "id",
+        "whoami",
+        "date",
+        "env",
+        "printenv",
+        "du -sh /d",
+        "df -h",
+        "sync",
+        "find /d -type f",
+        "test -f /d/x",
+        "[ -d /d ]",
+        "stat /d",
+        "wc -l /d/x",
+        "head /x",
+        "tail -n 5 /x",
+        "ls -la /d",
+        "echo done",
+        "printf '%s\\n' x",
+        "cat /x",
+        "cd /tmp",
+    ],
+)
 def test_harmless(script: str) -> None:
     assert only(sh(script)).kind is K.HARMLESS
 
@@ -373,9 +404,20 @@ def test_other_control_flow_is_opaque_and_named(script: str, which: str) -> None
 
 @pytest.mark.parametrize(
     "script",
-    ["echo \"open", "echo $(date", "echo `date", "while true; do sleep 1",
-     "until true; sleep 1; done", "cp /a /b &&", "| cp /a /b", "echo ${X", "done", "cp /a >",
-     "cat <<", "fi"],
+    [
+        'echo "open',
+        "echo $(date",
+        "echo `date",
+        "while true; do sleep 1",
+        "until true; sleep 1; done",
+        "cp /a /b &&",
+        "| cp /a /b",
+        "echo ${X",
+        "done",
+        "cp /a >",
+        "cat <<",
+        "fi",
+    ],
 )
 def test_syntax_errors_are_opaque(script: str) -> None:
     parsed = sh(script)
@@ -401,13 +443,14 @@ def test_unknown_variables_stay_literal() -> None:
 
 
 def test_script_assignments_are_followed() -> None:
-    parsed = sh("DEST=/shared\nexport SRC=/site\ncp -r $SRC/. \"$DEST/\"")
+    parsed = sh('DEST=/shared\nexport SRC=/site\ncp -r $SRC/. "$DEST/"')
     assert kinds(parsed) == [K.HARMLESS, K.HARMLESS, K.COPY]
     assert copy_of(parsed, 2).dest == "/shared" and copy_of(parsed, 2).sources == ("/site",)
 
 
-@pytest.mark.parametrize("script", ["cp -r /a/. $(cat /dest)", "cp -r /a/. `cat /dest`",
-                                    "V=$(cat /v)", "echo \"$(id -u)\"", "cd $(dirname $0)"])
+@pytest.mark.parametrize(
+    "script", ["cp -r /a/. $(cat /dest)", "cp -r /a/. `cat /dest`", "V=$(cat /v)", 'echo "$(id -u)"', "cd $(dirname $0)"]
+)
 def test_command_substitution_is_unknown(script: str) -> None:
     op = sh(script).ops[0]
     assert op.kind is K.UNKNOWN and op.reason == "command substitution"
@@ -423,12 +466,16 @@ def test_variable_command_name_is_unknown() -> None:
 @pytest.mark.parametrize(
     "script, recursive, preserve",
     [
-        ("cp -rf /a/. /d", True, False), ("cp -av /a/. /d", True, True),
-        ("cp -rpv /a/. /d", True, True), ("cp -R /a/. /d", True, False),
-        ("cp --recursive /a/. /d", True, False), ("cp --archive /a/. /d", True, True),
+        ("cp -rf /a/. /d", True, False),
+        ("cp -av /a/. /d", True, True),
+        ("cp -rpv /a/. /d", True, True),
+        ("cp -R /a/. /d", True, False),
+        ("cp --recursive /a/. /d", True, False),
+        ("cp --archive /a/. /d", True, True),
         ("cp -r --preserve=mode /a/. /d", True, True),
         ("cp -r --no-preserve=mode /a/. /d", True, False),
-        ("cp -f /a/. /d", False, False), ("cp -rLn /a/. /d", True, False),
+        ("cp -f /a/. /d", False, False),
+        ("cp -rLn /a/. /d", True, False),
     ],
 )
 def test_cp_flags(script: str, recursive: bool, preserve: bool) -> None:
@@ -440,8 +487,7 @@ def test_cp_flags(script: str, recursive: bool, preserve: bool) -> None:
 
 @pytest.mark.parametrize(
     "script",
-    ["cp -r -t /d /a/. /b", "cp -rt /d /a/. /b", "cp --target-directory=/d -r /a/. /b",
-     "cp -r --target-directory /d /a/. /b"],
+    ["cp -r -t /d /a/. /b", "cp -rt /d /a/. /b", "cp --target-directory=/d -r /a/. /b", "cp -r --target-directory /d /a/. /b"],
 )
 def test_cp_target_directory(script: str) -> None:
     copy = copy_of(sh(script))
@@ -458,10 +504,15 @@ def test_cp_double_dash_and_no_target_directory() -> None:
 @pytest.mark.parametrize(
     "source, normalised, form",
     [
-        ("/site/.", "/site", "contents"), ("/site/./", "/site", "contents"),
-        ("/site/*", "/site", "glob"), ("/site/", "/site", "entry"), ("/site", "/site", "entry"),
-        ("/a/*.jar", "/a/*.jar", "pattern"), ("/a/*/b", "/a/*/b", "pattern"),
-        ("//site//x/../y", "/site/y", "entry"), ("/models/m.bin", "/models/m.bin", "entry"),
+        ("/site/.", "/site", "contents"),
+        ("/site/./", "/site", "contents"),
+        ("/site/*", "/site", "glob"),
+        ("/site/", "/site", "entry"),
+        ("/site", "/site", "entry"),
+        ("/a/*.jar", "/a/*.jar", "pattern"),
+        ("/a/*/b", "/a/*/b", "pattern"),
+        ("//site//x/../y", "/site/y", "entry"),
+        ("/models/m.bin", "/models/m.bin", "entry"),
     ],
 )
 def test_cp_source_forms(source: str, normalised: str, form: str) -> None:
@@ -488,10 +539,13 @@ def test_cp_without_destination_is_unknown() -> None:
 
 @pytest.mark.parametrize(
     "script, form",
-    [("rsync -a /site/ /shared/", "contents"), ("rsync -av /site /shared/", "entry"),
-     ("rsync -r --delete /site/ /shared", "contents"),
-     ("rsync -a --exclude .git /site/ /shared/", "contents"),
-     ("rsync -a --exclude=.git --chmod=D755 /site/ /shared/", "contents")],
+    [
+        ("rsync -a /site/ /shared/", "contents"),
+        ("rsync -av /site /shared/", "entry"),
+        ("rsync -r --delete /site/ /shared", "contents"),
+        ("rsync -a --exclude .git /site/ /shared/", "contents"),
+        ("rsync -a --exclude=.git --chmod=D755 /site/ /shared/", "contents"),
+    ],
 )
 def test_rsync(script: str, form: str) -> None:
     copy = copy_of(sh(script))
@@ -512,13 +566,11 @@ def test_rsync_option_values_are_not_operands() -> None:
         ("tar -cf - -C /src . | tar -xf - -C /d", ("/src",), ("contents",), "/d"),
         ("tar -C /src -czvf - . | tar -C /d -xzvpf -", ("/src",), ("contents",), "/d"),
         ("tar -C / -cf - site | tar -C /d -xf -", ("/site",), ("entry",), "/d"),
-        ("tar -C /src -cf - a b | tar -C /d -xf -", ("/src/a", "/src/b"), ("entry", "entry"),
-         "/d"),
+        ("tar -C /src -cf - a b | tar -C /d -xf -", ("/src/a", "/src/b"), ("entry", "entry"), "/d"),
         ("cd /src && tar cf - . | (tar xf - )", None, None, None),
     ],
 )
-def test_tar_pipe_variants(script: str, sources: tuple[str, ...] | None,
-                           forms: tuple[str, ...] | None, dest: str | None) -> None:
+def test_tar_pipe_variants(script: str, sources: tuple[str, ...] | None, forms: tuple[str, ...] | None, dest: str | None) -> None:
     parsed = sh(script)
     if sources is None:
         assert parsed.opaque is not None
@@ -580,14 +632,24 @@ def test_mkdir() -> None:
 @pytest.mark.parametrize(
     "script, paths",
     [
-        ("chmod -R 755 /d /e", ("/d", "/e")), ("chown -R 1000:1000 /d", ("/d",)),
-        ("chgrp -R 0 /d", ("/d",)), ("ln -s /a /d/b", ("/d/b",)),
-        ("mv -n /d/a /d/b", ("/d/a", "/d/b")), ("mv -b /a /d/", ("/a", "/d")), ("mv /a/. /d/", ("/a", "/d")),
-        ("rm -rf /d/x", ("/d/x",)), ("touch /d/ready", ("/d/ready",)),
-        ("truncate -s 0 /d/x", ("/d/x",)), ("install -m 644 /a /d/a", ("/d/a",)),
-        ("unzip -q /a.zip -d /d", ("/d",)), ("gunzip /d/x.gz", ("/d/x.gz",)),
-        ("find /d -name '*.tmp' -delete", ("/d",)), ("find /d -exec chmod 644 {} ;", ("/d",)),
-        ("tee /d/x", ("/d/x",)), ("umask 077", ()), ("chmod -R a+r /d", ("/d",)),
+        ("chmod -R 755 /d /e", ("/d", "/e")),
+        ("chown -R 1000:1000 /d", ("/d",)),
+        ("chgrp -R 0 /d", ("/d",)),
+        ("ln -s /a /d/b", ("/d/b",)),
+        ("mv -n /d/a /d/b", ("/d/a", "/d/b")),
+        ("mv -b /a /d/", ("/a", "/d")),
+        ("mv /a/. /d/", ("/a", "/d")),
+        ("rm -rf /d/x", ("/d/x",)),
+        ("touch /d/ready", ("/d/ready",)),
+        ("truncate -s 0 /d/x", ("/d/x",)),
+        ("install -m 644 /a /d/a", ("/d/a",)),
+        ("unzip -q /a.zip -d /d", ("/d",)),
+        ("gunzip /d/x.gz", ("/d/x.gz",)),
+        ("find /d -name '*.tmp' -delete", ("/d",)),
+        ("find /d -exec chmod 644 {} ;", ("/d",)),
+        ("tee /d/x", ("/d/x",)),
+        ("umask 077", ()),
+        ("chmod -R a+r /d", ("/d",)),
     ],
 )
 def test_modify(script: str, paths: tuple[str, ...]) -> None:
@@ -609,10 +671,15 @@ def test_modify(script: str, paths: tuple[str, ...]) -> None:
         ("aws s3 cp s3://b/model /mnt/models --recursive --output json", ("/mnt/models",)),
         ("hf download org/model --local-dir /mnt/models", ("/mnt/models",)),
         ("pip install --target /d requests", ("/d",)),
-        ("apk add --no-cache curl", ()), ("apt-get install -y jq", ()), ("npm install", ()),
-        ("kubectl get cm x -o yaml", ()), ("helm pull chart --untar --untardir /d", ("/d",)),
-        ("oras pull ghcr.io/x:1 -o /d", ("/d",)), ("rclone copy remote:bucket /d", ("/d",)),
-        ("skopeo copy docker://x dir:/d", ("/d",)), ("s3cmd get s3://b/x /d/x", ("/d/x",)),
+        ("apk add --no-cache curl", ()),
+        ("apt-get install -y jq", ()),
+        ("npm install", ()),
+        ("kubectl get cm x -o yaml", ()),
+        ("helm pull chart --untar --untardir /d", ("/d",)),
+        ("oras pull ghcr.io/x:1 -o /d", ("/d",)),
+        ("rclone copy remote:bucket /d", ("/d",)),
+        ("skopeo copy docker://x dir:/d", ("/d",)),
+        ("s3cmd get s3://b/x /d/x", ("/d/x",)),
         ("curl -s http://x", ()),
     ],
 )
@@ -630,7 +697,8 @@ def test_download(script: str, paths: tuple[str, ...]) -> None:
         ("j2 /tpl.j2 -o /d/x", ("/d/x",)),
         ("consul-template -template '/in.tpl:/d/out' -once", ("/d/out",)),
         ("dockerize -template /in.tmpl:/d/out.conf", ("/d/out.conf",)),
-        ("jq .a /x > /d/y", ("/d/y",)), ("yq '.a' /x >/d/y", ("/d/y",)),
+        ("jq .a /x > /d/y", ("/d/y",)),
+        ("yq '.a' /x >/d/y", ("/d/y",)),
         ("awk '{print}' /x > /d/y", ("/d/y",)),
     ],
 )
@@ -648,7 +716,7 @@ def test_template(script: str, paths: tuple[str, ...]) -> None:
         ("python3 /app/setup.py", "runs python3, which migrate-tui does not know"),
         ("/usr/bin/foo --x", "runs /usr/bin/foo, which migrate-tui cannot see into"),
         (". /etc/profile", "runs /etc/profile, which migrate-tui cannot see into"),
-        ("eval \"$CMD\"", "eval runs code built at run time"),
+        ('eval "$CMD"', "eval runs code built at run time"),
         ("sh -c 'cp /a /b'", "runs a nested shell script"),
     ],
 )
@@ -667,8 +735,28 @@ def test_every_op_has_text_line_and_reason() -> None:
 
 
 _SCRIPT_PIECES = list("ab /.*$`'\"\\|&;<>(){}#\n\t-=0123456789cdeiwlfptx") + [
-    "cp ", "tar ", "while ", "do ", "done", "until ", "if ", "$(", "${", "<<EOF\n", "EOF\n",
-    "&&", "||", "sh -c ", "-C ", "cd ", "2>&1", "sleep 1;", "$a", "${b}", "|", "cp -r /a/. /d;",
+    "cp ",
+    "tar ",
+    "while ",
+    "do ",
+    "done",
+    "until ",
+    "if ",
+    "$(",
+    "${",
+    "<<EOF\n",
+    "EOF\n",
+    "&&",
+    "||",
+    "sh -c ",
+    "-C ",
+    "cd ",
+    "2>&1",
+    "sleep 1;",
+    "$a",
+    "${b}",
+    "|",
+    "cp -r /a/. /d;",
 ]
 
 
@@ -694,18 +782,48 @@ def test_never_raises_on_any_text(script: str) -> None:
     st.one_of(st.none(), st.text(max_size=10)),
     st.one_of(st.none(), st.dictionaries(st.text(max_size=5), st.text(max_size=10), max_size=3)),
 )
-def test_never_raises_on_any_argv(command: list[str] | None, args: list[str] | None,
-                                  working_dir: str | None, env: dict[str, str] | None) -> None:
+def test_never_raises_on_any_argv(
+    command: list[str] | None, args: list[str] | None, working_dir: str | None, env: dict[str, str] | None
+) -> None:
     parsed = parse_container_command(command, args, working_dir, env)
     assert all(isinstance(op.kind, OpKind) for op in parsed.ops)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["sh", "-c", "-ec", "cp", "-r", "tar", "-C", "/a", "/a/.",
-                                 "/d/", "|", "&&", "$(x)", "'", "rsync", "--exclude", "-t",
-                                 "busybox", "env", "exec", "git", "clone", "wget", "-O"]),
-                max_size=8),
-       st.lists(st.text(max_size=30), max_size=3))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "sh",
+                "-c",
+                "-ec",
+                "cp",
+                "-r",
+                "tar",
+                "-C",
+                "/a",
+                "/a/.",
+                "/d/",
+                "|",
+                "&&",
+                "$(x)",
+                "'",
+                "rsync",
+                "--exclude",
+                "-t",
+                "busybox",
+                "env",
+                "exec",
+                "git",
+                "clone",
+                "wget",
+                "-O",
+            ]
+        ),
+        max_size=8,
+    ),
+    st.lists(st.text(max_size=30), max_size=3),
+)
 def test_never_raises_on_command_like_argv(command: list[str], args: list[str]) -> None:
     parsed = parse_container_command(command, args)
     assert all(isinstance(op.kind, OpKind) for op in parsed.ops)
@@ -722,8 +840,34 @@ def _assert_copies_resolve(parsed: ParsedCommand) -> None:
                 assert "$" not in path and "~" not in path[:1] and posixpath.normpath(path) == path, (op.text, path)
 
 
-_COPY_WORDS = ["cp", "rsync", "tar", "-r", "-a", "-t", "-C", "-cf", "-xf", "-", "|", "&&", ";", "cd",
-               "/a", "/a/.", "/d/", "$SRC", "${DEST}", "~", "~/x", "rel", "..", "./x", "//x", "/a//b/./c"]
+_COPY_WORDS = [
+    "cp",
+    "rsync",
+    "tar",
+    "-r",
+    "-a",
+    "-t",
+    "-C",
+    "-cf",
+    "-xf",
+    "-",
+    "|",
+    "&&",
+    ";",
+    "cd",
+    "/a",
+    "/a/.",
+    "/d/",
+    "$SRC",
+    "${DEST}",
+    "~",
+    "~/x",
+    "rel",
+    "..",
+    "./x",
+    "//x",
+    "/a//b/./c",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -779,8 +923,7 @@ def test_opaque_kinds_are_typed() -> None:
         ("mv /d/a /d/b", ("/d/a",), ("entry",), "/d/b", False),
     ],
 )
-def test_mv_is_a_copy_that_keeps_modes(script: str, sources: tuple[str, ...], forms: tuple[str, ...],
-                                       dest: str, trailing: bool) -> None:
+def test_mv_is_a_copy_that_keeps_modes(script: str, sources: tuple[str, ...], forms: tuple[str, ...], dest: str, trailing: bool) -> None:
     copy = copy_of(sh(script))
     assert (copy.tool, copy.sources, copy.forms, copy.dest, copy.dest_trailing_slash) == ("mv", sources, forms, dest, trailing)
     assert copy.recursive and copy.preserve and copy.transforms == ()

@@ -52,4 +52,3 @@ def test_repo_commands_match_the_goldens() -> None:
 
 def test_corpus_commands_match_the_goldens(corpus: Path) -> None:
     _compare("corpus")
-

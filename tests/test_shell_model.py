@@ -130,7 +130,11 @@ def test_run_words_keep_substitutions_and_drop_quotes() -> None:
 
     commands, end, blocker = split_script("echo 'a $b' \"$(id -u)\"x \\$y 2>/dev/null && pip install ${PKG:-x}")
     assert [(w.text, w.quoted, w.expands) for w in commands[0].words] == [
-        ("echo", False, False), ("a $b", True, False), ("$(id -u)x", True, True), ("$y", True, False)]
+        ("echo", False, False),
+        ("a $b", True, False),
+        ("$(id -u)x", True, True),
+        ("$y", True, False),
+    ]
     assert commands[1].argv == ("pip", "install", "${PKG:-x}") and commands[1].connector == "&&"
     assert blocker is None and end == len("echo 'a $b' \"$(id -u)\"x \\$y 2>/dev/null && pip install ${PKG:-x}")
 

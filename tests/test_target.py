@@ -19,39 +19,51 @@ def test_default_target_serves_everything() -> None:
     assert Config().target == target
 
 
-@pytest.mark.parametrize(("text", "gate_on"), [
-    ("k8s=1.30", False),
-    ("k8s=1.30,gate=on", False),  # no such field before 1.31: a gate can't help
-    ("k8s=1.31", False),
-    ("k8s=1.33", False),
-    ("k8s=1.34,gate=on", True),
-    ("k8s=1.35", True),
-    ("k8s=1.35,gate=off", False),
-    ("k8s=1.36,gate=off", True),  # GA: locked on
-])
+@pytest.mark.parametrize(
+    ("text", "gate_on"),
+    [
+        ("k8s=1.30", False),
+        ("k8s=1.30,gate=on", False),  # no such field before 1.31: a gate can't help
+        ("k8s=1.31", False),
+        ("k8s=1.33", False),
+        ("k8s=1.34,gate=on", True),
+        ("k8s=1.35", True),
+        ("k8s=1.35,gate=off", False),
+        ("k8s=1.36,gate=off", True),  # GA: locked on
+    ],
+)
 def test_gate_follows_the_version_defaults(text: str, gate_on: bool) -> None:
     assert parse_target(text).gate_on is gate_on
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("k8s=1.30", "the field exists from 1.31"),
-    ("k8s=1.33", "gate is off by default on Kubernetes 1.33 (on by default from 1.35)"),
-    ("k8s=1.35,containerd=2.0", "containerd 2.0 can't mount image volumes (needs containerd 2.1)"),
-    ("k8s=1.35,crio=1.30", "CRI-O 1.30 can't mount image volumes (needs CRI-O 1.31)"),
-    ("k8s=1.35,runtime=cri-dockerd", "cri-dockerd can't mount image volumes"),
-    ("k8s=1.35,containerd=2.2,crio=1.30", "CRI-O 1.30"),  # mixed nodes: the weaker one decides
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("k8s=1.30", "the field exists from 1.31"),
+        ("k8s=1.33", "gate is off by default on Kubernetes 1.33 (on by default from 1.35)"),
+        ("k8s=1.35,containerd=2.0", "containerd 2.0 can't mount image volumes (needs containerd 2.1)"),
+        ("k8s=1.35,crio=1.30", "CRI-O 1.30 can't mount image volumes (needs CRI-O 1.31)"),
+        ("k8s=1.35,runtime=cri-dockerd", "cri-dockerd can't mount image volumes"),
+        ("k8s=1.35,containerd=2.2,crio=1.30", "CRI-O 1.30"),  # mixed nodes: the weaker one decides
+    ],
+)
 def test_image_volume_blocker_names_what_is_needed(text: str, needle: str) -> None:
     blocker = parse_target(text).image_volume_blocker()
     assert blocker is not None and needle in blocker
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("k8s=1.32,gate=on", "needs Kubernetes 1.33"),
-    ("k8s=1.33,containerd=2.1,gate=on", "containerd 2.1 silently ignores subPath on image volumes and mounts the whole image (needs containerd 2.2)"),
-    ("k8s=1.35,crio=1.32", "needs CRI-O 1.33"),
-    ("k8s=1.35,containerd=2.2,crio=1.32", "CRI-O 1.32"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("k8s=1.32,gate=on", "needs Kubernetes 1.33"),
+        (
+            "k8s=1.33,containerd=2.1,gate=on",
+            "containerd 2.1 silently ignores subPath on image volumes and mounts the whole image (needs containerd 2.2)",
+        ),
+        ("k8s=1.35,crio=1.32", "needs CRI-O 1.33"),
+        ("k8s=1.35,containerd=2.2,crio=1.32", "CRI-O 1.32"),
+    ],
+)
 def test_subpath_blocker_names_what_is_needed(text: str, needle: str) -> None:
     blocker = parse_target(text).subpath_blocker()
     assert blocker is not None and needle in blocker
@@ -80,14 +92,17 @@ def test_parse_on_top_of_a_base_and_runtime_replacement() -> None:
     assert parse_target(None, base=base) is base
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("k8s", "needs a value"),
-    ("k8s=", "needs a value"),
-    ("k8s=one", "not a version"),
-    ("gate=maybe", "use gate=on or gate=off"),
-    ("os=linux", "unknown target key 'os'"),
-    ("arch=+", "needs one or more architectures"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("k8s", "needs a value"),
+        ("k8s=", "needs a value"),
+        ("k8s=one", "not a version"),
+        ("gate=maybe", "use gate=on or gate=off"),
+        ("os=linux", "unknown target key 'os'"),
+        ("arch=+", "needs one or more architectures"),
+    ],
+)
 def test_errors_are_sentences(text: str, message: str) -> None:
     with pytest.raises(TargetError, match=message):
         parse_target(text)

@@ -17,7 +17,9 @@ def _image(tmp: Path, name: str, files: dict[str, str]) -> str:
     for rel, text in files.items():
         (context / rel).parent.mkdir(parents=True, exist_ok=True)
         (context / rel).write_text(text)
-    (context / "Dockerfile").write_text("FROM scratch\n" + "".join(f"COPY {top}/ /{top}/\n" for top in sorted({r.split('/')[0] for r in files})))
+    (context / "Dockerfile").write_text(
+        "FROM scratch\n" + "".join(f"COPY {top}/ /{top}/\n" for top in sorted({r.split("/")[0] for r in files}))
+    )
     build(context / "Dockerfile", context, tag="1", output=tmp / f"oci-{name}")
     return f"oci:{tmp / f'oci-{name}'}:1"
 
@@ -39,8 +41,22 @@ def test_two_images_merged_into_one_directory_become_one_union_image(tmp_path: P
     new_ref = "registry.example.com/merged-plugins-assets:1"
     assert f"reference: {new_ref}" in (repo / "merged.yaml").read_text()
     images = ["--image", f"registry.example.com/plugins-base:1={base}", "--image", f"registry.example.com/plugins-extra:1={extra}"]
-    assert main(["build", str(repo), "-f", str(repo / "assets/merged-plugins/Dockerfile"), "-t", new_ref,
-                 "-o", str(tmp_path / "oci-union"), *images]) == 0
+    assert (
+        main(
+            [
+                "build",
+                str(repo),
+                "-f",
+                str(repo / "assets/merged-plugins/Dockerfile"),
+                "-t",
+                new_ref,
+                "-o",
+                str(tmp_path / "oci-union"),
+                *images,
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     code = main(["verify", str(case), str(repo / "merged.yaml"), *images, "--image", f"{new_ref}=oci:{tmp_path / 'oci-union'}"])
     out = capsys.readouterr().out
@@ -57,8 +73,12 @@ def test_a_renamed_file_gets_its_new_name_in_the_asset_image(tmp_path: Path, cap
     make_engine(repo, select=("IV001",), mode="scratch").fix()
     new_ref = "registry.example.com/agent-agent-assets:1.50"
     images = ["--image", f"registry.example.com/apm-agent:1.50={agent}"]
-    assert main(["build", str(repo), "-f", str(repo / "assets/agent-agent/Dockerfile"), "-t", new_ref,
-                 "-o", str(tmp_path / "oci-new"), *images]) == 0
+    assert (
+        main(
+            ["build", str(repo), "-f", str(repo / "assets/agent-agent/Dockerfile"), "-t", new_ref, "-o", str(tmp_path / "oci-new"), *images]
+        )
+        == 0
+    )
     capsys.readouterr()
     code = main(["verify", str(case), str(repo / "agent.yaml"), *images, "--image", f"{new_ref}=oci:{tmp_path / 'oci-new'}"])
     out = capsys.readouterr().out

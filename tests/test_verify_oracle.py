@@ -65,8 +65,12 @@ def _fixture_cases() -> list:
 
 def _assumed_dirs(migration) -> list[str]:
     """The image directories the written unsafe fixes assume exist (a reader's subPath inside the copy)."""
-    return [a for f in migration.findings if f.fix is not None and f.fix.assumption
-            for a in re.findall(r"this assumes (/\S+) exists in the image", f.fix.assumption)]
+    return [
+        a
+        for f in migration.findings
+        if f.fix is not None and f.fix.assumption
+        for a in re.findall(r"this assumes (/\S+) exists in the image", f.fix.assumption)
+    ]
 
 
 def _stage(path: Path, work: Path) -> Path:
@@ -105,7 +109,8 @@ def test_every_fixed_fixture_is_proven_by_verify(path: Path, mode: str, tmp_path
         built = layouts | build_assets(repo, migration.assets, tmp_path / "assets", layouts)
         rejected = verify(path, migration.after, built)
         assert rejected.code == 1 and [r.summary.rpartition(" has no directory ")[2] for r in rejected.readers] == [
-            a.lstrip("/") for a in assumed], rejected.out
+            a.lstrip("/") for a in assumed
+        ], rejected.out
         layouts = build_init_images(documents(path.read_text(encoding="utf-8")), tmp_path / "oci-assumed", assumed)
     layouts |= build_assets(repo, migration.assets, tmp_path / "assets", layouts)
     extras = EXTRAS.get((path.stem, mode), [])
@@ -187,8 +192,10 @@ def test_verify_can_fail_a_wrong_subpath_is_caught(tmp_path: Path) -> None:
     missing_dir.write_text(fixed.replace("subPath: site\n", "subPath: no-such-dir\n"))
     result = verify(case, missing_dir, layouts)
     assert result.code == 1
-    assert result.out == ("FAIL Deployment/web container 'nginx' at /usr/share/nginx/html: "
-                          "after: registry.example.com/web-site:1.4.2 has no directory no-such-dir\n")
+    assert result.out == (
+        "FAIL Deployment/web container 'nginx' at /usr/share/nginx/html: "
+        "after: registry.example.com/web-site:1.4.2 has no directory no-such-dir\n"
+    )
 
 
 # --- verify's BEFORE side against the copies run for real (busybox in a chroot) -----------------
@@ -219,11 +226,20 @@ def _assert_model_matches_execution(docs: list[dict], layouts: dict[str, str], w
 
 
 @needs_execution
-@pytest.mark.parametrize("path", [
-    pytest.param(p, id=p.stem, marks=[pytest.mark.xfail(strict=True, raises=RuntimeError, reason=BUSYBOX_DIFFERS[p.stem])]
-                 if p.stem in BUSYBOX_DIFFERS else [])
-    for p in sorted((FIXTURES / "IV001").glob("*.yaml")) if ".fixed" not in p.name and not p.name.startswith("clean_")
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            p,
+            id=p.stem,
+            marks=[pytest.mark.xfail(strict=True, raises=RuntimeError, reason=BUSYBOX_DIFFERS[p.stem])]
+            if p.stem in BUSYBOX_DIFFERS
+            else [],
+        )
+        for p in sorted((FIXTURES / "IV001").glob("*.yaml"))
+        if ".fixed" not in p.name and not p.name.startswith("clean_")
+    ],
+)
 def test_verify_models_what_the_copies_really_leave(path: Path, tmp_path: Path) -> None:
     """Every copy verify models (all but rsync, which busybox lacks, and commands judged manual)
     leaves exactly verify's BEFORE tree when busybox runs it."""
@@ -302,10 +318,12 @@ def rejected_as_documented(scenario: Scenario, migration, before: Path, layouts:
 def _assert_source_shape_note(scenario: Scenario, finding) -> None:
     """The fix said it assumes the copy source is a directory, not a symbolic link."""
     source = scenario.source.strip("/")
-    expected = (f"assumes /{source} is a directory in {IMAGE}, not a symbolic link (a subPath link resolves on the node"
-                if scenario.mode == "zero-rebuild" and scenario.form != "cp_r_entry" else
-                f"`{FORMS[scenario.form].format(S=scenario.source, D=scenario.dest)}` copies {scenario.source} itself: "
-                "a symbolic link there would be copied as a link, while the mount shows its target")
+    expected = (
+        f"assumes /{source} is a directory in {IMAGE}, not a symbolic link (a subPath link resolves on the node"
+        if scenario.mode == "zero-rebuild" and scenario.form != "cp_r_entry"
+        else f"`{FORMS[scenario.form].format(S=scenario.source, D=scenario.dest)}` copies {scenario.source} itself: "
+        "a symbolic link there would be copied as a link, while the mount shows its target"
+    )
     assert any(n.startswith(expected) for n in finding.notes), finding.notes
 
 
@@ -326,6 +344,8 @@ def extras_as_documented(scenario: Scenario, migration, before: Path, layouts: d
 
 _TREE = (("f.txt", "file"), ("sub", "dir"), ("sub/inner.txt", "file"))
 _READER = (Consumer("/data", "", True),)
+
+
 def _scenario(form: str, mode: str, *, consumers=_READER, link: str = "") -> Scenario:
     return Scenario("/src", _TREE, form, "", "", "", consumers, mode, link)
 
@@ -342,8 +362,18 @@ def _scenario(form: str, mode: str, *, consumers=_READER, link: str = "") -> Sce
 @example(_scenario("tar_pipe", "scratch", link="absolute"))
 @example(_scenario("cp_file", "scratch", link="absolute"))
 # broader shapes, always run:
-@example(Scenario("/opt/app/assets", _TREE, "cp_r_glob", "sub/dir", "part", "same",
-                  (Consumer("/data", "part/sub/dir", True), Consumer("/srv/www", "", False)), "scratch"))
+@example(
+    Scenario(
+        "/opt/app/assets",
+        _TREE,
+        "cp_r_glob",
+        "sub/dir",
+        "part",
+        "same",
+        (Consumer("/data", "part/sub/dir", True), Consumer("/srv/www", "", False)),
+        "scratch",
+    )
+)
 @example(Scenario("/src", _TREE, "cp_r_entry", "sub/dir", "", "beside", (Consumer("/data", "sub/dir/src/sub", True),), "zero-rebuild"))
 # Fixes verify rejects, each as its finding says it may be, and `check --prove` makes them manual
 # (rejected_as_documented): a reader's subPath the copy doesn't fill is an unsafe fix assuming
@@ -370,8 +400,15 @@ def test_symlinks_on_a_copy_source_resolve_like_cp_and_like_the_kubelet() -> Non
     from migrate_tui.oci.tree import Node, resolve
 
     link = lambda target: Node("symlink", 0o777, 0, 0, linkname=target)  # noqa: E731
-    tree = {"": Node("dir", 0o755, 0, 0), "real": Node("dir", 0o755, 0, 0), "real/src": Node("dir", 0o755, 0, 0),
-            "abs": link("/real/src"), "rel": link("real/src"), "up": link("../../real"), "loop": link("loop")}
+    tree = {
+        "": Node("dir", 0o755, 0, 0),
+        "real": Node("dir", 0o755, 0, 0),
+        "real/src": Node("dir", 0o755, 0, 0),
+        "abs": link("/real/src"),
+        "rel": link("real/src"),
+        "up": link("../../real"),
+        "loop": link("loop"),
+    }
     assert resolve(tree, "/abs/x") == "real/src/x"
     assert resolve(tree, "rel") == "real/src"
     assert resolve(tree, "up/src") == "real/src"  # `..` stops at the image root in the init container
@@ -396,9 +433,10 @@ _VOLUME_IDS = ["configmap-subpath-file-inside", "secret-dir-inside", "pvc-dir-in
 def _with_volume_in_source(mount: str, volume: str) -> str:
     """cp_r_dot_contents with one more volume mounted in the init container."""
     case = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()
-    text = (case.replace("          mountPath: /usr/share/nginx/html\n      containers:",
-                         f"          mountPath: /usr/share/nginx/html\n        - {mount}\n      containers:")
-                .replace("      - name: html\n        emptyDir: {}", f"      - name: html\n        emptyDir: {{}}\n      - {volume}"))
+    text = case.replace(
+        "          mountPath: /usr/share/nginx/html\n      containers:",
+        f"          mountPath: /usr/share/nginx/html\n        - {mount}\n      containers:",
+    ).replace("      - name: html\n        emptyDir: {}", f"      - name: html\n        emptyDir: {{}}\n      - {volume}")
     assert text.count(mount) == 1 and text.count(volume) == 1
     return text
 
@@ -423,7 +461,6 @@ def test_verify_fails_when_a_volume_is_mounted_in_the_copy_source(mount: str, vo
     assert reasons and all(line.startswith("    Deployment/web: init container 'copy-site': ") for line in reasons), reasons
     assert any(f"'{name}'" in line and at in line for line in reasons), (name, at, reasons)
     assert verify(before, before, layouts).out == "nothing to verify: no init-container copy in BEFORE\n"
-
 
 
 @pytest.mark.parametrize(("mount", "volume"), _VOLUMES_IN_SOURCE, ids=_VOLUME_IDS)
@@ -453,8 +490,10 @@ def test_check_prove_fix_writes_nothing_for_an_absolute_symlink_source(tmp_path:
     plain = ["check", "--no-cache", "--select", "IV001", "--mode", "zero-rebuild", str(repo)]
     code, out, _ = run_cli(plain)
     assert code == 1 and "IV001 [safe fix]" in out, out
-    assert ("= note: assumes /src is a directory in registry.example.com/generated:1, not a symbolic link (a subPath "
-            "link resolves on the node and the container would not start); `check --prove` checks it\n") in out, out
+    assert (
+        "= note: assumes /src is a directory in registry.example.com/generated:1, not a symbolic link (a subPath "
+        "link resolves on the node and the container would not start); `check --prove` checks it\n"
+    ) in out, out
     code, out, _ = run_cli(plain + ["--fix", "--prove", f"--image={IMAGE}={layout}"])
     assert (repo / "generated.yaml").read_text() == scenario.manifest()  # nothing written
     assert "IV001 [manual]" in out and "verify found differences: " in out, out

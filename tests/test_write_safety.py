@@ -91,7 +91,9 @@ def test_indented_sequences_keep_their_style(tmp_path: Path) -> None:
     make_engine(root, select=("IV001",)).fix()
     text = (root / "web.yaml").read_text()
     assert "        volumes:\n        - name: policies\n" not in text
-    assert "      volumes:\n        - name: policies\n          image:\n            reference: registry.example.com/opa-bundle:1.8.0\n" in text
+    assert (
+        "      volumes:\n        - name: policies\n          image:\n            reference: registry.example.com/opa-bundle:1.8.0\n" in text
+    )
 
 
 def test_a_rewrite_that_would_not_validate_is_refused_with_the_reason(tmp_path: Path) -> None:
@@ -111,9 +113,24 @@ def test_new_files_are_created_inside_the_root_only(tmp_path: Path) -> None:
 
     root = tmp_path / "repo"
     root.mkdir()
-    escape = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit("../evil.txt", 0, 0, "boom\n"),), assumption=None, base_digests=(("../evil.txt", None),))
-    inside = Fix(applicability=Applicability.SAFE, description="y", edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"),), assumption=None, base_digests=(("assets/new/Dockerfile", None),))
-    findings = [Finding(rule="IV001", severity=Severity.WARNING, location=Location("a"), message="m", fix=escape), Finding(rule="IV001", severity=Severity.WARNING, location=Location("b"), message="m", fix=inside)]
+    escape = Fix(
+        applicability=Applicability.SAFE,
+        description="x",
+        edits=(Edit("../evil.txt", 0, 0, "boom\n"),),
+        assumption=None,
+        base_digests=(("../evil.txt", None),),
+    )
+    inside = Fix(
+        applicability=Applicability.SAFE,
+        description="y",
+        edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"),),
+        assumption=None,
+        base_digests=(("assets/new/Dockerfile", None),),
+    )
+    findings = [
+        Finding(rule="IV001", severity=Severity.WARNING, location=Location("a"), message="m", fix=escape),
+        Finding(rule="IV001", severity=Severity.WARNING, location=Location("b"), message="m", fix=inside),
+    ]
     report = apply_fixes(root, findings, Target())
     assert not (tmp_path / "evil.txt").exists()
     assert (root / "assets/new/Dockerfile").read_text() == "FROM scratch\n"

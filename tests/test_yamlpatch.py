@@ -12,8 +12,9 @@ import migrate_tui.fixes.yaml_edit as yamledit
 from conftest import FIXTURES, make_engine
 from migrate_tui.fixes.yaml_patch import Unsupported, fast_rewrite
 
-CASES = sorted(p for code in ("IV001", "IV003") for p in (FIXTURES / code).glob("*.yaml")
-               if ".fixed" not in p.name and not p.name.startswith("clean_"))
+CASES = sorted(
+    p for code in ("IV001", "IV003") for p in (FIXTURES / code).glob("*.yaml") if ".fixed" not in p.name and not p.name.startswith("clean_")
+)
 
 
 def _fix(tmp: Path, case: Path, code: str) -> bytes:

@@ -30,18 +30,41 @@ COMMAND_MODULES = {
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="config file (default: .migrate-tui.toml or [tool.migrate-tui] in pyproject.toml)")
-    parser.add_argument("--target", help="platform to judge fixes against, e.g. k8s=1.36,containerd=2.2[,crio=1.33|runtime=cri-dockerd][,gate=on|off][,arch=amd64+arm64]")
-    parser.add_argument("--mode", choices=("auto", "zero-rebuild", "scratch"), help="zero-rebuild: reference the init image as is; scratch: build FROM-scratch asset images")
-    parser.add_argument("--select", action="append", default=None, metavar="CODES", help="only these rules (comma-separated codes or prefixes)")
+    parser.add_argument(
+        "--target",
+        help="platform to judge fixes against, e.g. k8s=1.36,containerd=2.2[,crio=1.33|runtime=cri-dockerd][,gate=on|off][,arch=amd64+arm64]",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("auto", "zero-rebuild", "scratch"),
+        help="zero-rebuild: reference the init image as is; scratch: build FROM-scratch asset images",
+    )
+    parser.add_argument(
+        "--select", action="append", default=None, metavar="CODES", help="only these rules (comma-separated codes or prefixes)"
+    )
     parser.add_argument("--ignore", action="append", default=None, metavar="CODES", help="skip these rules")
-    parser.add_argument("--exclude", action="append", default=None, metavar="GLOB", help="skip paths (gitignore syntax), on top of .gitignore")
-    parser.add_argument("--cluster", nargs="?", const="", default=None, metavar="CONTEXT",
-                        help="read the target from a live cluster (current kubeconfig context, or CONTEXT)")
+    parser.add_argument(
+        "--exclude", action="append", default=None, metavar="GLOB", help="skip paths (gitignore syntax), on top of .gitignore"
+    )
+    parser.add_argument(
+        "--cluster",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="CONTEXT",
+        help="read the target from a live cluster (current kubeconfig context, or CONTEXT)",
+    )
     parser.add_argument("--namespace", default=None, help="with --cluster: namespace for the server-side dry-run probe")
-    parser.add_argument("--oci-layout", action="append", default=None, metavar="DIR|IMAGE=DIR",
-                        help="IV003: resolve digests and platforms of image volumes from an OCI image layout")
-    parser.add_argument("--resolve-digests", action="store_true", default=None,
-                        help="IV003: ask the images' registries for digests (network)")
+    parser.add_argument(
+        "--oci-layout",
+        action="append",
+        default=None,
+        metavar="DIR|IMAGE=DIR",
+        help="IV003: resolve digests and platforms of image volumes from an OCI image layout",
+    )
+    parser.add_argument(
+        "--resolve-digests", action="store_true", default=None, help="IV003: ask the images' registries for digests (network)"
+    )
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -60,18 +83,36 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true", help="print a unified diff of every fix; write nothing")
     check.add_argument("--fix", action="store_true", help="write the safe fixes")
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: include fixes that rest on a stated assumption")
-    check.add_argument("--patch-dir", type=Path, metavar="DIR",
-                       help="write one git-apply-able patch and a Markdown summary per change-set into DIR; touch no other file")
-    check.add_argument("--prove", action="store_true",
-                       help="run verify on each image-volume fix with the images given by --image / oci-layouts; a proof can only lower a fix's applicability")
-    check.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
-                       help="with --prove: where an image comes from (oci:DIR[:TAG], docker-archive:FILE, or REF for its registry)")
+    check.add_argument(
+        "--patch-dir",
+        type=Path,
+        metavar="DIR",
+        help="write one git-apply-able patch and a Markdown summary per change-set into DIR; touch no other file",
+    )
+    check.add_argument(
+        "--prove",
+        action="store_true",
+        help="run verify on each image-volume fix with the images given by --image / oci-layouts; a proof can only lower a fix's applicability",
+    )
+    check.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="REF=SOURCE",
+        help="with --prove: where an image comes from (oci:DIR[:TAG], docker-archive:FILE, or REF for its registry)",
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
     check.add_argument("--write-baseline", action="store_true", help="with --baseline FILE: record today's findings there and exit 0")
-    check.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                       help="worker processes for the scan (default: one per CPU on big trees; 1: no pool)")
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes for the scan (default: one per CPU on big trees; 1: no pool)",
+    )
     check.add_argument("--no-cache", action="store_true", help="don't reuse or store per-file results (~/.cache/migrate-tui)")
     _common(check)
 
@@ -79,8 +120,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     tui.add_argument("path", nargs="?", type=Path, default=Path("."))
     # Re-scans after `r`, `m` and a write reuse per-file results of unchanged files.
     tui.add_argument("--no-cache", action="store_true", help="don't reuse or store per-file results (~/.cache/migrate-tui)")
-    tui.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
-                     help="for `p` (prove): where an image comes from (oci:DIR[:TAG], docker-archive:FILE, or REF for its registry)")
+    tui.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="REF=SOURCE",
+        help="for `p` (prove): where an image comes from (oci:DIR[:TAG], docker-archive:FILE, or REF for its registry)",
+    )
     _common(tui)
 
     rule = sub.add_parser("rule", help="print a rule's documentation")
@@ -142,8 +188,11 @@ def _internal_error(exc: BaseException) -> int:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
-    print(f"migrate-tui: internal error: {_visible(exception_summary(exc))} "
-          "(a bug in migrate-tui; please report it; MIGRATE_TUI_DEBUG=1 prints the traceback)", file=sys.stderr)
+    print(
+        f"migrate-tui: internal error: {_visible(exception_summary(exc))} "
+        "(a bug in migrate-tui; please report it; MIGRATE_TUI_DEBUG=1 prints the traceback)",
+        file=sys.stderr,
+    )
     return ExitCode.ERROR
 
 
@@ -191,8 +240,14 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
     if unknown:
         raise UsageError(f"unknown rule code(s): {', '.join(unknown)} (see `migrate-tui rules`)")
     scan_paths = [p for p in paths] if paths and not (len(paths) == 1 and paths[0].resolve() == root) else None
-    return Engine(root, config, paths=scan_paths, jobs=getattr(args, "jobs", 0) or None,
-                  cache=not getattr(args, "no_cache", True), on_progress=_progress_bar(args))
+    return Engine(
+        root,
+        config,
+        paths=scan_paths,
+        jobs=getattr(args, "jobs", 0) or None,
+        cache=not getattr(args, "no_cache", True),
+        on_progress=_progress_bar(args),
+    )
 
 
 def _progress_bar(args: argparse.Namespace):
@@ -288,7 +343,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for finding, reason in report.skipped:
             if id(finding) in waits:
                 continue
-            print(_visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}"), file=sys.stderr)
+            print(
+                _visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} not fixed: {reason}"),
+                file=sys.stderr,
+            )
         for d in report.diagnostics:
             print(diagnostic_line(result.root, d), file=sys.stderr)
         out = render(after, args.format, fixed=report.applied, read=read, quiet=args.quiet)
@@ -371,8 +429,11 @@ def _apply_baseline(args: argparse.Namespace, result):
     if not args.quiet and (known or stale):
         print(f"{len(known)} finding{'s' if len(known) != 1 else ''} in the baseline not shown", file=sys.stderr)
         if stale:
-            print(f"{len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} no longer match anything (fixed or moved); "
-                  f"run `migrate-tui check --baseline {args.baseline} --write-baseline` to prune", file=sys.stderr)
+            print(
+                f"{len(stale)} baseline entr{'ies' if len(stale) != 1 else 'y'} no longer match anything (fixed or moved); "
+                f"run `migrate-tui check --baseline {args.baseline} --write-baseline` to prune",
+                file=sys.stderr,
+            )
     return baseline
 
 

@@ -1,6 +1,6 @@
 """atheris target: the Dockerfile front end never raises, whatever the bytes.
 
-    python tests/fuzz/fuzz_dockerfile.py -max_total_time=30 CORPUS_DIR tests/bad_inputs
+python tests/fuzz/fuzz_dockerfile.py -max_total_time=30 CORPUS_DIR tests/bad_inputs
 """
 
 import sys

@@ -1,6 +1,6 @@
 """atheris target: the shell model (tree-sitter-bash) never raises nor crashes, whatever the text.
 
-    python tests/fuzz/fuzz_shell.py -max_total_time=30 CORPUS_DIR tests/fixtures/IV001
+python tests/fuzz/fuzz_shell.py -max_total_time=30 CORPUS_DIR tests/fixtures/IV001
 """
 
 import sys

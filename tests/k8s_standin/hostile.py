@@ -54,8 +54,7 @@ class Reply:
 class Server:
     """``with Server(handler, "127.0.0.2") as s: s.host`` → ``127.0.0.2:PORT``; ``s.requests``."""
 
-    def __init__(self, handler: Callable[[Request], Reply], address: str = "127.0.0.1", *,
-                 tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, handler: Callable[[Request], Reply], address: str = "127.0.0.1", *, tls: tuple[Path, Path] | None = None) -> None:
         self.requests: list[Request] = []
         self.handler = handler
         self.server = ThreadingHTTPServer((address, 0), type("H", (_Handler,), {"owner": self}))
@@ -136,9 +135,28 @@ class _Handler(BaseHTTPRequestHandler):
 def tls_files(directory: Path, ip: str = "127.0.0.2") -> tuple[Path, Path]:
     """(certificate, key) for ``ip``, self-signed; trust it with ``SSL_CERT_FILE=certificate``."""
     cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={ip}",
-                    "-addext", f"subjectAltName=IP:{ip}", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            f"/CN={ip}",
+            "-addext",
+            f"subjectAltName=IP:{ip}",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -192,12 +210,20 @@ def write_layout(directory: Path, layers: list[bytes], *, tag: str = "1.0") -> d
         descriptors.append({"mediaType": LAYER, "digest": digest_of(layer), "size": len(layer)})
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     (blobs / digest_of(config)[7:]).write_bytes(config)
-    manifest = {"schemaVersion": 2, "mediaType": MANIFEST,
-                "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)}, "layers": descriptors}
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
+        "layers": descriptors,
+    }
     body = json.dumps(manifest).encode()
     (blobs / digest_of(body)[7:]).write_bytes(body)
-    index = {"schemaVersion": 2, "manifests": [{"mediaType": MANIFEST, "digest": digest_of(body), "size": len(body),
-                                                 "annotations": {"org.opencontainers.image.ref.name": tag}}]}
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {"mediaType": MANIFEST, "digest": digest_of(body), "size": len(body), "annotations": {"org.opencontainers.image.ref.name": tag}}
+        ],
+    }
     (directory / "index.json").write_text(json.dumps(index))
     return manifest
 
@@ -206,9 +232,14 @@ def image_blobs(files: dict[str, bytes]) -> tuple[dict[str, bytes], bytes]:
     """(blobs by digest, manifest body) of a one-layer image holding ``files``."""
     layer = gzip.compress(tar_of(files), mtime=0)
     config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST,
-                           "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
-                           "layers": [{"mediaType": LAYER, "digest": digest_of(layer), "size": len(layer)}]}).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": {"mediaType": CONFIG, "digest": digest_of(config), "size": len(config)},
+            "layers": [{"mediaType": LAYER, "digest": digest_of(layer), "size": len(layer)}],
+        }
+    ).encode()
     return {digest_of(layer): layer, digest_of(config): config}, manifest
 
 
@@ -233,8 +264,9 @@ class RegistryApp:
         if self.basic and got != f"Basic {self.basic}":
             return Reply(401, {"WWW-Authenticate": 'Basic realm="hostile"'}, b'{"errors":[{"code":"UNAUTHORIZED"}]}')
         if self.token and got != f"Bearer {self.token}":
-            return Reply(401, {"WWW-Authenticate": f'Bearer realm="{self.realm}",service="hostile"'},
-                         b'{"errors":[{"code":"UNAUTHORIZED"}]}')
+            return Reply(
+                401, {"WWW-Authenticate": f'Bearer realm="{self.realm}",service="hostile"'}, b'{"errors":[{"code":"UNAUTHORIZED"}]}'
+            )
         return None
 
     def __call__(self, request: Request) -> Reply:

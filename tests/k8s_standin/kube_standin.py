@@ -76,8 +76,7 @@ class Scenario:
 
 
 def status(code: int, reason: str, message: str, details: dict | None = None) -> dict:
-    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code}
     if details:
         body["details"] = details
     return body
@@ -106,9 +105,15 @@ class _Handler(BaseHTTPRequestHandler):
         url = url._replace(path=url.path.rstrip("/") or "/")  # the API server serves /version and /version/
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        self.scenario.requests.append({"method": method, "path": url.path, "query": query,
-                                       "body": json.loads(raw) if raw else None,
-                                       "authorization": self.headers.get("Authorization")})
+        self.scenario.requests.append(
+            {
+                "method": method,
+                "path": url.path,
+                "query": query,
+                "body": json.loads(raw) if raw else None,
+                "authorization": self.headers.get("Authorization"),
+            }
+        )
         if self.scenario.sleep:
             time.sleep(self.scenario.sleep)
         if self.scenario.unauthorized:
@@ -118,8 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         if key in self.scenario.forbid:
             verb, resource, namespace = self.scenario.forbid[key]
             where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-            message = (f'{resource} is forbidden: User "jane" cannot {verb} resource "{resource}" '
-                       f'in API group "" {where}')
+            message = f'{resource} is forbidden: User "jane" cannot {verb} resource "{resource}" in API group "" {where}'
             self._send(403, status(403, "Forbidden", message, {"kind": resource}))
             return None
         return url.path, query
@@ -138,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             start = int(token) if token.isdigit() else 0
             meta: dict = {"resourceVersion": "4242"}
             if size:
-                items = items[start:start + size]
+                items = items[start : start + size]
                 if start + size < len(self.scenario.nodes):
                     meta["continue"] = str(start + size)
             if self.scenario.endless_continue == "same":
@@ -158,15 +162,13 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 5 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
             namespace = parts[3]
             if namespace == "missing":
-                self._send(404, status(404, "NotFound", f'namespaces "{namespace}" not found',
-                                       {"name": namespace, "kind": "namespaces"}))
+                self._send(404, status(404, "NotFound", f'namespaces "{namespace}" not found', {"name": namespace, "kind": "namespaces"}))
                 return
             if self.scenario.admission_denial:
                 self._send(403, status(403, "Forbidden", self.scenario.admission_denial))
                 return
             pod = self.scenario.requests[-1]["body"]
-            self._send(201, created_pod(pod, namespace, gate=self.scenario.gate,
-                                        dry_run=query.get("dryRun") == ["All"]))
+            self._send(201, created_pod(pod, namespace, gate=self.scenario.gate, dry_run=query.get("dryRun") == ["All"]))
             return
         self._send(404, status(404, "NotFound", "the server could not find the requested resource"))
 
@@ -227,8 +229,9 @@ class StandIn:
         self.server.server_close()
 
 
-def write_kubeconfig(path: Path, server: str, *, contexts: tuple[str, ...] = ("standin",),
-                     current: str | None = "standin", token: str = "t0ken") -> Path:
+def write_kubeconfig(
+    path: Path, server: str, *, contexts: tuple[str, ...] = ("standin",), current: str | None = "standin", token: str = "t0ken"
+) -> Path:
     """A kubeconfig with one cluster/user per context name, all pointing at ``server``."""
     lines = ["apiVersion: v1", "kind: Config", "clusters:"]
     for name in contexts:

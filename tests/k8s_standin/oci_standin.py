@@ -32,12 +32,18 @@ def image_blobs(platforms: list[str]) -> tuple[dict[str, bytes], str, str]:
         os_name, arch = platform.split("/")[:2]
         config, config_digest = _blob({"architecture": arch, "os": os_name, "rootfs": {"type": "layers", "diff_ids": []}})
         blobs[config_digest] = config
-        manifest, manifest_digest = _blob({"schemaVersion": 2, "mediaType": MANIFEST,
-                                           "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config)},
-                                           "layers": []})
+        manifest, manifest_digest = _blob(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST,
+                "config": {"mediaType": CONFIG, "digest": config_digest, "size": len(config)},
+                "layers": [],
+            }
+        )
         blobs[manifest_digest] = manifest
-        manifests.append({"mediaType": MANIFEST, "digest": manifest_digest, "size": len(manifest),
-                          "platform": {"architecture": arch, "os": os_name}})
+        manifests.append(
+            {"mediaType": MANIFEST, "digest": manifest_digest, "size": len(manifest), "platform": {"architecture": arch, "os": os_name}}
+        )
     if len(platforms) == 1:
         top = manifests[0]["digest"]
         return blobs, top, MANIFEST
@@ -114,16 +120,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
         reg = self.registry
-        reg.requests.append({"path": url.path, "accept": self.headers.get("Accept"),
-                             "authorization": self.headers.get("Authorization")})
+        reg.requests.append({"path": url.path, "accept": self.headers.get("Accept"), "authorization": self.headers.get("Authorization")})
         if url.path == "/token":
             scope = parse_qs(url.query).get("scope", [""])[0]
             self._reply(200, json.dumps({"token": reg.token, "scope": scope}).encode(), {"Content-Type": "application/json"})
             return
         if reg.token and self.headers.get("Authorization") != f"Bearer {reg.token}":
             realm = f"http://{reg.host}/token"
-            self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
-                        {"WWW-Authenticate": f'Bearer realm="{realm}",service="standin"'})
+            self._reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', {"WWW-Authenticate": f'Bearer realm="{realm}",service="standin"'})
             return
         parts = url.path.split("/")
         if len(parts) >= 5 and parts[1] == "v2" and parts[-2] in ("manifests", "blobs"):

@@ -70,7 +70,7 @@ def unpack(tree: Tree, root: Path) -> None:
             link.unlink()
         os.symlink("busybox", link)
     (bin_dir / "bash").unlink(missing_ok=True)
-    (bin_dir / "bash").write_text("#!/bin/sh\nexec /bin/sh \"$@\"\n")
+    (bin_dir / "bash").write_text('#!/bin/sh\nexec /bin/sh "$@"\n')
     os.chmod(bin_dir / "bash", 0o755)
 
 
@@ -85,8 +85,10 @@ def run_init(root: Path, volume: Path, mount_path: str, sub_path: str, argv: lis
     inner = " ".join(shlex.quote(a) for a in argv)
     if working_dir:
         inner = f"cd {shlex.quote(working_dir)} && exec {inner}"
-    script = (f"mount --bind {shlex.quote(str(source))} {shlex.quote(str(target))} && "
-              f"exec chroot {shlex.quote(str(root))} /bin/sh -c {shlex.quote(inner)}")
+    script = (
+        f"mount --bind {shlex.quote(str(source))} {shlex.quote(str(target))} && "
+        f"exec chroot {shlex.quote(str(root))} /bin/sh -c {shlex.quote(inner)}"
+    )
     env = {"PATH": "/bin:/usr/bin:/sbin:/usr/sbin", "HOME": "/"}
     done = subprocess.run(["unshare", "-rm", "/bin/sh", "-c", script], capture_output=True, text=True, env=env, timeout=60)
     if done.returncode != 0:
@@ -130,8 +132,9 @@ def executed_volume(spec: dict, volume_name: str, init_indices: set[int], trees:
         mount = next(m for m in init.get("volumeMounts") or [] if m.get("name") == volume_name)
         root = work / f"rootfs-{index}"
         unpack(trees[str(init.get("image"))], root)
-        run_init(root, volume, str(mount["mountPath"]), str(mount.get("subPath") or "").strip("/"),
-                 container_argv(init), init.get("workingDir"))
+        run_init(
+            root, volume, str(mount["mountPath"]), str(mount.get("subPath") or "").strip("/"), container_argv(init), init.get("workingDir")
+        )
     return read_tree(volume)
 
 

@@ -73,8 +73,9 @@ def build_assets(repo: Path, assets: list[dict], out: Path, layouts: dict[str, s
     built = {}
     for asset in assets:
         target = out / slug(asset["reference"])
-        code, printed, err = run_cli(["build", str(repo), "-f", str(repo / asset["dockerfile"]), "-t", asset["reference"],
-                                      "-o", str(target), *image_args(layouts)])
+        code, printed, err = run_cli(
+            ["build", str(repo), "-f", str(repo / asset["dockerfile"]), "-t", asset["reference"], "-o", str(target), *image_args(layouts)]
+        )
         assert code == 0, err
         assert printed.startswith(f"built {asset['reference']}: sha256:"), printed
         built[asset["reference"]] = f"oci:{target}"

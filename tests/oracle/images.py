@@ -35,7 +35,7 @@ def _file(path: str, mode: int = 0o644, label: str = "") -> FileEntry:
 def directory_entries(image_dir: str, label: str = "") -> list[FileEntry]:
     """The tree placed at (and around) a copied directory."""
     d = image_dir.strip("/")
-    j = (lambda rel: f"{d}/{rel}" if d else rel)
+    j = lambda rel: f"{d}/{rel}" if d else rel
     parent = posixpath.dirname(d)
     out = [
         FileEntry(d, "dir", mode=0o755) if d else None,
@@ -124,8 +124,11 @@ def build_init_images(documents: list[dict], out: Path, assumed: list[str] = ())
     """reference -> oci: source for every init image the documents copy from; ``assumed``
     directories (what an unsafe fix assumes the image has) are added to each, with one file."""
     sources = {}
-    extra = [e for d in assumed for e in (FileEntry(d.strip("/"), "dir", mode=0o755),
-                                         _file(d.strip("/") + "/assumed.txt", label="the assumption"))]
+    extra = [
+        e
+        for d in assumed
+        for e in (FileEntry(d.strip("/"), "dir", mode=0o755), _file(d.strip("/") + "/assumed.txt", label="the assumption"))
+    ]
     for reference, placements in sorted(placements_by_image(documents).items()):
         sources[reference] = write_layout(out / slug(reference), reference, image_layers(placements, reference, extra))
     return sources

@@ -82,14 +82,19 @@ class Scenario:
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {"name": "generated"},
-            "spec": {"selector": {"matchLabels": {"app": "generated"}}, "template": {
-                "metadata": {"labels": {"app": "generated"}},
-                "spec": {
-                    "initContainers": [{"name": "copy", "image": IMAGE, "command": ["sh", "-c", self.command()],
-                                        "volumeMounts": [init_mount]}],
-                    "containers": containers,
-                    "volumes": [{"name": "shared", "emptyDir": {}}],
-                }}},
+            "spec": {
+                "selector": {"matchLabels": {"app": "generated"}},
+                "template": {
+                    "metadata": {"labels": {"app": "generated"}},
+                    "spec": {
+                        "initContainers": [
+                            {"name": "copy", "image": IMAGE, "command": ["sh", "-c", self.command()], "volumeMounts": [init_mount]}
+                        ],
+                        "containers": containers,
+                        "volumes": [{"name": "shared", "emptyDir": {}}],
+                    },
+                },
+            },
         }
         return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=1000)
 
@@ -139,8 +144,7 @@ class Scenario:
         sub = consumer.sub_path.strip("/")
         if not sub:
             return sorted(in_volume)
-        return sorted(p[len(sub) + 1:] for p in in_volume if p.startswith(sub + "/"))
-
+        return sorted(p[len(sub) + 1 :] for p in in_volume if p.startswith(sub + "/"))
 
 
 _NAMES = st.sampled_from(["a", "b.cfg", ".dot", ".cfgdir", "sub", "z.txt"])
@@ -177,8 +181,9 @@ def scenarios(draw) -> Scenario:
     mode = draw(st.sampled_from(["zero-rebuild", "scratch"]))
     sub_choices = {"", init_sub, landing, entry, posixpath.join(entry, SUB)}
     sub_choices = sorted(sub_choices)
-    consumer = st.builds(Consumer, st.sampled_from(["/data", "/srv/www", "/usr/share/nginx/html"]),
-                         st.sampled_from(sub_choices), st.booleans())
+    consumer = st.builds(
+        Consumer, st.sampled_from(["/data", "/srv/www", "/usr/share/nginx/html"]), st.sampled_from(sub_choices), st.booleans()
+    )
     consumers = draw(st.lists(consumer, min_size=1, max_size=3, unique_by=lambda c: c.mount_path))
     # a top-level source may be a symbolic link in the image (relative or absolute)
     link = draw(st.sampled_from(["", "", "", "relative", "absolute"])) if source.count("/") == 1 else ""

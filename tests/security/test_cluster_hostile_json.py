@@ -26,11 +26,14 @@ def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.timeout(60)
 def test_nodes_of_the_wrong_shape_are_unknown_runtimes(tmp_path: Path) -> None:
-    scenario = Scenario(version="v1.36.0", nodes=[
-        {"metadata": "node-a", "status": ["Ready"]},
-        {"metadata": {"name": "node-b"}, "status": {"nodeInfo": "containerd://2.2.0"}},
-        node("node-c", "containerd://2.2.0"),
-    ])
+    scenario = Scenario(
+        version="v1.36.0",
+        nodes=[
+            {"metadata": "node-a", "status": ["Ready"]},
+            {"metadata": {"name": "node-b"}, "status": {"nodeInfo": "containerd://2.2.0"}},
+            node("node-c", "containerd://2.2.0"),
+        ],
+    )
     with StandIn(scenario) as api:
         kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", api.url)
         target = target_from_cluster(None, namespace=None, base=Target(), kubeconfig=kubeconfig, timeout=5.0)
@@ -38,21 +41,30 @@ def test_nodes_of_the_wrong_shape_are_unknown_runtimes(tmp_path: Path) -> None:
     assert target.source == "cluster context 'standin' (v1.36.0, 3 nodes)"
 
 
-@pytest.mark.parametrize("pod", [
-    {"spec": ["volumes"]},
-    {"spec": {"volumes": 5}},
-    {"spec": {"volumes": {"name": "migrate-tui-probe"}}},
-])
+@pytest.mark.parametrize(
+    "pod",
+    [
+        {"spec": ["volumes"]},
+        {"spec": {"volumes": 5}},
+        {"spec": {"volumes": {"name": "migrate-tui-probe"}}},
+    ],
+)
 def test_a_probe_answer_of_the_wrong_shape_carries_no_image_volume(pod: dict[str, Any]) -> None:
     assert gate_from_probe(pod) is False
 
 
-@pytest.mark.parametrize(("status", "expected"), [
-    (401, "https://127.0.0.1:1 rejected the credentials of context 'standin' (401 Unauthorized) "
-          "while trying to list nodes: log in again or refresh the token"),
-    (403, "no permission to list nodes on https://127.0.0.1:1 (403): {'verb': 'list'}"),
-    (500, "https://127.0.0.1:1: could not list nodes: 500 Internal Server Error: {'verb': 'list'}"),
-])
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            401,
+            "https://127.0.0.1:1 rejected the credentials of context 'standin' (401 Unauthorized) "
+            "while trying to list nodes: log in again or refresh the token",
+        ),
+        (403, "no permission to list nodes on https://127.0.0.1:1 (403): {'verb': 'list'}"),
+        (500, "https://127.0.0.1:1: could not list nodes: 500 Internal Server Error: {'verb': 'list'}"),
+    ],
+)
 def test_a_status_message_that_is_not_a_string_is_shown_as_text(status: int, expected: str) -> None:
     exc = ApiException(status=status, reason="Forbidden" if status == 403 else "Internal Server Error")
     exc.body = '{"kind": "Status", "message": {"verb": "list"}}'

@@ -42,14 +42,22 @@ def test_a_gzip_bomb_is_refused_at_the_size_limit_in_bounded_memory(tmp_path: Pa
     bomb = zero_bomb("site/index.html", 3 * GiB // 2)  # 1.5 GiB of zeros in ~1.5 MiB
     assert len(bomb) < 2 << 20
     write_layout(tmp_path / "layout", [bomb])
-    probe = ("import resource, sys\nfrom migrate_tui.cli import main\ncode = main(sys.argv[1:])\n"
-             "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
-    done = subprocess.run([sys.executable, "-c", probe, *_verify_args(tmp_path, tmp_path / "layout", "--max-image-size", "1GiB")],
-                          capture_output=True, text=True, timeout=110)
+    probe = (
+        "import resource, sys\nfrom migrate_tui.cli import main\ncode = main(sys.argv[1:])\n"
+        "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *_verify_args(tmp_path, tmp_path / "layout", "--max-image-size", "1GiB")],
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     code, max_rss_kib = map(int, done.stdout.split())
     assert code == 2
-    assert done.stderr == (f"migrate-tui verify: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(bomb)} expands past "
-                           "1 GiB uncompressed (the image size limit, --max-image-size); refused\n")
+    assert done.stderr == (
+        f"migrate-tui verify: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(bomb)} expands past "
+        "1 GiB uncompressed (the image size limit, --max-image-size); refused\n"
+    )
     assert max_rss_kib < 400 * 1024, f"{max_rss_kib} KiB resident for a bomb that is refused while streaming"
 
 
@@ -59,11 +67,25 @@ def test_build_refuses_a_bomb_in_a_copy_from_image(tmp_path: Path, capsys) -> No
     write_layout(tmp_path / "layout", [bomb])
     (tmp_path / "ctx").mkdir()
     (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {IMAGE} AS source\nFROM scratch\nCOPY --from=source /site/ /site/\n")
-    code = main(["build", str(tmp_path / "ctx"), "-t", "example.test/assets:1", "-o", str(tmp_path / "out"),
-                 "--image", f"{IMAGE}=oci:{tmp_path / 'layout'}:1.0", "--max-image-size", "16MiB"])
+    code = main(
+        [
+            "build",
+            str(tmp_path / "ctx"),
+            "-t",
+            "example.test/assets:1",
+            "-o",
+            str(tmp_path / "out"),
+            "--image",
+            f"{IMAGE}=oci:{tmp_path / 'layout'}:1.0",
+            "--max-image-size",
+            "16MiB",
+        ]
+    )
     assert code == 2
-    assert capsys.readouterr().err == (f"migrate-tui build: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(bomb)} "
-                                       "expands past 16 MiB uncompressed (the image size limit, --max-image-size); refused\n")
+    assert capsys.readouterr().err == (
+        f"migrate-tui build: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(bomb)} "
+        "expands past 16 MiB uncompressed (the image size limit, --max-image-size); refused\n"
+    )
 
 
 def test_a_gnu_sparse_entry_asking_for_8_gib_is_refused(tmp_path: Path) -> None:
@@ -80,8 +102,10 @@ def test_too_many_entries_are_refused(tmp_path: Path) -> None:
     write_layout(tmp_path / "layout", [layer])
     with pytest.raises(SourceError) as caught:
         open_tree(f"oci:{tmp_path / 'layout'}:1.0", limits=Limits(max_entries=100))
-    assert str(caught.value) == (f"oci:{tmp_path / 'layout'}:1.0: layer {digest_of(layer)} has more than 100 entries in the image "
-                                 "(the entry limit, --max-image-entries); refused")
+    assert str(caught.value) == (
+        f"oci:{tmp_path / 'layout'}:1.0: layer {digest_of(layer)} has more than 100 entries in the image "
+        "(the entry limit, --max-image-entries); refused"
+    )
 
 
 @pytest.mark.timeout(60)
@@ -100,8 +124,9 @@ def test_a_blob_symlinked_to_dev_zero_is_never_read(tmp_path: Path, where: str) 
         open_tree(f"oci:{tmp_path / 'layout'}:1.0")
     first = digest_of(layer) if where == "blob" else json.loads((tmp_path / "layout" / "index.json").read_text())["manifests"][0]["digest"]
     assert manifest["layers"][0]["digest"] == digest_of(layer)
-    assert str(caught.value) == (f"oci:{tmp_path / 'layout'}:1.0: {tmp_path / 'layout'}: blob {first} "
-                                 "(or its directory) is a symbolic link; refused")
+    assert str(caught.value) == (
+        f"oci:{tmp_path / 'layout'}:1.0: {tmp_path / 'layout'}: blob {first} (or its directory) is a symbolic link; refused"
+    )
 
 
 @pytest.mark.timeout(60)
@@ -113,7 +138,9 @@ def test_a_fifo_blob_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(blob)
     with pytest.raises(SourceError) as caught:
         open_tree(f"oci:{tmp_path / 'layout'}:1.0")
-    assert str(caught.value) == f"oci:{tmp_path / 'layout'}:1.0: {tmp_path / 'layout'}: blob {digest_of(layer)} is not a regular file; refused"
+    assert (
+        str(caught.value) == f"oci:{tmp_path / 'layout'}:1.0: {tmp_path / 'layout'}: blob {digest_of(layer)} is not a regular file; refused"
+    )
 
 
 # --- near-linear whiteouts and layer writing: pytest-timeout is the guard (the old code took minutes) ---
@@ -130,7 +157,9 @@ def test_30k_whiteouts_apply_in_near_linear_time() -> None:
 
 @pytest.mark.timeout(60)
 def test_opaque_whiteouts_keep_this_layers_entries_only() -> None:
-    _, lower = make_layer([FileEntry("opt/a/old", "file", b"1"), FileEntry("opt/a/sub/old", "file", b"2"), FileEntry("opt/b", "file", b"3")])
+    _, lower = make_layer(
+        [FileEntry("opt/a/old", "file", b"1"), FileEntry("opt/a/sub/old", "file", b"2"), FileEntry("opt/b", "file", b"3")]
+    )
     _, upper = make_layer([FileEntry("opt/a/sub/new", "file", b"4"), FileEntry("opt/a/.wh..wh..opq", "file", b"")])
     tree = apply_layers([lower, upper])
     assert sorted(tree) == ["", "opt", "opt/a", "opt/a/sub", "opt/a/sub/new", "opt/b"]
@@ -171,13 +200,23 @@ def test_build_keeps_only_the_copied_files_and_bounds_them(tmp_path: Path, capsy
     layer = gzip.compress(tar_of({"opt/big.bin": big, "site/index.html": b"<h1>hi</h1>\n"}), mtime=0)
     write_layout(tmp_path / "layout", [layer])
     (tmp_path / "ctx").mkdir()
-    args = ["build", str(tmp_path / "ctx"), "-t", "example.test/assets:1", "--image", f"{IMAGE}=oci:{tmp_path / 'layout'}:1.0",
-            "--max-copy-size", "1MiB"]
+    args = [
+        "build",
+        str(tmp_path / "ctx"),
+        "-t",
+        "example.test/assets:1",
+        "--image",
+        f"{IMAGE}=oci:{tmp_path / 'layout'}:1.0",
+        "--max-copy-size",
+        "1MiB",
+    ]
     (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {IMAGE} AS source\nFROM scratch\nCOPY --from=source /site/ /site/\n")
     assert main([*args, "-o", str(tmp_path / "a")]) == 0  # opt/big.bin is hashed, not kept
     assert sorted(open_tree(f"oci:{tmp_path / 'a'}:1")) == ["", "site", "site/index.html"]
     (tmp_path / "ctx" / "Dockerfile").write_text(f"FROM {IMAGE} AS source\nFROM scratch\nCOPY --from=source /opt/ /opt/\n")
     capsys.readouterr()
     assert main([*args, "-o", str(tmp_path / "b")]) == 2
-    assert capsys.readouterr().err == (f"migrate-tui build: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(layer)}: the files "
-                                       "to copy from this image pass 1 MiB, spooled to disk (the copy limit, --max-copy-size); refused\n")
+    assert capsys.readouterr().err == (
+        f"migrate-tui build: error: oci:{tmp_path / 'layout'}:1.0: layer {digest_of(layer)}: the files "
+        "to copy from this image pass 1 MiB, spooled to disk (the copy limit, --max-copy-size); refused\n"
+    )

@@ -52,8 +52,9 @@ def test_a_globbed_symlink_to_a_directory_outside_the_context_is_not_followed_ou
     with pytest.raises(BuildError) as caught:
         build(workspace / "Dockerfile", workspace, tag="1", output=workspace.parent / "out")
     inside = str(outside).lstrip("/") if target == "absolute" else "home/.ssh"
-    assert str(caught.value) == (f"COPY data*: data not found in the build context {workspace} "
-                                 f"(a symlink that resolves to /{inside} inside the build context)")
+    assert str(caught.value) == (
+        f"COPY data*: data not found in the build context {workspace} (a symlink that resolves to /{inside} inside the build context)"
+    )
     assert not (workspace.parent / "out").exists()
 
 
@@ -125,8 +126,21 @@ def _image_with_hardlinks(directory: Path) -> None:
 def test_hard_links_in_a_copy_from_image_are_copied_not_dropped(workspace: Path) -> None:
     _image_with_hardlinks(workspace.parent / "src-layout")
     (workspace / "Dockerfile").write_text("FROM example.test/src:1.0 AS src\nFROM scratch\nCOPY --from=src /site/ /site/\n")
-    assert main(["build", str(workspace), "-t", "example.test/x:1", "-o", str(workspace.parent / "out"),
-                 "--image", f"example.test/src:1.0=oci:{workspace.parent / 'src-layout'}:1.0"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                str(workspace),
+                "-t",
+                "example.test/x:1",
+                "-o",
+                str(workspace.parent / "out"),
+                "--image",
+                f"example.test/src:1.0=oci:{workspace.parent / 'src-layout'}:1.0",
+            ]
+        )
+        == 0
+    )
     assert _contents(workspace.parent / "out", "1") == {
         "site/copy.html": ("file", b"<h1>hi</h1>\n"),
         "site/index.html": ("file", b"<h1>hi</h1>\n"),

@@ -47,24 +47,27 @@ def test_the_stamps_round_trip_and_name_every_path_read(tmp_path: Path, monkeypa
     stamps = json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["stamps"]
     rels, values = _decode_stamps(stamps)
     assert sorted(rels) == [".", ".gitignore", ".migrate-tui.toml", "site", "web.yaml"]
-    assert list(values[2 * rels.index(".gitignore"):2 * rels.index(".gitignore") + 2]) == [-1, -1]  # absent, stamped so
+    assert list(values[2 * rels.index(".gitignore") : 2 * rels.index(".gitignore") + 2]) == [-1, -1]  # absent, stamped so
     assert _stamps_hold(root, rels, values)
 
 
-@pytest.mark.parametrize("stamps", [
-    {},
-    {"paths": ".", "values": _packed([1])},
-    {"paths": ".", "values": [1, 2]},  # the older form: a JSON list
-    {"paths": ".", "values": "not base64!"},
-    {"paths": ".\nweb.yaml", "values": base64.b64encode(b"\1" * 12).decode()},  # not whole int64s
-    {"paths": ".\n../outside", "values": _packed([1, 2, 3, 4])},
-    {"paths": ".\nsite/../../outside", "values": _packed([1, 2, 3, 4])},
-    {"paths": ".\n/etc/passwd", "values": _packed([1, 2, 3, 4])},
-    {"paths": "web.yaml", "values": _packed([1, 2])},
-    {"paths": ".\nweb\0.yaml", "values": _packed([1, 2, 3, 4])},
-    {"paths": ".", "values": _packed([-1, -1])},
-    {"paths": [".", "web.yaml"], "values": _packed([1, 2, 3, 4])},
-])
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        {},
+        {"paths": ".", "values": _packed([1])},
+        {"paths": ".", "values": [1, 2]},  # the older form: a JSON list
+        {"paths": ".", "values": "not base64!"},
+        {"paths": ".\nweb.yaml", "values": base64.b64encode(b"\1" * 12).decode()},  # not whole int64s
+        {"paths": ".\n../outside", "values": _packed([1, 2, 3, 4])},
+        {"paths": ".\nsite/../../outside", "values": _packed([1, 2, 3, 4])},
+        {"paths": ".\n/etc/passwd", "values": _packed([1, 2, 3, 4])},
+        {"paths": "web.yaml", "values": _packed([1, 2])},
+        {"paths": ".\nweb\0.yaml", "values": _packed([1, 2, 3, 4])},
+        {"paths": ".", "values": _packed([-1, -1])},
+        {"paths": [".", "web.yaml"], "values": _packed([1, 2, 3, 4])},
+    ],
+)
 def test_malformed_stamps_are_not_trusted(tmp_path: Path, monkeypatch, stamps) -> None:
     root = _cached_repo(tmp_path, monkeypatch)
     _rewrite_stamps(root, stamps)

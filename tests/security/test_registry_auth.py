@@ -100,7 +100,7 @@ def test_a_registry_that_drips_its_body_is_cut_off_at_the_deadline() -> None:
 @pytest.mark.timeout(60)
 def test_a_registry_that_drips_its_headers_is_cut_off_at_the_deadline() -> None:
     head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100000
-    with Server(lambda r: Reply(raw=(head[i:i + 1] for i in range(len(head))), pause=0.05)) as registry:
+    with Server(lambda r: Reply(raw=(head[i : i + 1] for i in range(len(head))), pause=0.05)) as registry:
         with pytest.raises(RegistryError) as caught:
             Registry(registry.host, timeout=30, deadline=1.0).get_manifest("team/site", "1.0")
     assert str(caught.value) == f"{registry.host} did not finish answering within 1s"
@@ -146,10 +146,12 @@ def test_an_array_as_manifest_is_a_clean_error_with_exit_2(tmp_path: Path, capsy
 def _helper(bin_dir: Path, name: str, log: Path, *, user: str = "alice", secret: str = "s3cret") -> None:
     bin_dir.mkdir(exist_ok=True)
     script = bin_dir / f"docker-credential-{name}"
-    script.write_text("#!/bin/sh\n"
-                      f'[ "$1" = get ] || exit 3\n'
-                      f"cat > '{log}'\n"
-                      f"printf '%s' '{{\"ServerURL\":\"x\",\"Username\":\"{user}\",\"Secret\":\"{secret}\"}}'\n")
+    script.write_text(
+        "#!/bin/sh\n"
+        f'[ "$1" = get ] || exit 3\n'
+        f"cat > '{log}'\n"
+        f'printf \'%s\' \'{{"ServerURL":"x","Username":"{user}","Secret":"{secret}"}}\'\n'
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
 
 
@@ -190,5 +192,6 @@ def test_registry_error_texts_reach_the_terminal_escaped() -> None:
     with Server(lambda r: Reply(500, {}, body)) as registry:
         with pytest.raises(RegistryError) as caught:
             Registry(registry.host).get_manifest("team/site", "1.0")
-    assert str(caught.value) == (f"GET http://{registry.host}/v2/team/site/manifests/1.0: HTTP 500 "
-                                 "DENIED: \\x1b]0;pwned\\x07\\x1b[2Jall checks passed")
+    assert str(caught.value) == (
+        f"GET http://{registry.host}/v2/team/site/manifests/1.0: HTTP 500 DENIED: \\x1b]0;pwned\\x07\\x1b[2Jall checks passed"
+    )

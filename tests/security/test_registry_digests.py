@@ -57,13 +57,16 @@ def test_build_never_bakes_content_that_does_not_match_the_pinned_digest(tmp_pat
     with Server(app) as registry:
         context = tmp_path / "assets"
         context.mkdir()
-        (context / "Dockerfile").write_text(f"FROM {registry.host}/team/site@{GOOD_DIGEST} AS source\n"
-                                            "FROM scratch\nCOPY --from=source /site/ /site/\n")
+        (context / "Dockerfile").write_text(
+            f"FROM {registry.host}/team/site@{GOOD_DIGEST} AS source\nFROM scratch\nCOPY --from=source /site/ /site/\n"
+        )
         code = main(["build", str(context), "-t", "example.test/site-assets:1", "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2
-    assert err == (f"migrate-tui build: error: {registry.host}/team/site@{GOOD_DIGEST}: team/site@{GOOD_DIGEST}: "
-                   f"the registry sent a manifest whose digest is {EVIL_DIGEST}, not {GOOD_DIGEST}\n")
+    assert err == (
+        f"migrate-tui build: error: {registry.host}/team/site@{GOOD_DIGEST}: team/site@{GOOD_DIGEST}: "
+        f"the registry sent a manifest whose digest is {EVIL_DIGEST}, not {GOOD_DIGEST}\n"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -100,5 +103,7 @@ def test_a_layout_blob_that_does_not_match_its_descriptor_size_is_refused(tmp_pa
     blob.write_bytes(blob.read_bytes() + b"trailing")
     with pytest.raises(SourceError) as caught:
         open_tree(f"oci:{tmp_path / 'layout'}:1.0")
-    assert str(caught.value) == (f"oci:{tmp_path / 'layout'}:1.0: {tmp_path / 'layout'}: layer {layer['digest']} "
-                                 f"is larger than its descriptor's {layer['size']} bytes")
+    assert str(caught.value) == (
+        f"oci:{tmp_path / 'layout'}:1.0: {tmp_path / 'layout'}: layer {layer['digest']} "
+        f"is larger than its descriptor's {layer['size']} bytes"
+    )

@@ -70,9 +70,11 @@ def test_push_and_pinned_pull_with_a_credential_helper(tmp_path: Path, auth_regi
     bin_dir.mkdir()
     docker.mkdir()
     helper = bin_dir / "docker-credential-e2real"
-    helper.write_text("#!/bin/sh\n[ \"$1\" = get ] || exit 3\nread server\n"
-                      f"echo \"$server\" >> '{tmp_path / 'asked'}'\n"
-                      "printf '%s' '{\"ServerURL\":\"x\",\"Username\":\"alice\",\"Secret\":\"s3cret\"}'\n")
+    helper.write_text(
+        '#!/bin/sh\n[ "$1" = get ] || exit 3\nread server\n'
+        f"echo \"$server\" >> '{tmp_path / 'asked'}'\n"
+        'printf \'%s\' \'{"ServerURL":"x","Username":"alice","Secret":"s3cret"}\'\n'
+    )
     helper.chmod(helper.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setenv("DOCKER_CONFIG", str(docker))

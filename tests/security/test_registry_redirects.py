@@ -43,8 +43,9 @@ def test_a_blob_redirect_to_another_origin_gets_no_credentials(docker_config: Pa
     blobs, manifest = image_blobs({"site/index.html": b"<h1>hi</h1>\n"})
     layer = json.loads(manifest)["layers"][0]
     with Server(blob_store(blobs), elsewhere) as store:
-        app = RegistryApp(blobs=blobs, manifests={"1.0": manifest},
-                          blob_redirect=lambda d: f"{store.url}/store/{d}?X-Amz-Signature=presigned")
+        app = RegistryApp(
+            blobs=blobs, manifests={"1.0": manifest}, blob_redirect=lambda d: f"{store.url}/store/{d}?X-Amz-Signature=presigned"
+        )
         with Server(app, "127.0.0.1") as registry:
             if auth == "basic":
                 app.basic = BASIC
@@ -57,7 +58,8 @@ def test_a_blob_redirect_to_another_origin_gets_no_credentials(docker_config: Pa
     blob_gets = [r for r in registry.requests if "/blobs/" in r.path]
     assert [r.headers.get("authorization") for r in blob_gets] == [None, sent]  # challenge, then credentials
     assert [(r.path, r.headers.get("authorization")) for r in store.requests] == [
-        (f"/store/{layer['digest']}?X-Amz-Signature=presigned", None)]
+        (f"/store/{layer['digest']}?X-Amz-Signature=presigned", None)
+    ]
 
 
 @pytest.mark.timeout(60)

@@ -49,7 +49,8 @@ def repo(tmp_path: Path) -> Path:
     # ... and a Dockerfile's context lines, shown by --diff, hold raw escapes
     (root / "Dockerfile").write_bytes(
         b'FROM debian:12\nLABEL note="' + HOSTILE.replace("\n", "").replace("\r", "").encode() + b'"\n'
-        b"RUN apt-get update && apt-get install -y curl\n")
+        b"RUN apt-get update && apt-get install -y curl\n"
+    )
     # a file that can't be read gets a diagnostic line with its hostile name
     (root / ("bin\x1b[2J\n.yaml")).write_bytes(b"initContainers:\x00")
     return root

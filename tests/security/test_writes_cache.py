@@ -61,17 +61,30 @@ def test_a_dangling_gitignore_link_in_the_cache_creates_nothing(tmp_path: Path, 
     assert not os.path.lexists(target)
     after = _tree(tmp_path)
     assert {k: v for k, v in after.items() if not k.startswith(f"repo/{CACHE_DIR}/")} == {
-        k: v for k, v in before.items() if not k.startswith(f"repo/{CACHE_DIR}/")}
+        k: v for k, v in before.items() if not k.startswith(f"repo/{CACHE_DIR}/")
+    }
 
 
 def test_a_committed_links_json_with_empty_stamps_is_not_trusted(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     (root / "evil").mkdir()
     (root / "evil" / "Dockerfile").write_text("FROM busybox\nRUN echo pwned\n")
-    link = {"image": "registry.example.com/web-site", "dockerfile": "evil/Dockerfile", "context": "evil",
-            "source": "config", "origin": "x", "target": None, "name_span": None}
-    payload = {"version": _CACHE_VERSION, "config": _config_key(Config()), "stamps": {},
-               "index": {"links": [link], "aliases": [], "users": {}}, "fingerprint": "f"}
+    link = {
+        "image": "registry.example.com/web-site",
+        "dockerfile": "evil/Dockerfile",
+        "context": "evil",
+        "source": "config",
+        "origin": "x",
+        "target": None,
+        "name_span": None,
+    }
+    payload = {
+        "version": _CACHE_VERSION,
+        "config": _config_key(Config()),
+        "stamps": {},
+        "index": {"links": [link], "aliases": [], "users": {}},
+        "fingerprint": "f",
+    }
     (root / CACHE_DIR).mkdir()
     (root / CACHE_DIR / CACHE_FILE).write_text(json.dumps(payload))
     index = build_link_index(root, Config())

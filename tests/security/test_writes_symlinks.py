@@ -102,8 +102,13 @@ def test_a_refused_run_leaves_no_new_directory_and_no_temporary_file(tmp_path: P
     outside.mkdir()
     (outside / "x.yaml").write_text("a: 1\n")
     digest = writer.text_digest("a: 1\n")
-    fix = Fix(applicability=Applicability.SAFE, description="x", edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("deploy/x.yaml", 0, 0, "# hi\n")),
-              assumption=None, base_digests=(("assets/new/Dockerfile", None), ("deploy/x.yaml", digest)))
+    fix = Fix(
+        applicability=Applicability.SAFE,
+        description="x",
+        edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("deploy/x.yaml", 0, 0, "# hi\n")),
+        assumption=None,
+        base_digests=(("assets/new/Dockerfile", None), ("deploy/x.yaml", digest)),
+    )
     real_write_all = writer._write_all
 
     def swap_then_write(*args, **kwargs):
@@ -112,7 +117,9 @@ def test_a_refused_run_leaves_no_new_directory_and_no_temporary_file(tmp_path: P
         return real_write_all(*args, **kwargs)
 
     monkeypatch.setattr(writer, "_write_all", swap_then_write)
-    report = writer.apply_fixes(root, [Finding(rule="IV001", severity=Severity.WARNING, location=Location("x"), message="m", fix=fix)], Target())
+    report = writer.apply_fixes(
+        root, [Finding(rule="IV001", severity=Severity.WARNING, location=Location("x"), message="m", fix=fix)], Target()
+    )
     assert report.written == []
     assert [k for _, k in report.refused] == [WriteRefusal.SYMLINK]
     assert sorted(p.name for p in root.iterdir()) == ["deploy"]

@@ -46,25 +46,35 @@ def test_the_palette_holds_nothing_but_the_screen_actions_and_the_declared_extra
 def test_help_lists_every_command_in_binding_order_then_the_keys_that_are_no_action() -> None:
     found = review_commands(ReviewScreen.BINDINGS)
     rows = help_rows(found)
-    assert rows[-len(HELP_ONLY):] == [("tab", "move focus (tree → diff → explanation)", ""), ("ctrl+p", "command palette", "")]
-    assert rows[:-len(HELP_ONLY)] == [(" ".join(c.keys), c.description, c.tooltip) for c in found]
+    assert rows[-len(HELP_ONLY) :] == [("tab", "move focus (tree → diff → explanation)", ""), ("ctrl+p", "command palette", "")]
+    assert rows[: -len(HELP_ONLY)] == [(" ".join(c.keys), c.description, c.tooltip) for c in found]
     # Every palette entry is in the help, with the same keys and words.
     for command in palette_entries(found):
         assert (" ".join(command.keys), command.description, command.tooltip) in rows
     # Besides the palette, the help shows only the tree's own navigation keys.
     palette = {(" ".join(c.keys), c.description, c.tooltip) for c in palette_entries(found)}
-    assert [r for r in rows[:-len(HELP_ONLY)] if r not in palette] == [
-        ("j", "Down", ""), ("k", "Up", ""), ("g home", "Top", ""), ("G end", "Bottom", ""), ("h left", "Fold", ""),
-        ("l right", "Unfold", "")]
+    assert [r for r in rows[: -len(HELP_ONLY)] if r not in palette] == [
+        ("j", "Down", ""),
+        ("k", "Up", ""),
+        ("g home", "Top", ""),
+        ("G end", "Bottom", ""),
+        ("h left", "Fold", ""),
+        ("l right", "Unfold", ""),
+    ]
 
 
 def test_commands_keep_the_first_binding_of_an_action_and_skip_undescribed_ones() -> None:
     from textual.binding import Binding
 
-    found = commands([Binding("x", "go", "Go", tooltip="first"), Binding("y", "go", "Go again"), Binding("z", "hidden", "")],
-                     [Binding("a", "screen.stop", "Stop"), Binding("b", "cursor_down", "Down"), Binding("c", "screen.go", "Go")])
-    assert found == [Command("go", ("x",), "Go", "first"), Command("stop", ("a",), "Stop"),
-                     Command("cursor_down", ("b",), "Down", on_screen=False)]
+    found = commands(
+        [Binding("x", "go", "Go", tooltip="first"), Binding("y", "go", "Go again"), Binding("z", "hidden", "")],
+        [Binding("a", "screen.stop", "Stop"), Binding("b", "cursor_down", "Down"), Binding("c", "screen.go", "Go")],
+    )
+    assert found == [
+        Command("go", ("x",), "Go", "first"),
+        Command("stop", ("a",), "Stop"),
+        Command("cursor_down", ("b",), "Down", on_screen=False),
+    ]
 
 
 async def test_the_running_palette_shows_exactly_these_entries_and_runs_them_on_the_screen(small_repo: Path) -> None:
@@ -72,8 +82,9 @@ async def test_the_running_palette_shows_exactly_these_entries_and_runs_them_on_
     async with app.run_test(size=(160, 60)) as pilot:
         await scanned(pilot)
         await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count > 1,
-                         "the palette's entries")
+        await wait_until(
+            pilot, lambda: app.screen.query(CommandList) and app.screen.query_one(CommandList).option_count > 1, "the palette's entries"
+        )
         await pilot.pause(0.3)  # discovery hits arrive in a batch; let them all land
         options = app.screen.query_one(CommandList)
         shown = sorted(str(options.get_option_at_index(i).prompt).split("\n")[0] for i in range(options.option_count))
@@ -90,8 +101,9 @@ async def test_the_running_palette_shows_exactly_these_entries_and_runs_them_on_
         await wait_until(pilot, lambda: app.review_screen.query_text == "rule:DF", "the filter")
         app.review_screen.findings_tree.focus()
         await pilot.press("ctrl+p", *"clear filter")
-        await wait_until(pilot, lambda: "Clear filter" in str(app.screen.query_one(CommandList).get_option_at_index(0).prompt),
-                         "the palette hit")
+        await wait_until(
+            pilot, lambda: "Clear filter" in str(app.screen.query_one(CommandList).get_option_at_index(0).prompt), "the palette hit"
+        )
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.review_screen.query_text == "", "the cleared filter")
         assert app.screen is app.review_screen

@@ -12,8 +12,20 @@ from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Locati
 from migrate_tui.tui.app import MigrateApp
 from migrate_tui.tui.review import Review
 from migrate_tui.tui.screens import ConfirmDialog, WriteSummary, plain_text
-from tuihelp import (LARGE, SMALL, finding_of, label_of, engines, make_engine, notifications, scanned, screen_text, select,
-                     wait_until, written)
+from tuihelp import (
+    LARGE,
+    SMALL,
+    finding_of,
+    label_of,
+    engines,
+    make_engine,
+    notifications,
+    scanned,
+    screen_text,
+    select,
+    wait_until,
+    written,
+)
 
 GRAFANA_FILES = ["deploy/grafana/grafana.yaml", "grafana/plugins/Dockerfile", "skaffold.yaml"]
 
@@ -47,14 +59,17 @@ async def test_the_findings_of_one_change_set_share_one_decision(demo_repo: Path
         assert not isinstance(app.screen, ConfirmDialog)
         assert notifications(app)[-1].startswith("Nothing accepted yet")
     assert (demo_repo / "deploy/grafana/grafana.yaml").read_text() == (
-        Path(__file__).resolve().parents[2] / "examples/demo/deploy/grafana/grafana.yaml").read_text()
+        Path(__file__).resolve().parents[2] / "examples/demo/deploy/grafana/grafana.yaml"
+    ).read_text()
 
 
 async def test_accept_all_safe_counts_change_sets_and_distinct_files(demo_repo: Path) -> None:
     app = MigrateApp(engines(demo_repo))
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
-        safe_sets = app.review_screen.review.change_sets([f for f in app.review_screen.review.findings if f.applicability is Applicability.SAFE])
+        safe_sets = app.review_screen.review.change_sets(
+            [f for f in app.review_screen.review.findings if f.applicability is Applicability.SAFE]
+        )
         files = sorted({p for cid in safe_sets for p in app.review_screen.review.fix_of(cid).paths})
         assert (len(safe_sets), len(files)) == (6, 11)
         await pilot.press("a")
@@ -85,7 +100,8 @@ async def test_a_replan_that_changes_the_fix_withdraws_the_accept(small_repo: Pa
         assert finding.applicability is Applicability.UNSAFE
         assert not app.review_screen.review.is_accepted(finding) and not app.review_screen.review.accepted
         assert app.review_screen.review.reset_reason(finding) == (
-            "You had accepted this change-set, but the re-plan changed it (it was safe and is now unsafe): review it again.")
+            "You had accepted this change-set, but the re-plan changed it (it was safe and is now unsafe): review it again."
+        )
         assert label_of(app, finding).startswith("[ ]")
         assert "Decision withdrawn" in screen_text(app)
         assert notifications(app)[-1].startswith("1 accepted change-set changed in the re-plan and is pending again")
@@ -265,7 +281,6 @@ def test_the_decision_model_is_per_change_set_and_tied_to_the_fix() -> None:
     assert review.undo() and not review.is_accepted(iv2) and review.reset_reason(iv2)
 
 
-
 TWO_COPIES = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -323,15 +338,18 @@ async def test_overlapping_fixes_say_plainly_that_the_second_waits_for_the_next_
         await written(pilot)
         summary = app.screen
         assert isinstance(summary, WriteSummary) and summary.written == ["deploy/two.yaml"] and summary.waiting == 1
-        assert ("1 other accepted change-set overlapped one just written: it waits for the re-scan, which plans "
-                "it again on the new text; review and write it then (next round).") in plain_text(summary._body(), width=300)
+        assert (
+            "1 other accepted change-set overlapped one just written: it waits for the re-scan, which plans "
+            "it again on the new text; review and write it then (next round)."
+        ) in plain_text(summary._body(), width=300)
         await pilot.press("enter")
         await scanned(pilot)
         # The next round: the other copy, re-planned on the new text, is pending and says why.
         [left] = app.review_screen.review.findings
         assert left.fixable and not app.review_screen.review.is_accepted(left)
         assert app.review_screen.review.reset_reason(left) == (
-            "You had accepted this change-set, but the re-plan changed it (its edits changed): review it again.")
+            "You had accepted this change-set, but the re-plan changed it (its edits changed): review it again."
+        )
         await pilot.press("a", "w", "y")
         await written(pilot)
         await pilot.press("enter")
@@ -349,6 +367,7 @@ async def test_space_decides_on_the_row_under_the_cursor_even_right_after_moving
         await pilot.pause()
         # Keys arrive together (a fast typist, a terminal's paste): no pause between them.
         from textual import events
+
         for key, char in [("j", "j")] * 5 + [("space", " ")]:
             app.post_message(events.Key(key, char))
         await pilot.pause()

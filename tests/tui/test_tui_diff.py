@@ -69,7 +69,7 @@ async def test_multi_file_change_set_has_a_group_and_a_tab_per_file(small_repo: 
 
 def big_yaml(lines: int) -> str:
     out = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: big", "data:"]
-    out += [f"  key{i}: \"value number {i} # not a comment\"" for i in range(lines - len(out))]
+    out += [f'  key{i}: "value number {i} # not a comment"' for i in range(lines - len(out))]
     return "\n".join(out) + "\n"
 
 
@@ -82,6 +82,7 @@ async def test_five_thousand_line_file_renders_only_what_is_visible(tmp_path: Pa
         await scanned(pilot)
         view = app.query_one(DiffView)
         from migrate_tui.render.diff import FileDiff
+
         view.choose_unified(False)
         view.show_diff(FileDiff("big.yaml", before, after))
         view.full_context = True

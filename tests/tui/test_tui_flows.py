@@ -15,8 +15,11 @@ from tuihelp import SIZE, SMALL_REPO, fixed, engines, make_engine, scanned, sele
 def snapshot_bytes(root: Path) -> dict[str, bytes]:
     """Every file's bytes, except the core's own cache directory (it has a .gitignore)."""
     files = (p for p in sorted(root.rglob("*")) if p.is_file())
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files
-            if not p.relative_to(root).as_posix().startswith(".migrate-tui-cache/")}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in files
+        if not p.relative_to(root).as_posix().startswith(".migrate-tui-cache/")
+    }
 
 
 async def test_scan_streams_findings_and_diagnostics_into_the_tree(small_repo: Path) -> None:
@@ -61,8 +64,7 @@ async def test_accept_one_and_write(small_repo: Path) -> None:
         assert "deploy/agent.yaml" not in {f.location.path for f in app.review_screen.review.findings}
     after = snapshot_bytes(small_repo)
     assert after["deploy/agent.yaml"].decode() == fixed(SMALL_REPO["deploy/agent.yaml"])
-    assert {k: v for k, v in after.items() if k != "deploy/agent.yaml"} == {
-        k: v for k, v in before.items() if k != "deploy/agent.yaml"}
+    assert {k: v for k, v in after.items() if k != "deploy/agent.yaml"} == {k: v for k, v in before.items() if k != "deploy/agent.yaml"}
 
 
 async def test_accept_all_safe_leaves_unsafe_and_manual(small_repo: Path) -> None:
@@ -119,6 +121,7 @@ async def test_manual_findings_cannot_be_accepted(small_repo: Path) -> None:
         # A manual finding never had a rewrite to refuse: the panel says there is none, and why.
         from migrate_tui.tui.explain import finding_explanation
         from migrate_tui.tui.screens import plain_text
+
         panel = plain_text(finding_explanation(app.review_screen.current, False), width=200)
         assert f"No automatic rewrite\n{app.review_screen.current.fix_blocked}" in panel and "refused" not in panel.lower()
 
@@ -178,7 +181,9 @@ async def test_filter_by_applicability_rule_and_text(small_repo: Path) -> None:
         assert set(app.review_screen.findings_tree.finding_keys) == unsafe
         app.query_one("#filter").value = "rule:IV001 site"
         await pilot.pause()
-        assert [app.review_screen.review.by_key(k).location.path for k in app.review_screen.findings_tree.finding_keys] == ["deploy/site.yaml"]
+        assert [app.review_screen.review.by_key(k).location.path for k in app.review_screen.findings_tree.finding_keys] == [
+            "deploy/site.yaml"
+        ]
         app.query_one("#filter").value = "is:nonsense"
         await pilot.pause()
         assert "use one of" in app.query_one("#filter").border_subtitle
@@ -212,7 +217,9 @@ async def test_mode_toggle_cycles_and_keeps_decisions_that_survive(small_repo: P
                 assert app.review_screen.review.is_accepted(finding)
             else:
                 assert not app.review_screen.review.is_accepted(finding)
-                assert app.review_screen.review.reset_reason(finding).startswith("You had accepted this change-set, but the re-plan changed it")
+                assert app.review_screen.review.reset_reason(finding).startswith(
+                    "You had accepted this change-set, but the re-plan changed it"
+                )
         await pilot.press("m")
         await scanned(pilot)
         assert app.review_screen.engine.mode == "auto"
@@ -240,7 +247,9 @@ async def test_views_help_and_palette(small_repo: Path) -> None:
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await pilot.press(*"accept all safe")
-        await wait_until(pilot, lambda: "accept all safe" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), "palette hit")
+        await wait_until(
+            pilot, lambda: "accept all safe" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt), "palette hit"
+        )
         await pilot.press("enter")
         await wait_until(pilot, lambda: len(app.review_screen.review.accepted) == 2, "palette action")
 

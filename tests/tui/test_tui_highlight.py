@@ -48,7 +48,13 @@ def test_spans_stay_inside_the_line_and_name_known_tokens(line: str) -> None:
 
 def test_the_language_comes_from_the_file_name() -> None:
     assert [language_of(p) for p in ("a/b.yaml", "c.YML", "Dockerfile", "x/Containerfile", "app.Dockerfile", "README.md")] == [
-        "yaml", "yaml", "dockerfile", "dockerfile", "dockerfile", "text"]
+        "yaml",
+        "yaml",
+        "dockerfile",
+        "dockerfile",
+        "dockerfile",
+        "text",
+    ]
     assert spans("key: [bold]x", "text") == []
 
 
@@ -56,7 +62,11 @@ def test_hostile_lines_get_the_same_tokens_as_harmless_ones() -> None:
     """Brackets are text: the markup-looking parts are tokenised as YAML, never interpreted."""
     line = 'name: "[bold]x[/bold]"  # [@click=app.quit()]click me[/]'
     assert {line[s:e]: t for s, e, t in yaml_spans(line)} == {
-        "name": "key", ":": "punct", '"[bold]x[/bold]"': "string", "# [@click=app.quit()]click me[/]": "comment"}
+        "name": "key",
+        ":": "punct",
+        '"[bold]x[/bold]"': "string",
+        "# [@click=app.quit()]click me[/]": "comment",
+    }
     line = "FROM [bold]alpine[/bold] AS [@click=app.quit()]x[/]"
     assert {line[s:e]: t for s, e, t in dockerfile_spans(line)} == {"FROM": "keyword", "AS": "keyword"}
 

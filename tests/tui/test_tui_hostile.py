@@ -74,7 +74,9 @@ async def test_hostile_file_names_are_shown_literally_and_never_run_anything(tmp
             await pilot.click(offset=(width * 2 // 3, y))
         assert Recorder.screenshots == 0
         # Notifications and dialogs carry the names as text too.
-        app.review_screen.findings_tree.select_finding(next(f.key for f in app.review_screen.review.findings if f.location.path == "deploy/[red]manual.yaml"))
+        app.review_screen.findings_tree.select_finding(
+            next(f.key for f in app.review_screen.review.findings if f.location.path == "deploy/[red]manual.yaml")
+        )
         app.review_screen.findings_tree.focus()
         await pilot.pause()
         await pilot.press("space")
@@ -94,6 +96,7 @@ async def test_the_scan_label_shows_a_hostile_path_as_text(tmp_path: Path) -> No
     async with app.run_test(size=SMALL) as pilot:
         await scanned(pilot)
         from migrate_tui.tui.messages import ScanProgress
+
         app.review_screen.scanning = True
         app.query_one("#scan-status").display = True
         app.review_screen.post_message(ScanProgress(app.review_screen.generation, 1, 5, ESCAPES))

@@ -93,14 +93,18 @@ async def test_dot_files_a_glob_skipped_make_it_unsafe_and_withdraw_the_accept(d
         assert after.applicability is Applicability.UNSAFE
         assert fix_digest(after.fix) != fix_digest(before.fix)
         assert not app.review_screen.review.is_accepted(after) and app.review_screen.review.accepted == set()
-        assert app.review_screen.review.reset_reason(after) == ("You had accepted this change-set, but the proof changed it "
-                                                  "(it was safe and is now unsafe): review it again.")
+        assert app.review_screen.review.reset_reason(after) == (
+            "You had accepted this change-set, but the proof changed it (it was safe and is now unsafe): review it again."
+        )
         text = panel(app)
-        assert "proven, with extra files: 'grafana' at /var/lib/grafana/plugins: 2 entries identical, " \
-               "1 more visible after (/.hidden-config)" in text
+        assert (
+            "proven, with extra files: 'grafana' at /var/lib/grafana/plugins: 2 entries identical, "
+            "1 more visible after (/.hidden-config)" in text
+        )
         assert "the fix is now unsafe" in text
-        assert ("the image volume shows 1 file(s) the readers did not see in the emptyDir (/.hidden-config); "
-                "this assumes the app ignores them") in after.fix.assumption
+        assert (
+            "the image volume shows 1 file(s) the readers did not see in the emptyDir (/.hidden-config); this assumes the app ignores them"
+        ) in after.fix.assumption
         assert notifications(app)[-1].endswith("— your accept was withdrawn: review it again")
         # the 80-column top bar counts it with the unsafe change-sets, no longer with the safe ones
         assert (app.review_screen.review.counts()["safe"], app.review_screen.review.counts()["unsafe"]) == (safe - 1, unsafe + 1)
@@ -160,6 +164,7 @@ class SlowLoaderApp(MigrateApp):
         def load(reference: str):
             self.release.wait(30)
             return real(reference)
+
         return load
 
 
@@ -220,12 +225,13 @@ async def test_a_difference_makes_the_whole_change_set_manual(demo_copy: Path, t
         await proved(pilot, iv.key)
         iv, df = iv001(app, WEB_YAML), finding_of(app, "DF001", "web/Dockerfile")
         assert (iv.applicability, df.applicability) == (Applicability.MANUAL, Applicability.MANUAL)
-        assert iv.fix_blocked == df.fix_blocked == (
-            "verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html)")
+        assert iv.fix_blocked == df.fix_blocked == ("verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html)")
         assert app.review_screen.review.accepted == set() and app.review_screen.review.accepted_findings() == []
         assert notifications(app)[-1].endswith("— your accept was withdrawn: nothing is written for it")
-        assert "Proof verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html) " \
-               "The readers would not see the same files: the fix is now manual and is not written." in panel(app)
+        assert (
+            "Proof verify found differences: 'nginx' at /usr/share/nginx/html: 1 different (/index.html) "
+            "The readers would not see the same files: the fix is now manual and is not written." in panel(app)
+        )
         await pilot.press("space")
         assert notifications(app)[-1].startswith(f"IV001 {WEB_YAML}: no automatic rewrite: verify found differences")
 

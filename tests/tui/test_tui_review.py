@@ -7,8 +7,14 @@ from migrate_tui.tui.review import Review, group_key, parse_query, why_not_accep
 
 
 def finding(path: str, applicability: Applicability | None, rule: str = "IV001", blocked: str | None = None) -> Finding:
-    fix = Fix(applicability=applicability, description="do it", edits=(Edit(path, 0, 0, "x"),), assumption="nobody writes") if applicability else None
-    return Finding(rule=rule, severity=Severity.WARNING, location=Location(path, 3), message=f"message about {path}", fix=fix, fix_blocked=blocked)
+    fix = (
+        Fix(applicability=applicability, description="do it", edits=(Edit(path, 0, 0, "x"),), assumption="nobody writes")
+        if applicability
+        else None
+    )
+    return Finding(
+        rule=rule, severity=Severity.WARNING, location=Location(path, 3), message=f"message about {path}", fix=fix, fix_blocked=blocked
+    )
 
 
 SAFE = finding("a/safe.yaml", Applicability.SAFE)
@@ -57,4 +63,6 @@ def test_query_terms_combine() -> None:
 
 def test_group_key_names_every_file_of_a_multi_file_change_set() -> None:
     fix = Fix(applicability=Applicability.SAFE, description="two", edits=(Edit("k.yaml", 0, 0, "a"), Edit("Dockerfile", 0, 0, "b")))
-    assert group_key(Finding(rule="IV003", severity=Severity.INFO, location=Location("k.yaml"), message="m", fix=fix)) == "k.yaml + Dockerfile"
+    assert (
+        group_key(Finding(rule="IV003", severity=Severity.INFO, location=Location("k.yaml"), message="m", fix=fix)) == "k.yaml + Dockerfile"
+    )

@@ -15,8 +15,21 @@ from migrate_tui.model.findings import Diagnostic
 from migrate_tui.tui.app import EXIT_CRASHED, MigrateApp, exit_code
 from migrate_tui.tui.diff_view import DiffView
 from migrate_tui.tui.review_screen import ReviewScreen
-from tuihelp import (BROKEN_YAML, FIXTURES, LARGE, SMALL, engines, make_engine, notifications, scanned, screen_lines, screen_text,
-                     select, wait_until, write_small_repo)
+from tuihelp import (
+    BROKEN_YAML,
+    FIXTURES,
+    LARGE,
+    SMALL,
+    engines,
+    make_engine,
+    notifications,
+    scanned,
+    screen_lines,
+    screen_text,
+    select,
+    wait_until,
+    write_small_repo,
+)
 
 RULES_LINE = "migrate-tui looks for: DF001  Data-only image on a shell base"
 
@@ -155,8 +168,10 @@ async def test_a_long_changed_line_is_readable_side_by_side(tmp_path: Path) -> N
         assert view.screen_lines > view.line_count  # the long rows wrap
         # The added cleanup is on screen, however long the line (pieces of a row, joined).
         half = (view.size.width - 1) // 2
-        right = "".join(line[half + 1:][view._number_width + 3:].rstrip() for line in
-                        (str("".join(s.text for s in view.render_line(y))) for y in range(view.size.height)))
+        right = "".join(
+            line[half + 1 :][view._number_width + 3 :].rstrip()
+            for line in (str("".join(s.text for s in view.render_line(y))) for y in range(view.size.height))
+        )
         assert "&& rm -rf /var/lib/apt/lists/*" in right
         # Without wrapping, a new diff starts scrolled to the first changed column.
         await pilot.press("s")
@@ -200,6 +215,7 @@ async def test_keys_people_already_know(small_repo: Path) -> None:
         assert not tree.cursor_node.is_expanded
         await pilot.press("l")
         assert tree.cursor_node.is_expanded
+
         # n / N: next / previous pending change-set (the manual one and accepted ones are skipped)
         def at() -> str:
             return app.review_screen.current.location.path
@@ -260,6 +276,7 @@ async def test_the_file_count_shows_while_the_pool_starts(small_repo: Path) -> N
     async with app.run_test(size=LARGE) as pilot:
         await scanned(pilot)
         from migrate_tui.tui.messages import ScanBegan
+
         app.review_screen.post_message(ScanBegan(app.review_screen.generation, 5000))
         await pilot.pause()
         assert str(app.query_one("#scan-label").render()).strip() == "Scanning 5000 files in repo…"

@@ -16,10 +16,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 # repo path -> fixture it is copied from (each has a .fixed.yaml golden file when fixable)
 SMALL_REPO = {
-    "deploy/agent.yaml": "IV001/cp_single_file.yaml",            # safe
-    "deploy/site.yaml": "IV001/cp_r_dot_contents.yaml",           # safe
+    "deploy/agent.yaml": "IV001/cp_single_file.yaml",  # safe
+    "deploy/site.yaml": "IV001/cp_r_dot_contents.yaml",  # safe
     "deploy/checkout.yaml": "IV001/unsafe_read_write_consumer.yaml",  # unsafe
-    "deploy/tools.yaml": "IV001/manual_chmod_after_copy.yaml",    # manual
+    "deploy/tools.yaml": "IV001/manual_chmod_after_copy.yaml",  # manual
 }
 BROKEN_YAML = "apiVersion: v1\nkind: Pod\nspec:\n  initContainers: [\n  - name: x\n"
 HELM_TEMPLATE = (
@@ -53,6 +53,7 @@ def engines(root: Path, mode: str | None = None) -> EngineFactory:
 
     def new_engine(*, mode: str | None = None) -> Engine:
         return make_engine(root, mode or initial)
+
     return new_engine
 
 
@@ -74,7 +75,9 @@ async def scanned(pilot) -> None:
 
 async def written(pilot) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.review_screen.last_summary is not None and app.review_screen.last_summary.is_attached, "the write summary")
+    await wait_until(
+        pilot, lambda: app.review_screen.last_summary is not None and app.review_screen.last_summary.is_attached, "the write summary"
+    )
     await app.workers.wait_for_complete()
 
 

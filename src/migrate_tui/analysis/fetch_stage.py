@@ -27,18 +27,101 @@ MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5
 DATA_SUFFIXES = (".parquet", ".csv.gz", ".bin", ".npy", ".npz", ".arrow", ".feather", ".tfrecord", ".jsonl.gz", ".sqlite", ".db")
 _HF_HOSTS = ("huggingface.co", "hf.co")
 _GIT_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
-_CLONE_VALUED = frozenset({"-b", "--branch", "--depth", "--filter", "-o", "--origin", "-j", "--jobs", "--reference",
-                           "--reference-if-able", "--separate-git-dir", "-u", "--upload-pack", "--template", "-c",
-                           "--config", "--shallow-since", "--shallow-exclude", "--server-option"})
-_HF_VALUED = frozenset({"--repo-type", "--revision", "--local-dir", "--cache-dir", "--token", "--include", "--exclude",
-                        "--max-workers", "--local-dir-use-symlinks"})
-_WGET_VALUED = frozenset({"-O", "--output-document", "-P", "--directory-prefix", "-o", "--output-file", "-a", "-t",
-                          "--tries", "-T", "--timeout", "--header", "-U", "--user-agent", "--user", "--password",
-                          "-e", "--execute"})
-_CURL_VALUED = frozenset({"-o", "--output", "--output-dir", "-H", "--header", "-u", "--user", "-A", "--user-agent",
-                          "-X", "--request", "-d", "--data", "--retry", "-m", "--max-time", "--connect-timeout",
-                          "-e", "--referer", "-w", "--write-out", "-x", "--proxy", "-b", "--cookie", "-c",
-                          "--cookie-jar", "--cacert", "-E", "--cert", "--key", "-r", "--range"})
+_CLONE_VALUED = frozenset(
+    {
+        "-b",
+        "--branch",
+        "--depth",
+        "--filter",
+        "-o",
+        "--origin",
+        "-j",
+        "--jobs",
+        "--reference",
+        "--reference-if-able",
+        "--separate-git-dir",
+        "-u",
+        "--upload-pack",
+        "--template",
+        "-c",
+        "--config",
+        "--shallow-since",
+        "--shallow-exclude",
+        "--server-option",
+    }
+)
+_HF_VALUED = frozenset(
+    {
+        "--repo-type",
+        "--revision",
+        "--local-dir",
+        "--cache-dir",
+        "--token",
+        "--include",
+        "--exclude",
+        "--max-workers",
+        "--local-dir-use-symlinks",
+    }
+)
+_WGET_VALUED = frozenset(
+    {
+        "-O",
+        "--output-document",
+        "-P",
+        "--directory-prefix",
+        "-o",
+        "--output-file",
+        "-a",
+        "-t",
+        "--tries",
+        "-T",
+        "--timeout",
+        "--header",
+        "-U",
+        "--user-agent",
+        "--user",
+        "--password",
+        "-e",
+        "--execute",
+    }
+)
+_CURL_VALUED = frozenset(
+    {
+        "-o",
+        "--output",
+        "--output-dir",
+        "-H",
+        "--header",
+        "-u",
+        "--user",
+        "-A",
+        "--user-agent",
+        "-X",
+        "--request",
+        "-d",
+        "--data",
+        "--retry",
+        "-m",
+        "--max-time",
+        "--connect-timeout",
+        "-e",
+        "--referer",
+        "-w",
+        "--write-out",
+        "-x",
+        "--proxy",
+        "-b",
+        "--cookie",
+        "-c",
+        "--cookie-jar",
+        "--cacert",
+        "-E",
+        "--cert",
+        "--key",
+        "-r",
+        "--range",
+    }
+)
 
 
 class FetchTool(str, Enum):
@@ -106,7 +189,7 @@ def _positionals(words: list[str], valued: frozenset[str]) -> tuple[list[str], d
     while i < len(words):
         word = words[i]
         if word == "--":
-            out += words[i + 1:]
+            out += words[i + 1 :]
             break
         if word.startswith("--") and "=" in word:
             name, _, value = word.partition("=")
@@ -162,8 +245,9 @@ def stage_fetches(parsed: Dockerfile, stage: Stage) -> list[Fetch]:
                 for url in words[:-1]:
                     if not is_model_url(url):
                         continue
-                    repo = url.endswith(".git") or (_hf_repo_url(url) and not urlsplit(url).path.lower().endswith(
-                        MODEL_SUFFIXES + DATA_SUFFIXES))
+                    repo = url.endswith(".git") or (
+                        _hf_repo_url(url) and not urlsplit(url).path.lower().endswith(MODEL_SUFFIXES + DATA_SUFFIXES)
+                    )
                     dest = _abs(workdir, dest_word)
                     if repo:
                         out.append(Fetch(FetchTool.ADD, url, dest, LandsAs.DIRECTORY, instr.line))
@@ -230,7 +314,7 @@ def _git(words: list[str], cwd: str, lfs: bool, line: int) -> Fetch | None:
     if not rest or rest[0] != "clone":
         return None
     index = words.index("clone")
-    args, _ = _positionals(words[index + 1:], _CLONE_VALUED)
+    args, _ = _positionals(words[index + 1 :], _CLONE_VALUED)
     if not args:
         return None
     url = args[0]
@@ -266,8 +350,11 @@ def _curl(words: list[str], cwd: str, line: int) -> list[Fetch]:
     args, options = _positionals(words, _CURL_VALUED)
     urls = [a for a in args if is_model_url(a)]
     output = options.get("-o", options.get("--output"))
-    remote_name = "-O" in options or "--remote-name" in options or any(
-        o.startswith("-") and not o.startswith("--") and "O" in o[1:] and o[1:].isalpha() for o in options)
+    remote_name = (
+        "-O" in options
+        or "--remote-name" in options
+        or any(o.startswith("-") and not o.startswith("--") and "O" in o[1:] and o[1:].isalpha() for o in options)
+    )
     out = []
     for url in urls:
         dest = None

@@ -145,6 +145,6 @@ def from_image_config(config: dict, origin: str) -> ImageDefault:
         if sep and name:
             env.append((name, value))
     workdir = inner.get("WorkingDir")
-    return ImageDefault(strings("Entrypoint"), strings("Cmd"), tuple(env),
-                        str(workdir) if isinstance(workdir, str) and workdir else None, origin)
-
+    return ImageDefault(
+        strings("Entrypoint"), strings("Cmd"), tuple(env), str(workdir) if isinstance(workdir, str) and workdir else None, origin
+    )

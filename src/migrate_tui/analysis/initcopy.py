@@ -22,9 +22,44 @@ from migrate_tui.parse.shell import OpaqueKind, OpKind, ParsedCommand, parse_con
 from migrate_tui.analysis.imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
 
 _FILE_SUFFIXES = (
-    ".jar", ".war", ".bin", ".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".pb", ".h5", ".tflite", ".so", ".json",
-    ".yaml", ".yml", ".conf", ".cfg", ".ini", ".txt", ".html", ".js", ".css", ".py", ".sh", ".tar", ".gz", ".tgz",
-    ".zip", ".xml", ".properties", ".toml", ".pem", ".crt", ".key", ".rego", ".wasm", ".exe", ".dll",
+    ".jar",
+    ".war",
+    ".bin",
+    ".onnx",
+    ".pt",
+    ".pth",
+    ".safetensors",
+    ".gguf",
+    ".pb",
+    ".h5",
+    ".tflite",
+    ".so",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".conf",
+    ".cfg",
+    ".ini",
+    ".txt",
+    ".html",
+    ".js",
+    ".css",
+    ".py",
+    ".sh",
+    ".tar",
+    ".gz",
+    ".tgz",
+    ".zip",
+    ".xml",
+    ".properties",
+    ".toml",
+    ".pem",
+    ".crt",
+    ".key",
+    ".rego",
+    ".wasm",
+    ".exe",
+    ".dll",
 )
 
 
@@ -257,8 +292,9 @@ def parse_command(container: dict) -> ParsedCommand:
     return parse_container_command(command, args, str(working_dir) if working_dir else None, literal_env(container))
 
 
-def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
-                     shared_volumes: tuple = (), image_defaults: ImageDefaults | None = None) -> list[VolumeFlow]:
+def analyse_pod_spec(
+    spec: dict, merged_by: str = "", assembled: bool = False, shared_volumes: tuple = (), image_defaults: ImageDefaults | None = None
+) -> list[VolumeFlow]:
     """Every (init container, emptyDir it mounts and some other container reads) pair.
 
     ``merged_by`` names the operator that merges this pod template with containers of its own
@@ -315,12 +351,9 @@ def analyse_pod_spec(spec: dict, merged_by: str = "", assembled: bool = False,
     for flow in flows:
         # Init containers that also just copy into the same volume are co-writers, not readers.
         co_writers = {
-            f.init_index for f in flows
-            if f is not flow and f.name == flow.name and f.placements and not f.fills and not f.manual
+            f.init_index for f in flows if f is not flow and f.name == flow.name and f.placements and not f.fills and not f.manual
         }
-        flow.consumers = [
-            c for c in flow.consumers if not (c.group == "initContainers" and c.index in co_writers)
-        ]
+        flow.consumers = [c for c in flow.consumers if not (c.group == "initContainers" and c.index in co_writers)]
         _judge_consumers(flow, spec, merged_by)
         _judge_volume(flow)
         if merged_by:
@@ -339,12 +372,15 @@ def _note_image_default(flow: VolumeFlow, default: ImageDefault | Blocker | None
     run = image_run(flow.init, default)
     shown = " ".join(run.argv)
     shown = shown if len(shown) <= 80 else shown[:79] + "…"
-    flow.notes.append(Note(NoteKind.IMAGE_COMMAND, f"'{flow.init.get('name')}' sets no command: it runs its image's "
-                                                   f"default `{shown}` ({default.origin})"))
+    flow.notes.append(
+        Note(NoteKind.IMAGE_COMMAND, f"'{flow.init.get('name')}' sets no command: it runs its image's default `{shown}` ({default.origin})")
+    )
     if default.assumed:
-        flow.unsafe.append(f"{flow.image} runs the default command of {default.origin} as the file is now "
-                           "(an image built from an older version may copy something else), and nothing outside this "
-                           "repository runs that command")
+        flow.unsafe.append(
+            f"{flow.image} runs the default command of {default.origin} as the file is now "
+            "(an image built from an older version may copy something else), and nothing outside this "
+            "repository runs that command"
+        )
 
 
 def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:
@@ -354,10 +390,12 @@ def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:
     who = [(str(init.get("name")), flow.mount)] + [(c.name, c.mount) for c in flow.consumers]
     for name, mount in who:
         if mount.get("subPathExpr"):
-            blockers.append(Blocker(
-                BlockerKind.UNRESOLVED_PATH,
-                f"'{name}' mounts '{flow.name}' with subPathExpr {mount.get('subPathExpr')}: the directory depends on the pod's environment",
-            ))
+            blockers.append(
+                Blocker(
+                    BlockerKind.UNRESOLVED_PATH,
+                    f"'{name}' mounts '{flow.name}' with subPathExpr {mount.get('subPathExpr')}: the directory depends on the pod's environment",
+                )
+            )
     return blockers
 
 
@@ -367,16 +405,20 @@ def _duplicate_names(volumes: list, everyone: list[tuple[str, int, dict]]) -> li
     blockers: list[Blocker] = []
     names = [v.get("name") for v in volumes if isinstance(v, dict)]
     for name in dict.fromkeys(n for n in names if names.count(n) > 1):
-        blockers.append(Blocker(
-            BlockerKind.DUPLICATE_NAME,
-            f"volumes lists '{name}' more than once; the API server rejects the pod and a rewrite can't tell the entries apart",
-        ))
+        blockers.append(
+            Blocker(
+                BlockerKind.DUPLICATE_NAME,
+                f"volumes lists '{name}' more than once; the API server rejects the pod and a rewrite can't tell the entries apart",
+            )
+        )
     containers = [c.get("name") for _, _, c in everyone if c.get("name") is not None]
     for name in dict.fromkeys(n for n in containers if containers.count(n) > 1):
-        blockers.append(Blocker(
-            BlockerKind.DUPLICATE_NAME,
-            f"two containers are named '{name}'; the API server rejects the pod",
-        ))
+        blockers.append(
+            Blocker(
+                BlockerKind.DUPLICATE_NAME,
+                f"two containers are named '{name}'; the API server rejects the pod",
+            )
+        )
     return blockers
 
 
@@ -440,9 +482,9 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
             continue
         if op.program or any(_overlaps(p, root) for p in op.paths):
             programs.append(op)  # runs a program from the image, or writes the volume opaquely
-        flow.manual.append(Blocker(
-            BlockerKind.OPAQUE_COMMAND, f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}", op.text
-        ))
+        flow.manual.append(
+            Blocker(BlockerKind.OPAQUE_COMMAND, f"`{op.text}`: {op.reason or 'runs a program migrate-tui cannot see into'}", op.text)
+        )
     for path, command in made:
         # A directory some copy lands in (or leads to) exists either way; any other is an empty
         # directory the emptyDir has and the image volume doesn't (unless the image does).
@@ -470,11 +512,13 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
     if not any(_under(landing, root) for landing in landings):
         if any(_under(root, landing) for landing in _merged_into(copy)):
             flow.refused_sources += copy.sources
-            flow.manual.append(Blocker(
-                BlockerKind.CHANGES_COPY,
-                f"`{op.text}` copies into {copy.dest}, above the volume's mount {root}; what lands in '{flow.name}' depends on the image's tree",
-                op.text,
-            ))
+            flow.manual.append(
+                Blocker(
+                    BlockerKind.CHANGES_COPY,
+                    f"`{op.text}` copies into {copy.dest}, above the volume's mount {root}; what lands in '{flow.name}' depends on the image's tree",
+                    op.text,
+                )
+            )
             return
         # writes somewhere else (another volume or the init container's own filesystem)
         changed += [(landing, op.text, False, False) for landing in landings]
@@ -488,11 +532,13 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
         if found:
             flow.volume_sources += found
             for found_one in found:
-                flow.manual.append(Blocker(
-                    BlockerKind.VOLUME_IN_SOURCE,
-                    f"`{op.text}`: {found_one.describe()}, so those files come from the volume, not from the image; an image volume can't carry them",
-                    op.text,
-                ))
+                flow.manual.append(
+                    Blocker(
+                        BlockerKind.VOLUME_IN_SOURCE,
+                        f"`{op.text}`: {found_one.describe()}, so those files come from the volume, not from the image; an image volume can't carry them",
+                        op.text,
+                    )
+                )
             continue
         edits = [c for c in changed if _changes(c, reach)]
         if edits:
@@ -501,11 +547,13 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
             if editor:
                 flow.fills.append(f"`{command}`: edits {path} before `{op.text}` copies it (templating)")
             else:
-                flow.manual.append(Blocker(
-                    BlockerKind.SOURCE_CHANGED,
-                    f"`{command}` changes {path} before `{op.text}` copies it; the image doesn't have that change",
-                    op.text,
-                ))
+                flow.manual.append(
+                    Blocker(
+                        BlockerKind.SOURCE_CHANGED,
+                        f"`{command}` changes {path} before `{op.text}` copies it; the image doesn't have that change",
+                        op.text,
+                    )
+                )
             continue
         if "$" in source or "$" in copy.dest:
             flow.refused_sources.append(source)
@@ -513,31 +561,45 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
             continue
         if form == "pattern":
             flow.refused_sources.append(source)
-            flow.manual.append(Blocker(
-                BlockerKind.GLOB_PATTERN, f"`{op.text}`: the glob {source} selects files migrate-tui can't list without the image", op.text
-            ))
+            flow.manual.append(
+                Blocker(
+                    BlockerKind.GLOB_PATTERN,
+                    f"`{op.text}`: the glob {source} selects files migrate-tui can't list without the image",
+                    op.text,
+                )
+            )
             continue
-        if any(f.startswith(("--exclude", "--include", "--chmod", "--chown", "-L", "--dereference", "--filter", "-s", "--symbolic-link", "-l", "--link")) for f in copy.flags):
+        if any(
+            f.startswith(
+                ("--exclude", "--include", "--chmod", "--chown", "-L", "--dereference", "--filter", "-s", "--symbolic-link", "-l", "--link")
+            )
+            for f in copy.flags
+        ):
             flow.refused_sources.append(source)
             flow.manual.append(Blocker(BlockerKind.FILTERED_COPY, f"`{op.text}` filters or transforms while copying", op.text))
             continue
         if copy.transforms:
             flow.refused_sources.append(source)
-            flow.manual.append(Blocker(
-                BlockerKind.FILTERED_COPY,
-                f"`{op.text}` {copy.transforms[0]}; a mount shows the image's files as they are", op.text,
-            ))
+            flow.manual.append(
+                Blocker(
+                    BlockerKind.FILTERED_COPY,
+                    f"`{op.text}` {copy.transforms[0]}; a mount shows the image's files as they are",
+                    op.text,
+                )
+            )
             continue
         placement, landing = _place(source, form, copy, root, flow.init_sub_path, existing_dirs, op.text)
         nested = [m for m in mounts if m.mount is not flow.mount and m.path != root and _under(m.path, landing)]
         if nested:
             flow.refused_sources.append(source)
             m = nested[0]
-            flow.manual.append(Blocker(
-                BlockerKind.VOLUME_IN_DESTINATION,
-                f"`{op.text}` also writes into the {m.kind} volume '{m.volume}' mounted at {m.path} inside {root}; an image volume would not",
-                op.text,
-            ))
+            flow.manual.append(
+                Blocker(
+                    BlockerKind.VOLUME_IN_DESTINATION,
+                    f"`{op.text}` also writes into the {m.kind} volume '{m.volume}' mounted at {m.path} inside {root}; an image volume would not",
+                    op.text,
+                )
+            )
             continue
         flow.placements.append(placement)
         flow.landings.append(landing)
@@ -556,10 +618,12 @@ def _landings(copy) -> list[str]:
 def _merged_into(copy) -> list[str]:
     """The directories whose existing subtree a copy writes into (an entry goes to DEST/NAME
     when DEST is a directory, which it is when a volume is mounted inside it)."""
-    return list(dict.fromkeys(
-        posixpath.join(copy.dest, posixpath.basename(src)) if form == "entry" else copy.dest
-        for src, form in zip(copy.sources, copy.forms)
-    ))
+    return list(
+        dict.fromkeys(
+            posixpath.join(copy.dest, posixpath.basename(src)) if form == "entry" else copy.dest
+            for src, form in zip(copy.sources, copy.forms)
+        )
+    )
 
 
 def _changes(change: tuple[str, str, bool, bool], source: str) -> bool:
@@ -633,10 +697,12 @@ def _judge_consumers(flow: VolumeFlow, spec: dict, merged_by: str = "") -> None:
     if not flow.consumers:
         if merged_by:
             return  # said by _operator_blocker: the operator's own containers may read it
-        flow.manual.append(Blocker(
-            BlockerKind.NO_READER,
-            f"no other container in this object mounts '{flow.name}' (added elsewhere, e.g. by a patch or an operator?); nothing to rewrite here",
-        ))
+        flow.manual.append(
+            Blocker(
+                BlockerKind.NO_READER,
+                f"no other container in this object mounts '{flow.name}' (added elsewhere, e.g. by a patch or an operator?); nothing to rewrite here",
+            )
+        )
         return
     for consumer in flow.consumers:
         if consumer.group == "initContainers":
@@ -644,10 +710,12 @@ def _judge_consumers(flow: VolumeFlow, spec: dict, merged_by: str = "") -> None:
             writes = [op for op in later.ops if op.kind not in (OpKind.HARMLESS, OpKind.WAIT)]
             if later.opaque or (writes and not consumer.read_only):
                 why = later.opaque or writes[0].text
-                flow.manual.append(Blocker(
-                    BlockerKind.LATER_WRITER,
-                    f"init container '{consumer.name}' runs after the copy with '{flow.name}' mounted read-write ({why}); it may change the copied tree",
-                ))
+                flow.manual.append(
+                    Blocker(
+                        BlockerKind.LATER_WRITER,
+                        f"init container '{consumer.name}' runs after the copy with '{flow.name}' mounted read-write ({why}); it may change the copied tree",
+                    )
+                )
                 continue
         if not consumer.read_only:
             flow.unsafe.append(
@@ -656,34 +724,42 @@ def _judge_consumers(flow: VolumeFlow, spec: dict, merged_by: str = "") -> None:
             )
         unpacked = [p.source for p in flow.placements if p.source.lower().endswith((".war", ".ear"))]
         if unpacked:
-            flow.manual.append(Blocker(
-                BlockerKind.UNPACKED_ARCHIVE,
-                f"{unpacked[0]} is an archive that servlet containers unpack beside it in the same directory; "
-                "a read-only image volume breaks that (deploy it exploded, or keep the copy)",
-            ))
+            flow.manual.append(
+                Blocker(
+                    BlockerKind.UNPACKED_ARCHIVE,
+                    f"{unpacked[0]} is an archive that servlet containers unpack beside it in the same directory; "
+                    "a read-only image volume breaks that (deploy it exploded, or keep the copy)",
+                )
+            )
         executed = _executed_paths(consumer.container)
         for path in executed:
             if _under(path, consumer.mount_path):
-                flow.manual.append(Blocker(
-                    BlockerKind.EXECUTED_FILE,
-                    f"'{consumer.name}' executes {path} from the volume; some runtimes mount image volumes noexec, "
-                    "and a renamed binary can't be expressed as a mount",
-                ))
+                flow.manual.append(
+                    Blocker(
+                        BlockerKind.EXECUTED_FILE,
+                        f"'{consumer.name}' executes {path} from the volume; some runtimes mount image volumes noexec, "
+                        "and a renamed binary can't be expressed as a mount",
+                    )
+                )
                 break
         same = [m for m in _mounts(consumer.container) if norm_path(m.get("mountPath", "/")) == consumer.mount_path]
         if len(same) > 1:
-            flow.manual.append(Blocker(
-                BlockerKind.DUPLICATE_NAME,
-                f"'{consumer.name}' mounts {len(same)} volumes at {consumer.mount_path}; the API server rejects the pod",
-            ))
+            flow.manual.append(
+                Blocker(
+                    BlockerKind.DUPLICATE_NAME,
+                    f"'{consumer.name}' mounts {len(same)} volumes at {consumer.mount_path}; the API server rejects the pod",
+                )
+            )
         for other in _mounts(consumer.container):
             path = norm_path(other.get("mountPath", "/"))
             if other is not consumer.mount and path != consumer.mount_path and _under(path, consumer.mount_path):
-                flow.manual.append(Blocker(
-                    BlockerKind.READER_NESTED_MOUNT,
-                    f"'{consumer.name}' also mounts '{other.get('name')}' at {path} inside {consumer.mount_path}; "
-                    "an image volume is read-only, so the runtime can't create that mount point unless the image has it",
-                ))
+                flow.manual.append(
+                    Blocker(
+                        BlockerKind.READER_NESTED_MOUNT,
+                        f"'{consumer.name}' also mounts '{other.get('name')}' at {path} inside {consumer.mount_path}; "
+                        "an image volume is read-only, so the runtime can't create that mount point unless the image has it",
+                    )
+                )
                 break
 
 
@@ -722,9 +798,13 @@ def _exec_hooks(container: dict) -> list[list[Any]]:
 def _judge_volume(flow: VolumeFlow) -> None:
     empty_dir = flow.volume.get("emptyDir")
     if isinstance(empty_dir, dict) and empty_dir.get("medium") == "Memory":
-        flow.notes.append(Note(NoteKind.MEMORY_MEDIUM, "the emptyDir was in memory (medium: Memory); reads now come from disk and the page cache"))
+        flow.notes.append(
+            Note(NoteKind.MEMORY_MEDIUM, "the emptyDir was in memory (medium: Memory); reads now come from disk and the page cache")
+        )
     if not flow.image:
-        flow.manual.append(Blocker(BlockerKind.NO_IMAGE, "the init container names no image in this file (injected elsewhere?); nothing to reference"))
+        flow.manual.append(
+            Blocker(BlockerKind.NO_IMAGE, "the init container names no image in this file (injected elsewhere?); nothing to reference")
+        )
 
 
 @dataclass(frozen=True)
@@ -743,8 +823,9 @@ def volume_names(flows: list[VolumeFlow]) -> dict[str, str]:
     return names
 
 
-def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, str],
-                assumptions: list[str] | None = None) -> tuple[list[MountSpec], list[Blocker], list[Note]]:
+def plan_mounts(
+    flows: list[VolumeFlow], consumer: Consumer, names: dict[str, str], assumptions: list[str] | None = None
+) -> tuple[list[MountSpec], list[Blocker], list[Note]]:
     """The image-volume mounts that show ``consumer`` what it saw, plus blockers and notes;
     what the mounts assume (unsafe) is appended to ``assumptions``."""
     blockers: list[Blocker] = []
@@ -756,25 +837,31 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
             if p.kind == "file":
                 landing_dir, name = posixpath.split(p.vol_dir)
                 if name != posixpath.basename(p.source):
-                    blockers.append(Blocker(
-                        BlockerKind.RENAMED_FILE,
-                        f"`{p.text}` renames {p.source} to {name}; a mount can't rename a file (scratch mode can build an image with the new name)",
-                        p.text,
-                    ))
+                    blockers.append(
+                        Blocker(
+                            BlockerKind.RENAMED_FILE,
+                            f"`{p.text}` renames {p.source} to {name}; a mount can't rename a file (scratch mode can build an image with the new name)",
+                            p.text,
+                        )
+                    )
                     continue
                 image_dir = posixpath.dirname(p.source) or "/"
                 pieces.append((landing_dir, image_dir, volume, True))
-                notes.append(Note(
-                    NoteKind.SIBLING_FILES,
-                    f"containerd mounts only directories: {image_dir} is mounted whole, so the files beside {posixpath.basename(p.source)} appear too",
-                ))
+                notes.append(
+                    Note(
+                        NoteKind.SIBLING_FILES,
+                        f"containerd mounts only directories: {image_dir} is mounted whole, so the files beside {posixpath.basename(p.source)} appear too",
+                    )
+                )
             else:
                 pieces.append((p.vol_dir, p.image_dir, volume, False))
                 if p.kind == "glob":
-                    notes.append(Note(
-                        NoteKind.DOT_FILES,
-                        f"`{p.text}` skipped dot-files through the shell glob; with the mount, dot-files under {p.image_dir} appear too",
-                    ))
+                    notes.append(
+                        Note(
+                            NoteKind.DOT_FILES,
+                            f"`{p.text}` skipped dot-files through the shell glob; with the mount, dot-files under {p.image_dir} appear too",
+                        )
+                    )
     seen: dict[str, tuple[str, str]] = {}
     image_of = {volume: image for image, volume in names.items()}
     # Directories of the volume that only single-file copies land in: the copies create no
@@ -784,36 +871,42 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
         if vol_dir in seen and seen[vol_dir] != (image_dir, volume):
             was = f"{seen[vol_dir][0]} of {image_of.get(seen[vol_dir][1], seen[vol_dir][1])}"
             now = f"{image_dir} of {image_of.get(volume, volume)}"
-            blockers.append(Blocker(
-                BlockerKind.MERGED_TREES,
-                f"{was} and {now} are merged into {'/' + vol_dir if vol_dir else 'the volume root'}; "
-                "image-volume mounts can't merge trees (scratch mode can)",
-            ))
+            blockers.append(
+                Blocker(
+                    BlockerKind.MERGED_TREES,
+                    f"{was} and {now} are merged into {'/' + vol_dir if vol_dir else 'the volume root'}; "
+                    "image-volume mounts can't merge trees (scratch mode can)",
+                )
+            )
         seen[vol_dir] = (image_dir, volume)
     dirs = sorted(seen)
     for a in dirs:
         for b in dirs:
             if a != b and (a == "" or b.startswith(a + "/")):
-                blockers.append(Blocker(BlockerKind.NESTED_COPIES, f"copies land inside each other ({a or '/'} and {b}); mounts would hide files"))
+                blockers.append(
+                    Blocker(BlockerKind.NESTED_COPIES, f"copies land inside each other ({a or '/'} and {b}); mounts would hide files")
+                )
     specs: list[MountSpec] = []
     base = consumer.mount_path
     sub = consumer.sub_path
     for vol_dir, (image_dir, volume) in sorted(seen.items()):
         image_rel = _clean_rel(image_dir)
         if not sub or sub == vol_dir or vol_dir.startswith(sub + "/"):
-            rel = vol_dir[len(sub):].strip("/") if sub else vol_dir
+            rel = vol_dir[len(sub) :].strip("/") if sub else vol_dir
             specs.append(MountSpec(volume, posixpath.join(base, rel) if rel else base, image_rel))
         elif vol_dir in file_only and (vol_dir == "" or sub.startswith(vol_dir + "/")):
             # No copy made that directory: before, the kubelet created it empty; a mount shows
             # the image's directory of that name (other files), or fails when it has none.
-            blockers.append(Blocker(
-                BlockerKind.UNFILLED_PART,
-                f"'{consumer.name}' mounts subPath {sub} of '{consumer.mount.get('name')}', a directory no copy makes "
-                f"(only single files land in {'/' + vol_dir if vol_dir else 'the volume root'}): it was empty in the emptyDir, "
-                "and an image-volume mount can't show an empty directory",
-            ))
+            blockers.append(
+                Blocker(
+                    BlockerKind.UNFILLED_PART,
+                    f"'{consumer.name}' mounts subPath {sub} of '{consumer.mount.get('name')}', a directory no copy makes "
+                    f"(only single files land in {'/' + vol_dir if vol_dir else 'the volume root'}): it was empty in the emptyDir, "
+                    "and an image-volume mount can't show an empty directory",
+                )
+            )
         elif vol_dir == "" or sub.startswith(vol_dir + "/"):
-            inner = sub[len(vol_dir):].strip("/")
+            inner = sub[len(vol_dir) :].strip("/")
             specs.append(MountSpec(volume, base, posixpath.join(image_rel, inner) if image_rel else inner))
             if assumptions is not None:
                 # The kubelet creates a missing subPath directory in an emptyDir; an image
@@ -823,17 +916,21 @@ def plan_mounts(flows: list[VolumeFlow], consumer: Consumer, names: dict[str, st
                     f"this assumes {posixpath.join(image_dir, inner)} exists in the image (the kubelet created it empty in the emptyDir)"
                 )
     if not specs and not blockers:
-        blockers.append(Blocker(
-            BlockerKind.UNFILLED_PART, f"'{consumer.name}' mounts a part of '{consumer.mount.get('name')}' that the copy doesn't fill"
-        ))
+        blockers.append(
+            Blocker(
+                BlockerKind.UNFILLED_PART, f"'{consumer.name}' mounts a part of '{consumer.mount.get('name')}' that the copy doesn't fill"
+            )
+        )
     for spec in specs:
         if spec.mount_path == "/":
             blockers.append(Blocker(BlockerKind.MOUNT_AT_ROOT, "the volume would be mounted at /, which fails for image volumes"))
         if spec.mount_path != base:
-            notes.append(Note(
-                NoteKind.PARTIAL_VIEW,
-                f"'{consumer.name}' now sees {spec.mount_path} from the image volume; the rest of {base} comes from its own image",
-            ))
+            notes.append(
+                Note(
+                    NoteKind.PARTIAL_VIEW,
+                    f"'{consumer.name}' now sees {spec.mount_path} from the image volume; the rest of {base} comes from its own image",
+                )
+            )
     return specs, blockers, _unique(notes)
 
 

@@ -95,14 +95,21 @@ def base_swap(old: str, new: str) -> dict[str, Any]:
         return data
     saved = _two_figures(max(before.compressed_mb - after.compressed_mb, 0))
     data["saved_mb"] = saved
-    data["text"] = f"saves ~{_mb(saved)} compressed per pull: {_short(before.image)} {_mb(before.compressed_mb)} → {new} {_mb(after.compressed_mb)}"
+    data["text"] = (
+        f"saves ~{_mb(saved)} compressed per pull: {_short(before.image)} {_mb(before.compressed_mb)} → {new} {_mb(after.compressed_mb)}"
+    )
     return data
 
 
 def measured(kind: str, size_bytes: int | None, text: str) -> dict[str, Any]:
     """Savings from something migrate-tui measured itself (bytes in the build context)."""
-    return {"kind": kind, "bytes": size_bytes, "saved_mb": round(size_bytes / 1e6, 1) if size_bytes else None,
-            "text": text, "sources": ["measured in the build context by migrate-tui"]}
+    return {
+        "kind": kind,
+        "bytes": size_bytes,
+        "saved_mb": round(size_bytes / 1e6, 1) if size_bytes else None,
+        "text": text,
+        "sources": ["measured in the build context by migrate-tui"],
+    }
 
 
 def unknown(kind: str, what: str) -> dict[str, Any]:

@@ -20,16 +20,37 @@ from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.parse.dockerfile.run import EditBlocker, read_run
 
 # Bases that bring a shell and a package manager (a data-only image needs none of it).
-SHELL_BASES = frozenset({
-    "busybox", "alpine", "debian", "ubuntu", "centos", "fedora", "rockylinux", "almalinux",
-    "amazonlinux", "oraclelinux", "opensuse/leap", "opensuse/tumbleweed", "archlinux",
-    "redhat/ubi8", "redhat/ubi9", "registry.access.redhat.com/ubi8/ubi", "registry.access.redhat.com/ubi9/ubi",
-    "registry.access.redhat.com/ubi8/ubi-minimal", "registry.access.redhat.com/ubi9/ubi-minimal",
-    "photon", "clearlinux", "bash",
-})
+SHELL_BASES = frozenset(
+    {
+        "busybox",
+        "alpine",
+        "debian",
+        "ubuntu",
+        "centos",
+        "fedora",
+        "rockylinux",
+        "almalinux",
+        "amazonlinux",
+        "oraclelinux",
+        "opensuse/leap",
+        "opensuse/tumbleweed",
+        "archlinux",
+        "redhat/ubi8",
+        "redhat/ubi9",
+        "registry.access.redhat.com/ubi8/ubi",
+        "registry.access.redhat.com/ubi9/ubi",
+        "registry.access.redhat.com/ubi8/ubi-minimal",
+        "registry.access.redhat.com/ubi9/ubi-minimal",
+        "photon",
+        "clearlinux",
+        "bash",
+    }
+)
 # Bases that are already minimal: no shell, no package manager.
 _MINIMAL_PREFIXES = (
-    "gcr.io/distroless/", "cgr.dev/chainguard/static", "registry.k8s.io/build-image/distroless",
+    "gcr.io/distroless/",
+    "cgr.dev/chainguard/static",
+    "registry.k8s.io/build-image/distroless",
 )
 _WINDOWS_MARKERS = ("mcr.microsoft.com/windows", "servercore", "nanoserver", "windows/", "mcr.microsoft.com/powershell")
 _DATA_KEYWORDS = frozenset({"COPY", "ADD", "LABEL", "ENV", "WORKDIR", "ARG", "USER", "EXPOSE", "VOLUME", "MAINTAINER", "STOPSIGNAL"})
@@ -140,7 +161,12 @@ def targets(parsed: Dockerfile, link_targets: list[str | None] | None = None) ->
         for name in link_targets:
             stage = parsed.stage(name) if name else last
             if stage is not None:
-                out.setdefault(stage.index, Target(stage, f"--target {name} of the build definition" if name else "the default (last) stage, which the repo builds"))
+                out.setdefault(
+                    stage.index,
+                    Target(
+                        stage, f"--target {name} of the build definition" if name else "the default (last) stage, which the repo builds"
+                    ),
+                )
         return list(out.values())
     used = used_stages(parsed)
     found = [Target(last, "the last stage (the default target)")]
@@ -228,8 +254,7 @@ def only_mode_changes(instr: Instruction) -> bool:
     script = read_run(instr)
     if script is None or not script.commands or (script.blocker is not None and script.blocker is not EditBlocker.EXEC_FORM):
         return False
-    return all(c.name in _MODE_COMMANDS and not c.assignments and not any(w.expands for w in c.words)
-               for c in script.commands)
+    return all(c.name in _MODE_COMMANDS and not c.assignments and not any(w.expands for w in c.words) for c in script.commands)
 
 
 def command_text(instr: Instruction) -> str:
@@ -240,8 +265,9 @@ def command_text(instr: Instruction) -> str:
     script = read_run(instr)
     if script is None:
         return ""
-    return "\n".join(" ".join([*(f"{k}={v}" for k, v in c.assignments), *c.argv])
-                     for c in script.commands if c.name not in ("echo", "printf"))
+    return "\n".join(
+        " ".join([*(f"{k}={v}" for k, v in c.assignments), *c.argv]) for c in script.commands if c.name not in ("echo", "printf")
+    )
 
 
 def shell_text(instr: Instruction) -> str:

@@ -17,19 +17,44 @@ def add_parser(subparsers, common) -> None:
     parser.add_argument("--push", action="store_true", help="push to the registry named in --tag")
     parser.add_argument("--insecure-registry", action="append", default=[], metavar="HOST", help="plain HTTP for this registry")
     parser.add_argument("--build-arg", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
-                        help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="REF=SOURCE",
+        help="where a COPY --from image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)",
+    )
     parser.add_argument("--platform", default="linux/amd64")
     parser.add_argument("--docker", action="store_true", help="build with a Docker daemon through the docker SDK (any Dockerfile)")
     assets = parser.add_mutually_exclusive_group()  # DF002 compose mode's image volumes (commands/build_base.py)
-    assets.add_argument("--certs", nargs="?", const="", default=None, metavar="DIR",
-                        help="build the CA-certificates image from DIR (default: /etc/ssl/certs), links resolved")
-    assets.add_argument("--tzdata", nargs="?", const="", default=None, metavar="DIR",
-                        help="build the time-zone image from DIR (default: /usr/share/zoneinfo), links resolved")
-    parser.add_argument("--compression", choices=("gzip", "zstd"), default="gzip",
-                        help="layer compression (default: gzip; zstd needs the zstandard package and containerd >= 1.5 to pull)")
-    parser.add_argument("--compression-level", type=int, metavar="N",
-                        help="gzip 1-9 (default 1, as gzip -1) or zstd 1-22 (default 3); the same level gives the same digest")
+    assets.add_argument(
+        "--certs",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="build the CA-certificates image from DIR (default: /etc/ssl/certs), links resolved",
+    )
+    assets.add_argument(
+        "--tzdata",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="build the time-zone image from DIR (default: /usr/share/zoneinfo), links resolved",
+    )
+    parser.add_argument(
+        "--compression",
+        choices=("gzip", "zstd"),
+        default="gzip",
+        help="layer compression (default: gzip; zstd needs the zstandard package and containerd >= 1.5 to pull)",
+    )
+    parser.add_argument(
+        "--compression-level",
+        type=int,
+        metavar="N",
+        help="gzip 1-9 (default 1, as gzip -1) or zstd 1-22 (default 3); the same level gives the same digest",
+    )
     add_limit_options(parser, copy=True)
 
 
@@ -38,13 +63,26 @@ def add_limit_options(parser, *, copy: bool = False) -> None:
     from migrate_tui.oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
 
     if copy:
-        parser.add_argument("--max-copy-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
-                            help="refuse a COPY --from whose files pass SIZE (they are spooled to a temporary file "
-                                 "beside the output, never held in memory; default: %(default)s)")
-    parser.add_argument("--max-image-size", default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""), metavar="SIZE",
-                        help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)")
-    parser.add_argument("--max-image-entries", type=int, default=DEFAULT_MAX_ENTRIES, metavar="N",
-                        help="refuse an image whose layers hold more than N tar entries (default: %(default)s)")
+        parser.add_argument(
+            "--max-copy-size",
+            default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""),
+            metavar="SIZE",
+            help="refuse a COPY --from whose files pass SIZE (they are spooled to a temporary file "
+            "beside the output, never held in memory; default: %(default)s)",
+        )
+    parser.add_argument(
+        "--max-image-size",
+        default=human_size(DEFAULT_MAX_BYTES).replace(" ", ""),
+        metavar="SIZE",
+        help="refuse an image whose layers expand past SIZE uncompressed (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-image-entries",
+        type=int,
+        default=DEFAULT_MAX_ENTRIES,
+        metavar="N",
+        help="refuse an image whose layers hold more than N tar entries (default: %(default)s)",
+    )
 
 
 def limits_of(args: argparse.Namespace):
@@ -58,8 +96,9 @@ def limits_of(args: argparse.Namespace):
     return Limits(max_bytes=max_bytes, max_entries=max_entries, max_kept_bytes=max_kept)
 
 
-def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True,
-                  spool_dir: Path | None = None):
+def image_sources(
+    pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True, spool_dir: Path | None = None
+):
     """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides.
     With ``spool_dir``, the bodies a tree keeps are spooled to an unlinked file there, not held in memory."""
     from migrate_tui.oci.source import open_tree
@@ -77,8 +116,9 @@ def image_sources(pairs: list[str], insecure: tuple[str, ...], platform: str, *,
         if (ref, keep) not in cache:
             wanted = keep_data if keep is None else (lambda path: any(not p or path == p or path.startswith(p + "/") for p in keep))
             spool = Spool(spool_dir) if spool_dir is not None else None
-            cache[ref, keep] = open_tree(overrides.get(ref, ref), platform=platform, insecure=insecure, limits=limits,
-                                         keep_data=wanted, spool=spool)
+            cache[ref, keep] = open_tree(
+                overrides.get(ref, ref), platform=platform, insecure=insecure, limits=limits, keep_data=wanted, spool=spool
+            )
         return cache[ref, keep]
 
     return load
@@ -106,9 +146,17 @@ def run(args: argparse.Namespace) -> int:
         # COPY --from bodies are spooled beside the output (the disk it goes to, not a tmpfs /tmp)
         spool_dir = next(p for p in (output.absolute(), *output.absolute().parents) if p.is_dir())
         loader = image_sources(args.image, insecure, args.platform, limits=limits_of(args), spool_dir=spool_dir)
-        result = build(dockerfile, args.context, tag=args.tag, output=output, build_args=build_args,
-                       open_tree=loader, architecture=args.platform.partition("/")[2] or "amd64",
-                       compression=args.compression, level=args.compression_level)
+        result = build(
+            dockerfile,
+            args.context,
+            tag=args.tag,
+            output=output,
+            build_args=build_args,
+            open_tree=loader,
+            architecture=args.platform.partition("/")[2] or "amd64",
+            compression=args.compression,
+            level=args.compression_level,
+        )
         print(f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}")
         if args.push:
             digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
@@ -143,6 +191,9 @@ def _docker_build(args: argparse.Namespace, dockerfile: Path) -> int:
             client.images.push(args.tag)
             print(f"pushed {args.tag}")
     except DockerException as exc:
-        print(f"migrate-tui build: error: no usable Docker daemon ({exc}); without --docker, FROM scratch images build without one", file=sys.stderr)
+        print(
+            f"migrate-tui build: error: no usable Docker daemon ({exc}); without --docker, FROM scratch images build without one",
+            file=sys.stderr,
+        )
         return 2
     return 0

@@ -105,20 +105,23 @@ def run(args) -> int:
     given = args.certs if kind == "certs" else args.tzdata
     source = None if given == "" else Path(given)
     if args.file is not None or args.context != Path(".") or args.image or args.build_arg or args.docker:
-        print(f"migrate-tui build: error: --{kind} builds from a directory only (no context, -f, --image, --build-arg "
-              f"or --docker); give the directory as --{kind}=DIR", file=sys.stderr)
+        print(
+            f"migrate-tui build: error: --{kind} builds from a directory only (no context, -f, --image, --build-arg "
+            f"or --docker); give the directory as --{kind}=DIR",
+            file=sys.stderr,
+        )
         return 2
     output = args.output or Path(".migrate-tui-cache/oci")
     insecure = tuple(args.insecure_registry)
     try:
-        result, copied = build_asset(kind, source, tag=args.tag, output=output,
-                                     architecture=args.platform.partition("/")[2] or "amd64")
-        print(f"built {args.tag} from {source or DEFAULT_DIRS[kind]}: {result.descriptor.digest} "
-              f"({result.files} entries; {copied.links_kept} links kept, {copied.links_resolved} resolved into files) "
-              f"in oci:{output}:{args.tag}")
+        result, copied = build_asset(kind, source, tag=args.tag, output=output, architecture=args.platform.partition("/")[2] or "amd64")
+        print(
+            f"built {args.tag} from {source or DEFAULT_DIRS[kind]}: {result.descriptor.digest} "
+            f"({result.files} entries; {copied.links_kept} links kept, {copied.links_resolved} resolved into files) "
+            f"in oci:{output}:{args.tag}"
+        )
         if kind == "certs" and not (Path(source or DEFAULT_DIRS[kind]) / "ca-certificates.crt").exists():
-            print("migrate-tui build: warning: no ca-certificates.crt in the tree; Go and SSL_CERT_FILE look for it",
-                  file=sys.stderr)
+            print("migrate-tui build: warning: no ca-certificates.crt in the tree; Go and SSL_CERT_FILE look for it", file=sys.stderr)
         if args.push:
             digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
             print(f"pushed {args.tag}@{digest}")

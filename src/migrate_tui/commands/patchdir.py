@@ -32,15 +32,16 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
     else:
         directory.mkdir(parents=True)
 
-    plan = plan_patches(result.findings, lambda path: engine.source_of(result, path), engine.config.target,
-                        unsafe=args.unsafe_fixes)
+    plan = plan_patches(result.findings, lambda path: engine.source_of(result, path), engine.config.target, unsafe=args.unsafe_fixes)
     index = ["# Patches", "", "Apply in order from the repository root: `git apply DIR/NN-name.patch`.", ""]
     for patch in plan.patches:
         write_atomically(directory / f"{patch.name}.patch", patch.data, 0o644)
         write_atomically(directory / f"{patch.name}.md", patch.summary.encode("utf-8"), 0o644)
         first = patch.findings[0]
-        index.append(f"- `{patch.name}.patch`: {first.rule} {first.fix.applicability.value if first.fix else ''} — "
-                     f"{', '.join(patch.paths)}" + (f" (after {', '.join(patch.after)})" if patch.after else ""))
+        index.append(
+            f"- `{patch.name}.patch`: {first.rule} {first.fix.applicability.value if first.fix else ''} — "
+            f"{', '.join(patch.paths)}" + (f" (after {', '.join(patch.after)})" if patch.after else "")
+        )
     held = [(f, kind, reason) for f, kind, reason in plan.held if kind is not HeldBack.UNSAFE or args.unsafe_fixes]
     if held:
         index += ["", "## Not in this set", ""]
@@ -48,11 +49,12 @@ def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
             index.append(visible(f"- {finding.rule} at {finding.location.path}:{finding.location.line}: {reason} ({kind.value})"))
     write_atomically(directory / "README.md", ("\n".join(index) + "\n").encode("utf-8"), 0o644)
     for finding, kind, reason in held:
-        print(visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} "
-                      f"no patch: {reason}"), file=sys.stderr)
+        print(
+            visible(f"{display_path(result.root, finding.location.path)}:{finding.location.line}: {finding.rule} no patch: {reason}"),
+            file=sys.stderr,
+        )
     n = len(plan.patches)
     print(f"Wrote {n} patch{'es' if n != 1 else ''} to {directory}; no other file was touched.", file=sys.stderr)
     if args.exit_zero:
         return ExitCode.CLEAN
     return ExitCode.FINDINGS if (plan.patches or result.findings) else ExitCode.CLEAN
-

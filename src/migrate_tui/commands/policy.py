@@ -60,13 +60,14 @@ class PolicyError(Exception):
 
 
 def _spec_of(obj: str) -> str:
-    return (f"{obj}.kind == 'Pod' ? {obj}.spec : ({obj}.kind == 'CronJob' ? "
-            f"{obj}.spec.jobTemplate.spec.template.spec : {obj}.spec.template.spec)")
+    return (
+        f"{obj}.kind == 'Pod' ? {obj}.spec : ({obj}.kind == 'CronJob' ? "
+        f"{obj}.spec.jobTemplate.spec.template.spec : {obj}.spec.template.spec)"
+    )
 
 
 def _annotated(meta: str) -> str:
-    return (f"has({meta}.annotations) && '{EXEMPT_ANNOTATION}' in {meta}.annotations && "
-            f"{meta}.annotations['{EXEMPT_ANNOTATION}'] == 'true'")
+    return f"has({meta}.annotations) && '{EXEMPT_ANNOTATION}' in {meta}.annotations && {meta}.annotations['{EXEMPT_ANNOTATION}'] == 'true'"
 
 
 def _copy_inits(spec: str) -> str:
@@ -90,21 +91,26 @@ def _copy_inits(spec: str) -> str:
 def preconditions() -> list[tuple[str, str]]:
     """(name, expression): objects that are checked at all (VAP matchConditions)."""
     return [
-        ("has-pod-spec",
-         "object.kind == 'Pod' || (object.kind == 'CronJob'\n"
-         "  ? has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template.spec)\n"
-         "  : has(object.spec.template) && has(object.spec.template.spec))"),
-        ("not-controller-owned",
-         "!has(object.metadata.ownerReferences) ||\n"
-         "!object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)"),
+        (
+            "has-pod-spec",
+            "object.kind == 'Pod' || (object.kind == 'CronJob'\n"
+            "  ? has(object.spec.jobTemplate.spec) && has(object.spec.jobTemplate.spec.template.spec)\n"
+            "  : has(object.spec.template) && has(object.spec.template.spec))",
+        ),
+        (
+            "not-controller-owned",
+            "!has(object.metadata.ownerReferences) ||\n!object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller)",
+        ),
     ]
 
 
 def variables() -> list[tuple[str, str]]:
-    template = ("object.kind == 'Pod' ? false : (object.kind == 'CronJob'\n"
-                "  ? has(object.spec.jobTemplate.spec.template.metadata) &&\n"
-                f"    {_annotated('object.spec.jobTemplate.spec.template.metadata')}\n"
-                f"  : has(object.spec.template.metadata) &&\n    {_annotated('object.spec.template.metadata')})")
+    template = (
+        "object.kind == 'Pod' ? false : (object.kind == 'CronJob'\n"
+        "  ? has(object.spec.jobTemplate.spec.template.metadata) &&\n"
+        f"    {_annotated('object.spec.jobTemplate.spec.template.metadata')}\n"
+        f"  : has(object.spec.template.metadata) &&\n    {_annotated('object.spec.template.metadata')})"
+    )
     return [
         ("podSpec", _spec_of("object")),
         # `x == null ? …` rather than `x != null ? …`: same meaning, and cel-python 0.5 (the
@@ -122,10 +128,13 @@ VALIDATION = "variables.exempt || size(variables.newCopyInits) == 0"
 
 def message_expression(target: Target) -> str:
     blocker = target.image_volume_blocker()
-    instead = ("mount the image as an image volume instead (migrate-tui check --fix)" if blocker is None else
-               "bake the files into the image that reads them (this cluster can't serve image volumes yet)")
+    instead = (
+        "mount the image as an image volume instead (migrate-tui check --fix)"
+        if blocker is None
+        else "bake the files into the image that reads them (this cluster can't serve image volumes yet)"
+    )
     return (
-        "\"init container '\" + variables.newCopyInits[0] + \"' copies files from its image into an emptyDir: "
+        '"init container \'" + variables.newCopyInits[0] + "\' copies files from its image into an emptyDir: '
         f"{instead}, or annotate the pod template with {EXEMPT_ANNOTATION}: 'true'\""
     )
 
@@ -142,8 +151,9 @@ def validating_admission_policy(target: Target, *, action: str = "Deny", name: s
         )
     rules: dict[str, dict] = {}
     for group, version, resource, _ in WORKLOADS:
-        rule = rules.setdefault(group, {"apiGroups": [group], "apiVersions": [version],
-                                        "operations": ["CREATE", "UPDATE"], "resources": []})
+        rule = rules.setdefault(
+            group, {"apiGroups": [group], "apiVersions": [version], "operations": ["CREATE", "UPDATE"], "resources": []}
+        )
         rule["resources"].append(resource)
     policy = {
         "apiVersion": "admissionregistration.k8s.io/v1",
@@ -157,11 +167,13 @@ def validating_admission_policy(target: Target, *, action: str = "Deny", name: s
             },
             "matchConditions": [{"name": n, "expression": e} for n, e in preconditions()],
             "variables": [{"name": n, "expression": e} for n, e in variables()],
-            "validations": [{
-                "expression": VALIDATION,
-                "messageExpression": message_expression(target),
-                "reason": "Forbidden",
-            }],
+            "validations": [
+                {
+                    "expression": VALIDATION,
+                    "messageExpression": message_expression(target),
+                    "reason": "Forbidden",
+                }
+            ],
         },
     }
     binding = {
@@ -191,7 +203,7 @@ def kyverno_policy(target: Target, *, action: str = "Deny", name: str = POLICY_N
                 "policies.kyverno.io/subject": "Pod",
                 "policies.kyverno.io/description": (
                     "Rejects new init containers that copy files from their own image into an emptyDir "
-                    f"(use an image volume). Exempt with the annotation {EXEMPT_ANNOTATION}: \"true\"."
+                    f'(use an image volume). Exempt with the annotation {EXEMPT_ANNOTATION}: "true".'
                 ),
                 # The rule already lists every workload kind: no auto-generated rules on top.
                 "pod-policies.kyverno.io/autogen-controllers": "none",
@@ -200,18 +212,24 @@ def kyverno_policy(target: Target, *, action: str = "Deny", name: str = POLICY_N
         "spec": {
             "validationFailureAction": "Enforce" if action == "Deny" else "Audit",
             "background": False,
-            "rules": [{
-                "name": "no-init-copy-into-emptydir",
-                "match": {"any": [{"resources": {"kinds": [k for *_, k in WORKLOADS], "operations": ["CREATE", "UPDATE"]}}]},
-                "exclude": {"any": [{"resources": {"namespaces": ["kube-system"]}}]},
-                "validate": {"cel": {
-                    "variables": [{"name": n, "expression": e} for n, e in variables()],
-                    "expressions": [{
-                        "expression": f"!({guard}) || {VALIDATION}",
-                        "messageExpression": message_expression(target),
-                    }],
-                }},
-            }],
+            "rules": [
+                {
+                    "name": "no-init-copy-into-emptydir",
+                    "match": {"any": [{"resources": {"kinds": [k for *_, k in WORKLOADS], "operations": ["CREATE", "UPDATE"]}}]},
+                    "exclude": {"any": [{"resources": {"namespaces": ["kube-system"]}}]},
+                    "validate": {
+                        "cel": {
+                            "variables": [{"name": n, "expression": e} for n, e in variables()],
+                            "expressions": [
+                                {
+                                    "expression": f"!({guard}) || {VALIDATION}",
+                                    "messageExpression": message_expression(target),
+                                }
+                            ],
+                        }
+                    },
+                }
+            ],
         },
     }
 
@@ -234,7 +252,7 @@ def render(objects: list[dict], target: Target) -> str:
     header = (
         f"# Generated by migrate-tui policy for {target.describe()} (target from {target.source}).\n"
         f"# Rejects new init-container copies into emptyDir volumes; exempt an object with the\n"
-        f"# annotation {EXEMPT_ANNOTATION}: \"true\" (on the object or its pod template).\n"
+        f'# annotation {EXEMPT_ANNOTATION}: "true" (on the object or its pod template).\n'
     )
     docs = [yaml.dump(obj, Dumper=_Dumper, sort_keys=False, width=1 << 20, allow_unicode=True) for obj in objects]
     return header + "".join(f"---\n{doc}" for doc in docs)
@@ -245,13 +263,22 @@ def render(objects: list[dict], target: Target) -> str:
 
 def add_parser(subparsers, common) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "policy", help="emit admission policies (ValidatingAdmissionPolicy, Kyverno) that reject new init-container copies",
+        "policy",
+        help="emit admission policies (ValidatingAdmissionPolicy, Kyverno) that reject new init-container copies",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
-    parser.add_argument("--engine", choices=("all", "vap", "kyverno"), default="all",
-                        help="which policies to write (default: all; VAP needs Kubernetes 1.30+)")
-    parser.add_argument("--action", choices=("deny", "warn", "audit"), default="deny",
-                        help="deny (reject), warn (admit with a warning + audit) or audit (record only)")
+    parser.add_argument(
+        "--engine",
+        choices=("all", "vap", "kyverno"),
+        default="all",
+        help="which policies to write (default: all; VAP needs Kubernetes 1.30+)",
+    )
+    parser.add_argument(
+        "--action",
+        choices=("deny", "warn", "audit"),
+        default="deny",
+        help="deny (reject), warn (admit with a warning + audit) or audit (record only)",
+    )
     parser.add_argument("--name", default=POLICY_NAME, help=f"object names (default: {POLICY_NAME})")
     parser.add_argument("-o", "--output", type=Path, help="write to FILE instead of stdout")
     common(parser)

@@ -17,8 +17,13 @@ def add_parser(subparsers, common) -> argparse.ArgumentParser:
     parser.add_argument("path", nargs="?", type=Path, default=Path("."))
     parser.add_argument("--format", choices=("md", "html", "json"), default="md")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the report to FILE (default: standard output)")
-    parser.add_argument("--copy-mbps", type=float, default=None, metavar="MB/S",
-                        help="assumed init-container copy throughput for 'start-up time avoided' (default: 200)")
+    parser.add_argument(
+        "--copy-mbps",
+        type=float,
+        default=None,
+        metavar="MB/S",
+        help="assumed init-container copy throughput for 'start-up time avoided' (default: 200)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="don't reuse per-file results")
     common(parser)
     return parser
@@ -34,9 +39,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--copy-mbps must be a positive number")
     engine = args.make_engine(args, [args.path])
     result = engine.scan()
-    report = build_report(result.findings, engine.root, files_scanned=result.files_scanned,
-                          diagnostics=len({d.path for d in result.diagnostics}), sources=result.sources,
-                          copy_mbps=mbps)
+    report = build_report(
+        result.findings,
+        engine.root,
+        files_scanned=result.files_scanned,
+        diagnostics=len({d.path for d in result.diagnostics}),
+        sources=result.sources,
+        copy_mbps=mbps,
+    )
     text = {"md": render_markdown, "html": render_html, "json": render_json}[args.format](report)
     if args.output is None:
         sys.stdout.write(text)
@@ -44,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
     _write_report(args.output, text)
     print(f"wrote {args.output}", file=sys.stderr)
     return ExitCode.CLEAN
-
 
 
 def _write_report(path: Path, text: str) -> None:

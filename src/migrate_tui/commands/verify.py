@@ -15,15 +15,25 @@ def add_parser(subparsers, common) -> None:
     parser = subparsers.add_parser("verify", help="prove readers see the same bytes through the image volume as through the emptyDir")
     parser.add_argument("before", type=Path, help="manifest with the init-container copy")
     parser.add_argument("after", type=Path, help="the migrated manifest")
-    parser.add_argument("--image", action="append", default=[], metavar="REF=SOURCE",
-                        help="where an image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)")
+    parser.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="REF=SOURCE",
+        help="where an image comes from: oci:DIR[:TAG] or docker-archive:FILE (default: its registry)",
+    )
     parser.add_argument("--insecure-registry", action="append", default=[], metavar="HOST")
     parser.add_argument("--platform", default="linux/amd64")
     add_limit_options(parser)
     parser.add_argument("--allow-extra", action="store_true", help="files that appear only after (dot-files, siblings) are not a failure")
-    parser.add_argument("--mounted", action="append", default=[], metavar="DIR=IMAGE",
-                        help="DF002 compose mode: BEFORE and AFTER are the old and the new app image; prove DIR of BEFORE "
-                             "shows the same files as IMAGE mounted at DIR over AFTER (commands/verify_mounted.py)")
+    parser.add_argument(
+        "--mounted",
+        action="append",
+        default=[],
+        metavar="DIR=IMAGE",
+        help="DF002 compose mode: BEFORE and AFTER are the old and the new app image; prove DIR of BEFORE "
+        "shows the same files as IMAGE mounted at DIR over AFTER (commands/verify_mounted.py)",
+    )
 
 
 def _documents(path: Path) -> list:
@@ -65,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
         # verify compares content digests: file bodies are hashed while streamed, never kept
         trees = image_sources(args.image, tuple(args.insecure_registry), args.platform, limits=limits_of(args), keep_data=False)
         local = {pair.partition("=")[0] for pair in args.image}
-        loader = image_loader(trees, _config_opener(args.image, tuple(args.insecure_registry), args.platform), (SourceError,),
-                              local.__contains__)
+        loader = image_loader(
+            trees, _config_opener(args.image, tuple(args.insecure_registry), args.platform), (SourceError,), local.__contains__
+        )
     except ValueError as exc:
         print(visible(f"migrate-tui verify: error: {exc}"), file=sys.stderr)
         return 2
@@ -88,8 +99,12 @@ def run(args: argparse.Namespace) -> int:
                 continue
             c = r.comparison
             bad = c.missing or c.different or (c.extra and not args.allow_extra)
-            print(visible(f"{'FAIL' if bad else 'OK  '} {where}: {len(c.missing)} missing, {len(c.different)} different, "
-                          f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner"))
+            print(
+                visible(
+                    f"{'FAIL' if bad else 'OK  '} {where}: {len(c.missing)} missing, {len(c.different)} different, "
+                    f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner"
+                )
+            )
             for label, paths in (("missing", c.missing), ("different", c.different), ("extra", c.extra), ("mode/owner", c.mode_only)):
                 for p in paths[:20]:
                     print(visible(f"    {label}: /{p}"))

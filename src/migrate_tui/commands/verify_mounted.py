@@ -18,8 +18,10 @@ def run(args: argparse.Namespace) -> int:
     for pair in args.mounted:
         path, sep, image = pair.partition("=")
         if not sep or not path.startswith("/") or not image:
-            print(f"migrate-tui verify: error: --mounted {pair}: use DIR=IMAGE, DIR absolute (e.g. /etc/ssl/certs=oci:certs:v1)",
-                  file=sys.stderr)
+            print(
+                f"migrate-tui verify: error: --mounted {pair}: use DIR=IMAGE, DIR absolute (e.g. /etc/ssl/certs=oci:certs:v1)",
+                file=sys.stderr,
+            )
             return 2
         mounts.append((path, image))
     try:
@@ -33,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
         c = r.comparison
         bad = bool(c.missing or c.different or (c.extra and not args.allow_extra))
         failures += bad
-        print(f"{'FAIL' if bad else 'OK  '} {r.directory} from {r.volume}: {len(c.missing)} missing, {len(c.different)} different, "
-              f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner, {c.same} same")
+        print(
+            f"{'FAIL' if bad else 'OK  '} {r.directory} from {r.volume}: {len(c.missing)} missing, {len(c.different)} different, "
+            f"{len(c.extra)} extra, {len(c.mode_only)} with other mode/owner, {c.same} same"
+        )
         for label, paths in (("missing", c.missing), ("different", c.different), ("extra", c.extra), ("mode/owner", c.mode_only)):
             for p in paths[:20]:
                 print(visible(f"    {label}: {r.directory}/{p}"))

@@ -82,7 +82,7 @@ def _split_ref(image: str) -> tuple[str, str | None, str | None]:
     last = name.rfind("/")
     colon = name.find(":", last + 1)
     if colon != -1:
-        return name[:colon], name[colon + 1:], digest or None
+        return name[:colon], name[colon + 1 :], digest or None
     return name, None, digest or None
 
 
@@ -234,8 +234,9 @@ def _read(ctx: Any, rel: str) -> SourceFile | None:
     return None if isinstance(found, Diagnostic) else found
 
 
-def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[str, str],
-              allow_heuristic: bool, flows: list) -> AssetImage | str:
+def _plan_one(
+    ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[str, str], allow_heuristic: bool, flows: list
+) -> AssetImage | str:
     template = ctx.config.image_name_template
     new_ref = asset_reference(template, image)
     if new_ref is None:
@@ -250,8 +251,13 @@ def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[
                 parsed = parse_dockerfile(source.text)
                 stage = parsed.stage(renamed.target) if renamed.target else (parsed.stages[-1] if parsed.stages else None)
                 if stage is not None and dfx.is_scratch(parsed.root_base(stage)[0]):
-                    return AssetImage(image, new_ref, renamed.dockerfile, "unchanged",
-                                      notes=[f"{renamed.dockerfile} already builds {new_ref} FROM scratch"])
+                    return AssetImage(
+                        image,
+                        new_ref,
+                        renamed.dockerfile,
+                        "unchanged",
+                        notes=[f"{renamed.dockerfile} already builds {new_ref} FROM scratch"],
+                    )
         return _new_dockerfile(ctx, image, new_ref, sources, flags, None)
     source = _read(ctx, link.dockerfile)
     if source is None:
@@ -259,9 +265,14 @@ def _plan_one(ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[
     own = list({id(f.init): str(f.init.get("name")) for f in flows}.values())
     others = other_runners(ctx, image, own=own)
     if others:
-        return _new_dockerfile(ctx, image, new_ref, sources, flags,
-                               f"{link.dockerfile} can't be rewritten in place: {others[0]} also runs {_shown(image)}, "
-                               "and its builds would change under it")
+        return _new_dockerfile(
+            ctx,
+            image,
+            new_ref,
+            sources,
+            flags,
+            f"{link.dockerfile} can't be rewritten in place: {others[0]} also runs {_shown(image)}, and its builds would change under it",
+        )
     rewrite = _rewrite_in_place(ctx, link, source, image, new_ref, sources, flags)
     if isinstance(rewrite, AssetImage):
         return rewrite
@@ -305,8 +316,9 @@ def other_runners(ctx: Any, image: str, *, own: list[str]) -> list[str]:
     return found
 
 
-def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: str,
-                      sources: list[tuple[str, str]], flags: dict[str, str]) -> AssetImage | str:
+def _rewrite_in_place(
+    ctx: Any, link, source: SourceFile, image: str, new_ref: str, sources: list[tuple[str, str]], flags: dict[str, str]
+) -> AssetImage | str:
     parsed = parse_dockerfile(source.text)
     if parsed.errors:
         return f"it does not parse cleanly (line {parsed.errors[0][0]}: {parsed.errors[0][1]})"
@@ -355,8 +367,16 @@ def _rewrite_in_place(ctx: Any, link, source: SourceFile, image: str, new_ref: s
     return AssetImage(image, reference, link.dockerfile, how, edits, digests, scopes, notes)
 
 
-def _rename_build(ctx: Any, link, image: str, new_ref: str, edits: list[Edit], digests: list[tuple[str, str | None]],
-                  scopes: list[tuple[str, int, int]], notes: list[str]) -> str:
+def _rename_build(
+    ctx: Any,
+    link,
+    image: str,
+    new_ref: str,
+    edits: list[Edit],
+    digests: list[tuple[str, str | None]],
+    scopes: list[tuple[str, int, int]],
+    notes: list[str],
+) -> str:
     """Rename the build definition's image to the asset name when it can be edited exactly
     (edits, digests, scopes and notes appended); the reference the image volume uses."""
     reference = image
@@ -369,11 +389,15 @@ def _rename_build(ctx: Any, link, image: str, new_ref: str, edits: list[Edit], d
             digests.append((path, build.digest))
             scopes.append((path, s, e))
             reference = new_ref
-            notes.append(f"{link.origin} now builds {renamed} from {link.dockerfile} (FROM scratch); "
-                         f"the old {link.image} tags stay as they are for anything else that still runs `cp` from them")
+            notes.append(
+                f"{link.origin} now builds {renamed} from {link.dockerfile} (FROM scratch); "
+                f"the old {link.image} tags stay as they are for anything else that still runs `cp` from them"
+            )
     else:
-        notes.append(f"{image} keeps its name: {link.source} ({link.origin}) links it to {link.dockerfile} but names it nowhere "
-                     f"migrate-tui can edit; anything else that runs `cp` from new builds of it needs the same migration")
+        notes.append(
+            f"{image} keeps its name: {link.source} ({link.origin}) links it to {link.dockerfile} but names it nowhere "
+            f"migrate-tui can edit; anything else that runs `cp` from new builds of it needs the same migration"
+        )
     if _split_ref(image)[2] and reference != image:
         notes.append(f"{image} was pinned by digest; pin {reference} again once it is built")
     return reference
@@ -393,7 +417,7 @@ def _flag_edits(path: str, text: str, instr, flags: dict[str, str]) -> list[Edit
         existing = instr.flag(name)
         token = f"--{name}={flags[name]}"
         if existing is not None:
-            if text[existing.start:existing.end] != token:
+            if text[existing.start : existing.end] != token:
                 edits.append(Edit(path, existing.start, existing.end, token))
             continue
         at = instr.start + len(instr.raw_keyword)
@@ -401,8 +425,9 @@ def _flag_edits(path: str, text: str, instr, flags: dict[str, str]) -> list[Edit
     return edits
 
 
-def _new_dockerfile(ctx: Any, image: str, new_ref: str, sources: list[tuple[str, str]],
-                    flags: dict[str, str], why: str | None) -> AssetImage | str:
+def _new_dockerfile(
+    ctx: Any, image: str, new_ref: str, sources: list[tuple[str, str]], flags: dict[str, str], why: str | None
+) -> AssetImage | str:
     if not _exact_reference(image):
         return f"the init image {_shown(image)} is not a valid image reference; no Dockerfile is written for it"
     repo, _, _ = _split_ref(image)
@@ -510,8 +535,17 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
 # --------------------------------------------------------------------------- copier images
 
 
-def _rewrite_copier(ctx: Any, link, source: SourceFile, parsed: Dockerfile, stage: Stage, image: str, new_ref: str,
-                    sources: list[tuple[str, str]], flags: dict[str, str]) -> AssetImage | str:
+def _rewrite_copier(
+    ctx: Any,
+    link,
+    source: SourceFile,
+    parsed: Dockerfile,
+    stage: Stage,
+    image: str,
+    new_ref: str,
+    sources: list[tuple[str, str]],
+    flags: dict[str, str],
+) -> AssetImage | str:
     """A copier image rewritten in place: its stage (download and all) becomes a build stage,
     its CMD/ENTRYPOINT goes, and a new last stage ships ``FROM scratch`` with the paths the init
     containers copied, taken from the build stage exactly as the old image held them."""
@@ -539,8 +573,10 @@ def _rewrite_copier(ctx: Any, link, source: SourceFile, parsed: Dockerfile, stag
     edits.append(Edit(source.path, len(text), len(text), tail + "\n" + "\n".join(lines) + "\n"))
     digests: list[tuple[str, str | None]] = [(source.path, source.digest)]
     scopes: list[tuple[str, int, int]] = [(source.path, 0, len(text))]
-    notes = [f"{link.dockerfile} ({dfx.label(stage)}) becomes build stage '{name}' (its download stays there, its "
-             f"{'/'.join(dict.fromkeys(i.keyword for i in stage.instructions if i.keyword in ('CMD', 'ENTRYPOINT')))} "
-             "goes) and ships FROM scratch with the copied paths"]
+    notes = [
+        f"{link.dockerfile} ({dfx.label(stage)}) becomes build stage '{name}' (its download stays there, its "
+        f"{'/'.join(dict.fromkeys(i.keyword for i in stage.instructions if i.keyword in ('CMD', 'ENTRYPOINT')))} "
+        "goes) and ships FROM scratch with the copied paths"
+    ]
     reference = _rename_build(ctx, link, image, new_ref, edits, digests, scopes, notes)
     return AssetImage(image, reference, link.dockerfile, "rewritten", edits, digests, scopes, notes)

@@ -24,20 +24,48 @@ __all__ = ["ArrangeBlocker", "AssetsPlan", "copier_command", "plan_assets_stage"
 
 _ARRANGE = frozenset({"chmod", "cp", "ln", "mkdir", "mv", "touch"})
 _OWNERSHIP = frozenset({"chown", "chgrp"})
-_PACKAGES = frozenset({"apk", "apt-get", "apt", "aptitude", "dnf", "microdnf", "yum", "tdnf", "zypper",
-                       "pip", "pip3", "npm", "gem"})
+_PACKAGES = frozenset({"apk", "apt-get", "apt", "aptitude", "dnf", "microdnf", "yum", "tdnf", "zypper", "pip", "pip3", "npm", "gem"})
 _MESSAGE = frozenset({"echo", "printf", "true", ":"})
 _CONFIG = frozenset({"LABEL", "EXPOSE", "STOPSIGNAL", "VOLUME", "ENV"})
 _DATA = frozenset({"COPY", "ADD", "WORKDIR", "ARG", "MAINTAINER", "USER"}) | _CONFIG
 # Paths written into the new stage as they are (no quoting needed in a Dockerfile).
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9._/@+=,:%-]*")
 # Directories a shell base already has: a WORKDIR there did not create them.
-_BASE_DIRS = frozenset({
-    "/", "/bin", "/sbin", "/etc", "/lib", "/lib64", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local",
-    "/usr/local/bin", "/usr/local/lib", "/usr/local/share", "/usr/share", "/var", "/var/lib", "/var/cache",
-    "/var/log", "/var/tmp", "/tmp", "/root", "/home", "/opt", "/srv", "/mnt", "/media", "/run", "/dev",
-    "/proc", "/sys",
-})
+_BASE_DIRS = frozenset(
+    {
+        "/",
+        "/bin",
+        "/sbin",
+        "/etc",
+        "/lib",
+        "/lib64",
+        "/usr",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/lib",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/local/lib",
+        "/usr/local/share",
+        "/usr/share",
+        "/var",
+        "/var/lib",
+        "/var/cache",
+        "/var/log",
+        "/var/tmp",
+        "/tmp",
+        "/root",
+        "/home",
+        "/opt",
+        "/srv",
+        "/mnt",
+        "/media",
+        "/run",
+        "/dev",
+        "/proc",
+        "/sys",
+    }
+)
 _VALUED = {"cp": "tS", "ln": "tS", "mkdir": "m", "mv": "tS", "touch": "dtr"}
 
 
@@ -62,19 +90,29 @@ class ArrangeBlocker(str, Enum):
 
 
 _SENTENCES = {
-    ArrangeBlocker.INSTALLS_PACKAGES: ("the stage also installs packages, which a consumer may run; decide which "
-                                       "files the asset image needs and copy only those into FROM scratch"),
-    ArrangeBlocker.OWNERSHIP: ("the stage sets file owners (chown/chgrp, COPY --chown, USER before a RUN); "
-                               "COPY --from into scratch must keep them: add --chown per path by hand, with numeric ids"),
-    ArrangeBlocker.UNKNOWN_PATH: ("a RUN writes a path that is not a literal absolute path (a variable, a glob, ~); "
-                                  "list the paths to ship by hand"),
+    ArrangeBlocker.INSTALLS_PACKAGES: (
+        "the stage also installs packages, which a consumer may run; decide which "
+        "files the asset image needs and copy only those into FROM scratch"
+    ),
+    ArrangeBlocker.OWNERSHIP: (
+        "the stage sets file owners (chown/chgrp, COPY --chown, USER before a RUN); "
+        "COPY --from into scratch must keep them: add --chown per path by hand, with numeric ids"
+    ),
+    ArrangeBlocker.UNKNOWN_PATH: (
+        "a RUN writes a path that is not a literal absolute path (a variable, a glob, ~); list the paths to ship by hand"
+    ),
     ArrangeBlocker.WHOLE_ROOT: "the stage writes into / itself; shipping / from the build stage would ship the shell base",
-    ArrangeBlocker.BASE_DIRECTORY: ("the stage writes into a directory the base already has (such as /usr/local/bin/); "
-                                    "shipping that directory would ship the base's files too: list the paths by hand"),
-    ArrangeBlocker.TOP_LEVEL_LINK: ("a RUN creates a symbolic link outside the copied directories; COPY --from follows "
-                                    "a top-level link, so copy the directory that holds it by hand"),
-    ArrangeBlocker.NAMED_STAGE: ("the stage is named or is not the last one; a build that targets it by name would "
-                                 "build the shell stage, so split it by hand"),
+    ArrangeBlocker.BASE_DIRECTORY: (
+        "the stage writes into a directory the base already has (such as /usr/local/bin/); "
+        "shipping that directory would ship the base's files too: list the paths by hand"
+    ),
+    ArrangeBlocker.TOP_LEVEL_LINK: (
+        "a RUN creates a symbolic link outside the copied directories; COPY --from follows "
+        "a top-level link, so copy the directory that holds it by hand"
+    ),
+    ArrangeBlocker.NAMED_STAGE: (
+        "the stage is named or is not the last one; a build that targets it by name would build the shell stage, so split it by hand"
+    ),
     ArrangeBlocker.CONFIG_EXPANDS: "an ENV/LABEL/WORKDIR of the stage uses variables; carry it over by hand",
 }
 
@@ -175,7 +213,7 @@ def plan_assets_stage(parsed: Dockerfile, stage: Stage) -> AssetsPlan | None:
 def render_scratch_stage(parsed: Dockerfile, plan: AssetsPlan, name: str) -> str:
     """The ``FROM scratch`` stage that ships what the ``name`` stage wrote."""
     lines = ["FROM scratch"]
-    lines += [parsed.text[i.start:i.end] for i in plan.config]
+    lines += [parsed.text[i.start : i.end] for i in plan.config]
     if plan.workdir:
         lines.append(f"WORKDIR {plan.workdir}")
     lines += [f"COPY --from={name} {p} {p}" for p in plan.paths]
@@ -192,8 +230,30 @@ def unique_stage_name(parsed: Dockerfile, wanted: str = "assets") -> str:
 
 
 _COPIER_CMD = frozenset({"cp", "mkdir", "chmod", "echo", "printf", "true", "ls", "set"})
-_FETCH_RUN = frozenset({"wget", "curl", "tar", "unzip", "gunzip", "gzip", "mkdir", "chmod", "rm", "mv", "cp", "ln",
-                        "echo", "test", "true", "set", "sha256sum", "sha512sum", "cd", "touch"})
+_FETCH_RUN = frozenset(
+    {
+        "wget",
+        "curl",
+        "tar",
+        "unzip",
+        "gunzip",
+        "gzip",
+        "mkdir",
+        "chmod",
+        "rm",
+        "mv",
+        "cp",
+        "ln",
+        "echo",
+        "test",
+        "true",
+        "set",
+        "sha256sum",
+        "sha512sum",
+        "cd",
+        "touch",
+    }
+)
 
 
 def copier_command(parsed: Dockerfile, stage: Stage) -> Instruction | None:
@@ -283,7 +343,7 @@ def _operands(command: Command, valued: str) -> list[str] | None:
     while i < len(words):
         word = words[i]
         if word == "--":
-            out += words[i + 1:]
+            out += words[i + 1 :]
             break
         if word.startswith("--"):
             if word.startswith("--target-directory="):
@@ -298,10 +358,10 @@ def _operands(command: Command, valued: str) -> list[str] | None:
             letters = word[1:]
             for n, letter in enumerate(letters):
                 if letter in valued:
-                    value = letters[n + 1:] or (words[i + 1] if i + 1 < len(words) else None)
+                    value = letters[n + 1 :] or (words[i + 1] if i + 1 < len(words) else None)
                     if value is None:
                         return None
-                    if not letters[n + 1:]:
+                    if not letters[n + 1 :]:
                         i += 1
                     if letter == "t":
                         target = value

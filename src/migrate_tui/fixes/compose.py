@@ -61,8 +61,7 @@ class Runtime(Enum):
 RUNTIME_ENV: dict[Runtime, dict[Need, tuple[tuple[str, str], ...]]] = {
     Runtime.GO: {Need.CERTS: (), Need.TZDATA: ()},
     Runtime.RUST_MUSL: {Need.CERTS: (("SSL_CERT_FILE", CERTS_FILE), ("SSL_CERT_DIR", CERTS_DIR)), Need.TZDATA: ()},
-    Runtime.C_STATIC: {Need.CERTS: (("SSL_CERT_FILE", CERTS_FILE), ("SSL_CERT_DIR", CERTS_DIR)),
-                       Need.TZDATA: (("TZDIR", ZONEINFO_DIR),)},
+    Runtime.C_STATIC: {Need.CERTS: (("SSL_CERT_FILE", CERTS_FILE), ("SSL_CERT_DIR", CERTS_DIR)), Need.TZDATA: (("TZDIR", ZONEINFO_DIR),)},
 }
 _COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
 _VOLUMES = {Need.CERTS: (CERTS_VOLUME, CERTS_DIR, "certs-image"), Need.TZDATA: (TZDATA_VOLUME, ZONEINFO_DIR, "tzdata-image")}
@@ -90,21 +89,20 @@ class Refused:
     def sentence(self) -> str:
         return {
             Refusal.IMAGES_UNSET: f"compose mode needs the image references {self.detail}: set them in [tool.migrate-tui] "
-                                  "(build them with `migrate-tui build --certs` / `--tzdata`)",
-            Refusal.NAMED_USER: f"USER {self.detail}: its uid is not known here, so no /etc/passwd line can be written; "
-                                "use a numeric id",
+            "(build them with `migrate-tui build --certs` / `--tzdata`)",
+            Refusal.NAMED_USER: f"USER {self.detail}: its uid is not known here, so no /etc/passwd line can be written; use a numeric id",
             Refusal.NO_LINKED_MANIFEST: "no manifest in the repository runs an image built from this Dockerfile "
-                                        f"({self.detail}); a FROM scratch image whose certificates and time zones "
-                                        "nobody mounts would lose them",
+            f"({self.detail}); a FROM scratch image whose certificates and time zones "
+            "nobody mounts would lose them",
             Refusal.PLATFORM: self.detail,
             Refusal.VOLUME_NAME_TAKEN: f"{self.detail} already has a volume of that name",
             Refusal.MOUNT_PATH_TAKEN: f"{self.detail}, where an image volume would go; merge them by hand",
             Refusal.REWRITE_REFUSED: self.detail,
             Refusal.UNREADABLE_RUNNER: f"{self.detail}; a workload there could not get the volumes",
             Refusal.UNEDITED_MENTION: f"{self.detail}: it may run the image (Helm values, a templated or flow-style "
-                                      "manifest, an Argo template…) where migrate-tui can't add the volumes; add them by hand",
+            "manifest, an Argo template…) where migrate-tui can't add the volumes; add them by hand",
             Refusal.COMPOSE_RUNNER: f"{self.detail} runs the image with Docker Compose, which has no image volumes; "
-                                    "the FROM scratch image would start there without certificates and time zones",
+            "the FROM scratch image would start there without certificates and time zones",
             Refusal.INVALID: f"the rewritten manifest would not validate: {self.detail}",
         }[self.kind]
 
@@ -156,8 +154,16 @@ def passwd_line(user: str | None) -> str | Refused | None:
     return f"app:x:{uid}:{int(group) if group else uid}:app:/:/sbin/nologin"
 
 
-def plan(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, stage: Stage, runtime: Runtime,
-         installs: set[str], cert_runs: list[Instruction], user: str | None) -> ComposePlan | Refused:
+def plan(
+    ctx: RuleContext,
+    source: SourceFile,
+    parsed: Dockerfile,
+    stage: Stage,
+    runtime: Runtime,
+    installs: set[str],
+    cert_runs: list[Instruction],
+    user: str | None,
+) -> ComposePlan | Refused:
     needs = needs_from(installs)
     images = {Need.CERTS: ctx.config.certs_image, Need.TZDATA: ctx.config.tzdata_image}
     unset = [_VOLUMES[n][2] for n in needs if not images[n]]
@@ -172,12 +178,13 @@ def plan(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, stage: Stage,
     result = ComposePlan(needs=needs, passwd_line=line)
     result.edits += dockerfile_edits(source, parsed, stage, cert_runs, line)
     result.digests.append((source.path, source.digest))
-    result.scopes.append((source.path, stage.from_instruction.start,
-                          max(i.end for i in [stage.from_instruction, *stage.instructions])))
+    result.scopes.append((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])))
     linked = _linked_images(ctx, source, parsed, stage)
     if not linked:
-        return Refused(Refusal.NO_LINKED_MANIFEST, "no build definition names it" if not linked_any(ctx, source) else
-                       "no pod spec runs the images it builds")
+        return Refused(
+            Refusal.NO_LINKED_MANIFEST,
+            "no build definition names it" if not linked_any(ctx, source) else "no pod spec runs the images it builds",
+        )
     mounts = {n: (_VOLUMES[n][0], _VOLUMES[n][1], images[n]) for n in needs}
     env = [pair for n in needs for pair in RUNTIME_ENV[runtime][n]]
     for rel in _manifest_files(ctx, linked):
@@ -250,8 +257,10 @@ def _unedited_mentions(ctx: RuleContext, source: SourceFile, linked: list, resul
             continue
         mentions = len(pattern.findall(found.text))
         if mentions > edited.get(rel, 0):
-            return Refused(Refusal.UNEDITED_MENTION, f"{rel} names {built[0][0]} {mentions} time(s), "
-                                                     f"{edited.get(rel, 0)} of them in containers this fix edits")
+            return Refused(
+                Refusal.UNEDITED_MENTION,
+                f"{rel} names {built[0][0]} {mentions} time(s), {edited.get(rel, 0)} of them in containers this fix edits",
+            )
     return None
 
 
@@ -269,8 +278,7 @@ def _runs(container: Any, linked: list) -> bool:
     return ref is not None and any(ref.same_repository(wanted) for _, wanted, _ in linked)
 
 
-def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: dict, env: list,
-                  result: ComposePlan) -> Refused | None:
+def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: dict, env: list, result: ComposePlan) -> Refused | None:
     from migrate_tui.parse.podspec import find_pod_specs
     from migrate_tui.parse.yamldoc import YamlError, load_documents
 
@@ -288,8 +296,12 @@ def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: di
         refs = []
         for ref in find_pod_specs(item.data):
             subject = PodSpecSubject(source, item.chunk, item.data, ref)
-            targets = [(group, i) for group in ("initContainers", "containers")
-                       for i, c in enumerate(ref.spec.get(group) or []) if _runs(c, linked)]
+            targets = [
+                (group, i)
+                for group in ("initContainers", "containers")
+                for i, c in enumerate(ref.spec.get(group) or [])
+                if _runs(c, linked)
+            ]
             if not targets:
                 continue
             problem = _conflict(subject, targets, mounts)
@@ -318,13 +330,11 @@ def _conflict(subject: PodSpecSubject, targets: list, mounts: dict) -> Refused |
             path = posixpath.normpath(str(mount.get("mountPath", "")) or "/") if isinstance(mount, dict) else ""
             for _, wanted, _ in mounts.values():
                 if path and (path == wanted or wanted.startswith(path.rstrip("/") + "/") or path.startswith(wanted + "/")):
-                    return Refused(Refusal.MOUNT_PATH_TAKEN, f"{subject.path}: container '{container.get('name')}' "
-                                                             f"already mounts {path}")
+                    return Refused(Refusal.MOUNT_PATH_TAKEN, f"{subject.path}: container '{container.get('name')}' already mounts {path}")
     return None
 
 
-def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts: dict, env: list,
-                result: ComposePlan) -> Refused | None:
+def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts: dict, env: list, result: ComposePlan) -> Refused | None:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
@@ -370,7 +380,7 @@ def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts:
     problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
     if problems:
         return Refused(Refusal.INVALID, f"{source.path}: {problems[0]}")
-    old = source.text[chunk.start:chunk.end]
+    old = source.text[chunk.start : chunk.end]
     start, end, content = shrink(old, new_chunk)
     result.edits.append(Edit(source.path, chunk.start + start, chunk.start + end, content))
     if (source.path, source.digest) not in result.digests:
@@ -379,10 +389,7 @@ def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts:
     return None
 
 
-
-
-def dockerfile_edits(source: SourceFile, parsed: Dockerfile, stage: Stage, cert_runs: list[Instruction],
-                     line: str | None) -> list[Edit]:
+def dockerfile_edits(source: SourceFile, parsed: Dockerfile, stage: Stage, cert_runs: list[Instruction], line: str | None) -> list[Edit]:
     """Base → scratch, the certs/tzdata RUNs dropped and, for a USER, a build stage writing its
     /etc/passwd line (run on the old base, which has a shell) copied in first."""
     text = source.text
@@ -397,9 +404,15 @@ def dockerfile_edits(source: SourceFile, parsed: Dockerfile, stage: Stage, cert_
         prefix = text[from_start:start]  # "FROM " and any --platform flag
         if not rest.endswith("\n"):
             rest += "\n"
-        edits = [Edit(source.path, from_start, line_end,
-                      f"{prefix}{text[start:end]} AS {name}\nRUN echo '{line}' > /passwd\n\n"
-                      f"{prefix}scratch{rest}COPY --from={name} /passwd /etc/passwd\n")]
+        edits = [
+            Edit(
+                source.path,
+                from_start,
+                line_end,
+                f"{prefix}{text[start:end]} AS {name}\nRUN echo '{line}' > /passwd\n\n"
+                f"{prefix}scratch{rest}COPY --from={name} /passwd /etc/passwd\n",
+            )
+        ]
     for run in cert_runs:
         a, b = dfx.whole_lines(text, run.start, run.end)
         edits.append(Edit(source.path, a, b, ""))

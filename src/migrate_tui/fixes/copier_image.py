@@ -62,26 +62,31 @@ def _judge_default(container: dict, default: ImageDefault) -> ImageDefault | Blo
     run = image_run(container, default)
     copies = [op.copy for op in parsed.ops if op.copy is not None]
     literal = all("$" not in path for c in copies for path in (*c.sources, c.dest))
-    plain = (not parsed.opaque and copies and literal
-             and all(op.kind in _PLAIN_COPY and not op.conditional for op in parsed.ops))
+    plain = not parsed.opaque and copies and literal and all(op.kind in _PLAIN_COPY and not op.conditional for op in parsed.ops)
     if plain:
         return default
     name = container.get("name")
-    used = [u for u in run.unknown
-            if any(("$" in w) if u == "*" else (f"${u}" in w or f"${{{u}}}" in w) for w in run.argv)]
+    used = [u for u in run.unknown if any(("$" in w) if u == "*" else (f"${u}" in w or f"${{{u}}}" in w) for w in run.argv)]
     if used:
         declared = container.get("env")
         in_pod = {i.get("name") for i in declared if isinstance(i, dict)} if isinstance(declared, list) else set()
         from_build = {n for n, value in default.env if value is None} - in_pod
-        said = [f"{u} is set from a build argument" if u in from_build else
-                "envFrom may set any variable" if u == "*" else
-                f"{u} comes from a Secret, a ConfigMap or the downward API" for u in used]
-        return Blocker(BlockerKind.IMAGE_ENV_UNKNOWN,
-                       f"'{name}' runs the default command of {default.origin}, but {'; '.join(said)}, "
-                       "so where it copies is not known here")
-    return Blocker(BlockerKind.IMAGE_COMMAND_NOT_A_COPY,
-                   f"'{name}' runs the default command of {default.origin}, which does more than copy files with "
-                   "this container's environment")
+        said = [
+            f"{u} is set from a build argument"
+            if u in from_build
+            else "envFrom may set any variable"
+            if u == "*"
+            else f"{u} comes from a Secret, a ConfigMap or the downward API"
+            for u in used
+        ]
+        return Blocker(
+            BlockerKind.IMAGE_ENV_UNKNOWN,
+            f"'{name}' runs the default command of {default.origin}, but {'; '.join(said)}, so where it copies is not known here",
+        )
+    return Blocker(
+        BlockerKind.IMAGE_COMMAND_NOT_A_COPY,
+        f"'{name}' runs the default command of {default.origin}, which does more than copy files with this container's environment",
+    )
 
 
 def _copier_default(ctx: Any, image: str) -> ImageDefault | Blocker | None:
@@ -106,9 +111,11 @@ def _copier_default(ctx: Any, image: str) -> ImageDefault | Blocker | None:
         return None
     elsewhere = _regular_runners(ctx, image)
     if elsewhere:
-        return Blocker(BlockerKind.IMAGE_RUN_ELSEWHERE,
-                       f"{elsewhere[0]} runs {_shown(image)} as a regular container, so its default command ({default.origin}) "
-                       "is not only an init container's copy: migrate the image by hand")
+        return Blocker(
+            BlockerKind.IMAGE_RUN_ELSEWHERE,
+            f"{elsewhere[0]} runs {_shown(image)} as a regular container, so its default command ({default.origin}) "
+            "is not only an init container's copy: migrate the image by hand",
+        )
     return default
 
 

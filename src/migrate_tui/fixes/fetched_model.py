@@ -55,8 +55,9 @@ class SplitBlocker(str, Enum):
         return self.value
 
 
-def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Target, instr: Instruction,
-          shipped: dict) -> Finding | None:
+def judge(
+    ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Target, instr: Instruction, shipped: dict
+) -> Finding | None:
     fetch_stage = parsed.copy_sources_from(instr)
     if not isinstance(fetch_stage, Stage) or fetch_stage.index in shipped:
         return None
@@ -76,35 +77,66 @@ def judge(ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target
     mount_path = posixpath.normpath(dest)
     shown_fetches = "; ".join(f"line {f.line} `{f.describe()}`" + (f" into {f.dest}" if f.dest else "") for f in matched[:3])
     more = f" and {len(matched) - 3} more" if len(matched) > 3 else ""
-    copy_text = source.text[instr.start:instr.end]
-    message = (f"{dfx.label(stage)}: `{_clip(copy_text)}` ships data that {dfx.label(fetch_stage)} fetches "
-               f"({_clip(matched[0].describe())}) into an app image at {mount_path}: build it as its own asset image "
-               "and mount it as an image volume")
+    copy_text = source.text[instr.start : instr.end]
+    message = (
+        f"{dfx.label(stage)}: `{_clip(copy_text)}` ships data that {dfx.label(fetch_stage)} fetches "
+        f"({_clip(matched[0].describe())}) into an app image at {mount_path}: build it as its own asset image "
+        "and mount it as an image volume"
+    )
     anchor = f"{stage.index}:fetched:{instr.args[:80]}"
-    data: dict[str, Any] = {"stage": stage.index,
-                            "stage_name": stage.name, "target_reason": target.reason,
-                            "fetch_stage": fetch_stage.index, "fetch_stage_name": fetch_stage.name,
-                            "fetches": [{"tool": f.tool.value, "source": f.source, "dest": f.dest} for f in matched],
-                            "destination": mount_path}
-    explanation = [f"{dfx.label(stage)} {dfx.ships(stage, target)}; line {instr.line} copies "
-                   f"from {dfx.label(fetch_stage)}, which fetches {shown_fetches}{more}. Every rebuild of the app "
-                   "re-pushes the data, and every app version stores its own copy."]
+    data: dict[str, Any] = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "fetch_stage": fetch_stage.index,
+        "fetch_stage_name": fetch_stage.name,
+        "fetches": [{"tool": f.tool.value, "source": f.source, "dest": f.dest} for f in matched],
+        "destination": mount_path,
+    }
+    explanation = [
+        f"{dfx.label(stage)} {dfx.ships(stage, target)}; line {instr.line} copies "
+        f"from {dfx.label(fetch_stage)}, which fetches {shown_fetches}{more}. Every rebuild of the app "
+        "re-pushes the data, and every app version stores its own copy."
+    ]
     plan = _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources, matched, mount_path, words)
     location = Location(source.path, instr.line)
     if isinstance(plan[0], SplitBlocker):
         kind, reason, asset_text = plan
         data["fix_blocked_kind"] = kind.value
         if asset_text:
-            explanation += ["Start from an asset Dockerfile such as:", *("    " + l if l else "" for l in asset_text.splitlines()),
-                            f"mount that image as an image volume at {mount_path} (readOnly) in the pods that run "
-                            "this image, then drop this COPY."]
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=_plain(message), explanation=_plain("\n".join(explanation)), fix=None, notes=(), related=(),
-                       data=data, fix_blocked=_plain(reason), anchor=anchor)
+            explanation += [
+                "Start from an asset Dockerfile such as:",
+                *("    " + l if l else "" for l in asset_text.splitlines()),
+                f"mount that image as an image volume at {mount_path} (readOnly) in the pods that run this image, then drop this COPY.",
+            ]
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=_plain(message),
+            explanation=_plain("\n".join(explanation)),
+            fix=None,
+            notes=(),
+            related=(),
+            data=data,
+            fix_blocked=_plain(reason),
+            anchor=anchor,
+        )
     fix, notes, related = plan
     data["change_set"] = "asset-image-split"
     explanation += notes
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=_plain(message), explanation=_plain("\n".join(explanation)), fix=fix,
-                   notes=tuple(_plain(n) for n in notes), related=related, data=data, anchor=anchor)
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=_plain(message),
+        explanation=_plain("\n".join(explanation)),
+        fix=fix,
+        notes=tuple(_plain(n) for n in notes),
+        related=related,
+        data=data,
+        anchor=anchor,
+    )
 
 
 def _plain(text: str) -> str:
@@ -129,12 +161,20 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
     src = sources[0]
     if any(f.dest is None for f in matched):
         unknown = next(f for f in matched if f.dest is None)
-        return (SplitBlocker.UNKNOWN_DEST, f"line {unknown.line}: where `{_clip(unknown.describe())}` puts its files "
-                "can't be read (stdout, the Hugging Face cache, a path that is not literal)", "")
+        return (
+            SplitBlocker.UNKNOWN_DEST,
+            f"line {unknown.line}: where `{_clip(unknown.describe())}` puts its files "
+            "can't be read (stdout, the Hugging Face cache, a path that is not literal)",
+            "",
+        )
     is_dir = all(covers(src, f.dest) and (f.dest != src or f.lands_as is LandsAs.DIRECTORY) for f in matched)
     if not is_dir:
-        return (SplitBlocker.NOT_A_DIRECTORY, f"{src} is a single file or part of a fetched directory; an image volume "
-                "mounts a whole image at a directory, so the asset image's layout must be chosen by hand", "")
+        return (
+            SplitBlocker.NOT_A_DIRECTORY,
+            f"{src} is a single file or part of a fetched directory; an image volume "
+            "mounts a whole image at a directory, so the asset image's layout must be chosen by hand",
+            "",
+        )
     if has_control_chars(mount_path) or has_control_chars(src):
         return SplitBlocker.COPY_FORM, "the COPY's paths hold control characters; not written", ""
     if mount_path == "/" or not mount_path.startswith("/"):
@@ -148,18 +188,26 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
             flags[flag.name] = flag.value
         elif flag.name not in ("from", "link"):
             return SplitBlocker.COPY_FORM, f"the COPY's --{flag.name} flag can't be carried into an asset image", ""
-    if len(chain) > 1 or any(dfx.copy_source(parsed, i) is not None or
-                             any(f.name == "mount" and "from=" in (f.value or "") for f in i.flags)
-                             for i in fetch_stage.instructions):
-        return (SplitBlocker.FETCH_STAGE, f"{dfx.label(fetch_stage)} builds on or copies from other stages; the asset "
-                "Dockerfile would need them too", "")
+    if len(chain) > 1 or any(
+        dfx.copy_source(parsed, i) is not None or any(f.name == "mount" and "from=" in (f.value or "") for f in i.flags)
+        for i in fetch_stage.instructions
+    ):
+        return (
+            SplitBlocker.FETCH_STAGE,
+            f"{dfx.label(fetch_stage)} builds on or copies from other stages; the asset Dockerfile would need them too",
+            "",
+        )
     serving = _serving_images(ctx, source, parsed, target)
     repo_image = serving[0] if serving else None
-    base_name = (_split_ref(repo_image)[0].rsplit("/", 1)[-1] if repo_image else
-                 posixpath.splitext(posixpath.basename(source.path))[0].lower().replace("dockerfile", "") or "app")
+    base_name = (
+        _split_ref(repo_image)[0].rsplit("/", 1)[-1]
+        if repo_image
+        else posixpath.splitext(posixpath.basename(source.path))[0].lower().replace("dockerfile", "") or "app"
+    )
     asset_name = f"{base_name.strip('.-_') or 'app'}-{name}"
-    rel = _asset_path(ctx.config.asset_dockerfile_path, name=asset_name,
-                      image=f"{_split_ref(repo_image)[0]}-{name}" if repo_image else asset_name)
+    rel = _asset_path(
+        ctx.config.asset_dockerfile_path, name=asset_name, image=f"{_split_ref(repo_image)[0]}-{name}" if repo_image else asset_name
+    )
     if rel is None:
         return SplitBlocker.ASSET_PATH, f"asset-dockerfile-path {ctx.config.asset_dockerfile_path!r} is not a valid template", ""
     if isinstance(rel, tuple):
@@ -174,13 +222,23 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
     if isinstance(content, tuple):
         return SplitBlocker.ASSET_PATH, content[1], ""
     if not runners:
-        why = ("no manifest in the repository runs an image built from this Dockerfile" if serving else
-               "no build definition in the repository names the image this Dockerfile builds")
-        return (SplitBlocker.NO_MANIFEST, f"{why}; dropping the COPY with nothing mounting the data would break the "
-                "app, so write the asset image and the image volume by hand", content)
+        why = (
+            "no manifest in the repository runs an image built from this Dockerfile"
+            if serving
+            else "no build definition in the repository names the image this Dockerfile builds"
+        )
+        return (
+            SplitBlocker.NO_MANIFEST,
+            f"{why}; dropping the COPY with nothing mounting the data would break the "
+            "app, so write the asset image and the image volume by hand",
+            content,
+        )
     if new_ref is None:
-        return (SplitBlocker.ASSET_PATH, f"image-name template {ctx.config.image_name_template!r} gives no valid "
-                f"reference for {_shown(str(written))}", content)
+        return (
+            SplitBlocker.ASSET_PATH,
+            f"image-name template {ctx.config.image_name_template!r} gives no valid reference for {_shown(str(written))}",
+            content,
+        )
     blocker = ctx.target.image_volume_blocker()
     if blocker:
         return SplitBlocker.TARGET, f"target {ctx.target.describe()}: {blocker}", content
@@ -191,19 +249,25 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
         return SplitBlocker.MANIFEST, manifest, content
     edits, digests, scopes, related, where = manifest
     df_edits = _dockerfile_edits(source, parsed, instr, fetch_stage)
-    notes = [f"new {rel} builds {new_ref} FROM scratch: its root is {src} of {dfx.label(fetch_stage)} "
-             "(the fetch stage runs RUN: build it with buildah or docker, then push it)",
-             f"{source.path} drops line {instr.line}" + (f" and {dfx.label(fetch_stage)} (nothing else uses it)"
-                                                           if len(df_edits) > 1 else ""),
-             *(f"{w}: mounts image volume '{v}' ({new_ref}) read-only at {mount_path}" for w, v in where)]
-    assumption = (f"the app only reads the data at {mount_path}, never writes there (an image volume is read-only), "
-                  f"{new_ref} is built from {rel} and pushed before the workloads roll out, and any workload outside this "
-                  "repository that runs the app image mounts it too")
-    fix = Fix(applicability=Applicability.UNSAFE,
-              description=f"Split {dfx.label(fetch_stage)} into asset image {new_ref} ({rel}) mounted at {mount_path}",
-              edits=(*df_edits, Edit(rel, 0, 0, content), *edits), assumption=assumption,
-              base_digests=((source.path, source.digest), (rel, None), *digests),
-              scopes=((source.path, 0, len(source.text)), (rel, 0, 0), *scopes))
+    notes = [
+        f"new {rel} builds {new_ref} FROM scratch: its root is {src} of {dfx.label(fetch_stage)} "
+        "(the fetch stage runs RUN: build it with buildah or docker, then push it)",
+        f"{source.path} drops line {instr.line}" + (f" and {dfx.label(fetch_stage)} (nothing else uses it)" if len(df_edits) > 1 else ""),
+        *(f"{w}: mounts image volume '{v}' ({new_ref}) read-only at {mount_path}" for w, v in where),
+    ]
+    assumption = (
+        f"the app only reads the data at {mount_path}, never writes there (an image volume is read-only), "
+        f"{new_ref} is built from {rel} and pushed before the workloads roll out, and any workload outside this "
+        "repository that runs the app image mounts it too"
+    )
+    fix = Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"Split {dfx.label(fetch_stage)} into asset image {new_ref} ({rel}) mounted at {mount_path}",
+        edits=(*df_edits, Edit(rel, 0, 0, content), *edits),
+        assumption=assumption,
+        base_digests=((source.path, source.digest), (rel, None), *digests),
+        scopes=((source.path, 0, len(source.text)), (rel, 0, 0), *scopes),
+    )
     return fix, notes, tuple(related)
 
 
@@ -214,12 +278,10 @@ def _also_written(parsed: Dockerfile, target: dfx.Target, instr: Instruction, mo
     for stage in chain:
         for other, dest in dfx.copy_destinations(parsed, stage):
             if other is not instr and covers(mount_path, posixpath.normpath(dest)):
-                return (f"line {other.line} also writes into {posixpath.normpath(dest)}; an image volume at "
-                        f"{mount_path} would hide it")
+                return f"line {other.line} also writes into {posixpath.normpath(dest)}; an image volume at {mount_path} would hide it"
         for other in stage.instructions:
             if other.keyword == "RUN" and re.search(rf"{re.escape(mount_path)}(?![\w.-])", dfx.command_text(other)):
-                return (f"line {other.line} uses {mount_path} at build time; with an image volume the data is "
-                        "only there when the pod runs")
+                return f"line {other.line} uses {mount_path} at build time; with an image volume the data is only there when the pod runs"
     return None
 
 
@@ -230,8 +292,13 @@ def _serving_images(ctx, source: SourceFile, parsed: Dockerfile, target: dfx.Tar
         return []
     finder = index.links_for_dockerfile
     last = parsed.stages[-1]
-    return list(dict.fromkeys(l.image for l in finder(source.path)
-                              if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is target.stage))
+    return list(
+        dict.fromkeys(
+            l.image
+            for l in finder(source.path)
+            if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is target.stage
+        )
+    )
 
 
 def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], str]]:
@@ -268,13 +335,14 @@ def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], s
     return out
 
 
-def _asset_dockerfile(source: SourceFile, parsed: Dockerfile, fetch_stage: Stage, name: str, src: str,
-                      flags: dict[str, str], rel: str, new_ref: str | None) -> str | tuple[str, str]:
+def _asset_dockerfile(
+    source: SourceFile, parsed: Dockerfile, fetch_stage: Stage, name: str, src: str, flags: dict[str, str], rel: str, new_ref: str | None
+) -> str | tuple[str, str]:
     text = source.text
-    args = [text[i.start:i.end] for i in parsed.instructions if i.keyword == "ARG" and i.start < parsed.stages[0].from_instruction.start]
+    args = [text[i.start : i.end] for i in parsed.instructions if i.keyword == "ARG" and i.start < parsed.stages[0].from_instruction.start]
     last = fetch_stage.instructions[-1] if fetch_stage.instructions else fetch_stage.from_instruction
     start = fetch_stage.from_instruction.start
-    body = text[start:last.end]
+    body = text[start : last.end]
     if fetch_stage.name is None:
         at = fetch_stage.base_span[1] - start
         body = body[:at] + f" AS {name}" + body[at:]
@@ -284,8 +352,9 @@ def _asset_dockerfile(source: SourceFile, parsed: Dockerfile, fetch_stage: Stage
         return "", _refused("the copy source", *line)
     tag = new_ref or "<asset image reference>"
     # Parser directives first (an ``escape`` directive changes how the stage's lines continue).
-    directives = [f"# {key}={value}" for key, value in parsed.directives.items()
-                  if key in ("syntax", "escape") and not has_control_chars(value)]
+    directives = [
+        f"# {key}={value}" for key, value in parsed.directives.items() if key in ("syntax", "escape") and not has_control_chars(value)
+    ]
     lines = [
         *directives,
         f"# Asset image: what {dfx.label(fetch_stage)} of {source.path} fetches into {src}, without a shell.",
@@ -372,15 +441,18 @@ def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
     for subject, hits, _ in runners:
         spec = subject.ref.spec
         if not isinstance(spec.get("volumes", []) or [], list) or any(
-                not isinstance(spec[g][i].get("volumeMounts", []) or [], list) for g, i in hits):
+            not isinstance(spec[g][i].get("volumeMounts", []) or [], list) for g, i in hits
+        ):
             return f"{subject.location(spec)}: volumes or volumeMounts is not a list; not rewritten"
         for group, i in hits:
             container = spec[group][i]
             for mount in container.get("volumeMounts") or []:
                 path = posixpath.normpath(str(mount.get("mountPath", ""))) if isinstance(mount, dict) else ""
                 if path and (covers(path, mount_path) or covers(mount_path, path)):
-                    return (f"{subject.location(container)}: container '{container.get('name')}' already mounts "
-                            f"{path}, which overlaps {mount_path}")
+                    return (
+                        f"{subject.location(container)}: container '{container.get('name')}' already mounts "
+                        f"{path}, which overlaps {mount_path}"
+                    )
             related.append(subject.location(container))
         volume = _volume_name(spec, name)
         by_chunk[(subject.path, subject.chunk.start)].append((subject, hits, volume))
@@ -425,7 +497,7 @@ def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
         if problems:
             version = ctx.target.schema_version
             return f"{path}: the rewrite would not validate for Kubernetes {version[0]}.{version[1]}: {problems[0]}"
-        old = source.text[chunk.start:chunk.end]
+        old = source.text[chunk.start : chunk.end]
         start, end, content = shrink(old, new_chunk)
         edits.append(Edit(path, chunk.start + start, chunk.start + end, content))
         if (path, source.digest) not in digests:

@@ -104,8 +104,10 @@ def rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str
     except Exception as exc:  # noqa: BLE001 - a crash in one fix must not stop the scan
         from migrate_tui.model.findings import exception_summary
 
-        raise RewriteRefused(f"planning the rewrite crashed ({exception_summary(exc)}); not rewritten, "
-                             "this is a bug in migrate-tui, please report it", RewriteRefused.INTERNAL) from exc
+        raise RewriteRefused(
+            f"planning the rewrite crashed ({exception_summary(exc)}); not rewritten, this is a bug in migrate-tui, please report it",
+            RewriteRefused.INTERNAL,
+        ) from exc
 
 
 def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str:
@@ -130,9 +132,7 @@ def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> st
     new = dump_rt(data, indent)
     patched = three_way(body, base, new)
     if patched is None or not same_meaning(patched, new):
-        raise RewriteRefused(
-            "the change touches lines ruamel.yaml can't reproduce exactly (unusual formatting); not rewritten"
-        )
+        raise RewriteRefused("the change touches lines ruamel.yaml can't reproduce exactly (unusual formatting); not rewritten")
     return header + patched
 
 
@@ -205,12 +205,11 @@ def shrink(old: str, new: str) -> tuple[int, int, str]:
     while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
         head += 1
     tail = 0
-    while (tail < min(len(old_lines), len(new_lines)) - head
-           and old_lines[-1 - tail] == new_lines[-1 - tail]):
+    while tail < min(len(old_lines), len(new_lines)) - head and old_lines[-1 - tail] == new_lines[-1 - tail]:
         tail += 1
     start = sum(len(l) for l in old_lines[:head])
-    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail:]) if tail else len(old)
-    return start, end, "".join(new_lines[head: len(new_lines) - tail])
+    end = len(old) - sum(len(l) for l in old_lines[len(old_lines) - tail :]) if tail else len(old)
+    return start, end, "".join(new_lines[head : len(new_lines) - tail])
 
 
 def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Any) -> list[str]:

@@ -125,8 +125,9 @@ class _Collection:
             return self._wrapped[id(slot)]
         return slot.value
 
-    def _virtual_edits(self, anchor_after: Callable[[_Slot], int], anchor_before: Callable[[_Slot], int],
-                       render: Callable[[_Slot], list[str]]) -> list[tuple[int, int, list[str]]]:
+    def _virtual_edits(
+        self, anchor_after: Callable[[_Slot], int], anchor_before: Callable[[_Slot], int], render: Callable[[_Slot], list[str]]
+    ) -> list[tuple[int, int, list[str]]]:
         out = []
         run: list[_Slot] = []
         previous: _Slot | None = None
@@ -153,8 +154,7 @@ class _Map(_Collection):
         if len(node.value) != len(shadow):
             raise Unsupported("merge keys or duplicate keys")
         self.doc, self.node, self.data = doc, node, shadow
-        self.slots = [_Slot(key=k, key_node=kn, value_node=vn, value=v)
-                      for (kn, vn), (k, v) in zip(node.value, list(shadow.items()))]
+        self.slots = [_Slot(key=k, key_node=kn, value_node=vn, value=v) for (kn, vn), (k, v) in zip(node.value, list(shadow.items()))]
         self._wrapped: dict[int, Any] = {}
         doc.proxies.append(self)
 
@@ -193,7 +193,9 @@ class _Map(_Collection):
                 raise Unsupported("replacing a collection or a multi-line value")
             line = node.start_mark.line
             text = self.doc.lines[line]
-            self.doc.edits.append((line, line + 1, [text[: node.start_mark.column] + _scalar_text(value, node.style) + text[node.end_mark.column:]]))
+            self.doc.edits.append(
+                (line, line + 1, [text[: node.start_mark.column] + _scalar_text(value, node.style) + text[node.end_mark.column :]])
+            )
             slot.replaced = True
         slot.value = value
         self._sync()
@@ -398,6 +400,4 @@ def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, se
 
 
 def _has_aliases(body: str) -> bool:
-    return "&" in body and any(
-        isinstance(ev, (yaml.AliasEvent,)) or getattr(ev, "anchor", None) for ev in yaml.parse(body, Loader=_Loader)
-    )
+    return "&" in body and any(isinstance(ev, (yaml.AliasEvent,)) or getattr(ev, "anchor", None) for ev in yaml.parse(body, Loader=_Loader))

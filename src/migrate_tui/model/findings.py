@@ -91,9 +91,7 @@ class Fix:
     def conflicts_with(self, other: Fix) -> bool:
         if any(a.overlaps(b) for a in self.edits for b in other.edits):
             return True
-        return any(
-            p == q and s1 < e2 and s2 < e1 for p, s1, e1 in self.scopes for q, s2, e2 in other.scopes
-        )
+        return any(p == q and s1 < e2 and s2 < e1 for p, s1, e1 in self.scopes for q, s2, e2 in other.scopes)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -47,8 +47,7 @@ class BlockerKind(Enum):
 
 #: Why a copier image's default command does not stand in for an init container's command
 #: (rules/_imagecommand.py): IV002 says so next to "no command".
-IMAGE_DEFAULT_BLOCKERS = frozenset({BlockerKind.IMAGE_RUN_ELSEWHERE, BlockerKind.IMAGE_ENV_UNKNOWN,
-                                    BlockerKind.IMAGE_COMMAND_NOT_A_COPY})
+IMAGE_DEFAULT_BLOCKERS = frozenset({BlockerKind.IMAGE_RUN_ELSEWHERE, BlockerKind.IMAGE_ENV_UNKNOWN, BlockerKind.IMAGE_COMMAND_NOT_A_COPY})
 
 #: Blockers that a purpose-built asset image (scratch mode) solves: the mount can't express
 #: the tree, but an image whose root is the volume can.

@@ -169,7 +169,7 @@ def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path)
     for child_rel in _walk(root, rel):
         if ignore.match_file(child_rel):
             continue
-        inner = child_rel[len(rel) + 1:] if rel else child_rel
+        inner = child_rel[len(rel) + 1 :] if rel else child_rel
         out.append((inner, root / child_rel))
     return out
 
@@ -177,9 +177,18 @@ def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path)
 LEVELS = {"gzip": range(1, 10), "zstd": range(1, 23)}
 
 
-def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args: dict[str, str] | None = None,
-          open_tree: TreeOpener | None = None, architecture: str = "amd64", compression: str = "gzip",
-          level: int | None = None) -> BuildResult:
+def build(
+    dockerfile: Path,
+    context: Path,
+    *,
+    tag: str,
+    output: Path,
+    build_args: dict[str, str] | None = None,
+    open_tree: TreeOpener | None = None,
+    architecture: str = "amd64",
+    compression: str = "gzip",
+    level: int | None = None,
+) -> BuildResult:
     if compression not in LEVELS:
         raise BuildError(f"--compression {compression}: use gzip or zstd")
     if level is not None and level not in LEVELS[compression]:
@@ -197,8 +206,10 @@ def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args
         raise BuildError(f"{dockerfile}: no FROM")
     final = parsed.stages[-1]
     if final.base_resolved.lower() != "scratch":
-        raise BuildError(f"{dockerfile}:{final.from_instruction.line}: the final stage is FROM {final.base_resolved}; "
-                         "only FROM scratch builds without a daemon (use --docker)")
+        raise BuildError(
+            f"{dockerfile}:{final.from_instruction.line}: the final stage is FROM {final.base_resolved}; "
+            "only FROM scratch builds without a daemon (use --docker)"
+        )
     ignore = _dockerignore(context, dockerfile)
     env = {name: default for name, default in parsed.global_args}
     env.update(build_args or {})
@@ -211,8 +222,9 @@ def build(dockerfile: Path, context: Path, *, tag: str, output: Path, build_args
     count = 0
     try:
         for instr in final.instructions:
-            count += _instruction(dockerfile, parsed, instr, context, ignore, env, labels, layout, layers, history,
-                                  open_tree, compression, level, workdir)
+            count += _instruction(
+                dockerfile, parsed, instr, context, ignore, env, labels, layout, layers, history, open_tree, compression, level, workdir
+            )
             if instr.keyword == "WORKDIR":
                 workdir = posixpath.normpath(posixpath.join(workdir, expand_args(instr.args.strip(), env)))
     except BaseException:
@@ -236,9 +248,22 @@ def _forget(layout: Layout, layers: list[WrittenLayer], created: bool) -> None:
                 layout.blob_path(layer.descriptor.digest).unlink()
 
 
-def _instruction(dockerfile: Path, parsed: Dockerfile, instr: Instruction, context: Path, ignore, env: dict,
-                 labels: dict[str, str], layout: Layout, layers: list[WrittenLayer], history: list[str],
-                 open_tree: TreeOpener | None, compression: str, level: int | None, workdir: str) -> int:
+def _instruction(
+    dockerfile: Path,
+    parsed: Dockerfile,
+    instr: Instruction,
+    context: Path,
+    ignore,
+    env: dict,
+    labels: dict[str, str],
+    layout: Layout,
+    layers: list[WrittenLayer],
+    history: list[str],
+    open_tree: TreeOpener | None,
+    compression: str,
+    level: int | None,
+    workdir: str,
+) -> int:
     """Apply one instruction of the final stage; a COPY/ADD streams its layer into ``layout``. Returns its entry count."""
     keyword = instr.keyword
     if keyword in ("COPY", "ADD"):
@@ -276,8 +301,9 @@ def _pairs(args: str, env: dict, allow_bare: bool = False) -> list[tuple[str, st
     return out  # type: ignore[return-value]
 
 
-def _copy_entries(parsed: Dockerfile, instr: Instruction, context: Path, ignore, workdir: str, env: dict,
-                  open_tree: TreeOpener | None) -> list[FileEntry]:
+def _copy_entries(
+    parsed: Dockerfile, instr: Instruction, context: Path, ignore, workdir: str, env: dict, open_tree: TreeOpener | None
+) -> list[FileEntry]:
     words = [expand_args(w, env) for w in (list(instr.json_args) if instr.json_args else shlex.split(instr.args, posix=True))]
     if instr.heredocs:
         raise BuildError(f"line {instr.line}: COPY with a heredoc is not supported")
@@ -331,8 +357,15 @@ def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) 
         return FileEntry(rel, "dir", mode=_mode(chmod, st.st_mode & 0o7777 or 0o755), uid=uid, gid=gid)
     if not stat.S_ISREG(st.st_mode):
         raise BuildError(f"COPY: {path} is a device, FIFO or socket; a FROM scratch asset image can't carry it")
-    return FileEntry(rel, "file", mode=_mode(chmod, st.st_mode & 0o7777), uid=uid, gid=gid,
-                     opener=functools.partial(_open_regular, path), size=st.st_size)
+    return FileEntry(
+        rel,
+        "file",
+        mode=_mode(chmod, st.st_mode & 0o7777),
+        uid=uid,
+        gid=gid,
+        opener=functools.partial(_open_regular, path),
+        size=st.st_size,
+    )
 
 
 def _open_regular(path: Path):
@@ -360,8 +393,9 @@ def _source_tree(parsed: Dockerfile, ref: str, open_tree: TreeOpener | None, wan
     return open_tree(image, wanted)
 
 
-def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int,
-                       owned: bool) -> list[FileEntry]:
+def _entries_from_tree(
+    tree: Tree, source: str, dest: str, dest_is_dir: bool, chmod: str | None, uid: int, gid: int, owned: bool
+) -> list[FileEntry]:
     source = resolve(tree, posixpath.normpath("/" + source))  # BuildKit follows symlinks in a COPY source
     tree = resolve_hardlinks(tree)  # a hardlink becomes the file it names: copied, never dropped
     node = tree.get(source)
@@ -390,9 +424,13 @@ def _entries_from_tree(tree: Tree, source: str, dest: str, dest_is_dir: bool, ch
             else:
                 out.append(FileEntry(target, "file", data=n.data or b"", mode=_mode(chmod, n.mode), uid=u, gid=g))
         elif n.kind == "hardlink":
-            raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a hard link to "
-                             f"/{n.linkname}, which the source image does not have")
+            raise BuildError(
+                f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a hard link to "
+                f"/{n.linkname}, which the source image does not have"
+            )
         else:
-            raise BuildError(f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a device, FIFO or "
-                             "socket; a FROM scratch asset image can't carry it")
+            raise BuildError(
+                f"COPY --from: /{posixpath.join(source, rel) if rel else source} is a device, FIFO or "
+                "socket; a FROM scratch asset image can't carry it"
+            )
     return out

@@ -52,7 +52,9 @@ def docker_credentials(host: str) -> str | None:
     auths = data.get("auths") if isinstance(data.get("auths"), dict) else {}
     store = data.get("credsStore")
     if isinstance(store, str) and store:
-        for key in [k for k in auths if k in wanted or _server_name(k) in wanted] or [_config_keys(host)[0] if host in _HUB_ALIASES else host]:
+        for key in [k for k in auths if k in wanted or _server_name(k) in wanted] or [
+            _config_keys(host)[0] if host in _HUB_ALIASES else host
+        ]:
             found = _from_helper(store, key)
             if found:
                 return found
@@ -70,8 +72,7 @@ def _from_helper(name: str, server: str) -> str | None:
     if program is None:
         return None  # a stale credsStore must not break anonymous pulls
     try:
-        done = subprocess.run([program, "get"], input=server.encode(), capture_output=True,
-                              timeout=CREDENTIAL_HELPER_TIMEOUT, check=False)
+        done = subprocess.run([program, "get"], input=server.encode(), capture_output=True, timeout=CREDENTIAL_HELPER_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise RegistryError(f"credential helper docker-credential-{name} did not answer within {CREDENTIAL_HELPER_TIMEOUT}s") from None
     except OSError as exc:

@@ -270,8 +270,7 @@ class _Pipeline(io.RawIOBase):
         self._thread.join()
 
 
-def write_layer(layout: "Layout", entries: Iterable[FileEntry], *, compression: str = "gzip",
-                level: int | None = None) -> WrittenLayer:
+def write_layer(layout: "Layout", entries: Iterable[FileEntry], *, compression: str = "gzip", level: int | None = None) -> WrittenLayer:
     """Stream ``entries`` as a layer into ``layout``: tar, compression and both sha256 in one pass,
     into a temporary file beside the blobs, renamed to its digest at the end. Constant memory."""
     if level is None:
@@ -297,8 +296,7 @@ def write_layer(layout: "Layout", entries: Iterable[FileEntry], *, compression: 
             os.unlink(name)
         raise
     media_type = OCI_LAYER_ZSTD if compression == "zstd" else OCI_LAYER_GZIP
-    return WrittenLayer(Descriptor(media_type, digest, pipeline.blob.size), "sha256:" + pipeline.diff.hexdigest(),
-                        pipeline.tar_size, new)
+    return WrittenLayer(Descriptor(media_type, digest, pipeline.blob.size), "sha256:" + pipeline.diff.hexdigest(), pipeline.tar_size, new)
 
 
 class Layout:
@@ -391,8 +389,16 @@ class Layout:
         (self.path / "index.json").write_text(json.dumps(index, indent=2))
 
 
-def write_image(layout: Layout, layers: list[tuple[bytes, bytes] | WrittenLayer], *, tag: str, labels: dict[str, str] | None = None,
-                architecture: str = "amd64", os_name: str = "linux", history: list[str] | None = None) -> Descriptor:
+def write_image(
+    layout: Layout,
+    layers: list[tuple[bytes, bytes] | WrittenLayer],
+    *,
+    tag: str,
+    labels: dict[str, str] | None = None,
+    architecture: str = "amd64",
+    os_name: str = "linux",
+    history: list[str] | None = None,
+) -> Descriptor:
     """Write a single-platform image of ``layers`` ((tar, gzip) pairs, or layers ``write_layer``
     already streamed into the layout) and tag it in the layout."""
     layout.init()

@@ -34,8 +34,12 @@ from migrate_tui.oci.transport import DEADLINE, TIMEOUT, RegistryError, Response
 __all__ = ["Registry", "RegistryError", "push_layout", "docker_credentials"]
 
 ACCEPT = ", ".join(
-    [OCI_INDEX, OCI_MANIFEST, "application/vnd.docker.distribution.manifest.list.v2+json",
-     "application/vnd.docker.distribution.manifest.v2+json"]
+    [
+        OCI_INDEX,
+        OCI_MANIFEST,
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
 )
 MAX_REDIRECTS = 5
 MIN_RATE = 1 << 20  # bytes per second a blob download may not fall below (on top of the deadline)
@@ -82,8 +86,16 @@ class Registry:
             return f"Basic {self._basic}"
         return None
 
-    def _request(self, method: str, url: str, data: bytes | Body | None = None, headers: dict | None = None,
-                 retry: bool = True, repository: str | None = None, size: int = 0) -> Response:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | Body | None = None,
+        headers: dict | None = None,
+        retry: bool = True,
+        repository: str | None = None,
+        size: int = 0,
+    ) -> Response:
         # a big blob may take longer, at no less than MIN_RATE: a trickle is still cut off
         deadline = Deadline(max(self.deadline, size / MIN_RATE))
         try:
@@ -92,8 +104,9 @@ class Registry:
             deadline.cancel()
             raise
 
-    def _follow(self, method: str, url: str, data: bytes | Body | None, headers: dict, deadline: Deadline,
-                retry: bool, repository: str | None) -> Response:
+    def _follow(
+        self, method: str, url: str, data: bytes | Body | None, headers: dict, deadline: Deadline, retry: bool, repository: str | None
+    ) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
             if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
                 raise RegistryError(f"{self.host} redirected to a URL that is not http(s); refused")
@@ -197,8 +210,9 @@ class Registry:
                 check_digest(reference)
             except BlobError:
                 raise RegistryError(f"{repository}@{reference[:80]}: only sha256 digests are supported") from None
-        with self._request("GET", self.url(f"/v2/{repository}/manifests/{reference}"), headers={"Accept": ACCEPT},
-                           repository=repository) as resp:
+        with self._request(
+            "GET", self.url(f"/v2/{repository}/manifests/{reference}"), headers={"Accept": ACCEPT}, repository=repository
+        ) as resp:
             body = resp.read_bounded(size if size is not None else MAX_MANIFEST, f"the manifest {repository}@{reference}")
             media_type = resp.headers.get("Content-Type", "").split(";")[0].strip()
             announced = resp.headers.get("Docker-Content-Digest")
@@ -263,9 +277,13 @@ class Registry:
         location = urllib.parse.urljoin(self.url("/"), location)
         separator = "&" if "?" in location else "?"
         # _authorization() drops our credentials if the Location is on another origin
-        with self._request("PUT", f"{location}{separator}digest={urllib.parse.quote(digest)}", data=open_body,
-                           headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
-                           size=size):
+        with self._request(
+            "PUT",
+            f"{location}{separator}digest={urllib.parse.quote(digest)}",
+            data=open_body,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+            size=size,
+        ):
             pass
         return digest
 
@@ -299,6 +317,7 @@ def push_layout(layout, tag: str, reference: str, *, insecure: tuple[str, ...] =
     for blob in [manifest["config"], *manifest.get("layers", [])]:
         digest, size = str(blob["digest"]), int(blob["size"])
         # streamed from the layout, its digest and size checked again while it is sent
-        registry.push_blob_stream(ref.repository, digest, size,
-                                  lambda digest=digest, size=size: layout.open_blob(digest, size, limit=size, what="blob"))
+        registry.push_blob_stream(
+            ref.repository, digest, size, lambda digest=digest, size=size: layout.open_blob(digest, size, limit=size, what="blob")
+        )
     return registry.put_manifest(ref.repository, ref.tag or "latest", body, desc.media_type)

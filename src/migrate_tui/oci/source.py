@@ -106,7 +106,7 @@ def open_image(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str,
         if spec.startswith("oci:"):
             return _open_layout(spec[4:], platform)
         if spec.startswith("docker-archive:"):
-            return _open_archive(Path(spec[len("docker-archive:"):]))
+            return _open_archive(Path(spec[len("docker-archive:") :]))
         return _open_registry(spec.removeprefix("docker://"), platform, insecure)
     except SourceError as exc:
         raise SourceError(f"{spec}: {exc}") from None
@@ -114,8 +114,15 @@ def open_image(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str,
         raise SourceError(f"{spec}: {exc}") from None
 
 
-def open_tree(spec: str, *, platform: str = "linux/amd64", insecure: tuple[str, ...] = (), limits: Limits | None = None,
-              keep_data: bool | Callable[[str], bool] = True, spool: Spool | None = None) -> Tree:
+def open_tree(
+    spec: str,
+    *,
+    platform: str = "linux/amd64",
+    insecure: tuple[str, ...] = (),
+    limits: Limits | None = None,
+    keep_data: bool | Callable[[str], bool] = True,
+    spool: Spool | None = None,
+) -> Tree:
     """The filesystem of the image ``spec``, every layer streamed, verified and bounded by ``limits``;
     kept file bodies go to ``spool`` (on disk) when one is given, else into memory."""
     image = open_image(spec, platform=platform, insecure=insecure)
@@ -139,8 +146,7 @@ def _open_layout(rest: str, platform: str) -> Image:
             raise SourceError(f"manifest {entry['digest']}: an index inside an index is not supported")
     config = body["config"]
     config = _parse_config(layout.read_blob(config["digest"], config["size"], limit=MAX_CONFIG), f"config {config['digest']}")
-    return Image(f"oci:{rest}", body, config,
-                 lambda d: layout.open_blob(d["digest"], d["size"], limit=d["size"], what="layer"))
+    return Image(f"oci:{rest}", body, config, lambda d: layout.open_blob(d["digest"], d["size"], limit=d["size"], what="layer"))
 
 
 def _open_registry(text: str, platform: str, insecure: tuple[str, ...]) -> Image:
@@ -159,8 +165,7 @@ def _open_registry(text: str, platform: str, insecure: tuple[str, ...]) -> Image
             raise SourceError(f"manifest {entry['digest']}: an index inside an index is not supported")
     config = manifest["config"]
     config = _parse_config(registry.get_blob(ref.repository, config["digest"], config["size"]), f"config {config['digest']}")
-    return Image(text, manifest, config,
-                 lambda d: registry.open_blob(ref.repository, d["digest"], d["size"], limit=d["size"]))
+    return Image(text, manifest, config, lambda d: registry.open_blob(ref.repository, d["digest"], d["size"], limit=d["size"]))
 
 
 MAX_ARCHIVE_MEMBERS = 100_000

@@ -114,8 +114,7 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         self.deadline = deadline
 
     def https_open(self, req):
-        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req,
-                            context=self._context)
+        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req, context=self._context)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -192,5 +191,3 @@ class Response:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-

@@ -113,21 +113,27 @@ class _Budget:
     def spend(self, count: int, layer: str) -> None:
         self.bytes += count
         if self.bytes > self.limits.max_bytes:
-            raise LayerError(f"layer {layer} expands past {human_size(self.limits.max_bytes)} uncompressed "
-                             "(the image size limit, --max-image-size); refused")
+            raise LayerError(
+                f"layer {layer} expands past {human_size(self.limits.max_bytes)} uncompressed "
+                "(the image size limit, --max-image-size); refused"
+            )
 
     def keep(self, count: int, layer: str, spooled: bool = False) -> None:
         self.kept += count
         if self.kept > self.limits.max_kept_bytes:
             where = "spooled to disk" if spooled else "held in memory"
-            raise LayerError(f"layer {layer}: the files to copy from this image pass {human_size(self.limits.max_kept_bytes)}, "
-                             f"{where} (the copy limit, --max-copy-size); refused")
+            raise LayerError(
+                f"layer {layer}: the files to copy from this image pass {human_size(self.limits.max_kept_bytes)}, "
+                f"{where} (the copy limit, --max-copy-size); refused"
+            )
 
     def entry(self, layer: str) -> None:
         self.entries += 1
         if self.entries > self.limits.max_entries:
-            raise LayerError(f"layer {layer} has more than {self.limits.max_entries} entries in the image "
-                             "(the entry limit, --max-image-entries); refused")
+            raise LayerError(
+                f"layer {layer} has more than {self.limits.max_entries} entries in the image "
+                "(the entry limit, --max-image-entries); refused"
+            )
 
 
 class _Uncompressed(io.RawIOBase):
@@ -190,8 +196,13 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     return buffered
 
 
-def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[str], bool] = True,
-                 limits: Limits | None = None, spool: Spool | None = None) -> Tree:
+def apply_layers(
+    blobs: Iterable[bytes | Blob],
+    *,
+    keep_data: bool | Callable[[str], bool] = True,
+    limits: Limits | None = None,
+    spool: Spool | None = None,
+) -> Tree:
     """The filesystem the layers build, applied in order with OCI whiteouts.
 
     Each layer is streamed (never read whole), its uncompressed size and entry count charged to
@@ -217,8 +228,15 @@ def apply_layers(blobs: Iterable[bytes | Blob], *, keep_data: bool | Callable[[s
     return tree
 
 
-def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer: str, budget: _Budget,
-                 keep_data: bool | Callable[[str], bool], spool: Spool | None = None) -> None:
+def _apply_layer(
+    tree: Tree,
+    children: dict[str, set[str]],
+    raw: BinaryIO,
+    layer: str,
+    budget: _Budget,
+    keep_data: bool | Callable[[str], bool],
+    spool: Spool | None = None,
+) -> None:
     added: set[str] = set()
     opaque: list[str] = []
     stream = _Uncompressed(_decompressed(raw), budget, layer)
@@ -234,7 +252,7 @@ def _apply_layer(tree: Tree, children: dict[str, set[str]], raw: BinaryIO, layer
                 opaque.append(_norm(posixpath.dirname(name)))
                 continue
             if base.startswith(WHITEOUT):
-                _remove(tree, children, posixpath.join(posixpath.dirname(name), base[len(WHITEOUT):]))
+                _remove(tree, children, posixpath.join(posixpath.dirname(name), base[len(WHITEOUT) :]))
                 continue
             if name in tree and tree[name].kind == "dir" and not member.isdir():
                 _remove(tree, children, name)
@@ -299,8 +317,7 @@ def _clear_lower(tree: Tree, children: dict[str, set[str]], directory: str, adde
                 _remove(tree, children, child)
 
 
-def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget: _Budget, layer: str,
-          spool: Spool | None = None) -> Node:
+def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget: _Budget, layer: str, spool: Spool | None = None) -> Node:
     mode = member.mode & 0o7777
     if member.isdir():
         return Node("dir", mode, member.uid, member.gid)
@@ -325,8 +342,7 @@ def _node(tar: tarfile.TarFile, member: tarfile.TarInfo, keep_data: bool, budget
                     kept.append(chunk)
         if keep_data and spool is not None:
             return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(), body=spool.opener(start, size))
-        return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(),
-                    data=b"".join(kept) if keep_data else None)
+        return Node("file", mode, member.uid, member.gid, size, "sha256:" + digest.hexdigest(), data=b"".join(kept) if keep_data else None)
     return Node("other", mode, member.uid, member.gid)
 
 
@@ -335,8 +351,9 @@ def resolve_hardlinks(tree: Tree) -> Tree:
     for path, node in tree.items():
         if node.kind == "hardlink" and node.linkname in tree:
             target = tree[node.linkname]
-            out[path] = Node(target.kind, node.mode, node.uid, node.gid, target.size, target.digest, target.linkname, target.data,
-                             target.body)
+            out[path] = Node(
+                target.kind, node.mode, node.uid, node.gid, target.size, target.digest, target.linkname, target.data, target.body
+            )
     return out
 
 
@@ -351,7 +368,7 @@ def subtree(tree: Tree, root: str, *, skip_dotfiles: bool = False) -> Tree:
     for path, child in tree.items():
         if path == root or not path.startswith(prefix):
             continue
-        rel = path[len(prefix):]
+        rel = path[len(prefix) :]
         if skip_dotfiles and rel.split("/", 1)[0].startswith("."):
             continue
         out[rel] = child
@@ -433,8 +450,10 @@ def resolve(tree: Tree, path: str, *, kubelet: bool = False) -> str:
             raise ValueError(f"{path}: too many levels of symbolic links")
         if node.linkname.startswith("/"):
             if kubelet:
-                raise ValueError(f"subPath {path}: /{'/'.join(done + [part])} is a symlink to {node.linkname}, "
-                                 "which the kubelet resolves on the node, outside the volume")
+                raise ValueError(
+                    f"subPath {path}: /{'/'.join(done + [part])} is a symlink to {node.linkname}, "
+                    "which the kubelet resolves on the node, outside the volume"
+                )
             done = []
         parts = [p for p in node.linkname.split("/") if p not in ("", ".")] + parts
     return "/".join(done)

@@ -78,8 +78,8 @@ def _string_parts(text: str, i: int, line: int) -> tuple[list[Part], int, bool]:
             if nxt in _ESCAPES:
                 buf.append(_ESCAPES[nxt])
                 i += 2
-            elif nxt == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", text[i + 2:i + 6]):
-                buf.append(chr(int(text[i + 2:i + 6], 16)))
+            elif nxt == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", text[i + 2 : i + 6]):
+                buf.append(chr(int(text[i + 2 : i + 6], 16)))
                 i += 6
             else:
                 raise Unreadable(f"line {line}: unknown escape")
@@ -99,7 +99,7 @@ def _string_parts(text: str, i: int, line: int) -> tuple[list[Part], int, bool]:
                 j += 1
             if depth:
                 raise Unreadable(f"line {line}: unterminated interpolation")
-            inner = text[i + 2:j - 1].strip()
+            inner = text[i + 2 : j - 1].strip()
             if buf:
                 parts.append("".join(buf))
                 buf = []

@@ -19,9 +19,7 @@ _LEGACY_REGISTRY = "index.docker.io"
 _OFFICIAL_PREFIX = "library/"
 
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = (
-    rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
-)
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _TAG = r"[\w][\w.-]{0,127}"
@@ -68,8 +66,8 @@ class ImageRef:
         if self.registry != DEFAULT_REGISTRY:
             return self.name
         repo = self.repository
-        if repo.startswith(_OFFICIAL_PREFIX) and "/" not in repo[len(_OFFICIAL_PREFIX):]:
-            return repo[len(_OFFICIAL_PREFIX):]
+        if repo.startswith(_OFFICIAL_PREFIX) and "/" not in repo[len(_OFFICIAL_PREFIX) :]:
+            return repo[len(_OFFICIAL_PREFIX) :]
         return repo
 
     @property
@@ -127,26 +125,26 @@ class ImageRef:
         if target is None or target.tag is not None or target.digest is not None:
             raise ValueError(f"invalid repository: {repository!r}")
         explicit = _has_explicit_registry(repository)
-        return ImageRef(target.registry, target.repository, self.tag, self.digest,
-                        _render(target.registry, target.repository, self.tag, self.digest,
-                                explicit))
+        return ImageRef(
+            target.registry,
+            target.repository,
+            self.tag,
+            self.digest,
+            _render(target.registry, target.repository, self.tag, self.digest, explicit),
+        )
 
     def _derive(self, **changes: Unpack[_RefChanges]) -> ImageRef:
         new = replace(self, **changes)
-        raw = _render(new.registry, new.repository, new.tag, new.digest,
-                      _has_explicit_registry(self.raw))
+        raw = _render(new.registry, new.repository, new.tag, new.digest, _has_explicit_registry(self.raw))
         return replace(new, raw=raw)
 
 
 def _has_explicit_registry(ref: str) -> bool:
     first, slash, _ = ref.partition("/")
-    return bool(slash) and (
-        "." in first or ":" in first or first == "localhost" or first.lower() != first
-    )
+    return bool(slash) and ("." in first or ":" in first or first == "localhost" or first.lower() != first)
 
 
-def _render(registry: str, repository: str, tag: str | None, digest: str | None,
-            explicit: bool) -> str:
+def _render(registry: str, repository: str, tag: str | None, digest: str | None, explicit: bool) -> str:
     ref = ImageRef(registry, repository, tag, digest, "")
     return ref.canonical if explicit else ref.familiar
 

@@ -50,11 +50,7 @@ class PodSpecRef:
 
 
 def _is_container_list(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) > 0
-        and all(isinstance(c, dict) and ("name" in c or "image" in c) for c in value)
-    )
+    return isinstance(value, list) and len(value) > 0 and all(isinstance(c, dict) and ("name" in c or "image" in c) for c in value)
 
 
 def looks_like_pod_spec(node: Any) -> bool:
@@ -67,16 +63,16 @@ def looks_like_pod_spec(node: Any) -> bool:
 #: (API group, kind) -> the operator that merges the CRD's pod template with containers it
 #: creates itself (they never appear in the manifest).
 OPERATORS: dict[tuple[str, str], str] = {
-    **{("monitoring.coreos.com", k): "the Prometheus Operator"
-       for k in ("Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler")},
+    **{("monitoring.coreos.com", k): "the Prometheus Operator" for k in ("Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler")},
     ("elasticsearch.k8s.elastic.co", "Elasticsearch"): "ECK (Elastic Cloud on Kubernetes)",
     ("kibana.k8s.elastic.co", "Kibana"): "ECK (Elastic Cloud on Kubernetes)",
-    **{("kafka.strimzi.io", k): "Strimzi"
-       for k in ("Kafka", "KafkaConnect", "KafkaMirrorMaker2", "KafkaBridge", "KafkaNodePool")},
+    **{("kafka.strimzi.io", k): "Strimzi" for k in ("Kafka", "KafkaConnect", "KafkaMirrorMaker2", "KafkaBridge", "KafkaNodePool")},
     ("flink.apache.org", "FlinkDeployment"): "the Flink Kubernetes Operator",
     ("serving.kserve.io", "InferenceService"): "KServe",
-    **{("argoproj.io", k): "the Argo Workflows controller"
-       for k in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")},
+    **{
+        ("argoproj.io", k): "the Argo Workflows controller"
+        for k in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+    },
     **{("tekton.dev", k): "Tekton Pipelines" for k in ("Task", "ClusterTask", "TaskRun", "Pipeline", "PipelineRun")},
 }
 

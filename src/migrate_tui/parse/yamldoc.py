@@ -113,9 +113,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc]  # PyYAML is untyped here:
             except TypeError:
                 raise YamlError(key_node.start_mark.line + 1 + self.line_offset, "unhashable mapping key") from None
             if key in result and type(key) is type(next(k for k in result if k == key)):
-                raise YamlError(
-                    key_node.start_mark.line + 1 + self.line_offset, f"duplicate key '{key}' (Kubernetes keeps only the last)"
-                )
+                raise YamlError(key_node.start_mark.line + 1 + self.line_offset, f"duplicate key '{key}' (Kubernetes keeps only the last)")
             result[key] = self.construct_object(value_node, deep=deep)
             result.key_lines[key] = key_node.start_mark.line + 1 + self.line_offset
         return result
@@ -182,7 +180,9 @@ def load_chunk(text: str, chunk: Chunk) -> Any:
     except yaml.reader.ReaderError as exc:  # a control character (NUL...) in the text
         position = exc.position if isinstance(exc.position, int) else 0
         line = chunk.line + body.count("\n", 0, position)
-        raise YamlError(line, f"invalid YAML: control character #x{exc.character if isinstance(exc.character, int) else 0:04x} not allowed") from None
+        raise YamlError(
+            line, f"invalid YAML: control character #x{exc.character if isinstance(exc.character, int) else 0:04x} not allowed"
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlError(chunk.line, f"invalid YAML: {_one_line(str(exc))}") from None
     except RecursionError:

@@ -160,12 +160,10 @@ class ScanCache:
 RACY_NS = 2_000_000_000
 
 
-def make_entry(digest: str, findings: list, diagnostics: list, deps: tuple = (), source: Any = None,
-               read_ns: int = 0) -> tuple:
+def make_entry(digest: str, findings: list, diagnostics: list, deps: tuple = (), source: Any = None, read_ns: int = 0) -> tuple:
     """(text digest, pickled results, what else the result depended on: see
     engine._TrackingProject, the file's stat key when it was read or None)."""
-    return (digest, pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL), deps,
-            _trusted_key(source, read_ns))
+    return (digest, pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL), deps, _trusted_key(source, read_ns))
 
 
 def _trusted_key(source: Any, read_ns: int) -> tuple | None:

@@ -95,9 +95,17 @@ class Engine:
     with every ``FileScanned`` event, including the scans ``fix()`` runs.
     """
 
-    def __init__(self, root: Path, config: Config | None = None, *, paths: Sequence[Path] | None = None,
-                 mode: str | None = None, jobs: int | None = None, cache: bool | Path = False,
-                 on_progress: ProgressHook | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config | None = None,
+        *,
+        paths: Sequence[Path] | None = None,
+        mode: str | None = None,
+        jobs: int | None = None,
+        cache: bool | Path = False,
+        on_progress: ProgressHook | None = None,
+    ) -> None:
         self.root = root.resolve()
         self.config = config or Config()
         self.paths = list(paths) if paths else None
@@ -118,8 +126,9 @@ class Engine:
 
     def renewed(self, *, mode: str | None = None) -> Engine:
         """The same settings with a clean project cache (files changed since), optionally another mode."""
-        return Engine(self.root, self.config, paths=self.paths, mode=mode or self.mode, jobs=self.jobs,
-                      cache=self.cache, on_progress=self.on_progress)
+        return Engine(
+            self.root, self.config, paths=self.paths, mode=mode or self.mode, jobs=self.jobs, cache=self.cache, on_progress=self.on_progress
+        )
 
     @property
     def context(self) -> RuleContext:
@@ -134,8 +143,7 @@ class Engine:
 
     def discover(self) -> tuple[list[Candidate], list[Diagnostic]]:
         candidates, diagnostics = [], []
-        for item in discover(self.root, self.paths, excludes=self.config.exclude,
-                             use_gitignore=self.config.respect_gitignore):
+        for item in discover(self.root, self.paths, excludes=self.config.exclude, use_gitignore=self.config.respect_gitignore):
             (diagnostics if isinstance(item, Diagnostic) else candidates).append(item)
         return candidates, diagnostics
 
@@ -155,8 +163,7 @@ class Engine:
     def iter_scan(self) -> Iterator[ScanEvent]:
         started = time.perf_counter()
         store = self._open_cache()
-        walk = discover(self.root, self.paths, excludes=self.config.exclude,
-                        use_gitignore=self.config.respect_gitignore)
+        walk = discover(self.root, self.paths, excludes=self.config.exclude, use_gitignore=self.config.respect_gitignore)
         candidates: list[Candidate] = []
         early: list[Diagnostic] = []
         decide_at = self._enough_to_decide()
@@ -188,8 +195,7 @@ class Engine:
             for item in walk:
                 (early if isinstance(item, Diagnostic) else candidates).append(item)
             scanner = _Scanner(self.rules, self.context, caching=store is not None)
-            outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None)
-                        for c in candidates)
+            outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None) for c in candidates)
         try:
             result = ScanResult(self.root, diagnostics=list(early))
             yield ScanStarted(len(candidates))
@@ -547,8 +553,9 @@ def _rel(root: Path, path: Path | str) -> str:
         return path.as_posix()
 
 
-def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
-              source: SourceFile | Diagnostic | None = None) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
+def scan_file(
+    candidate: Candidate, rules: list[Rule], context: RuleContext, *, source: SourceFile | Diagnostic | None = None
+) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
     scoped = [r for r in rules if r.scope in _SCOPES_FOR_KIND.get(candidate.kind, ())]
     if not scoped:
         return [], [], None
@@ -567,10 +574,7 @@ def scan_file(candidate: Candidate, rules: list[Rule], context: RuleContext, *,
         findings, diagnostics = _scan_dockerfile(source, scoped, context, crashes)
     diagnostics = diagnostics + list(crashes.values())
     suppressions = parse_suppressions(source.text)
-    kept = [
-        f for f in findings
-        if not suppressions.silences(f.rule, f.location.line, f.doc_span)
-    ]
+    kept = [f for f in findings if not suppressions.silences(f.rule, f.location.line, f.doc_span)]
     if suppressions.by_line:
         diagnostics = diagnostics + _unused_suppressions(source.path, suppressions, scoped)
     return kept, diagnostics, source
@@ -595,8 +599,9 @@ def _unused_suppressions(path: str, suppressions, scoped: list[Rule]) -> list[Di
 _SCOPES_FOR_KIND = {"yaml": ("podspec", "document"), "dockerfile": ("dockerfile",)}
 
 
-def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext,
-               crashes: dict[str, Diagnostic]) -> tuple[list[Finding], list[Diagnostic]]:
+def _scan_yaml(
+    source: SourceFile, rules: list[Rule], context: RuleContext, crashes: dict[str, Diagnostic]
+) -> tuple[list[Finding], list[Diagnostic]]:
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
     podspec_rules = [r for r in rules if r.scope == "podspec"]
@@ -606,8 +611,14 @@ def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext,
         if isinstance(item, YamlError):
             template_at = template_at if template_at is not None else template_line(source.text)
             if template_at is not None:
-                diagnostics.append(Diagnostic(source.path, template_at, "template",
-                                              "Helm/Jinja template ({{ … }}), not plain YAML; render it first (helm template) to check it"))
+                diagnostics.append(
+                    Diagnostic(
+                        source.path,
+                        template_at,
+                        "template",
+                        "Helm/Jinja template ({{ … }}), not plain YAML; render it first (helm template) to check it",
+                    )
+                )
                 break
             diagnostics.append(Diagnostic(source.path, item.line, "parse", item.message))
             continue
@@ -624,8 +635,9 @@ def _scan_yaml(source: SourceFile, rules: list[Rule], context: RuleContext,
     return findings, diagnostics
 
 
-def _scan_dockerfile(source: SourceFile, rules: list[Rule], context: RuleContext,
-                     crashes: dict[str, Diagnostic]) -> tuple[list[Finding], list[Diagnostic]]:
+def _scan_dockerfile(
+    source: SourceFile, rules: list[Rule], context: RuleContext, crashes: dict[str, Diagnostic]
+) -> tuple[list[Finding], list[Diagnostic]]:
     from migrate_tui.parse.dockerfile.parser import parse_dockerfile
 
     parsed = parse_dockerfile(source.text)
@@ -653,6 +665,9 @@ def internal_diagnostic(path: str, line: int, exc: BaseException | str, where: s
         print(f"migrate-tui: {where} crashed on {path}:", file=sys.stderr)
         traceback.print_exception(exc, file=sys.stderr)
     summary = exc if isinstance(exc, str) else exception_summary(exc)
-    return Diagnostic(path, max(line, 1), DiagnosticKind.INTERNAL,
-                      f"{where} crashed: {summary}; this is a bug in migrate-tui, please report it "
-                      "(MIGRATE_TUI_DEBUG=1 prints the traceback)")
+    return Diagnostic(
+        path,
+        max(line, 1),
+        DiagnosticKind.INTERNAL,
+        f"{where} crashed: {summary}; this is a bug in migrate-tui, please report it (MIGRATE_TUI_DEBUG=1 prints the traceback)",
+    )

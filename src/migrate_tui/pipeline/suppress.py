@@ -40,7 +40,6 @@ class Suppressions:
                     return True
         return False
 
-
     def unused(self, active: set[str], known: set[str]) -> list[tuple[int, str]]:
         """(line, code) of line suppressions that silenced nothing; ``active``: rules run on this file."""
         out = []

@@ -54,8 +54,14 @@ class NodeInfo(TypedDict):
     os: str
 
 
-def target_from_cluster(context: str | None, *, namespace: str | None, base: Target,
-                        kubeconfig: str | os.PathLike[str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> Target:
+def target_from_cluster(
+    context: str | None,
+    *,
+    namespace: str | None,
+    base: Target,
+    kubeconfig: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Target:
     """``base`` with Kubernetes version, runtimes, architectures and gate read from the cluster."""
     api, context_name = _api_client(context, kubeconfig, timeout)
     namespace = namespace or DEFAULT_NAMESPACE
@@ -185,15 +191,12 @@ def _api_client(context: str | None, kubeconfig: str | os.PathLike[str] | None, 
             hint = ""
             if os.path.exists(context):  # `check --cluster PATH` reads PATH as the optional CONTEXT
                 hint = "; it is a path: put --cluster after the paths or write --cluster=CONTEXT"
-            raise ClusterError(
-                f"kubeconfig {paths} has no context '{context}' (known: {', '.join(map(str, known)) or 'none'}){hint}"
-            )
+            raise ClusterError(f"kubeconfig {paths} has no context '{context}' (known: {', '.join(map(str, known)) or 'none'}){hint}")
         if context is None and not current:
             raise ClusterError(f"kubeconfig {paths} has no current-context; name one: --cluster CONTEXT")
         name = context or current.get("name")
         try:
-            kube_config.load_kube_config(config_file=paths, context=name, client_configuration=configuration,
-                                         persist_config=False)
+            kube_config.load_kube_config(config_file=paths, context=name, client_configuration=configuration, persist_config=False)
         except ConfigException as exc:
             raise ClusterError(f"kubeconfig {paths}, context '{name}': {exc}") from None
         except Exception as exc:  # exec plugins, missing cert files...
@@ -235,8 +238,9 @@ class _Reader:
     def version(self) -> tuple[Version, str]:
         from kubernetes.client import VersionApi
 
-        data = self._json("read the server version", lambda: VersionApi(self.api).get_code(
-            _preload_content=False, _request_timeout=self._timeouts))
+        data = self._json(
+            "read the server version", lambda: VersionApi(self.api).get_code(_preload_content=False, _request_timeout=self._timeouts)
+        )
         return parse_server_version(data)
 
     def nodes(self) -> list[NodeInfo]:
@@ -247,8 +251,10 @@ class _Reader:
         token: str | None = None
         seen: set[str] = set()
         for _ in range(MAX_NODE_PAGES):
-            page = self._json("list nodes (to read each node's container runtime and architecture)", lambda: core.list_node(
-                limit=NODE_PAGE, _continue=token, _preload_content=False, _request_timeout=self._timeouts))
+            page = self._json(
+                "list nodes (to read each node's container runtime and architecture)",
+                lambda: core.list_node(limit=NODE_PAGE, _continue=token, _preload_content=False, _request_timeout=self._timeouts),
+            )
             items = page.get("items") or []
             if not isinstance(items, list):
                 raise ClusterError(f"{self.server} answered 'list nodes' with items that are not a list")
@@ -256,12 +262,14 @@ class _Reader:
                 if not isinstance(item, dict):
                     continue
                 info = _mapping(_mapping(item.get("status")).get("nodeInfo"))
-                out.append({
-                    "name": str(_mapping(item.get("metadata")).get("name", "?")),
-                    "runtime": str(info.get("containerRuntimeVersion") or ""),
-                    "arch": str(info.get("architecture") or ""),
-                    "os": str(info.get("operatingSystem") or ""),
-                })
+                out.append(
+                    {
+                        "name": str(_mapping(item.get("metadata")).get("name", "?")),
+                        "runtime": str(info.get("containerRuntimeVersion") or ""),
+                        "arch": str(info.get("architecture") or ""),
+                        "os": str(info.get("operatingSystem") or ""),
+                    }
+                )
             if len(out) > MAX_NODES:
                 raise ClusterError(f"{self.server} listed more than {MAX_NODES} nodes; refusing to read further")
             token = _mapping(page.get("metadata")).get("continue")
@@ -269,11 +277,11 @@ class _Reader:
                 return out
             token = str(token)
             if token in seen:
-                raise ClusterError(f"{self.server} returned the same 'continue' token twice while listing nodes; "
-                                   "the listing never ends")
+                raise ClusterError(f"{self.server} returned the same 'continue' token twice while listing nodes; the listing never ends")
             seen.add(token)
-        raise ClusterError(f"{self.server} was still paginating nodes after {MAX_NODE_PAGES} pages "
-                           f"({len(out)} nodes); refusing to read further")
+        raise ClusterError(
+            f"{self.server} was still paginating nodes after {MAX_NODE_PAGES} pages ({len(out)} nodes); refusing to read further"
+        )
 
     def probe_gate(self, namespace: str, declared: bool | None) -> tuple[bool | None, str | None]:
         """(gate, note). Falls back to a gate the user declared when the probe is not allowed."""
@@ -286,8 +294,13 @@ class _Reader:
             data = self._json(
                 f"dry-run create a probe pod in namespace '{namespace}'",
                 # a plain dict body is serialised as is (the client's sanitize_for_serialization)
-                lambda: core.create_namespaced_pod(namespace, body, dry_run="All", _preload_content=False,  # type: ignore[arg-type]
-                                                   _request_timeout=self._timeouts),
+                lambda: core.create_namespaced_pod(
+                    namespace,
+                    body,
+                    dry_run="All",
+                    _preload_content=False,  # type: ignore[arg-type]
+                    _request_timeout=self._timeouts,
+                ),
                 passthrough=(400, 403, 404, 422),
             )
         except ApiException as exc:
@@ -397,11 +410,13 @@ def probe_pod() -> dict[str, Any]:
         "metadata": {"generateName": "migrate-tui-probe-", "labels": {"app.kubernetes.io/managed-by": "migrate-tui"}},
         "spec": {
             "securityContext": {"runAsNonRoot": True, "runAsUser": 65535, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [{
-                "name": "probe",
-                "image": PROBE_IMAGE,
-                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-            }],
+            "containers": [
+                {
+                    "name": "probe",
+                    "image": PROBE_IMAGE,
+                    "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+                }
+            ],
             "volumes": [{"name": PROBE_VOLUME, "image": {"reference": PROBE_IMAGE, "pullPolicy": "IfNotPresent"}}],
         },
     }
@@ -414,4 +429,3 @@ def gate_from_probe(pod: dict[str, Any]) -> bool:
         if isinstance(volume, dict) and volume.get("name") == PROBE_VOLUME:
             return isinstance(volume.get("image"), dict) and bool(volume["image"].get("reference"))
     return False
-

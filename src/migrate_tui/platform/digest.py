@@ -213,8 +213,9 @@ class RegistryResolver:
         host = DOCKER_HUB if ref.registry == "docker.io" else ref.registry
         if host not in self._registries:
             # a manifest lookup is small: its whole request (not each read) ends within 3 timeouts
-            self._registries[host] = Registry(host, insecure=host in self.plain_http, timeout=self.timeout,
-                                              deadline=max(self.timeout * 3, 1.0))
+            self._registries[host] = Registry(
+                host, insecure=host in self.plain_http, timeout=self.timeout, deadline=max(self.timeout * 3, 1.0)
+            )
         return self._registries[host]
 
     def __call__(self, reference: str) -> ImageInfo | None:

@@ -128,10 +128,7 @@ class Target:
         if self.crio is not None and self.crio < CRIO_IMAGE_VOLUME:
             return f"CRI-O {fmt(self.crio)} can't mount image volumes (needs CRI-O {fmt(CRIO_IMAGE_VOLUME)})"
         if self.containerd is not None and self.containerd < CONTAINERD_IMAGE_VOLUME:
-            return (
-                f"containerd {fmt(self.containerd)} can't mount image volumes "
-                f"(needs containerd {fmt(CONTAINERD_IMAGE_VOLUME)})"
-            )
+            return f"containerd {fmt(self.containerd)} can't mount image volumes (needs containerd {fmt(CONTAINERD_IMAGE_VOLUME)})"
         return None
 
     def subpath_blocker(self) -> str | None:
@@ -139,10 +136,7 @@ class Target:
         if self.k8s < IMAGE_VOLUME_SUBPATH:
             return f"subPath on image volumes needs Kubernetes 1.33 (target is {fmt(self.k8s)})"
         if self.crio is not None and self.crio < CRIO_SUBPATH:
-            return (
-                f"CRI-O {fmt(self.crio)} ignores subPath on image volumes and mounts the whole image "
-                f"(needs CRI-O {fmt(CRIO_SUBPATH)})"
-            )
+            return f"CRI-O {fmt(self.crio)} ignores subPath on image volumes and mounts the whole image (needs CRI-O {fmt(CRIO_SUBPATH)})"
         if self.containerd is not None and self.containerd < CONTAINERD_SUBPATH:
             return (
                 f"containerd {fmt(self.containerd)} silently ignores subPath on image volumes and mounts the whole "
@@ -230,7 +224,5 @@ def parse_target(text: str | None, *, base: Target | None = None, source: str = 
                 raise TargetError("arch= needs one or more architectures, e.g. arch=amd64+arm64")
             values["arch"] = arches
         else:
-            raise TargetError(
-                f"unknown target key '{key}' (known: k8s, containerd, crio, runtime, gate, arch)"
-            )
+            raise TargetError(f"unknown target key '{key}' (known: k8s, containerd, crio, runtime, gate, arch)")
     return replace(target, source=source, **values)

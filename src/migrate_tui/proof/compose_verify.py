@@ -51,7 +51,7 @@ def resolved_listing(view: Tree, directory: str) -> Tree:
     for path in view:
         if not path.startswith(prefix) or path == base:
             continue
-        rel = path[len(prefix):]
+        rel = path[len(prefix) :]
         try:
             final = view.get(resolve(view, path))
         except ValueError:
@@ -68,8 +68,7 @@ def resolved_listing(view: Tree, directory: str) -> Tree:
 def compare_mounted(before_image: Tree, after_image: Tree, volumes: dict[str, Tree]) -> dict[str, Comparison]:
     """For each mount path: the old image's directory against the volume seen there."""
     after = container_view(after_image, volumes)
-    return {mount: compare(resolved_listing(before_image, mount), resolved_listing(after, mount))
-            for mount in sorted(volumes)}
+    return {mount: compare(resolved_listing(before_image, mount), resolved_listing(after, mount)) for mount in sorted(volumes)}
 
 
 def verify_mounted(before: str, after: str, mounts: list[tuple[str, str]], load: TreeLoader) -> list[MountedDirResult]:

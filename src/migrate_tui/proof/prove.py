@@ -54,14 +54,16 @@ class ReaderProof:
         if self.problem:
             return f"{where}: {self.problem}"
         if self.missing or self.different:
-            parts = [f"{len(self.missing)} missing" if self.missing else "",
-                     f"{len(self.different)} different" if self.different else ""]
+            parts = [f"{len(self.missing)} missing" if self.missing else "", f"{len(self.different)} different" if self.different else ""]
             shown = [f"/{p}" for p in (self.missing + self.different)[:EXTRA_SHOWN]]
             return f"{where}: {', '.join(p for p in parts if p)} ({', '.join(shown)})"
         text = f"{where}: {self.files} {'entry' if self.files == 1 else 'entries'} identical"
         if self.extra:
-            text += f", {len(self.extra)} more visible after ({', '.join('/' + p for p in self.extra[:EXTRA_SHOWN])}" \
-                    + (", …" if len(self.extra) > EXTRA_SHOWN else "") + ")"
+            text += (
+                f", {len(self.extra)} more visible after ({', '.join('/' + p for p in self.extra[:EXTRA_SHOWN])}"
+                + (", …" if len(self.extra) > EXTRA_SHOWN else "")
+                + ")"
+            )
         if self.mode_only:
             text += f", {len(self.mode_only)} with another mode/owner"
         return text
@@ -78,29 +80,41 @@ class Proof:
             return f"not proven: {self.detail}"
         if self.kind is ProofKind.NOT_APPLICABLE:
             return f"not proven: {self.detail}"
-        label = {ProofKind.PROVEN: "proven", ProofKind.PROVEN_WITH_EXTRA: "proven, with extra files",
-                 ProofKind.DIFFERENT: "verify found differences"}[self.kind]
+        label = {
+            ProofKind.PROVEN: "proven",
+            ProofKind.PROVEN_WITH_EXTRA: "proven, with extra files",
+            ProofKind.DIFFERENT: "verify found differences",
+        }[self.kind]
         return f"{label}: " + "; ".join(r.sentence() for r in self.readers)
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "summary": self.summary(),
-                "readers": [dataclasses.asdict(r) for r in self.readers]}
+        return {"kind": self.kind.value, "summary": self.summary(), "readers": [dataclasses.asdict(r) for r in self.readers]}
 
 
 def _reader(result: ReaderResult) -> ReaderProof:
     c = result.comparison
     if c is None:
         return ReaderProof(result.owner, result.container, result.mount_path, 0, problem=result.problem or "not compared")
-    return ReaderProof(result.owner, result.container, result.mount_path, c.same,
-                       tuple(c.missing), tuple(c.different), tuple(c.extra), tuple(c.mode_only), result.problem)
+    return ReaderProof(
+        result.owner,
+        result.container,
+        result.mount_path,
+        c.same,
+        tuple(c.missing),
+        tuple(c.different),
+        tuple(c.extra),
+        tuple(c.mode_only),
+        result.problem,
+    )
 
 
 class ImageUnreachable(Exception):
     """No source was given for an image, or the given one can't be opened."""
 
 
-def offline_loader(pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root: str | os.PathLike[str] | None = None,
-                   platform: str = "linux/amd64") -> TreeLoader:
+def offline_loader(
+    pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root: str | os.PathLike[str] | None = None, platform: str = "linux/amd64"
+) -> TreeLoader:
     """Images only from what the user named: ``REF=SOURCE`` pairs (``oci:DIR[:TAG]``,
     ``docker-archive:FILE``, or a registry reference, as ``verify --image`` takes them) and
     config ``oci-layouts`` entries ``IMAGE=DIR`` (the reference's tag looked up in DIR).
@@ -155,8 +169,9 @@ def offline_loader(pairs: list[str], oci_layouts: tuple[str, ...] = (), *, root:
     return image_loader(open_tree, open_config, (ImageUnreachable,))
 
 
-def prove(finding: Finding, read: Callable[[str], str | None], load: TreeLoader,
-          errors: tuple[type[BaseException], ...] = (ImageUnreachable,)) -> Proof:
+def prove(
+    finding: Finding, read: Callable[[str], str | None], load: TreeLoader, errors: tuple[type[BaseException], ...] = (ImageUnreachable,)
+) -> Proof:
     """Run ``verify`` on the manifest before and after ``finding``'s fix (nothing is written)."""
     from migrate_tui.write.writer import apply_edits
 
@@ -202,8 +217,10 @@ def sharpen(finding: Finding, proof: Proof) -> Finding:
     if proof.kind is ProofKind.PROVEN_WITH_EXTRA:
         extra = sorted({p for r in proof.readers for p in r.extra})
         shown = ", ".join("/" + p for p in extra[:EXTRA_SHOWN]) + (", …" if len(extra) > EXTRA_SHOWN else "")
-        assumption = (f"the image volume shows {len(extra)} file(s) the readers did not see in the emptyDir ({shown}); "
-                      "this assumes the app ignores them")
+        assumption = (
+            f"the image volume shows {len(extra)} file(s) the readers did not see in the emptyDir ({shown}); "
+            "this assumes the app ignores them"
+        )
         if fix.assumption:
             assumption = f"{fix.assumption}; and {assumption}"
         new_fix = dataclasses.replace(fix, applicability=Applicability.UNSAFE, assumption=assumption)

@@ -41,9 +41,13 @@ class ImageLoader:
     config may be read when it is only optional (``None``: all); verify passes the ones the user
     gave a source for, so an optional config never costs a registry round trip."""
 
-    def __init__(self, open_tree: Callable[[str], Tree], open_config: ConfigOpener | None = None,
-                 unreachable: tuple[type[BaseException], ...] = (),
-                 local: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        open_tree: Callable[[str], Tree],
+        open_config: ConfigOpener | None = None,
+        unreachable: tuple[type[BaseException], ...] = (),
+        local: Callable[[str], bool] | None = None,
+    ) -> None:
         self._open_tree, self._open_config, self.unreachable = open_tree, open_config, unreachable
         self._local = local
         self._trees: dict[str, Tree] = {}
@@ -114,8 +118,10 @@ def _mounted_in_copy(flow: VolumeFlow) -> str | None:
         for p in flow.placements:
             source = posixpath.normpath(p.source)
             if at == source or source.startswith(at.rstrip("/") + "/") or at.startswith(source.rstrip("/") + "/"):
-                return (f"init container '{flow.init.get('name')}' mounts volume '{mount.get('name')}' at {at}, in what "
-                        f"`{p.text}` copies: those files come from the volume, not from {flow.image}")
+                return (
+                    f"init container '{flow.init.get('name')}' mounts volume '{mount.get('name')}' at {at}, in what "
+                    f"`{p.text}` copies: those files come from the volume, not from {flow.image}"
+                )
     return None
 
 
@@ -185,8 +191,12 @@ def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[Reader
         for flow in flows:
             by_volume.setdefault(flow.name, []).append(flow)
         for name, group in by_volume.items():
-            readers = {(c.group, c.name, c.mount_path, c.sub_path) for f in group for c in f.consumers
-                       if not (c.group == "initContainers" and c.index in {g.init_index for g in group})}
+            readers = {
+                (c.group, c.name, c.mount_path, c.sub_path)
+                for f in group
+                for c in f.consumers
+                if not (c.group == "initContainers" and c.index in {g.init_index for g in group})
+            }
             try:
                 volume = volume_tree(group, load)
             except (ValueError, KeyError) as exc:
@@ -204,7 +214,16 @@ def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[Reader
                 except (ValueError, KeyError) as exc:
                     results.append(ReaderResult(ref.owner, container, mount_path, None, f"after: {exc}"))
                     continue
-                results.append(ReaderResult(ref.owner, container, mount_path, compare(resolve_hardlinks(seen_before), resolve_hardlinks(seen_after)), None, notes))
+                results.append(
+                    ReaderResult(
+                        ref.owner,
+                        container,
+                        mount_path,
+                        compare(resolve_hardlinks(seen_before), resolve_hardlinks(seen_after)),
+                        None,
+                        notes,
+                    )
+                )
     return results
 
 
@@ -232,16 +251,19 @@ def _view_after(spec: dict, group: str, container_name: str, mount_path: str, lo
         branch = subtree(image, resolve(image, sub, kubelet=True)) if sub else image
         if not branch:
             raise ValueError(f"{volume['image'].get('reference')} has no directory {sub or '/'}")
-        graft(view, path[len(root):].lstrip("/"), branch)
+        graft(view, path[len(root) :].lstrip("/"), branch)
         found = True
     if not found:
         raise ValueError(f"'{container_name}' mounts no image volume at or under {mount_path}")
     return view, notes
 
 
-def image_loader(open_tree: Callable[[str], Tree], open_config: ConfigOpener | None = None,
-                 unreachable: tuple[type[BaseException], ...] = (),
-                 local: Callable[[str], bool] | None = None) -> ImageLoader:
+def image_loader(
+    open_tree: Callable[[str], Tree],
+    open_config: ConfigOpener | None = None,
+    unreachable: tuple[type[BaseException], ...] = (),
+    local: Callable[[str], bool] | None = None,
+) -> ImageLoader:
     return ImageLoader(open_tree, open_config, unreachable, local)
 
 

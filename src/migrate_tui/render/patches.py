@@ -63,8 +63,9 @@ def patch_stem(finding: Finding) -> str:
     return stem or "change"
 
 
-def plan_patches(findings: list[Finding], read: Reader, target: Target, *, unsafe: bool = False,
-                 command_prefix: str = "migrate-tui") -> PatchPlan:
+def plan_patches(
+    findings: list[Finding], read: Reader, target: Target, *, unsafe: bool = False, command_prefix: str = "migrate-tui"
+) -> PatchPlan:
     plan = PatchPlan()
     if not unsafe:
         for f in findings:
@@ -112,8 +113,7 @@ def plan_patches(findings: list[Finding], read: Reader, target: Target, *, unsaf
         group = (finding, *twins(findings, [finding]))
         created = {path for path in fix.paths if sources[path] is None}
         summary = render_summary(name, group, fix, target, after, created, command_prefix)
-        plan.patches.append(Patch(name, "".join(chunks).encode("utf-8", "surrogatepass"), summary, group,
-                                  fix.paths, after))
+        plan.patches.append(Patch(name, "".join(chunks).encode("utf-8", "surrogatepass"), summary, group, fix.paths, after))
         for path in fix.paths:
             applied.setdefault(path, []).extend(e for e in fix.edits if e.path == path)
             texts[path] = news[path]
@@ -129,8 +129,7 @@ _NEEDS_QUOTING = re.compile(r'[\x00-\x1f\x7f"\\]|[^\x00-\x7f]')
 def _carriable(path: str) -> bool:
     """A path we put in a patch header: relative, no '..', no control characters, not in .git."""
     parts = path.split("/")
-    return (bool(path) and not path.startswith("/") and ".." not in parts and ".git" not in parts
-            and not re.search(r"[\x00-\x1f\x7f]", path))
+    return bool(path) and not path.startswith("/") and ".." not in parts and ".git" not in parts and not re.search(r"[\x00-\x1f\x7f]", path)
 
 
 def _quote(prefix: str, path: str) -> str:
@@ -183,11 +182,12 @@ def _uses_subpath(findings: tuple[Finding, ...]) -> bool:
 def platform_needs(findings: tuple[Finding, ...], target: Target) -> list[str]:
     if not any(f.rule.startswith("IV") for f in findings):
         return ["none: a Dockerfile change; the image builds and runs as before"]
-    needs = ["Kubernetes 1.35+ (image volumes on by default; 1.33–1.34 only with the ImageVolume feature gate on)",
-             "a runtime that mounts image volumes: containerd 2.1+ or CRI-O 1.31+ (cri-dockerd: none)"]
+    needs = [
+        "Kubernetes 1.35+ (image volumes on by default; 1.33–1.34 only with the ImageVolume feature gate on)",
+        "a runtime that mounts image volumes: containerd 2.1+ or CRI-O 1.31+ (cri-dockerd: none)",
+    ]
     if _uses_subpath(findings):
-        needs.append("subPath on an image volume: containerd 2.2+ or CRI-O 1.33+ (older containerd silently "
-                     "mounts the whole image)")
+        needs.append("subPath on an image volume: containerd 2.2+ or CRI-O 1.33+ (older containerd silently mounts the whole image)")
     needs.append(f"judged against: {target.describe()}")
     return needs
 
@@ -197,8 +197,9 @@ def _md(text: str) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_summary(name: str, group: tuple[Finding, ...], fix: Fix, target: Target, after: tuple[str, ...],
-                   created: set[str], command_prefix: str) -> str:
+def render_summary(
+    name: str, group: tuple[Finding, ...], fix: Fix, target: Target, after: tuple[str, ...], created: set[str], command_prefix: str
+) -> str:
     lead = group[0]
     lines = [f"# {name}: {_md(fix.description)}", ""]
     lines += [f"Applicability: **{fix.applicability.value}**", ""]
@@ -221,7 +222,8 @@ def render_summary(name: str, group: tuple[Finding, ...], fix: Fix, target: Targ
     proofs: list[dict] = [p for f in group if isinstance(p := (f.data or {}).get("proof"), dict)]
     lines += ["", "## Proof", ""]
     lines += [f"- {_md(str(p.get('summary', '')))}" for p in proofs] or [
-        "- not proven: run `check --prove --image REF=oci:DIR` with the images, or `migrate-tui verify` below"]
+        "- not proven: run `check --prove --image REF=oci:DIR` with the images, or `migrate-tui verify` below"
+    ]
     lines += ["", "## Platform needs", ""]
     lines += [f"- {_md(n)}" for n in platform_needs(group, target)]
     savings = [f.data.get("savings", {}).get("text") for f in group if isinstance((f.data or {}).get("savings"), dict)]
@@ -254,6 +256,8 @@ def _commands(group: tuple[Finding, ...], prefix: str) -> list[str]:
     manifests = [f.location.path for f in group if f.rule == "IV001"]
     for path in dict.fromkeys(manifests):
         q = _shell_quote(path)
-        out += [f"git show HEAD:{q} > /tmp/before.yaml   # the manifest before this patch",
-                f"{prefix} verify /tmp/before.yaml {q}   # each reader must see the same files"]
+        out += [
+            f"git show HEAD:{q} > /tmp/before.yaml   # the manifest before this patch",
+            f"{prefix} verify /tmp/before.yaml {q}   # each reader must see the same files",
+        ]
     return out

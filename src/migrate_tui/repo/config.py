@@ -181,14 +181,15 @@ def _checked_template(source: str, key: str, value: object) -> str:
         raise ConfigError(f"{source}: '{key}' is not a valid template: {exc}") from None
     for name, conversion, spec in fields:
         if name not in allowed or conversion or spec:
-            raise ConfigError(f"{source}: '{key}' may only use the placeholders "
-                              f"{', '.join('{' + a + '}' for a in allowed)} (found {{{name}{'!' + conversion if conversion else ''}"
-                              f"{':' + spec if spec else ''}}})")
+            raise ConfigError(
+                f"{source}: '{key}' may only use the placeholders "
+                f"{', '.join('{' + a + '}' for a in allowed)} (found {{{name}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}})"
+            )
     sample = value.format(**_SAMPLE)
     if attr == "image_name_template":
         if parse_image_ref(sample) is None:
-            raise ConfigError(f"{source}: '{key}' gives {sample!r} for {_SAMPLE['image']}:{_SAMPLE['tag']}, "
-                              "not a valid image reference")
+            raise ConfigError(f"{source}: '{key}' gives {sample!r} for {_SAMPLE['image']}:{_SAMPLE['tag']}, not a valid image reference")
     else:
         problem = write_path_problem(sample)
         if problem is not None:
@@ -198,8 +199,13 @@ def _checked_template(source: str, key: str, value: object) -> str:
 
 def _checked_reference(source: str, key: str, value: object) -> str:
     """An image reference written into manifests as is: it must parse and hold no blanks."""
-    if not isinstance(value, str) or not value or has_control_chars(value) or any(c.isspace() for c in value) \
-            or parse_image_ref(value) is None:
+    if (
+        not isinstance(value, str)
+        or not value
+        or has_control_chars(value)
+        or any(c.isspace() for c in value)
+        or parse_image_ref(value) is None
+    ):
         raise ConfigError(f"{source}: '{key}' must be an image reference such as registry.example.com/platform/ca-certificates:2026.11")
     return value
 

@@ -105,8 +105,14 @@ class _Ignore:
         return False
 
 
-def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Iterable[str] = (),
-             use_gitignore: bool = True, on_dir: Callable[[str, bool], None] | None = None) -> Iterator[Candidate | Diagnostic]:
+def discover(
+    root: Path,
+    paths: Iterable[Path] | None = None,
+    *,
+    excludes: Iterable[str] = (),
+    use_gitignore: bool = True,
+    on_dir: Callable[[str, bool], None] | None = None,
+) -> Iterator[Candidate | Diagnostic]:
     """Files worth reading below ``root`` (or among ``paths``), in a stable order.
 
     ``on_dir(path, gitignore)``: called (walking the whole root only) for every directory listed,
@@ -129,8 +135,9 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
             # a directory link named on the command line: walked where it really is, if that
             # is inside the root (`check --fix deploy/k8s` with deploy/k8s -> /etc: not read)
             if not is_inside(root, absolute):
-                yield Diagnostic(relpath(root, absolute), 1, "symlink",
-                                 f"symlink points outside the repository ({_readlink(str(absolute))}); not read")
+                yield Diagnostic(
+                    relpath(root, absolute), 1, "symlink", f"symlink points outside the repository ({_readlink(str(absolute))}); not read"
+                )
                 continue
             absolute = Path(os.path.realpath(absolute))
         if absolute.is_dir() and not absolute.is_symlink():
@@ -144,13 +151,16 @@ def discover(root: Path, paths: Iterable[Path] | None = None, *, excludes: Itera
         if kind is None:
             continue
         if absolute.is_symlink() and not is_inside(root, absolute):
-            yield Diagnostic(relpath(root, absolute), 1, "symlink", f"symlink points outside the repository ({os.readlink(absolute)}); not read")
+            yield Diagnostic(
+                relpath(root, absolute), 1, "symlink", f"symlink points outside the repository ({os.readlink(absolute)}); not read"
+            )
             continue
         yield Candidate(absolute, kind)
 
 
-def _walk(root: Path, top: Path, ignore: _Ignore, load_own: bool = True,
-          on_dir: Callable[[str, bool], None] | None = None) -> Iterator[Candidate | Diagnostic]:
+def _walk(
+    root: Path, top: Path, ignore: _Ignore, load_own: bool = True, on_dir: Callable[[str, bool], None] | None = None
+) -> Iterator[Candidate | Diagnostic]:
     # Plain strings and os.scandir: pathlib costs more than the system calls on a 50k-file tree.
     root_s = str(root)
     real_root = os.path.realpath(root_s)

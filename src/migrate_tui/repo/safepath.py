@@ -143,8 +143,15 @@ def open_root(root: str | os.PathLike[str]) -> int:
     return os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
 
 
-def open_dir_beneath(root_fd: int, parts: list[str] | tuple[str, ...], *, create: bool = False,
-                     mode: int = 0o777, rel: str = "", created: list[tuple[str, ...]] | None = None) -> int:
+def open_dir_beneath(
+    root_fd: int,
+    parts: list[str] | tuple[str, ...],
+    *,
+    create: bool = False,
+    mode: int = 0o777,
+    rel: str = "",
+    created: list[tuple[str, ...]] | None = None,
+) -> int:
     """An fd for ``root/parts...``, never following a symlink on the way.
 
     With ``create``, missing directories are made (``mode``, minus the umask) and, when

@@ -111,8 +111,9 @@ def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BY
     if isinstance(decoded, Diagnostic):
         return decoded
     text, bom, newline = decoded
-    return SourceFile(rel, path if isinstance(path, Path) else Path(path), text, newline, bom, stat.S_IMODE(st.st_mode),
-                      st.st_mtime_ns, st.st_size, key)
+    return SourceFile(
+        rel, path if isinstance(path, Path) else Path(path), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, key
+    )
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:

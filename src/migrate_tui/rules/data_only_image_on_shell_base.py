@@ -75,7 +75,14 @@ from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile
 from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
-from migrate_tui.fixes.assets_stage import ArrangeBlocker, AssetsPlan, copier_command, plan_assets_stage, render_scratch_stage, unique_stage_name
+from migrate_tui.fixes.assets_stage import (
+    ArrangeBlocker,
+    AssetsPlan,
+    copier_command,
+    plan_assets_stage,
+    render_scratch_stage,
+    unique_stage_name,
+)
 
 CODE = "DF001"
 
@@ -104,103 +111,231 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     if shape.runs or shape.commands or shape.other or shape.whole_fs or not shape.copies:
         return None
     savings = base_swap(base, "scratch")
-    message = (f"{dfx.label(stage)} only adds files on {dfx.short(base)}: use FROM scratch "
-               f"({savings['text']})")
+    message = f"{dfx.label(stage)} only adds files on {dfx.short(base)}: use FROM scratch ({savings['text']})"
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}"
-    data: dict[str, Any] = {"stage": stage.index, "stage_name": stage.name,
-                            "target_reason": target.reason, "base": base, "savings": savings}
+    data: dict[str, Any] = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "savings": savings,
+    }
     explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)} but runs nothing in it."]
     if shape.mode_runs or shape.named_chown:
-        reasons = [f"line {i.line} `{i.args.strip()}`: move the mode into COPY --chmod/--chown (scratch has no shell)"
-                   for i in shape.mode_runs]
-        reasons += [f"line {i.line}: --chown with a user name needs /etc/passwd, which scratch lacks; use numeric ids"
-                    for i in shape.named_chown]
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation + reasons), fix=None,
-                       notes=tuple(reasons), related=(), data=data, fix_blocked="; ".join(reasons), anchor=anchor)
+        reasons = [
+            f"line {i.line} `{i.args.strip()}`: move the mode into COPY --chmod/--chown (scratch has no shell)" for i in shape.mode_runs
+        ]
+        reasons += [
+            f"line {i.line}: --chown with a user name needs /etc/passwd, which scratch lacks; use numeric ids" for i in shape.named_chown
+        ]
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation + reasons),
+            fix=None,
+            notes=tuple(reasons),
+            related=(),
+            data=data,
+            fix_blocked="; ".join(reasons),
+            anchor=anchor,
+        )
     users = _users(source, stage, parsed, ctx)
     if users is not None:
         fix, blocked, related, notes = users
         explanation += notes
         if fix is not None:
             data["change_set"] = "IV001"
-            return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message + "; rides in the IV001 change-set",
-                           explanation="\n".join(explanation), fix=fix, notes=tuple(notes), related=related, data=data, anchor=anchor)
+            return Finding(
+                rule=CODE,
+                severity=Severity.WARNING,
+                location=location,
+                message=message + "; rides in the IV001 change-set",
+                explanation="\n".join(explanation),
+                fix=fix,
+                notes=tuple(notes),
+                related=related,
+                data=data,
+                anchor=anchor,
+            )
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None,
-                       notes=tuple(notes), related=related, data=data, fix_blocked=blocked, anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation),
+            fix=None,
+            notes=tuple(notes),
+            related=related,
+            data=data,
+            fix_blocked=blocked,
+            anchor=anchor,
+        )
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation + guessed), fix=None,
-                       notes=tuple(guessed), related=(), data=data, fix_blocked="; ".join(guessed), anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation + guessed),
+            fix=None,
+            notes=tuple(guessed),
+            related=(),
+            data=data,
+            fix_blocked="; ".join(guessed),
+            anchor=anchor,
+        )
     if len(chain) > 1:
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None, notes=(), related=(), data=data,
-                       fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM", anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation),
+            fix=None,
+            notes=(),
+            related=(),
+            data=data,
+            fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM",
+            anchor=anchor,
+        )
     start, end = chain[-1].base_span
-    assumption = ("nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
-                  "its consumers mount it as an image volume or copy from it with COPY --from")
-    fix = Fix(applicability=Applicability.UNSAFE, description=f"Use FROM scratch instead of {dfx.short(base)} in {dfx.label(stage)}",
-              edits=(Edit(source.path, start, end, "scratch"),), assumption=assumption,
-              base_digests=((source.path, source.digest),), scopes=((source.path, stage.from_instruction.start, stage.from_instruction.end),))
+    assumption = (
+        "nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
+        "its consumers mount it as an image volume or copy from it with COPY --from"
+    )
+    fix = Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"Use FROM scratch instead of {dfx.short(base)} in {dfx.label(stage)}",
+        edits=(Edit(source.path, start, end, "scratch"),),
+        assumption=assumption,
+        base_digests=((source.path, source.digest),),
+        scopes=((source.path, stage.from_instruction.start, stage.from_instruction.end),),
+    )
     explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(), related=(), data=data, anchor=anchor)
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation="\n".join(explanation),
+        fix=fix,
+        notes=(),
+        related=(),
+        data=data,
+        anchor=anchor,
+    )
 
 
-def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command,
-                  ctx: RuleContext) -> Finding:
+def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command, ctx: RuleContext) -> Finding:
     """A stage whose default command copies its files out (``CMD cp -a /src/. /dest/``): an image
     made to be an init container. When a manifest in the repo runs it as one without a command
     of its own, the fix is IV001's change-set (the pod gets an image volume; this Dockerfile
     keeps the download in a build stage and ships FROM scratch, without the CMD); else manual."""
     stage = target.stage
     savings = base_swap(base, "scratch")
-    message = (f"{dfx.label(stage)} is a copier image on {dfx.short(base)} (its {command.keyword} only copies files): "
-               f"fetch the files in a build stage and ship FROM scratch as an image volume ({savings['text']})")
+    message = (
+        f"{dfx.label(stage)} is a copier image on {dfx.short(base)} (its {command.keyword} only copies files): "
+        f"fetch the files in a build stage and ship FROM scratch as an image volume ({savings['text']})"
+    )
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}:copier"
-    data: dict[str, Any] = {"stage": stage.index,
-                            "stage_name": stage.name, "target_reason": target.reason, "base": base,
-                            "savings": savings, "command_line": command.line}
-    explanation = (f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
-                   f"copies its files into a volume. Mounted as an image volume, the files need no shell and no copy.")
+    data: dict[str, Any] = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "savings": savings,
+        "command_line": command.line,
+    }
+    explanation = (
+        f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
+        f"copies its files into a volume. Mounted as an image volume, the files need no shell and no copy."
+    )
     users = _users(source, stage, parsed, ctx)
     if users is not None:
         fix, reason, related, notes = users
         text = "\n".join([explanation, *notes])
         if fix is not None:
             data["change_set"] = "IV001"
-            return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message + "; rides in the IV001 change-set", explanation=text, fix=fix,
-                           notes=tuple(notes), related=related, data=data, anchor=anchor)
+            return Finding(
+                rule=CODE,
+                severity=Severity.WARNING,
+                location=location,
+                message=message + "; rides in the IV001 change-set",
+                explanation=text,
+                fix=fix,
+                notes=tuple(notes),
+                related=related,
+                data=data,
+                anchor=anchor,
+            )
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=text, fix=None, notes=tuple(notes), related=related, data=data,
-                       fix_blocked=reason, anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation=text,
+            fix=None,
+            notes=tuple(notes),
+            related=related,
+            data=data,
+            fix_blocked=reason,
+            anchor=anchor,
+        )
     data["fix_blocked_kind"] = "copier-image"
-    blocked = (f"line {command.line}: the image's {command.keyword} copies its files for an init container; FROM scratch "
-               "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
-               "and any download RUN must move into a build stage")
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation,
-                   fix=None, notes=(), related=(), data=data, fix_blocked=blocked, anchor=anchor)
+    blocked = (
+        f"line {command.line}: the image's {command.keyword} copies its files for an init container; FROM scratch "
+        "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
+        "and any download RUN must move into a build stage"
+    )
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation=explanation,
+        fix=None,
+        notes=(),
+        related=(),
+        data=data,
+        fix_blocked=blocked,
+        anchor=anchor,
+    )
 
 
-def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan,
-                     ctx: RuleContext) -> Finding:
+def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan, ctx: RuleContext) -> Finding:
     """A stage that copies files in and only arranges them (chmod, cp, ln, mkdir, mv, touch; a CMD
     that only prints): keep it as a build stage and ship FROM scratch with its paths."""
     stage = target.stage
     savings = base_swap(base, "scratch")
-    does = ("adds files, arranges them and installs packages" if plan.blocker is ArrangeBlocker.INSTALLS_PACKAGES
-            else "only adds and arranges files")
-    message = (f"{dfx.label(stage)} {does} on {dfx.short(base)}: arrange them in a build "
-               f"stage and ship FROM scratch ({savings['text']})")
+    does = (
+        "adds files, arranges them and installs packages"
+        if plan.blocker is ArrangeBlocker.INSTALLS_PACKAGES
+        else "only adds and arranges files"
+    )
+    message = f"{dfx.label(stage)} {does} on {dfx.short(base)}: arrange them in a build stage and ship FROM scratch ({savings['text']})"
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}"
-    data: dict[str, Any] = {"stage": stage.index, "stage_name": stage.name,
-                            "target_reason": target.reason, "base": base, "savings": savings,
-                            "asset_paths": list(plan.paths)}
+    data: dict[str, Any] = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "savings": savings,
+        "asset_paths": list(plan.paths),
+    }
     lines = ", ".join(str(i.line) for i in plan.runs) or "none"
-    explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)}, but its RUNs (lines {lines}) only "
-                   "arrange files" + (" and its CMD/ENTRYPOINT only prints a message" if plan.messages else "") + "."]
+    explanation = [
+        f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)}, but its RUNs (lines {lines}) only "
+        "arrange files" + (" and its CMD/ENTRYPOINT only prints a message" if plan.messages else "") + "."
+    ]
     users = _users(source, stage, parsed, ctx)
     blocked = None
     if users is not None:
@@ -208,32 +343,86 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         explanation += notes
         blocked = reason or "a manifest in the repository runs this image; move the RUNs into a build stage by hand"
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None,
-                       notes=tuple(notes), related=related, data=data, fix_blocked=blocked, anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation),
+            fix=None,
+            notes=tuple(notes),
+            related=related,
+            data=data,
+            fix_blocked=blocked,
+            anchor=anchor,
+        )
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation + guessed), fix=None,
-                       notes=tuple(guessed), related=(), data=data, fix_blocked="; ".join(guessed), anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation + guessed),
+            fix=None,
+            notes=tuple(guessed),
+            related=(),
+            data=data,
+            fix_blocked="; ".join(guessed),
+            anchor=anchor,
+        )
     if plan.blocker is not None:
         data["fix_blocked_kind"] = plan.blocker.value
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None,
-                       notes=(), related=(), data=data, fix_blocked=plan.blocker.sentence, anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation),
+            fix=None,
+            notes=(),
+            related=(),
+            data=data,
+            fix_blocked=plan.blocker.sentence,
+            anchor=anchor,
+        )
     name = unique_stage_name(parsed)
     _, base_end = stage.base_span
     tail = "" if source.text.endswith("\n") or not source.text else "\n"
-    edits = (Edit(source.path, base_end, base_end, f" AS {name}"),
-             Edit(source.path, len(source.text), len(source.text), tail + "\n" + render_scratch_stage(parsed, plan, name)))
-    assumption = ("nothing runs a command in this image (an init container `cp` or `sh`, `kubectl exec`, "
-                  "`docker run`); its consumers mount it as an image volume or COPY --from it. The shipped files "
-                  "keep their contents and modes, and the stage sets no owners")
-    fix = Fix(applicability=Applicability.UNSAFE, description=f"Arrange the files in build stage '{name}' and ship FROM scratch in {dfx.label(stage)}",
-              edits=edits, assumption=assumption, base_digests=((source.path, source.digest),),
-              scopes=((source.path, stage.from_instruction.start, len(source.text)),))
-    explanation.append(f"The stage becomes build stage '{name}'; the shipped image is FROM scratch with "
-                       f"{', '.join(plan.paths)} copied from it. No manifest in this repository runs the image; "
-                       + assumption + ".")
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(), related=(), data=data, anchor=anchor)
+    edits = (
+        Edit(source.path, base_end, base_end, f" AS {name}"),
+        Edit(source.path, len(source.text), len(source.text), tail + "\n" + render_scratch_stage(parsed, plan, name)),
+    )
+    assumption = (
+        "nothing runs a command in this image (an init container `cp` or `sh`, `kubectl exec`, "
+        "`docker run`); its consumers mount it as an image volume or COPY --from it. The shipped files "
+        "keep their contents and modes, and the stage sets no owners"
+    )
+    fix = Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"Arrange the files in build stage '{name}' and ship FROM scratch in {dfx.label(stage)}",
+        edits=edits,
+        assumption=assumption,
+        base_digests=((source.path, source.digest),),
+        scopes=((source.path, stage.from_instruction.start, len(source.text)),),
+    )
+    explanation.append(
+        f"The stage becomes build stage '{name}'; the shipped image is FROM scratch with "
+        f"{', '.join(plan.paths)} copied from it. No manifest in this repository runs the image; " + assumption + "."
+    )
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation="\n".join(explanation),
+        fix=fix,
+        notes=(),
+        related=(),
+        data=data,
+        anchor=anchor,
+    )
 
 
 def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
@@ -242,8 +431,7 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
     index = ctx.project.links()
     finder = index.links_for_dockerfile
     last = parsed.stages[-1]
-    images = [l.image for l in finder(source.path)
-              if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is stage]
+    images = [l.image for l in finder(source.path) if l.source != "directory" and (parsed.stage(l.target) if l.target else last) is stage]
     if not images:
         return None
     from migrate_tui.rules.init_copy_to_empty_dir import check as iv001_check
@@ -274,14 +462,18 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
                         notes.append(f"{finding.location}: {finding.message}")
                     else:
                         why = finding.fix_blocked or f"mode {ctx.mode}: the change-set keeps the image as it is"
-                        blocked.append(f"{finding.location}: the init container copies from this image and IV001 can't "
-                                       f"migrate it yet ({why}); FROM scratch alone would break it")
+                        blocked.append(
+                            f"{finding.location}: the init container copies from this image and IV001 can't "
+                            f"migrate it yet ({why}); FROM scratch alone would break it"
+                        )
                 for container in runs_it:
                     if container.get("image") not in covered:
                         related.append(subject.location(container))
-                        blocked.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
-                                       f"{container.get('image')} ({_what_runs(container)}); FROM scratch would leave "
-                                       "it without a shell or any program")
+                        blocked.append(
+                            f"{subject.location(container)}: container '{container.get('name')}' runs "
+                            f"{container.get('image')} ({_what_runs(container)}); FROM scratch would leave "
+                            "it without a shell or any program"
+                        )
     if not fixes and not blocked:
         return None
     if blocked:
@@ -309,9 +501,11 @@ def _guessed_runners(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleCon
                 for container in containers(subject.ref.spec):
                     ref = parse_image_ref(str(container.get("image") or ""))
                     if ref is not None and ref.repository.rsplit("/", 1)[-1] == link.image:
-                        out.append(f"{subject.location(container)}: container '{container.get('name')}' runs "
-                                   f"{container.get('image')} ({_what_runs(container)}), which {link.describe()} "
-                                   "may build (linked only by its file or directory name); FROM scratch would leave it without a shell")
+                        out.append(
+                            f"{subject.location(container)}: container '{container.get('name')}' runs "
+                            f"{container.get('image')} ({_what_runs(container)}), which {link.describe()} "
+                            "may build (linked only by its file or directory name); FROM scratch would leave it without a shell"
+                        )
     return list(dict.fromkeys(out))
 
 

@@ -105,15 +105,50 @@ def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: 
     message = f"{dfx.label(stage)} is based on {dfx.short(base)}{via}: use {new_base} ({savings['text']})"
     location = Location(source.path, root.from_instruction.line)
     anchor = f"{root.index}:{base}"
-    data = {"stage": stage.index, "stage_name": stage.name,
-            "target_reason": target.reason, "base": base, "proposed_base": new_base, "savings": savings}
+    data = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "proposed_base": new_base,
+        "savings": savings,
+    }
     explanation = f"{dfx.label(stage)} is {target.reason}. Assumes {assumption}."
     edit = _edit(source, root, base, new_base)
     if isinstance(edit, str):
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=None, notes=(), related=(), data=data, fix_blocked=edit, anchor=anchor)
-    fix = Fix(applicability=Applicability.UNSAFE, description=f"Use {new_base}", edits=(edit,), assumption=assumption, base_digests=((source.path, source.digest),),
-              scopes=((source.path, root.from_instruction.start, root.from_instruction.end),))
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=fix, notes=(), related=(), data=data, anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation=explanation,
+            fix=None,
+            notes=(),
+            related=(),
+            data=data,
+            fix_blocked=edit,
+            anchor=anchor,
+        )
+    fix = Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"Use {new_base}",
+        edits=(edit,),
+        assumption=assumption,
+        base_digests=((source.path, source.digest),),
+        scopes=((source.path, root.from_instruction.start, root.from_instruction.end),),
+    )
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation=explanation,
+        fix=fix,
+        notes=(),
+        related=(),
+        data=data,
+        anchor=anchor,
+    )
 
 
 def _edit(source: SourceFile, root, base: str, new_base: str) -> Edit | str:
@@ -125,9 +160,9 @@ def _edit(source: SourceFile, root, base: str, new_base: str) -> Edit | str:
         return Edit(source.path, start, end, new_base)
     # The base uses ARGs: keep them when the change is a suffix of the tag.
     if new_base.startswith(base) and not raw.startswith("$"):
-        return Edit(source.path, end, end, new_base[len(base):])
+        return Edit(source.path, end, end, new_base[len(base) :])
     if base.endswith(":latest") is False and ":" not in base and new_base.startswith(base + ":"):
-        return Edit(source.path, end, end, new_base[len(base):])
+        return Edit(source.path, end, end, new_base[len(base) :])
     return f"the base comes from an ARG ({raw}); set its value to {new_base}"
 
 

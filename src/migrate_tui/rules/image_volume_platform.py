@@ -100,8 +100,11 @@ def resolver_for(ctx: RuleContext) -> Resolver | None:
     """
     if "iv003-resolver" not in ctx.memo:
         layouts = tuple(str(x) for x in ctx.config.oci_layouts)
-        ctx.memo["iv003-resolver"] = _memoised(chain(OciLayoutResolver(layouts, root=ctx.root) if layouts else None,
-                                                     RegistryResolver() if ctx.config.resolve_digests else None))
+        ctx.memo["iv003-resolver"] = _memoised(
+            chain(
+                OciLayoutResolver(layouts, root=ctx.root) if layouts else None, RegistryResolver() if ctx.config.resolve_digests else None
+            )
+        )
     resolver: Resolver | None = ctx.memo["iv003-resolver"]
     return resolver
 
@@ -163,48 +166,84 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
     volume_line = subject.location(subject.ref.spec["volumes"], index).line
     base = f"{subject.ref.owner}/{'/'.join(map(str, subject.ref.path))}/{name}"
 
-    def finding(kind: str, severity: Severity, line: int, message: str, explanation: str = "", *,
-                notes: tuple[str, ...] = (), fix: Fix | None = None, blocked: str | None = None,
-                anchor: str = "") -> Finding:
+    def finding(
+        kind: str,
+        severity: Severity,
+        line: int,
+        message: str,
+        explanation: str = "",
+        *,
+        notes: tuple[str, ...] = (),
+        fix: Fix | None = None,
+        blocked: str | None = None,
+        anchor: str = "",
+    ) -> Finding:
         data = {"owner": subject.ref.owner, "volume": name, "kind": kind, "target": target.describe()}
-        return Finding(rule=CODE, severity=severity, location=Location(subject.path, line), message=message, explanation=explanation, fix=fix, notes=notes, related=(), data=data,
-                       fix_blocked=blocked, anchor=f"{base}/{kind}{anchor}", doc_span=subject.doc_span)
+        return Finding(
+            rule=CODE,
+            severity=severity,
+            location=Location(subject.path, line),
+            message=message,
+            explanation=explanation,
+            fix=fix,
+            notes=notes,
+            related=(),
+            data=data,
+            fix_blocked=blocked,
+            anchor=f"{base}/{kind}{anchor}",
+            doc_span=subject.doc_span,
+        )
 
     platform = target.image_volume_blocker()
     if platform:
-        yield finding("platform", Severity.ERROR, volume_line,
-                      f"image volume '{name}' can't be served by the target ({target.describe()}): {platform}",
-                      )
+        yield finding(
+            "platform",
+            Severity.ERROR,
+            volume_line,
+            f"image volume '{name}' can't be served by the target ({target.describe()}): {platform}",
+        )
     for group, ci, container, mi, mount in mounts:
         line = subject.location(container["volumeMounts"], mi).line
         who = f"{group[:-1] if group.endswith('s') else group} '{container.get('name', ci)}'"
         anchor = f"/{group}/{container.get('name', ci)}/{mi}"
         mount_path = str(mount.get("mountPath") or "")
         if mount_path and posixpath.normpath(mount_path) in ("/", "//"):
-            yield finding("root-mount", Severity.ERROR, line,
-                          f"{who} mounts image volume '{name}' at '/': mounting an image volume at the root fails; "
-                          "mount it at a directory", anchor=anchor)
+            yield finding(
+                "root-mount",
+                Severity.ERROR,
+                line,
+                f"{who} mounts image volume '{name}' at '/': mounting an image volume at the root fails; mount it at a directory",
+                anchor=anchor,
+            )
         sub_path = mount.get("subPath") or mount.get("subPathExpr")
         if not sub_path or platform:
             continue
         blocker = target.subpath_blocker()
         key = "subPath" if mount.get("subPath") else "subPathExpr"
         if blocker:
-            yield finding("subpath", Severity.ERROR, line,
-                          f"{who} mounts image volume '{name}' with {key} '{sub_path}': {blocker}",
-                          "Mount the image at the directory you need and drop the subPath, or build an asset image "
-                          "whose root is that directory (FROM scratch + COPY).", anchor=anchor)
+            yield finding(
+                "subpath",
+                Severity.ERROR,
+                line,
+                f"{who} mounts image volume '{name}' with {key} '{sub_path}': {blocker}",
+                "Mount the image at the directory you need and drop the subPath, or build an asset image "
+                "whose root is that directory (FROM scratch + COPY).",
+                anchor=anchor,
+            )
         elif key == "subPath" and looks_like_file(str(sub_path)):
             file_blocker = target.file_subpath_blocker()
             if file_blocker:
-                yield finding("file-subpath", Severity.ERROR, line,
-                              f"{who} mounts image volume '{name}' with subPath '{sub_path}', which looks like a file: "
-                              f"{file_blocker}",
-                              "Mount the parent directory (the sibling files become visible too), or build an asset "
-                              "image holding only that file and mount its root. (A file is recognised by an extension "
-                              "on the last path component; rename the finding away with "
-                              "`# migrate-tui: ignore[IV003]` if it is a directory.)",
-                              anchor=anchor)
+                yield finding(
+                    "file-subpath",
+                    Severity.ERROR,
+                    line,
+                    f"{who} mounts image volume '{name}' with subPath '{sub_path}', which looks like a file: {file_blocker}",
+                    "Mount the parent directory (the sibling files become visible too), or build an asset "
+                    "image holding only that file and mount its root. (A file is recognised by an extension "
+                    "on the last path component; rename the finding away with "
+                    "`# migrate-tui: ignore[IV003]` if it is a directory.)",
+                    anchor=anchor,
+                )
     yield from _check_reference(subject, ctx, index, name, source, finding)
 
 
@@ -214,9 +253,13 @@ def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name
     ref_line = subject.location(source, "reference").line
     policy = source.get("pullPolicy")
     if policy == "Never":
-        yield finding("pull-never", Severity.WARNING, subject.location(source, "pullPolicy").line,
-                      f"image volume '{name}' has pullPolicy: Never: pods fail (ErrImageNeverPull) on every node that "
-                      "doesn't already hold the image; use IfNotPresent")
+        yield finding(
+            "pull-never",
+            Severity.WARNING,
+            subject.location(source, "pullPolicy").line,
+            f"image volume '{name}' has pullPolicy: Never: pods fail (ErrImageNeverPull) on every node that "
+            "doesn't already hold the image; use IfNotPresent",
+        )
     if not isinstance(reference, str) or not reference.strip():
         return
     parsed = parse_image_ref(reference)
@@ -235,11 +278,15 @@ def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name
     if info is not None and info.platforms:
         arch = target.arch_blocker(info.platforms)
         if arch:
-            yield finding("arch", Severity.ERROR, ref_line,
-                          f"image volume '{name}' references {reference}: {arch}",
-                          f"Platforms in the index ({info.source}): {', '.join(info.platforms)}. Build the asset image "
-                          "for every node architecture (data-only images are architecture-independent: "
-                          "`docker buildx build --platform linux/amd64,linux/arm64`).")
+            yield finding(
+                "arch",
+                Severity.ERROR,
+                ref_line,
+                f"image volume '{name}' references {reference}: {arch}",
+                f"Platforms in the index ({info.source}): {', '.join(info.platforms)}. Build the asset image "
+                "for every node architecture (data-only images are architecture-independent: "
+                "`docker buildx build --platform linux/amd64,linux/arm64`).",
+            )
     if parsed.digest:
         return
     latest = parsed.tag in (None, "latest")
@@ -250,20 +297,25 @@ def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name
         return
     if latest:
         shown = f"'{reference}'" + ("" if parsed.tag else " (no tag means :latest)")
-        message = (f"image volume '{name}' references {shown}: the tag moves, so pods of one ReplicaSet may mount "
-                   "different content; pin a digest")
+        message = (
+            f"image volume '{name}' references {shown}: the tag moves, so pods of one ReplicaSet may mount different content; pin a digest"
+        )
         severity = Severity.WARNING
     else:
-        message = (f"image volume '{name}' references tag '{parsed.tag}' without a digest: a re-pushed tag changes "
-                   "what new pods mount, and image-policy webhooks don't check image volumes; pin a digest")
+        message = (
+            f"image volume '{name}' references tag '{parsed.tag}' without a digest: a re-pushed tag changes "
+            "what new pods mount, and image-policy webhooks don't check image volumes; pin a digest"
+        )
         severity = Severity.INFO
     explanation = ""
     fix: Fix | None = None
     blocked: str | None = None
     if info is not None:
         pinned = pinned_reference(reference, info.digest)
-        assumption = (f"the tag '{parsed.tag or 'latest'}' points today ({info.source}) to the content you tested; "
-                      "pods keep this digest until you change it")
+        assumption = (
+            f"the tag '{parsed.tag or 'latest'}' points today ({info.source}) to the content you tested; "
+            "pods keep this digest until you change it"
+        )
         try:
             fix = _pin_fix(subject, index, pinned, assumption)
         except RewriteRefused as exc:
@@ -271,8 +323,7 @@ def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name
         explanation = f"Digest from {info.source}: {info.digest}"
     else:
         blocked = problem or NO_RESOLVER
-    yield finding("digest", severity, ref_line, message, explanation, notes=(SUPPLY_CHAIN_NOTE,), fix=fix,
-                  blocked=blocked)
+    yield finding("digest", severity, ref_line, message, explanation, notes=(SUPPLY_CHAIN_NOTE,), fix=fix, blocked=blocked)
 
 
 def _pin_fix(subject: PodSpecSubject, index: int, pinned: str, assumption: str) -> Fix:
@@ -290,11 +341,17 @@ def _pin_fix(subject: PodSpecSubject, index: int, pinned: str, assumption: str) 
         image["reference"] = type(old)(pinned) if isinstance(old, str) and type(old) is not str else pinned
 
     new_chunk = rewrite_chunk(source.text, chunk, mutate)
-    old_text = source.text[chunk.start:chunk.end]
+    old_text = source.text[chunk.start : chunk.end]
     start, end, content = shrink(old_text, new_chunk)
     edit = Edit(source.path, chunk.start + start, chunk.start + end, content)
-    return Fix(applicability=Applicability.UNSAFE, description=f"Pin the image volume reference to {pinned.rsplit('@', 1)[-1][:19]}…",
-               edits=(edit,), assumption=assumption, base_digests=((source.path, source.digest),), scopes=((source.path, chunk.start, chunk.end),))
+    return Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"Pin the image volume reference to {pinned.rsplit('@', 1)[-1][:19]}…",
+        edits=(edit,),
+        assumption=assumption,
+        base_digests=((source.path, source.digest),),
+        scopes=((source.path, chunk.start, chunk.end),),
+    )
 
 
 RULE = PodSpecRule(

@@ -222,19 +222,28 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         "volume": first.name,
         "images": sorted(names),
         "mounts": [
-            {"container": c.name, "mountPath": s.mount_path, "subPath": s.sub_path, "volume": s.volume}
-            for c, specs in plans for s in specs
+            {"container": c.name, "mountPath": s.mount_path, "subPath": s.sub_path, "volume": s.volume} for c, specs in plans for s in specs
         ],
         "mode": "scratch" if scratch is not None else "zero-rebuild",
     }
     if scratch is not None:
         data["assets"] = [
-            {"image": a.image, "reference": a.new_ref, "dockerfile": a.dockerfile, "change": a.how}
-            for a in scratch.assets.values()
+            {"image": a.image, "reference": a.new_ref, "dockerfile": a.dockerfile, "change": a.how} for a in scratch.assets.values()
         ]
     explanation = _explain(group, texts(manual), unsafe, texts(notes))
-    finding = Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=None, notes=tuple(texts(notes)), related=related, data=data,
-                      anchor=f"{subject.ref.owner}/{subject.ref.path}/{first.name}", doc_span=subject.doc_span)
+    finding = Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation=explanation,
+        fix=None,
+        notes=tuple(texts(notes)),
+        related=related,
+        data=data,
+        anchor=f"{subject.ref.owner}/{subject.ref.path}/{first.name}",
+        doc_span=subject.doc_span,
+    )
     if manual:
         return _replace(finding, fix_blocked="; ".join(texts(manual)))
     applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
@@ -259,22 +268,30 @@ def _unwritable(plans, names: dict[str, str], scratch: ScratchPlan | None) -> li
 
     blockers: list[Blocker] = []
     values = [("volume name", v) for v in names.values()]
-    values += [(key, value) for _, specs in plans for s in specs
-               for key, value in (("mountPath", s.mount_path), ("subPath", s.sub_path), ("volume name", s.volume))]
+    values += [
+        (key, value)
+        for _, specs in plans
+        for s in specs
+        for key, value in (("mountPath", s.mount_path), ("subPath", s.sub_path), ("volume name", s.volume))
+    ]
     for key, value in dict.fromkeys(values):
         if has_control_chars(value):
-            blockers.append(Blocker(
-                BlockerKind.CONTROL_CHARACTERS,
-                f"the fix would write the {key} {json.dumps(value)}, which holds control characters; migrate-tui never writes them",
-            ))
+            blockers.append(
+                Blocker(
+                    BlockerKind.CONTROL_CHARACTERS,
+                    f"the fix would write the {key} {json.dumps(value)}, which holds control characters; migrate-tui never writes them",
+                )
+            )
     references = [scratch.assets[image].new_ref if scratch and image in scratch.assets else image for image in names]
     for reference in dict.fromkeys(references):
         if has_control_chars(reference) or reference != reference.strip() or parse_image_ref(reference) is None:
-            blockers.append(Blocker(
-                BlockerKind.INVALID_REFERENCE,
-                f"the image volume would reference {json.dumps(reference)}, which is not a valid image reference as written "
-                "(templated, upper case or stray characters); nothing to mount",
-            ))
+            blockers.append(
+                Blocker(
+                    BlockerKind.INVALID_REFERENCE,
+                    f"the image volume would reference {json.dumps(reference)}, which is not a valid image reference as written "
+                    "(templated, upper case or stray characters); nothing to mount",
+                )
+            )
     return blockers
 
 
@@ -333,21 +350,24 @@ def _source_shape_notes(group: list[VolumeFlow], plans, *, zero_rebuild: bool) -
                 by_image.setdefault(images[spec.volume], set()).add(spec.sub_path)
     for image, subs in sorted(by_image.items()):
         ordered = sorted("/" + sub for sub in subs)
-        which = (f"{ordered[0]} is a directory" if len(ordered) == 1
-                 else f"{', '.join(ordered[:-1])} and {ordered[-1]} are directories")
-        notes.append(Note(
-            NoteKind.SOURCE_SHAPE,
-            f"assumes {which} in {image}, not {'a symbolic link' if len(ordered) == 1 else 'symbolic links'} "
-            "(a subPath link resolves on the node and the container would not start); `check --prove` checks it",
-        ))
+        which = f"{ordered[0]} is a directory" if len(ordered) == 1 else f"{', '.join(ordered[:-1])} and {ordered[-1]} are directories"
+        notes.append(
+            Note(
+                NoteKind.SOURCE_SHAPE,
+                f"assumes {which} in {image}, not {'a symbolic link' if len(ordered) == 1 else 'symbolic links'} "
+                "(a subPath link resolves on the node and the container would not start); `check --prove` checks it",
+            )
+        )
     for flow in group:
         for p in flow.placements:
             if p.kind == "entry":
-                notes.append(Note(
-                    NoteKind.SOURCE_SHAPE,
-                    f"`{p.text}` copies {p.source} itself: a symbolic link there would be copied as a link, "
-                    "while the mount shows its target; `check --prove` checks it",
-                ))
+                notes.append(
+                    Note(
+                        NoteKind.SOURCE_SHAPE,
+                        f"`{p.text}` copies {p.source} itself: a symbolic link there would be copied as a link, "
+                        "while the mount shows its target; `check --prove` checks it",
+                    )
+                )
     return notes
 
 
@@ -436,15 +456,25 @@ def _scratch_notes(notes: list[Note], plan: ScratchPlan) -> list[Note]:
         if asset.new_ref != asset.image:
             out.append(Note(NoteKind.ASSET, f"the image volume references {asset.new_ref} (image-name template), built FROM scratch"))
     if plan.folded:
-        out.append(Note(
-            NoteKind.ASSET,
-            "`" + "`, `".join(sorted(plan.folded)) + "` now run at build time as COPY --chmod/--chown (needs BuildKit or buildah)",
-        ))
+        out.append(
+            Note(
+                NoteKind.ASSET,
+                "`" + "`, `".join(sorted(plan.folded)) + "` now run at build time as COPY --chmod/--chown (needs BuildKit or buildah)",
+            )
+        )
     return out
 
 
-def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], plans, names: dict[str, str],
-               applicability: Applicability, assumption: str | None, scratch: ScratchPlan | None = None) -> Fix | str:
+def _build_fix(
+    subject: PodSpecSubject,
+    ctx: RuleContext,
+    group: list[VolumeFlow],
+    plans,
+    names: dict[str, str],
+    applicability: Applicability,
+    assumption: str | None,
+    scratch: ScratchPlan | None = None,
+) -> Fix | str:
     source = subject.source
     chunk = subject.chunk
     path = subject.ref.path
@@ -478,17 +508,21 @@ def _build_fix(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow
             verb = _ASSET_VERBS.get(asset.how)
             if verb is not None:
                 description += f"; {verb} {asset.dockerfile} FROM scratch"
-    return Fix(applicability=applicability, description=description, edits=tuple(edits), assumption=assumption, base_digests=tuple(digests), scopes=tuple(scopes))
+    return Fix(
+        applicability=applicability,
+        description=description,
+        edits=tuple(edits),
+        assumption=assumption,
+        base_digests=tuple(digests),
+        scopes=tuple(scopes),
+    )
 
 
 #: AssetImage.how -> the verb in a fix title ("unchanged" adds nothing).
 _ASSET_VERBS = {"rewritten": "rewrite", "created": "add"}
 
 
-
-
-def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str],
-                      references: dict[str, str] | None = None) -> None:
+def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str], references: dict[str, str] | None = None) -> None:
     from ruamel.yaml.comments import CommentedMap
 
     volumes = spec["volumes"]

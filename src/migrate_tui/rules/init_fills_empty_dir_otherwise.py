@@ -80,7 +80,14 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
             ]
         )
         yield Finding(
-            rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation=explanation, fix=None, notes=(), related=(),
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation=explanation,
+            fix=None,
+            notes=(),
+            related=(),
             data={"owner": subject.ref.owner, "volume": flow.name},
             fix_blocked="; ".join(reasons),
             anchor=f"{subject.ref.owner}/{subject.ref.path}/{flow.name}/{flow.init.get('name')}",

@@ -180,21 +180,42 @@ def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore,
     if data_files:
         shown = ", ".join(f"{p} ({human_bytes(s)})" for p, s in data_files[:3])
         reasons.append(f"model/data files: {shown}" + (f" and {len(data_files) - 3} more" if len(data_files) > 3 else ""))
-    message = (f"{dfx.label(stage)}: `{instr.keyword} {' '.join(words)}` copies {'; '.join(reasons)} into an app image: "
-               f"ship it as an asset image mounted as an image volume")
-    explanation = "\n".join([
-        f"{dfx.label(stage)} {dfx.ships(stage, target)}; the copy pulls {human_bytes(total)} "
-        f"from the build context {context} (after .dockerignore).",
-        "Start from an asset Dockerfile such as:",
-        "    FROM scratch",
-        f"    COPY {' '.join(words[:-1])} {dest}",
-        f"and mount that image as an image volume at {dest} in the pod, then drop this COPY.",
-    ])
+    message = (
+        f"{dfx.label(stage)}: `{instr.keyword} {' '.join(words)}` copies {'; '.join(reasons)} into an app image: "
+        f"ship it as an asset image mounted as an image volume"
+    )
+    explanation = "\n".join(
+        [
+            f"{dfx.label(stage)} {dfx.ships(stage, target)}; the copy pulls {human_bytes(total)} "
+            f"from the build context {context} (after .dockerignore).",
+            "Start from an asset Dockerfile such as:",
+            "    FROM scratch",
+            f"    COPY {' '.join(words[:-1])} {dest}",
+            f"and mount that image as an image volume at {dest} in the pod, then drop this COPY.",
+        ]
+    )
     anchor = f"{stage.index}:{instr.args[:80]}"
-    data = {"stage": stage.index, "stage_name": stage.name,
-            "target_reason": target.reason, "bytes": total, "files": [p for p, _ in data_files], "savings": savings}
-    return Finding(rule=CODE, severity=Severity.WARNING, location=Location(source.path, instr.line), message=message, explanation=explanation, fix=None, notes=(), related=(), data=data,
-                   fix_blocked="splitting data out of an app image changes its build and deployment; see the explanation", anchor=anchor)
+    data = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "bytes": total,
+        "files": [p for p, _ in data_files],
+        "savings": savings,
+    }
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=Location(source.path, instr.line),
+        message=message,
+        explanation=explanation,
+        fix=None,
+        notes=(),
+        related=(),
+        data=data,
+        fix_blocked="splitting data out of an app image changes its build and deployment; see the explanation",
+        anchor=anchor,
+    )
 
 
 def _files(root: Path, pattern: str, ignore) -> Iterator[tuple[str, int]]:

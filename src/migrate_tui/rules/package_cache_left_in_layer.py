@@ -89,29 +89,91 @@ _APT_TOOLS = frozenset({"apt-get", "apt", "aptitude"})
 _PIP = re.compile(r"pip\d*(?:\.\d+)?\Z")
 _PYTHON = re.compile(r"python\d*(?:\.\d+)?\Z")
 _DNF_INSTALLS = {
-    "dnf": frozenset({"install", "in", "reinstall", "rei", "upgrade", "up", "update", "upgrade-minimal",
-                      "up-min", "groupinstall", "localinstall", "distro-sync"}),
+    "dnf": frozenset(
+        {
+            "install",
+            "in",
+            "reinstall",
+            "rei",
+            "upgrade",
+            "up",
+            "update",
+            "upgrade-minimal",
+            "up-min",
+            "groupinstall",
+            "localinstall",
+            "distro-sync",
+        }
+    ),
     "yum": frozenset({"install", "reinstall", "upgrade", "update", "groupinstall", "localinstall"}),
     "microdnf": frozenset({"install", "reinstall", "upgrade", "update"}),
     "tdnf": frozenset({"install", "reinstall", "upgrade", "update"}),
 }
 _DNF_INSTALLS["dnf5"] = _DNF_INSTALLS["dnf"]
 _DNF_CACHES = {
-    "dnf": ("/var/cache/dnf", "/var/cache/libdnf5"), "dnf5": ("/var/cache/libdnf5",),
-    "yum": ("/var/cache/yum", "/var/cache/dnf"), "microdnf": ("/var/cache/yum", "/var/cache/dnf"),
+    "dnf": ("/var/cache/dnf", "/var/cache/libdnf5"),
+    "dnf5": ("/var/cache/libdnf5",),
+    "yum": ("/var/cache/yum", "/var/cache/dnf"),
+    "microdnf": ("/var/cache/yum", "/var/cache/dnf"),
     "tdnf": ("/var/cache/tdnf",),
 }
 # Options that take the next word as their value (so it is not the subcommand).
 _VALUED = {
-    "apt": frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release",
-                      "--default-release", "--host-architecture"}),
-    "apk": frozenset({"-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir",
-                      "--repositories-file", "--cache-max-age", "--timeout", "--wait"}),
-    "pip": frozenset({"--proxy", "--log", "--timeout", "--retries", "--cert", "--client-cert",
-                      "--cache-dir", "--exists-action", "--python", "--log-file", "--local-log"}),
-    "dnf": frozenset({"-c", "--config", "-d", "--debuglevel", "-e", "--errorlevel", "-R", "--randomwait",
-                      "-x", "--exclude", "--releasever", "--installroot", "--setopt", "--repo", "--repoid",
-                      "--enablerepo", "--disablerepo", "--forcearch", "--destdir", "--downloaddir"}),
+    "apt": frozenset({"-o", "-c", "-t", "-a", "--option", "--config-file", "--target-release", "--default-release", "--host-architecture"}),
+    "apk": frozenset(
+        {
+            "-X",
+            "--repository",
+            "-p",
+            "--root",
+            "--arch",
+            "--cache-dir",
+            "--keys-dir",
+            "--repositories-file",
+            "--cache-max-age",
+            "--timeout",
+            "--wait",
+        }
+    ),
+    "pip": frozenset(
+        {
+            "--proxy",
+            "--log",
+            "--timeout",
+            "--retries",
+            "--cert",
+            "--client-cert",
+            "--cache-dir",
+            "--exists-action",
+            "--python",
+            "--log-file",
+            "--local-log",
+        }
+    ),
+    "dnf": frozenset(
+        {
+            "-c",
+            "--config",
+            "-d",
+            "--debuglevel",
+            "-e",
+            "--errorlevel",
+            "-R",
+            "--randomwait",
+            "-x",
+            "--exclude",
+            "--releasever",
+            "--installroot",
+            "--setopt",
+            "--repo",
+            "--repoid",
+            "--enablerepo",
+            "--disablerepo",
+            "--forcearch",
+            "--destdir",
+            "--downloaddir",
+        }
+    ),
 }
 # pip parses PIP_NO_CACHE_DIR with strtobool and disables the cache for true *and* false values.
 _PIP_BOOL_VALUES = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
@@ -129,13 +191,12 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
         if dfx.is_windows(resolved, parsed):
             continue
         before: list[Instruction] = [i for s in reversed(chain[1:]) for i in s.instructions]
-        built_on = [i for s in parsed.stages if s is not stage and stage in parsed.root_base(s)[1]
-                    for i in s.instructions]
+        built_on = [i for s in parsed.stages if s is not stage and stage in parsed.root_base(s)[1] for i in s.instructions]
         for n, instr in enumerate(stage.instructions):
             if instr.keyword == "RUN" and _posix_shell(before):
                 script = read_run(instr)
                 if script is not None:
-                    later = [i for i in [*stage.instructions[n + 1:], *built_on] if i.keyword == "RUN"]
+                    later = [i for i in [*stage.instructions[n + 1 :], *built_on] if i.keyword == "RUN"]
                     finding = _judge(source, parsed, stage, target, instr, script, before, later)
                     if finding is not None:
                         yield finding
@@ -159,8 +220,16 @@ class _Plan:
     tips: list[str]
 
 
-def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Target, instr: Instruction,
-           script: RunScript, before: list[Instruction], later: list[Instruction]) -> Finding | None:
+def _judge(
+    source: SourceFile,
+    parsed: Dockerfile,
+    stage: Stage,
+    target: dfx.Target,
+    instr: Instruction,
+    script: RunScript,
+    before: list[Instruction],
+    later: list[Instruction],
+) -> Finding | None:
     covered = [m.target for m in mounts(instr) if m.type in ("cache", "tmpfs") and m.target]
     plan = _Plan([], [], [], [])
     commands = list(script.commands)
@@ -185,23 +254,44 @@ def _judge(source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Tar
             at = script.append_at
             texts[at] = texts.get(at, "") + "".join(f" && {a}" for a in plan.append)
         edits = [Edit(source.path, at, at, text) for at, text in sorted(texts.items())]
-        fix = Fix(applicability=Applicability.SAFE, description="Remove the package cache in the same RUN", edits=tuple(edits), assumption=None,
-                  base_digests=((source.path, source.digest),), scopes=((source.path, instr.start, instr.end),))
+        fix = Fix(
+            applicability=Applicability.SAFE,
+            description="Remove the package cache in the same RUN",
+            edits=tuple(edits),
+            assumption=None,
+            base_digests=((source.path, source.digest),),
+            scopes=((source.path, instr.start, instr.end),),
+        )
     savings = unknown("cache", "the cache's size depends on the packages; `docker history` on the built image shows the layer")
     message = f"{dfx.label(stage)}: RUN leaves {', '.join(plan.what)} in the layer: clean it in the same RUN"
     anchor = f"{stage.index}:{instr.args[:80]}"
-    data = {"stage": stage.index, "stage_name": stage.name,
-            "target_reason": target.reason, "savings": savings, "run_form": script.form.value}
+    data = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "savings": savings,
+        "run_form": script.form.value,
+    }
     why = blocker.sentence if blocker is not None else None
     if blocker is not None:
         data["fix_blocked_kind"] = blocker.value
     if isinstance(blocker, IndexStillNeeded):
         data["fix_blocked_line"] = _blocker_line(blocker, later)
         why = f"line {data['fix_blocked_line']}: {why}"
-    explanation = (f"{dfx.label(stage)} {dfx.ships(stage, target)}. "
-                   "Files deleted by a later RUN still ship in this layer.")
-    return Finding(rule=CODE, severity=Severity.WARNING, location=Location(source.path, instr.line), message=message, explanation=explanation, fix=fix,
-                   notes=tuple(plan.tips), related=(), data=data, fix_blocked=why, anchor=anchor)
+    explanation = f"{dfx.label(stage)} {dfx.ships(stage, target)}. Files deleted by a later RUN still ship in this layer."
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=Location(source.path, instr.line),
+        message=message,
+        explanation=explanation,
+        fix=fix,
+        notes=tuple(plan.tips),
+        related=(),
+        data=data,
+        fix_blocked=why,
+        anchor=anchor,
+    )
 
 
 def _blocker(script: RunScript, plan: _Plan) -> EditBlocker | None:
@@ -224,8 +314,10 @@ class IndexStillNeeded(str, Enum):
     @property
     def sentence(self) -> str:
         what = "apt lists" if self is IndexStillNeeded.APT_LISTS else "apk index"
-        return (f"a later RUN installs from the {what} this RUN downloads; removing them here would break it: "
-                "clean them in the last RUN that installs (or merge the RUNs)")
+        return (
+            f"a later RUN installs from the {what} this RUN downloads; removing them here would break it: "
+            "clean them in the last RUN that installs (or merge the RUNs)"
+        )
 
 
 def _index_still_needed(plan: _Plan, later: list[Instruction]) -> IndexStillNeeded | None:
@@ -241,8 +333,7 @@ def _blocker_line(blocker: IndexStillNeeded, later: list[Instruction]) -> int | 
     return next((r.line for r in later if _uses_index(r, family)), None)
 
 
-_APT_USES = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download",
-                       "satisfy", "reinstall"})
+_APT_USES = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "download", "satisfy", "reinstall"})
 _APK_USES = frozenset({"add", "upgrade", "fix", "fetch"})
 
 
@@ -278,8 +369,7 @@ def _apt(commands: list[Command], covered: list[str], plan: _Plan) -> None:
         return
     plan.what.append("apt lists (/var/lib/apt/lists)")
     plan.append.append("rm -rf /var/lib/apt/lists/*")
-    if any(c.name == "apt-get" and _subcommand(c, "apt")[0] == "install" and "--no-install-recommends" not in c.argv
-           for c in commands):
+    if any(c.name == "apt-get" and _subcommand(c, "apt")[0] == "install" and "--no-install-recommends" not in c.argv for c in commands):
         plan.tips.append("consider apt-get install --no-install-recommends (changes which packages are installed, so not applied)")
 
 
@@ -365,8 +455,9 @@ def _dnf(commands: list[Command], covered: list[str], plan: _Plan) -> None:
         if not hits:
             continue
         last = hits[-1]
-        cleaned = any(c.name == tool and c.argv[1:] and _subcommand(c, "dnf")[0] == "clean" and "all" in c.argv
-                      for c in commands[last + 1:])
+        cleaned = any(
+            c.name == tool and c.argv[1:] and _subcommand(c, "dnf")[0] == "clean" and "all" in c.argv for c in commands[last + 1 :]
+        )
         if cleaned or _cleaned_after(commands, last, caches):
             continue
         plan.what.append(f"the {tool} cache")
@@ -395,7 +486,7 @@ def _subcommand(c: Command, family: str) -> tuple[str | None, Word | None]:
 def _cleaned_after(commands: list[Command], index: int, paths: tuple[str, ...], home: str | None = None) -> bool:
     """A command after ``commands[index]`` removes ``paths`` (or one of them): ``rm -r`` of
     the directory, its contents (``DIR/*``) or a parent, or ``find DIR … -delete``."""
-    for c in commands[index + 1:]:
+    for c in commands[index + 1 :]:
         if c.name == "rm" and _recursive_rm(c.argv):
             targets = [_norm(a, home) for a in c.argv[1:] if not a.startswith("-")]
         elif c.name == "find" and ("-delete" in c.argv or any(a in ("rm", "/bin/rm") for a in c.argv)):
@@ -408,8 +499,7 @@ def _cleaned_after(commands: list[Command], index: int, paths: tuple[str, ...], 
 
 
 def _recursive_rm(argv: tuple[str, ...]) -> bool:
-    return any(a in ("--recursive", "-R") or (a.startswith("-") and not a.startswith("--") and "r" in a)
-               for a in argv[1:])
+    return any(a in ("--recursive", "-R") or (a.startswith("-") and not a.startswith("--") and "r" in a) for a in argv[1:])
 
 
 def _norm(arg: str, home: str | None) -> str | None:

@@ -160,37 +160,89 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     use_distroless = bool(installs) or bool(user and not re.fullmatch(r"\d+(:\d+)?", user))
     new_base = DISTROLESS if use_distroless else "scratch"
     savings = base_swap(base, new_base)
-    why = (f"it installs {', '.join(sorted(installs))}, which {DISTROLESS} already ships "
-           f"(/etc/ssl/certs, /usr/share/zoneinfo); alternatively FROM scratch with those two directories as image volumes"
-           if installs else
-           (f"USER {user} needs /etc/passwd, which {DISTROLESS} has" if use_distroless
+    why = (
+        f"it installs {', '.join(sorted(installs))}, which {DISTROLESS} already ships "
+        f"(/etc/ssl/certs, /usr/share/zoneinfo); alternatively FROM scratch with those two directories as image volumes"
+        if installs
+        else (
+            f"USER {user} needs /etc/passwd, which {DISTROLESS} has"
+            if use_distroless
             else "it installs nothing; CA certificates or time zones, if the binary needs them, can come as image volumes "
-                 "at /etc/ssl/certs and /usr/share/zoneinfo"))
-    message = (f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
-               f"use {new_base} ({savings['text']})")
+            "at /etc/ssl/certs and /usr/share/zoneinfo"
+        )
+    )
+    message = (
+        f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
+        f"use {new_base} ({savings['text']})"
+    )
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}"
-    data = {"stage": stage.index, "stage_name": stage.name,
-            "target_reason": target.reason, "base": base, "proposed_base": new_base, "savings": savings}
-    explanation = [f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically.",
-                   f"Proposed base: {new_base}, because {why}."]
+    data = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "proposed_base": new_base,
+        "savings": savings,
+    }
+    explanation = [
+        f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically.",
+        f"Proposed base: {new_base}, because {why}.",
+    ]
     if named_user:
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None, notes=(), related=(), data=data,
-                       fix_blocked=f"USER {user}: {new_base} has no such user; use a numeric id or nonroot (65532)", anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation),
+            fix=None,
+            notes=(),
+            related=(),
+            data=data,
+            fix_blocked=f"USER {user}: {new_base} has no such user; use a numeric id or nonroot (65532)",
+            anchor=anchor,
+        )
     start, end = stage.base_span
     edits = [Edit(source.path, start, end, new_base)]
     for run in cert_runs:
         a, b = dfx.whole_lines(source.text, run.start, run.end)
         edits.append(Edit(source.path, a, b, ""))
     assumption = f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files)"
-    fix = Fix(applicability=Applicability.UNSAFE, description=f"Use {new_base} for {dfx.label(stage)}" + (" and drop the package install" if cert_runs else ""),
-              edits=tuple(edits), assumption=assumption, base_digests=((source.path, source.digest),),
-              scopes=((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),))
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(why,), related=(), data=data, anchor=anchor)
+    fix = Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"Use {new_base} for {dfx.label(stage)}" + (" and drop the package install" if cert_runs else ""),
+        edits=tuple(edits),
+        assumption=assumption,
+        base_digests=((source.path, source.digest),),
+        scopes=((source.path, stage.from_instruction.start, max(i.end for i in [stage.from_instruction, *stage.instructions])),),
+    )
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation="\n".join(explanation),
+        fix=fix,
+        notes=(why,),
+        related=(),
+        data=data,
+        anchor=anchor,
+    )
 
 
-def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, program: str,
-             origin: Stage, installs: set[str], cert_runs: list[Instruction], user: str | None) -> Finding:
+def _compose(
+    ctx: RuleContext,
+    source: SourceFile,
+    parsed: Dockerfile,
+    target: dfx.Target,
+    base: str,
+    program: str,
+    origin: Stage,
+    installs: set[str],
+    cert_runs: list[Instruction],
+    user: str | None,
+) -> Finding:
     """Compose mode: FROM scratch, certs and time zones as image volumes in every linked workload."""
     stage = target.stage
     runtime = _runtime(parsed, origin)
@@ -198,39 +250,82 @@ def _compose(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: d
     needs = _compose_plan.needs_from(installs)
     mounted = " and ".join(f"{_compose_plan._VOLUMES[n][1]}" for n in needs)
     savings = base_swap(base, "scratch")
-    message = (f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
-               f"use scratch with {mounted} as image volumes ({savings['text']})")
+    message = (
+        f"{dfx.label(stage)} ships {program}, a static binary built in {dfx.label(origin)}, on {dfx.short(base)}: "
+        f"use scratch with {mounted} as image volumes ({savings['text']})"
+    )
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}"
-    data = {"stage": stage.index, "stage_name": stage.name,
-            "target_reason": target.reason, "base": base, "proposed_base": "scratch", "savings": savings,
-            "compose": {"runtime": runtime.value, "needs": [n.value for n in needs]}}
-    why = (f"it installs {', '.join(sorted(installs))}" if installs else
-           "it installs neither ca-certificates nor tzdata, so whether the binary reads them can't be told: both are mounted")
-    explanation = [f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically "
-                   f"({runtime.value}).",
-                   f"Compose mode (certs-tzdata = \"volumes\"): FROM scratch, and {mounted} come from image volumes, because {why}."]
+    data = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "proposed_base": "scratch",
+        "savings": savings,
+        "compose": {"runtime": runtime.value, "needs": [n.value for n in needs]},
+    }
+    why = (
+        f"it installs {', '.join(sorted(installs))}"
+        if installs
+        else "it installs neither ca-certificates nor tzdata, so whether the binary reads them can't be told: both are mounted"
+    )
+    explanation = [
+        f"{dfx.label(stage)} ({target.reason}): {program} comes from {dfx.label(origin)}, which builds it statically ({runtime.value}).",
+        f'Compose mode (certs-tzdata = "volumes"): FROM scratch, and {mounted} come from image volumes, because {why}.',
+    ]
     if isinstance(planned, _compose_plan.Refused):
         data["compose"]["refused"] = planned.kind.value
-        return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=None, notes=(), related=(), data=data,
-                       fix_blocked=planned.sentence(), anchor=anchor)
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=location,
+            message=message,
+            explanation="\n".join(explanation),
+            fix=None,
+            notes=(),
+            related=(),
+            data=data,
+            fix_blocked=planned.sentence(),
+            anchor=anchor,
+        )
     env = sorted({k for n in needs for k, _ in _compose_plan.RUNTIME_ENV[runtime][n]})
-    explanation.append("Workloads: " + "; ".join(planned.workloads) + "." +
-                       (f" Environment added for {runtime.value}: {', '.join(env)}." if env else ""))
+    explanation.append(
+        "Workloads: " + "; ".join(planned.workloads) + "." + (f" Environment added for {runtime.value}: {', '.join(env)}." if env else "")
+    )
     data["compose"]["workloads"] = planned.workloads
-    assumption = (f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files; "
-                  + (f"/etc/passwd holds only `{planned.passwd_line}`" if planned.passwd_line else "no /etc/passwd, so HOME is /")
-                  + f"), and the images mounted at {mounted} hold what it reads there")
-    fix = Fix(applicability=Applicability.UNSAFE,
-              description=f"FROM scratch for {dfx.label(stage)}; mount {mounted} as image volumes in " + ", ".join(planned.workloads),
-              edits=tuple(planned.edits), assumption=assumption, base_digests=tuple(planned.digests), scopes=tuple(planned.scopes))
-    return Finding(rule=CODE, severity=Severity.WARNING, location=location, message=message, explanation="\n".join(explanation), fix=fix, notes=(why,), related=tuple(planned.related), data=data, anchor=anchor)
+    assumption = (
+        f"{program} is static and needs nothing else from {base} (no shell for `kubectl exec`, no other files; "
+        + (f"/etc/passwd holds only `{planned.passwd_line}`" if planned.passwd_line else "no /etc/passwd, so HOME is /")
+        + f"), and the images mounted at {mounted} hold what it reads there"
+    )
+    fix = Fix(
+        applicability=Applicability.UNSAFE,
+        description=f"FROM scratch for {dfx.label(stage)}; mount {mounted} as image volumes in " + ", ".join(planned.workloads),
+        edits=tuple(planned.edits),
+        assumption=assumption,
+        base_digests=tuple(planned.digests),
+        scopes=tuple(planned.scopes),
+    )
+    return Finding(
+        rule=CODE,
+        severity=Severity.WARNING,
+        location=location,
+        message=message,
+        explanation="\n".join(explanation),
+        fix=fix,
+        notes=(why,),
+        related=tuple(planned.related),
+        data=data,
+        anchor=anchor,
+    )
 
 
 def _runtime(parsed: Dockerfile, stage: Stage) -> "_compose_plan.Runtime":
     _, chain = parsed.root_base(stage)
-    text = "\n".join(dfx.command_text(i) if i.keyword == "RUN" else i.args
-                     for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG"))
+    text = "\n".join(
+        dfx.command_text(i) if i.keyword == "RUN" else i.args for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG")
+    )
     if _GO_BUILD.search(text) and (_GO_STATIC.search(text) or _LD_STATIC.search(text)):
         return _compose_plan.Runtime.GO
     if _RUST_MUSL.search(text):
@@ -269,8 +364,9 @@ def _cert_only_install(instr: Instruction) -> set[str] | None:
 
 def _builds_static(parsed: Dockerfile, stage: Stage) -> bool:
     _, chain = parsed.root_base(stage)
-    text = "\n".join(dfx.command_text(i) if i.keyword == "RUN" else i.args
-                     for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG"))
+    text = "\n".join(
+        dfx.command_text(i) if i.keyword == "RUN" else i.args for s in chain for i in s.instructions if i.keyword in ("RUN", "ENV", "ARG")
+    )
     go = bool(_GO_BUILD.search(text)) and bool(_GO_STATIC.search(text) or _LD_STATIC.search(text))
     return go or bool(_RUST_MUSL.search(text)) or bool(_LD_STATIC.search(text) and re.search(r"\b(gcc|cc|clang|zig)\b", text))
 

@@ -94,5 +94,4 @@ class MigrateCommands(Provider):
         for command in self._entries():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), partial(self._run, command.action),
-                          help=" / ".join(command.keys))
+                yield Hit(score, matcher.highlight(command.title), partial(self._run, command.action), help=" / ".join(command.keys))

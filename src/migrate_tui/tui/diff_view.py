@@ -84,8 +84,14 @@ class DiffView(ScrollView, can_focus=True):
     """Before | after (or unified) view of one file of a change-set."""
 
     COMPONENT_CLASSES = {
-        "diff--lineno", "diff--fold", "diff--gutter", "diff--message",
-        "diff--delete", "diff--insert", "diff--delete-word", "diff--insert-word",
+        "diff--lineno",
+        "diff--fold",
+        "diff--gutter",
+        "diff--message",
+        "diff--delete",
+        "diff--insert",
+        "diff--delete-word",
+        "diff--insert-word",
         *(f"diff--{token}" for token in TOKENS),
     }
     BINDINGS = [
@@ -293,24 +299,37 @@ class DiffView(ScrollView, can_focus=True):
         right = self._half(row.right_no, right_marker, row.right, right_kind, scroll_x, text_width, row.right_no is None, piece)
         gutter = Strip([RichSegment("│", self.rich_style + self._style("gutter"))])
         half_width = (width - 1) // 2
-        return Strip.join([
-            left.crop_extend(0, half_width, self.rich_style),
-            gutter,
-            right.crop_extend(0, width - half_width - 1, self.rich_style),
-        ])
+        return Strip.join(
+            [
+                left.crop_extend(0, half_width, self.rich_style),
+                gutter,
+                right.crop_extend(0, width - half_width - 1, self.rich_style),
+            ]
+        )
 
-    def _half(self, number: int | None, marker: str, segments: tuple[Segment, ...], kind: str,
-              scroll_x: int, text_width: int, empty: bool, piece: int = 0) -> Strip:
+    def _half(
+        self,
+        number: int | None,
+        marker: str,
+        segments: tuple[Segment, ...],
+        kind: str,
+        scroll_x: int,
+        text_width: int,
+        empty: bool,
+        piece: int = 0,
+    ) -> Strip:
         row_style = self.rich_style + (self._style(kind) if kind != "equal" else Style())
         if empty:
             blank = self.rich_style + self._style("gutter")
             return Strip([RichSegment("╱" * (self._number_width + 3 + text_width), blank)])
         # A wrapped piece is marked '·'; a half shorter than its neighbour shows nothing there.
         continued = "·" if piece * text_width < _width(segments) else " "
-        head = Strip([
-            self._number(number if piece == 0 else None),
-            RichSegment(f"{marker if piece == 0 else continued} ", row_style + self._style("lineno")),
-        ])
+        head = Strip(
+            [
+                self._number(number if piece == 0 else None),
+                RichSegment(f"{marker if piece == 0 else continued} ", row_style + self._style("lineno")),
+            ]
+        )
         body = self._line_text(segments, kind, row_style)
         return Strip.join([head, body.crop_extend(scroll_x, scroll_x + text_width, row_style)])
 
@@ -334,11 +353,13 @@ class DiffView(ScrollView, can_focus=True):
             return self._fold(line.folded, width)
         row_style = self.rich_style + (self._style(line.kind) if line.kind != "equal" else Style())
         marker = {"delete": "-", "insert": "+"}.get(line.kind, " ") if piece == 0 else "·"
-        head = Strip([
-            self._number(line.old_no if piece == 0 else None),
-            self._number(line.new_no if piece == 0 else None),
-            RichSegment(f"{marker} ", row_style + self._style("lineno")),
-        ])
+        head = Strip(
+            [
+                self._number(line.old_no if piece == 0 else None),
+                self._number(line.new_no if piece == 0 else None),
+                RichSegment(f"{marker} ", row_style + self._style("lineno")),
+            ]
+        )
         body = self._line_text(line.segments, line.kind, row_style)
         text_width = self._text_width()
         return Strip.join([head, body.crop_extend(scroll_x, scroll_x + text_width, row_style)]).crop_extend(0, width, row_style)

@@ -54,8 +54,9 @@ def _split_explanation(finding: Finding) -> str:
     return text
 
 
-def finding_explanation(finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1,
-                        proof=None, proving: bool = False) -> Group:
+def finding_explanation(
+    finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1, proof=None, proving: bool = False
+) -> Group:
     """The panel for a finding. ``reset``: why an earlier accept was withdrawn; ``shared``: how
     many findings carry the same change-set (deciding on one decides on all of them); ``proof``:
     the outcome of `p` on this change-set (an ``proof.prove.Proof``), ``proving``: `p` is running."""
@@ -85,8 +86,13 @@ def finding_explanation(finding: Finding, accepted: bool, reset: str | None = No
         lines, style = proof_section(proof)
         section("Proof", lines, style)
     if shared > 1:
-        parts += [Text(f"This change-set also settles {shared - 1} other finding{'s' if shared > 2 else ''}: "
-                       "accepting one accepts all of them.", style="dim"), Text("")]
+        parts += [
+            Text(
+                f"This change-set also settles {shared - 1} other finding{'s' if shared > 2 else ''}: accepting one accepts all of them.",
+                style="dim",
+            ),
+            Text(""),
+        ]
     section("Applicability", _APPLICABILITY_WORDS[finding.applicability])
     explanation = _split_explanation(finding)
     manual = finding.applicability is Applicability.MANUAL
@@ -125,10 +131,12 @@ def diagnostic_explanation(diagnostic: Diagnostic) -> Group:
             Text.assemble(("✗ ", "bold red"), ("internal error ", "bold red"), (visible(diagnostic.path), "dim")),
             Text(visible_block(f"line {diagnostic.line}: {diagnostic.message}")),
             Text(""),
-            Text("migrate-tui crashed while checking this file (a bug in migrate-tui, not in the file). "
-                 "The rest of the repository was checked; this file was not. Please report it with the "
-                 "message above (MIGRATE_TUI_DEBUG=1 migrate-tui check FILE prints the traceback). "
-                 "The app exits with status 2 when it closes."),
+            Text(
+                "migrate-tui crashed while checking this file (a bug in migrate-tui, not in the file). "
+                "The rest of the repository was checked; this file was not. Please report it with the "
+                "message above (MIGRATE_TUI_DEBUG=1 migrate-tui check FILE prints the traceback). "
+                "The app exits with status 2 when it closes."
+            ),
         )
     return Group(
         Text.assemble(("! ", "bold yellow"), (f"{visible(kind)} ", "bold"), (visible(diagnostic.path), "dim")),

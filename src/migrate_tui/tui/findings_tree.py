@@ -59,8 +59,7 @@ def group_label(key: str, count: int) -> Text:
 
 def diagnostic_label(diagnostic: Diagnostic) -> Text:
     if is_internal(diagnostic):
-        return Text.assemble(("✗ ", "bold red"), (f"{visible(diagnostic.path)}:{diagnostic.line} ", ""),
-                             ("internal error", "bold red"))
+        return Text.assemble(("✗ ", "bold red"), (f"{visible(diagnostic.path)}:{diagnostic.line} ", ""), ("internal error", "bold red"))
     kind = str(getattr(diagnostic.kind, "value", diagnostic.kind))
     return Text.assemble(("! ", "bold yellow"), (f"{visible(diagnostic.path)}:{diagnostic.line} ", ""), (visible(kind), "dim"))
 
@@ -122,8 +121,11 @@ class FindingsTree(Tree[Item]):
             group = self._groups.get(key)
             if group is None:
                 before = self._diagnostics
-                group = (self.root.add(group_label(key, 0), Item("group", key), expand=True, before=before)
-                         if before is not None else self.root.add(group_label(key, 0), Item("group", key), expand=True))
+                group = (
+                    self.root.add(group_label(key, 0), Item("group", key), expand=True, before=before)
+                    if before is not None
+                    else self.root.add(group_label(key, 0), Item("group", key), expand=True)
+                )
                 self._groups[key] = group
             node = group.add_leaf(finding_label(finding, review.is_accepted(finding)), Item("finding", finding.key))
             self._findings[finding.key] = node
@@ -136,9 +138,13 @@ class FindingsTree(Tree[Item]):
                 self._diagnostics.add_leaf(diagnostic_label(diagnostic), Item("diagnostic", str(diagnostic), diagnostic))
             count = len(self._diagnostics.children)
             crashed = sum(1 for n in self._diagnostics.children if n.data and n.data.diagnostic and is_internal(n.data.diagnostic))
-            self._diagnostics.set_label(Text.assemble(
-                ("Diagnostics", "bold yellow"), (f"  ({count}) not checked", "dim"),
-                (f", {crashed} crashed" if crashed else "", "bold red")))
+            self._diagnostics.set_label(
+                Text.assemble(
+                    ("Diagnostics", "bold yellow"),
+                    (f"  ({count}) not checked", "dim"),
+                    (f", {crashed} crashed" if crashed else "", "bold red"),
+                )
+            )
 
     def rebuild(self, review: Review, query: Query) -> None:
         """Redraw from the review (after a filter change or a finished scan), keeping the cursor."""

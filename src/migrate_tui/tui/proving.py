@@ -19,11 +19,17 @@ PROVABLE_RULE = "IV001"  # only an image-volume fix has a verify comparison
 # (panel style, what the proof did to the fix) per kind
 CONSEQUENCE = {
     ProofKind.PROVEN: ("green", "The fix stands as the rules judged it."),
-    ProofKind.PROVEN_WITH_EXTRA: ("yellow", "The readers would see files they did not see before: the fix is now "
-                                            "unsafe, and accepting it asks you to confirm the assumption below."),
+    ProofKind.PROVEN_WITH_EXTRA: (
+        "yellow",
+        "The readers would see files they did not see before: the fix is now "
+        "unsafe, and accepting it asks you to confirm the assumption below.",
+    ),
     ProofKind.DIFFERENT: ("red", "The readers would not see the same files: the fix is now manual and is not written."),
-    ProofKind.UNREACHABLE: ("dim", "Nothing changed: the rules' verdict stands, unproven. `migrate-tui PATH --image "
-                                   "REF=oci:DIR[:TAG]` (or config oci-layouts) names where an image comes from."),
+    ProofKind.UNREACHABLE: (
+        "dim",
+        "Nothing changed: the rules' verdict stands, unproven. `migrate-tui PATH --image "
+        "REF=oci:DIR[:TAG]` (or config oci-layouts) names where an image comes from.",
+    ),
     ProofKind.NOT_APPLICABLE: ("dim", "Nothing changed."),
 }
 

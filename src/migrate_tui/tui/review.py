@@ -135,8 +135,9 @@ class Review:
                     continue
                 fix = self._sets[new][0].fix
                 assert fix is not None
-                self.resets[new] = (f"You had accepted this change-set, but {cause} changed it "
-                                    f"({_what_changed(decision.fix, fix)}): review it again.")
+                self.resets[new] = (
+                    f"You had accepted this change-set, but {cause} changed it ({_what_changed(decision.fix, fix)}): review it again."
+                )
                 withdrawn.append(new)
         self.resets = {cid: why for cid, why in self.resets.items() if cid in self._sets and cid not in self.decisions}
         return withdrawn
@@ -239,8 +240,9 @@ class Review:
 
     def accept_all_safe(self, visible: Iterable[Finding] | None = None) -> list[str]:
         """Accept every safe change-set (of ``visible`` findings) not yet accepted; returns the new ids."""
-        cids = [cid for cid in self.change_sets(visible)
-                if self.fix_of(cid).applicability is Applicability.SAFE and cid not in self.decisions]
+        cids = [
+            cid for cid in self.change_sets(visible) if self.fix_of(cid).applicability is Applicability.SAFE and cid not in self.decisions
+        ]
         return self.decide(cids, True)
 
     def accepted_findings(self) -> list[Finding]:

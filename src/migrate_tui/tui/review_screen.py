@@ -39,7 +39,17 @@ from migrate_tui.tui.commands import MigrateCommands, help_rows, review_commands
 from migrate_tui.tui.diff_view import DiffView
 from migrate_tui.tui.explain import ExplanationPanel, diagnostic_explanation, finding_explanation
 from migrate_tui.tui.findings_tree import DIAGNOSTICS, FindingsTree, Item
-from migrate_tui.tui.messages import FindingsArrived, ProofFinished, QuitConfirmed, ScanBegan, ScanCompleted, ScanFailed, ScanProgress, WriteCompleted, WriteFailed
+from migrate_tui.tui.messages import (
+    FindingsArrived,
+    ProofFinished,
+    QuitConfirmed,
+    ScanBegan,
+    ScanCompleted,
+    ScanFailed,
+    ScanProgress,
+    WriteCompleted,
+    WriteFailed,
+)
 from migrate_tui.tui.review import Query, Review, fix_digest, is_internal, parse_query, why_not_acceptable
 from migrate_tui.tui.safe import content, visible
 from migrate_tui.tui.screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, confirm_write
@@ -94,11 +104,19 @@ class ReviewScreen(Screen[None]):
     COMMANDS = {MigrateCommands}
     # show=True: the footer (80 columns hold these); the rest are in `?` and the palette.
     BINDINGS = [
-        Binding("space", "toggle_accept", "Accept", id="accept", tooltip="accept or reject the selected change-set (a group row: all of it)"),
+        Binding(
+            "space", "toggle_accept", "Accept", id="accept", tooltip="accept or reject the selected change-set (a group row: all of it)"
+        ),
         Binding("a", "accept_all_safe", "All safe", id="accept-safe", tooltip="accept all safe change-sets shown"),
         Binding("w", "write", "Write", id="write", tooltip="write the accepted change-sets (asks first)"),
         Binding("slash", "filter", "Filter", id="filter", key_display="/", tooltip="rule:IV001 is:safe path:deploy/ words"),
-        Binding("m", "toggle_mode", "Mode", id="mode", tooltip="cycle auto → zero-rebuild → scratch and re-plan (decisions on unchanged change-sets are kept)"),
+        Binding(
+            "m",
+            "toggle_mode",
+            "Mode",
+            id="mode",
+            tooltip="cycle auto → zero-rebuild → scratch and re-plan (decisions on unchanged change-sets are kept)",
+        ),
         Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip="keys and filter syntax"),
         Binding("q", "quit", "Quit", id="quit", tooltip="asks first when accepted changes are unwritten"),
         Binding("u", "toggle_unified", "Unified", id="unified", show=False, tooltip="side-by-side ↔ unified diff"),
@@ -113,15 +131,36 @@ class ReviewScreen(Screen[None]):
         Binding("H", "diff_sideways(-1)", "Diff left", id="diff-left", show=False, tooltip="scroll the diff left"),
         Binding("o", "open_editor", "Edit", id="edit", show=False, tooltip="open $EDITOR at the finding's line"),
         Binding("ctrl+z,U", "undo", "Undo", id="undo", show=False, tooltip="undo the last decision"),
-        Binding("right_square_bracket", "next_file", "Next file", id="next-file", key_display="]", show=False, tooltip="next file of the change-set"),
-        Binding("left_square_bracket", "previous_file", "Prev file", id="prev-file", key_display="[", show=False, tooltip="previous file of the change-set"),
+        Binding(
+            "right_square_bracket",
+            "next_file",
+            "Next file",
+            id="next-file",
+            key_display="]",
+            show=False,
+            tooltip="next file of the change-set",
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_file",
+            "Prev file",
+            id="prev-file",
+            key_display="[",
+            show=False,
+            tooltip="previous file of the change-set",
+        ),
         Binding("r", "rescan", "Re-scan", id="rescan", show=False, tooltip="scan the repository again"),
-        Binding("p", "prove", "Prove", id="prove", show=False,
-                tooltip="run verify on the selected image-volume change-set with the images you named (--image, oci-layouts); a proof can only lower a fix"),
+        Binding(
+            "p",
+            "prove",
+            "Prove",
+            id="prove",
+            show=False,
+            tooltip="run verify on the selected image-volume change-set with the images you named (--image, oci-layouts); a proof can only lower a fix",
+        ),
     ]
 
-    def __init__(self, new_engine: EngineFactory, *, proof_loader: Callable[[Engine], TreeLoader],
-                 write_enabled: bool = True) -> None:
+    def __init__(self, new_engine: EngineFactory, *, proof_loader: Callable[[Engine], TreeLoader], write_enabled: bool = True) -> None:
         super().__init__(id="review")
         self.new_engine = new_engine  # a fresh Engine (clean project cache) for a re-scan or another mode
         self.engine = new_engine()
@@ -259,8 +298,11 @@ class ReviewScreen(Screen[None]):
         if self._follow_safe is not None:
             query = self._follow_safe
             shown = [f for f in message.findings if query.matches(f, self.review)]
-            self.review.decide([c for c in self.review.change_sets(shown)
-                                if self.review.fix_of(c).applicability is Applicability.SAFE], True, undoable=False)
+            self.review.decide(
+                [c for c in self.review.change_sets(shown) if self.review.fix_of(c).applicability is Applicability.SAFE],
+                True,
+                undoable=False,
+            )
         if any(is_internal(d) for d in message.diagnostics):
             self.crashed = True
         self._pending_findings += message.findings
@@ -318,28 +360,36 @@ class ReviewScreen(Screen[None]):
         parts = [note] if note else []
         if withdrawn:
             n = len(withdrawn)
-            parts.append(f"{n} accepted change-set{'s' if n != 1 else ''} changed in the re-plan and "
-                         f"{'are' if n != 1 else 'is'} pending again (review {'them' if n != 1 else 'it'}: `n` goes to the next pending)")
+            parts.append(
+                f"{n} accepted change-set{'s' if n != 1 else ''} changed in the re-plan and "
+                f"{'are' if n != 1 else 'is'} pending again (review {'them' if n != 1 else 'it'}: `n` goes to the next pending)"
+            )
         if note and kept:
             parts.append(f"{kept} decision{'s' if kept != 1 else ''} kept (unchanged change-set{'s' if kept != 1 else ''})")
         if parts:
-            self.notify("; ".join(parts) + ".", title="Re-planned", severity="warning" if withdrawn else "information",
-                        timeout=10, markup=False)
+            self.notify(
+                "; ".join(parts) + ".", title="Re-planned", severity="warning" if withdrawn else "information", timeout=10, markup=False
+            )
 
     def _show_clean(self, result: ScanResult) -> None:
         """A clean (or empty) repository: say so, and what was looked for."""
         files = result.files_scanned
         not_checked = len({d.path for d in result.diagnostics})
         rules = [f"{r.code}  {r.summary}" for r in self.engine.rules()]
-        message = (f"No findings in {files} file{'s' if files != 1 else ''} ({not_checked} not checked). "
-                   "migrate-tui looks for: " + "; ".join(rules) + ".")
+        message = (
+            f"No findings in {files} file{'s' if files != 1 else ''} ({not_checked} not checked). "
+            "migrate-tui looks for: " + "; ".join(rules) + "."
+        )
         self.query_one("#diff", DiffView).show_diff(None, message)
         self.query_one("#diff-panel").border_title = content("Nothing to migrate")
-        self.query_one("#explanation", ExplanationPanel).show(Text(
-            f"No findings in {files} file{'s' if files != 1 else ''} ({not_checked} not checked).\n\n"
-            "migrate-tui looks for init containers that copy or download files into an emptyDir "
-            "(an image volume does the same without a shell), and Dockerfiles that ship data on a "
-            "shell base or leave package caches in a layer. `r` scans again; `q` quits."))
+        self.query_one("#explanation", ExplanationPanel).show(
+            Text(
+                f"No findings in {files} file{'s' if files != 1 else ''} ({not_checked} not checked).\n\n"
+                "migrate-tui looks for init containers that copy or download files into an emptyDir "
+                "(an image volume does the same without a shell), and Dockerfiles that ship data on a "
+                "shell base or leave package caches in a layer. `r` scans again; `q` quits."
+            )
+        )
 
     def on_scan_failed(self, message: ScanFailed) -> None:
         if message.generation != self.generation:
@@ -453,10 +503,16 @@ class ReviewScreen(Screen[None]):
 
     def _show_explanation(self) -> None:
         if self.current is not None:
-            self.query_one("#explanation", ExplanationPanel).show(finding_explanation(
-                self.current, self.review.is_accepted(self.current), self.review.reset_reason(self.current),
-                len(self.review.members(self.review.set_of(self.current) or "")),
-                proof=self._proof_of(self.current), proving=self.current.key in self._proving))
+            self.query_one("#explanation", ExplanationPanel).show(
+                finding_explanation(
+                    self.current,
+                    self.review.is_accepted(self.current),
+                    self.review.reset_reason(self.current),
+                    len(self.review.members(self.review.set_of(self.current) or "")),
+                    proof=self._proof_of(self.current),
+                    proving=self.current.key in self._proving,
+                )
+            )
 
     def _show_file(self, index: int) -> None:
         finding = self.current
@@ -467,8 +523,10 @@ class ReviewScreen(Screen[None]):
         if not diffs:
             tabs.show([], 0)
             tabs.display = False
-            view.show_diff(None, f"No automatic change for {finding.rule if finding else 'this finding'}: "
-                                 "the panel below says why and what to do by hand.")
+            view.show_diff(
+                None,
+                f"No automatic change for {finding.rule if finding else 'this finding'}: the panel below says why and what to do by hand.",
+            )
             panel.border_title = content("No diff")
             panel.border_subtitle = ""
             return
@@ -497,21 +555,30 @@ class ReviewScreen(Screen[None]):
     def _update_topbar(self) -> None:
         counts = self.review.counts()
         narrow = self.size.width and self.size.width < 110
-        accepted = f"{counts['accepted']}" + ("" if narrow else f" ({counts['accepted_files']} file{'s' if counts['accepted_files'] != 1 else ''})")
+        accepted = f"{counts['accepted']}" + (
+            "" if narrow else f" ({counts['accepted_files']} file{'s' if counts['accepted_files'] != 1 else ''})"
+        )
         parts: list = [(" migrate-tui ", "bold reverse"), " "]
         if not narrow:
             parts += [(visible(self.engine.root.name), "bold"), "   "]
         parts += [
-            ("✓ ", "bold green"), f"{counts['safe']}{'' if narrow else ' safe'}  ",
-            ("▲ ", "bold yellow"), f"{counts['unsafe']}{'' if narrow else ' unsafe'}  ",
-            ("◆ ", "bold magenta"), f"{counts['manual']}{'' if narrow else ' manual'}  ",
-            ("! ", "bold yellow"), f"{counts['diagnostics']}{'' if narrow else ' not checked'}  ",
+            ("✓ ", "bold green"),
+            f"{counts['safe']}{'' if narrow else ' safe'}  ",
+            ("▲ ", "bold yellow"),
+            f"{counts['unsafe']}{'' if narrow else ' unsafe'}  ",
+            ("◆ ", "bold magenta"),
+            f"{counts['manual']}{'' if narrow else ' manual'}  ",
+            ("! ", "bold yellow"),
+            f"{counts['diagnostics']}{'' if narrow else ' not checked'}  ",
         ]
         if counts["internal"]:
             parts += [("✗ ", "bold red"), (f"{counts['internal']} crashed  ", "bold red")]
         parts += [
-            ("accepted ", "dim"), (accepted, "bold green"), "  ",
-            ("mode ", "dim"), (self.engine.mode, "bold cyan"),
+            ("accepted ", "dim"),
+            (accepted, "bold green"),
+            "  ",
+            ("mode ", "dim"),
+            (self.engine.mode, "bold cyan"),
             ("  read-only", "bold red") if not self.write_enabled else "",
         ]
         self.query_one("#topbar", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"), layout=False)
@@ -545,16 +612,16 @@ class ReviewScreen(Screen[None]):
             return
         reason = why_not_acceptable(finding)
         if reason is not None:
-            self.notify(visible(f"{finding.rule} {finding.location.path}: {reason}"), title="Can't accept",
-                        severity="warning", markup=False)
+            self.notify(
+                visible(f"{finding.rule} {finding.location.path}: {reason}"), title="Can't accept", severity="warning", markup=False
+            )
             return
         self._accept([self.review.set_of(finding)])  # type: ignore[list-item]
 
     def _toggle_many(self, findings: list[Finding], what: str) -> None:
         cids = self.review.change_sets(findings)
         if not cids:
-            self.notify(visible(f"{what}: nothing here can be accepted (no automatic rewrite)."),
-                        severity="warning", markup=False)
+            self.notify(visible(f"{what}: nothing here can be accepted (no automatic rewrite)."), severity="warning", markup=False)
             return
         if all(c in self.review.accepted for c in cids):
             self._user_decided()
@@ -577,6 +644,7 @@ class ReviewScreen(Screen[None]):
             if chosen:
                 self.review.decide(chosen, True)
                 self._refresh_decisions()
+
         self.app.push_screen(confirm_unsafe([self.review.members(c)[0] for c in unsafe]), answered)
 
     def action_accept_all_safe(self) -> None:
@@ -586,16 +654,21 @@ class ReviewScreen(Screen[None]):
         shown = self.visible_findings()
         new = self.review.accept_all_safe(shown)
         self._refresh_decisions()
-        pending_unsafe = [c for c in self.review.change_sets(shown)
-                          if self.review.fix_of(c).applicability is Applicability.UNSAFE and c not in self.review.accepted]
+        pending_unsafe = [
+            c
+            for c in self.review.change_sets(shown)
+            if self.review.fix_of(c).applicability is Applicability.UNSAFE and c not in self.review.accepted
+        ]
         n = len(new)
         text = f"Accepted {n} safe change-set{'s' if n != 1 else ''}"
         if self.query_text:
             text += " shown by the filter"
         if self.scanning:
             self._follow_safe = parse_query(self.query_text)
-            text += (" found so far; the scan is still running, and safe change-sets it finds next are "
-                     "accepted too (until you change a decision)")
+            text += (
+                " found so far; the scan is still running, and safe change-sets it finds next are "
+                "accepted too (until you change a decision)"
+            )
         if pending_unsafe:
             u = len(pending_unsafe)
             text += f"; {u} unsafe left for you to confirm one by one (space)"
@@ -620,8 +693,9 @@ class ReviewScreen(Screen[None]):
             return
         accepted = self.review.accepted_findings()
         if not accepted:
-            self.notify("Nothing accepted yet: `space` accepts the selected change-set, `a` all safe ones.",
-                        severity="warning", markup=False)
+            self.notify(
+                "Nothing accepted yet: `space` accepts the selected change-set, `a` all safe ones.", severity="warning", markup=False
+            )
             return
         result = self.result
 
@@ -629,6 +703,7 @@ class ReviewScreen(Screen[None]):
             if ok:
                 self.writing = True
                 self._write(accepted, result)
+
         self.app.push_screen(confirm_write(self.review.accepted_files(), len(accepted)), answered)
 
     @work(thread=True, exclusive=True, group="write", exit_on_error=False)
@@ -647,8 +722,11 @@ class ReviewScreen(Screen[None]):
         failed = [str(d) for d in report.diagnostics]
         applied = len(self.review.change_sets(report.applied)) or len({f.fix.edits for f in report.applied if f.fix})
         # Change-sets that overlapped one just written wait for the re-plan (the next round).
-        waiting = [f for f, _ in report.skipped if f.fix is not None
-                   and any(a.fix is not None and f.fix.conflicts_with(a.fix) for a in report.applied)]
+        waiting = [
+            f
+            for f, _ in report.skipped
+            if f.fix is not None and any(a.fix is not None and f.fix.conflicts_with(a.fix) for a in report.applied)
+        ]
         self.last_summary = WriteSummary(list(report.written), applied, list(report.skipped), failed, waiting=len(waiting))
         self.app.push_screen(self.last_summary)
         self._refresh_decisions()
@@ -670,7 +748,12 @@ class ReviewScreen(Screen[None]):
         from migrate_tui.tui.proving import provable
 
         item = self._cursor_item()
-        if item is not None and item.kind == "group" and self.findings_tree.cursor_node is not None and self.findings_tree.cursor_node.children:
+        if (
+            item is not None
+            and item.kind == "group"
+            and self.findings_tree.cursor_node is not None
+            and self.findings_tree.cursor_node.children
+        ):
             child = self.findings_tree.cursor_node.children[0].data
             item = child if child is not None else item
         finding = self.review.by_key(item.key) if item is not None and item.kind == "finding" else None
@@ -706,10 +789,10 @@ class ReviewScreen(Screen[None]):
 
         self._proving.discard(message.key)
         finding = self.review.by_key(message.key)
-        if (message.generation != self.generation or finding is None or finding.fix is None
-                or fix_digest(finding.fix) != message.digest):
-            self.notify("The change-set changed while it was being proven (a re-plan): `p` proves it again.",
-                        severity="warning", markup=False)
+        if message.generation != self.generation or finding is None or finding.fix is None or fix_digest(finding.fix) != message.digest:
+            self.notify(
+                "The change-set changed while it was being proven (a re-plan): `p` proves it again.", severity="warning", markup=False
+            )
             self._show_explanation()
             return
         proof = message.proof
@@ -727,8 +810,7 @@ class ReviewScreen(Screen[None]):
             text += " — your accept was withdrawn: review it again"
         elif was_accepted and not (now is not None and self.review.is_accepted(now)):
             text += " — your accept was withdrawn: nothing is written for it"  # now manual: nothing to accept
-        self.notify(visible(text), title="Proof", severity="information" if not changed else "warning",
-                    timeout=10, markup=False)
+        self.notify(visible(text), title="Proof", severity="information" if not changed else "warning", timeout=10, markup=False)
 
     def _proof_of(self, finding: Finding):
         """The proof shown for ``finding``: its own or its change-set's, while the fix is the one it judged."""
@@ -809,8 +891,13 @@ class ReviewScreen(Screen[None]):
         item = self._cursor_item()
         finding = self.review.by_key(item.key) if item is not None and item.kind == "finding" else self.current
         diagnostic = item.diagnostic if item is not None and item.kind == "diagnostic" else self.current_diagnostic
-        path, line = ((finding.location.path, finding.location.line) if finding is not None
-                      else (diagnostic.path, diagnostic.line) if diagnostic is not None else (None, 0))
+        path, line = (
+            (finding.location.path, finding.location.line)
+            if finding is not None
+            else (diagnostic.path, diagnostic.line)
+            if diagnostic is not None
+            else (None, 0)
+        )
         if path is None:
             self.notify("Select a finding first.", severity="warning", markup=False)
             return
@@ -921,5 +1008,5 @@ class ReviewScreen(Screen[None]):
         def answered(ok: bool | None) -> None:
             if ok:
                 self.post_message(QuitConfirmed())
-        self.app.push_screen(confirm_quit(count), answered)
 
+        self.app.push_screen(confirm_quit(count), answered)

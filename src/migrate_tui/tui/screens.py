@@ -37,8 +37,17 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="dialog.no"),
     ]
 
-    def __init__(self, title: str, body: RenderableType, *, yes: str = "Yes", no: str = "Cancel",
-                 variant: str = "primary", id: str | None = None, focus_no: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        body: RenderableType,
+        *,
+        yes: str = "Yes",
+        no: str = "Cancel",
+        variant: str = "primary",
+        id: str | None = None,
+        focus_no: bool = False,
+    ) -> None:
         super().__init__(id=id)
         self._title = title
         self._body = body
@@ -89,8 +98,13 @@ def confirm_unsafe(findings: Finding | list[Finding]) -> ConfirmDialog:
         ]
     n = len(findings)
     parts.append(Text("Accept it anyway?" if n == 1 else f"Accept these {n} unsafe change-sets anyway?"))
-    return ConfirmDialog("Accept an unsafe change" if n == 1 else f"Accept {n} unsafe changes",
-                         Group(*parts), yes="Accept", variant="warning", id="confirm-unsafe")
+    return ConfirmDialog(
+        "Accept an unsafe change" if n == 1 else f"Accept {n} unsafe changes",
+        Group(*parts),
+        yes="Accept",
+        variant="warning",
+        id="confirm-unsafe",
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -107,8 +121,7 @@ def confirm_write(files: list[str], count: int) -> ConfirmDialog:
 
 def confirm_quit(count: int) -> ConfirmDialog:
     body = Text(f"{_plural(count, 'accepted change-set')} {'are' if count != 1 else 'is'} not written yet. Quit and lose them?")
-    return ConfirmDialog("Quit without writing?", body, yes="Quit", no="Stay", variant="error", id="confirm-quit",
-                         focus_no=True)
+    return ConfirmDialog("Quit without writing?", body, yes="Quit", no="Stay", variant="error", id="confirm-quit", focus_no=True)
 
 
 class WriteSummary(ModalScreen[None]):
@@ -119,8 +132,9 @@ class WriteSummary(ModalScreen[None]):
         Binding("q", "close_and_quit", "Quit", id="summary.quit"),
     ]
 
-    def __init__(self, written: list[str], applied: int, skipped: list[tuple[Finding, str]], failed: Iterable[str],
-                 *, waiting: int = 0) -> None:
+    def __init__(
+        self, written: list[str], applied: int, skipped: list[tuple[Finding, str]], failed: Iterable[str], *, waiting: int = 0
+    ) -> None:
         super().__init__(id="write-summary")
         self.written = written
         self.applied = applied
@@ -139,16 +153,25 @@ class WriteSummary(ModalScreen[None]):
 
     def _body(self) -> Group:
         parts: list[RenderableType] = [
-            Text(f"{self.applied} change-set{'s' if self.applied != 1 else ''} applied, "
-                 f"{len(self.written)} file{'s' if len(self.written) != 1 else ''} written, "
-                 f"{len(self.skipped)} skipped, {len(self.failed)} failed", style="bold"),
+            Text(
+                f"{self.applied} change-set{'s' if self.applied != 1 else ''} applied, "
+                f"{len(self.written)} file{'s' if len(self.written) != 1 else ''} written, "
+                f"{len(self.skipped)} skipped, {len(self.failed)} failed",
+                style="bold",
+            ),
             Text(""),
         ]
         if self.waiting:
-            parts += [Text(f"{_plural(self.waiting, 'other accepted change-set')} overlapped one just written: "
-                           f"{'they wait' if self.waiting != 1 else 'it waits'} for the re-scan, which plans "
-                           f"{'them' if self.waiting != 1 else 'it'} again on the new text; review and write "
-                           f"{'them' if self.waiting != 1 else 'it'} then (next round).", style="yellow"), Text("")]
+            parts += [
+                Text(
+                    f"{_plural(self.waiting, 'other accepted change-set')} overlapped one just written: "
+                    f"{'they wait' if self.waiting != 1 else 'it waits'} for the re-scan, which plans "
+                    f"{'them' if self.waiting != 1 else 'it'} again on the new text; review and write "
+                    f"{'them' if self.waiting != 1 else 'it'} then (next round).",
+                    style="yellow",
+                ),
+                Text(""),
+            ]
         if self.written:
             parts.append(Text("Written", style="bold green"))
             parts += [safe_text(f"  ✓ {path}") for path in self.written]
@@ -222,11 +245,19 @@ class HelpScreen(ModalScreen[None]):
         legend.add_row(Text("✓ safe", "bold green"), "provably the same result")
         legend.add_row(Text("▲ unsafe", "bold yellow"), "the same under a stated assumption (confirm to accept)")
         legend.add_row(Text("◆ manual", "bold magenta"), "no automatic rewrite: the explanation says what to do")
-        body = Group(Text("Keys", style="bold underline"), keys, Text(""),
-                     Text("Filter (/): terms combine with AND", style="bold underline"), filters, Text(""),
-                     Text("Icons", style="bold underline"), legend, Text(""),
-                     Text("[x] accepted   [ ] not accepted   [-] can't be accepted", style="dim"),
-                     Text("ctrl+p opens the command palette with every action.", style="dim"))
+        body = Group(
+            Text("Keys", style="bold underline"),
+            keys,
+            Text(""),
+            Text("Filter (/): terms combine with AND", style="bold underline"),
+            filters,
+            Text(""),
+            Text("Icons", style="bold underline"),
+            legend,
+            Text(""),
+            Text("[x] accepted   [ ] not accepted   [-] can't be accepted", style="dim"),
+            Text("ctrl+p opens the command palette with every action.", style="dim"),
+        )
         with Vertical(classes="dialog help") as dialog:
             dialog.border_title = "migrate-tui help"
             with VerticalScroll(classes="dialog-body"):

@@ -28,7 +28,18 @@ from typing import Iterable
 from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, text_digest
 from migrate_tui.parse.podspec import find_pod_specs
-from migrate_tui.repo.safepath import CONTROL_CHARS, PathRefusal, UnsafePath, describe, fd_inside, has_control_chars, open_dir_beneath, open_root, remove_empty_dirs, write_path_problem
+from migrate_tui.repo.safepath import (
+    CONTROL_CHARS,
+    PathRefusal,
+    UnsafePath,
+    describe,
+    fd_inside,
+    has_control_chars,
+    open_dir_beneath,
+    open_root,
+    remove_empty_dirs,
+    write_path_problem,
+)
 from migrate_tui.repo.sources import SourceFile, decode, encode
 from migrate_tui.platform.target import Target
 from migrate_tui.parse.yamldoc import YamlError, load_chunk, split_documents
@@ -179,8 +190,9 @@ def _verify_dockerfile(text: str, before: str | None) -> list[str]:
     return [f"line {line}: {message}" for line, message in parse_dockerfile(text).errors if message not in known]
 
 
-def apply_fixes(root: Path, findings: list[Finding], target: Target, *, unsafe: bool = False,
-                sources: dict[str, SourceFile] | None = None) -> WriteReport:
+def apply_fixes(
+    root: Path, findings: list[Finding], target: Target, *, unsafe: bool = False, sources: dict[str, SourceFile] | None = None
+) -> WriteReport:
     report = WriteReport()
     chosen, waiting = select_fixes(findings, unsafe=unsafe)
     for finding, reason in waiting:
@@ -300,11 +312,11 @@ def content_refusal(path: str, text: str, before: str | None) -> _Refused | None
     old = _scalars(before, [c for b, c in old_bodies.items() if b not in new_bodies]) if before is not None else set()
     for key, value in sorted(_scalars(text, [c for b, c in new_bodies.items() if b not in old_bodies]) - old):
         if has_control_chars(value) and (key in _PATH_KEYS or key in _REFERENCE_KEYS):
-            return _Refused(WriteRefusal.CONTROL_CHARACTERS,
-                            f"{path}: the rewrite would write a {key} with control characters; refused")
+            return _Refused(WriteRefusal.CONTROL_CHARACTERS, f"{path}: the rewrite would write a {key} with control characters; refused")
         if key in _REFERENCE_KEYS and (value != value.strip() or parse_image_ref(value) is None):
-            return _Refused(WriteRefusal.INVALID_REFERENCE,
-                            f"{path}: the rewrite would write {json.dumps(value)}, not a valid image reference; refused")
+            return _Refused(
+                WriteRefusal.INVALID_REFERENCE, f"{path}: the rewrite would write {json.dumps(value)}, not a valid image reference; refused"
+            )
     return None
 
 
@@ -337,7 +349,7 @@ def _scalars(text: str, chunks: list) -> set[tuple[str, str]]:
 # --------------------------------------------------------------------------- reading and writing by descriptor
 
 _FILE_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_TMP_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+_TMP_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def _split(rel: str) -> tuple[list[str], str]:
@@ -389,8 +401,7 @@ def _read_in(dir_fd: int, rel: str, name: str) -> SourceFile | _Refused | None:
     if isinstance(decoded, Diagnostic):
         return _Refused(WriteRefusal.UNREADABLE, f"{rel}: {decoded.message}")
     text, bom, newline = decoded
-    return _OnDisk(rel, Path(rel), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size,
-                   st.st_uid, st.st_gid)
+    return _OnDisk(rel, Path(rel), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, st.st_uid, st.st_gid)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,11 @@ from migrate_tui.analysis.links.index import Link, _strip_templated_tag
 def reads(rel: str) -> bool:
     """Files only this module reads (the YAML files it also looks at are read by ``analysis.links.index``)."""
     name = posixpath.basename(rel).lower()
-    return (name.startswith(("docker-bake", "cloudbuild")) and name.endswith((".hcl", ".json"))) or \
-        name in ("pom.xml", "build.gradle", "build.gradle.kts")
+    return (name.startswith(("docker-bake", "cloudbuild")) and name.endswith((".hcl", ".json"))) or name in (
+        "pom.xml",
+        "build.gradle",
+        "build.gradle.kts",
+    )
 
 
 class Collector:
@@ -88,8 +91,7 @@ class Collector:
             except RecursionError:
                 pass
         # a link to a Dockerfile that is not there would only block fixes
-        return {k: [l for l in dict.fromkeys(v) if acceptable(l) and (l.dockerless or l.dockerfile in self.files)]
-                for k, v in out.items()}
+        return {k: [l for l in dict.fromkeys(v) if acceptable(l) and (l.dockerless or l.dockerfile in self.files)] for k, v in out.items()}
 
 
 _KO_NAME = re.compile(r"ko://[A-Za-z0-9][A-Za-z0-9._~/-]{0,250}")
@@ -130,5 +132,3 @@ def repository_pattern(repository: str) -> re.Pattern | None:
         else:
             pieces.append(re.escape(part.lower()))
     return re.compile("/".join(pieces))
-
-

@@ -46,20 +46,28 @@ def kaniko_flags(words: list[str]) -> tuple[list[str], str | None, str | None, s
 def _kaniko_root_relative(path: str, roots: tuple[str, ...]) -> str | None:
     """A Kaniko path (``dir://``, a workspace, ``$CI_PROJECT_DIR``) relative to the repository."""
     if path.startswith("dir://"):
-        path = path[len("dir://"):]
+        path = path[len("dir://") :]
     path = _TEKTON_WORKSPACE.sub(".", path)
     for root in roots:
         if path == root or path.startswith(root.rstrip("/") + "/"):
-            path = "." + path[len(root.rstrip("/")):]
+            path = "." + path[len(root.rstrip("/")) :]
             break
     if posixpath.isabs(path) or "$" in path or any(r in path for r in REMOTE):
         return None
     return path or "."
 
 
-def _kaniko_links(rel: str, words: list[str], expand: Callable[[str], str], roots: tuple[str, ...],
-                  source: str, origin: str, files: set[str], default_context: str | None = None,
-                  runs_in_root: bool = True) -> list[Link]:
+def _kaniko_links(
+    rel: str,
+    words: list[str],
+    expand: Callable[[str], str],
+    roots: tuple[str, ...],
+    source: str,
+    origin: str,
+    files: set[str],
+    default_context: str | None = None,
+    runs_in_root: bool = True,
+) -> list[Link]:
     """Kaniko finds a relative ``--dockerfile`` (default ``Dockerfile``) from where it runs
     first, then in the context: ``runs_in_root`` says whether it runs in the repository."""
     destinations, dockerfile_raw, context_raw, target = kaniko_flags([expand(w) for w in words])
@@ -77,13 +85,12 @@ def _kaniko_links(rel: str, words: list[str], expand: Callable[[str], str], root
         found = dockerfile_and_context(["."], context_rel, dockerfile_rel, files, False)
     else:
         found = None
-        for from_context in ((False, True) if runs_in_root else (True,)):
+        for from_context in (False, True) if runs_in_root else (True,):
             found = found or dockerfile_and_context(["."], context_rel, dockerfile_raw, files, from_context)
     if found is None:
         return []
     dockerfile, context = found
-    return [Link(d, dockerfile, context, source, origin, target) for d in destinations
-            if not d.startswith("$") and host_written_out(d)]
+    return [Link(d, dockerfile, context, source, origin, target) for d in destinations if not d.startswith("$") and host_written_out(d)]
 
 
 def _tekton_params(doc: dict) -> dict[str, str]:
@@ -107,8 +114,7 @@ def from_kaniko_yaml(rel: str, text: str, files: set[str]) -> list[Link]:
     return links
 
 
-def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | None, files: set[str],
-                  source: str = "kaniko") -> list[Link]:
+def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | None, files: set[str], source: str = "kaniko") -> list[Link]:
     def expand(word: str) -> str:
         return _TEKTON_PARAM.sub(lambda m: params.get(m.group(1) or m.group(2), m.group(0)), word)
 
@@ -193,15 +199,16 @@ def tekton_task_uses(rel: str, text: str) -> tuple[dict[str, dict], list[tuple[s
                     name = _task_ref_name(task) if isinstance(task, dict) else None
                     if not name:
                         continue
-                    params = {k: _TEKTON_PARAM.sub(lambda m: defaults.get(m.group(1) or m.group(2), m.group(0)), v)
-                              for k, v in _param_values(task.get("params")).items()}
+                    params = {
+                        k: _TEKTON_PARAM.sub(lambda m: defaults.get(m.group(1) or m.group(2), m.group(0)), v)
+                        for k, v in _param_values(task.get("params")).items()
+                    }
                     line = task.line_of("taskRef") if hasattr(task, "line_of") else 0
                     uses.append((f"{rel}:{line}", name, params))
     return tasks, uses
 
 
-def tekton_links(tasks: dict[str, tuple[str, dict]], uses: list[tuple[str, str, dict[str, str]]],
-                 files: set[str]) -> list[Link]:
+def tekton_links(tasks: dict[str, tuple[str, dict]], uses: list[tuple[str, str, dict[str, str]]], files: set[str]) -> list[Link]:
     """Links of the tasks run by reference: a Task of the repository (its Kaniko steps with the
     given params over its defaults), or a catalog build task (``IMAGE``/``DOCKERFILE``/``CONTEXT``)."""
     links = []
@@ -249,6 +256,7 @@ def _expander(variables: dict[str, str]) -> Callable[[str], str]:
                 break
             value = new
         return value
+
     return expand
 
 
@@ -326,7 +334,7 @@ def _gitlab_command(rel: str, line: str, expand: Callable[[str], str], line_offs
         return []
     for i, word in enumerate(words):
         if word.endswith("/kaniko/executor") or word == "executor":
-            return _kaniko_links(rel, words[i + 1:], expand, (), "gitlab", f"{rel}:{line_offset + 1}", files)
+            return _kaniko_links(rel, words[i + 1 :], expand, (), "gitlab", f"{rel}:{line_offset + 1}", files)
     return []
 
 
@@ -342,9 +350,15 @@ def from_cloudbuild(rel: str, text: str, files: set[str]) -> list[Link]:
     for doc in _load_all(text):
         if not isinstance(doc, dict) or not isinstance(doc.get("steps"), list):
             continue
-        substitutions = {k: str(v) for k, v in (doc.get("substitutions") or {}).items()
-                         if isinstance(k, str) and k.startswith("_") and isinstance(v, (str, int))} \
-            if isinstance(doc.get("substitutions"), dict) else {}
+        substitutions = (
+            {
+                k: str(v)
+                for k, v in (doc.get("substitutions") or {}).items()
+                if isinstance(k, str) and k.startswith("_") and isinstance(v, (str, int))
+            }
+            if isinstance(doc.get("substitutions"), dict)
+            else {}
+        )
         expand = _expander(substitutions)
         for step in doc["steps"]:
             if not isinstance(step, dict) or not isinstance(step.get("name"), str):
@@ -364,8 +378,7 @@ def from_cloudbuild(rel: str, text: str, files: set[str]) -> list[Link]:
             elif str(step.get("entrypoint") or "") in ("bash", "sh") and words:
                 for word in words:
                     for _, _, logical in _logical_lines(word):
-                        for link in _script_builds(rel, logical, expand, bases[0], "cloudbuild", max(line - 1, 0),
-                                                   spans=False):
+                        for link in _script_builds(rel, logical, expand, bases[0], "cloudbuild", max(line - 1, 0), spans=False):
                             links.append(link)
     return [l for l in links if host_written_out(l.image)]
 

@@ -70,8 +70,22 @@ _CACHE_VERSION = 9
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
-SOURCES = ("config", "skaffold", "compose", "bake", "jib", "ko", "script", "workflow", "gitlab", "cloudbuild",
-           "tekton", "kaniko", "kustomize", "directory")
+SOURCES = (
+    "config",
+    "skaffold",
+    "compose",
+    "bake",
+    "jib",
+    "ko",
+    "script",
+    "workflow",
+    "gitlab",
+    "cloudbuild",
+    "tekton",
+    "kaniko",
+    "kustomize",
+    "directory",
+)
 # Sources whose names may keep one variable path component (``gcr.io/$PROJECT_ID/site``)
 _PATTERN_SOURCES = ("bake", "gitlab", "cloudbuild", "tekton", "kaniko")
 
@@ -383,7 +397,7 @@ def _ours(st: os.stat_result) -> bool:
 
 
 def _cache_dir_state(root: Path) -> str:
-    """"absent", "ours" (a real directory we own), or "foreign" (a link, a file, someone else's)."""
+    """ "absent", "ours" (a real directory we own), or "foreign" (a link, a file, someone else's)."""
     try:
         st = os.lstat(root / CACHE_DIR)
     except FileNotFoundError:
@@ -621,8 +635,13 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
     body = index.to_json()
     body["users"] = json.dumps(body["users"], sort_keys=True)
     body["runners"] = json.dumps(body["runners"], sort_keys=True)
-    payload = {"version": _CACHE_VERSION, "config": key, "stamps": encoded, "index": body,
-               "fingerprint": index.fingerprint or index.compute_fingerprint()}
+    payload = {
+        "version": _CACHE_VERSION,
+        "config": key,
+        "stamps": encoded,
+        "index": body,
+        "fingerprint": index.fingerprint or index.compute_fingerprint(),
+    }
     data = json.dumps(payload, sort_keys=True).encode("utf-8")
     tmp = f"{CACHE_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
@@ -722,10 +741,13 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
         by_source[source] += links
     linked = {l.dockerfile for links in by_source.values() for l in links}
     # an image Jib or ko builds is not linked to a Dockerfile by its name either
-    dockerless = {_strip_templated_tag(l.image).partition("@")[0].rsplit("/", 1)[-1].partition(":")[0].lower()
-                  for links in by_source.values() for l in links if l.dockerless}
-    by_source["directory"] = [l for l in _from_directories(dockerfiles)
-                              if l.dockerfile not in linked and l.image not in dockerless]
+    dockerless = {
+        _strip_templated_tag(l.image).partition("@")[0].rsplit("/", 1)[-1].partition(":")[0].lower()
+        for links in by_source.values()
+        for l in links
+        if l.dockerless
+    }
+    by_source["directory"] = [l for l in _from_directories(dockerfiles) if l.dockerfile not in linked and l.image not in dockerless]
     for source in SOURCES:
         index.links += by_source[source]
     return index
@@ -808,8 +830,9 @@ def _from_skaffold(rel: str, text: str) -> list[Link]:
                     continue
                 image = artifact["image"]
                 line = artifact.line_of("image") if hasattr(artifact, "line_of") else 0
-                links.append(Link(image, dockerfile, context, "skaffold", f"{rel}:{line}",
-                                  docker.get("target"), _value_span(rel, text, line, image)))
+                links.append(
+                    Link(image, dockerfile, context, "skaffold", f"{rel}:{line}", docker.get("target"), _value_span(rel, text, line, image))
+                )
     return links
 
 
@@ -837,8 +860,9 @@ def _from_compose(rel: str, text: str) -> list[Link]:
                 continue
             image = service["image"]
             line = service.line_of("image") if hasattr(service, "line_of") else 0
-            links.append(Link(image, dockerfile, context, "compose", f"{rel}:{line}", build.get("target"),
-                              _value_span(rel, text, line, image)))
+            links.append(
+                Link(image, dockerfile, context, "compose", f"{rel}:{line}", build.get("target"), _value_span(rel, text, line, image))
+            )
     return links
 
 
@@ -882,7 +906,7 @@ def build_command_words(line: str) -> list[str] | None:
     match = _BUILD_CMD.search(line)
     if match is None:
         return None
-    tail = line[match.end():]
+    tail = line[match.end() :]
     tail = re.split(r"\s(?:&&|\|\||;|\|)\s", tail, maxsplit=1)[0]
     try:
         return shlex.split(tail, comments=True)
@@ -897,9 +921,28 @@ def parse_build_args(words: list[str]) -> tuple[list[str], str | None, str | Non
     while i < len(words):
         word = words[i]
         name, eq, inline = word.partition("=")
-        takes = name in ("-t", "--tag", "-f", "--file", "--target", "--build-arg", "--platform", "--label",
-                         "--secret", "--ssh", "--cache-from", "--cache-to", "-o", "--output", "--network",
-                         "--progress", "--iidfile", "--layers", "--format", "--build-context")
+        takes = name in (
+            "-t",
+            "--tag",
+            "-f",
+            "--file",
+            "--target",
+            "--build-arg",
+            "--platform",
+            "--label",
+            "--secret",
+            "--ssh",
+            "--cache-from",
+            "--cache-to",
+            "-o",
+            "--output",
+            "--network",
+            "--progress",
+            "--iidfile",
+            "--layers",
+            "--format",
+            "--build-context",
+        )
         value = inline if eq else (words[i + 1] if takes and i + 1 < len(words) else None)
         if name in ("-t", "--tag") and value:
             tags.append(value)
@@ -913,8 +956,7 @@ def parse_build_args(words: list[str]) -> tuple[list[str], str | None, str | Non
     return tags, dockerfile, target, positional
 
 
-def _script_builds(rel: str, text: str, expand, base: str, source: str, line_offset: int = 0,
-                   spans: bool = True) -> list[Link]:
+def _script_builds(rel: str, text: str, expand, base: str, source: str, line_offset: int = 0, spans: bool = True) -> list[Link]:
     """Links from ``docker build`` lines of ``text`` (``rel``'s text, or a part of it starting
     ``line_offset`` lines in); paths are relative to ``base``."""
     links = []

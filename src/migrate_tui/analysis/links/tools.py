@@ -26,8 +26,9 @@ def resolve_in_root(base: str, raw: str) -> str | None:
     return joined if not posixpath.isabs(joined) and _inside(joined) else None
 
 
-def dockerfile_and_context(bases: Iterable[str], context_raw: str, dockerfile_raw: str | None,
-                            files: set[str], dockerfile_from_context: bool = True) -> tuple[str, str] | None:
+def dockerfile_and_context(
+    bases: Iterable[str], context_raw: str, dockerfile_raw: str | None, files: set[str], dockerfile_from_context: bool = True
+) -> tuple[str, str] | None:
     """(Dockerfile, context) for the first base under which the Dockerfile exists; None when
     it exists under none (a link to a missing file would only block fixes), or a path leaves
     the root or is remote."""
@@ -73,8 +74,11 @@ def from_pom(rel: str, text: str) -> list[Link]:
     found = _POM_PROPERTIES.search(text)
     if found:
         properties = {m.group(1): m.group(2) for m in _POM_PROPERTY.finditer(found.group(1))}
-    artifact = re.search(r"</parent>\s*(?:<[^>]+>[^<]*</[^>]+>\s*)*?<artifactId>([^<]+)</artifactId>|"
-                         r"<modelVersion>[^<]*</modelVersion>\s*(?:<[^>]+>[^<]*</[^>]+>\s*)*?<artifactId>([^<]+)</artifactId>", text)
+    artifact = re.search(
+        r"</parent>\s*(?:<[^>]+>[^<]*</[^>]+>\s*)*?<artifactId>([^<]+)</artifactId>|"
+        r"<modelVersion>[^<]*</modelVersion>\s*(?:<[^>]+>[^<]*</[^>]+>\s*)*?<artifactId>([^<]+)</artifactId>",
+        text,
+    )
     if artifact:
         properties.setdefault("project.artifactId", (artifact.group(1) or artifact.group(2)).strip())
     context = posixpath.dirname(rel) or "."
@@ -97,8 +101,7 @@ def from_pom(rel: str, text: str) -> list[Link]:
 
 
 _GRADLE_JIB = re.compile(r"\bjib\s*\{|\bjib\.to\.image\b")
-_GRADLE_TO_IMAGE = re.compile(
-    r"(?:\bjib\.to\.image|\bto\s*\{[^{}]{0,2000}?\bimage|\bto\.image)\s*=\s*(['\"])([^'\"$\n]+)\1")
+_GRADLE_TO_IMAGE = re.compile(r"(?:\bjib\.to\.image|\bto\s*\{[^{}]{0,2000}?\bimage|\bto\.image)\s*=\s*(['\"])([^'\"$\n]+)\1")
 
 
 def from_gradle(rel: str, text: str) -> list[Link]:

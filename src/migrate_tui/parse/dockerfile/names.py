@@ -13,16 +13,40 @@ from __future__ import annotations
 __all__ = ["NOT_DOCKERFILE_SUFFIXES", "is_dockerfile_name"]
 
 #: Last name components that make ``Dockerfile.<suffix>`` something other than a Dockerfile.
-NOT_DOCKERFILE_SUFFIXES = frozenset({
-    # build-context ignore files
-    "dockerignore", "containerignore",
-    # documentation
-    "md", "markdown", "txt", "rst", "adoc", "html",
-    # editor, merge and patch leftovers
-    "orig", "bak", "swp", "swo", "rej", "patch", "diff", "old", "tmp",
-    # templates (not a Dockerfile until rendered)
-    "j2", "jinja", "jinja2", "tmpl", "tpl", "template", "gotmpl", "mustache", "erb",
-})
+NOT_DOCKERFILE_SUFFIXES = frozenset(
+    {
+        # build-context ignore files
+        "dockerignore",
+        "containerignore",
+        # documentation
+        "md",
+        "markdown",
+        "txt",
+        "rst",
+        "adoc",
+        "html",
+        # editor, merge and patch leftovers
+        "orig",
+        "bak",
+        "swp",
+        "swo",
+        "rej",
+        "patch",
+        "diff",
+        "old",
+        "tmp",
+        # templates (not a Dockerfile until rendered)
+        "j2",
+        "jinja",
+        "jinja2",
+        "tmpl",
+        "tpl",
+        "template",
+        "gotmpl",
+        "mustache",
+        "erb",
+    }
+)
 
 
 def is_dockerfile_name(name: str) -> bool:

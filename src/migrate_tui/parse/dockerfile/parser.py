@@ -37,8 +37,7 @@ __all__ = [
 
 # Go's unicode.IsSpace (BuildKit trims with it); Python's str.isspace differs (\x1c-\x1f).
 _GO_SPACE = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 _WORD_SEP = re.compile(r"[\t\v\f\r ]+")  # BuildKit's reWhitespace
 _KEYWORD = re.compile(r"[^\t\v\f\r ]+")
@@ -48,8 +47,7 @@ _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)\Z")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
 _PLATFORM_ARGS = frozenset(
-    {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
-     "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"}
+    {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"}
 )
 
 
@@ -209,7 +207,7 @@ def _lstrip_count(s: str) -> int:
 
 
 def _is_comment(s: str) -> bool:
-    return s[_lstrip_count(s):].startswith("#")
+    return s[_lstrip_count(s) :].startswith("#")
 
 
 def _continuation(escape: str) -> re.Pattern[str]:
@@ -222,12 +220,12 @@ def _parse_directives(text: str, lines: list[_Line]) -> tuple[dict[str, str], li
     found: dict[str, str] = {}
     errors: list[tuple[int, str]] = []
     for number, ln in enumerate(lines, 1):
-        content = text[ln.start:ln.end].lstrip("\ufeff") if number == 1 else text[ln.start:ln.end]
-        content = content[_lstrip_count(content):]
+        content = text[ln.start : ln.end].lstrip("\ufeff") if number == 1 else text[ln.start : ln.end]
+        content = content[_lstrip_count(content) :]
         if not content.startswith("#"):
             break
         body = content[1:]
-        match = _DIRECTIVE.match(body[_lstrip_count(body):])
+        match = _DIRECTIVE.match(body[_lstrip_count(body) :])
         if match is None or match.group(1).lower() not in _KNOWN_DIRECTIVES:
             break
         key = match.group(1).lower()
@@ -257,18 +255,17 @@ def _shell_words(s: str, escape: str = "\\", raw: bool = True) -> list[tuple[str
         while i < n and s[i] not in " \t\n":
             ch = s[i]
             if ch == escape and i + 1 < n:
-                out.append(s[i:i + 2] if raw else s[i + 1])
+                out.append(s[i : i + 2] if raw else s[i + 1])
                 i += 2
             elif ch in "'\"":
                 close = i + 1
                 while close < n and s[close] != ch:
                     close += 2 if ch == '"' and s[close] == escape else 1
-                inner = s[i + 1:min(close, n)]
+                inner = s[i + 1 : min(close, n)]
                 if raw:
-                    out.append(s[i:close + 1])
+                    out.append(s[i : close + 1])
                 elif ch == '"':
-                    out.append(re.sub(re.escape(escape) + r"([\"$`\\" + re.escape(escape) + "])",
-                                      r"\1", inner))
+                    out.append(re.sub(re.escape(escape) + r"([\"$`\\" + re.escape(escape) + "])", r"\1", inner))
                 else:
                     out.append(inner)
                 i = close + 1
@@ -345,7 +342,11 @@ class _Logical:
 
 
 def _build_instruction(
-    lg: _Logical, begin: int, line: int, end: int, end_line: int,
+    lg: _Logical,
+    begin: int,
+    line: int,
+    end: int,
+    end_line: int,
     heredocs: tuple[Heredoc, ...],
 ) -> Instruction | None:
     """The instruction starting at ``lg.line[begin:]``; None when it has no keyword."""
@@ -360,11 +361,7 @@ def _build_instruction(
     after_kw = _WORD_SEP.match(s, kw_match.end())
     rest = after_kw.end() if after_kw else kw_match.end()
     raw_flags, args_begin = _extract_flags(s, rest) if rest < len(s) else ([], len(s))
-    flags = tuple(
-        Flag(word.split("=", 1)[0], word.split("=", 1)[1] if "=" in word else None,
-             *lg.span(a, b))
-        for word, a, b in raw_flags
-    )
+    flags = tuple(Flag(word.split("=", 1)[0], word.split("=", 1)[1] if "=" in word else None, *lg.span(a, b)) for word, a, b in raw_flags)
     args_begin += _lstrip_count(s[args_begin:])
     args = s[args_begin:]
     args = args[: len(args) - _lstrip_count(args[::-1])]
@@ -385,7 +382,7 @@ def _build_instruction(
         json_args=_json_args(args) if keyword in _JSON_KEYWORDS else None,
         heredocs=heredocs,
         inner=inner,
-        arg_offsets=lg.pos[args_begin:args_begin + len(args)],
+        arg_offsets=lg.pos[args_begin : args_begin + len(args)],
     )
 
 
@@ -416,13 +413,16 @@ def _heredoc_words(line: str) -> list[tuple[str, bool]]:
 
 def _wants_heredocs(instr: Instruction) -> bool:
     target = instr.inner if instr.keyword == "ONBUILD" and instr.inner else instr
-    return (target.keyword in _HEREDOC_KEYWORDS and target.json_args is None
-            and "<<" in target.args)
+    return target.keyword in _HEREDOC_KEYWORDS and target.json_args is None and "<<" in target.args
 
 
 def _read_heredocs(
-    text: str, lines: list[_Line], index: int, wanted: list[tuple[str, bool]],
-    errors: list[tuple[int, str]], first_line: int,
+    text: str,
+    lines: list[_Line],
+    index: int,
+    wanted: list[tuple[str, bool]],
+    errors: list[tuple[int, str]],
+    first_line: int,
 ) -> tuple[tuple[Heredoc, ...], int]:
     """Consume heredoc bodies from ``lines[index:]``; returns them and the next line index."""
     docs = []
@@ -431,9 +431,9 @@ def _read_heredocs(
         while index < len(lines):
             ln = lines[index]
             index += 1
-            candidate = text[ln.start:ln.end]
+            candidate = text[ln.start : ln.end]
             if (candidate.lstrip("\t") if chomp else candidate) == name:
-                docs.append(Heredoc(name, text[body_start:ln.start], body_start, ln.end, chomp))
+                docs.append(Heredoc(name, text[body_start : ln.start], body_start, ln.end, chomp))
                 break
         else:
             errors.append((first_line, f"unterminated heredoc {name!r}"))
@@ -443,9 +443,7 @@ def _read_heredocs(
     return tuple(docs), index
 
 
-def _parse_instructions(
-    text: str, lines: list[_Line], escape: str, errors: list[tuple[int, str]]
-) -> list[Instruction]:
+def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list[tuple[int, str]]) -> list[Instruction]:
     cont = _continuation(escape)
     out: list[Instruction] = []
     index = 0
@@ -454,7 +452,7 @@ def _parse_instructions(
         first_line = index + 1
         index += 1
         start = ln.start + (1 if index == 1 and text.startswith("\ufeff") else 0)
-        content = text[start:ln.end]
+        content = text[start : ln.end]
         skip = _lstrip_count(content)
         if content[skip:].startswith("#"):
             continue
@@ -474,7 +472,7 @@ def _parse_instructions(
             while index < len(lines):
                 last = lines[index]
                 index += 1
-                piece_start, piece = last.start, text[last.start:last.end]
+                piece_start, piece = last.start, text[last.start : last.end]
                 if _is_comment(piece) or _lstrip_count(piece) == len(piece):
                     continue
                 break
@@ -521,7 +519,7 @@ def env_pairs(instr: Instruction, escape: str = "\\") -> list[tuple[str, str | N
         return []
     words = _shell_words(instr.args, escape, raw=True)
     if words and "=" not in words[0][0]:
-        rest = instr.args[words[0][2]:].strip()
+        rest = instr.args[words[0][2] :].strip()
         return [(words[0][0], "".join(w for w, _, _ in _shell_words(rest, escape, raw=False)) if rest else "")]
     return _arg_pairs(instr.args, escape)
 
@@ -564,9 +562,7 @@ def expand_args(value: str, env: dict[str, str | None], escape: str = "\\") -> s
     return pattern.sub(replace, value)
 
 
-def _meta_env(
-    global_args: list[tuple[str, str | None]], build_args: dict[str, str], escape: str
-) -> dict[str, str | None]:
+def _meta_env(global_args: list[tuple[str, str | None]], build_args: dict[str, str], escape: str) -> dict[str, str | None]:
     env: dict[str, str | None] = {k: v for k, v in build_args.items() if k in _PLATFORM_ARGS}
     for name, default in global_args:
         if name in build_args:
@@ -579,8 +575,12 @@ def _meta_env(
 
 
 def _make_stage(
-    instr: Instruction, index: int, env: dict[str, str | None], escape: str,
-    earlier: list[Stage], errors: list[tuple[int, str]],
+    instr: Instruction,
+    index: int,
+    env: dict[str, str | None],
+    escape: str,
+    earlier: list[Stage],
+    errors: list[tuple[int, str]],
 ) -> Stage:
     words = _split_fields(instr.args)
     name = None
@@ -597,14 +597,23 @@ def _make_stage(
     platform_flag = instr.flag("platform")
     parent = _find_parent(earlier, resolved)
     return Stage(
-        index=index, name=name, base=base, base_span=base_span, base_resolved=resolved,
+        index=index,
+        name=name,
+        base=base,
+        base_span=base_span,
+        base_resolved=resolved,
         platform=platform_flag.value if platform_flag else None,
-        from_instruction=instr, instructions=[], parent=parent,
+        from_instruction=instr,
+        instructions=[],
+        parent=parent,
     )
 
 
 def _resolve_base(
-    base: str, env: dict[str, str | None], late: dict[str, str], escape: str,
+    base: str,
+    env: dict[str, str | None],
+    late: dict[str, str],
+    escape: str,
 ) -> tuple[str, list[str]]:
     """Expand ``base`` with the meta ARGs; fall back to ARGs declared inside earlier stages.
 
@@ -622,8 +631,11 @@ def _resolve_base(
 
 
 def _build_stages(
-    instructions: list[Instruction], env: dict[str, str | None], build_args: dict[str, str],
-    escape: str, errors: list[tuple[int, str]],
+    instructions: list[Instruction],
+    env: dict[str, str | None],
+    build_args: dict[str, str],
+    escape: str,
+    errors: list[tuple[int, str]],
 ) -> list[Stage]:
     stages: list[Stage] = []
     late: dict[str, str] = {}
@@ -634,10 +646,16 @@ def _build_stages(
             if borrowed:
                 stage.base_resolved = resolved
                 stage.parent = _find_parent(stages, resolved)
-                errors.append((instr.line, (
-                    f"FROM uses ARG {', '.join(borrowed)} declared after the first FROM; "
-                    "BuildKit only substitutes ARGs declared before it (the value is empty), "
-                    f"assumed {resolved!r}")))
+                errors.append(
+                    (
+                        instr.line,
+                        (
+                            f"FROM uses ARG {', '.join(borrowed)} declared after the first FROM; "
+                            "BuildKit only substitutes ARGs declared before it (the value is empty), "
+                            f"assumed {resolved!r}"
+                        ),
+                    )
+                )
             stages.append(stage)
         elif stages:
             stages[-1].instructions.append(instr)
@@ -677,6 +695,11 @@ def parse_dockerfile(text: str, build_args: dict[str, str] | None = None) -> Doc
     env = _meta_env(global_args, build_args or {}, escape)
     stages = _build_stages(instructions, env, build_args or {}, escape, errors)
     return Dockerfile(
-        text=text, directives=directives, escape=escape, global_args=global_args,
-        stages=stages, instructions=instructions, errors=sorted(errors),
+        text=text,
+        directives=directives,
+        escape=escape,
+        global_args=global_args,
+        stages=stages,
+        instructions=instructions,
+        errors=sorted(errors),
     )

@@ -48,10 +48,14 @@ _CLOSERS = frozenset(_OPENERS.values())
 _PREFIX_KEYWORDS = frozenset({"then", "else", "elif", "do", "!", "{", "if", "while", "until", "time"})
 _HEADER_KEYWORDS = frozenset({"for", "case", "select", "function", "in"})
 _WRAPPERS = frozenset({"sudo", "env", "command", "nice", "nohup", "time", "xargs", "stdbuf", "ionice"})
-_WRAPPER_VALUED = {"sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-U", "-D", "-r", "-t"}),
-                   "env": frozenset({"-u", "-C", "-S"}), "nice": frozenset({"-n"}),
-                   "xargs": frozenset({"-I", "-n", "-P", "-L", "-s", "-d", "-E", "-a"}),
-                   "ionice": frozenset({"-c", "-n", "-p"}), "stdbuf": frozenset({"-i", "-o", "-e"})}
+_WRAPPER_VALUED = {
+    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-U", "-D", "-r", "-t"}),
+    "env": frozenset({"-u", "-C", "-S"}),
+    "nice": frozenset({"-n"}),
+    "xargs": frozenset({"-I", "-n", "-P", "-L", "-s", "-d", "-E", "-a"}),
+    "ionice": frozenset({"-c", "-n", "-p"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+}
 
 
 class RunForm(str, Enum):
@@ -83,8 +87,10 @@ class EditBlocker(str, Enum):
 _BLOCKER_SENTENCES = {
     EditBlocker.EXEC_FORM: "the RUN is in exec (JSON) form; edit the command inside the JSON array by hand",
     EditBlocker.HEREDOC_FORM: "the RUN uses a heredoc that is not a plain shell script body; edit it by hand",
-    EditBlocker.UNFINISHED: ("the RUN's script does not end in a complete command (a trailing operator, "
-                             "an unclosed quote, bracket or if/case/loop); appending to it would break it"),
+    EditBlocker.UNFINISHED: (
+        "the RUN's script does not end in a complete command (a trailing operator, "
+        "an unclosed quote, bracket or if/case/loop); appending to it would break it"
+    ),
     EditBlocker.BACKGROUND: "the RUN's last command runs in the background (&); an appended command would race it",
     EditBlocker.EXITS: "the RUN's last command is exit/exec; an appended command would never run",
 }
@@ -184,8 +190,7 @@ def read_run(instr: Instruction) -> RunScript | None:
 
 
 def _exec_form(argv: tuple[str, ...]) -> RunScript:
-    if (len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS
-            and re.fullmatch(r"-[a-z]*c", argv[1])):
+    if len(argv) >= 3 and posixpath.basename(argv[0]) in POSIX_SHELLS and re.fullmatch(r"-[a-z]*c", argv[1]):
         commands, _, _ = split_script(argv[2])
     else:
         words = tuple(Word(a, 0, 0, True, False) for a in argv)
@@ -198,8 +203,13 @@ def _heredoc_form(instr: Instruction) -> RunScript | None:
     bare = len(instr.heredocs) == 1 and re.fullmatch(r"<<-?(['\"]?)[^'\"\s]+\1", args) is not None
     if not bare:
         words = args.split()
-        if (len(instr.heredocs) == 1 and len(words) >= 2 and posixpath.basename(words[0]) in POSIX_SHELLS
-                and all(w.startswith("-") and "c" not in w for w in words[1:-1]) and words[-1].startswith("<<")):
+        if (
+            len(instr.heredocs) == 1
+            and len(words) >= 2
+            and posixpath.basename(words[0]) in POSIX_SHELLS
+            and all(w.startswith("-") and "c" not in w for w in words[1:-1])
+            and words[-1].startswith("<<")
+        ):
             # `bash -e <<EOF`: the body is the shell's script on stdin
             commands, _, _ = split_script(instr.heredocs[0].body)
         else:

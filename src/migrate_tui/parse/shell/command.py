@@ -82,6 +82,7 @@ class ParsedCommand:
     script: str  # the -c script, or shlex.join(argv) without a shell
     opaque_kind: OpaqueKind | None = None  # set exactly when ``opaque`` is
 
+
 class Verdict(NamedTuple):
     kind: OpKind
     reason: str
@@ -97,5 +98,3 @@ class Cmd(NamedTuple):
     globs: tuple[bool, ...]  # per word: contains an unquoted glob character
     cwd: str
     name: str  # basename of argv[0]
-
-

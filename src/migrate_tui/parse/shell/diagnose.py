@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from migrate_tui.parse.shell.source import MISPLACED_KEYWORDS, OPAQUE_KEYWORDS, ShellError, Source, control_error, error_nodes, first_leaf, syntax_error
+from migrate_tui.parse.shell.source import (
+    MISPLACED_KEYWORDS,
+    OPAQUE_KEYWORDS,
+    ShellError,
+    Source,
+    control_error,
+    error_nodes,
+    first_leaf,
+    syntax_error,
+)
 
 __all__ = ["Diagnoser"]
 
@@ -41,9 +50,14 @@ class Diagnoser(Source):
     def _unterminated(self, node: Node) -> ShellError | None:
         text = self.text(node).lstrip()
         line = node.start_point.row + 1
-        for prefix, what in (("'", "unterminated single quote"), ('"', "unterminated double quote"),
-                             ("$'", "unterminated $' quote"), ("$(", "unterminated $("), ("${", "unterminated ${"),
-                             ("`", "unterminated backtick")):
+        for prefix, what in (
+            ("'", "unterminated single quote"),
+            ('"', "unterminated double quote"),
+            ("$'", "unterminated $' quote"),
+            ("$(", "unterminated $("),
+            ("${", "unterminated ${"),
+            ("`", "unterminated backtick"),
+        ):
             if text.startswith(prefix):
                 return syntax_error(f"{what} (line {line})")
         return None
@@ -112,7 +126,6 @@ class Diagnoser(Source):
             return syntax_error("here-document without a delimiter")
         if token in (">", ">>", "<", ">|", "&>", "&>>", "<>", ">&", "<&"):
             return syntax_error(f"{token} without a target")
-        if token in ("&&", "||", "|", "|&", ";", ";;", "&", ")", "(") or token in MISPLACED_KEYWORDS or token in (
-                "while", "until"):
+        if token in ("&&", "||", "|", "|&", ";", ";;", "&", ")", "(") or token in MISPLACED_KEYWORDS or token in ("while", "until"):
             return syntax_error(f"unexpected '{token}'")
         return syntax_error(f"unexpected '{token}' (line {line})")

@@ -35,5 +35,3 @@ def expand_kubernetes(word: str, env: dict[str, str]) -> str:
         out.append(word[i])
         i += 1
     return "".join(out)
-
-

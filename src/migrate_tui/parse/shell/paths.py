@@ -13,13 +13,13 @@ UNSEEN_PATHS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty",
 
 GLOB_CHARS = frozenset("*?[")
 
+
 class Opts(NamedTuple):
     flags: tuple[str, ...]
     values: dict[str, str]
     letters: frozenset[str]
     longs: frozenset[str]
     operands: tuple[int, ...]  # indices into argv
-
 
 
 def resolve(path: str, cwd: str) -> str:
@@ -97,8 +97,7 @@ def names_directory(raw: str) -> bool:
 
 
 def transforms(opts: Opts, table: dict[str, str]) -> tuple[str, ...]:
-    found = [what for key, what in table.items()
-             if (key in opts.letters if len(key) == 1 else key in opts.longs)]
+    found = [what for key, what in table.items() if (key in opts.letters if len(key) == 1 else key in opts.longs)]
     return tuple(dict.fromkeys(found))
 
 
@@ -123,5 +122,3 @@ def output_path(raw: str | None, cwd: str) -> tuple[str, ...]:
         return ()
     path = resolve(raw, cwd)
     return () if raw in UNSEEN_PATHS or path in UNSEEN_PATHS else (path,)
-
-

@@ -14,14 +14,23 @@ import threading
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser, Tree
 
-__all__ = ["MISPLACED_KEYWORDS", "OPAQUE_KEYWORDS", "ShellError", "Source", "control_error", "error_nodes", "first_leaf",
-           "encode", "parse_tree", "syntax_error"]
+__all__ = [
+    "MISPLACED_KEYWORDS",
+    "OPAQUE_KEYWORDS",
+    "ShellError",
+    "Source",
+    "control_error",
+    "error_nodes",
+    "first_leaf",
+    "encode",
+    "parse_tree",
+    "syntax_error",
+]
 
 _PARSER = Parser(Language(tree_sitter_bash.language()))
 _PARSER_LOCK = threading.Lock()  # a TSParser must not parse in two threads at once (the TUI scans in a worker thread)
 
-OPAQUE_KEYWORDS = {"if": "if", "case": "case", "for": "for", "select": "select", "function": "function",
-                   "{": "group { … }"}
+OPAQUE_KEYWORDS = {"if": "if", "case": "case", "for": "for", "select": "select", "function": "function", "{": "group { … }"}
 MISPLACED_KEYWORDS = frozenset({"then", "elif", "else", "fi", "esac", "do", "done", "}", "in"})
 
 

@@ -44,6 +44,7 @@ _OPAQUE = {
     "negated_command": "",
 }
 
+
 class Redirect(NamedTuple):
     op: str  # ">", ">>", "<<", "&>", ">&" … (without the descriptor)
     target: Word
@@ -204,8 +205,7 @@ class _Reader(Diagnoser, WordReader):
         stack = [node]
         while stack:
             current = stack.pop()
-            if current is not node and (current.type in WORD_NODES or current.type == "variable_assignment"
-                                        or current.child_count == 0):
+            if current is not node and (current.type in WORD_NODES or current.type == "variable_assignment" or current.child_count == 0):
                 if current.type not in ("comment",):
                     out.append(current)
                 continue

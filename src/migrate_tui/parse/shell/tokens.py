@@ -13,6 +13,7 @@ from migrate_tui.parse.shell.words import WORD_NODES, Word, WordReader
 
 __all__ = ["Token", "tokens"]
 
+
 class Token(NamedTuple):
     """One token of a script in order, as ``parse.dockerfile.run`` flattens a ``RUN``: a word (quotes
     removed, substitutions kept as written), an operator, a redirection operator, or a newline."""
@@ -25,8 +26,9 @@ class Token(NamedTuple):
     expands: bool = False
 
 
-_EXPANSIONS = frozenset({"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion",
-                         "ansi_c_string", "translated_string"})
+_EXPANSIONS = frozenset(
+    {"simple_expansion", "expansion", "command_substitution", "arithmetic_expansion", "ansi_c_string", "translated_string"}
+)
 _OPERATOR_LEAVES = frozenset({"&&", "||", ";;", "|&", ";", "&", "|", "(", ")"})
 _REDIRECT_LEAVES = frozenset({"&>>", "&>", "<<<", "<<-", "<<", ">>", ">|", ">&", "<&", "<>", ">", "<"})
 _SKIPPED = frozenset({"comment", "heredoc_body", "heredoc_end", "heredoc_content", "file_descriptor"})
@@ -42,8 +44,12 @@ class _TokenReader(WordReader):
         try:
             word = self.word(nodes)
         except ShellError:
-            word = Word(self.script[self.at(nodes[0].start_byte) : self.at(nodes[-1].end_byte)],
-                        self.at(nodes[0].start_byte), self.at(nodes[-1].end_byte), ())
+            word = Word(
+                self.script[self.at(nodes[0].start_byte) : self.at(nodes[-1].end_byte)],
+                self.at(nodes[0].start_byte),
+                self.at(nodes[-1].end_byte),
+                (),
+            )
             return Token("word", word.text, word.start, word.end, False, "$" in word.text or "`" in word.text)
         text = "".join(p.text for p in word.parts)
         quoted = any(p.quoted for p in word.parts)

@@ -56,12 +56,14 @@ def parse_container_command(
     args_words = as_words(args, variables)
     if not command_words:
         if not args_words:
-            return ParsedCommand((), False, "no command: the image's entrypoint does the work", "",
-                                 OpaqueKind.NO_COMMAND)
+            return ParsedCommand((), False, "no command: the image's entrypoint does the work", "", OpaqueKind.NO_COMMAND)
         joined = shlex.join(args_words)
         shown = joined if len(joined) <= 80 else joined[:79] + "…"
         return ParsedCommand(
-            (), False, f"no command: the image's entrypoint runs with args {shown}", joined,
+            (),
+            False,
+            f"no command: the image's entrypoint runs with args {shown}",
+            joined,
             OpaqueKind.NO_COMMAND,
         )
     argv = command_words + args_words
@@ -70,8 +72,7 @@ def parse_container_command(
     if not is_shell:
         return ParsedCommand((_single_op(tuple(argv), cwd),), False, None, shlex.join(argv))
     if script is None:
-        return ParsedCommand((), True, "shell syntax not understood: -c without a script", "",
-                             OpaqueKind.SYNTAX)
+        return ParsedCommand((), True, "shell syntax not understood: -c without a script", "", OpaqueKind.SYNTAX)
     try:
         items = parse_script(script)
         source = _Source(script, tuple(i for i, c in enumerate(script) if c == "\n"))
@@ -83,8 +84,7 @@ def parse_container_command(
 
 def _single_op(argv: tuple[str, ...], cwd: str) -> Op:
     verdict = classify(argv, (False,) * len(argv), cwd)
-    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason,
-              program=verdict.program)
+    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason, program=verdict.program)
 
 
 # --------------------------------------------------------------------------- walking
@@ -160,8 +160,7 @@ def _op_of_command(command: Simple | Loop, state: _State, source: _Source) -> Op
         name = posixpath.basename(inner[0]) if inner else argv[0]
         _track_state(inner, state)
     verdict = _with_redirects(verdict, name, writes)
-    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason,
-              program=verdict.program)
+    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason, program=verdict.program)
 
 
 def _op_of_loop(loop: Loop, state: _State, source: _Source) -> Op:
@@ -218,9 +217,7 @@ def _declared_names(argv: tuple[str, ...]) -> list[str]:
     return [m.group(1) for w in argv[1:] if (m := ASSIGNMENT.match(w))]
 
 
-def _redirect_targets(
-    redirects: tuple[Redirect, ...], state: _State
-) -> tuple[str, ...]:
+def _redirect_targets(redirects: tuple[Redirect, ...], state: _State) -> tuple[str, ...]:
     """Files written by output redirections (fd duplications and /dev/null are not files)."""
     targets: list[str] = []
     for redirect in redirects:
@@ -292,9 +289,4 @@ def _expand(word: Word, variables: dict[str, str]) -> list[tuple[str, bool]]:
 
 def _expand_joined(word: Word, variables: dict[str, str]) -> str:
     """A word expanded without field splitting (assignments, redirect targets)."""
-    return "".join(
-        variables[p.name] if p.kind == "var" and p.name in variables else p.text
-        for p in word.parts
-    )
-
-
+    return "".join(variables[p.name] if p.kind == "var" and p.name in variables else p.text for p in word.parts)

@@ -15,10 +15,27 @@ __all__ = ["WORD_NODES", "Part", "Word", "WordReader"]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _BRACED_VAR = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::?[-=].*)?\Z", re.S)
 
-WORD_NODES = frozenset({"word", "string", "raw_string", "concatenation", "simple_expansion", "expansion",
-                         "command_substitution", "number", "ansi_c_string", "arithmetic_expansion",
-                         "translated_string", "brace_expression", "extglob_pattern", "test_operator",
-                         "variable_name", "special_variable_name", "regex"})
+WORD_NODES = frozenset(
+    {
+        "word",
+        "string",
+        "raw_string",
+        "concatenation",
+        "simple_expansion",
+        "expansion",
+        "command_substitution",
+        "number",
+        "ansi_c_string",
+        "arithmetic_expansion",
+        "translated_string",
+        "brace_expression",
+        "extglob_pattern",
+        "test_operator",
+        "variable_name",
+        "special_variable_name",
+        "regex",
+    }
+)
 
 
 class Part(NamedTuple):
@@ -75,8 +92,16 @@ class WordReader(Source):
             out.append(Part("lit", "$", quoted))
             for child in node.children:
                 self.parts(child, quoted, out)
-        elif node.child_count == 0 or kind in ("word", "number", "extglob_pattern", "test_operator", "variable_name",
-                                               "special_variable_name", "regex", "brace_expression"):
+        elif node.child_count == 0 or kind in (
+            "word",
+            "number",
+            "extglob_pattern",
+            "test_operator",
+            "variable_name",
+            "special_variable_name",
+            "regex",
+            "brace_expression",
+        ):
             self.unquoted(raw, quoted, out)
         else:
             raise syntax_error(f"unexpected '{raw}'")
@@ -124,7 +149,6 @@ class WordReader(Source):
             position = child.end_byte
         if end > position:
             out.append(Part("lit", _unescape_double(self.slice(position, end)), True))
-
 
 
 def _unescape_double(text: str) -> str:

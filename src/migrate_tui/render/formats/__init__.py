@@ -27,8 +27,15 @@ def display_path(root: Path, rel: str, cwd: Path | None = None) -> str:
         return str(root / rel)
 
 
-def render(result: ScanResult, fmt: str, *, show_source: bool = True, fixed: list[Finding] | None = None,
-           read: Callable[[str], str | None] | None = None, quiet: bool = False) -> str:
+def render(
+    result: ScanResult,
+    fmt: str,
+    *,
+    show_source: bool = True,
+    fixed: list[Finding] | None = None,
+    read: Callable[[str], str | None] | None = None,
+    quiet: bool = False,
+) -> str:
     if fmt == "json":
         return render_json(result, read)
     if fmt == "sarif":
@@ -62,7 +69,9 @@ def render_text(result: ScanResult, *, fixed: list[Finding] | None = None, quiet
         lines.append(diagnostic_line(result.root, d))
     for f in result.findings:
         loc = f.location
-        lines.append(visible(f"{display_path(result.root, loc.path)}:{loc.line}:{loc.column}: {f.rule} [{_ICON[f.applicability]}] {f.message}"))
+        lines.append(
+            visible(f"{display_path(result.root, loc.path)}:{loc.line}:{loc.column}: {f.rule} [{_ICON[f.applicability]}] {f.message}")
+        )
         if f.fix_blocked:
             lines.append("  = not fixed: " + visible(f.fix_blocked))
         if f.fix and f.fix.assumption:
@@ -106,8 +115,9 @@ def summary_lines(result: ScanResult, *, fixed: list[Finding] | None = None) -> 
         else:
             summary.append(f"All checks passed ({scanned} scanned).")
     if crashed:
-        summary.append(f"{plural(len(crashed), 'file')} crashed migrate-tui (error[internal] above): "
-                       "a bug in migrate-tui, please report it.")
+        summary.append(
+            f"{plural(len(crashed), 'file')} crashed migrate-tui (error[internal] above): a bug in migrate-tui, please report it."
+        )
     if unchecked:
         summary.append(f"{plural(len(unchecked), 'file')} could not be checked (see above).")
     if advice:
@@ -188,7 +198,9 @@ def _gh_escape(text: str, prop: bool = False) -> str:
 def render_github(result: ScanResult) -> str:
     out = []
     for d in result.diagnostics:
-        out.append(f"::error file={_gh_escape(d.path, True)},line={d.line},col={d.column},title={_gh_escape('migrate-tui ' + d.kind, True)}::{_gh_escape(d.message)}")
+        out.append(
+            f"::error file={_gh_escape(d.path, True)},line={d.line},col={d.column},title={_gh_escape('migrate-tui ' + d.kind, True)}::{_gh_escape(d.message)}"
+        )
     for f in result.findings:
         level = "warning" if f.applicability is not Applicability.MANUAL else "notice"
         title = f"{f.rule} ({f.applicability.value})"
@@ -221,9 +233,7 @@ def render_sarif(result: ScanResult) -> str:
             "properties": {"applicability": f.applicability.value, "notes": list(f.notes)},
         }
         if f.related:
-            entry["relatedLocations"] = [
-                {"id": i, **_sarif_location(r.path, r.line, r.column)} for i, r in enumerate(f.related)
-            ]
+            entry["relatedLocations"] = [{"id": i, **_sarif_location(r.path, r.line, r.column)} for i, r in enumerate(f.related)]
         if f.fix and f.fix.applicability is not Applicability.MANUAL:
             changes = []
             for path in f.fix.paths:
@@ -233,10 +243,12 @@ def render_sarif(result: ScanResult) -> str:
                 for e in (e for e in f.fix.edits if e.path == path):
                     sl, sc = _line_col(text, e.start)
                     el, ec = _line_col(text, e.end)
-                    replacements.append({
-                        "deletedRegion": {"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec},
-                        "insertedContent": {"text": e.content},
-                    })
+                    replacements.append(
+                        {
+                            "deletedRegion": {"startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec},
+                            "insertedContent": {"text": e.content},
+                        }
+                    )
                 changes.append({"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}, "replacements": replacements})
             entry["fixes"] = [{"description": {"text": f.fix.description}, "artifactChanges": changes}]
         results.append(entry)

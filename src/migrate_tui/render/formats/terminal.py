@@ -15,9 +15,7 @@ import re
 # C0 controls except TAB, DEL, C1 controls; ALM, LRM/RLM; line/paragraph separators; the bidi
 # embeddings, overrides and isolates; lone surrogates (undecodable bytes of a file name, which
 # would also make the print itself fail).
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r"}
 
 

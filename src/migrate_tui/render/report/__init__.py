@@ -16,5 +16,4 @@ from __future__ import annotations
 from migrate_tui.render.report.model import ImageRow, Report, Totals, WorkloadRow, build_report
 from migrate_tui.render.report.render import render_html, render_json, render_markdown
 
-__all__ = ["ImageRow", "Report", "Totals", "WorkloadRow", "build_report", "render_html", "render_json",
-           "render_markdown"]
+__all__ = ["ImageRow", "Report", "Totals", "WorkloadRow", "build_report", "render_html", "render_json", "render_markdown"]

@@ -100,8 +100,15 @@ class Report:
         return rows
 
 
-def build_report(findings: Iterable[Finding], root: Path, *, files_scanned: int = 0, diagnostics: int = 0,
-                 sources: dict[str, SourceFile] | None = None, copy_mbps: float = DEFAULT_COPY_MBPS) -> Report:
+def build_report(
+    findings: Iterable[Finding],
+    root: Path,
+    *,
+    files_scanned: int = 0,
+    diagnostics: int = 0,
+    sources: dict[str, SourceFile] | None = None,
+    copy_mbps: float = DEFAULT_COPY_MBPS,
+) -> Report:
     root = Path(root)
     sources = dict(sources or {})
     report = Report(root=str(root), files_scanned=files_scanned, diagnostics=diagnostics)
@@ -134,8 +141,7 @@ def reason_of(finding: Finding) -> str:
     return ""
 
 
-def _workload_row(finding: Finding, root: Path, sources: dict[str, SourceFile],
-                  measured: dict[str, tuple[int | None, str]]) -> WorkloadRow:
+def _workload_row(finding: Finding, root: Path, sources: dict[str, SourceFile], measured: dict[str, tuple[int | None, str]]) -> WorkloadRow:
     data = finding.data or {}
     owner = str(data.get("owner") or "")
     images = tuple(str(i) for i in data.get("images") or ())
@@ -156,10 +162,20 @@ def _workload_row(finding: Finding, root: Path, sources: dict[str, SourceFile],
     else:
         how = "not applicable: the content is downloaded or templated at start-up"
     replicas, per_node = _replicas(root, finding.location.path, owner, sources)
-    return WorkloadRow(owner=owner, path=finding.location.path, line=finding.location.line, rule=finding.rule,
-                       applicability=finding.applicability.value, volume=str(data.get("volume") or ""),
-                       images=images, reason=reason_of(finding), asset_bytes=total, asset_bytes_source=how,
-                       replicas=replicas, per_node=per_node)
+    return WorkloadRow(
+        owner=owner,
+        path=finding.location.path,
+        line=finding.location.line,
+        rule=finding.rule,
+        applicability=finding.applicability.value,
+        volume=str(data.get("volume") or ""),
+        images=images,
+        reason=reason_of(finding),
+        asset_bytes=total,
+        asset_bytes_source=how,
+        replicas=replicas,
+        per_node=per_node,
+    )
 
 
 def _image_row(finding: Finding) -> ImageRow | None:
@@ -172,10 +188,17 @@ def _image_row(finding: Finding) -> ImageRow | None:
     proposed = str(data.get("proposed_base") or ("scratch" if finding.rule == "DF001" else ""))
     saved = savings.get("saved_mb")
     source = "; ".join(str(s) for s in savings.get("sources") or ()) or str(savings.get("text") or "")
-    return ImageRow(path=finding.location.path, line=finding.location.line, rule=finding.rule,
-                    applicability=finding.applicability.value, base=base, proposed=proposed,
-                    saved_mb=float(saved) if isinstance(saved, (int, float)) else None, source=source,
-                    becomes_scratch=finding.rule in SCRATCH_RULES)
+    return ImageRow(
+        path=finding.location.path,
+        line=finding.location.line,
+        rule=finding.rule,
+        applicability=finding.applicability.value,
+        base=base,
+        proposed=proposed,
+        saved_mb=float(saved) if isinstance(saved, (int, float)) else None,
+        source=source,
+        becomes_scratch=finding.rule in SCRATCH_RULES,
+    )
 
 
 def _totals(report: Report, copy_mbps: float) -> Totals:
@@ -189,14 +212,20 @@ def _totals(report: Report, copy_mbps: float) -> Totals:
         per_pod += w.asset_bytes
         all_replicas += w.asset_bytes * (1 if w.per_node else (w.replicas or 1))
     images_mb = sum(i.saved_mb or 0 for i in report.images)
-    return Totals(workloads=len(report.workloads), safe=counts["safe"], unsafe=counts["unsafe"],
-                  manual=counts["manual"], bytes_per_pod_known=per_pod, workloads_measured=measured,
-                  bytes_all_replicas=all_replicas,
-                  copy_seconds_per_rollout=all_replicas / (copy_mbps * 1e6) if copy_mbps > 0 else 0.0,
-                  copy_mbps=copy_mbps,
-                  images_to_scratch=sum(1 for i in report.images if i.becomes_scratch),
-                  image_mb_saved_per_pull=round(images_mb, 1),
-                  images_unknown_size=sum(1 for i in report.images if i.saved_mb is None))
+    return Totals(
+        workloads=len(report.workloads),
+        safe=counts["safe"],
+        unsafe=counts["unsafe"],
+        manual=counts["manual"],
+        bytes_per_pod_known=per_pod,
+        workloads_measured=measured,
+        bytes_all_replicas=all_replicas,
+        copy_seconds_per_rollout=all_replicas / (copy_mbps * 1e6) if copy_mbps > 0 else 0.0,
+        copy_mbps=copy_mbps,
+        images_to_scratch=sum(1 for i in report.images if i.becomes_scratch),
+        image_mb_saved_per_pull=round(images_mb, 1),
+        images_unknown_size=sum(1 for i in report.images if i.saved_mb is None),
+    )
 
 
 # --- measuring what an asset image holds ------------------------------------------------------
@@ -255,8 +284,11 @@ def _size_of(root: Path, context: str, pattern: str, ignore: "pathspec.PathSpec[
         base.relative_to(root.resolve())
     except ValueError:
         return None
-    matches = glob.glob(str(base / pattern.lstrip("/")), recursive=False) if any(c in pattern for c in "*?[") \
+    matches = (
+        glob.glob(str(base / pattern.lstrip("/")), recursive=False)
+        if any(c in pattern for c in "*?[")
         else [str(base / pattern.lstrip("/"))]
+    )
     total = 0
     counted = 0
     for match in matches:

@@ -11,8 +11,24 @@ from collections.abc import Callable
 from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
 from migrate_tui.parse.shell.commands.archive import DECOMPRESSORS, classify_decompressor, classify_tar, classify_unzip
 from migrate_tui.parse.shell.commands.copy import classify_cp, classify_install, classify_ln_mv, classify_rsync
-from migrate_tui.parse.shell.commands.fetch import FETCHERS, PACKAGE_MANAGERS, classify_curl, classify_fetcher, classify_git, classify_nc, classify_package_manager, classify_wget
-from migrate_tui.parse.shell.commands.files import SIMPLE_MODIFIERS, classify_find, classify_mkdir, classify_mode_owner, classify_simple_modifier, classify_tee
+from migrate_tui.parse.shell.commands.fetch import (
+    FETCHERS,
+    PACKAGE_MANAGERS,
+    classify_curl,
+    classify_fetcher,
+    classify_git,
+    classify_nc,
+    classify_package_manager,
+    classify_wget,
+)
+from migrate_tui.parse.shell.commands.files import (
+    SIMPLE_MODIFIERS,
+    classify_find,
+    classify_mkdir,
+    classify_mode_owner,
+    classify_simple_modifier,
+    classify_tee,
+)
 from migrate_tui.parse.shell.commands.shells import classify_shell, classify_source
 from migrate_tui.parse.shell.commands.text import classify_awk, classify_sed, classify_template_tool, classify_yq
 from migrate_tui.parse.shell.commands.wrappers import SHELLS, unwrap_with_globs
@@ -34,6 +50,7 @@ HARMLESS = frozenset(
     jq hash diff cmp seq xxd od hexdump base64 env""".split()
 )
 WAITERS = frozenset({"sleep", "nslookup", "dig", "host", "pg_isready", "ping"})
+
 
 def classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> Verdict:
     inner, inner_globs = unwrap_with_globs(argv, globs)
@@ -108,4 +125,3 @@ HANDLERS: dict[str, Callable[[Cmd], Verdict]] = {
     **{name: classify_simple_modifier for name in SIMPLE_MODIFIERS},
     **{name: classify_shell for name in SHELLS},
 }
-

@@ -8,21 +8,52 @@ from typing import NamedTuple
 from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict
 from migrate_tui.parse.shell.paths import GLOB_CHARS, is_resolved, operand_paths, parse_options, resolve, source_form
 
-DECOMPRESSORS = frozenset(
-    {"gunzip", "gzip", "bunzip2", "bzip2", "unxz", "xz", "zstd", "unzstd", "uncompress"}
-)
+DECOMPRESSORS = frozenset({"gunzip", "gzip", "bunzip2", "bzip2", "unxz", "xz", "zstd", "unzstd", "uncompress"})
 
 _TAR_MODES = {"c": "c", "x": "x", "t": "t", "r": "r", "u": "u", "A": "A", "d": "d"}
-_TAR_LONG_MODES = {"--create": "c", "--extract": "x", "--get": "x", "--list": "t",
-                   "--append": "r", "--update": "u", "--concatenate": "A", "--catenate": "A",
-                   "--diff": "d", "--compare": "d", "--delete": "D"}
+_TAR_LONG_MODES = {
+    "--create": "c",
+    "--extract": "x",
+    "--get": "x",
+    "--list": "t",
+    "--append": "r",
+    "--update": "u",
+    "--concatenate": "A",
+    "--catenate": "A",
+    "--diff": "d",
+    "--compare": "d",
+    "--delete": "D",
+}
 _TAR_SHORT_VALUED = "fCTXbHKNgLVIF"
 _TAR_LONG_VALUED = frozenset(
-    {"--file", "--directory", "--exclude", "--files-from", "--exclude-from", "--transform",
-     "--xform", "--owner", "--group", "--mode", "--use-compress-program", "--strip-components",
-     "--newer", "--after-date", "--format", "--blocking-factor", "--record-size", "--label",
-     "--suffix", "--to-command", "--index-file", "--mtime", "--sort", "--warning"}
+    {
+        "--file",
+        "--directory",
+        "--exclude",
+        "--files-from",
+        "--exclude-from",
+        "--transform",
+        "--xform",
+        "--owner",
+        "--group",
+        "--mode",
+        "--use-compress-program",
+        "--strip-components",
+        "--newer",
+        "--after-date",
+        "--format",
+        "--blocking-factor",
+        "--record-size",
+        "--label",
+        "--suffix",
+        "--to-command",
+        "--index-file",
+        "--mtime",
+        "--sort",
+        "--warning",
+    }
 )
+
 
 class _Tar(NamedTuple):
     modes: frozenset[str]
@@ -107,19 +138,16 @@ def tar_pipe_copy(first: tuple[str, ...], second: tuple[str, ...], cwd: str) -> 
     dest = resolve(extract.directory or ".", cwd)
     if not all(is_resolved(p) for p in sources + [dest]):
         return None  # not a copy migrate-tui can place: the members are judged one by one
-    follows = any(f in ("--dereference", "-h") or (f[:1] == "-" and f[1:2] != "-" and "h" in f[1:])
-                  for f in create.flags)
+    follows = any(f in ("--dereference", "-h") or (f[:1] == "-" and f[1:2] != "-" and "h" in f[1:]) for f in create.flags)
     transforms = ("follows symbolic links (-h)",) if follows else ()
-    return CopyOp("tar", tuple(sources), tuple(forms), dest, True, True, True,
-                  create.flags + extract.flags, transforms)
+    return CopyOp("tar", tuple(sources), tuple(forms), dest, True, True, True, create.flags + extract.flags, transforms)
 
 
 def classify_tar(cmd: Cmd) -> Verdict:
     tar = _parse_tar(cmd.argv)
     if "x" in tar.modes:
         where = resolve(tar.directory or ".", cmd.cwd)
-        return Verdict(OpKind.MODIFY, f"tar extracts {tar.archive or 'an archive'} into {where}",
-                        (where,))
+        return Verdict(OpKind.MODIFY, f"tar extracts {tar.archive or 'an archive'} into {where}", (where,))
     if tar.modes & {"c", "r", "u", "A", "D"}:
         if tar.archive in (None, "-"):
             return Verdict(OpKind.HARMLESS, "tar writes an archive to stdout")
@@ -143,5 +171,3 @@ def classify_decompressor(cmd: Cmd) -> Verdict:
     if "c" in opts.letters or "--stdout" in opts.longs or "t" in opts.letters:
         return Verdict(OpKind.HARMLESS, f"{cmd.name} writes to stdout")
     return Verdict(OpKind.MODIFY, f"{cmd.name} changes files in place", operand_paths(cmd, opts))
-
-

@@ -5,17 +5,60 @@ from __future__ import annotations
 import posixpath
 
 from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict
-from migrate_tui.parse.shell.paths import dedupe, is_remote, is_resolved, names_directory, operand_paths, parse_options, resolve, source_form, transforms
+from migrate_tui.parse.shell.paths import (
+    dedupe,
+    is_remote,
+    is_resolved,
+    names_directory,
+    operand_paths,
+    parse_options,
+    resolve,
+    source_form,
+    transforms,
+)
 
 _RSYNC_SHORT_VALUED = "efTBM@"
 _RSYNC_LONG_VALUED = frozenset(
-    {"--exclude", "--include", "--exclude-from", "--include-from", "--filter", "--rsh",
-     "--chmod", "--chown", "--files-from", "--log-file", "--temp-dir", "--partial-dir",
-     "--backup-dir", "--suffix", "--compare-dest", "--copy-dest", "--link-dest", "--timeout",
-     "--bwlimit", "--max-size", "--min-size", "--port", "--password-file", "--usermap",
-     "--groupmap", "--out-format", "--info", "--debug", "--block-size", "--max-delete",
-     "--iconv", "--rsync-path", "--address", "--contimeout", "--skip-compress",
-     "--compress-level", "--modify-window", "--remote-option"}
+    {
+        "--exclude",
+        "--include",
+        "--exclude-from",
+        "--include-from",
+        "--filter",
+        "--rsh",
+        "--chmod",
+        "--chown",
+        "--files-from",
+        "--log-file",
+        "--temp-dir",
+        "--partial-dir",
+        "--backup-dir",
+        "--suffix",
+        "--compare-dest",
+        "--copy-dest",
+        "--link-dest",
+        "--timeout",
+        "--bwlimit",
+        "--max-size",
+        "--min-size",
+        "--port",
+        "--password-file",
+        "--usermap",
+        "--groupmap",
+        "--out-format",
+        "--info",
+        "--debug",
+        "--block-size",
+        "--max-delete",
+        "--iconv",
+        "--rsync-path",
+        "--address",
+        "--contimeout",
+        "--skip-compress",
+        "--compress-level",
+        "--modify-window",
+        "--remote-option",
+    }
 )
 
 
@@ -35,8 +78,17 @@ def classify_cp(cmd: Cmd) -> Verdict:
         return Verdict(OpKind.UNKNOWN, "cp without a source")
     pairs = [source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in source_indices]
     dest = resolve(dest_raw, cmd.cwd)
-    copy = CopyOp("cp", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest, trailing,
-                  recursive, preserve, opts.flags, transforms(opts, CP_TRANSFORMS))
+    copy = CopyOp(
+        "cp",
+        tuple(s for s, _ in pairs),
+        tuple(f for _, f in pairs),
+        dest,
+        trailing,
+        recursive,
+        preserve,
+        opts.flags,
+        transforms(opts, CP_TRANSFORMS),
+    )
     return copy_verdict(copy)
 
 
@@ -69,7 +121,6 @@ RSYNC_TRANSFORMS = {
 _MV_PLAIN_OPTIONS = frozenset({"-f", "-v", "-fv", "-vf", "--force", "--verbose", "-t", "--target-directory", "--"})
 
 
-
 def copy_verdict(copy: CopyOp) -> Verdict:
     """A COPY whose every path resolved to an absolute one, else an opaque (UNKNOWN) op."""
     unresolved = [p for p in copy.sources + (copy.dest,) if not is_resolved(p)]
@@ -100,9 +151,17 @@ def classify_rsync(cmd: Cmd) -> Verdict:
     recursive = bool(opts.letters & {"a", "r"} or opts.longs & {"--archive", "--recursive"})
     preserve = bool(opts.letters & {"a", "p"} or opts.longs & {"--archive", "--perms"})
     dest = resolve(dest_raw, cmd.cwd)
-    copy = CopyOp("rsync", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), dest,
-                  dest_raw.endswith("/"), recursive, preserve, opts.flags,
-                  transforms(opts, RSYNC_TRANSFORMS))
+    copy = CopyOp(
+        "rsync",
+        tuple(s for s, _ in pairs),
+        tuple(f for _, f in pairs),
+        dest,
+        dest_raw.endswith("/"),
+        recursive,
+        preserve,
+        opts.flags,
+        transforms(opts, RSYNC_TRANSFORMS),
+    )
     return copy_verdict(copy)
 
 
@@ -131,14 +190,21 @@ def classify_ln_mv(cmd: Cmd) -> Verdict:
     pairs = [source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in sources]
     if any(form == "contents" for _, form in pairs):
         return verdict  # `mv SRC/. D` fails: mv can't move a directory's "."
-    copy = CopyOp("mv", tuple(s for s, _ in pairs), tuple(f for _, f in pairs), resolve(dest_raw, cmd.cwd),
-                  target is not None or names_directory(dest_raw), True, True, opts.flags)
+    copy = CopyOp(
+        "mv",
+        tuple(s for s, _ in pairs),
+        tuple(f for _, f in pairs),
+        resolve(dest_raw, cmd.cwd),
+        target is not None or names_directory(dest_raw),
+        True,
+        True,
+        opts.flags,
+    )
     return copy_verdict(copy)
 
 
 def classify_install(cmd: Cmd) -> Verdict:
-    opts = parse_options(cmd.argv, "mogtS", frozenset(
-        {"--mode", "--owner", "--group", "--target-directory", "--suffix"}))
+    opts = parse_options(cmd.argv, "mogtS", frozenset({"--mode", "--owner", "--group", "--target-directory", "--suffix"}))
     target = opts.values.get("-t", opts.values.get("--target-directory"))
     if "d" in opts.letters or "--directory" in opts.longs:
         paths = operand_paths(cmd, opts)
@@ -155,8 +221,15 @@ def classify_install(cmd: Cmd) -> Verdict:
         if all(is_resolved(p) for p in resolved):
             mode = opts.values.get("-m", opts.values.get("--mode", "0755"))
             # A copy with changes: install sets the mode (0755 unless -m), the owner, and new times.
-            copy = CopyOp("install", resolved, ("entry",) * len(resolved), paths[0], target is not None,
-                          False, False, opts.flags, (f"sets mode {mode}, the owner and new times (install)",))
+            copy = CopyOp(
+                "install",
+                resolved,
+                ("entry",) * len(resolved),
+                paths[0],
+                target is not None,
+                False,
+                False,
+                opts.flags,
+                (f"sets mode {mode}, the owner and new times (install)",),
+            )
     return Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths, copy)
-
-

@@ -6,32 +6,64 @@ from __future__ import annotations
 from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
 from migrate_tui.parse.shell.paths import dedupe, is_remote, output_path, parse_options, resolve
 
-PACKAGE_MANAGERS = frozenset(
-    {"pip", "pip3", "uv", "npm", "yarn", "pnpm", "apk", "apt-get", "apt", "yum", "dnf",
-     "microdnf", "gem"}
-)
+PACKAGE_MANAGERS = frozenset({"pip", "pip3", "uv", "npm", "yarn", "pnpm", "apk", "apt-get", "apt", "yum", "dnf", "microdnf", "gem"})
 FETCHERS = frozenset(
-    {"gsutil", "aws", "az", "azcopy", "gcloud", "hf", "huggingface-cli", "kubectl", "helm",
-     "oras", "crane", "skopeo", "rclone", "mc", "scp", "sftp", "ftp", "ncftp", "ncftpget",
-     "s3cmd", "lftp", "aria2c"}
+    {
+        "gsutil",
+        "aws",
+        "az",
+        "azcopy",
+        "gcloud",
+        "hf",
+        "huggingface-cli",
+        "kubectl",
+        "helm",
+        "oras",
+        "crane",
+        "skopeo",
+        "rclone",
+        "mc",
+        "scp",
+        "sftp",
+        "ftp",
+        "ncftp",
+        "ncftpget",
+        "s3cmd",
+        "lftp",
+        "aria2c",
+    }
 )
-_FETCH_VERBS = frozenset({"cp", "copy", "sync", "rsync", "mirror", "get", "download", "pull",
-                          "export"})
+_FETCH_VERBS = frozenset({"cp", "copy", "sync", "rsync", "mirror", "get", "download", "pull", "export"})
 _TOOL_FETCH_VERBS = {"kubectl": frozenset({"cp"}), "helm": frozenset({"pull", "fetch"})}
 _FETCH_OUTPUT_OPTIONS = frozenset(
-    {"--local-dir", "--destination", "-d", "--untardir", "--output", "-o", "--output-dir",
-     "--file", "--target"}
+    {"--local-dir", "--destination", "-d", "--untardir", "--output", "-o", "--output-dir", "--file", "--target"}
 )
 _FORMAT_OUTPUT_TOOLS = frozenset({"kubectl", "gcloud", "az", "aws"})  # -o/--output is a format
 _GIT_READ_ONLY = frozenset(
-    {"", "status", "log", "show", "diff", "rev-parse", "describe", "version", "help",
-     "--version", "ls-files", "ls-remote", "config"}
+    {"", "status", "log", "show", "diff", "rev-parse", "describe", "version", "help", "--version", "ls-files", "ls-remote", "config"}
 )
 
+
 def classify_wget(cmd: Cmd) -> Verdict:
-    opts = parse_options(cmd.argv, "OoaPeUTtwQlARDIXiB", frozenset(
-        {"--output-document", "--directory-prefix", "--output-file", "--header", "--user-agent",
-         "--tries", "--timeout", "--wait", "--input-file", "--user", "--password"}))
+    opts = parse_options(
+        cmd.argv,
+        "OoaPeUTtwQlARDIXiB",
+        frozenset(
+            {
+                "--output-document",
+                "--directory-prefix",
+                "--output-file",
+                "--header",
+                "--user-agent",
+                "--tries",
+                "--timeout",
+                "--wait",
+                "--input-file",
+                "--user",
+                "--password",
+            }
+        ),
+    )
     output = opts.values.get("-O", opts.values.get("--output-document"))
     prefix = opts.values.get("-P", opts.values.get("--directory-prefix"))
     if "--spider" in opts.longs:
@@ -44,10 +76,33 @@ def classify_wget(cmd: Cmd) -> Verdict:
 
 
 def classify_curl(cmd: Cmd) -> Verdict:
-    opts = parse_options(cmd.argv, "oAbcCdDeEFHKmPQrtTuUwxXyYz", frozenset(
-        {"--output", "--output-dir", "--header", "--data", "--user", "--request", "--user-agent",
-         "--cookie", "--cookie-jar", "--max-time", "--retry", "--connect-timeout", "--cacert",
-         "--cert", "--key", "--proxy", "--write-out", "--form", "--url"}))
+    opts = parse_options(
+        cmd.argv,
+        "oAbcCdDeEFHKmPQrtTuUwxXyYz",
+        frozenset(
+            {
+                "--output",
+                "--output-dir",
+                "--header",
+                "--data",
+                "--user",
+                "--request",
+                "--user-agent",
+                "--cookie",
+                "--cookie-jar",
+                "--max-time",
+                "--retry",
+                "--connect-timeout",
+                "--cacert",
+                "--cert",
+                "--key",
+                "--proxy",
+                "--write-out",
+                "--form",
+                "--url",
+            }
+        ),
+    )
     output = opts.values.get("-o", opts.values.get("--output"))
     paths = output_path(output, cmd.cwd)
     if "O" in opts.letters or opts.longs & {"--remote-name", "--remote-name-all"}:
@@ -72,14 +127,28 @@ def classify_git(cmd: Cmd) -> Verdict:
     if sub in _GIT_READ_ONLY:
         return Verdict(OpKind.HARMLESS, f"git {sub} only reads" if sub else "git only reads")
     if sub == "clone":
-        opts = parse_options(argv, "bcojul", frozenset(
-            {"--branch", "--depth", "--origin", "--config", "--reference", "--jobs",
-             "--separate-git-dir", "--template", "--filter", "--upload-pack"}), first=i + 1)
+        opts = parse_options(
+            argv,
+            "bcojul",
+            frozenset(
+                {
+                    "--branch",
+                    "--depth",
+                    "--origin",
+                    "--config",
+                    "--reference",
+                    "--jobs",
+                    "--separate-git-dir",
+                    "--template",
+                    "--filter",
+                    "--upload-pack",
+                }
+            ),
+            first=i + 1,
+        )
         operands = [argv[k] for k in opts.operands]
-        dest = (operands[1] if len(operands) > 1
-                else _repo_directory(operands[0] if operands else ""))
-        return Verdict(OpKind.DOWNLOAD, "git clone downloads over the network",
-                        (resolve(dest, base),))
+        dest = operands[1] if len(operands) > 1 else _repo_directory(operands[0] if operands else "")
+        return Verdict(OpKind.DOWNLOAD, "git clone downloads over the network", (resolve(dest, base),))
     if sub in ("pull", "fetch", "submodule", "lfs"):
         reason = f"git {sub} downloads over the network"
     else:
@@ -122,13 +191,10 @@ def classify_package_manager(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "t", frozenset({"--target", "--prefix", "--root"}))
     target = opts.values.get("-t") if cmd.name in ("pip", "pip3", "uv") else None
     target = opts.values.get("--target", opts.values.get("--prefix", target))
-    return Verdict(OpKind.DOWNLOAD, f"{cmd.name} installs packages over the network",
-                    output_path(target, cmd.cwd))
+    return Verdict(OpKind.DOWNLOAD, f"{cmd.name} installs packages over the network", output_path(target, cmd.cwd))
 
 
 def classify_nc(cmd: Cmd) -> Verdict:
     if "z" in parse_options(cmd.argv, "wpsiq").letters:
         return Verdict(OpKind.WAIT, f"{cmd.name} -z probes a port")
     return Verdict(OpKind.UNKNOWN, f"{cmd.name} exchanges data with the network")
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
 from migrate_tui.parse.shell.paths import UNSEEN_PATHS, dedupe, operand_paths, parse_options, resolve
 
+
 def classify_mkdir(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "mZ", frozenset({"--mode", "--context"}))
     paths = operand_paths(cmd, opts)
@@ -52,9 +53,7 @@ def classify_tee(cmd: Cmd) -> Verdict:
     return Verdict(OpKind.MODIFY, f"tee writes {', '.join(paths)}", paths)
 
 
-_FIND_WRITERS = frozenset(
-    {"-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprint0", "-fprintf", "-fls"}
-)
+_FIND_WRITERS = frozenset({"-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprint0", "-fprintf", "-fls"})
 
 
 def classify_find(cmd: Cmd) -> Verdict:
@@ -71,5 +70,3 @@ def classify_find(cmd: Cmd) -> Verdict:
         roots.append(word)
     paths = dedupe(resolve(r, cmd.cwd) for r in roots or ["."])
     return Verdict(OpKind.MODIFY, f"find {action} changes files", paths)
-
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
 from migrate_tui.parse.shell.paths import parse_options
 
+
 def classify_shell(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "oO")
     if "c" in opts.letters:
@@ -19,5 +20,3 @@ def classify_source(cmd: Cmd) -> Verdict:
     if len(cmd.argv) < 2:
         return Verdict(OpKind.UNKNOWN, f"{cmd.name} without a file")
     return Verdict(OpKind.UNKNOWN, f"runs {cmd.argv[1]}, which migrate-tui cannot see into", program=cmd.argv[1])
-
-

@@ -5,9 +5,8 @@ from __future__ import annotations
 from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
 from migrate_tui.parse.shell.paths import dedupe, operand_paths, output_path, parse_options
 
-TEXT_FILTERS = frozenset(
-    {"sed", "awk", "gawk", "mawk", "nawk", "jq", "yq", "envsubst", "gomplate", "j2", "jinja2"}
-)
+TEXT_FILTERS = frozenset({"sed", "awk", "gawk", "mawk", "nawk", "jq", "yq", "envsubst", "gomplate", "j2", "jinja2"})
+
 
 def classify_sed(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "efl", frozenset({"--expression", "--file", "--line-length"}))
@@ -57,5 +56,3 @@ def classify_template_tool(cmd: Cmd) -> Verdict:
         return Verdict(OpKind.UNKNOWN, "dockerize runs a command migrate-tui cannot see into")
     paths = dedupe(p for raw in outputs if raw for p in output_path(raw, cmd.cwd))
     return Verdict(OpKind.TEMPLATE, f"{cmd.name} renders templates", paths)
-
-

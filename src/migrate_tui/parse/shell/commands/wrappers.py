@@ -6,7 +6,18 @@ from __future__ import annotations
 import posixpath
 import re
 
-__all__ = ["ASSIGNMENT", "LAUNCHERS", "SHELLS", "WRAPPERS", "Words", "shell_script", "strip_launchers", "unwrap", "unwrap_once", "unwrap_with_globs"]
+__all__ = [
+    "ASSIGNMENT",
+    "LAUNCHERS",
+    "SHELLS",
+    "WRAPPERS",
+    "Words",
+    "shell_script",
+    "strip_launchers",
+    "unwrap",
+    "unwrap_once",
+    "unwrap_with_globs",
+]
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"})
 LAUNCHERS = frozenset({"env", "busybox", "tini", "dumb-init"})
@@ -100,5 +111,3 @@ def strip_launchers(argv: list[str]) -> list[str]:
             return words
         words = list(unwrap_once(tuple(words), (False,) * len(words))[0])
     return words
-
-
