@@ -296,9 +296,9 @@ class _Reader:
                 # a plain dict body is serialised as is (the client's sanitize_for_serialization)
                 lambda: core.create_namespaced_pod(
                     namespace,
-                    body,
+                    body,  # type: ignore[arg-type]
                     dry_run="All",
-                    _preload_content=False,  # type: ignore[arg-type]
+                    _preload_content=False,
                     _request_timeout=self._timeouts,
                 ),
                 passthrough=(400, 403, 404, 422),
