@@ -211,7 +211,7 @@ def render_summary(
     for f in group:
         lines.append(f"- {f.rule} at `{_md(f.location.path)}:{f.location.line}`: {_md(f.message)}")
     noted = {f"- {n}" for f in group for n in f.notes}
-    explained = [line for line in lead.explanation.splitlines() if line.strip() and line not in noted and line != "Notes:"]
+    explained = [line for line in lead.explanation.splitlines() if line.strip() and line not in noted]
     if explained:
         lines += ["", *(_md(line) for line in explained)]
     caveats = [n for f in group for n in f.notes]

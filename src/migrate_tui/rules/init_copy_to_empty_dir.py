@@ -230,7 +230,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         data["assets"] = [
             {"image": a.image, "reference": a.new_ref, "dockerfile": a.dockerfile, "change": a.how} for a in scratch.assets.values()
         ]
-    explanation = _explain(group, texts(manual), unsafe, texts(notes))
+    explanation = _explain(group, texts(manual), unsafe)
     finding = Finding(
         rule=CODE,
         severity=Severity.WARNING,
@@ -389,7 +389,9 @@ def _consumers(group: list[VolumeFlow]) -> list[Consumer]:
     return list(seen.values())
 
 
-def _explain(group: list[VolumeFlow], manual: list[str], unsafe: list[str], notes: list[str]) -> str:
+def _explain(group: list[VolumeFlow], manual: list[str], unsafe: list[str]) -> str:
+    """What each copy puts where, what blocks a rewrite and what it assumes. The notes are the
+    finding's own field (``Finding.notes``), shown by each output in its place, not repeated here."""
     lines = []
     for flow in group:
         for p in flow.placements:
@@ -401,9 +403,6 @@ def _explain(group: list[VolumeFlow], manual: list[str], unsafe: list[str], note
     if unsafe:
         lines.append("Assumes:")
         lines += [f"- {u}" for u in dict.fromkeys(unsafe)]
-    if notes:
-        lines.append("Notes:")
-        lines += [f"- {n}" for n in dict.fromkeys(notes)]
     return "\n".join(lines)
 
 

@@ -46,14 +46,6 @@ def _format(key: str, value: object) -> str:
     return str(value)
 
 
-def _split_explanation(finding: Finding) -> str:
-    """The rule's explanation without its own 'Notes:' list when the notes are shown as caveats."""
-    text = finding.explanation.strip()
-    if finding.notes and "\nNotes:\n" in f"\n{text}":
-        text = f"\n{text}".split("\nNotes:\n", 1)[0].strip()
-    return text
-
-
 def finding_explanation(
     finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1, proof=None, proving: bool = False
 ) -> Group:
@@ -94,7 +86,7 @@ def finding_explanation(
             Text(""),
         ]
     section("Applicability", _APPLICABILITY_WORDS[finding.applicability])
-    explanation = _split_explanation(finding)
+    explanation = finding.explanation.strip()
     manual = finding.applicability is Applicability.MANUAL
     if explanation:
         section("What to do by hand" if manual else "Why", explanation)
