@@ -142,7 +142,7 @@ def same_meaning(left: str, right: str) -> bool:
 
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(left, Loader=loader) == yaml.load(right, Loader=loader)
+        return bool(yaml.load(left, Loader=loader) == yaml.load(right, Loader=loader))
     except yaml.YAMLError:
         return False
 
@@ -171,10 +171,10 @@ def three_way(original: str, base: str, new: str) -> str | None:
         if tag == "equal":
             continue
         if i1 < i2:
-            mapped = [b_to_o.get(i) for i in range(i1, i2)]
-            if None in mapped or mapped != sorted(mapped):  # type: ignore[type-var]
+            mapped = [b_to_o[i] for i in range(i1, i2) if i in b_to_o]
+            if len(mapped) != i2 - i1 or mapped != sorted(mapped):
                 return None
-            start, end = mapped[0], mapped[-1] + 1  # type: ignore[operator]
+            start, end = mapped[0], mapped[-1] + 1
         elif i1 - 1 in b_to_o:
             start = end = b_to_o[i1 - 1] + 1
         elif i1 in b_to_o:
