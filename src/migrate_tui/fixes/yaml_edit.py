@@ -13,13 +13,16 @@ import io
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from migrate_tui.parse.yamldoc import Chunk
 from migrate_tui.fixes.yaml_patch import Unsupported, fast_rewrite
+
+if TYPE_CHECKING:
+    from migrate_tui.platform.target import Version
 
 _HUGE_WIDTH = 1 << 30  # never fold a long line
 
@@ -212,7 +215,7 @@ def shrink(old: str, new: str) -> tuple[int, int, str]:
     return start, end, "".join(new_lines[head : len(new_lines) - tail])
 
 
-def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Any) -> list[str]:
+def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Version) -> list[str]:
     """Schema errors that ``new_chunk`` (the rewritten text of document ``chunk`` of ``text``) has
     and the original did not; a YAML error in the rewrite is one problem. The original is loaded
     and validated only when the rewrite has errors to compare."""
