@@ -84,3 +84,31 @@ def test_a_renamed_file_gets_its_new_name_in_the_asset_image(tmp_path: Path, cap
     out = capsys.readouterr().out
     assert code == 0, out
     assert "0 extra" in out  # no sibling README: the asset image holds exactly the copied file
+
+
+def test_a_volume_image_is_refused_for_a_copy_from_an_init_container_without_image(tmp_path: Path) -> None:
+    """The planner refuses (no KeyError) when a flow that copies into the volume names no image;
+    the rule itself never gets there: such a flow carries a no-image blocker."""
+    from migrate_tui.analysis.workloads import pod_specs
+    from migrate_tui.fixes.asset_image import plan_volume_image
+    from migrate_tui.repo.sources import SourceFile
+    from migrate_tui.rules.init_copy_to_empty_dir import groups_of
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    text = (FIXTURES / "IV001" / "manual_two_images_one_dir.yaml").read_text()
+    text = text.replace("        image: registry.example.com/plugins-extra:1\n", "")
+    (repo / "merged.yaml").write_text(text)
+    engine = make_engine(repo, select=("IV001",), mode="scratch")
+    finding = engine.scan().findings[0]
+    assert finding.fix is None
+    assert "the init container names no image in this file" in (finding.fix_blocked or "")
+    ctx = engine.context
+    source = ctx.project.read("merged.yaml")
+    assert isinstance(source, SourceFile)
+    subject = next(pod_specs(source))
+    [group] = groups_of(subject, ctx)
+    assert [f.image for f in group] == ["registry.example.com/plugins-base:1", None]
+    assert plan_volume_image(ctx, group, "plugins", subject.ref.owner) == (
+        'init container "extra-plugins" names no image; no Dockerfile is written for what it copies'
+    )

@@ -73,7 +73,7 @@ class PodSpecSubject:
     ref: PodSpecRef
     doc_count: int = 1
     # Per-subject memo shared by the rules that look at the same PodSpec (IV001/IV002 analysis).
-    cache: dict = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def path(self) -> str:

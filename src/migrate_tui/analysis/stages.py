@@ -13,11 +13,14 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.parse.dockerfile.run import EditBlocker, read_run
+
+if TYPE_CHECKING:
+    from migrate_tui.analysis.context import RuleContext
 
 # Bases that bring a shell and a package manager (a data-only image needs none of it).
 SHELL_BASES = frozenset(
@@ -61,7 +64,7 @@ def label(stage: Stage) -> str:
     return f"stage {stage.index}" + (f" '{stage.name}'" if stage.name else "")
 
 
-def ships(stage: Stage, target) -> str:
+def ships(stage: Stage, target: Target) -> str:
     """How ``stage`` reaches the image people run, for explanations: "is the shipped stage (why)"
     when it is the target stage itself, else "ships in stage N (why)"."""
     if stage is target.stage:
@@ -298,7 +301,7 @@ def copy_destinations(parsed: Dockerfile, stage: Stage) -> list[tuple[Instructio
     return out
 
 
-def link_targets_for(ctx: Any, path: str) -> list[str | None] | None:
+def link_targets_for(ctx: RuleContext, path: str) -> list[str | None] | None:
     """The ``--target``s that the repo's build definitions use for the Dockerfile at ``path``."""
     try:
         index = ctx.project.links()

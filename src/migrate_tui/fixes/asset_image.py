@@ -24,16 +24,21 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.model.findings import Diagnostic, Edit
 from migrate_tui.parse.shell import parse_container_command
 from migrate_tui.repo.safepath import PathRefusal, describe, dockerfile_word, has_control_chars, write_path_problem
 from migrate_tui.repo.sources import SourceFile
-from migrate_tui.parse.dockerfile.parser import Dockerfile, Stage, parse_dockerfile
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, parse_dockerfile
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes.assets_stage import copier_command, unique_stage_name
+
+if TYPE_CHECKING:
+    from migrate_tui.analysis.context import RuleContext
+    from migrate_tui.analysis.initcopy import VolumeFlow
+    from migrate_tui.analysis.links.index import Link
 
 
 @dataclass
@@ -55,14 +60,14 @@ class ScratchPlan:
     blockers: list[str] = field(default_factory=list)
 
 
-def _link_for(ctx: Any, image: str, *, allow_heuristic: bool):
+def _link_for(ctx: RuleContext, image: str, *, allow_heuristic: bool) -> Link | None:
     link = ctx.project.dockerfile_for(image)
     if link is not None and link.source == "directory" and not allow_heuristic:
         return None
     return link
 
 
-def wants_scratch(ctx: Any, images: list[str]) -> bool:
+def wants_scratch(ctx: RuleContext, images: list[str]) -> bool:
     """``--mode scratch``, or ``auto`` when the repo builds every init image of the group."""
     if ctx.mode == "scratch":
         return True
@@ -112,7 +117,7 @@ def _renamed_build_name(template: str, written: str) -> str | None:
 # --------------------------------------------------------------------------- chmod/chown folding
 
 
-def fold_modes(flow) -> tuple[dict[str, str], list[str], list[str]]:
+def fold_modes(flow: VolumeFlow) -> tuple[dict[str, str], list[str], list[str]]:
     """COPY flags for the chmod/chown the init container ran after copying, the command texts
     they replace, and reasons for those that can't be folded."""
     flags: dict[str, str] = {}
@@ -199,7 +204,7 @@ def _refused(what: str, path: str, kind: PathRefusal) -> str:
 # --------------------------------------------------------------------------- planning
 
 
-def plan_scratch(ctx: Any, group: list, names: dict[str, str]) -> ScratchPlan:
+def plan_scratch(ctx: RuleContext, group: list[VolumeFlow], names: dict[str, str]) -> ScratchPlan:
     plan = ScratchPlan()
     allow_heuristic = ctx.mode == "scratch"
     for image in names:
@@ -219,7 +224,7 @@ def plan_scratch(ctx: Any, group: list, names: dict[str, str]) -> ScratchPlan:
     return plan
 
 
-def _asset_sources(flows: list) -> list[tuple[str, str]]:
+def _asset_sources(flows: list[VolumeFlow]) -> list[tuple[str, str]]:
     """(path in the image, kind) the init containers copy: what the asset image must hold."""
     out: dict[str, str] = {}
     for flow in flows:
@@ -229,13 +234,13 @@ def _asset_sources(flows: list) -> list[tuple[str, str]]:
     return sorted(out.items())
 
 
-def _read(ctx: Any, rel: str) -> SourceFile | None:
+def _read(ctx: RuleContext, rel: str) -> SourceFile | None:
     found = ctx.project.read(rel)
     return None if isinstance(found, Diagnostic) else found
 
 
 def _plan_one(
-    ctx: Any, image: str, sources: list[tuple[str, str]], flags: dict[str, str], allow_heuristic: bool, flows: list
+    ctx: RuleContext, image: str, sources: list[tuple[str, str]], flags: dict[str, str], allow_heuristic: bool, flows: list[VolumeFlow]
 ) -> AssetImage | str:
     template = ctx.config.image_name_template
     new_ref = asset_reference(template, image)
@@ -279,7 +284,7 @@ def _plan_one(
     return _new_dockerfile(ctx, image, new_ref, sources, flags, f"{link.dockerfile} can't be rewritten in place: {rewrite}")
 
 
-def other_runners(ctx: Any, image: str, *, own: list[str]) -> list[str]:
+def other_runners(ctx: RuleContext, image: str, *, own: list[str]) -> list[str]:
     """Containers in the repository that run an image of ``image``'s repository, beyond the init
     containers this change-set removes (``own``, by name, each discounted once), as
     ``"file: container 'x'"``. Rewriting that image's Dockerfile in place (or renaming its build)
@@ -317,7 +322,7 @@ def other_runners(ctx: Any, image: str, *, own: list[str]) -> list[str]:
 
 
 def _rewrite_in_place(
-    ctx: Any, link, source: SourceFile, image: str, new_ref: str, sources: list[tuple[str, str]], flags: dict[str, str]
+    ctx: RuleContext, link: Link, source: SourceFile, image: str, new_ref: str, sources: list[tuple[str, str]], flags: dict[str, str]
 ) -> AssetImage | str:
     parsed = parse_dockerfile(source.text)
     if parsed.errors:
@@ -341,7 +346,7 @@ def _rewrite_in_place(
     if shape.named_chown:
         return f"line {shape.named_chown[0].line} uses --chown with a user name (no /etc/passwd in scratch)"
     dests = dfx.copy_destinations(parsed, stage)
-    covering: dict[int, Any] = {}
+    covering: dict[int, Instruction] = {}
     for path, _kind in sources:
         hits = [(instr, d) for instr, d in dests if _covers(d, path)]
         if not hits:
@@ -368,8 +373,8 @@ def _rewrite_in_place(
 
 
 def _rename_build(
-    ctx: Any,
-    link,
+    ctx: RuleContext,
+    link: Link,
     image: str,
     new_ref: str,
     edits: list[Edit],
@@ -381,7 +386,7 @@ def _rename_build(
     (edits, digests, scopes and notes appended); the reference the image volume uses."""
     reference = image
     renamed = _renamed_build_name(ctx.config.image_name_template, link.image) if link.name_span else None
-    if renamed and renamed != link.image:
+    if renamed and renamed != link.image and link.name_span:
         path, s, e = link.name_span
         build = _read(ctx, path)
         if build is not None and build.text[s:e] == link.image:
@@ -408,7 +413,7 @@ def _covers(dest: str, path: str) -> bool:
     return path == d or d == "/" or path.startswith(d + "/")
 
 
-def _flag_edits(path: str, text: str, instr, flags: dict[str, str]) -> list[Edit]:
+def _flag_edits(path: str, text: str, instr: Instruction, flags: dict[str, str]) -> list[Edit]:
     """Insert or replace ``--chmod``/``--chown`` on a COPY/ADD."""
     edits = []
     for name in ("chown", "chmod"):
@@ -426,7 +431,7 @@ def _flag_edits(path: str, text: str, instr, flags: dict[str, str]) -> list[Edit
 
 
 def _new_dockerfile(
-    ctx: Any, image: str, new_ref: str, sources: list[tuple[str, str]], flags: dict[str, str], why: str | None
+    ctx: RuleContext, image: str, new_ref: str, sources: list[tuple[str, str]], flags: dict[str, str], why: str | None
 ) -> AssetImage | str:
     if not _exact_reference(image):
         return f"the init image {_shown(image)} is not a valid image reference; no Dockerfile is written for it"
@@ -466,7 +471,7 @@ def _new_dockerfile(
 # --------------------------------------------------------------------------- union images
 
 
-def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetImage | str:
+def plan_volume_image(ctx: RuleContext, group: list[VolumeFlow], volume: str, owner: str) -> AssetImage | str:
     """One new asset image whose root *is* the emptyDir as the init containers left it.
 
     For what mounts of the init images can't express (two images merged into one directory,
@@ -509,13 +514,16 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
             return "; ".join(refused)
         flags_all.update(flags)
         flag_text = "".join(f" --{k}={flags[k]}" for k in ("chown", "chmod") if k in flags)
+        stage = stages[flow.image] if flow.image else None
         for p in flow.placements:
+            if stage is None:
+                return f"init container {_shown(str(flow.init.get('name')))} names no image; no Dockerfile is written for what it copies"
             target = "/" + p.vol_dir if p.vol_dir else "/"
             if p.kind == "file":
-                line = _copy_line(stages[flow.image], flag_text, p.source, target)
+                line = _copy_line(stage, flag_text, p.source, target)
             else:
                 source = p.image_dir.rstrip("/") + "/" if p.image_dir != "/" else "/"
-                line = _copy_line(stages[flow.image], flag_text, source, target.rstrip("/") + "/")
+                line = _copy_line(stage, flag_text, source, target.rstrip("/") + "/")
             if isinstance(line, tuple):
                 return _refused("the copy source", *line)
             lines.append(line)
@@ -536,8 +544,8 @@ def plan_volume_image(ctx: Any, group: list, volume: str, owner: str) -> AssetIm
 
 
 def _rewrite_copier(
-    ctx: Any,
-    link,
+    ctx: RuleContext,
+    link: Link,
     source: SourceFile,
     parsed: Dockerfile,
     stage: Stage,

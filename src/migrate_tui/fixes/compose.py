@@ -33,11 +33,12 @@ from enum import Enum
 from typing import Any
 
 from migrate_tui.analysis.context import PodSpecSubject, RuleContext
-from migrate_tui.parse.imageref import parse_image_ref
+from migrate_tui.parse.imageref import ImageRef, parse_image_ref
 from migrate_tui.model.findings import Diagnostic, Edit, Location
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.analysis import stages as dfx
+from migrate_tui.parse.yamldoc import Chunk, YamlPath
 
 CERTS_DIR = "/etc/ssl/certs"
 CERTS_FILE = "/etc/ssl/certs/ca-certificates.crt"
@@ -64,6 +65,12 @@ RUNTIME_ENV: dict[Runtime, dict[Need, tuple[tuple[str, str], ...]]] = {
     Runtime.C_STATIC: {Need.CERTS: (("SSL_CERT_FILE", CERTS_FILE), ("SSL_CERT_DIR", CERTS_DIR)), Need.TZDATA: (("TZDIR", ZONEINFO_DIR),)},
 }
 _COMPOSE_NAMES = re.compile(r"(docker-)?compose(\.[\w-]+)?\.ya?ml\Z")
+# (as the manifest writes it, parsed, whether it is a kustomize alias) of an image the stage builds
+_Linked = tuple[str, ImageRef, bool]
+# need -> (volume name, mount path, image reference: set, or plan() refused)
+_Mounts = dict[Need, tuple[str, str, str | None]]
+# container groups and indices of one pod spec that run a linked image
+_Targets = list[tuple[str, int]]
 _VOLUMES = {Need.CERTS: (CERTS_VOLUME, CERTS_DIR, "certs-image"), Need.TZDATA: (TZDATA_VOLUME, ZONEINFO_DIR, "tzdata-image")}
 
 
@@ -207,12 +214,12 @@ def linked_any(ctx: RuleContext, source: SourceFile) -> bool:
     return any(l.source != "directory" for l in index.links_for_dockerfile(source.path))
 
 
-def _linked_images(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, stage: Stage) -> list[Any]:
+def _linked_images(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, stage: Stage) -> list[_Linked]:
     """Parsed references of the images the repo's build definitions build from ``stage``
     (the directory-name guess is too weak to edit manifests on)."""
     index = ctx.project.links()
     last = parsed.stages[-1]
-    out = []
+    out: list[_Linked] = []
     for link in index.links_for_dockerfile(source.path):
         if link.source == "directory" or (parsed.stage(link.target) if link.target else last) is not stage:
             continue
@@ -235,7 +242,7 @@ def _repository_of(image: str) -> str:
     return image.strip()
 
 
-def _unedited_mentions(ctx: RuleContext, source: SourceFile, linked: list, result: ComposePlan) -> Refused | None:
+def _unedited_mentions(ctx: RuleContext, source: SourceFile, linked: list[_Linked], result: ComposePlan) -> Refused | None:
     """A YAML file naming the image's repository more often than the containers this change-set
     edits there (build definitions aside): a runner the change-set would leave without certs."""
     from migrate_tui.repo.discover import discover
@@ -264,7 +271,7 @@ def _unedited_mentions(ctx: RuleContext, source: SourceFile, linked: list, resul
     return None
 
 
-def _manifest_files(ctx: RuleContext, linked: list) -> list[str]:
+def _manifest_files(ctx: RuleContext, linked: list[_Linked]) -> list[str]:
     index = ctx.project.links()
     files: dict[str, None] = {}
     for written, _, _ in linked:
@@ -272,13 +279,15 @@ def _manifest_files(ctx: RuleContext, linked: list) -> list[str]:
     return sorted(files)
 
 
-def _runs(container: Any, linked: list) -> bool:
+def _runs(container: Any, linked: list[_Linked]) -> bool:
     image = container.get("image") if isinstance(container, dict) else None
     ref = parse_image_ref(str(image)) if image else None
     return ref is not None and any(ref.same_repository(wanted) for _, wanted, _ in linked)
 
 
-def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: dict, env: list, result: ComposePlan) -> Refused | None:
+def _rewrite_file(
+    ctx: RuleContext, source: SourceFile, linked: list[_Linked], mounts: _Mounts, env: list[tuple[str, str]], result: ComposePlan
+) -> Refused | None:
     from migrate_tui.parse.podspec import find_pod_specs
     from migrate_tui.parse.yamldoc import YamlError, load_documents
 
@@ -293,7 +302,7 @@ def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: di
             for name, service in services.items():
                 if isinstance(service, dict) and _runs(service, linked):
                     return Refused(Refusal.COMPOSE_RUNNER, f"{source.path}: service '{name}'")
-        refs = []
+        refs: list[tuple[YamlPath, _Targets]] = []
         for ref in find_pod_specs(item.data):
             subject = PodSpecSubject(source, item.chunk, item.data, ref)
             targets = [
@@ -308,7 +317,7 @@ def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: di
             if problem is not None:
                 return problem
             refs.append((ref.path, targets))
-            result.related.append(subject.location(ref.spec.get(targets[0][0])[targets[0][1]]))
+            result.related.append(subject.location(ref.spec[targets[0][0]][targets[0][1]]))
             result.edited[source.path] = result.edited.get(source.path, 0) + len(targets)
             result.workloads.append(f"{source.path} ({ref.owner})")
         if refs:
@@ -318,7 +327,7 @@ def _rewrite_file(ctx: RuleContext, source: SourceFile, linked: list, mounts: di
     return None
 
 
-def _conflict(subject: PodSpecSubject, targets: list, mounts: dict) -> Refused | None:
+def _conflict(subject: PodSpecSubject, targets: _Targets, mounts: _Mounts) -> Refused | None:
     spec = subject.ref.spec
     names = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)}
     for name, _, _ in mounts.values():
@@ -334,7 +343,15 @@ def _conflict(subject: PodSpecSubject, targets: list, mounts: dict) -> Refused |
     return None
 
 
-def _edit_chunk(ctx: RuleContext, source: SourceFile, chunk, refs: list, mounts: dict, env: list, result: ComposePlan) -> Refused | None:
+def _edit_chunk(
+    ctx: RuleContext,
+    source: SourceFile,
+    chunk: Chunk,
+    refs: list[tuple[YamlPath, _Targets]],
+    mounts: _Mounts,
+    env: list[tuple[str, str]],
+    result: ComposePlan,
+) -> Refused | None:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink

@@ -13,7 +13,7 @@ Pure planning over the project's files; never writes.
 from __future__ import annotations
 
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.model.reasons import Blocker, BlockerKind
@@ -25,13 +25,16 @@ from migrate_tui.fixes.asset_image import _link_for, _read, _shown
 from migrate_tui.fixes.assets_stage import copier_command
 from migrate_tui.analysis.imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
 
+if TYPE_CHECKING:
+    from migrate_tui.analysis.context import RuleContext
+
 # Official images whose config sets no ENTRYPOINT: a Dockerfile CMD on them is the whole command.
 _NO_ENTRYPOINT_BASES = frozenset({"busybox", "alpine"})
 # What a copier image's default command may do and still be read as the copy it is.
 _PLAIN_COPY = frozenset({OpKind.COPY, OpKind.MKDIR, OpKind.HARMLESS})
 
 
-def image_defaults(ctx: Any) -> ImageDefaults:
+def image_defaults(ctx: RuleContext) -> ImageDefaults:
     """``init container -> ImageDefault | Blocker | None``: for an init container that sets no
     ``command``/``args`` and runs a *copier image* the repository builds (its Dockerfile's
     ``CMD``/``ENTRYPOINT`` only copies files, on a base without an entrypoint), the image's
@@ -41,7 +44,7 @@ def image_defaults(ctx: Any) -> ImageDefaults:
     (the container stays opaque: IV002)."""
     cache: dict[str, ImageDefault | Blocker | None] = {}
 
-    def resolve(container: dict) -> ImageDefault | Blocker | None:
+    def resolve(container: dict[str, Any]) -> ImageDefault | Blocker | None:
         if container.get("command") is not None or container.get("args") is not None or not container.get("image"):
             return None
         image = str(container.get("image"))
@@ -55,7 +58,7 @@ def image_defaults(ctx: Any) -> ImageDefaults:
     return resolve
 
 
-def _judge_default(container: dict, default: ImageDefault) -> ImageDefault | Blocker:
+def _judge_default(container: dict[str, Any], default: ImageDefault) -> ImageDefault | Blocker:
     """The default when, with this container's environment, it reads as a plain copy between
     literal paths; else why not (typed)."""
     parsed = parse_image_run(container, default)
@@ -89,7 +92,7 @@ def _judge_default(container: dict, default: ImageDefault) -> ImageDefault | Blo
     )
 
 
-def _copier_default(ctx: Any, image: str) -> ImageDefault | Blocker | None:
+def _copier_default(ctx: RuleContext, image: str) -> ImageDefault | Blocker | None:
     link = _link_for(ctx, image, allow_heuristic=False)
     source = _read(ctx, link.dockerfile) if link is not None else None
     if link is None or source is None:
@@ -147,7 +150,7 @@ def _dockerfile_default(parsed: Dockerfile, stage: Stage, origin: str) -> ImageD
     return ImageDefault(entrypoint, cmd, tuple(env.items()), workdir if workdir != "/" else None, origin, assumed=True)
 
 
-def _regular_runners(ctx: Any, image: str) -> list[str]:
+def _regular_runners(ctx: RuleContext, image: str) -> list[str]:
     """Containers in the repository that run ``image``'s repository as a regular container, a
     native sidecar or an ephemeral container, as ``"file: container 'x'"``."""
     from migrate_tui.parse.podspec import find_pod_specs

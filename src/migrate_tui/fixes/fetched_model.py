@@ -24,7 +24,7 @@ import posixpath
 import re
 from collections import defaultdict
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
 from migrate_tui.repo.safepath import has_control_chars
@@ -34,8 +34,16 @@ from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes.asset_image import _asset_path, _copy_line, _refused, _shown, _split_ref, asset_reference
 from migrate_tui.analysis.fetch_stage import LandsAs, covers, stage_env, stage_fetches
 
+if TYPE_CHECKING:
+    from migrate_tui.analysis.context import PodSpecSubject, RuleContext
+    from migrate_tui.analysis.fetch_stage import Fetch
+
 CODE = "DF005"
 _GLOB = re.compile(r"[*?\[]")
+# (pod spec subject, [(container group, index)], image as written) of a workload that runs the app image
+_Runner = tuple["PodSpecSubject", list[tuple[str, int]], str]
+# (pod spec subject, [(container group, index)], name of the image volume it gets)
+_Mounting = tuple["PodSpecSubject", list[tuple[str, int]], str]
 
 
 class SplitBlocker(str, Enum):
@@ -56,7 +64,13 @@ class SplitBlocker(str, Enum):
 
 
 def judge(
-    ctx: Any, source: SourceFile, parsed: Dockerfile, stage: Stage, target: dfx.Target, instr: Instruction, shipped: dict
+    ctx: RuleContext,
+    source: SourceFile,
+    parsed: Dockerfile,
+    stage: Stage,
+    target: dfx.Target,
+    instr: Instruction,
+    shipped: dict[int, dfx.Target],
 ) -> Finding | None:
     fetch_stage = parsed.copy_sources_from(instr)
     if not isinstance(fetch_stage, Stage) or fetch_stage.index in shipped:
@@ -153,7 +167,20 @@ def _clip(text: str, width: int = 120) -> str:
 # --------------------------------------------------------------------------- planning
 
 
-def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources, matched, mount_path, words):
+def _plan(
+    ctx: RuleContext,
+    source: SourceFile,
+    parsed: Dockerfile,
+    stage: Stage,
+    target: dfx.Target,
+    instr: Instruction,
+    fetch_stage: Stage,
+    chain: list[Stage],
+    sources: list[str],
+    matched: list[Fetch],
+    mount_path: str,
+    words: list[str],
+) -> tuple[Fix, list[str], tuple[Location, ...]] | tuple[SplitBlocker, str, str]:
     """(fix, notes, related) or (SplitBlocker, reason, asset Dockerfile text or "")."""
     name = fetch_stage.name or "fetch"
     if len(sources) != 1 or _GLOB.search(words[0]):
@@ -167,7 +194,7 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
             "can't be read (stdout, the Hugging Face cache, a path that is not literal)",
             "",
         )
-    is_dir = all(covers(src, f.dest) and (f.dest != src or f.lands_as is LandsAs.DIRECTORY) for f in matched)
+    is_dir = all(f.dest is not None and covers(src, f.dest) and (f.dest != src or f.lands_as is LandsAs.DIRECTORY) for f in matched)
     if not is_dir:
         return (
             SplitBlocker.NOT_A_DIRECTORY,
@@ -182,7 +209,7 @@ def _plan(ctx, source, parsed, stage, target, instr, fetch_stage, chain, sources
     hidden = _also_written(parsed, target, instr, mount_path)
     if hidden:
         return SplitBlocker.DESTINATION_USED, hidden, ""
-    flags = {}
+    flags: dict[str, str] = {}
     for flag in instr.flags:
         if flag.name in ("chmod", "chown") and flag.value and re.fullmatch(r"[0-7]{3,4}|\d+(:\d+)?", flag.value):
             flags[flag.name] = flag.value
@@ -285,7 +312,7 @@ def _also_written(parsed: Dockerfile, target: dfx.Target, instr: Instruction, mo
     return None
 
 
-def _serving_images(ctx, source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> list[str]:
+def _serving_images(ctx: RuleContext, source: SourceFile, parsed: Dockerfile, target: dfx.Target) -> list[str]:
     try:
         index = ctx.project.links()
     except Exception:  # noqa: BLE001 - a broken build file must not hide the finding
@@ -301,7 +328,7 @@ def _serving_images(ctx, source: SourceFile, parsed: Dockerfile, target: dfx.Tar
     )
 
 
-def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], str]]:
+def _runners(ctx: RuleContext, images: list[str]) -> list[_Runner]:
     """(pod spec subject, [(container group, index)], image as written) for every pod template in
     the repo whose containers run one of ``images``."""
     from migrate_tui.parse.imageref import parse_image_ref
@@ -315,22 +342,22 @@ def _runners(ctx, images: list[str]) -> list[tuple[Any, list[tuple[str, int]], s
     for image in images:
         files.update(dict.fromkeys(runners_of(image)))
     wanted = [parse_image_ref(i) for i in images]
-    out = []
+    out: list[_Runner] = []
     for rel in sorted(files):
         found = ctx.project.read(rel)
         if isinstance(found, Diagnostic):
             continue
         for subject in pod_specs(found):
             spec = subject.ref.spec
-            hits = []
-            written = None
+            hits: list[tuple[str, int]] = []
+            written: str | None = None
             for group in ("initContainers", "containers"):
                 items = spec.get(group) if isinstance(spec, dict) else None
                 for i, container in enumerate(items if isinstance(items, list) else []):
                     if isinstance(container, dict) and any(same_repository(container.get("image"), w) for w in wanted):
                         hits.append((group, i))
                         written = written or str(container.get("image"))
-            if hits:
+            if hits and written is not None:  # (written is set with the first hit)
                 out.append((subject, hits, written))
     return out
 
@@ -376,7 +403,7 @@ def _dockerfile_edits(source: SourceFile, parsed: Dockerfile, instr: Instruction
     text = source.text
     a, b = dfx.whole_lines(text, instr.start, instr.end)
     edits = [Edit(source.path, a, b, "")]
-    others = []
+    others: list[Stage | Instruction] = []  # what still uses the fetch stage
     numeric_after = False
     for stage in parsed.stages:
         if stage.parent is fetch_stage:
@@ -405,7 +432,7 @@ def _dockerfile_edits(source: SourceFile, parsed: Dockerfile, instr: Instruction
 
 def _numeric_stage_refs(instr: Instruction) -> list[str]:
     """Stage indices an instruction names: ``COPY --from=1``, ``RUN --mount=…,from=1``."""
-    out = []
+    out: list[str] = []
     for flag in instr.flags:
         value = flag.value or ""
         if flag.name == "from" and value.isdigit():
@@ -427,14 +454,16 @@ def _volume_name(spec: Any, base: str) -> str:
     return candidate
 
 
-def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
+def _manifest_edits(
+    ctx: RuleContext, runners: list[_Runner], name: str, new_ref: str, mount_path: str
+) -> tuple[list[Edit], list[tuple[str, str | None]], list[tuple[str, int, int]], list[Location], list[tuple[str, str]]] | str:
     """Edits adding the image volume and its read-only mounts, or why they can't be written."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from migrate_tui.parse.yamldoc import YamlError
     from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
 
-    by_chunk: dict[tuple[str, int], list] = defaultdict(list)
+    by_chunk: dict[tuple[str, int], list[_Mounting]] = defaultdict(list)
     sources: dict[str, SourceFile] = {}
     where: list[tuple[str, str]] = []
     related: list[Location] = []
@@ -465,7 +494,7 @@ def _manifest_edits(ctx, runners, name: str, new_ref: str, mount_path: str):
         source = sources[path]
         chunk = items[0][0].chunk
 
-        def mutate(document: Any, items=items) -> None:
+        def mutate(document: Any, items: list[_Mounting] = items) -> None:
             for subject, hits, volume in items:
                 spec = document
                 for step in subject.ref.path:

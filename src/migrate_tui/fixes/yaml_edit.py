@@ -13,13 +13,16 @@ import io
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from migrate_tui.parse.yamldoc import Chunk
 from migrate_tui.fixes.yaml_patch import Unsupported, fast_rewrite
+
+if TYPE_CHECKING:
+    from migrate_tui.platform.target import Version
 
 _HUGE_WIDTH = 1 << 30  # never fold a long line
 
@@ -142,7 +145,7 @@ def same_meaning(left: str, right: str) -> bool:
 
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(left, Loader=loader) == yaml.load(right, Loader=loader)
+        return bool(yaml.load(left, Loader=loader) == yaml.load(right, Loader=loader))
     except yaml.YAMLError:
         return False
 
@@ -171,10 +174,10 @@ def three_way(original: str, base: str, new: str) -> str | None:
         if tag == "equal":
             continue
         if i1 < i2:
-            mapped = [b_to_o.get(i) for i in range(i1, i2)]
-            if None in mapped or mapped != sorted(mapped):  # type: ignore[type-var]
+            mapped = [b_to_o[i] for i in range(i1, i2) if i in b_to_o]
+            if len(mapped) != i2 - i1 or mapped != sorted(mapped):
                 return None
-            start, end = mapped[0], mapped[-1] + 1  # type: ignore[operator]
+            start, end = mapped[0], mapped[-1] + 1
         elif i1 - 1 in b_to_o:
             start = end = b_to_o[i1 - 1] + 1
         elif i1 in b_to_o:
@@ -212,7 +215,7 @@ def shrink(old: str, new: str) -> tuple[int, int, str]:
     return start, end, "".join(new_lines[head : len(new_lines) - tail])
 
 
-def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Any) -> list[str]:
+def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Version) -> list[str]:
     """Schema errors that ``new_chunk`` (the rewritten text of document ``chunk`` of ``text``) has
     and the original did not; a YAML error in the rewrite is one problem. The original is loaded
     and validated only when the rewrite has errors to compare."""

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A composed PyYAML node (MappingNode, SequenceNode or ScalarNode); PyYAML ships no type stubs.
+_Node = Any
 
 
 class Unsupported(Exception):
@@ -41,7 +43,8 @@ def _scalar_text(value: Any, style: str | None = None) -> str:
     if isinstance(value, (dict, list)):
         raise Unsupported("not a scalar")
     if type(value) in (str, int, bool):  # the pure-Python emitter is slow: remember (not floats: 0.0 == -0.0)
-        return _scalar_text_of(type(value), value, style)
+        kind: type = type(value)  # a plain `type`: mypy wrongly rejects type[Any] as an lru_cache key
+        return _scalar_text_of(kind, value, style)
     return _emit_scalar(value, style)
 
 
@@ -53,7 +56,7 @@ def _scalar_text_of(kind: type, value: Any, style: str | None) -> str:
 
 def _emit_scalar(value: Any, style: str | None) -> str:
     quoting = style if style in ('"', "'") and isinstance(value, str) else None
-    text = yaml.safe_dump(_plain(value), default_flow_style=True, width=1 << 30, allow_unicode=True, default_style=quoting)
+    text: str = yaml.safe_dump(_plain(value), default_flow_style=True, width=1 << 30, allow_unicode=True, default_style=quoting)
     text = text[: -len("\n...\n")] if text.endswith("\n...\n") else text.rstrip("\n")
     if "\n" in text:
         raise Unsupported("multi-line scalar")
@@ -81,13 +84,13 @@ class _Doc:
     mapping_step: int
     seq_offset: int
     edits: list[tuple[int, int, list[str]]] = field(default_factory=list)
-    proxies: list[Any] = field(default_factory=list)
+    proxies: list[_Map | _Seq] = field(default_factory=list)
 
     def blank_or_comment(self, line: int) -> bool:
         stripped = self.lines[line].strip() if line < len(self.lines) else ""
         return not stripped or stripped.startswith("#")
 
-    def content_end(self, node, floor: int) -> int:
+    def content_end(self, node: _Node, floor: int) -> int:
         """Exclusive end line of ``node``'s text, trailing blank/comment lines trimmed."""
         mark = node.end_mark
         line = mark.line
@@ -100,7 +103,7 @@ class _Doc:
             end -= 1
         return max(end, floor + 1)
 
-    def wrap(self, node, shadow):
+    def wrap(self, node: _Node, shadow: Any) -> Any:
         if isinstance(node, yaml.MappingNode):
             return _Map(self, node, shadow)
         if isinstance(node, yaml.SequenceNode):
@@ -111,6 +114,7 @@ class _Doc:
 class _Collection:
     doc: _Doc
     slots: list[_Slot]
+    _wrapped: dict[int, Any]
 
     def _live(self) -> list[_Slot]:
         return [s for s in self.slots if not s.deleted]
@@ -118,7 +122,7 @@ class _Collection:
     def __len__(self) -> int:
         return len(self._live())
 
-    def _value(self, slot: _Slot):
+    def _value(self, slot: _Slot) -> Any:
         if slot.original and not slot.replaced:
             if id(slot) not in self._wrapped:
                 self._wrapped[id(slot)] = self.doc.wrap(slot.value_node, slot.value)
@@ -150,7 +154,7 @@ class _Collection:
 
 
 class _Map(_Collection):
-    def __init__(self, doc: _Doc, node, shadow: dict) -> None:
+    def __init__(self, doc: _Doc, node: _Node, shadow: dict[Any, Any]) -> None:
         if len(node.value) != len(shadow):
             raise Unsupported("merge keys or duplicate keys")
         self.doc, self.node, self.data = doc, node, shadow
@@ -158,31 +162,31 @@ class _Map(_Collection):
         self._wrapped: dict[int, Any] = {}
         doc.proxies.append(self)
 
-    def _slot(self, key) -> _Slot:
+    def _slot(self, key: Any) -> _Slot:
         for slot in self._live():
             if slot.key == key:
                 return slot
         raise KeyError(key)
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: Any) -> bool:
         return any(s.key == key for s in self._live())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.keys())
 
-    def keys(self):
+    def keys(self) -> list[Any]:
         return [s.key for s in self._live()]
 
-    def items(self):
+    def items(self) -> list[tuple[Any, Any]]:
         return [(k, self[k]) for k in self.keys()]
 
-    def get(self, key, default=None):
+    def get(self, key: Any, default: Any = None) -> Any:
         return self[key] if key in self else default
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         return self._value(self._slot(key))
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
         if key not in self:
             self.insert(len(self), key, value)
             return
@@ -200,7 +204,7 @@ class _Map(_Collection):
         slot.value = value
         self._sync()
 
-    def __delitem__(self, key) -> None:
+    def __delitem__(self, key: Any) -> None:
         slot = self._slot(key)
         if slot.original:
             self._check_own_line(slot)
@@ -211,7 +215,7 @@ class _Map(_Collection):
             self.slots.remove(slot)
         self._sync()
 
-    def insert(self, position: int, key, value) -> None:
+    def insert(self, position: int, key: Any, value: Any) -> None:
         if key in self:
             raise Unsupported("insert of an existing key")
         live = self._live()
@@ -229,7 +233,8 @@ class _Map(_Collection):
 
     def _before(self, slot: _Slot) -> int:
         self._check_own_line(slot)
-        return slot.key_node.start_mark.line
+        line: int = slot.key_node.start_mark.line
+        return line
 
     def _sync(self) -> None:
         items = [(s.key, s.value) for s in self._live()]
@@ -246,16 +251,16 @@ class _Map(_Collection):
 
 
 class _Seq(_Collection):
-    def __init__(self, doc: _Doc, node, shadow: list) -> None:
+    def __init__(self, doc: _Doc, node: _Node, shadow: list[Any]) -> None:
         self.doc, self.node, self.data = doc, node, shadow
         self.slots = [_Slot(value_node=n, value=v) for n, v in zip(node.value, list(shadow))]
         self._wrapped: dict[int, Any] = {}
         doc.proxies.append(self)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int) -> Any:
         return self._value(self._live()[index])
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter([self._value(s) for s in self._live()])
 
     def __delitem__(self, index: int) -> None:
@@ -267,13 +272,13 @@ class _Seq(_Collection):
             self.slots.remove(slot)
         self._sync()
 
-    def insert(self, index: int, value) -> None:
+    def insert(self, index: int, value: Any) -> None:
         live = self._live()
         position = self.slots.index(live[index]) if index < len(live) else len(self.slots)
         self.slots.insert(position, _Slot(value=value))
         self._sync()
 
-    def append(self, value) -> None:
+    def append(self, value: Any) -> None:
         self.insert(len(self), value)
 
     def _sync(self) -> None:
@@ -285,7 +290,7 @@ class _Seq(_Collection):
             raise Unsupported("flow or empty sequence")
         first = self.node.value[0].start_mark
         text = self.doc.lines[first.line]
-        dash = text.rfind("-", 0, first.column)
+        dash: int = text.rfind("-", 0, first.column)
         if dash < 0 or text[dash + 1 : first.column].strip() or text[:dash].strip():
             raise Unsupported("the first item does not start on its dash line")
         return dash
@@ -296,7 +301,8 @@ class _Seq(_Collection):
         dash = self.dash_column
         if text[:dash].strip() or text[dash : dash + 1] != "-" or text[dash + 1 : mark.column].strip():
             raise Unsupported("a sequence item does not start on its dash line")
-        return mark.line
+        line: int = mark.line
+        return line
 
     def _item_end(self, slot: _Slot) -> int:
         originals = [s for s in self.slots if s.original]
@@ -317,7 +323,7 @@ class _Seq(_Collection):
         return self._virtual_edits(self._item_end, self._dash_line, lambda s: render_item(s.value, dash, column, self.doc))
 
 
-def render_entry(key, value, column: int, doc: _Doc) -> list[str]:
+def render_entry(key: Any, value: Any, column: int, doc: _Doc) -> list[str]:
     pad = " " * column
     head = f"{pad}{_scalar_text(key)}:"
     if isinstance(value, dict):
@@ -332,7 +338,7 @@ def render_entry(key, value, column: int, doc: _Doc) -> list[str]:
     return [f"{head} {_scalar_text(value)}"]
 
 
-def render_item(value, dash: int, item_column: int, doc: _Doc) -> list[str]:
+def render_item(value: Any, dash: int, item_column: int, doc: _Doc) -> list[str]:
     if isinstance(value, dict) and value:
         lines = [line for k, v in value.items() for line in render_entry(k, v, item_column, doc)]
         first = lines[0]
