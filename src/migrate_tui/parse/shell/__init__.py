@@ -25,15 +25,17 @@ It never raises: a script it cannot read is a ``ParsedCommand`` whose ``opaque``
 
 from __future__ import annotations
 
-from migrate_tui.parse.shell.command import PIPELINE_SEVERITY, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand
+from migrate_tui.parse.shell.command import PIPELINE_SEVERITY, Command, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, Word
 from migrate_tui.parse.shell.walk import parse_container_command
 
 __all__ = [
     "PIPELINE_SEVERITY",
+    "Command",
     "CopyOp",
     "Op",
     "OpKind",
     "OpaqueKind",
     "ParsedCommand",
+    "Word",
     "parse_container_command",
 ]

@@ -1,8 +1,15 @@
-"""The shell model's results: what one command does (:class:`Op`), a copy it makes
-(:class:`CopyOp`), and what a container's whole command does (:class:`ParsedCommand`)."""
+"""The shell model's results: one simple command as written (:class:`Command`, its words
+:class:`Word`), what a command does (:class:`Op`), a copy it makes (:class:`CopyOp`), and what a
+container's whole command does (:class:`ParsedCommand`).
+
+:class:`Command` is the one simple-command type of the shell model: ``parse.dockerfile.run``
+gives a ``RUN``'s commands as it (DF rules), a container command's :class:`Op` carries the
+commands it is made of (IV rules), and ``parse.shell.commands.classify_command`` classifies it.
+"""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
@@ -37,6 +44,53 @@ PIPELINE_SEVERITY: tuple[OpKind, ...] = (
     OpKind.HARMLESS,
 )
 RANK = {kind: len(PIPELINE_SEVERITY) - rank for rank, kind in enumerate(PIPELINE_SEVERITY)}
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a command: quotes and escapes removed, substitutions kept as written."""
+
+    text: str
+    start: int  # index into the script
+    end: int
+    quoted: bool
+    expands: bool  # contains $… or `…`
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: ``assignments`` (``NAME=value`` prefixes, and those of an ``env``
+    wrapper) then ``words``, the command behind its wrappers (``sudo -E env A=1 nice pip …`` is
+    ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``)."""
+
+    words: tuple[Word, ...]
+    assignments: tuple[tuple[str, str], ...]
+    connector: str  # the operator before it: "", "&&", "||", ";", "|", "&", "\n", "(" …
+    wrappers: tuple[str, ...] = ()  # the wrappers it runs behind, outermost first ("sudo", "exec")
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(w.text for w in self.words)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.words[0].text) if self.words else ""
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The options as written (``-rf``, ``--no-cache``), up to ``--``; what each means is
+        the business of the tool family's classifier."""
+        out: list[str] = []
+        for word in self.argv[1:]:
+            if word == "--":
+                break
+            if word.startswith("-") and len(word) > 1:
+                out.append(word)
+        return tuple(out)
+
+    @property
+    def end(self) -> int:
+        return self.words[-1].end if self.words else 0
 
 
 @dataclass(frozen=True)

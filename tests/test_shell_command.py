@@ -1,0 +1,74 @@
+"""One simple-command type and one wrapper table for container commands (IV) and ``RUN``s (DF).
+
+The ``RUN`` reader used to have its own wrapper list (exact names, no ``timeout``/``exec``/
+``gosu``, ``command -v`` unwrapped); it now reads through ``parse.shell``'s table. The tests
+named ``test_run_*_changed`` pin the ``RUN`` outputs that changed with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_engine
+from migrate_tui.parse.dockerfile.run import split_script
+from migrate_tui.parse.shell import Command, Word, parse_container_command
+from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped
+
+
+def _names(script: str) -> list[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    commands, _, _ = split_script(script)
+    return [(c.name, c.argv, c.assignments) for c in commands]
+
+
+def test_run_wrapper_table_is_the_shell_models() -> None:
+    assert _names("sudo -E env A=1 nice -n 5 pip install x") == [("pip", ("pip", "install", "x"), (("A", "1"),))]
+    assert {"sudo", "env", "nice", "timeout", "exec", "xargs", "ionice", "gosu"} <= WRAPPERS.keys()
+
+
+def test_run_timeout_and_gosu_unwrapped_changed() -> None:
+    # before: one command named "timeout" with argv ("timeout", "60", "gosu", "app", "pip", ...)
+    assert _names("timeout 60 gosu app pip install x") == [("pip", ("pip", "install", "x"), ())]
+
+
+def test_run_wrapper_by_path_changed() -> None:
+    # before: "/usr/bin/sudo" was not in the RUN list (exact names only), so the name was "sudo"
+    assert _names("/usr/bin/sudo apt-get update") == [("apt-get", ("apt-get", "update"), ())]
+
+
+def test_run_command_v_is_a_probe_changed() -> None:
+    # before: ``command -v curl`` was read as a command named "curl"
+    assert _names("command -v curl || apt-get install -y curl") == [
+        ("command", ("command", "-v", "curl"), ()),
+        ("apt-get", ("apt-get", "install", "-y", "curl"), ()),
+    ]
+
+
+def test_run_exec_unwrapped_changed() -> None:
+    # before: one command named "exec"; the append blocker still sees the exec (a wrapper now)
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import EditBlocker, read_run
+
+    commands, _, _ = split_script("exec pip install x")
+    assert [(c.argv, c.wrappers) for c in commands] == [(("pip", "install", "x"), ("exec",))]
+    instr = parse_dockerfile("FROM x\nRUN exec pip install x\n").stages[0].instructions[0]
+    script = read_run(instr)
+    assert script is not None and script.blocker is EditBlocker.EXITS
+
+
+def test_df004_sees_apt_behind_timeout_changed(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text('FROM debian:12\nRUN timeout 600 apt-get update\nCMD ["true"]\n')
+    findings = make_engine(tmp_path, select=("DF004",)).scan().findings
+    assert [(f.rule, f.location.line) for f in findings] == [("DF004", 2)]
+
+
+def test_xargs_keeps_iv_commands_unknown() -> None:
+    # The container-command classifier needs every operand to know what is written: xargs adds
+    # them from stdin, so the command behind it is not classified (unchanged).
+    op = parse_container_command(["sh", "-c", "find /a -name '*.jar' | xargs cp -t /d"], None).ops[0]
+    assert (op.kind.value, op.reason) == ("unknown", "runs xargs, which migrate-tui does not know")
+    assert wrapped(["xargs", "-n", "1", "rm"]) == (3, (), ("xargs",))
+    assert wrapped(["xargs", "-n", "1", "rm"], partial_argv=False) == (0, (), ())
+
+
+def test_command_flags_stop_at_double_dash() -> None:
+    command = Command(tuple(Word(t, 0, 0, False, False) for t in ("rm", "-rf", "--", "-x")), (), "")
+    assert (command.name, command.flags) == ("rm", ("-rf",))
