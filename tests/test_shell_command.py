@@ -72,3 +72,29 @@ def test_xargs_keeps_iv_commands_unknown() -> None:
 def test_command_flags_stop_at_double_dash() -> None:
     command = Command(tuple(Word(t, 0, 0, False, False) for t in ("rm", "-rf", "--", "-x")), (), "")
     assert (command.name, command.flags) == ("rm", ("-rf",))
+
+
+def test_container_ops_carry_the_shared_commands() -> None:
+    script = 'A=1 sudo -E env B=2 cp -r "$SRC"/. $DEST | tee /d/log'
+    parsed = parse_container_command(["sh", "-c", script], None, env={"SRC": "/src"})
+    (op,) = parsed.ops
+    cp, tee = op.commands
+    assert (cp.name, cp.argv, cp.assignments, cp.wrappers, cp.connector) == (
+        "cp",
+        ("cp", "-r", "/src/.", "$DEST"),
+        (("A", "1"), ("B", "2")),
+        ("sudo", "env"),
+        "",
+    )
+    assert cp.flags == ("-r",)
+    assert [(w.text, script[w.start : w.end], w.quoted, w.expands) for w in cp.words[2:]] == [
+        ("/src/.", '"$SRC"/.', True, False),
+        ("$DEST", "$DEST", False, True),
+    ]
+    assert (tee.name, tee.argv, tee.connector) == ("tee", ("tee", "/d/log"), "|")
+
+
+def test_an_argv_without_shell_is_one_command() -> None:
+    (op,) = parse_container_command(["/bin/cp", "-r", "/a b", "/d"], None).ops
+    (command,) = op.commands
+    assert (command.name, [op.text[w.start : w.end] for w in command.words]) == ("cp", ["/bin/cp", "-r", "'/a b'", "/d"])

@@ -168,7 +168,10 @@ def dockerfiles(root: Path) -> Iterator[Path]:
 
 def command_record(spec: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_container_command(spec["command"], spec["args"], spec["working_dir"], spec["env"])
-    return {"input": spec, "parsed": _plain(parsed)}
+    record = _plain(parsed)
+    for op in record["ops"]:  # the goldens predate Op.commands (the same words, with offsets)
+        del op["commands"]
+    return {"input": spec, "parsed": record}
 
 
 def run_records(path: Path, root: Path) -> Iterator[dict[str, Any]]:

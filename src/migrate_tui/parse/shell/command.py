@@ -119,6 +119,9 @@ class Op:
     reason: str = ""
     conditional: bool = False  # runs only after a failure (right of ||)
     program: str = ""  # an UNKNOWN op that runs an executable or script: its path as written
+    # The simple commands it is made of (a pipeline's members), as the RUN reader gives them:
+    # words after expansion with their offsets in the script, behind their wrappers.
+    commands: tuple[Command, ...] = ()
 
 
 class OpaqueKind(str, Enum):
