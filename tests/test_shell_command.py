@@ -6,11 +6,13 @@ named ``test_run_*_changed`` pin the ``RUN`` outputs that changed with it."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from conftest import make_engine
 from migrate_tui.parse.dockerfile.run import split_script
-from migrate_tui.parse.shell import Command, Word, parse_container_command
+from migrate_tui.parse.shell import Command, Op, Word, parse_container_command
 from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped
 
 
@@ -98,3 +100,60 @@ def test_an_argv_without_shell_is_one_command() -> None:
     (op,) = parse_container_command(["/bin/cp", "-r", "/a b", "/d"], None).ops
     (command,) = op.commands
     assert (command.name, [op.text[w.start : w.end] for w in command.words]) == ("cp", ["/bin/cp", "-r", "'/a b'", "/d"])
+
+
+def _golden_ops() -> Iterator[Op]:
+    path = Path(__file__).resolve().parent / "shell_goldens" / "goldens.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        spec = json.loads(line).get("input")
+        if spec is not None:
+            parsed = parse_container_command(spec["command"], spec["args"], spec["working_dir"], spec["env"])
+            yield from parsed.ops
+
+
+def test_every_op_has_a_typed_reason_that_fits_its_kind() -> None:
+    from migrate_tui.parse.shell import OpKind as K
+    from migrate_tui.parse.shell import Why as W
+
+    seen: set[tuple[K, W]] = set()
+    for op in _golden_ops():
+        assert op.why is not None, op.text
+        seen.add((op.kind, op.why))
+        # the program an UNKNOWN op runs is set only for the two "runs a program" reasons (an
+        # UNKNOWN_TOOL named "" has none), and always for a single command run by path (a
+        # pipeline keeps its worst member's reason but not its program, as before)
+        if op.program:
+            assert op.why in (W.RUNS_PROGRAM, W.UNKNOWN_TOOL), (op.text, op.why)
+        if op.why is W.RUNS_PROGRAM and len(op.commands) == 1:
+            assert op.program, op.text
+    assert {(K.COPY, W.COPIES), (K.DOWNLOAD, W.DOWNLOADS), (K.UNKNOWN, W.RUNS_PROGRAM), (K.UNKNOWN, W.BACKGROUND)} <= seen
+    assert {why for kind, why in seen if kind is K.HARMLESS} <= {W.CHANGES_NOTHING, W.WRAPPER_ALONE, W.PRINTS, W.ASSIGNS}
+
+
+def test_typed_reasons_of_known_commands() -> None:
+    from migrate_tui.parse.shell import Why as W
+
+    cases = {
+        "cp -r /a/. /d": W.COPIES,
+        "sleep 5": W.WAITS,
+        "A=1": W.ASSIGNS,
+        "cp $(cat f) /d": W.COMMAND_SUBSTITUTION,
+        "cp -r /a/. /d &": W.BACKGROUND,
+        "sed -i s/a/b/ /d/f": W.EDITS_IN_PLACE,
+        "echo hi > /d/f": W.WRITES_FILE,
+        "cat /a | cp -r /b /d": W.COPY_IN_PIPELINE,
+        "cp ~/x /d": W.UNRESOLVED_PATH,
+        "/docker-entrypoint.sh": W.RUNS_PROGRAM,
+        "frobnicate": W.UNKNOWN_TOOL,
+        "$CMD": W.VARIABLE_COMMAND,
+        "envsubst < /t > /d/f": W.RENDERS_TEMPLATE,
+        "apk add curl": W.INSTALLS_PACKAGES,
+        "until nc -z db 5432; do sleep 1; done": W.WAITS,
+        "while true; do cp -r /a /d; done": None,  # a loop that writes is opaque (no op)
+        "cat x | /bin/foo": W.RUNS_PROGRAM,  # the pipeline's worst member (Op.program stays "")
+    }
+    got = {}
+    for script in cases:
+        parsed = parse_container_command(["sh", "-c", script], None)
+        got[script] = parsed.ops[0].why if parsed.ops else None
+    assert got == cases

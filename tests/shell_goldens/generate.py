@@ -170,7 +170,8 @@ def command_record(spec: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_container_command(spec["command"], spec["args"], spec["working_dir"], spec["env"])
     record = _plain(parsed)
     for op in record["ops"]:  # the goldens predate Op.commands (the same words, with offsets)
-        del op["commands"]
+        del op["commands"]  # and Op.why (the typed reason; tests/test_shell_command.py checks it)
+        del op["why"]
     return {"input": spec, "parsed": record}
 
 

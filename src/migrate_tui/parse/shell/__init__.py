@@ -25,7 +25,7 @@ It never raises: a script it cannot read is a ``ParsedCommand`` whose ``opaque``
 
 from __future__ import annotations
 
-from migrate_tui.parse.shell.command import PIPELINE_SEVERITY, Command, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, Word
+from migrate_tui.parse.shell.command import PIPELINE_SEVERITY, Command, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, Why, Word
 from migrate_tui.parse.shell.walk import parse_container_command
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "OpKind",
     "OpaqueKind",
     "ParsedCommand",
+    "Why",
     "Word",
     "parse_container_command",
 ]

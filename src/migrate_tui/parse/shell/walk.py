@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from migrate_tui.parse.shell.command import RANK, Command, Op, OpaqueKind, OpKind, ParsedCommand, Verdict
+from migrate_tui.parse.shell.command import RANK, Command, Op, OpaqueKind, OpKind, ParsedCommand, Verdict, Why
 from migrate_tui.parse.shell.command import Word as ArgWord
 from migrate_tui.parse.shell.commands import classify
 from migrate_tui.parse.shell.commands.archive import tar_pipe_copy
@@ -92,7 +92,16 @@ def _single_op(argv: tuple[str, ...], cwd: str) -> Op:
         at += len(quoted) + 1
     command = _command(words, (), "")
     return Op(
-        verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason, program=verdict.program, commands=(command,)
+        verdict.kind,
+        argv,
+        shlex.join(argv),
+        1,
+        verdict.copy,
+        verdict.paths,
+        verdict.reason,
+        program=verdict.program,
+        commands=(command,),
+        why=verdict.why,
     )
 
 
@@ -113,7 +122,7 @@ def _ops_of_list(items: Iterable[AndOr], state: _State, source: _Source) -> list
             if pipeline.connector == "||":
                 op = replace(op, conditional=True)
             if item.background:
-                op = replace(op, kind=OpKind.UNKNOWN, copy=None, reason="runs in the background")
+                op = replace(op, kind=OpKind.UNKNOWN, copy=None, reason="runs in the background", why=Why.BACKGROUND)
             ops.append(op)
     return ops
 
@@ -129,17 +138,17 @@ def _op_of_pipeline(pipeline: Pipeline, state: _State, source: _Source) -> Op:
         copy = tar_pipe_copy(unwrap(members[0].argv), unwrap(members[1].argv), state.cwd)
         if copy is not None:
             reason = f"tar copies {', '.join(copy.sources)} to {copy.dest}"
-            return Op(OpKind.COPY, argv, text, line, copy, (copy.dest,), reason, commands=commands)
+            return Op(OpKind.COPY, argv, text, line, copy, (copy.dest,), reason, commands=commands, why=Why.COPIES)
     worst = max(members, key=lambda m: RANK[m.kind])
     paths = dedupe(path for m in members for path in m.paths)
-    kind, reason = worst.kind, worst.reason
+    kind, why, reason = worst.kind, worst.why, worst.reason
     if kind is OpKind.COPY:  # a COPY op always carries its copy; several in a pipe are not one
-        kind, reason = OpKind.UNKNOWN, f"a copy inside a pipeline ({worst.reason})"
+        kind, why, reason = OpKind.UNKNOWN, Why.COPY_IN_PIPELINE, f"a copy inside a pipeline ({worst.reason})"
     filters = [m for m in members if _tool(m.argv) in TEXT_FILTERS]
     if kind in (OpKind.MODIFY, OpKind.TEMPLATE) and filters and paths:
-        kind = OpKind.TEMPLATE
+        kind, why = OpKind.TEMPLATE, Why.WRITES_FILE
         reason = f"{_tool(filters[0].argv)} output is written to {paths[0]}"
-    return Op(kind, argv, text, line, None, paths, reason, commands=commands)
+    return Op(kind, argv, text, line, None, paths, reason, commands=commands, why=why)
 
 
 def _op_of_command(command: Simple | Loop, state: _State, source: _Source, connector: str) -> Op:
@@ -168,20 +177,31 @@ def _op_of_command(command: Simple | Loop, state: _State, source: _Source, conne
             state.variables.pop(name, None)
         if argv and posixpath.basename(argv[0]) in ("cd", "pushd"):
             state.cwd = "$PWD"  # somewhere we cannot know
-        verdict = Verdict(OpKind.UNKNOWN, "command substitution", writes)
-        return Op(verdict.kind, argv, text, line, None, verdict.paths, verdict.reason, commands=(shared,))
+        verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes)
+        return Op(verdict.kind, argv, text, line, None, verdict.paths, verdict.reason, commands=(shared,), why=verdict.why)
     if not argv:
         for word in words[:n_assign]:
             name, _, value = _expand_joined(word, state.variables).partition("=")
             state.variables[name.rstrip("+")] = value
-        name, verdict = "the assignment", Verdict(OpKind.HARMLESS, f"sets {', '.join(assigned)}")
+        name, verdict = "the assignment", Verdict(OpKind.HARMLESS, Why.ASSIGNS, f"sets {', '.join(assigned)}")
     else:
         verdict = classify(argv, globs, state.cwd)
         inner = unwrap(argv)
         name = posixpath.basename(inner[0]) if inner else argv[0]
         _track_state(inner, state)
     verdict = _with_redirects(verdict, name, writes)
-    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason, program=verdict.program, commands=(shared,))
+    return Op(
+        verdict.kind,
+        argv,
+        text,
+        line,
+        verdict.copy,
+        verdict.paths,
+        verdict.reason,
+        program=verdict.program,
+        commands=(shared,),
+        why=verdict.why,
+    )
 
 
 def _op_of_loop(loop: Loop, state: _State, source: _Source) -> Op:
@@ -195,11 +215,11 @@ def _op_of_loop(loop: Loop, state: _State, source: _Source) -> Op:
     busy = next((op for op in body if op.kind not in (OpKind.HARMLESS, OpKind.WAIT)), None)
     if busy is not None:
         reason = f"the {loop.keyword} loop does more than wait: {busy.reason}"
-        return Op(OpKind.UNKNOWN, argv, text, line, reason=reason)
+        return Op(OpKind.UNKNOWN, argv, text, line, reason=reason, why=Why.BUSY_LOOP)
     first, last = loop.condition[0].pipelines[0], loop.condition[-1].pipelines[-1]
     verb = "until" if loop.keyword == "until" else "while"
     reason = f"waits {verb} {source.text(first.start, last.end)}"
-    return Op(OpKind.WAIT, argv, text, line, reason=reason)
+    return Op(OpKind.WAIT, argv, text, line, reason=reason, why=Why.WAITS)
 
 
 def _writes(op: Op) -> bool:
@@ -259,7 +279,7 @@ def _with_redirects(verdict: Verdict, name: str, writes: tuple[str, ...]) -> Ver
     paths = dedupe(verdict.paths + writes)
     if verdict.kind in (OpKind.HARMLESS, OpKind.WAIT, OpKind.MKDIR, OpKind.COPY):
         kind = OpKind.TEMPLATE if name in TEXT_FILTERS else OpKind.MODIFY
-        return Verdict(kind, f"{name} output is written to {writes[0]}", paths)
+        return Verdict(kind, Why.WRITES_FILE, f"{name} output is written to {writes[0]}", paths)
     return verdict._replace(paths=paths)
 
 
