@@ -13,7 +13,8 @@ dropped, as the parser gives it); a ``RUN <<EOF`` heredoc is its body. Exec form
 (``["sh", "-c", SCRIPT]``) but never edited. The script is read by the shell model's
 tree-sitter-bash parser (``parse.shell.tokens``: quotes and escapes removed,
 ``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections, heredocs);
-compound commands are flattened here to the simple commands they contain.
+compound commands are flattened here to the simple commands they contain, each a
+``parse.shell.Command`` behind the shell model's wrappers (``sudo``, ``env A=1``, ``timeout 5``…).
 """
 
 from __future__ import annotations
