@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from migrate_tui.parse.shell.command import Command, Word
-from migrate_tui.parse.shell.commands.wrappers import wrapped
+from migrate_tui.parse.shell.commands.wrappers import SHELLS, wrapped
 from migrate_tui.parse.shell.tokens import Token, tokens
 from migrate_tui.parse.dockerfile.parser import _HEREDOC_WORD, Instruction, _shell_words
 
@@ -42,7 +42,7 @@ __all__ = [
     "split_script",
 ]
 
-POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
+POSIX_SHELLS = SHELLS | {"busybox"}  # the shell model's shells, and busybox's sh applet
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
