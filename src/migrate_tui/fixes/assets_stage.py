@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
-from migrate_tui.parse.dockerfile.run import Command, EditBlocker, RunForm, read_run
+from migrate_tui.parse.dockerfile.run import EditBlocker, RunForm, read_run
+from migrate_tui.parse.shell import Command
 
 __all__ = ["ArrangeBlocker", "AssetsPlan", "copier_command", "plan_assets_stage", "render_scratch_stage"]
 

@@ -78,7 +78,8 @@ from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Locati
 from migrate_tui.analysis.savings import unknown
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, env_pairs
-from migrate_tui.parse.dockerfile.run import POSIX_SHELLS, Command, EditBlocker, RunScript, Word, mounts, path_covered, read_run
+from migrate_tui.parse.dockerfile.run import POSIX_SHELLS, EditBlocker, RunScript, mounts, path_covered, read_run
+from migrate_tui.parse.shell import Command, Word
 from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 

@@ -13,7 +13,8 @@ dropped, as the parser gives it); a ``RUN <<EOF`` heredoc is its body. Exec form
 (``["sh", "-c", SCRIPT]``) but never edited. The script is read by the shell model's
 tree-sitter-bash parser (``parse.shell.tokens``: quotes and escapes removed,
 ``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections, heredocs);
-compound commands are flattened here to the simple commands they contain.
+compound commands are flattened here to the simple commands they contain, each a
+``parse.shell.Command`` behind the shell model's wrappers (``sudo``, ``env A=1``, ``timeout 5``…).
 """
 
 from __future__ import annotations
@@ -25,37 +26,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from migrate_tui.parse.shell.command import Command, Word
+from migrate_tui.parse.shell.commands.wrappers import SHELLS, wrapped
 from migrate_tui.parse.shell.tokens import Token, tokens
 from migrate_tui.parse.dockerfile.parser import _HEREDOC_WORD, Instruction, _shell_words
 
 __all__ = [
-    "Command",
     "EditBlocker",
     "Mount",
     "RunForm",
     "RunScript",
-    "Word",
     "mounts",
     "path_covered",
     "read_run",
     "split_script",
 ]
 
-POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
+POSIX_SHELLS = SHELLS | {"busybox"}  # the shell model's shells, and busybox's sh applet
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
 _PREFIX_KEYWORDS = frozenset({"then", "else", "elif", "do", "!", "{", "if", "while", "until", "time"})
 _HEADER_KEYWORDS = frozenset({"for", "case", "select", "function", "in"})
-_WRAPPERS = frozenset({"sudo", "env", "command", "nice", "nohup", "time", "xargs", "stdbuf", "ionice"})
-_WRAPPER_VALUED = {
-    "sudo": frozenset({"-u", "-g", "-h", "-p", "-C", "-U", "-D", "-r", "-t"}),
-    "env": frozenset({"-u", "-C", "-S"}),
-    "nice": frozenset({"-n"}),
-    "xargs": frozenset({"-I", "-n", "-P", "-L", "-s", "-d", "-E", "-a"}),
-    "ionice": frozenset({"-c", "-n", "-p"}),
-    "stdbuf": frozenset({"-i", "-o", "-e"}),
-}
 
 
 class RunForm(str, Enum):
@@ -94,36 +86,6 @@ _BLOCKER_SENTENCES = {
     EditBlocker.BACKGROUND: "the RUN's last command runs in the background (&); an appended command would race it",
     EditBlocker.EXITS: "the RUN's last command is exit/exec; an appended command would never run",
 }
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str  # quotes and escapes removed; substitutions kept verbatim
-    start: int  # index into the script
-    end: int
-    quoted: bool
-    expands: bool  # contains $… or `…`
-
-
-@dataclass(frozen=True)
-class Command:
-    """One simple command: ``assignments`` (``NAME=value`` prefixes) then ``words``."""
-
-    words: tuple[Word, ...]
-    assignments: tuple[tuple[str, str], ...]
-    connector: str  # the operator before it: "", "&&", "||", ";", "|", "&", "\n", "(" …
-
-    @property
-    def argv(self) -> tuple[str, ...]:
-        return tuple(w.text for w in self.words)
-
-    @property
-    def name(self) -> str:
-        return posixpath.basename(self.words[0].text) if self.words else ""
-
-    @property
-    def end(self) -> int:
-        return self.words[-1].end if self.words else 0
 
 
 @dataclass(frozen=True)
@@ -241,7 +203,7 @@ def _without_heredoc_markers(args: str) -> str:
 
 def _script(text: str, form: RunForm, to_offset: Callable[[int], int]) -> RunScript:
     commands, end, blocker = split_script(text)
-    if blocker is None and commands and commands[-1].name in ("exit", "exec"):
+    if blocker is None and commands and (commands[-1].name in ("exit", "exec") or "exec" in commands[-1].wrappers):
         blocker = EditBlocker.EXITS
     append_at = to_offset(end - 1) + 1 if blocker is None and end > 0 else None
     if append_at is None and blocker is None:
@@ -345,28 +307,11 @@ def _command(toks: list[_Tok], connector: str) -> list[Command]:
         name, _, value = words[0].text.partition("=")
         assignments.append((name, value))
         words = words[1:]
-    assignments_w, words = _unwrap(words)
-    return [Command(tuple(words), tuple(assignments + assignments_w), connector)]
+    # ``sudo -E env A=1 nice pip …`` is ``pip …`` with A=1 (the shell model's wrapper table)
+    start, assignments_w, wrappers = wrapped([w.text for w in words])
+    return [Command(tuple(words[start:]), tuple(assignments) + assignments_w, connector, wrappers)]
 
 
 def _is_assignment(word: Word) -> bool:
     name, eq, _ = word.text.partition("=")
     return bool(eq) and _NAME.match(name) is not None
-
-
-def _unwrap(words: list[Word]) -> tuple[list[tuple[str, str]], list[Word]]:
-    """``sudo -E env A=1 nice pip …`` → ``([("A", "1")], [pip, …])``."""
-    assignments: list[tuple[str, str]] = []
-    while words and words[0].text in _WRAPPERS:
-        tool = words[0].text
-        words = words[1:]
-        valued = _WRAPPER_VALUED.get(tool, frozenset())
-        while words and words[0].text.startswith("-") and words[0].text != "-":
-            flag = words[0].text
-            words = words[2:] if flag in valued else words[1:]
-        if tool == "env":
-            while words and _is_assignment(words[0]):
-                name, _, value = words[0].text.partition("=")
-                assignments.append((name, value))
-                words = words[1:]
-    return assignments, words

@@ -17,23 +17,30 @@ anything, in stages that each live in their own module:
   given the kind of its most severe member (:data:`PIPELINE_SEVERITY`), the tar-pipe copy
   (``tar -C SRC -cf - . | tar -C DEST -xf -``) recognised as one COPY;
 - :mod:`.commands`: one classifier module per tool family (copies, archives, files, fetchers,
-  text tools, nested shells), each an argv -> :class:`~.command.Verdict` function;
-- :mod:`.command`: the results, :class:`Op` (one command), :class:`CopyOp`, :class:`ParsedCommand`.
+  text tools, nested shells), each an argv -> :class:`~.command.Verdict` function (a kind, a
+  typed reason :class:`~.command.Why`, the text for people, the paths written), behind the one
+  wrapper table :data:`.commands.wrappers.WRAPPERS` the ``RUN`` reader uses too;
+- :mod:`.command`: the results, :class:`Command` (one simple command as written, the type
+  ``parse.dockerfile.run`` gives a ``RUN``'s commands as), :class:`Op` (a classified pipeline,
+  with the :class:`Command` s it is made of), :class:`CopyOp`, :class:`ParsedCommand`.
 
 It never raises: a script it cannot read is a ``ParsedCommand`` whose ``opaque`` says why.
 """
 
 from __future__ import annotations
 
-from migrate_tui.parse.shell.command import PIPELINE_SEVERITY, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand
+from migrate_tui.parse.shell.command import PIPELINE_SEVERITY, Command, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, Why, Word
 from migrate_tui.parse.shell.walk import parse_container_command
 
 __all__ = [
     "PIPELINE_SEVERITY",
+    "Command",
     "CopyOp",
     "Op",
     "OpKind",
     "OpaqueKind",
     "ParsedCommand",
+    "Why",
+    "Word",
     "parse_container_command",
 ]

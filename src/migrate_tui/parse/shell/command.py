@@ -1,8 +1,15 @@
-"""The shell model's results: what one command does (:class:`Op`), a copy it makes
-(:class:`CopyOp`), and what a container's whole command does (:class:`ParsedCommand`)."""
+"""The shell model's results: one simple command as written (:class:`Command`, its words
+:class:`Word`), what a command does (:class:`Op`), a copy it makes (:class:`CopyOp`), and what a
+container's whole command does (:class:`ParsedCommand`).
+
+:class:`Command` is the one simple-command type of the shell model: ``parse.dockerfile.run``
+gives a ``RUN``'s commands as it (DF rules), a container command's :class:`Op` carries the
+commands it is made of (IV rules), and ``parse.shell.commands.classify_command`` classifies it.
+"""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
@@ -24,6 +31,43 @@ class OpKind(str, Enum):
         return self.value
 
 
+class Why(str, Enum):
+    """Why a command has its :class:`OpKind`: the typed half of an op's reason (the ``reason``
+    text says the same for people, with the paths and names filled in). Code decides on this,
+    never on the text."""
+
+    CHANGES_NOTHING = "changes-nothing"  # a tool that only reads, lists or compares
+    WRAPPER_ALONE = "wrapper-alone"  # ``env``, ``nohup``… with no command after it
+    PRINTS = "prints"  # writes to stdout only
+    ASSIGNS = "assigns"  # a bare NAME=value
+    WAITS = "waits"  # sleeps, probes, polls (a waiting loop too)
+    COPIES = "copies"
+    MAKES_DIRS = "makes-dirs"
+    EXTRACTS = "extracts"  # unpacks an archive into a directory
+    WRITES_FILE = "writes-file"  # writes a named file (``tee``, ``>``, ``tar -cf FILE``)
+    CHANGES_FILES = "changes-files"  # changes files in place (modes, owners, links, moves, removal)
+    COPIES_CHANGED = "copies-changed"  # copies with new modes or owners (``install``)
+    EDITS_IN_PLACE = "edits-in-place"  # ``sed -i``, ``awk -i inplace``, ``yq -i``
+    RENDERS_TEMPLATE = "renders-template"
+    DOWNLOADS = "downloads"
+    INSTALLS_PACKAGES = "installs-packages"
+    NETWORK_IO = "network-io"  # ``nc``: data to or from the network
+    RUNS_PROGRAM = "runs-program"  # an executable or script by path (``Op.program``)
+    UNKNOWN_TOOL = "unknown-tool"  # a command name no classifier knows (``Op.program``)
+    VARIABLE_COMMAND = "variable-command"  # the command name comes from a variable
+    COMMAND_SUBSTITUTION = "command-substitution"
+    BACKGROUND = "background"  # runs with ``&``
+    UNRESOLVED_PATH = "unresolved-path"  # a copy's path is not one this model can resolve
+    INCOMPLETE = "incomplete"  # a required operand or mode is missing
+    COPY_IN_PIPELINE = "copy-in-pipeline"
+    BUSY_LOOP = "busy-loop"  # a while/until loop that does more than wait
+    NESTED_SHELL = "nested-shell"  # a shell reading a script from stdin or another string
+    RUNTIME_CODE = "runtime-code"  # ``eval``, ``dockerize CMD``: code chosen at run time
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
 #: Most severe first. A pipeline (``wget -qO- URL | tar xz -C /d``) takes the kind of its most
 #: severe member; a command that writes a known path outranks one we cannot see into.
 PIPELINE_SEVERITY: tuple[OpKind, ...] = (
@@ -37,6 +81,53 @@ PIPELINE_SEVERITY: tuple[OpKind, ...] = (
     OpKind.HARMLESS,
 )
 RANK = {kind: len(PIPELINE_SEVERITY) - rank for rank, kind in enumerate(PIPELINE_SEVERITY)}
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a command: quotes and escapes removed, substitutions kept as written."""
+
+    text: str
+    start: int  # index into the script
+    end: int
+    quoted: bool
+    expands: bool  # contains $… or `…`
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command: ``assignments`` (``NAME=value`` prefixes, and those of an ``env``
+    wrapper) then ``words``, the command behind its wrappers (``sudo -E env A=1 nice pip …`` is
+    ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``)."""
+
+    words: tuple[Word, ...]
+    assignments: tuple[tuple[str, str], ...]
+    connector: str  # the operator before it: "", "&&", "||", ";", "|", "&", "\n", "(" …
+    wrappers: tuple[str, ...] = ()  # the wrappers it runs behind, outermost first ("sudo", "exec")
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        return tuple(w.text for w in self.words)
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.words[0].text) if self.words else ""
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The options as written (``-rf``, ``--no-cache``), up to ``--``; what each means is
+        the business of the tool family's classifier."""
+        out: list[str] = []
+        for word in self.argv[1:]:
+            if word == "--":
+                break
+            if word.startswith("-") and len(word) > 1:
+                out.append(word)
+        return tuple(out)
+
+    @property
+    def end(self) -> int:
+        return self.words[-1].end if self.words else 0
 
 
 @dataclass(frozen=True)
@@ -62,9 +153,13 @@ class Op:
     line: int  # 1-based line within the script
     copy: CopyOp | None = None  # a COPY's copy; a MODIFY that copies with changes (install) has one too
     paths: tuple[str, ...] = ()  # absolute normalised paths written or changed, when known
-    reason: str = ""
+    reason: str = ""  # for people; ``why`` is what code decides on
     conditional: bool = False  # runs only after a failure (right of ||)
     program: str = ""  # an UNKNOWN op that runs an executable or script: its path as written
+    # The simple commands it is made of (a pipeline's members), as the RUN reader gives them:
+    # words after expansion with their offsets in the script, behind their wrappers.
+    commands: tuple[Command, ...] = ()
+    why: Why | None = None  # set on every op the shell model makes
 
 
 class OpaqueKind(str, Enum):
@@ -85,6 +180,7 @@ class ParsedCommand:
 
 class Verdict(NamedTuple):
     kind: OpKind
+    why: Why
     reason: str
     paths: tuple[str, ...] = ()
     copy: CopyOp | None = None

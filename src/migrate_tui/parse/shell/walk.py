@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from migrate_tui.parse.shell.command import RANK, Op, OpaqueKind, OpKind, ParsedCommand, Verdict
+from migrate_tui.parse.shell.command import RANK, Command, Op, OpaqueKind, OpKind, ParsedCommand, Verdict, Why
+from migrate_tui.parse.shell.command import Word as ArgWord
 from migrate_tui.parse.shell.commands import classify
 from migrate_tui.parse.shell.commands.archive import tar_pipe_copy
 from migrate_tui.parse.shell.commands.text import TEXT_FILTERS
-from migrate_tui.parse.shell.commands.wrappers import ASSIGNMENT, shell_script, unwrap
+from migrate_tui.parse.shell.commands.wrappers import ASSIGNMENT, shell_script, unwrap, wrapped
 from migrate_tui.parse.shell.kubelet import as_words
 from migrate_tui.parse.shell.paths import GLOB_CHARS, UNSEEN_PATHS, dedupe, resolve
 from migrate_tui.parse.shell.syntax import AndOr, Loop, Pipeline, Redirect, ShellError, Simple, Word, parse_script
@@ -84,7 +85,30 @@ def parse_container_command(
 
 def _single_op(argv: tuple[str, ...], cwd: str) -> Op:
     verdict = classify(argv, (False,) * len(argv), cwd)
-    return Op(verdict.kind, argv, shlex.join(argv), 1, verdict.copy, verdict.paths, verdict.reason, program=verdict.program)
+    words, at = [], 0
+    for arg in argv:  # offsets into shlex.join(argv), the op's text
+        quoted = shlex.quote(arg)
+        words.append(ArgWord(arg, at, at + len(quoted), quoted != arg, False))
+        at += len(quoted) + 1
+    command = _command(words, (), "")
+    return Op(
+        verdict.kind,
+        argv,
+        shlex.join(argv),
+        1,
+        verdict.copy,
+        verdict.paths,
+        verdict.reason,
+        program=verdict.program,
+        commands=(command,),
+        why=verdict.why,
+    )
+
+
+def _command(words: list[ArgWord], assignments: tuple[tuple[str, str], ...], connector: str) -> Command:
+    """The shared simple-command view: the command behind its wrappers (as the RUN reader gives it)."""
+    start, env_assignments, wrappers = wrapped([w.text for w in words])
+    return Command(tuple(words[start:]), assignments + env_assignments, connector, wrappers)
 
 
 # --------------------------------------------------------------------------- walking
@@ -98,35 +122,36 @@ def _ops_of_list(items: Iterable[AndOr], state: _State, source: _Source) -> list
             if pipeline.connector == "||":
                 op = replace(op, conditional=True)
             if item.background:
-                op = replace(op, kind=OpKind.UNKNOWN, copy=None, reason="runs in the background")
+                op = replace(op, kind=OpKind.UNKNOWN, copy=None, reason="runs in the background", why=Why.BACKGROUND)
             ops.append(op)
     return ops
 
 
 def _op_of_pipeline(pipeline: Pipeline, state: _State, source: _Source) -> Op:
-    members = [_op_of_command(command, state, source) for command in pipeline.commands]
+    members = [_op_of_command(command, state, source, "|" if i else pipeline.connector) for i, command in enumerate(pipeline.commands)]
     if len(members) == 1:
         return members[0]
+    commands = tuple(c for m in members for c in m.commands)
     text, line = source.text(pipeline.start, pipeline.end), source.line(pipeline.start)
     argv = tuple(word for i, m in enumerate(members) for word in (("|",) if i else ()) + m.argv)
     if len(members) == 2 and not members[0].paths:
         copy = tar_pipe_copy(unwrap(members[0].argv), unwrap(members[1].argv), state.cwd)
         if copy is not None:
             reason = f"tar copies {', '.join(copy.sources)} to {copy.dest}"
-            return Op(OpKind.COPY, argv, text, line, copy, (copy.dest,), reason)
+            return Op(OpKind.COPY, argv, text, line, copy, (copy.dest,), reason, commands=commands, why=Why.COPIES)
     worst = max(members, key=lambda m: RANK[m.kind])
     paths = dedupe(path for m in members for path in m.paths)
-    kind, reason = worst.kind, worst.reason
+    kind, why, reason = worst.kind, worst.why, worst.reason
     if kind is OpKind.COPY:  # a COPY op always carries its copy; several in a pipe are not one
-        kind, reason = OpKind.UNKNOWN, f"a copy inside a pipeline ({worst.reason})"
+        kind, why, reason = OpKind.UNKNOWN, Why.COPY_IN_PIPELINE, f"a copy inside a pipeline ({worst.reason})"
     filters = [m for m in members if _tool(m.argv) in TEXT_FILTERS]
     if kind in (OpKind.MODIFY, OpKind.TEMPLATE) and filters and paths:
-        kind = OpKind.TEMPLATE
+        kind, why = OpKind.TEMPLATE, Why.WRITES_FILE
         reason = f"{_tool(filters[0].argv)} output is written to {paths[0]}"
-    return Op(kind, argv, text, line, None, paths, reason)
+    return Op(kind, argv, text, line, None, paths, reason, commands=commands, why=why)
 
 
-def _op_of_command(command: Simple | Loop, state: _State, source: _Source) -> Op:
+def _op_of_command(command: Simple | Loop, state: _State, source: _Source, connector: str) -> Op:
     if isinstance(command, Loop):
         return _op_of_loop(command, state, source)
     text, line = source.text(command.start, command.end), source.line(command.start)
@@ -134,9 +159,14 @@ def _op_of_command(command: Simple | Loop, state: _State, source: _Source) -> Op
     n_assign = 0
     while n_assign < len(words) and ASSIGNMENT.match(words[n_assign].text):
         n_assign += 1
-    fields = [field for word in words[n_assign:] for field in _expand(word, state.variables)]
-    argv = tuple(text_ for text_, _ in fields)
-    globs = tuple(glob for _, glob in fields)
+    fields = [(field, word) for word in words[n_assign:] for field in _expand(word, state.variables)]
+    argv = tuple(text_ for (text_, _), _ in fields)
+    globs = tuple(glob for (_, glob), _ in fields)
+    shared = _command(
+        [ArgWord(text_, word.start, word.end, _quoted(word), _expands(word, state.variables)) for (text_, _), word in fields],
+        tuple((key.rstrip("+"), value) for w in words[:n_assign] for key, _, value in [_expand_joined(w, state.variables).partition("=")]),
+        connector,
+    )
     writes = _redirect_targets(command.redirects, state)
     has_sub = any(p.kind == "sub" for w in words for p in w.parts) or any(
         p.kind == "sub" for redirect in command.redirects for p in redirect.target.parts
@@ -147,20 +177,31 @@ def _op_of_command(command: Simple | Loop, state: _State, source: _Source) -> Op
             state.variables.pop(name, None)
         if argv and posixpath.basename(argv[0]) in ("cd", "pushd"):
             state.cwd = "$PWD"  # somewhere we cannot know
-        verdict = Verdict(OpKind.UNKNOWN, "command substitution", writes)
-        return Op(verdict.kind, argv, text, line, None, verdict.paths, verdict.reason)
+        verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes)
+        return Op(verdict.kind, argv, text, line, None, verdict.paths, verdict.reason, commands=(shared,), why=verdict.why)
     if not argv:
         for word in words[:n_assign]:
             name, _, value = _expand_joined(word, state.variables).partition("=")
             state.variables[name.rstrip("+")] = value
-        name, verdict = "the assignment", Verdict(OpKind.HARMLESS, f"sets {', '.join(assigned)}")
+        name, verdict = "the assignment", Verdict(OpKind.HARMLESS, Why.ASSIGNS, f"sets {', '.join(assigned)}")
     else:
         verdict = classify(argv, globs, state.cwd)
         inner = unwrap(argv)
         name = posixpath.basename(inner[0]) if inner else argv[0]
         _track_state(inner, state)
     verdict = _with_redirects(verdict, name, writes)
-    return Op(verdict.kind, argv, text, line, verdict.copy, verdict.paths, verdict.reason, program=verdict.program)
+    return Op(
+        verdict.kind,
+        argv,
+        text,
+        line,
+        verdict.copy,
+        verdict.paths,
+        verdict.reason,
+        program=verdict.program,
+        commands=(shared,),
+        why=verdict.why,
+    )
 
 
 def _op_of_loop(loop: Loop, state: _State, source: _Source) -> Op:
@@ -174,11 +215,11 @@ def _op_of_loop(loop: Loop, state: _State, source: _Source) -> Op:
     busy = next((op for op in body if op.kind not in (OpKind.HARMLESS, OpKind.WAIT)), None)
     if busy is not None:
         reason = f"the {loop.keyword} loop does more than wait: {busy.reason}"
-        return Op(OpKind.UNKNOWN, argv, text, line, reason=reason)
+        return Op(OpKind.UNKNOWN, argv, text, line, reason=reason, why=Why.BUSY_LOOP)
     first, last = loop.condition[0].pipelines[0], loop.condition[-1].pipelines[-1]
     verb = "until" if loop.keyword == "until" else "while"
     reason = f"waits {verb} {source.text(first.start, last.end)}"
-    return Op(OpKind.WAIT, argv, text, line, reason=reason)
+    return Op(OpKind.WAIT, argv, text, line, reason=reason, why=Why.WAITS)
 
 
 def _writes(op: Op) -> bool:
@@ -238,7 +279,7 @@ def _with_redirects(verdict: Verdict, name: str, writes: tuple[str, ...]) -> Ver
     paths = dedupe(verdict.paths + writes)
     if verdict.kind in (OpKind.HARMLESS, OpKind.WAIT, OpKind.MKDIR, OpKind.COPY):
         kind = OpKind.TEMPLATE if name in TEXT_FILTERS else OpKind.MODIFY
-        return Verdict(kind, f"{name} output is written to {writes[0]}", paths)
+        return Verdict(kind, Why.WRITES_FILE, f"{name} output is written to {writes[0]}", paths)
     return verdict._replace(paths=paths)
 
 
@@ -290,3 +331,12 @@ def _expand(word: Word, variables: dict[str, str]) -> list[tuple[str, bool]]:
 def _expand_joined(word: Word, variables: dict[str, str]) -> str:
     """A word expanded without field splitting (assignments, redirect targets)."""
     return "".join(variables[p.name] if p.kind == "var" and p.name in variables else p.text for p in word.parts)
+
+
+def _quoted(word: Word) -> bool:
+    return any(part.quoted for part in word.parts)
+
+
+def _expands(word: Word, variables: dict[str, str]) -> bool:
+    """The word still holds a substitution after expansion (an unknown ``$VAR``, a ``$(…)``)."""
+    return any(p.kind == "sub" or (p.kind == "var" and p.name not in variables) for p in word.parts)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 
-from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
+from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict, Why
 from migrate_tui.parse.shell.commands.archive import DECOMPRESSORS, classify_decompressor, classify_tar, classify_unzip
 from migrate_tui.parse.shell.commands.copy import classify_cp, classify_install, classify_ln_mv, classify_rsync
 from migrate_tui.parse.shell.commands.fetch import (
@@ -55,19 +55,19 @@ WAITERS = frozenset({"sleep", "nslookup", "dig", "host", "pg_isready", "ping"})
 def classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> Verdict:
     inner, inner_globs = unwrap_with_globs(argv, globs)
     if not inner:
-        return Verdict(OpKind.HARMLESS, f"{argv[0]} alone changes nothing")
+        return Verdict(OpKind.HARMLESS, Why.WRAPPER_ALONE, f"{argv[0]} alone changes nothing")
     head = inner[0]
     if "$" in head:
-        return Verdict(OpKind.UNKNOWN, f"the command name {head} comes from a variable")
+        return Verdict(OpKind.UNKNOWN, Why.VARIABLE_COMMAND, f"the command name {head} comes from a variable")
     name = posixpath.basename(head)
     cmd = Cmd(inner, inner_globs, cwd, name)
     handler = HANDLERS.get(name)
     if handler is not None:
         return handler(cmd)
     if name in HARMLESS:
-        return Verdict(OpKind.HARMLESS, f"{name} changes no files")
+        return Verdict(OpKind.HARMLESS, Why.CHANGES_NOTHING, f"{name} changes no files")
     if name in WAITERS:
-        return Verdict(OpKind.WAIT, f"{name} waits or probes")
+        return Verdict(OpKind.WAIT, Why.WAITS, f"{name} waits or probes")
     if name in PACKAGE_MANAGERS:
         return classify_package_manager(cmd)
     if name in FETCHERS:
@@ -79,12 +79,12 @@ def classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> Verdic
 
 def unknown(head: str) -> Verdict:
     if "/" in head:
-        return Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui cannot see into", program=head)
-    return Verdict(OpKind.UNKNOWN, f"runs {head}, which migrate-tui does not know", program=head)
+        return Verdict(OpKind.UNKNOWN, Why.RUNS_PROGRAM, f"runs {head}, which migrate-tui cannot see into", program=head)
+    return Verdict(OpKind.UNKNOWN, Why.UNKNOWN_TOOL, f"runs {head}, which migrate-tui does not know", program=head)
 
 
-def fixed(kind: OpKind, reason: str) -> Callable[[Cmd], Verdict]:
-    return lambda cmd: Verdict(kind, reason)
+def fixed(kind: OpKind, why: Why, reason: str) -> Callable[[Cmd], Verdict]:
+    return lambda cmd: Verdict(kind, why, reason)
 
 
 HANDLERS: dict[str, Callable[[Cmd], Verdict]] = {
@@ -111,15 +111,15 @@ HANDLERS: dict[str, Callable[[Cmd], Verdict]] = {
     "nc": classify_nc,
     "ncat": classify_nc,
     "netcat": classify_nc,
-    "envsubst": fixed(OpKind.TEMPLATE, "envsubst fills a template from the environment"),
-    "confd": fixed(OpKind.TEMPLATE, "confd renders templates"),
+    "envsubst": fixed(OpKind.TEMPLATE, Why.RENDERS_TEMPLATE, "envsubst fills a template from the environment"),
+    "confd": fixed(OpKind.TEMPLATE, Why.RENDERS_TEMPLATE, "confd renders templates"),
     "gomplate": classify_template_tool,
     "j2": classify_template_tool,
     "jinja2": classify_template_tool,
     "consul-template": classify_template_tool,
     "dockerize": classify_template_tool,
-    "umask": fixed(OpKind.MODIFY, "umask changes the modes of files created after it"),
-    "eval": fixed(OpKind.UNKNOWN, "eval runs code built at run time"),
+    "umask": fixed(OpKind.MODIFY, Why.CHANGES_FILES, "umask changes the modes of files created after it"),
+    "eval": fixed(OpKind.UNKNOWN, Why.RUNTIME_CODE, "eval runs code built at run time"),
     "source": classify_source,
     ".": classify_source,
     **{name: classify_simple_modifier for name in SIMPLE_MODIFIERS},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from typing import NamedTuple
 
-from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict
+from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict, Why
 from migrate_tui.parse.shell.paths import GLOB_CHARS, is_resolved, operand_paths, parse_options, resolve, source_form
 
 DECOMPRESSORS = frozenset({"gunzip", "gzip", "bunzip2", "bzip2", "unxz", "xz", "zstd", "unzstd", "uncompress"})
@@ -147,27 +147,27 @@ def classify_tar(cmd: Cmd) -> Verdict:
     tar = _parse_tar(cmd.argv)
     if "x" in tar.modes:
         where = resolve(tar.directory or ".", cmd.cwd)
-        return Verdict(OpKind.MODIFY, f"tar extracts {tar.archive or 'an archive'} into {where}", (where,))
+        return Verdict(OpKind.MODIFY, Why.EXTRACTS, f"tar extracts {tar.archive or 'an archive'} into {where}", (where,))
     if tar.modes & {"c", "r", "u", "A", "D"}:
         if tar.archive in (None, "-"):
-            return Verdict(OpKind.HARMLESS, "tar writes an archive to stdout")
+            return Verdict(OpKind.HARMLESS, Why.PRINTS, "tar writes an archive to stdout")
         path = resolve(tar.archive, cmd.cwd)
-        return Verdict(OpKind.MODIFY, f"tar writes the archive {path}", (path,))
+        return Verdict(OpKind.MODIFY, Why.WRITES_FILE, f"tar writes the archive {path}", (path,))
     if tar.modes:
-        return Verdict(OpKind.HARMLESS, "tar only lists or compares")
-    return Verdict(OpKind.UNKNOWN, "tar without a mode")
+        return Verdict(OpKind.HARMLESS, Why.CHANGES_NOTHING, "tar only lists or compares")
+    return Verdict(OpKind.UNKNOWN, Why.INCOMPLETE, "tar without a mode")
 
 
 def classify_unzip(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "dP")
     if opts.letters & {"l", "t", "p", "Z"}:
-        return Verdict(OpKind.HARMLESS, "unzip only lists or tests")
+        return Verdict(OpKind.HARMLESS, Why.CHANGES_NOTHING, "unzip only lists or tests")
     where = resolve(opts.values.get("-d", "."), cmd.cwd)
-    return Verdict(OpKind.MODIFY, f"unzip extracts an archive into {where}", (where,))
+    return Verdict(OpKind.MODIFY, Why.EXTRACTS, f"unzip extracts an archive into {where}", (where,))
 
 
 def classify_decompressor(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "S", frozenset({"--suffix"}))
     if "c" in opts.letters or "--stdout" in opts.longs or "t" in opts.letters:
-        return Verdict(OpKind.HARMLESS, f"{cmd.name} writes to stdout")
-    return Verdict(OpKind.MODIFY, f"{cmd.name} changes files in place", operand_paths(cmd, opts))
+        return Verdict(OpKind.HARMLESS, Why.PRINTS, f"{cmd.name} writes to stdout")
+    return Verdict(OpKind.MODIFY, Why.CHANGES_FILES, f"{cmd.name} changes files in place", operand_paths(cmd, opts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict
+from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict, Why
 from migrate_tui.parse.shell.paths import (
     dedupe,
     is_remote,
@@ -73,9 +73,9 @@ def classify_cp(cmd: Cmd) -> Verdict:
         source_indices, dest_raw = opts.operands[:-1], cmd.argv[opts.operands[-1]]
         trailing = names_directory(dest_raw)
     else:
-        return Verdict(OpKind.UNKNOWN, "cp without a source and a destination")
+        return Verdict(OpKind.UNKNOWN, Why.INCOMPLETE, "cp without a source and a destination")
     if not source_indices:
-        return Verdict(OpKind.UNKNOWN, "cp without a source")
+        return Verdict(OpKind.UNKNOWN, Why.INCOMPLETE, "cp without a source")
     pairs = [source_form(cmd.argv[i], cmd.globs[i], cmd.cwd) for i in source_indices]
     dest = resolve(dest_raw, cmd.cwd)
     copy = CopyOp(
@@ -128,19 +128,19 @@ def copy_verdict(copy: CopyOp) -> Verdict:
         role = "destination" if unresolved[0] == copy.dest and copy.dest not in copy.sources else "source"
         reason = f"{copy.tool} {role} {unresolved[0]} is not a path migrate-tui can resolve"
         paths = (copy.dest,) if is_resolved(copy.dest) else ()
-        return Verdict(OpKind.UNKNOWN, reason, paths)
-    return Verdict(OpKind.COPY, f"{copy.tool} copies {', '.join(copy.sources)} to {copy.dest}", (copy.dest,), copy)
+        return Verdict(OpKind.UNKNOWN, Why.UNRESOLVED_PATH, reason, paths)
+    return Verdict(OpKind.COPY, Why.COPIES, f"{copy.tool} copies {', '.join(copy.sources)} to {copy.dest}", (copy.dest,), copy)
 
 
 def classify_rsync(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, _RSYNC_SHORT_VALUED, _RSYNC_LONG_VALUED)
     if len(opts.operands) < 2:
-        return Verdict(OpKind.UNKNOWN, "rsync without a source and a destination")
+        return Verdict(OpKind.UNKNOWN, Why.INCOMPLETE, "rsync without a source and a destination")
     raws = [cmd.argv[i] for i in opts.operands]
     dest_raw = raws[-1]
     if any(is_remote(raw) for raw in raws):
         paths = () if is_remote(dest_raw) else (resolve(dest_raw, cmd.cwd),)
-        return Verdict(OpKind.DOWNLOAD, "rsync copies over the network", paths)
+        return Verdict(OpKind.DOWNLOAD, Why.DOWNLOADS, "rsync copies over the network", paths)
     pairs = []
     for i in opts.operands[:-1]:
         raw = cmd.argv[i]
@@ -177,9 +177,9 @@ def classify_ln_mv(cmd: Cmd) -> Verdict:
         else:
             written = [posixpath.basename(w.rstrip("/")) for w in operands]
         paths = dedupe(resolve(w, cmd.cwd) for w in written)
-        return Verdict(OpKind.MODIFY, "ln creates links", paths)
+        return Verdict(OpKind.MODIFY, Why.CHANGES_FILES, "ln creates links", paths)
     moved = operands + ([target] if target is not None else [])
-    verdict = Verdict(OpKind.MODIFY, "mv moves files", dedupe(resolve(w, cmd.cwd) for w in moved))
+    verdict = Verdict(OpKind.MODIFY, Why.CHANGES_FILES, "mv moves files", dedupe(resolve(w, cmd.cwd) for w in moved))
     plain = all(flag in _MV_PLAIN_OPTIONS for flag in opts.flags)
     sources = opts.operands if target is not None else opts.operands[:-1]
     if not plain or not sources or (target is None and len(opts.operands) < 2):
@@ -208,7 +208,7 @@ def classify_install(cmd: Cmd) -> Verdict:
     target = opts.values.get("-t", opts.values.get("--target-directory"))
     if "d" in opts.letters or "--directory" in opts.longs:
         paths = operand_paths(cmd, opts)
-        return Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths)
+        return Verdict(OpKind.MODIFY, Why.COPIES_CHANGED, "install copies files with new modes and owners", paths)
     if target is not None:
         paths = (resolve(target, cmd.cwd),)
         sources = opts.operands
@@ -232,4 +232,4 @@ def classify_install(cmd: Cmd) -> Verdict:
                 opts.flags,
                 (f"sets mode {mode}, the owner and new times (install)",),
             )
-    return Verdict(OpKind.MODIFY, "install copies files with new modes and owners", paths, copy)
+    return Verdict(OpKind.MODIFY, Why.COPIES_CHANGED, "install copies files with new modes and owners", paths, copy)

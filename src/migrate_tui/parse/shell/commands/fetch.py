@@ -3,7 +3,7 @@ managers, netcat: commands that reach the network."""
 
 from __future__ import annotations
 
-from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
+from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict, Why
 from migrate_tui.parse.shell.paths import dedupe, is_remote, output_path, parse_options, resolve
 
 PACKAGE_MANAGERS = frozenset({"pip", "pip3", "uv", "npm", "yarn", "pnpm", "apk", "apt-get", "apt", "yum", "dnf", "microdnf", "gem"})
@@ -72,7 +72,7 @@ def classify_wget(cmd: Cmd) -> Verdict:
         paths = output_path(output, cmd.cwd)
     else:
         paths = (resolve(prefix or ".", cmd.cwd),)
-    return Verdict(OpKind.DOWNLOAD, "wget downloads over the network", paths)
+    return Verdict(OpKind.DOWNLOAD, Why.DOWNLOADS, "wget downloads over the network", paths)
 
 
 def classify_curl(cmd: Cmd) -> Verdict:
@@ -107,7 +107,7 @@ def classify_curl(cmd: Cmd) -> Verdict:
     paths = output_path(output, cmd.cwd)
     if "O" in opts.letters or opts.longs & {"--remote-name", "--remote-name-all"}:
         paths += (resolve(opts.values.get("--output-dir", "."), cmd.cwd),)
-    return Verdict(OpKind.DOWNLOAD, "curl downloads over the network", paths)
+    return Verdict(OpKind.DOWNLOAD, Why.DOWNLOADS, "curl downloads over the network", paths)
 
 
 def _repo_directory(url: str) -> str:
@@ -125,7 +125,7 @@ def classify_git(cmd: Cmd) -> Verdict:
         i += 1
     sub = argv[i] if i < len(argv) else ""
     if sub in _GIT_READ_ONLY:
-        return Verdict(OpKind.HARMLESS, f"git {sub} only reads" if sub else "git only reads")
+        return Verdict(OpKind.HARMLESS, Why.CHANGES_NOTHING, f"git {sub} only reads" if sub else "git only reads")
     if sub == "clone":
         opts = parse_options(
             argv,
@@ -148,12 +148,12 @@ def classify_git(cmd: Cmd) -> Verdict:
         )
         operands = [argv[k] for k in opts.operands]
         dest = operands[1] if len(operands) > 1 else _repo_directory(operands[0] if operands else "")
-        return Verdict(OpKind.DOWNLOAD, "git clone downloads over the network", (resolve(dest, base),))
+        return Verdict(OpKind.DOWNLOAD, Why.DOWNLOADS, "git clone downloads over the network", (resolve(dest, base),))
     if sub in ("pull", "fetch", "submodule", "lfs"):
         reason = f"git {sub} downloads over the network"
     else:
         reason = f"git {sub} fetches or changes a repository"
-    return Verdict(OpKind.DOWNLOAD, reason, (base,))
+    return Verdict(OpKind.DOWNLOAD, Why.DOWNLOADS, reason, (base,))
 
 
 def _strip_transport(raw: str) -> str:
@@ -184,17 +184,17 @@ def classify_fetcher(cmd: Cmd) -> Verdict:
         last = _strip_transport(operands[-1])
         if last not in _FETCH_VERBS and not is_remote(last):
             paths.extend(output_path(last, cmd.cwd))
-    return Verdict(OpKind.DOWNLOAD, f"{cmd.name} downloads over the network", dedupe(paths))
+    return Verdict(OpKind.DOWNLOAD, Why.DOWNLOADS, f"{cmd.name} downloads over the network", dedupe(paths))
 
 
 def classify_package_manager(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "t", frozenset({"--target", "--prefix", "--root"}))
     target = opts.values.get("-t") if cmd.name in ("pip", "pip3", "uv") else None
     target = opts.values.get("--target", opts.values.get("--prefix", target))
-    return Verdict(OpKind.DOWNLOAD, f"{cmd.name} installs packages over the network", output_path(target, cmd.cwd))
+    return Verdict(OpKind.DOWNLOAD, Why.INSTALLS_PACKAGES, f"{cmd.name} installs packages over the network", output_path(target, cmd.cwd))
 
 
 def classify_nc(cmd: Cmd) -> Verdict:
     if "z" in parse_options(cmd.argv, "wpsiq").letters:
-        return Verdict(OpKind.WAIT, f"{cmd.name} -z probes a port")
-    return Verdict(OpKind.UNKNOWN, f"{cmd.name} exchanges data with the network")
+        return Verdict(OpKind.WAIT, Why.WAITS, f"{cmd.name} -z probes a port")
+    return Verdict(OpKind.UNKNOWN, Why.NETWORK_IO, f"{cmd.name} exchanges data with the network")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict
+from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict, Why
 from migrate_tui.parse.shell.paths import dedupe, operand_paths, output_path, parse_options
 
 TEXT_FILTERS = frozenset({"sed", "awk", "gawk", "mawk", "nawk", "jq", "yq", "envsubst", "gomplate", "j2", "jinja2"})
@@ -13,8 +13,8 @@ def classify_sed(cmd: Cmd) -> Verdict:
     if "i" in opts.letters or "--in-place" in opts.longs:
         has_script = bool({"-e", "-f", "--expression", "--file"} & opts.values.keys())
         paths = operand_paths(cmd, opts, 0 if has_script else 1)
-        return Verdict(OpKind.MODIFY, "sed -i edits files in place", paths)
-    return Verdict(OpKind.HARMLESS, "sed prints to stdout")
+        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "sed -i edits files in place", paths)
+    return Verdict(OpKind.HARMLESS, Why.PRINTS, "sed prints to stdout")
 
 
 def classify_awk(cmd: Cmd) -> Verdict:
@@ -22,8 +22,8 @@ def classify_awk(cmd: Cmd) -> Verdict:
     if opts.values.get("-i") == "inplace":
         skip = 0 if "-f" in opts.values else 1
         paths = operand_paths(cmd, opts, skip)
-        return Verdict(OpKind.MODIFY, "awk -i inplace edits files", paths)
-    return Verdict(OpKind.HARMLESS, f"{cmd.name} prints to stdout")
+        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "awk -i inplace edits files", paths)
+    return Verdict(OpKind.HARMLESS, Why.PRINTS, f"{cmd.name} prints to stdout")
 
 
 _YQ_SUBCOMMANDS = frozenset({"e", "eval", "ea", "eval-all"})
@@ -34,8 +34,8 @@ def classify_yq(cmd: Cmd) -> Verdict:
     if "i" in opts.letters or "--inplace" in opts.longs:
         subcommand = int(bool(opts.operands) and cmd.argv[opts.operands[0]] in _YQ_SUBCOMMANDS)
         paths = operand_paths(cmd, opts, 1 + subcommand)
-        return Verdict(OpKind.MODIFY, "yq -i edits files in place", paths)
-    return Verdict(OpKind.HARMLESS, "yq prints to stdout")
+        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "yq -i edits files in place", paths)
+    return Verdict(OpKind.HARMLESS, Why.PRINTS, "yq prints to stdout")
 
 
 def classify_template_tool(cmd: Cmd) -> Verdict:
@@ -52,7 +52,7 @@ def classify_template_tool(cmd: Cmd) -> Verdict:
                 outputs.append(pieces[1])
     if cmd.name == "dockerize" and not any(w.lstrip("-").startswith("template") for w in argv):
         if any(w.lstrip("-").startswith("wait") for w in argv):
-            return Verdict(OpKind.WAIT, "dockerize -wait waits for a service")
-        return Verdict(OpKind.UNKNOWN, "dockerize runs a command migrate-tui cannot see into")
+            return Verdict(OpKind.WAIT, Why.WAITS, "dockerize -wait waits for a service")
+        return Verdict(OpKind.UNKNOWN, Why.RUNTIME_CODE, "dockerize runs a command migrate-tui cannot see into")
     paths = dedupe(p for raw in outputs if raw for p in output_path(raw, cmd.cwd))
-    return Verdict(OpKind.TEMPLATE, f"{cmd.name} renders templates", paths)
+    return Verdict(OpKind.TEMPLATE, Why.RENDERS_TEMPLATE, f"{cmd.name} renders templates", paths)

@@ -1,0 +1,159 @@
+"""One simple-command type and one wrapper table for container commands (IV) and ``RUN``s (DF).
+
+The ``RUN`` reader used to have its own wrapper list (exact names, no ``timeout``/``exec``/
+``gosu``, ``command -v`` unwrapped); it now reads through ``parse.shell``'s table. The tests
+named ``test_run_*_changed`` pin the ``RUN`` outputs that changed with it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from conftest import make_engine
+from migrate_tui.parse.dockerfile.run import split_script
+from migrate_tui.parse.shell import Command, Op, Word, parse_container_command
+from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped
+
+
+def _names(script: str) -> list[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]]:
+    commands, _, _ = split_script(script)
+    return [(c.name, c.argv, c.assignments) for c in commands]
+
+
+def test_run_wrapper_table_is_the_shell_models() -> None:
+    assert _names("sudo -E env A=1 nice -n 5 pip install x") == [("pip", ("pip", "install", "x"), (("A", "1"),))]
+    assert {"sudo", "env", "nice", "timeout", "exec", "xargs", "ionice", "gosu"} <= WRAPPERS.keys()
+
+
+def test_run_timeout_and_gosu_unwrapped_changed() -> None:
+    # before: one command named "timeout" with argv ("timeout", "60", "gosu", "app", "pip", ...)
+    assert _names("timeout 60 gosu app pip install x") == [("pip", ("pip", "install", "x"), ())]
+
+
+def test_run_wrapper_by_path_changed() -> None:
+    # before: "/usr/bin/sudo" was not in the RUN list (exact names only), so the name was "sudo"
+    assert _names("/usr/bin/sudo apt-get update") == [("apt-get", ("apt-get", "update"), ())]
+
+
+def test_run_command_v_is_a_probe_changed() -> None:
+    # before: ``command -v curl`` was read as a command named "curl"
+    assert _names("command -v curl || apt-get install -y curl") == [
+        ("command", ("command", "-v", "curl"), ()),
+        ("apt-get", ("apt-get", "install", "-y", "curl"), ()),
+    ]
+
+
+def test_run_exec_unwrapped_changed() -> None:
+    # before: one command named "exec"; the append blocker still sees the exec (a wrapper now)
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import EditBlocker, read_run
+
+    commands, _, _ = split_script("exec pip install x")
+    assert [(c.argv, c.wrappers) for c in commands] == [(("pip", "install", "x"), ("exec",))]
+    instr = parse_dockerfile("FROM x\nRUN exec pip install x\n").stages[0].instructions[0]
+    script = read_run(instr)
+    assert script is not None and script.blocker is EditBlocker.EXITS
+
+
+def test_df004_sees_apt_behind_timeout_changed(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text('FROM debian:12\nRUN timeout 600 apt-get update\nCMD ["true"]\n')
+    findings = make_engine(tmp_path, select=("DF004",)).scan().findings
+    assert [(f.rule, f.location.line) for f in findings] == [("DF004", 2)]
+
+
+def test_xargs_keeps_iv_commands_unknown() -> None:
+    # The container-command classifier needs every operand to know what is written: xargs adds
+    # them from stdin, so the command behind it is not classified (unchanged).
+    op = parse_container_command(["sh", "-c", "find /a -name '*.jar' | xargs cp -t /d"], None).ops[0]
+    assert (op.kind.value, op.reason) == ("unknown", "runs xargs, which migrate-tui does not know")
+    assert wrapped(["xargs", "-n", "1", "rm"]) == (3, (), ("xargs",))
+    assert wrapped(["xargs", "-n", "1", "rm"], partial_argv=False) == (0, (), ())
+
+
+def test_command_flags_stop_at_double_dash() -> None:
+    command = Command(tuple(Word(t, 0, 0, False, False) for t in ("rm", "-rf", "--", "-x")), (), "")
+    assert (command.name, command.flags) == ("rm", ("-rf",))
+
+
+def test_container_ops_carry_the_shared_commands() -> None:
+    script = 'A=1 sudo -E env B=2 cp -r "$SRC"/. $DEST | tee /d/log'
+    parsed = parse_container_command(["sh", "-c", script], None, env={"SRC": "/src"})
+    (op,) = parsed.ops
+    cp, tee = op.commands
+    assert (cp.name, cp.argv, cp.assignments, cp.wrappers, cp.connector) == (
+        "cp",
+        ("cp", "-r", "/src/.", "$DEST"),
+        (("A", "1"), ("B", "2")),
+        ("sudo", "env"),
+        "",
+    )
+    assert cp.flags == ("-r",)
+    assert [(w.text, script[w.start : w.end], w.quoted, w.expands) for w in cp.words[2:]] == [
+        ("/src/.", '"$SRC"/.', True, False),
+        ("$DEST", "$DEST", False, True),
+    ]
+    assert (tee.name, tee.argv, tee.connector) == ("tee", ("tee", "/d/log"), "|")
+
+
+def test_an_argv_without_shell_is_one_command() -> None:
+    (op,) = parse_container_command(["/bin/cp", "-r", "/a b", "/d"], None).ops
+    (command,) = op.commands
+    assert (command.name, [op.text[w.start : w.end] for w in command.words]) == ("cp", ["/bin/cp", "-r", "'/a b'", "/d"])
+
+
+def _golden_ops() -> Iterator[Op]:
+    path = Path(__file__).resolve().parent / "shell_goldens" / "goldens.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        spec = json.loads(line).get("input")
+        if spec is not None:
+            parsed = parse_container_command(spec["command"], spec["args"], spec["working_dir"], spec["env"])
+            yield from parsed.ops
+
+
+def test_every_op_has_a_typed_reason_that_fits_its_kind() -> None:
+    from migrate_tui.parse.shell import OpKind as K
+    from migrate_tui.parse.shell import Why as W
+
+    seen: set[tuple[K, W]] = set()
+    for op in _golden_ops():
+        assert op.why is not None, op.text
+        seen.add((op.kind, op.why))
+        # the program an UNKNOWN op runs is set only for the two "runs a program" reasons (an
+        # UNKNOWN_TOOL named "" has none), and always for a single command run by path (a
+        # pipeline keeps its worst member's reason but not its program, as before)
+        if op.program:
+            assert op.why in (W.RUNS_PROGRAM, W.UNKNOWN_TOOL), (op.text, op.why)
+        if op.why is W.RUNS_PROGRAM and len(op.commands) == 1:
+            assert op.program, op.text
+    assert {(K.COPY, W.COPIES), (K.DOWNLOAD, W.DOWNLOADS), (K.UNKNOWN, W.RUNS_PROGRAM), (K.UNKNOWN, W.BACKGROUND)} <= seen
+    assert {why for kind, why in seen if kind is K.HARMLESS} <= {W.CHANGES_NOTHING, W.WRAPPER_ALONE, W.PRINTS, W.ASSIGNS}
+
+
+def test_typed_reasons_of_known_commands() -> None:
+    from migrate_tui.parse.shell import Why as W
+
+    cases = {
+        "cp -r /a/. /d": W.COPIES,
+        "sleep 5": W.WAITS,
+        "A=1": W.ASSIGNS,
+        "cp $(cat f) /d": W.COMMAND_SUBSTITUTION,
+        "cp -r /a/. /d &": W.BACKGROUND,
+        "sed -i s/a/b/ /d/f": W.EDITS_IN_PLACE,
+        "echo hi > /d/f": W.WRITES_FILE,
+        "cat /a | cp -r /b /d": W.COPY_IN_PIPELINE,
+        "cp ~/x /d": W.UNRESOLVED_PATH,
+        "/docker-entrypoint.sh": W.RUNS_PROGRAM,
+        "frobnicate": W.UNKNOWN_TOOL,
+        "$CMD": W.VARIABLE_COMMAND,
+        "envsubst < /t > /d/f": W.RENDERS_TEMPLATE,
+        "apk add curl": W.INSTALLS_PACKAGES,
+        "until nc -z db 5432; do sleep 1; done": W.WAITS,
+        "while true; do cp -r /a /d; done": None,  # a loop that writes is opaque (no op)
+        "cat x | /bin/foo": W.RUNS_PROGRAM,  # the pipeline's worst member (Op.program stays "")
+    }
+    got = {}
+    for script in cases:
+        parsed = parse_container_command(["sh", "-c", script], None)
+        got[script] = parsed.ops[0].why if parsed.ops else None
+    assert got == cases
