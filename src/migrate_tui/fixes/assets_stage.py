@@ -16,6 +16,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Iterable
 
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.parse.dockerfile.run import EditBlocker, RunForm, read_run
@@ -385,7 +386,7 @@ def _under(path: str, top: str) -> bool:
     return path == top or top == "/" or path.startswith(top + "/")
 
 
-def _outermost(paths) -> list[str]:
+def _outermost(paths: Iterable[str]) -> list[str]:
     ordered = sorted(dict.fromkeys(paths), key=lambda p: (p.count("/"), p))
     out: list[str] = []
     for path in ordered:

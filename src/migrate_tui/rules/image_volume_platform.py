@@ -88,7 +88,7 @@ def looks_like_file(sub_path: str) -> bool:
     """The documented heuristic: the last component carries a file extension."""
     last = posixpath.basename(posixpath.normpath(sub_path.strip()))
     match = _EXTENSION.match(last)
-    return bool(match) and match.group(1).lower() not in _DIRECTORY_SUFFIXES
+    return match is not None and match.group(1).lower() not in _DIRECTORY_SUFFIXES
 
 
 def resolver_for(ctx: RuleContext) -> Resolver | None:

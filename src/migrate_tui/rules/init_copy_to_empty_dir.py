@@ -497,7 +497,7 @@ def _build_fix(
         dict.fromkeys(f"'{f.init.get('name')}'" for f in group)
     )
     edits = [edit]
-    digests = [(source.path, source.digest)]
+    digests: list[tuple[str, str | None]] = [(source.path, source.digest)]
     scopes = [(source.path, chunk.start, chunk.end)]
     if scratch is not None:
         for asset in scratch.assets.values():

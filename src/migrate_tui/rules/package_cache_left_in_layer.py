@@ -380,7 +380,12 @@ def _apk(commands: list[Command], covered: list[str], plan: _Plan) -> None:
     needs = []
     for n, c in enumerate(commands):
         verb, word = _subcommand(c, "apk") if c.name == "apk" else (None, None)
-        if verb in ("add", "update", "upgrade") and "--no-cache" not in c.argv and not _cleaned_after(commands, n, (_APK_CACHE,)):
+        if (
+            word is not None
+            and verb in ("add", "update", "upgrade")
+            and "--no-cache" not in c.argv
+            and not _cleaned_after(commands, n, (_APK_CACHE,))
+        ):
             needs.append((verb, word))
     if any(verb == "update" for verb, _ in needs):
         plan.what.append("the apk index (/var/cache/apk)")

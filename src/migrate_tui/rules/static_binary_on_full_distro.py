@@ -85,7 +85,7 @@ included); the directory-name guess is not trusted for this.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Any, Iterator
 
 from migrate_tui.analysis.context import RuleContext
 from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
@@ -177,7 +177,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     )
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}"
-    data = {
+    data: dict[str, Any] = {
         "stage": stage.index,
         "stage_name": stage.name,
         "target_reason": target.reason,
@@ -256,7 +256,7 @@ def _compose(
     )
     location = Location(source.path, stage.from_instruction.line)
     anchor = f"{stage.index}:{stage.name}"
-    data = {
+    data: dict[str, Any] = {
         "stage": stage.index,
         "stage_name": stage.name,
         "target_reason": target.reason,
