@@ -5,6 +5,7 @@ The JSON and SARIF shapes are an API: other tools parse them. Pure functions ove
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -13,7 +14,6 @@ from migrate_tui import __version__
 from migrate_tui.pipeline.engine import ScanResult
 from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Finding
 from migrate_tui.rules import all_rules
-from migrate_tui.render.formats.jsonout import dumps_indented
 from migrate_tui.render.formats.terminal import visible, visible_lines
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -178,7 +178,7 @@ def render_json(result: ScanResult, read: Callable[[str], str | None] | None = N
         "findings": [finding_json(f, read) for f in result.findings],
         "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
     }
-    return dumps_indented(doc) + "\n"  # json.dumps(doc, indent=2), byte for byte
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
 def diagnostic_json(d: Diagnostic) -> dict:
@@ -289,7 +289,7 @@ def render_sarif(result: ScanResult) -> str:
             }
         ],
     }
-    return dumps_indented(doc) + "\n"
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def _sarif_location(path: str, line: int, column: int) -> dict:
