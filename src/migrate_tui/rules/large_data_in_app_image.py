@@ -92,7 +92,7 @@ from migrate_tui.analysis.context import RuleContext
 from migrate_tui.model.findings import Finding, Location, Severity
 from migrate_tui.analysis.savings import human_bytes, measured
 from migrate_tui.repo.sources import SourceFile, is_inside
-from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, expand_args
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, expand_args
 from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes import fetched_model as fetched
@@ -123,11 +123,43 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
             if instr.keyword not in ("COPY", "ADD"):
                 continue
             if instr.flag("from") is not None:
+                if not may_fetch(parsed, instr):
+                    continue  # judge would find no fetch: skip reading the stage's RUN scripts
                 finding = fetched.judge(ctx, source, parsed, stage, target, instr, shipped)
             else:
                 finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
             if finding is not None:
                 yield finding
+
+
+# The command names the fetch model (analysis.fetch_stage) recognises, as substrings of a RUN's
+# text, and the characters through which a word can become one of them without naming it
+# (quotes, escapes, ARG/ENV and shell expansions, globs, brace expansion).
+_FETCH_NEEDLES = ("git", "wget", "curl", "hf", "huggingface")
+_WORD_BUILDERS = frozenset("$\\\"'`{}[]*?~!")
+
+
+def may_fetch(parsed: Dockerfile, copy: Instruction) -> bool:
+    """False only when the stage ``COPY --from`` names (and the stages it builds on) can't fetch a
+    model: no ``ADD``, and every ``RUN`` a shell-form line whose text names no fetch command and
+    holds no character that could build one. A cheap text test before ``fetched.judge`` reads
+    every RUN script of the chain; True whenever it can't tell."""
+    stage = parsed.copy_sources_from(copy)
+    if not isinstance(stage, Stage):
+        return True  # an image or nothing: judge answers at once
+    _, chain = parsed.root_base(stage)
+    for link in chain:
+        for instr in link.instructions:
+            if instr.keyword == "ADD" or (instr.keyword == "RUN" and _run_may_fetch(instr)):
+                return True
+    return False
+
+
+def _run_may_fetch(instr: Instruction) -> bool:
+    if instr.json_args is not None or instr.heredocs:
+        return True
+    text = instr.args.lower()
+    return any(n in text for n in _FETCH_NEEDLES) or not _WORD_BUILDERS.isdisjoint(text)
 
 
 def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
