@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
 
-from migrate_tui.parse.dockerfile.parser import Dockerfile, Stage, env_pairs, expand_args
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, env_pairs, expand_args
 from migrate_tui.parse.dockerfile.run import read_run
 
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")
@@ -261,14 +261,14 @@ def stage_fetches(parsed: Dockerfile, stage: Stage) -> list[Fetch]:
     return out
 
 
-def _runs_git_lfs(instr) -> bool:
+def _runs_git_lfs(instr: Instruction) -> bool:
     script = read_run(instr)
     if script is None:
         return False
     return any(c.name == "git" and "lfs" in c.argv[1:3] or c.name == "git-lfs" for c in script.commands)
 
 
-def _run_fetches(instr, env, escape: str, workdir: str, lfs: bool) -> list[Fetch]:
+def _run_fetches(instr: Instruction, env: dict[str, str | None], escape: str, workdir: str, lfs: bool) -> list[Fetch]:
     script = read_run(instr)
     if script is None:
         return []

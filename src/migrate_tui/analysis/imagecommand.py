@@ -21,7 +21,7 @@ Pure functions over plain dicts, shared by IV001 (defaults read from the linked 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from migrate_tui.model.reasons import Blocker
 from migrate_tui.parse.shell import ParsedCommand, parse_container_command
@@ -42,7 +42,7 @@ class ImageDefault:
 #: container -> its image's default command; a Blocker when the image is known but its default
 #: can't stand in for the container's command (typed reason); None when nothing is known (the
 #: container's own command alone, as before).
-ImageDefaults = Callable[[dict], "ImageDefault | Blocker | None"]
+ImageDefaults = Callable[[dict[str, Any]], "ImageDefault | Blocker | None"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def _words(value: object) -> list[str] | None:
     return [str(v) for v in value] if isinstance(value, list) else None
 
 
-def container_env(container: dict, image_env: tuple[tuple[str, str | None], ...] = ()) -> tuple[dict[str, str], tuple[str, ...]]:
+def container_env(container: dict[str, Any], image_env: tuple[tuple[str, str | None], ...] = ()) -> tuple[dict[str, str], tuple[str, ...]]:
     """(known variables, names whose values are unknown): the image's ``Env`` overridden by the
     container's ``env`` in order; ``valueFrom`` entries and every ``envFrom`` make values unknown."""
     known: dict[str, str] = {}
@@ -88,7 +88,7 @@ def container_env(container: dict, image_env: tuple[tuple[str, str | None], ...]
     return known, tuple(dict.fromkeys(unknown))
 
 
-def image_run(container: dict, default: ImageDefault) -> ImageRun:
+def image_run(container: dict[str, Any], default: ImageDefault) -> ImageRun:
     """The Kubernetes combination of ``container`` with its image's ``default``."""
     command = _words(container.get("command"))
     args = _words(container.get("args"))
@@ -107,7 +107,7 @@ def image_run(container: dict, default: ImageDefault) -> ImageRun:
     return ImageRun(argv, env, workdir, from_image, unknown)
 
 
-def parse_image_run(container: dict, default: ImageDefault) -> ParsedCommand:
+def parse_image_run(container: dict[str, Any], default: ImageDefault) -> ParsedCommand:
     """``container``'s command as the shell model reads it, its image's default filled in.
 
     Words that come from the pod keep the kubelet's ``$(VAR)`` expansion (over the pod's own
@@ -130,7 +130,7 @@ def parse_image_run(container: dict, default: ImageDefault) -> ParsedCommand:
     return parse_container_command(argv or None, None, run.workdir, env)
 
 
-def from_image_config(config: dict, origin: str) -> ImageDefault:
+def from_image_config(config: dict[str, Any], origin: str) -> ImageDefault:
     """The default command of an image from its OCI config (``config.Entrypoint``/``Cmd``/``Env``/``WorkingDir``)."""
     inner = config.get("config") if isinstance(config, dict) else None
     inner = inner if isinstance(inner, dict) else {}
