@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any
 
 from migrate_tui.model.reasons import Blocker, BlockerKind, Note, NoteKind
-from migrate_tui.parse.shell import OpaqueKind, OpKind, ParsedCommand, parse_container_command
+from migrate_tui.parse.shell import CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, parse_container_command
 from migrate_tui.analysis.imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
 
 _FILE_SUFFIXES = (
@@ -93,7 +93,7 @@ class InitMount:
     path: str  # absolute, normalised mountPath
     volume: str  # the volume's name
     kind: str  # the volume's source key: configMap, secret, projected, emptyDir, ... ("undeclared")
-    mount: dict
+    mount: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -116,11 +116,11 @@ class VolumeSource:
 
 @dataclass(frozen=True)
 class Consumer:
-    container: dict
+    container: dict[str, Any]
     group: str  # "initContainers" | "containers" | "ephemeralContainers"
     index: int
     mount_index: int
-    mount: dict
+    mount: dict[str, Any]
 
     @property
     def name(self) -> str:
@@ -143,11 +143,11 @@ class Consumer:
 class VolumeFlow:
     """The analysis of init container ``init`` writing emptyDir ``volume``."""
 
-    init: dict
+    init: dict[str, Any]
     init_index: int
-    volume: dict
+    volume: dict[str, Any]
     volume_index: int
-    mount: dict  # the init container's mount of the volume
+    mount: dict[str, Any]  # the init container's mount of the volume
     parsed: ParsedCommand
     placements: list[Placement] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
@@ -241,7 +241,7 @@ def _volume_key(volume: object) -> str:
     return "undeclared"
 
 
-def init_mounts(container: dict, by_name: dict) -> list[InitMount]:
+def init_mounts(container: dict[str, Any], by_name: dict[Any, Any]) -> list[InitMount]:
     """Every volume mount of ``container``, normalised, duplicates (same volume, path, subPath) once."""
     out: dict[tuple[str, str, str], InitMount] = {}
     for mount in _mounts(container):
@@ -259,7 +259,7 @@ def _rel(path: str, root: str) -> str:
     return _clean_rel(path[len(root.rstrip("/")) :])
 
 
-def _containers(spec: dict) -> list[tuple[str, int, dict]]:
+def _containers(spec: dict[str, Any]) -> list[tuple[str, int, dict[str, Any]]]:
     out = []
     for group in ("initContainers", "containers", "ephemeralContainers"):
         items = spec.get(group)
@@ -268,12 +268,12 @@ def _containers(spec: dict) -> list[tuple[str, int, dict]]:
     return out
 
 
-def _mounts(container: dict) -> list[dict]:
+def _mounts(container: dict[str, Any]) -> list[dict[str, Any]]:
     mounts = container.get("volumeMounts")
     return [m for m in mounts if isinstance(m, dict)] if isinstance(mounts, list) else []
 
 
-def literal_env(container: dict) -> dict[str, str]:
+def literal_env(container: dict[str, Any]) -> dict[str, str]:
     env = container.get("env")
     out: dict[str, str] = {}
     if isinstance(env, list):
@@ -283,7 +283,7 @@ def literal_env(container: dict) -> dict[str, str]:
     return out
 
 
-def parse_command(container: dict) -> ParsedCommand:
+def parse_command(container: dict[str, Any]) -> ParsedCommand:
     command = container.get("command")
     args = container.get("args")
     command = [str(c) for c in command] if isinstance(command, list) else None
@@ -293,7 +293,11 @@ def parse_command(container: dict) -> ParsedCommand:
 
 
 def analyse_pod_spec(
-    spec: dict, merged_by: str = "", assembled: bool = False, shared_volumes: tuple = (), image_defaults: ImageDefaults | None = None
+    spec: dict[str, Any],
+    merged_by: str = "",
+    assembled: bool = False,
+    shared_volumes: tuple[Any, ...] = (),
+    image_defaults: ImageDefaults | None = None,
 ) -> list[VolumeFlow]:
     """Every (init container, emptyDir it mounts and some other container reads) pair.
 
@@ -383,7 +387,7 @@ def _note_image_default(flow: VolumeFlow, default: ImageDefault | Blocker | None
         )
 
 
-def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:
+def _expression_mounts(flow: VolumeFlow, init: dict[str, Any]) -> list[Blocker]:
     """A mount of the volume with subPathExpr: which directory it is depends on the pod's
     environment, so where copies land (or what a reader sees) can't be placed."""
     blockers = []
@@ -399,7 +403,7 @@ def _expression_mounts(flow: VolumeFlow, init: dict) -> list[Blocker]:
     return blockers
 
 
-def _duplicate_names(volumes: list, everyone: list[tuple[str, int, dict]]) -> list[Blocker]:
+def _duplicate_names(volumes: list[Any], everyone: list[tuple[str, int, dict[str, Any]]]) -> list[Blocker]:
     """Two volumes or two containers with one name: the API server rejects the pod, and which
     entry a mount or a rewrite means is a guess."""
     blockers: list[Blocker] = []
@@ -449,7 +453,7 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
         copying = op.copy is not None and (op.kind is OpKind.COPY or any(_under(p, root) for p in op.paths))
         if copying:  # a copy, or a copy with changes (install) into the volume
             _trace_copy(flow, op, mounts, changed, existing_dirs)
-            if op.copy.tool == "mv":  # the sources are gone from the init container's filesystem
+            if op.copy is not None and op.copy.tool == "mv":  # the sources are gone from the init container's filesystem
                 changed += [(p, op.text, False, False) for p in op.copy.sources]
             continue
         touched = [p for p in op.paths if _overlaps(p, root) or not _resolved(p)]
@@ -505,8 +509,12 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
             flow.fills.append(f"`{op.text}`: {op.reason}; what it writes into '{flow.name}' can't be known here")
 
 
-def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, existing_dirs: set[str]) -> None:
+def _trace_copy(
+    flow: VolumeFlow, op: Op, mounts: list[InitMount], changed: list[tuple[str, str, bool, bool]], existing_dirs: set[str]
+) -> None:
     copy = op.copy
+    if copy is None:  # the caller traces copies only
+        return
     root = flow.dest_root
     landings = _landings(copy)
     if not any(_under(landing, root) for landing in landings):
@@ -605,7 +613,7 @@ def _trace_copy(flow: VolumeFlow, op, mounts: list[InitMount], changed: list, ex
         flow.landings.append(landing)
 
 
-def _landings(copy) -> list[str]:
+def _landings(copy: CopyOp) -> list[str]:
     """Where a copy's sources may land: the destination, and DEST/NAME for an entry."""
     out = []
     for src, form in zip(copy.sources, copy.forms):
@@ -615,7 +623,7 @@ def _landings(copy) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _merged_into(copy) -> list[str]:
+def _merged_into(copy: CopyOp) -> list[str]:
     """The directories whose existing subtree a copy writes into (an entry goes to DEST/NAME
     when DEST is a directory, which it is when a volume is mounted inside it)."""
     return list(
@@ -636,7 +644,7 @@ def _changes(change: tuple[str, str, bool, bool], source: str) -> bool:
     return _overlaps(path, source)
 
 
-def _place(source: str, form: str, copy, root: str, init_sub: str, existing_dirs: set[str], text: str) -> tuple[Placement, str]:
+def _place(source: str, form: str, copy: CopyOp, root: str, init_sub: str, existing_dirs: set[str], text: str) -> tuple[Placement, str]:
     dest = copy.dest
     dest_is_dir = copy.dest_trailing_slash or dest in existing_dirs or len(copy.sources) > 1
     if form in ("contents", "glob"):
@@ -693,7 +701,7 @@ def _operator_blocker(flow: VolumeFlow, operator: str, assembled: bool, shared: 
     )
 
 
-def _judge_consumers(flow: VolumeFlow, spec: dict, merged_by: str = "") -> None:
+def _judge_consumers(flow: VolumeFlow, spec: dict[str, Any], merged_by: str = "") -> None:
     if not flow.consumers:
         if merged_by:
             return  # said by _operator_blocker: the operator's own containers may read it
@@ -763,7 +771,7 @@ def _judge_consumers(flow: VolumeFlow, spec: dict, merged_by: str = "") -> None:
                 break
 
 
-def _executed_paths(container: dict) -> list[str]:
+def _executed_paths(container: dict[str, Any]) -> list[str]:
     paths: list[str] = []
     parsed = parse_command(container)
     for op in parsed.ops:
@@ -780,7 +788,7 @@ def _executed_paths(container: dict) -> list[str]:
     return paths
 
 
-def _exec_hooks(container: dict) -> list[list[Any]]:
+def _exec_hooks(container: dict[str, Any]) -> list[list[Any]]:
     hooks = []
     lifecycle = container.get("lifecycle")
     if isinstance(lifecycle, dict):
