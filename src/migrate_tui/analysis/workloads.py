@@ -20,14 +20,23 @@ def same_repository(image: Any, wanted: ImageRef | None) -> bool:
     return ref is not None and wanted is not None and ref.same_repository(wanted)
 
 
-def containers(spec: Any) -> list[dict[str, Any]]:
-    """Every container of a pod spec: init, regular and ephemeral, in that order."""
-    out: list[dict[str, Any]] = []
-    for group in ("initContainers", "containers", "ephemeralContainers"):
+CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def grouped_containers(spec: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(group, container) for every container of a pod spec: init, regular and ephemeral, in
+    that order; entries that are not mappings are skipped."""
+    for group in CONTAINER_GROUPS:
         items = spec.get(group) if isinstance(spec, dict) else None
         if isinstance(items, list):
-            out += [c for c in items if isinstance(c, dict)]
-    return out
+            for container in items:
+                if isinstance(container, dict):
+                    yield group, container
+
+
+def containers(spec: Any) -> list[dict[str, Any]]:
+    """Every container of a pod spec: init, regular and ephemeral, in that order."""
+    return [container for _, container in grouped_containers(spec)]
 
 
 def pod_specs(source: SourceFile) -> Iterator[PodSpecSubject]:

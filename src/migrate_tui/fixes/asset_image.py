@@ -33,6 +33,7 @@ from migrate_tui.repo.safepath import PathRefusal, describe, dockerfile_word, ha
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, parse_dockerfile
 from migrate_tui.analysis import stages as dfx
+from migrate_tui.analysis.workloads import grouped_containers, pod_specs, same_repository
 from migrate_tui.fixes.assets_stage import copier_command, unique_stage_name
 
 if TYPE_CHECKING:
@@ -289,9 +290,6 @@ def other_runners(ctx: RuleContext, image: str, *, own: list[str]) -> list[str]:
     containers this change-set removes (``own``, by name, each discounted once), as
     ``"file: container 'x'"``. Rewriting that image's Dockerfile in place (or renaming its build)
     would change what they run, so the change-set writes a new asset Dockerfile instead."""
-    from migrate_tui.parse.podspec import find_pod_specs
-    from migrate_tui.parse.yamldoc import YamlError, load_documents
-
     wanted = parse_image_ref(image)
     index = ctx.project.links()
     runners_of = index.runners_of
@@ -304,20 +302,14 @@ def other_runners(ctx: RuleContext, image: str, *, own: list[str]) -> list[str]:
         if not isinstance(text, SourceFile):
             found.append(f"{rel} (unreadable)")
             continue
-        for item in load_documents(text.text):
-            if isinstance(item, YamlError) or not isinstance(item.data, dict):
-                continue
-            for ref in find_pod_specs(item.data):
-                for group in ("initContainers", "containers", "ephemeralContainers"):
-                    items = ref.spec.get(group)
-                    for container in items if isinstance(items, list) else []:
-                        other = parse_image_ref(str(container.get("image") or "")) if isinstance(container, dict) else None
-                        if other is not None and other.same_repository(wanted):
-                            name = str(container.get("name"))
-                            if group == "initContainers" and name in left:
-                                left.remove(name)
-                                continue
-                            found.append(f"{rel}: container '{name}'")
+        for subject in pod_specs(text):
+            for group, container in grouped_containers(subject.ref.spec):
+                if same_repository(container.get("image"), wanted):
+                    name = str(container.get("name"))
+                    if group == "initContainers" and name in left:
+                        left.remove(name)
+                        continue
+                    found.append(f"{rel}: container '{name}'")
     return found
 
 

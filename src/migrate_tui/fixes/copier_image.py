@@ -21,6 +21,7 @@ from migrate_tui.parse.shell import OpKind
 from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Stage, env_pairs, parse_dockerfile
 from migrate_tui.analysis import stages as dfx
+from migrate_tui.analysis.workloads import grouped_containers, pod_specs, same_repository
 from migrate_tui.fixes.asset_image import _link_for, _read, _shown
 from migrate_tui.fixes.assets_stage import copier_command
 from migrate_tui.analysis.imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
@@ -153,9 +154,6 @@ def _dockerfile_default(parsed: Dockerfile, stage: Stage, origin: str) -> ImageD
 def _regular_runners(ctx: RuleContext, image: str) -> list[str]:
     """Containers in the repository that run ``image``'s repository as a regular container, a
     native sidecar or an ephemeral container, as ``"file: container 'x'"``."""
-    from migrate_tui.parse.podspec import find_pod_specs
-    from migrate_tui.parse.yamldoc import YamlError, load_documents
-
     wanted = parse_image_ref(image)
     if wanted is None:
         return []
@@ -164,18 +162,10 @@ def _regular_runners(ctx: RuleContext, image: str) -> list[str]:
         text = ctx.project.read(rel)
         if not isinstance(text, SourceFile):
             continue
-        for item in load_documents(text.text):
-            if isinstance(item, YamlError) or not isinstance(item.data, dict):
-                continue
-            for ref in find_pod_specs(item.data):
-                for group in ("initContainers", "containers", "ephemeralContainers"):
-                    items = ref.spec.get(group)
-                    for container in items if isinstance(items, list) else []:
-                        if not isinstance(container, dict):
-                            continue
-                        if group == "initContainers" and container.get("restartPolicy") != "Always":
-                            continue
-                        other = parse_image_ref(str(container.get("image") or ""))
-                        if other is not None and other.same_repository(wanted):
-                            found.append(f"{rel}: container '{container.get('name')}'")
+        for subject in pod_specs(text):
+            for group, container in grouped_containers(subject.ref.spec):
+                if group == "initContainers" and container.get("restartPolicy") != "Always":
+                    continue
+                if same_repository(container.get("image"), wanted):
+                    found.append(f"{rel}: container '{container.get('name')}'")
     return found
