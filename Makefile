@@ -42,8 +42,7 @@ test: apt $(STAMP) lint
 MYPY_STRICT := src/migrate_tui/model
 MYPY_STRICT += src/migrate_tui/parse
 MYPY_STRICT += src/migrate_tui/platform
-MYPY_STRICT += src/migrate_tui/repo/config.py
-MYPY_STRICT += src/migrate_tui/repo/safepath.py
+MYPY_STRICT += src/migrate_tui/repo
 MYPY_STRICT += src/migrate_tui/analysis/savings.py
 MYPY_STRICT += src/migrate_tui/analysis/context.py
 MYPY_STRICT += src/migrate_tui/analysis/workloads.py
