@@ -401,7 +401,8 @@ def _read_in(dir_fd: int, rel: str, name: str) -> SourceFile | _Refused | None:
     if isinstance(decoded, Diagnostic):
         return _Refused(WriteRefusal.UNREADABLE, f"{rel}: {decoded.message}")
     text, bom, newline = decoded
-    return _OnDisk(rel, Path(rel), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, st.st_uid, st.st_gid)
+    # uid/gid by keyword: positionally they would land in SourceFile's stat_key and uid
+    return _OnDisk(rel, Path(rel), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, uid=st.st_uid, gid=st.st_gid)
 
 
 @dataclass(frozen=True)
