@@ -23,10 +23,10 @@ import threading
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from migrate_tui.parse.imageref import parse_image_ref
-from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, text_digest
+from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Edit, Finding, Fix, text_digest
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.repo.safepath import (
     CONTROL_CHARS,
@@ -42,7 +42,7 @@ from migrate_tui.repo.safepath import (
 )
 from migrate_tui.repo.sources import SourceFile, decode, encode
 from migrate_tui.platform.target import Target
-from migrate_tui.parse.yamldoc import YamlError, load_chunk, split_documents
+from migrate_tui.parse.yamldoc import Chunk, YamlError, load_chunk, split_documents
 
 
 class WriteRefusal(str, Enum):
@@ -200,7 +200,7 @@ def apply_fixes(
     try:
         root_fd = open_root(root)
     except OSError as exc:
-        report.diagnostics.append(Diagnostic(".", 1, "write", f"cannot open the root: {exc.strerror or exc}; nothing written"))
+        report.diagnostics.append(Diagnostic(".", 1, DiagnosticKind.WRITE, f"cannot open the root: {exc.strerror or exc}; nothing written"))
         return report
     try:
         while chosen:
@@ -229,7 +229,7 @@ class _FilePlan:
     owners: list[Finding] = field(default_factory=list)
 
 
-def _plan(root_fd: int, chosen: list[Finding], target: Target):
+def _plan(root_fd: int, chosen: list[Finding], target: Target) -> tuple[list[_FilePlan], list[tuple[Finding, WriteRefusal, str]]]:
     """New texts per file, and the findings whose fix can't be applied (kind and sentence)."""
     rejected: list[tuple[Finding, WriteRefusal, str]] = []
     current: dict[str, SourceFile | _Refused | None] = {}
@@ -320,11 +320,11 @@ def content_refusal(path: str, text: str, before: str | None) -> _Refused | None
     return None
 
 
-def _bodies(text: str) -> dict:
+def _bodies(text: str) -> dict[str, Chunk]:
     return {text[c.start : c.end]: c for c in split_documents(text)}
 
 
-def _scalars(text: str, chunks: list) -> set[tuple[str, str]]:
+def _scalars(text: str, chunks: list[Chunk]) -> set[tuple[str, str]]:
     """(key, string value) pairs of every mapping in the given documents (those that load)."""
     out: set[tuple[str, str]] = set()
     for chunk in chunks:
@@ -489,7 +489,7 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
             return []
         if not isinstance(exc, OSError):
             raise
-        report.diagnostics.append(Diagnostic(rel, 1, "write", f"cannot write: {exc.strerror or exc}; nothing written"))
+        report.diagnostics.append(Diagnostic(rel, 1, DiagnosticKind.WRITE, f"cannot write: {exc.strerror or exc}; nothing written"))
         return []
     written = []
     try:
@@ -538,7 +538,7 @@ def _unlink_quietly(name: str, dir_fd: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_held():
+def _sigint_held() -> Iterator[None]:
     """Hold SIGINT back (it is delivered on exit) while a change-set is swapped in."""
     can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
     if not can_block:
