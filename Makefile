@@ -66,7 +66,7 @@ MYPY_STRICT += src/migrate_tui/analysis/fetch_stage.py
 MYPY_STRICT += src/migrate_tui/analysis/imagecommand.py
 MYPY_STRICT += src/migrate_tui/analysis/initcopy.py
 MYPY_STRICT += src/migrate_tui/analysis/links
-MYPY_STRICT += src/migrate_tui/write/writer.py
+MYPY_STRICT += src/migrate_tui/write
 MYPY_STRICT += src/migrate_tui/pipeline
 MYPY_TYPED := src/migrate_tui/render/formats src/migrate_tui/render/patches.py src/migrate_tui/tui src/migrate_tui/rules
 
