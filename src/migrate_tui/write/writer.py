@@ -216,6 +216,7 @@ def apply_fixes(
         os.close(root_fd)
     written = _write_all(root, plan, report)
     report.written += written
+    # (select_fixes chose findings with a fix only)
     report.applied += [f for f in chosen if all(p in written for p in f.fix.paths)]  # type: ignore[union-attr]
     report.applied += twins(findings, report.applied)
     return report
@@ -236,7 +237,7 @@ def _plan(root_fd: int, chosen: list[Finding], target: Target) -> tuple[list[_Fi
     edits: dict[str, list[Edit]] = {}
     owners: dict[str, list[Finding]] = {}
     for finding in chosen:
-        fix: Fix = finding.fix  # type: ignore[assignment]
+        fix: Fix = finding.fix  # type: ignore[assignment]  # chosen findings all have a fix (select_fixes)
         refusal: _Refused | None = None
         for path in fix.paths:
             problem = write_path_problem(path)
@@ -374,7 +375,7 @@ def _read_current(root_fd: int, rel: str) -> SourceFile | _Refused | None:
         os.close(dir_fd)
 
 
-def _read_in(dir_fd: int, rel: str, name: str) -> SourceFile | _Refused | None:
+def _read_in(dir_fd: int, rel: str, name: str) -> _OnDisk | _Refused | None:
     try:
         fd = os.open(name, _FILE_READ, dir_fd=dir_fd)
     except FileNotFoundError:
@@ -518,7 +519,7 @@ def _still_as_planned(dir_fd: int, plan: _FilePlan, name: str) -> _OnDisk | None
         raise _Refused(WriteRefusal.ALREADY_EXISTS, f"{plan.path} already exists; not overwritten")
     if plan.source is not None and (now is None or now.digest != plan.source.digest):
         raise _Refused(WriteRefusal.CHANGED_ON_DISK, f"{plan.path} changed on disk since the scan; not written (scan again)")
-    return now  # type: ignore[return-value]
+    return now
 
 
 def _close_all(dirs: dict[tuple[str, ...], int]) -> None:
