@@ -42,8 +42,7 @@ test: apt $(STAMP) lint
 MYPY_STRICT := src/migrate_tui/model
 MYPY_STRICT += src/migrate_tui/parse
 MYPY_STRICT += src/migrate_tui/platform
-MYPY_STRICT += src/migrate_tui/repo/config.py
-MYPY_STRICT += src/migrate_tui/repo/safepath.py
+MYPY_STRICT += src/migrate_tui/repo
 MYPY_STRICT += src/migrate_tui/analysis/savings.py
 MYPY_STRICT += src/migrate_tui/analysis/context.py
 MYPY_STRICT += src/migrate_tui/analysis/workloads.py
@@ -66,6 +65,9 @@ MYPY_STRICT += src/migrate_tui/fixes/assets_stage.py
 MYPY_STRICT += src/migrate_tui/analysis/fetch_stage.py
 MYPY_STRICT += src/migrate_tui/analysis/imagecommand.py
 MYPY_STRICT += src/migrate_tui/analysis/initcopy.py
+MYPY_STRICT += src/migrate_tui/analysis/links
+MYPY_STRICT += src/migrate_tui/write
+MYPY_STRICT += src/migrate_tui/pipeline
 MYPY_TYPED := src/migrate_tui/render/formats src/migrate_tui/render/patches.py src/migrate_tui/tui src/migrate_tui/rules
 
 lint: $(STAMP)

@@ -7,6 +7,8 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXTURES, make_engine
 
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
@@ -44,6 +46,17 @@ def test_file_mode_is_kept(tmp_path: Path) -> None:
     os.chmod(root / "web.yaml", 0o640)
     make_engine(root, select=("IV001",)).fix()
     assert stat.S_IMODE(os.stat(root / "web.yaml").st_mode) == 0o640
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file another owner")
+def test_file_owner_and_group_are_kept(tmp_path: Path) -> None:
+    root = _repo(tmp_path, SITE.read_bytes())
+    os.chown(root / "web.yaml", 1234, 5678)
+    report, _ = make_engine(root, select=("IV001",)).fix()
+    assert report.written == ["web.yaml"]
+    st = os.stat(root / "web.yaml")
+    assert (st.st_uid, st.st_gid) == (1234, 5678)
+    assert (root / "web.yaml").read_bytes() == SITE_FIXED.read_bytes()
 
 
 def test_no_temporary_files_are_left_behind(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from migrate_tui.model.findings import Finding
 
@@ -27,11 +27,15 @@ class BaselineError(ValueError):
 
 @dataclass(frozen=True)
 class Baseline:
-    entries: dict[str, dict]  # key -> {"rule", "path", "message"}
+    # key -> {"key", "rule", "path", "message"}: parsed JSON (``load_baseline`` keeps only entries
+    # that can be indexed by "key", which in JSON means objects)
+    entries: dict[str, dict[str, Any]]
 
-    def split(self, findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding], list[dict]]:
+    def split(self, findings: Iterable[Finding]) -> tuple[list[Finding], list[Finding], list[dict[str, Any]]]:
         """(new findings, baselined findings, stale entries)."""
-        fresh, known, seen = [], [], set()
+        fresh: list[Finding] = []
+        known: list[Finding] = []
+        seen: set[str] = set()
         for finding in findings:
             if finding.key in self.entries:
                 known.append(finding)

@@ -22,7 +22,22 @@ import pickle
 import secrets
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only: nothing more to import on a warm scan
+    from typing import Literal
+
+    from migrate_tui.model.findings import Diagnostic, Finding
+
+    # What a cached result depended on besides its own file (``engine._TrackingProject``): another
+    # file's digest (None: not a readable text file), whether a file exists, the link index's fingerprint.
+    ReadDep = tuple[Literal["read"], str, str | None]
+    ExistsDep = tuple[Literal["exists"], str, bool]
+    LinksDep = tuple[Literal["links"], str]
+    Dep = ReadDep | ExistsDep | LinksDep
+    StatKey = tuple[int, int, int, int]  # SourceFile.stat_key: size, mtime_ns, ctime_ns, inode
+    # (text digest, pickled (findings, diagnostics), dependencies, stat key when it was read or None)
+    CacheEntry = tuple[str, bytes, tuple[Dep, ...], StatKey | None]
 
 FORMAT = 3
 MAX_ENTRIES = 500_000
@@ -61,7 +76,7 @@ class ScanCache:
         key = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:24]
         self.path = self.directory / f"scan-{key}.pickle"
         self.fingerprint = fingerprint
-        self.entries: dict[str, tuple] = {}
+        self.entries: dict[str, CacheEntry] = {}
         self.dirty = False
         self._load()
 
@@ -113,10 +128,10 @@ class ScanCache:
         if header == (FORMAT, self.fingerprint) and isinstance(entries, dict):
             self.entries = entries
 
-    def entry_for(self, rel: str) -> tuple | None:
+    def entry_for(self, rel: str) -> CacheEntry | None:
         return self.entries.get(rel)
 
-    def put(self, rel: str, entry: tuple | None) -> None:
+    def put(self, rel: str, entry: CacheEntry | None) -> None:
         if entry is None:
             if self.entries.pop(rel, None) is not None:
                 self.dirty = True
@@ -160,25 +175,27 @@ class ScanCache:
 RACY_NS = 2_000_000_000
 
 
-def make_entry(digest: str, findings: list, diagnostics: list, deps: tuple = (), source: Any = None, read_ns: int = 0) -> tuple:
+def make_entry(
+    digest: str, findings: list[Finding], diagnostics: list[Diagnostic], deps: tuple[Dep, ...] = (), source: Any = None, read_ns: int = 0
+) -> CacheEntry:
     """(text digest, pickled results, what else the result depended on: see
     engine._TrackingProject, the file's stat key when it was read or None)."""
     return (digest, pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL), deps, _trusted_key(source, read_ns))
 
 
-def _trusted_key(source: Any, read_ns: int) -> tuple | None:
-    key = getattr(source, "stat_key", None)
+def _trusted_key(source: Any, read_ns: int) -> StatKey | None:
+    key: StatKey | None = getattr(source, "stat_key", None)
     if key is None or not read_ns or key[2] >= read_ns - RACY_NS:
         return None  # changed just before it was read: read it again next time
     return key
 
 
-def with_stat_key(entry: tuple, source: Any, read_ns: int) -> tuple:
+def with_stat_key(entry: CacheEntry, source: Any, read_ns: int) -> CacheEntry:
     """``entry`` (its text still has the digest) with the key of the file as read at ``read_ns``."""
     return entry[0], entry[1], entry[2], _trusted_key(source, read_ns)
 
 
-def unchanged(path: Any, entry: tuple) -> bool:
+def unchanged(path: Any, entry: CacheEntry) -> bool:
     """Is the file still the one the entry's stat key describes (so its text still has the
     entry's digest)? One ``lstat``; False when the entry has no key."""
     key = entry[3] if len(entry) > 3 else None
@@ -194,7 +211,7 @@ def unchanged(path: Any, entry: tuple) -> bool:
 _NOTHING = pickle.dumps(([], []), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def loads_result(entry: tuple) -> tuple[list, list] | None:
+def loads_result(entry: CacheEntry) -> tuple[list[Finding], list[Diagnostic]] | None:
     """The entry's (findings, diagnostics), or None when they don't unpickle."""
     if entry[1] == _NOTHING:  # most files: no need to unpickle
         return [], []

@@ -23,7 +23,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, cast
 
 from migrate_tui.rules import Rule, all_rules, rule_codes
 from migrate_tui.repo.config import Config
@@ -34,6 +34,22 @@ from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.repo.sources import SourceFile, _rel_below, read_source
 from migrate_tui.pipeline.suppress import parse_suppressions
 from migrate_tui.parse.yamldoc import YamlError, load_documents, template_line
+
+if TYPE_CHECKING:
+    import queue
+    from multiprocessing.context import BaseContext
+
+    from migrate_tui.analysis.links.index import LinkIndex
+    from migrate_tui.parse.yamldoc import YamlDocument
+    from migrate_tui.rules import DockerfileSubject
+    from migrate_tui.pipeline.cache import CacheEntry, Dep, ScanCache
+    from migrate_tui.pipeline.suppress import Suppressions
+    from migrate_tui.write.writer import WriteReport
+
+    # what scanning one file gives: (findings, diagnostics, source (when it has findings or was
+    # read for the cache), cache entry | None | _UNCHANGED)
+    Outcome = tuple[list[Finding], list[Diagnostic], SourceFile | None, "CacheEntry | _Unchanged | None"]
+    Pending = tuple[str, str, "CacheEntry | None"]  # (path, kind, cache entry) sent to a worker
 
 
 @dataclass(frozen=True)
@@ -142,9 +158,13 @@ class Engine:
         return tuple(code for code in rule_codes() if self.config.rule_enabled(code))
 
     def discover(self) -> tuple[list[Candidate], list[Diagnostic]]:
-        candidates, diagnostics = [], []
+        candidates: list[Candidate] = []
+        diagnostics: list[Diagnostic] = []
         for item in discover(self.root, self.paths, excludes=self.config.exclude, use_gitignore=self.config.respect_gitignore):
-            (diagnostics if isinstance(item, Diagnostic) else candidates).append(item)
+            if isinstance(item, Diagnostic):
+                diagnostics.append(item)
+            else:
+                candidates.append(item)
         return candidates, diagnostics
 
     def workers_for(self, count: int) -> int:
@@ -168,13 +188,17 @@ class Engine:
         early: list[Diagnostic] = []
         decide_at = self._enough_to_decide()
         for item in walk:
-            (early if isinstance(item, Diagnostic) else candidates).append(item)
+            if isinstance(item, Diagnostic):
+                early.append(item)
+            else:
+                candidates.append(item)
             if len(candidates) >= decide_at:
                 break
         workers = self.workers_for(len(candidates))
         if workers > 1 and not self.jobs and store is not None and _mostly_unchanged(store, self.root, candidates):
             workers = 1  # a warm scan stats files: a pool would cost more than it saves
         feeder = None
+        outcomes: Iterator[Outcome]
         if workers > 1:
             # The pool starts, and works, while the rest of the tree is walked.
             feeder = _Feeder(self, store, workers)
@@ -193,7 +217,10 @@ class Engine:
                 raise
         else:
             for item in walk:
-                (early if isinstance(item, Diagnostic) else candidates).append(item)
+                if isinstance(item, Diagnostic):
+                    early.append(item)
+                else:
+                    candidates.append(item)
             scanner = _Scanner(self.rules, self.context, caching=store is not None)
             outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None) for c in candidates)
         try:
@@ -205,7 +232,7 @@ class Engine:
                     result.sources[source.path] = source
                 rel = _rel_of(self.root, candidate)
                 if store is not None and entry is not _UNCHANGED:
-                    store.put(rel, entry)
+                    store.put(rel, cast("CacheEntry | None", entry))  # (not _UNCHANGED: mypy can't narrow by identity)
                 result.findings += findings
                 result.diagnostics += diagnostics
                 result.files_scanned += 1
@@ -226,7 +253,7 @@ class Engine:
         result.seconds = time.perf_counter() - started
         yield ScanFinished(result)
 
-    def _open_cache(self):
+    def _open_cache(self) -> ScanCache | None:
         if not self.cache:
             return None
         from migrate_tui.pipeline.cache import ScanCache, fingerprint_of
@@ -242,12 +269,14 @@ class Engine:
         assert result is not None
         return result
 
-    def apply(self, findings: Iterable[Finding], *, unsafe: bool = False, sources: dict[str, SourceFile] | None = None):
+    def apply(self, findings: Iterable[Finding], *, unsafe: bool = False, sources: dict[str, SourceFile] | None = None) -> WriteReport:
         from migrate_tui.write.writer import apply_fixes
 
         return apply_fixes(self.root, list(findings), self.config.target, unsafe=unsafe, sources=sources)
 
-    def fix(self, *, unsafe: bool = False, max_rounds: int = 10, keep: Callable[[Finding], bool] | None = None):
+    def fix(
+        self, *, unsafe: bool = False, max_rounds: int = 10, keep: Callable[[Finding], bool] | None = None
+    ) -> tuple[WriteReport, ScanResult]:
         """Scan, apply, re-scan until nothing more applies (fixes that overlapped wait a round).
 
         ``keep`` selects the findings whose fixes may be applied (e.g. not those in a baseline).
@@ -270,10 +299,10 @@ class _TrackingProject(Project):
     """A Project that records what a rule looked at beyond its own file (other files, whether
     they exist, the link index), so a cached result is reused only while all of it still holds."""
 
-    deps: list | None = None
+    deps: list[Dep] | None = None
     _links_fp: str | None = None
 
-    def read(self, rel: str):
+    def read(self, rel: str) -> SourceFile | Diagnostic:
         found = super().read(rel)
         if self.deps is not None:
             self.deps.append(("read", rel, found.digest if isinstance(found, SourceFile) else None))
@@ -285,7 +314,7 @@ class _TrackingProject(Project):
             self.deps.append(("exists", rel, found))
         return found
 
-    def links(self):
+    def links(self) -> LinkIndex:
         index = super().links()
         if self.deps is not None:
             self.deps.append(("links", self.links_fingerprint()))
@@ -296,7 +325,7 @@ class _TrackingProject(Project):
             self._links_fp = super().links().compute_fingerprint()
         return self._links_fp
 
-    def still_holds(self, deps) -> bool:
+    def still_holds(self, deps: Iterable[Dep]) -> bool:
         saved, self.deps = self.deps, None
         try:
             for dep in deps:
@@ -348,7 +377,7 @@ class _Scanner:
             self._rules = self._rules()
         return self._rules
 
-    def scan(self, path: Path | str, kind: str, cached: tuple | None):
+    def scan(self, path: Path | str, kind: str, cached: CacheEntry | None) -> Outcome:
         """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
         file's sake: a crash becomes an INTERNAL diagnostic (and nothing is cached for the file)."""
         try:
@@ -357,7 +386,7 @@ class _Scanner:
             rel = _rel(self.context.root, path)
             return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
 
-    def _scan_cached(self, path: Path | str, kind: str, cached: tuple | None):
+    def _scan_cached(self, path: Path | str, kind: str, cached: CacheEntry | None) -> Outcome:
         """A cache entry is reused while the file's text has its digest. The file is not even
         read when its stat key (size, mtime, ctime, inode: ``cache.unchanged``) is the one
         recorded when it was read, unless its result has findings (their fixes need the text,
@@ -368,13 +397,14 @@ class _Scanner:
             return self._scan(candidate)
         from migrate_tui.pipeline.cache import loads_result, unchanged, with_stat_key
 
-        source = None
+        source: SourceFile | Diagnostic | None
+        source = None  # (assigned apart from the declaration so that mypy narrows it to None)
         read_ns = time.time_ns()
         if unchanged(path, cached):
             result = loads_result(cached)
             if result is not None and result[0]:
                 source = read_source(self.context.root, path, max_bytes=self.context.config.max_file_size)
-                if not (isinstance(source, SourceFile) and source.digest == cached[0]):
+                if not isinstance(source, SourceFile) or source.digest != cached[0]:
                     return self._scan(candidate, source, read_ns)
             if result is not None and project.still_holds(cached[2]):
                 return result[0], result[1], source, _UNCHANGED
@@ -387,20 +417,20 @@ class _Scanner:
                 return result[0], result[1], source, with_stat_key(cached, source, read_ns)
         return self._scan(candidate, source, read_ns)
 
-    def _scan(self, candidate: Candidate, source=None, read_ns: int | None = None):
+    def _scan(self, candidate: Candidate, source: SourceFile | Diagnostic | None = None, read_ns: int | None = None) -> Outcome:
         if candidate.kind not in _SCOPES_FOR_KIND:
             return [], [], None, None  # a build file: read for links only (and no rule is loaded)
         project = self.context.project
-        tracking = self.caching and isinstance(project, _TrackingProject)
-        if tracking:
-            project.deps = []
+        tracker = project if self.caching and isinstance(project, _TrackingProject) else None
+        if tracker is not None:
+            tracker.deps = []
         started_ns = read_ns if read_ns is not None else time.time_ns()  # before the file was read
         try:
             findings, diagnostics, source = scan_file(candidate, self.rules, self.context, source=source)
         finally:
-            deps = tuple(project.deps) if tracking and project.deps is not None else None
-            if tracking:
-                project.deps = None
+            deps = tuple(tracker.deps) if tracker is not None and tracker.deps is not None else None
+            if tracker is not None:
+                tracker.deps = None
         entry = None
         crashed = any(d.kind is DiagnosticKind.INTERNAL for d in diagnostics)
         if isinstance(source, SourceFile) and deps is not None and not crashed:
@@ -435,8 +465,8 @@ def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: b
         _WORKER_FAILED = (root, exception_summary(exc))
 
 
-def _worker_batch(batch: list[tuple[str, str, tuple[str, bytes] | None]]):
-    out = []
+def _worker_batch(batch: list[Pending]) -> list[Outcome]:
+    out: list[Outcome] = []
     for path, kind, cached in batch:
         if _WORKER is None:
             root, why = _WORKER_FAILED or (Path("/"), "not started")
@@ -448,7 +478,7 @@ def _worker_batch(batch: list[tuple[str, str, tuple[str, bytes] | None]]):
     return out
 
 
-def _mp_context():
+def _mp_context() -> BaseContext:
     import multiprocessing
     import threading
 
@@ -470,14 +500,14 @@ class _Feeder:
 
     _END = None
 
-    def __init__(self, engine: Engine, store, workers: int) -> None:
+    def __init__(self, engine: Engine, store: ScanCache | None, workers: int) -> None:
         import pickle
         import queue
 
         self.root = engine.root
         self.store = store
-        self.pending: list[tuple[str, str, tuple | None]] = []
-        self.batches: queue.SimpleQueue = queue.SimpleQueue()
+        self.pending: list[Pending] = []
+        self.batches: queue.SimpleQueue[list[Pending] | None] = queue.SimpleQueue()
         self.done = False
         self.stopped = False
         rules = pickle.dumps(engine.rules())
@@ -508,7 +538,7 @@ class _Feeder:
             self.pending = []
         self.batches.put(self._END)
 
-    def outcomes(self):
+    def outcomes(self) -> Iterator[Outcome]:
         for outcomes in self.results:
             yield from outcomes
         self.done = True
@@ -525,7 +555,7 @@ class _Feeder:
         self.pool.join()
 
 
-def _mostly_unchanged(store, root: Path, candidates: list[Candidate]) -> bool:
+def _mostly_unchanged(store: ScanCache, root: Path, candidates: list[Candidate]) -> bool:
     """Do nine in ten of ``candidates`` still have the stat key of their cache entry?"""
     from migrate_tui.pipeline.cache import unchanged
 
@@ -580,11 +610,11 @@ def scan_file(
     return kept, diagnostics, source
 
 
-def _unused_suppressions(path: str, suppressions, scoped: list[Rule]) -> list[Diagnostic]:
+def _unused_suppressions(path: str, suppressions: Suppressions, scoped: list[Rule]) -> list[Diagnostic]:
     """`# migrate-tui: ignore[...]` comments that silence nothing (like ruff's RUF100)."""
     from migrate_tui.rules import all_rules
 
-    out = []
+    out: list[Diagnostic] = []
     for line, code in suppressions.unused({r.code for r in scoped}, set(all_rules())):
         if code == "*":
             message = "unused suppression: `# migrate-tui: ignore` silences no finding here"
@@ -592,7 +622,7 @@ def _unused_suppressions(path: str, suppressions, scoped: list[Rule]) -> list[Di
             message = f"unknown rule code '{code}' in a suppression (see `migrate-tui rules`)"
         else:
             message = f"unused suppression: no {code} finding here to ignore"
-        out.append(Diagnostic(path, line, "unused-suppression", message))
+        out.append(Diagnostic(path, line, DiagnosticKind.UNUSED_SUPPRESSION, message))
     return out
 
 
@@ -615,12 +645,12 @@ def _scan_yaml(
                     Diagnostic(
                         source.path,
                         template_at,
-                        "template",
+                        DiagnosticKind.TEMPLATE,
                         "Helm/Jinja template ({{ … }}), not plain YAML; render it first (helm template) to check it",
                     )
                 )
                 break
-            diagnostics.append(Diagnostic(source.path, item.line, "parse", item.message))
+            diagnostics.append(Diagnostic(source.path, item.line, DiagnosticKind.PARSE, item.message))
             continue
         if not isinstance(item.data, dict):
             continue
@@ -644,15 +674,24 @@ def _scan_dockerfile(
     findings: list[Finding] = []
     for rule in rules:
         findings += _run(rule, (source, parsed), context, source.path, 1, crashes)
-    return findings, [Diagnostic(source.path, line, "parse", message) for line, message in getattr(parsed, "errors", [])]
+    return findings, [Diagnostic(source.path, line, DiagnosticKind.PARSE, message) for line, message in getattr(parsed, "errors", [])]
 
 
-def _run(rule: Rule, subject, context: RuleContext, path: str, line: int, crashes: dict[str, Diagnostic]) -> list[Finding]:
+def _run(
+    rule: Rule,
+    subject: PodSpecSubject | DockerfileSubject | YamlDocument,
+    context: RuleContext,
+    path: str,
+    line: int,
+    crashes: dict[str, Diagnostic],
+) -> list[Finding]:
     """One rule over one subject. A crash drops that rule's findings for the subject (they may be
     incomplete) and records one INTERNAL diagnostic per rule and file; other rules and subjects
     still run."""
     try:
-        return list(rule.check(subject, context))
+        # the subject is the one of the rule's scope (the callers pick rules by ``scope``), a
+        # pairing mypy can't follow through the union of rule types
+        return list(rule.check(subject, context))  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - containment is the point
         crashes.setdefault(rule.code, internal_diagnostic(path, line, exc, f"rule {rule.code}"))
         return []

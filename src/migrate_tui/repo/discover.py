@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Iterator
 import pathspec
 
 from migrate_tui.parse.dockerfile.names import is_dockerfile_name
-from migrate_tui.model.findings import Diagnostic
+from migrate_tui.model.findings import Diagnostic, DiagnosticKind
 from migrate_tui.repo.sources import is_inside, relpath
 
 ALWAYS_SKIPPED_DIRS = frozenset(
@@ -76,7 +76,7 @@ class _Ignore:
     def __init__(self, root: Path, excludes: Iterable[str], use_gitignore: bool) -> None:
         self.root = root
         self.use_gitignore = use_gitignore
-        self.specs: list[tuple[str, pathspec.PathSpec]] = []
+        self.specs: list[tuple[str, pathspec.PathSpec[pathspec.Pattern]]] = []
         excludes = list(excludes)
         if excludes:
             self.specs.append(("", pathspec.PathSpec.from_lines("gitignore", excludes)))
@@ -126,7 +126,7 @@ def discover(
         absolute = path if path.is_absolute() else Path.cwd() / path
         absolute = Path(os.path.abspath(absolute))
         if not is_inside(root, absolute.parent) or not str(absolute).startswith(str(root)):
-            yield Diagnostic(str(path), 1, "symlink", "outside the repository root; not read")
+            yield Diagnostic(str(path), 1, DiagnosticKind.SYMLINK, "outside the repository root; not read")
             continue
         # where it really is (a directory link inside the root on the way is resolved), so a
         # file is read, and fixed, at a path the writer can reach without following links
@@ -136,7 +136,10 @@ def discover(
             # is inside the root (`check --fix deploy/k8s` with deploy/k8s -> /etc: not read)
             if not is_inside(root, absolute):
                 yield Diagnostic(
-                    relpath(root, absolute), 1, "symlink", f"symlink points outside the repository ({_readlink(str(absolute))}); not read"
+                    relpath(root, absolute),
+                    1,
+                    DiagnosticKind.SYMLINK,
+                    f"symlink points outside the repository ({_readlink(str(absolute))}); not read",
                 )
                 continue
             absolute = Path(os.path.realpath(absolute))
@@ -152,7 +155,10 @@ def discover(
             continue
         if absolute.is_symlink() and not is_inside(root, absolute):
             yield Diagnostic(
-                relpath(root, absolute), 1, "symlink", f"symlink points outside the repository ({os.readlink(absolute)}); not read"
+                relpath(root, absolute),
+                1,
+                DiagnosticKind.SYMLINK,
+                f"symlink points outside the repository ({os.readlink(absolute)}); not read",
             )
             continue
         yield Candidate(absolute, kind)
@@ -172,7 +178,7 @@ def _walk(
             with os.scandir(directory) as it:
                 entries = sorted(it, key=_NAME)
         except OSError as exc:
-            yield Diagnostic(relpath(root, Path(directory)), 1, "unreadable", f"cannot list directory: {exc.strerror or exc}")
+            yield Diagnostic(relpath(root, Path(directory)), 1, DiagnosticKind.UNREADABLE, f"cannot list directory: {exc.strerror or exc}")
             continue
         # (only a directory listing a .gitignore costs the lstat that checks it)
         gitignore = (load_own or directory != str(top)) and any(e.name == ".gitignore" for e in entries)
@@ -207,9 +213,11 @@ def _walk(
                 continue
             if is_link:
                 if not _inside_real(real_root, entry.path):
-                    yield Diagnostic(rel, 1, "symlink", f"symlink points outside the repository ({_readlink(entry.path)}); not read")
+                    yield Diagnostic(
+                        rel, 1, DiagnosticKind.SYMLINK, f"symlink points outside the repository ({_readlink(entry.path)}); not read"
+                    )
                 elif not os.path.exists(entry.path):
-                    yield Diagnostic(rel, 1, "symlink", f"dangling or looping symlink ({_readlink(entry.path)}); not read")
+                    yield Diagnostic(rel, 1, DiagnosticKind.SYMLINK, f"dangling or looping symlink ({_readlink(entry.path)}); not read")
                 # a link inside the root: the file itself is scanned where it lives
                 continue
             yield Candidate(entry.path, kind, rel)

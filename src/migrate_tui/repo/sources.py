@@ -11,8 +11,9 @@ import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
-from migrate_tui.model.findings import Diagnostic, text_digest
+from migrate_tui.model.findings import Diagnostic, DiagnosticKind, text_digest
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 _BINARY_SNIFF = 8192
@@ -40,7 +41,7 @@ class SourceFile:
         return self.text.count("\n", 0, offset) + 1
 
 
-def relpath(root: Path, path: Path) -> str:
+def relpath(root: Path, path: Path | str) -> str:
     fast = _rel_below(str(root), str(path))
     return fast if fast is not None else Path(os.path.relpath(path, root)).as_posix()
 
@@ -63,7 +64,7 @@ def _rel_below(root: str, path: str) -> str | None:
     return rest
 
 
-def is_inside(root: Path, path: Path) -> bool:
+def is_inside(root: Path, path: Path | str) -> bool:
     try:
         Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
     except ValueError:
@@ -76,37 +77,37 @@ def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BY
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        return Diagnostic(rel, 1, "unreadable", "file vanished during the scan")
+        return Diagnostic(rel, 1, DiagnosticKind.UNREADABLE, "file vanished during the scan")
     except OSError as exc:
-        return Diagnostic(rel, 1, "unreadable", f"cannot stat: {exc.strerror or exc}")
+        return Diagnostic(rel, 1, DiagnosticKind.UNREADABLE, f"cannot stat: {exc.strerror or exc}")
     key = stat_key(st)
     if stat.S_ISLNK(st.st_mode):
         if not is_inside(root, path):
-            return Diagnostic(rel, 1, "symlink", f"symlink points outside the repository ({os.readlink(path)}); not read")
+            return Diagnostic(rel, 1, DiagnosticKind.SYMLINK, f"symlink points outside the repository ({os.readlink(path)}); not read")
         try:
             st = os.stat(path)
         except OSError:
-            return Diagnostic(rel, 1, "symlink", "dangling or looping symlink; not read")
+            return Diagnostic(rel, 1, DiagnosticKind.SYMLINK, "dangling or looping symlink; not read")
     if not stat.S_ISREG(st.st_mode):
-        return Diagnostic(rel, 1, "special", "not a regular file (FIFO, socket or device); not opened")
+        return Diagnostic(rel, 1, DiagnosticKind.SPECIAL, "not a regular file (FIFO, socket or device); not opened")
     if st.st_size > max_bytes:
-        return Diagnostic(rel, 1, "size", f"file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit; skipped")
+        return Diagnostic(rel, 1, DiagnosticKind.SIZE, f"file is {st.st_size:,} bytes, over the {max_bytes:,}-byte limit; skipped")
     try:
         # O_NONBLOCK: a FIFO swapped in after the lstat must not hang the scan.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return Diagnostic(rel, 1, "special", "not a regular file; not read")
+                return Diagnostic(rel, 1, DiagnosticKind.SPECIAL, "not a regular file; not read")
             with os.fdopen(fd, "rb", closefd=False) as fh:
                 raw = _read_bounded(fh, max_bytes + 1)
         finally:
             os.close(fd)
     except PermissionError:
-        return Diagnostic(rel, 1, "unreadable", "permission denied")
+        return Diagnostic(rel, 1, DiagnosticKind.UNREADABLE, "permission denied")
     except OSError as exc:
-        return Diagnostic(rel, 1, "unreadable", f"cannot read: {exc.strerror or exc}")
+        return Diagnostic(rel, 1, DiagnosticKind.UNREADABLE, f"cannot read: {exc.strerror or exc}")
     if len(raw) > max_bytes:
-        return Diagnostic(rel, 1, "size", f"file grew over the {max_bytes:,}-byte limit while reading; skipped")
+        return Diagnostic(rel, 1, DiagnosticKind.SIZE, f"file grew over the {max_bytes:,}-byte limit while reading; skipped")
     decoded = decode(rel, raw)
     if isinstance(decoded, Diagnostic):
         return decoded
@@ -125,8 +126,8 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def _read_bounded(fh, limit: int) -> bytes:
-    chunks = []
+def _read_bounded(fh: BinaryIO, limit: int) -> bytes:
+    chunks: list[bytes] = []
     total = 0
     while total < limit:
         chunk = fh.read(min(1 << 20, limit - total))
@@ -139,18 +140,18 @@ def _read_bounded(fh, limit: int) -> bytes:
 
 def decode(rel: str, raw: bytes) -> tuple[str, bool, str] | Diagnostic:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Diagnostic(rel, 1, "encoding", "UTF-16 file (byte-order mark); only UTF-8 is read")
+        return Diagnostic(rel, 1, DiagnosticKind.ENCODING, "UTF-16 file (byte-order mark); only UTF-8 is read")
     bom = raw.startswith(b"\xef\xbb\xbf")
     if bom:
         raw = raw[3:]
     nul = raw.find(b"\0", 0, _BINARY_SNIFF)
     if nul >= 0:
-        return Diagnostic(rel, raw.count(b"\n", 0, nul) + 1, "binary", "binary file (NUL byte); skipped")
+        return Diagnostic(rel, raw.count(b"\n", 0, nul) + 1, DiagnosticKind.BINARY, "binary file (NUL byte); skipped")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        return Diagnostic(rel, line, "encoding", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); skipped")
+        return Diagnostic(rel, line, DiagnosticKind.ENCODING, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); skipped")
     crlf = text.count("\r\n")
     # Only a file that is CRLF throughout is folded; a mixed file keeps its bytes as they are.
     newline = "\r\n" if crlf and crlf == text.count("\n") else "\n"

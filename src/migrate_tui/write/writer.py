@@ -23,10 +23,10 @@ import threading
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from migrate_tui.parse.imageref import parse_image_ref
-from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, text_digest
+from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Edit, Finding, Fix, text_digest
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.repo.safepath import (
     CONTROL_CHARS,
@@ -42,7 +42,7 @@ from migrate_tui.repo.safepath import (
 )
 from migrate_tui.repo.sources import SourceFile, decode, encode
 from migrate_tui.platform.target import Target
-from migrate_tui.parse.yamldoc import YamlError, load_chunk, split_documents
+from migrate_tui.parse.yamldoc import Chunk, YamlError, load_chunk, split_documents
 
 
 class WriteRefusal(str, Enum):
@@ -200,7 +200,7 @@ def apply_fixes(
     try:
         root_fd = open_root(root)
     except OSError as exc:
-        report.diagnostics.append(Diagnostic(".", 1, "write", f"cannot open the root: {exc.strerror or exc}; nothing written"))
+        report.diagnostics.append(Diagnostic(".", 1, DiagnosticKind.WRITE, f"cannot open the root: {exc.strerror or exc}; nothing written"))
         return report
     try:
         while chosen:
@@ -216,6 +216,7 @@ def apply_fixes(
         os.close(root_fd)
     written = _write_all(root, plan, report)
     report.written += written
+    # (select_fixes chose findings with a fix only)
     report.applied += [f for f in chosen if all(p in written for p in f.fix.paths)]  # type: ignore[union-attr]
     report.applied += twins(findings, report.applied)
     return report
@@ -229,14 +230,14 @@ class _FilePlan:
     owners: list[Finding] = field(default_factory=list)
 
 
-def _plan(root_fd: int, chosen: list[Finding], target: Target):
+def _plan(root_fd: int, chosen: list[Finding], target: Target) -> tuple[list[_FilePlan], list[tuple[Finding, WriteRefusal, str]]]:
     """New texts per file, and the findings whose fix can't be applied (kind and sentence)."""
     rejected: list[tuple[Finding, WriteRefusal, str]] = []
     current: dict[str, SourceFile | _Refused | None] = {}
     edits: dict[str, list[Edit]] = {}
     owners: dict[str, list[Finding]] = {}
     for finding in chosen:
-        fix: Fix = finding.fix  # type: ignore[assignment]
+        fix: Fix = finding.fix  # type: ignore[assignment]  # chosen findings all have a fix (select_fixes)
         refusal: _Refused | None = None
         for path in fix.paths:
             problem = write_path_problem(path)
@@ -320,11 +321,11 @@ def content_refusal(path: str, text: str, before: str | None) -> _Refused | None
     return None
 
 
-def _bodies(text: str) -> dict:
+def _bodies(text: str) -> dict[str, Chunk]:
     return {text[c.start : c.end]: c for c in split_documents(text)}
 
 
-def _scalars(text: str, chunks: list) -> set[tuple[str, str]]:
+def _scalars(text: str, chunks: list[Chunk]) -> set[tuple[str, str]]:
     """(key, string value) pairs of every mapping in the given documents (those that load)."""
     out: set[tuple[str, str]] = set()
     for chunk in chunks:
@@ -374,7 +375,7 @@ def _read_current(root_fd: int, rel: str) -> SourceFile | _Refused | None:
         os.close(dir_fd)
 
 
-def _read_in(dir_fd: int, rel: str, name: str) -> SourceFile | _Refused | None:
+def _read_in(dir_fd: int, rel: str, name: str) -> _OnDisk | _Refused | None:
     try:
         fd = os.open(name, _FILE_READ, dir_fd=dir_fd)
     except FileNotFoundError:
@@ -401,7 +402,8 @@ def _read_in(dir_fd: int, rel: str, name: str) -> SourceFile | _Refused | None:
     if isinstance(decoded, Diagnostic):
         return _Refused(WriteRefusal.UNREADABLE, f"{rel}: {decoded.message}")
     text, bom, newline = decoded
-    return _OnDisk(rel, Path(rel), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, st.st_uid, st.st_gid)
+    # uid/gid by keyword: positionally they would land in SourceFile's stat_key and uid
+    return _OnDisk(rel, Path(rel), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, uid=st.st_uid, gid=st.st_gid)
 
 
 @dataclass(frozen=True)
@@ -488,7 +490,7 @@ def _write_all(root: Path, plans: list[_FilePlan], report: WriteReport) -> list[
             return []
         if not isinstance(exc, OSError):
             raise
-        report.diagnostics.append(Diagnostic(rel, 1, "write", f"cannot write: {exc.strerror or exc}; nothing written"))
+        report.diagnostics.append(Diagnostic(rel, 1, DiagnosticKind.WRITE, f"cannot write: {exc.strerror or exc}; nothing written"))
         return []
     written = []
     try:
@@ -517,7 +519,7 @@ def _still_as_planned(dir_fd: int, plan: _FilePlan, name: str) -> _OnDisk | None
         raise _Refused(WriteRefusal.ALREADY_EXISTS, f"{plan.path} already exists; not overwritten")
     if plan.source is not None and (now is None or now.digest != plan.source.digest):
         raise _Refused(WriteRefusal.CHANGED_ON_DISK, f"{plan.path} changed on disk since the scan; not written (scan again)")
-    return now  # type: ignore[return-value]
+    return now
 
 
 def _close_all(dirs: dict[tuple[str, ...], int]) -> None:
@@ -537,7 +539,7 @@ def _unlink_quietly(name: str, dir_fd: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_held():
+def _sigint_held() -> Iterator[None]:
     """Hold SIGINT back (it is delivered on exit) while a change-set is swapped in."""
     can_block = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
     if not can_block:

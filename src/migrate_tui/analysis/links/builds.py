@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import Any
 
 from migrate_tui.analysis.links import ci
 from migrate_tui.analysis.links import tools
@@ -49,7 +50,7 @@ class Collector:
         self.files = files
         self.found: dict[str, list[Link]] = {s: [] for s in ("bake", "jib", "ko", "gitlab", "cloudbuild", "tekton", "kaniko")}
         self.bake: dict[str, list[tuple[str, str]]] = {}
-        self.tekton_tasks: dict[str, tuple[str, dict]] = {}
+        self.tekton_tasks: dict[str, tuple[str, dict[Any, Any]]] = {}
         self.tekton_uses: list[tuple[str, str, dict[str, str]]] = []
 
     def add(self, rel: str, text: str) -> None:
@@ -111,7 +112,7 @@ def acceptable(link: Link) -> bool:
     return parse_image_ref(_ANY_VAR.sub("x", link.image)) is not None
 
 
-def repository_pattern(repository: str) -> re.Pattern | None:
+def repository_pattern(repository: str) -> re.Pattern[str] | None:
     """``gcr.io/$PROJECT_ID/web`` → a regex for ``gcr.io/<one component>/web``; None when the
     name is too open to be matched safely (unknown host, several or a last unknown component)."""
     parts = repository.partition("@")[0].split("/")

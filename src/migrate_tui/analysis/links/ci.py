@@ -93,10 +93,14 @@ def _kaniko_links(
     return [Link(d, dockerfile, context, source, origin, target) for d in destinations if not d.startswith("$") and host_written_out(d)]
 
 
-def _tekton_params(doc: dict) -> dict[str, str]:
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+def _tekton_params(doc: dict[Any, Any]) -> dict[str, str]:
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        spec = {}
     values: dict[str, str] = {}
-    task_spec = spec.get("taskSpec") if isinstance(spec.get("taskSpec"), dict) else {}
+    task_spec = spec.get("taskSpec")
+    if not isinstance(task_spec, dict):
+        task_spec = {}
     for params, key in ((spec.get("params"), "default"), (task_spec.get("params"), "default"), (spec.get("params"), "value")):
         for param in params if isinstance(params, list) else []:
             if isinstance(param, dict) and isinstance(param.get("name"), str) and isinstance(param.get(key), str):
@@ -114,11 +118,15 @@ def from_kaniko_yaml(rel: str, text: str, files: set[str]) -> list[Link]:
     return links
 
 
-def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | None, files: set[str], source: str = "kaniko") -> list[Link]:
+def _kaniko_steps(
+    rel: str, doc: dict[Any, Any], params: dict[str, str], origin: str | None, files: set[str], source: str = "kaniko"
+) -> list[Link]:
     def expand(word: str) -> str:
         return _TEKTON_PARAM.sub(lambda m: params.get(m.group(1) or m.group(2), m.group(0)), word)
 
-    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        spec = {}
     declared = [w.get("name") for w in spec.get("workspaces") or [] if isinstance(w, dict) and isinstance(w.get("name"), str)]
     roots = tuple(f"/workspace/{name}" for name in declared) + ("/workspace/source",)
     links = []
@@ -132,9 +140,9 @@ def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | Non
             if isinstance(value, list):
                 words += [str(w) for w in value if isinstance(w, (str, int))]
         if isinstance(step.get("script"), str):
-            for _, _, line in _logical_lines(step["script"]):
+            for _, _, script_line in _logical_lines(step["script"]):
                 try:
-                    words += shlex.split(line, comments=True)
+                    words += shlex.split(script_line, comments=True)
                 except ValueError:
                     continue
         line = step.line_of("image") if hasattr(step, "line_of") else 0
@@ -149,15 +157,16 @@ def _kaniko_steps(rel: str, doc: dict, params: dict[str, str], origin: str | Non
 _CATALOG_BUILD_TASKS = ("kaniko", "buildah")
 
 
-def _task_ref_name(holder: dict) -> str | None:
+def _task_ref_name(holder: dict[Any, Any]) -> str | None:
     ref = holder.get("taskRef")
     if not isinstance(ref, dict):
         return None
-    if isinstance(ref.get("name"), str):
-        return ref["name"]
+    name = ref.get("name")
+    if isinstance(name, str):
+        return name
     for param in ref.get("params") or [] if isinstance(ref.get("params"), list) else []:
-        if isinstance(param, dict) and param.get("name") == "name" and isinstance(param.get("value"), str):
-            return param["value"]  # a resolver (hub, bundles, git) naming the task
+        if isinstance(param, dict) and param.get("name") == "name" and isinstance(value := param.get("value"), str):
+            return value  # a resolver (hub, bundles, git) naming the task
     return None
 
 
@@ -169,17 +178,21 @@ def _param_values(params: Any, key: str = "value") -> dict[str, str]:
     return out
 
 
-def tekton_task_uses(rel: str, text: str) -> tuple[dict[str, dict], list[tuple[str, str, dict[str, str]]]]:
+def tekton_task_uses(rel: str, text: str) -> tuple[dict[str, dict[Any, Any]], list[tuple[str, str, dict[str, str]]]]:
     """(Tasks defined here by name, and (origin, task name, params) of each TaskRun and
     Pipeline task that runs a task by reference)."""
-    tasks: dict[str, dict] = {}
+    tasks: dict[str, dict[Any, Any]] = {}
     uses: list[tuple[str, str, dict[str, str]]] = []
     for doc in _load_all(text):
         if not isinstance(doc, dict) or not str(doc.get("apiVersion", "")).startswith("tekton.dev/"):
             continue
         kind = doc.get("kind")
-        spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
-        metadata = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        spec = doc.get("spec")
+        if not isinstance(spec, dict):
+            spec = {}
+        metadata = doc.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
         if kind in ("Task", "ClusterTask") and isinstance(metadata.get("name"), str):
             tasks[metadata["name"]] = doc
         elif kind == "TaskRun":
@@ -208,7 +221,7 @@ def tekton_task_uses(rel: str, text: str) -> tuple[dict[str, dict], list[tuple[s
     return tasks, uses
 
 
-def tekton_links(tasks: dict[str, tuple[str, dict]], uses: list[tuple[str, str, dict[str, str]]], files: set[str]) -> list[Link]:
+def tekton_links(tasks: dict[str, tuple[str, dict[Any, Any]]], uses: list[tuple[str, str, dict[str, str]]], files: set[str]) -> list[Link]:
     """Links of the tasks run by reference: a Task of the repository (its Kaniko steps with the
     given params over its defaults), or a catalog build task (``IMAGE``/``DOCKERFILE``/``CONTEXT``)."""
     links = []
@@ -228,7 +241,7 @@ def tekton_links(tasks: dict[str, tuple[str, dict]], uses: list[tuple[str, str, 
     return links
 
 
-def _containers(doc: Any) -> Iterable[dict]:
+def _containers(doc: Any) -> Iterable[dict[Any, Any]]:
     """Dicts with an ``image`` anywhere in a document (containers, steps, sidecars), bounded."""
     stack = [(doc, 0)]
     seen = 0
@@ -307,14 +320,14 @@ def from_gitlab(rel: str, text: str, files: set[str]) -> list[Link]:
     return links
 
 
-def _gitlab_job(jobs: dict[str, dict], name: str, seen: tuple[str, ...]) -> dict:
+def _gitlab_job(jobs: dict[str, dict[Any, Any]], name: str, seen: tuple[str, ...]) -> dict[Any, Any]:
     """The job with what it ``extends`` merged in (own keys win, variables merge)."""
     job = jobs.get(name)
     if job is None or name in seen or len(seen) > 10:
         return {"variables": {}}
     parents = job.get("extends")
     parents = [parents] if isinstance(parents, str) else parents if isinstance(parents, list) else []
-    merged: dict = {"variables": {}}
+    merged: dict[Any, Any] = {"variables": {}}
     for parent in parents:
         if isinstance(parent, str):
             inherited = _gitlab_job(jobs, parent, seen + (name,))
@@ -383,7 +396,7 @@ def from_cloudbuild(rel: str, text: str, files: set[str]) -> list[Link]:
     return [l for l in links if host_written_out(l.image)]
 
 
-def _cloudbuild_docker(words: list[str], expand, bases: list[str], origin: str, files: set[str]) -> list[Link]:
+def _cloudbuild_docker(words: list[str], expand: Callable[[str], str], bases: list[str], origin: str, files: set[str]) -> list[Link]:
     tags, dockerfile, target, positional = parse_build_args([expand(w) for w in words])
     if not tags or not positional:
         return []

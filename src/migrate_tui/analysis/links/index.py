@@ -59,7 +59,7 @@ import sys
 from array import array
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from migrate_tui.repo.config import Config
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
@@ -127,6 +127,10 @@ class Link:
         return f"{self.dockerfile} (context {self.context}{target}; {self.source}, {self.origin})"
 
 
+# links by (registry, repository), directory links by name, links by Dockerfile
+_Indices = tuple[dict[tuple[str, str], list[Link]], dict[str, list[Link]], dict[str, list[Link]]]
+
+
 @dataclass
 class LinkIndex:
     links: list[Link] = field(default_factory=list)
@@ -155,7 +159,7 @@ class LinkIndex:
 
     def build_for(self, image: str) -> Link | None:
         """The link for ``image``, Dockerfile-less builds (Jib, ko) included."""
-        cache = self.__dict__.setdefault("_lookups", {})
+        cache: dict[str, Link | None] = self.__dict__.setdefault("_lookups", {})
         if image not in cache:
             cache[image] = self._build_for(image)
         return cache[image]
@@ -190,7 +194,7 @@ class LinkIndex:
                 return found[0]
         return None
 
-    def _indices(self) -> tuple[dict, dict, dict]:
+    def _indices(self) -> _Indices:
         """Links by (registry, repository), directory links by name, links by Dockerfile: built once."""
         if "_index" not in self.__dict__:
             by_repo: dict[tuple[str, str], list[Link]] = {}
@@ -206,21 +210,23 @@ class LinkIndex:
                 if mine is not None:
                     by_repo.setdefault((mine.registry, mine.repository), []).append(link)
             self.__dict__["_index"] = (by_repo, by_dir_name, by_dockerfile)
-        return self.__dict__["_index"]
+        indices: _Indices = self.__dict__["_index"]
+        return indices
 
-    def _patterns(self) -> dict[str, list[tuple[Link, re.Pattern]]]:
+    def _patterns(self) -> dict[str, list[tuple[Link, re.Pattern[str]]]]:
         """Links whose repository names an unresolved variable, as regexes, by source."""
         if "_pattern_index" not in self.__dict__:
             from migrate_tui.analysis.links.builds import repository_pattern
 
-            out: dict[str, list[tuple[Link, re.Pattern]]] = {}
+            out: dict[str, list[tuple[Link, re.Pattern[str]]]] = {}
             for link in self.links:
                 if link.source in _PATTERN_SOURCES and "$" in _strip_templated_tag(link.image):
                     regex = repository_pattern(_strip_templated_tag(link.image))
                     if regex is not None:
                         out.setdefault(link.source, []).append((link, regex))
             self.__dict__["_pattern_index"] = out
-        return self.__dict__["_pattern_index"]
+        patterns: dict[str, list[tuple[Link, re.Pattern[str]]]] = self.__dict__["_pattern_index"]
+        return patterns
 
     def _users(self) -> dict[str, list[str]]:
         if isinstance(self.users, str):
@@ -693,7 +699,9 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
     from migrate_tui.analysis.links import builds as more
 
     files = _walk(root, config, reader)
-    index = LinkIndex()
+    users: dict[str, list[str]] = {}
+    runners: dict[str, list[str]] = {}
+    index = LinkIndex(users=users, runners=runners)
     dockerfiles = [f for f in files if _kind(f) == "dockerfile"]
     by_source: dict[str, list[Link]] = {s: [] for s in SOURCES}
     by_source["config"] = _from_config(root, config)
@@ -721,14 +729,14 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
                 index.aliases += _kustomize_aliases(rel, text)
             if "initContainers" in text:
                 for match in _IMAGE_LINE.finditer(text):
-                    index.users.setdefault(match.group(1), [])
-                    if rel not in index.users[match.group(1)]:
-                        index.users[match.group(1)].append(rel)
+                    users.setdefault(match.group(1), [])
+                    if rel not in users[match.group(1)]:
+                        users[match.group(1)].append(rel)
             if "image:" in text:
                 for match in _IMAGE_LINE.finditer(text):
-                    index.runners.setdefault(match.group(1), [])
-                    if rel not in index.runners[match.group(1)]:
-                        index.runners[match.group(1)].append(rel)
+                    runners.setdefault(match.group(1), [])
+                    if rel not in runners[match.group(1)]:
+                        runners[match.group(1)].append(rel)
         elif kind == "build":
             text = reader.text(rel)
             if text is not None and ("build" in text or "bud" in text):
@@ -817,7 +825,9 @@ def _from_skaffold(rel: str, text: str) -> list[Link]:
             for artifact in artifacts or []:
                 if not isinstance(artifact, dict) or not isinstance(artifact.get("image"), str):
                     continue
-                docker = artifact.get("docker") if isinstance(artifact.get("docker"), dict) else {}
+                docker = artifact.get("docker")
+                if not isinstance(docker, dict):
+                    docker = {}
                 builder = next((k for k in ("jib", "ko", "bazel", "buildpacks", "custom") if k in artifact), None)
                 context = _norm(base, str(artifact.get("context") or "."))
                 if builder and not docker:
@@ -956,7 +966,9 @@ def parse_build_args(words: list[str]) -> tuple[list[str], str | None, str | Non
     return tags, dockerfile, target, positional
 
 
-def _script_builds(rel: str, text: str, expand, base: str, source: str, line_offset: int = 0, spans: bool = True) -> list[Link]:
+def _script_builds(
+    rel: str, text: str, expand: Callable[[str], str], base: str, source: str, line_offset: int = 0, spans: bool = True
+) -> list[Link]:
     """Links from ``docker build`` lines of ``text`` (``rel``'s text, or a part of it starting
     ``line_offset`` lines in); paths are relative to ``base``."""
     links = []
@@ -1010,7 +1022,9 @@ def _from_workflow(rel: str, text: str) -> list[Link]:
             for step in steps:
                 if not isinstance(step, dict) or not str(step.get("uses", "")).startswith("docker/build-push-action"):
                     continue
-                options = step.get("with") if isinstance(step.get("with"), dict) else {}
+                options = step.get("with")
+                if not isinstance(options, dict):
+                    options = {}
                 context_raw = str(options.get("context") or ".")
                 if "${{" in context_raw or "://" in context_raw:
                     continue
