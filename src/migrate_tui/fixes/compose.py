@@ -39,6 +39,7 @@ from migrate_tui.repo.sources import SourceFile
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.parse.yamldoc import Chunk, YamlPath
+from migrate_tui.repo.discover import FileKind
 
 CERTS_DIR = "/etc/ssl/certs"
 CERTS_FILE = "/etc/ssl/certs/ca-certificates.crt"
@@ -254,7 +255,7 @@ def _unedited_mentions(ctx: RuleContext, source: SourceFile, linked: list[_Linke
     pattern = re.compile("|".join(rf"(?<![\w.-]){re.escape(ref.repository)}(?![\w.-]|/\w)" for _, ref in built))
     edited = result.edited
     for item in discover(ctx.root, None, excludes=ctx.config.exclude, use_gitignore=ctx.config.respect_gitignore):
-        if isinstance(item, Diagnostic) or item.kind != "yaml":
+        if isinstance(item, Diagnostic) or item.kind is not FileKind.YAML:
             continue
         rel = item.path.relative_to(ctx.root).as_posix()
         if rel in origins:

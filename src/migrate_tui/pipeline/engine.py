@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, cast
 
-from migrate_tui.rules import Rule, all_rules, rule_codes
+from migrate_tui.rules import DockerfileRule, PodSpecRule, Rule, all_rules, rule_codes
 from migrate_tui.repo.config import Config
 from migrate_tui.analysis.context import PodSpecSubject, Project, RuleContext
-from migrate_tui.repo.discover import Candidate, discover
+from migrate_tui.repo.discover import Candidate, FileKind, discover
 from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Finding, exception_summary
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.repo.sources import SourceFile, _rel_below, read_source
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     # what scanning one file gives: (findings, diagnostics, source (when it has findings or was
     # read for the cache), cache entry | None | _UNCHANGED)
     Outcome = tuple[list[Finding], list[Diagnostic], SourceFile | None, "CacheEntry | _Unchanged | None"]
-    Pending = tuple[str, str, "CacheEntry | None"]  # (path, kind, cache entry) sent to a worker
+    Pending = tuple[str, FileKind, "CacheEntry | None"]  # (path, kind, cache entry) sent to a worker
 
 
 @dataclass(frozen=True)
@@ -377,7 +377,7 @@ class _Scanner:
             self._rules = self._rules()
         return self._rules
 
-    def scan(self, path: Path | str, kind: str, cached: CacheEntry | None) -> Outcome:
+    def scan(self, path: Path | str, kind: FileKind, cached: CacheEntry | None) -> Outcome:
         """(findings, diagnostics, source, cache entry | None | _UNCHANGED); never raises for one
         file's sake: a crash becomes an INTERNAL diagnostic (and nothing is cached for the file)."""
         try:
@@ -386,7 +386,7 @@ class _Scanner:
             rel = _rel(self.context.root, path)
             return [], [internal_diagnostic(rel, 1, exc, "the scan")], None, None
 
-    def _scan_cached(self, path: Path | str, kind: str, cached: CacheEntry | None) -> Outcome:
+    def _scan_cached(self, path: Path | str, kind: FileKind, cached: CacheEntry | None) -> Outcome:
         """A cache entry is reused while the file's text has its digest. The file is not even
         read when its stat key (size, mtime, ctime, inode: ``cache.unchanged``) is the one
         recorded when it was read, unless its result has findings (their fixes need the text,
@@ -586,7 +586,7 @@ def _rel(root: Path, path: Path | str) -> str:
 def scan_file(
     candidate: Candidate, rules: list[Rule], context: RuleContext, *, source: SourceFile | Diagnostic | None = None
 ) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
-    scoped = [r for r in rules if r.scope in _SCOPES_FOR_KIND.get(candidate.kind, ())]
+    scoped = [r for r in rules if isinstance(r, _SCOPES_FOR_KIND.get(candidate.kind, ()))]
     if not scoped:
         return [], [], None
     if source is None:
@@ -598,7 +598,7 @@ def scan_file(
         return [], [], source
     context.project.remember(source)
     crashes: dict[str, Diagnostic] = {}
-    if candidate.kind == "yaml":
+    if candidate.kind is FileKind.YAML:
         findings, diagnostics = _scan_yaml(source, scoped, context, crashes)
     else:
         findings, diagnostics = _scan_dockerfile(source, scoped, context, crashes)
@@ -626,7 +626,10 @@ def _unused_suppressions(path: str, suppressions: Suppressions, scoped: list[Rul
     return out
 
 
-_SCOPES_FOR_KIND = {"yaml": ("podspec", "document"), "dockerfile": ("dockerfile",)}
+_SCOPES_FOR_KIND: dict[FileKind, tuple[type[PodSpecRule] | type[DockerfileRule], ...]] = {
+    FileKind.YAML: (PodSpecRule,),
+    FileKind.DOCKERFILE: (DockerfileRule,),
+}
 
 
 def _scan_yaml(
@@ -634,8 +637,7 @@ def _scan_yaml(
 ) -> tuple[list[Finding], list[Diagnostic]]:
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
-    podspec_rules = [r for r in rules if r.scope == "podspec"]
-    document_rules = [r for r in rules if r.scope == "document"]
+    podspec_rules = [r for r in rules if isinstance(r, PodSpecRule)]
     template_at = None
     for item in load_documents(source.text):
         if isinstance(item, YamlError):
@@ -654,8 +656,6 @@ def _scan_yaml(
             continue
         if not isinstance(item.data, dict):
             continue
-        for rule in document_rules:
-            findings += _run(rule, item, context, source.path, item.chunk.line, crashes)
         if not podspec_rules:
             continue
         for ref in find_pod_specs(item.data):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import operator
 import os
 import stat
+from enum import StrEnum
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -20,17 +21,25 @@ ALWAYS_SKIPPED_DIRS = frozenset(
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def classify(name: str) -> str | None:
-    """'yaml', 'dockerfile', 'build' (Makefiles, scripts: read for image links) or None."""
+class FileKind(StrEnum):
+    """What a discovered file is read as."""
+
+    YAML = "yaml"  # Kubernetes manifests (and any YAML build definition)
+    DOCKERFILE = "dockerfile"
+    BUILD = "build"  # Makefiles, scripts, bake/Jib/Cloud Build files: read for image links only
+
+
+def classify(name: str) -> FileKind | None:
+    """The kind of a file by its name, or None for a file the scan never reads."""
     lower = name.lower()
     if lower.endswith(YAML_SUFFIXES):
-        return "yaml"
+        return FileKind.YAML
     if is_dockerfile_name(name):
-        return "dockerfile"
+        return FileKind.DOCKERFILE
     if lower in ("makefile", "gnumakefile") or lower.endswith((".mk", ".sh")):
-        return "build"
+        return FileKind.BUILD
     if lower in _BUILD_FILES or (lower.startswith(("docker-bake", "cloudbuild")) and lower.endswith((".hcl", ".json"))):
-        return "build"  # read by core.link_sources only
+        return FileKind.BUILD  # read by analysis/links/builds.py only
     return None
 
 
@@ -45,7 +54,7 @@ class Candidate:
 
     __slots__ = ("_path", "kind", "rel")
 
-    def __init__(self, path: Path | str, kind: str, rel: str | None = None) -> None:
+    def __init__(self, path: Path | str, kind: FileKind, rel: str | None = None) -> None:
         self._path = path
         self.kind = kind
         self.rel = rel

@@ -63,6 +63,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from migrate_tui.repo.config import Config
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
+from migrate_tui.repo.discover import FileKind, classify
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
@@ -702,7 +703,7 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
     users: dict[str, list[str]] = {}
     runners: dict[str, list[str]] = {}
     index = LinkIndex(users=users, runners=runners)
-    dockerfiles = [f for f in files if _kind(f) == "dockerfile"]
+    dockerfiles = [f for f in files if _kind(f) is FileKind.DOCKERFILE]
     by_source: dict[str, list[Link]] = {s: [] for s in SOURCES}
     by_source["config"] = _from_config(root, config)
     more_sources = more.Collector(set(files))
@@ -714,7 +715,7 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
             if text is not None:
                 more_sources.add(rel, text)
             continue
-        if kind == "yaml":
+        if kind is FileKind.YAML:
             text = reader.text(rel)
             if text is None:
                 continue
@@ -737,7 +738,7 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
                     runners.setdefault(match.group(1), [])
                     if rel not in runners[match.group(1)]:
                         runners[match.group(1)].append(rel)
-        elif kind == "build":
+        elif kind is FileKind.BUILD:
             text = reader.text(rel)
             if text is not None and ("build" in text or "bud" in text):
                 by_source["script"] += _from_script(rel, text)
@@ -761,9 +762,7 @@ def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
     return index
 
 
-def _kind(rel: str) -> str | None:
-    from migrate_tui.repo.discover import classify
-
+def _kind(rel: str) -> FileKind | None:
     return classify(posixpath.basename(rel))
 
 
