@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         print("chromium is not installed (apt-get install chromium)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as tmp:
-        demo = Path(tmp) / "demo"
+        # The report names the scanned root: a fixed path keeps the PNG the same from run to run.
+        demo = Path(tempfile.gettempdir()) / "migrate-tui-screenshot" / "demo"
+        shutil.rmtree(demo.parent, ignore_errors=True)
         shutil.copytree(DEMO, demo)
         page = Path(tmp) / "report.html"
         subprocess.run(
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
             timeout=120,
         )
+        shutil.rmtree(demo.parent, ignore_errors=True)
         print(f"wrote {png}")
     return 0
 
