@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_bytes()
 

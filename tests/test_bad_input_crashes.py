@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui import rules as registry
 from migrate_tui.cli import main
 from migrate_tui.model.findings import Applicability, DiagnosticKind, Finding, Fix, Edit, Location, Severity

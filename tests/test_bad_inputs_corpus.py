@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 EXPECTED = tomllib.loads((CORPUS / "EXPECTED.toml").read_text(encoding="utf-8"))

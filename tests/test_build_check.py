@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 
 pytestmark = pytest.mark.buildah
 

@@ -8,7 +8,7 @@ import os
 import pickle
 from pathlib import Path
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.pipeline import engine as engine_module
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO
+from testlib import REPO
 
 README = REPO / "README.md"
 TEST_DATA = Path(__file__).parent / "data"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from testlib import FIXTURES
 from migrate_tui.cli import main
 
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"

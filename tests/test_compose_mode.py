@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from testlib import FIXTURES
 from test_oci import registry  # noqa: F401,F811 - the real docker-registry on loopback, as a fixture
 from migrate_tui.repo.config import ConfigError, config_from_table, load_config
 from migrate_tui.pipeline.engine import Engine

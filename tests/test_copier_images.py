@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.model.reasons import BlockerKind, NoteKind
 from migrate_tui.proof.verify import ImageLoader, verify_documents

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import make_engine
+from testlib import make_engine
 from migrate_tui.cli import main
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.platform.validate import validate_object

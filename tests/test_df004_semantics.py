@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_engine
+from testlib import make_engine
 from migrate_tui.parse.dockerfile.run import EditBlocker, split_script
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.cli import main
 from migrate_tui.platform.validate import validate_object
 from migrate_tui.parse.yamldoc import load_documents

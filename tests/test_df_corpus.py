@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_engine
+from testlib import make_engine
 
 # file -> {(rule, applicability)}; every other DF finding on it is a failure.
 DF_VERDICTS = {

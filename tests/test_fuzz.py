@@ -2,7 +2,7 @@
 validates and is idempotent or leaves the file byte-for-byte alone. Plus a bounded atheris run
 of the targets in tests/fuzz/ (skipped only when atheris can't be imported).
 
-Hypothesis runs under the project profile (tests/conftest.py: derandomized, fixed budget). Every
+Hypothesis runs under the project profile (tests/testlib.py: derandomized, fixed budget). Every
 failure it ever found stays here as an ``@example``, so it is re-run on every run whatever the
 seed.
 """
@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, budget, make_engine
+from testlib import FIXTURES, budget, make_engine
 from migrate_tui.parse.shell import OpKind, ParsedCommand, parse_container_command
 from migrate_tui.platform.target import parse_target
 from migrate_tui.write.writer import verify_text

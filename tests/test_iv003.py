@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "k8s_standin"))
 
-from conftest import FIXTURES  # noqa: E402
+from testlib import FIXTURES  # noqa: E402
 from migrate_tui import rules  # noqa: E402
 from migrate_tui.repo.config import Config  # noqa: E402
 from migrate_tui.platform.digest import DigestError, OciLayoutResolver, RegistryResolver  # noqa: E402

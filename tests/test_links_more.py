@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.cli import main
 from migrate_tui.parse import bakehcl
 from migrate_tui.analysis.links import builds as link_sources

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.cli import main
 from migrate_tui.oci.build import BuildError, build
 from migrate_tui.oci.layout import FileEntry, make_layer

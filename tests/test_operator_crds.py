@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.parse.podspec import find_pod_specs, operator_of
 from migrate_tui.model.reasons import BlockerKind
 from migrate_tui.parse.yamldoc import YamlDocument, load_documents

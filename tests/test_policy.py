@@ -11,7 +11,7 @@ import celpy
 import pytest
 import yaml
 
-from conftest import FIXTURES
+from testlib import FIXTURES
 from migrate_tui.cli import main
 from migrate_tui.commands.policy import (
     EXEMPT_ANNOTATION,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO
+from testlib import FIXTURES, REPO
 
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
 FIXED = FIXTURES / "IV001" / "cp_r_dot_contents.fixed.yaml"

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, budget, make_engine
+from testlib import FIXTURES, budget, make_engine
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.platform.validate import validate_object
 

@@ -15,7 +15,7 @@ import pytest
 from migrate_tui.cli import main
 from migrate_tui.render.report import build_report, render_html, render_json, render_markdown
 
-from conftest import make_engine
+from testlib import make_engine
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.rules import all_rules
 
 _EXPECT = re.compile(r"^#\s*expect:\s*([A-Z]{2}\d{3})\s+(safe|unsafe|manual)\s*$", re.M)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.pipeline.cache import FORMAT
 
 SITE = (FIXTURES / "IV001" / "cp_r_dot_contents.yaml").read_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, DEMO, FIXTURES, make_engine
+from testlib import CORPUS, DEMO, FIXTURES, make_engine
 from migrate_tui.analysis.fetch_stage import stage_fetches
 from migrate_tui.parse.dockerfile.parser import Stage, parse_dockerfile
 from migrate_tui.rules import large_data_in_app_image as df005

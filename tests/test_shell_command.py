@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from conftest import make_engine
+from testlib import make_engine
 from migrate_tui.parse.dockerfile.run import split_script
 from migrate_tui.parse.shell import Command, Op, Word, parse_container_command
 from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given, settings
 
-from conftest import FIXTURES
+from testlib import FIXTURES
 from migrate_tui.oci.layout import FileEntry, make_layer
 from migrate_tui.oci.source import open_image
 from migrate_tui.oci.tree import apply_layers

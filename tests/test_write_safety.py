@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 
 SITE = FIXTURES / "IV001" / "cp_r_dot_contents.yaml"
 SITE_FIXED = FIXTURES / "IV001" / "cp_r_dot_contents.fixed.yaml"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import migrate_tui.fixes.yaml_edit as yamledit
-from conftest import FIXTURES, make_engine
+from testlib import FIXTURES, make_engine
 from migrate_tui.fixes.yaml_patch import Unsupported, fast_rewrite
 
 CASES = sorted(

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import make_engine
+from testlib import make_engine
 from migrate_tui.cli import main
 from migrate_tui.parse.yamldoc import YamlDocument, load_documents
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from testlib import FIXTURES
 from migrate_tui.cli import main
 from migrate_tui.render.formats.terminal import visible, visible_lines
 
