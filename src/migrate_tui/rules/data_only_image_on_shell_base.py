@@ -64,7 +64,8 @@ Windows bases get no scratch advice.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
 
 from migrate_tui.analysis.context import RuleContext
 from migrate_tui.analysis.workloads import containers, pod_specs, same_repository
@@ -85,6 +86,41 @@ from migrate_tui.fixes.assets_stage import (
 )
 
 CODE = "DF001"
+
+
+@dataclass(frozen=True)
+class _About:
+    """What every DF001 finding about one stage shares: where it is, its stable anchor, the
+    message and the structured data."""
+
+    location: Location
+    anchor: str
+    message: str
+    data: dict[str, Any]
+
+    def finding(
+        self,
+        explanation: str | list[str],
+        *,
+        fix: Fix | None = None,
+        blocked: str | None = None,
+        notes: Iterable[str] = (),
+        related: tuple[Location, ...] = (),
+        message: str | None = None,
+    ) -> Finding:
+        return Finding(
+            rule=CODE,
+            severity=Severity.WARNING,
+            location=self.location,
+            message=self.message if message is None else message,
+            explanation=explanation if isinstance(explanation, str) else "\n".join(explanation),
+            fix=fix,
+            notes=tuple(notes),
+            related=related,
+            data=self.data,
+            fix_blocked=blocked,
+            anchor=self.anchor,
+        )
 
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
@@ -121,6 +157,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         "base": base,
         "savings": savings,
     }
+    about = _About(location, anchor, message, data)
     explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)} but runs nothing in it."]
     if shape.mode_runs or shape.named_chown:
         reasons = [
@@ -129,81 +166,22 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         reasons += [
             f"line {i.line}: --chown with a user name needs /etc/passwd, which scratch lacks; use numeric ids" for i in shape.named_chown
         ]
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation + reasons),
-            fix=None,
-            notes=tuple(reasons),
-            related=(),
-            data=data,
-            fix_blocked="; ".join(reasons),
-            anchor=anchor,
-        )
+        return about.finding(explanation + reasons, blocked="; ".join(reasons), notes=reasons)
     users = _users(source, stage, parsed, ctx)
     if users is not None:
         fix, blocked, related, notes = users
         explanation += notes
         if fix is not None:
             data["change_set"] = "IV001"
-            return Finding(
-                rule=CODE,
-                severity=Severity.WARNING,
-                location=location,
-                message=message + "; rides in the IV001 change-set",
-                explanation="\n".join(explanation),
-                fix=fix,
-                notes=tuple(notes),
-                related=related,
-                data=data,
-                anchor=anchor,
-            )
+            return about.finding(explanation, fix=fix, notes=notes, related=related, message=message + "; rides in the IV001 change-set")
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation),
-            fix=None,
-            notes=tuple(notes),
-            related=related,
-            data=data,
-            fix_blocked=blocked,
-            anchor=anchor,
-        )
+        return about.finding(explanation, blocked=blocked, notes=notes, related=related)
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation + guessed),
-            fix=None,
-            notes=tuple(guessed),
-            related=(),
-            data=data,
-            fix_blocked="; ".join(guessed),
-            anchor=anchor,
-        )
+        return about.finding(explanation + guessed, blocked="; ".join(guessed), notes=guessed)
     if len(chain) > 1:
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation),
-            fix=None,
-            notes=(),
-            related=(),
-            data=data,
-            fix_blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM",
-            anchor=anchor,
-        )
+        return about.finding(explanation, blocked=f"the base comes through stage '{chain[-1].name}'; change that stage's FROM")
     start, end = chain[-1].base_span
     assumption = (
         "nothing runs a command in this image (an init container `cp`, `sh`, `kubectl exec`); "
@@ -218,18 +196,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         scopes=((source.path, stage.from_instruction.start, stage.from_instruction.end),),
     )
     explanation.append("No manifest in this repository runs the image, so nothing here breaks; " + assumption + ".")
-    return Finding(
-        rule=CODE,
-        severity=Severity.WARNING,
-        location=location,
-        message=message,
-        explanation="\n".join(explanation),
-        fix=fix,
-        notes=(),
-        related=(),
-        data=data,
-        anchor=anchor,
-    )
+    return about.finding(explanation, fix=fix)
 
 
 def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command, ctx: RuleContext) -> Finding:
@@ -253,6 +220,7 @@ def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ba
         "savings": savings,
         "command_line": command.line,
     }
+    about = _About(location, anchor, message, data)
     explanation = (
         f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
         f"copies its files into a volume. Mounted as an image volume, the files need no shell and no copy."
@@ -263,51 +231,16 @@ def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ba
         text = "\n".join([explanation, *notes])
         if fix is not None:
             data["change_set"] = "IV001"
-            return Finding(
-                rule=CODE,
-                severity=Severity.WARNING,
-                location=location,
-                message=message + "; rides in the IV001 change-set",
-                explanation=text,
-                fix=fix,
-                notes=tuple(notes),
-                related=related,
-                data=data,
-                anchor=anchor,
-            )
+            return about.finding(text, fix=fix, notes=notes, related=related, message=message + "; rides in the IV001 change-set")
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation=text,
-            fix=None,
-            notes=tuple(notes),
-            related=related,
-            data=data,
-            fix_blocked=reason,
-            anchor=anchor,
-        )
+        return about.finding(text, blocked=reason, notes=notes, related=related)
     data["fix_blocked_kind"] = "copier-image"
     blocked = (
         f"line {command.line}: the image's {command.keyword} copies its files for an init container; FROM scratch "
         "removes that command, so the manifests that run the image must change with it (IV001 on the manifest), "
         "and any download RUN must move into a build stage"
     )
-    return Finding(
-        rule=CODE,
-        severity=Severity.WARNING,
-        location=location,
-        message=message,
-        explanation=explanation,
-        fix=None,
-        notes=(),
-        related=(),
-        data=data,
-        fix_blocked=blocked,
-        anchor=anchor,
-    )
+    return about.finding(explanation, blocked=blocked)
 
 
 def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, plan: AssetsPlan, ctx: RuleContext) -> Finding:
@@ -331,6 +264,7 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         "savings": savings,
         "asset_paths": list(plan.paths),
     }
+    about = _About(location, anchor, message, data)
     lines = ", ".join(str(i.line) for i in plan.runs) or "none"
     explanation = [
         f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)}, but its RUNs (lines {lines}) only "
@@ -343,50 +277,14 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         explanation += notes
         blocked = reason or "a manifest in the repository runs this image; move the RUNs into a build stage by hand"
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation),
-            fix=None,
-            notes=tuple(notes),
-            related=related,
-            data=data,
-            fix_blocked=blocked,
-            anchor=anchor,
-        )
+        return about.finding(explanation, blocked=blocked, notes=notes, related=related)
     guessed = _guessed_runners(source, stage, parsed, ctx)
     if guessed:
         data["fix_blocked_kind"] = "runs-in-repo"
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation + guessed),
-            fix=None,
-            notes=tuple(guessed),
-            related=(),
-            data=data,
-            fix_blocked="; ".join(guessed),
-            anchor=anchor,
-        )
+        return about.finding(explanation + guessed, blocked="; ".join(guessed), notes=guessed)
     if plan.blocker is not None:
         data["fix_blocked_kind"] = plan.blocker.value
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation="\n".join(explanation),
-            fix=None,
-            notes=(),
-            related=(),
-            data=data,
-            fix_blocked=plan.blocker.sentence,
-            anchor=anchor,
-        )
+        return about.finding(explanation, blocked=plan.blocker.sentence)
     name = unique_stage_name(parsed)
     _, base_end = stage.base_span
     tail = "" if source.text.endswith("\n") or not source.text else "\n"
@@ -411,18 +309,7 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         f"The stage becomes build stage '{name}'; the shipped image is FROM scratch with "
         f"{', '.join(plan.paths)} copied from it. No manifest in this repository runs the image; " + assumption + "."
     )
-    return Finding(
-        rule=CODE,
-        severity=Severity.WARNING,
-        location=location,
-        message=message,
-        explanation="\n".join(explanation),
-        fix=fix,
-        notes=(),
-        related=(),
-        data=data,
-        anchor=anchor,
-    )
+    return about.finding(explanation, fix=fix)
 
 
 def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
