@@ -130,14 +130,12 @@ def test_new_files_are_created_inside_the_root_only(tmp_path: Path) -> None:
         applicability=Applicability.SAFE,
         description="x",
         edits=(Edit("../evil.txt", 0, 0, "boom\n"),),
-        assumption=None,
         base_digests=(("../evil.txt", None),),
     )
     inside = Fix(
         applicability=Applicability.SAFE,
         description="y",
         edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"),),
-        assumption=None,
         base_digests=(("assets/new/Dockerfile", None),),
     )
     findings = [

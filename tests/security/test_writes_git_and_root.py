@@ -43,7 +43,6 @@ def _fix(path: str) -> Finding:
         applicability=Applicability.SAFE,
         description="x",
         edits=(Edit(path, 0, 0, "FROM scratch\n"),),
-        assumption=None,
         base_digests=((path, None),),
     )
     return Finding(rule="IV001", severity=Severity.WARNING, location=Location("a.yaml"), message="m", fix=fix)
@@ -110,7 +109,6 @@ def test_an_edit_to_an_existing_file_without_a_digest_never_overwrites_it(tmp_pa
         applicability=Applicability.SAFE,
         description="x",
         edits=(Edit("new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("keep.yaml", 0, 0, "a: 1\n")),
-        assumption=None,
         base_digests=(("new/Dockerfile", None),),
     )
     report = apply_fixes(

@@ -106,7 +106,6 @@ def test_a_refused_run_leaves_no_new_directory_and_no_temporary_file(tmp_path: P
         applicability=Applicability.SAFE,
         description="x",
         edits=(Edit("assets/new/Dockerfile", 0, 0, "FROM scratch\n"), Edit("deploy/x.yaml", 0, 0, "# hi\n")),
-        assumption=None,
         base_digests=(("assets/new/Dockerfile", None), ("deploy/x.yaml", digest)),
     )
     real_write_all = writer._write_all

@@ -122,9 +122,6 @@ def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: 
             location=location,
             message=message,
             explanation=explanation,
-            fix=None,
-            notes=(),
-            related=(),
             data=data,
             fix_blocked=edit,
             anchor=anchor,
@@ -144,8 +141,6 @@ def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: 
         message=message,
         explanation=explanation,
         fix=fix,
-        notes=(),
-        related=(),
         data=data,
         anchor=anchor,
     )

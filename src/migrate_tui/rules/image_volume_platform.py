@@ -187,7 +187,6 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
             explanation=explanation,
             fix=fix,
             notes=notes,
-            related=(),
             data=data,
             fix_blocked=blocked,
             anchor=f"{base}/{kind}{anchor}",

@@ -237,7 +237,6 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
         location=location,
         message=message,
         explanation=explanation,
-        fix=None,
         notes=tuple(texts(notes)),
         related=related,
         data=data,

@@ -259,7 +259,6 @@ def _judge(
             applicability=Applicability.SAFE,
             description="Remove the package cache in the same RUN",
             edits=tuple(edits),
-            assumption=None,
             base_digests=((source.path, source.digest),),
             scopes=((source.path, instr.start, instr.end),),
         )
@@ -288,7 +287,6 @@ def _judge(
         explanation=explanation,
         fix=fix,
         notes=tuple(plan.tips),
-        related=(),
         data=data,
         fix_blocked=why,
         anchor=anchor,
