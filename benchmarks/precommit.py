@@ -27,25 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from gen_repo import generate  # noqa: E402
-
-
-def _tool() -> list[str]:
-    exe = Path(sys.executable).with_name("migrate-tui")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "migrate_tui"]
-
-
-def _compiled_env() -> dict[str, str]:
-    """The environment for the tool's runs, with its bytecode compiled as an installed package
-    has it: under PYTHONDONTWRITEBYTECODE (set on the project's machines) a development checkout
-    compiled every module on every run, ~0.3 s that no user pays."""
-    import compileall
-
-    import migrate_tui
-
-    compileall.compile_dir(str(Path(migrate_tui.__file__).parent), quiet=1)
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
+from scan import _compiled_env, _tool  # noqa: E402
 
 
 def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
