@@ -123,6 +123,23 @@ class _About:
         )
 
 
+def _about(
+    source: SourceFile, target: dfx.Target, base: str, savings: dict[str, Any], message: str, *, anchor_suffix: str = "", **extra: Any
+) -> _About:
+    """The finding's place, anchor and data for the shipped stage of ``target`` (``extra`` data
+    keys after the common ones)."""
+    stage = target.stage
+    data: dict[str, Any] = {
+        "stage": stage.index,
+        "stage_name": stage.name,
+        "target_reason": target.reason,
+        "base": base,
+        "savings": savings,
+        **extra,
+    }
+    return _About(Location(source.path, stage.from_instruction.line), f"{stage.index}:{stage.name}{anchor_suffix}", message, data)
+
+
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
     for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path)):
@@ -148,16 +165,8 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
         return None
     savings = base_swap(base, "scratch")
     message = f"{dfx.label(stage)} only adds files on {dfx.short(base)}: use FROM scratch ({savings['text']})"
-    location = Location(source.path, stage.from_instruction.line)
-    anchor = f"{stage.index}:{stage.name}"
-    data: dict[str, Any] = {
-        "stage": stage.index,
-        "stage_name": stage.name,
-        "target_reason": target.reason,
-        "base": base,
-        "savings": savings,
-    }
-    about = _About(location, anchor, message, data)
+    about = _about(source, target, base, savings, message)
+    data = about.data
     explanation = [f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)} but runs nothing in it."]
     if shape.mode_runs or shape.named_chown:
         reasons = [
@@ -210,17 +219,8 @@ def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ba
         f"{dfx.label(stage)} is a copier image on {dfx.short(base)} (its {command.keyword} only copies files): "
         f"fetch the files in a build stage and ship FROM scratch as an image volume ({savings['text']})"
     )
-    location = Location(source.path, stage.from_instruction.line)
-    anchor = f"{stage.index}:{stage.name}:copier"
-    data: dict[str, Any] = {
-        "stage": stage.index,
-        "stage_name": stage.name,
-        "target_reason": target.reason,
-        "base": base,
-        "savings": savings,
-        "command_line": command.line,
-    }
-    about = _About(location, anchor, message, data)
+    about = _about(source, target, base, savings, message, anchor_suffix=":copier", command_line=command.line)
+    data = about.data
     explanation = (
         f"{dfx.label(stage)} ({target.reason}) exists to be run as an init container: line {command.line} "
         f"copies its files into a volume. Mounted as an image volume, the files need no shell and no copy."
@@ -254,17 +254,8 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
         else "only adds and arranges files"
     )
     message = f"{dfx.label(stage)} {does} on {dfx.short(base)}: arrange them in a build stage and ship FROM scratch ({savings['text']})"
-    location = Location(source.path, stage.from_instruction.line)
-    anchor = f"{stage.index}:{stage.name}"
-    data: dict[str, Any] = {
-        "stage": stage.index,
-        "stage_name": stage.name,
-        "target_reason": target.reason,
-        "base": base,
-        "savings": savings,
-        "asset_paths": list(plan.paths),
-    }
-    about = _About(location, anchor, message, data)
+    about = _about(source, target, base, savings, message, asset_paths=list(plan.paths))
+    data = about.data
     lines = ", ".join(str(i.line) for i in plan.runs) or "none"
     explanation = [
         f"{dfx.label(stage)} ({target.reason}) ships {dfx.short(base)}, but its RUNs (lines {lines}) only "
