@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import urlsplit
 
-from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, env_pairs, expand_args
-from migrate_tui.parse.dockerfile.run import read_run
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Stage, env_pairs, expand_args
+from migrate_tui.parse.dockerfile.run import RunScript, read_run
 
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")
 DATA_SUFFIXES = (".parquet", ".csv.gz", ".bin", ".npy", ".npz", ".arrow", ".feather", ".tfrecord", ".jsonl.gz", ".sqlite", ".db")
@@ -224,7 +224,9 @@ def stage_fetches(parsed: Dockerfile, stage: Stage) -> list[Fetch]:
     """Every model/dataset fetch of ``stage``'s RUN and ADD instructions, in order."""
     env = stage_env(parsed, stage)
     workdir = "/"
-    lfs = any(_runs_git_lfs(instr) for instr in stage.instructions if instr.keyword == "RUN")
+    # Each RUN is read once: the `git lfs` check of the whole stage and the fetches share it.
+    scripts = {id(instr): read_run(instr) for instr in stage.instructions if instr.keyword == "RUN"}
+    lfs = any(_runs_git_lfs(script) for script in scripts.values())
     out: list[Fetch] = []
     for instr in stage.instructions:
         keyword = instr.keyword
@@ -257,19 +259,17 @@ def stage_fetches(parsed: Dockerfile, stage: Stage) -> list[Fetch]:
                     else:
                         out.append(Fetch(FetchTool.ADD, url, dest, LandsAs.FILE, instr.line))
         elif keyword == "RUN":
-            out += _run_fetches(instr, env, parsed.escape, workdir, lfs)
+            out += _run_fetches(scripts[id(instr)], instr.line, env, parsed.escape, workdir, lfs)
     return out
 
 
-def _runs_git_lfs(instr: Instruction) -> bool:
-    script = read_run(instr)
+def _runs_git_lfs(script: RunScript | None) -> bool:
     if script is None:
         return False
     return any(c.name == "git" and "lfs" in c.argv[1:3] or c.name == "git-lfs" for c in script.commands)
 
 
-def _run_fetches(instr: Instruction, env: dict[str, str | None], escape: str, workdir: str, lfs: bool) -> list[Fetch]:
-    script = read_run(instr)
+def _run_fetches(script: RunScript | None, line: int, env: dict[str, str | None], escape: str, workdir: str, lfs: bool) -> list[Fetch]:
     if script is None:
         return []
     out: list[Fetch] = []
@@ -285,13 +285,13 @@ def _run_fetches(instr: Instruction, env: dict[str, str | None], escape: str, wo
             continue
         found: Fetch | None = None
         if name == "git":
-            found = _git(argv[1:], cwd, lfs, instr.line)
+            found = _git(argv[1:], cwd, lfs, line)
         elif name == "wget":
-            out += _wget(argv[1:], cwd, instr.line)
+            out += _wget(argv[1:], cwd, line)
         elif name == "curl":
-            out += _curl(argv[1:], cwd, instr.line)
+            out += _curl(argv[1:], cwd, line)
         elif name == "huggingface-cli" or (name == "hf" and len(argv) > 1 and argv[1] == "download"):
-            found = _hf(argv[1:], cwd, instr.line)
+            found = _hf(argv[1:], cwd, line)
         if found is not None:
             out.append(found)
     return out
