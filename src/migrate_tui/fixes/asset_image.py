@@ -291,13 +291,11 @@ def other_runners(ctx: RuleContext, image: str, *, own: list[str]) -> list[str]:
     ``"file: container 'x'"``. Rewriting that image's Dockerfile in place (or renaming its build)
     would change what they run, so the change-set writes a new asset Dockerfile instead."""
     wanted = parse_image_ref(image)
-    index = ctx.project.links()
-    runners_of = index.runners_of
     if wanted is None:
         return []
     found: list[str] = []
     left = list(own)
-    for rel in runners_of(image):
+    for rel in ctx.project.links().runners_of(image):
         text = ctx.project.read(rel)
         if not isinstance(text, SourceFile):
             found.append(f"{rel} (unreadable)")
