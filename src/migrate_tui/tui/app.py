@@ -73,7 +73,7 @@ class MigrateApp(App[int]):
 def _start_resource_tracker() -> None:
     """Start multiprocessing's resource tracker while sys.stderr is still the real one.
 
-    The engine scans big trees with a spawn-context process pool; the tracker it starts on
+    The engine scans big trees with a process pool started by a fork server; the tracker it starts on
     first use passes ``sys.stderr.fileno()`` to the child, and inside a running Textual app
     stderr is captured (fileno() == -1): "bad value(s) in fds_to_keep". Started now, it is reused.
     """
