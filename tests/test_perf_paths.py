@@ -322,3 +322,24 @@ def test_check_opens_no_socket_and_runs_nothing(where: str, tree: Path, tmp_path
         proc = subprocess.run([sys.executable, "-c", _AUDIT, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
         assert "AUDIT" not in proc.stderr, proc.stderr
         assert proc.returncode in (0, 1), proc.stderr
+
+
+def test_a_warm_check_imports_no_rule_module(tree: Path, tmp_path: Path) -> None:
+    """A scan answered from the result cache needs no rule: the JSON output names each rule
+    without importing its module (the imports were a fifth of a warm 10,000-file check)."""
+    probe = textwrap.dedent(
+        """
+        import contextlib, io, sys
+        from migrate_tui.cli import main
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            code = main(["check", "--format", "json", sys.argv[1]])
+        assert '"name": "init-copy-to-empty-dir"' in out.getvalue(), out.getvalue()[:500]
+        print(code, sorted(m for m in sys.modules if m.startswith("migrate_tui.rules.")))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    run = [sys.executable, "-c", probe, str(tree)]
+    cold = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout.split(" ", 1)
+    warm = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout.split(" ", 1)
+    assert cold[1].strip() != "[]"  # (the probe sees the rules when they do run)
+    assert warm == ["1", "[]\n"]

@@ -88,6 +88,8 @@ def _load() -> dict[str, Rule]:
             raise RuntimeError(f"{module_name}.RULE is not a PodSpecRule or a DockerfileRule")
         if rule.code != code:
             raise RuntimeError(f"{module_name} declares {rule.code}, registered as {code}")
+        if rule.name != rule_name(code):
+            raise RuntimeError(f"{module_name} declares the name {rule.name!r}: a rule is named after its module")
         rules[code] = replace(rule, doc=(module.__doc__ or "").strip())
     return rules
 
@@ -105,6 +107,13 @@ def all_rules() -> dict[str, Rule]:
 def rule_codes() -> list[str]:
     """The registered codes, without importing the rule modules (a cached scan may need none)."""
     return sorted(_MODULES)
+
+
+def rule_name(code: str) -> str:
+    """A rule's name (``init-copy-to-empty-dir``) without importing its module: the module is
+    named after it (the loader checks). An unknown code is its own name."""
+    module = _MODULES.get(code)
+    return module.replace("_", "-") if module is not None else code
 
 
 def get_rule(code: str) -> Rule | None:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from migrate_tui import __version__
 from migrate_tui.pipeline.engine import ScanResult
 from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Finding
-from migrate_tui.rules import all_rules
+from migrate_tui.rules import all_rules, rule_name
 from migrate_tui.render.formats.terminal import visible, visible_lines
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -138,10 +138,9 @@ def crashed(result: ScanResult) -> bool:
 def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict:
     from migrate_tui.render.diff import file_diffs
 
-    rule = all_rules().get(f.rule)
     out: dict[str, Any] = {
         "rule": f.rule,
-        "name": rule.name if rule is not None else f.rule,
+        "name": rule_name(f.rule),  # (no rule module imported: a cached scan may need none)
         "path": f.location.path,
         "line": f.location.line,
         "column": f.location.column,
