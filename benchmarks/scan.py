@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="pass --jobs N to check (when the CLI has it)")
     parser.add_argument("--repeat", type=int, default=3, help="median of N for each timing")
     parser.add_argument("--single", action="store_true", help="also time `check ONE_FILE` (pre-commit) and --version")
+    parser.add_argument("--markdown", action="store_true", help="also print the README's performance table")
     args = parser.parse_args(argv)
+    rows: list[str] = []
 
     tool = _tool()
     base_env = _compiled_env()
@@ -119,12 +121,20 @@ def main(argv: list[str] | None = None) -> int:
             f"{warm[0] / grep[0]:>5.1f}x {max(cold[1], warm[1]):>7} {1000 * cold[0] / size:>10.3f}"
             f" {cold[3]:>10.2f} {os.getloadavg()[0]:>5.1f}"
         )
+        rows.append(
+            f"| {size:,} | {grep[0]:.2f} s | {cold[0]:.2f} s | {cold[0] / grep[0]:.1f}× | {cold[3]:.2f} s | {warm[0]:.2f} s"
+            f" | {warm[0] / grep[0]:.1f}× | {max(cold[1], warm[1])} MB | {os.getloadavg()[0]:.1f} |"
+        )
         if args.single:
             one = next(tree.rglob("deployment.yaml"))
             single = median_of(3, [*tool, "check", str(one.relative_to(tree))], tree, env)
             print(f"{'':>7} check ONE_FILE: {single[0]:.3f} s")
     version = median_of(5, [*tool, "--version"], Path.cwd(), base_env)
     print(f"migrate-tui --version: {version[0] * 1000:.0f} ms")
+    if args.markdown:
+        print("\n| files | grep | cold | ratio | cold CPU | warm (result cache) | ratio | peak RSS | load |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
     return 0
 
 
