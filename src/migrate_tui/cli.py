@@ -12,10 +12,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 from migrate_tui import __version__
 from migrate_tui.commands import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from migrate_tui.model.findings import Finding
+    from migrate_tui.pipeline.baseline import Baseline
+    from migrate_tui.pipeline.engine import Engine, FileScanned, ScanResult
+    from migrate_tui.platform.target import Target
 
 SUBCOMMANDS = ("check", "tui", "rule", "rules", "links", "policy", "build", "verify", "report")
 # Command families that live in their own module: each has add_parser(subparsers) and run(args) -> int.
@@ -140,7 +148,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _command_module(module_name: str):
+def _command_module(module_name: str) -> ModuleType:
     import importlib
 
     return importlib.import_module(module_name)
@@ -202,7 +210,7 @@ def _split_codes(values: list[str] | None) -> tuple[str, ...] | None:
     return tuple(c.strip().upper() for v in values for c in v.split(",") if c.strip())
 
 
-def make_engine(args: argparse.Namespace, paths: list[Path]):
+def make_engine(args: argparse.Namespace, paths: list[Path]) -> Engine:
     from migrate_tui.repo.config import ConfigError, load_config, with_overrides
     from migrate_tui.repo.discover import find_root
     from migrate_tui.pipeline.engine import Engine
@@ -220,7 +228,7 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
         raise UsageError(str(exc)) from None
     if getattr(args, "cluster", None) is not None:
         target = _cluster_target(args, target or config.target)
-        for note in getattr(target, "notes", ()) or ():
+        for note in target.notes:
             print(f"note: {_visible(note)}", file=sys.stderr)
     select = _split_codes(args.select)
     ignore = _split_codes(args.ignore)
@@ -250,7 +258,7 @@ def make_engine(args: argparse.Namespace, paths: list[Path]):
     )
 
 
-def _progress_bar(args: argparse.Namespace):
+def _progress_bar(args: argparse.Namespace) -> Callable[[FileScanned], None] | None:
     """A one-line bar on stderr for long batch runs: only on a terminal, only after 0.5 s."""
     import time
 
@@ -260,7 +268,7 @@ def _progress_bar(args: argparse.Namespace):
     started = time.monotonic()
     shown = [0.0]
 
-    def hook(event) -> None:
+    def hook(event: FileScanned) -> None:
         now = time.monotonic()
         if event.index == event.total:
             if shown[0]:
@@ -279,7 +287,7 @@ def _progress_bar(args: argparse.Namespace):
     return hook
 
 
-def _cluster_target(args: argparse.Namespace, base):
+def _cluster_target(args: argparse.Namespace, base: Target) -> Target:
     from migrate_tui.platform.cluster import ClusterError, target_from_cluster
 
     try:
@@ -335,7 +343,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         if args.prove:  # what is left keeps its proof (the re-scan planned it afresh)
             proofs = {f.key: f for f in result.findings if "proof" in (f.data or {})}
             after.findings = [proofs.get(f.key, f) for f in after.findings]
-        if baseline is not None:
+        if baseline is not None and keep is not None:  # (keep is set whenever there is a baseline)
             after.findings = [f for f in after.findings if keep(f)]
         from migrate_tui.write.writer import WriteRefusal
 
@@ -368,7 +376,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return ExitCode.FINDINGS if result.findings else ExitCode.CLEAN
 
 
-def _prove(args: argparse.Namespace, engine, result, read) -> None:
+def _prove(args: argparse.Namespace, engine: Engine, result: ScanResult, read: Callable[[str], str | None]) -> None:
     """Replace each IV001 finding by the one its proof judges (see ``proof.prove``)."""
     from migrate_tui.proof.prove import offline_loader, prove, sharpen
 
@@ -382,7 +390,7 @@ def _prove(args: argparse.Namespace, engine, result, read) -> None:
             result.findings[index] = sharpen(finding, prove(finding, read, load))
 
 
-def _keep_proven(result, keep, *, unsafe: bool):
+def _keep_proven(result: ScanResult, keep: Callable[[Finding], bool] | None, *, unsafe: bool) -> Callable[[Finding], bool]:
     """For --fix after --prove: a change-set whose proof lowered it stays out of this write
     (the re-scans of --fix plan afresh, so the proof's verdict is carried by key)."""
     from migrate_tui.model.findings import Applicability
@@ -391,7 +399,7 @@ def _keep_proven(result, keep, *, unsafe: bool):
     lowered = {f.key for f in result.findings if f.fix is not None and f.fix.applicability not in allowed}
     lowered_edits = [f.fix.edits for f in result.findings if f.key in lowered and f.fix is not None]
 
-    def keep_it(finding) -> bool:
+    def keep_it(finding: Finding) -> bool:
         if keep is not None and not keep(finding):
             return False
         if finding.key in lowered:
@@ -401,14 +409,14 @@ def _keep_proven(result, keep, *, unsafe: bool):
     return keep_it
 
 
-def _write_patch_dir(args: argparse.Namespace, engine, result) -> int:
+def _write_patch_dir(args: argparse.Namespace, engine: Engine, result: ScanResult) -> int:
     """``check --patch-dir DIR``: the change-sets of the first ``--fix`` round as numbered patches."""
     from migrate_tui.commands.patchdir import write_patch_dir
 
     return write_patch_dir(args, engine, result)
 
 
-def _apply_baseline(args: argparse.Namespace, result):
+def _apply_baseline(args: argparse.Namespace, result: ScanResult) -> Baseline | Literal["written"] | None:
     """Drop baselined findings from ``result`` (and say so), or write the baseline."""
     if args.baseline is None:
         if args.write_baseline:
@@ -441,8 +449,8 @@ def cmd_rule(args: argparse.Namespace) -> int:
     from migrate_tui.rules import all_rules, get_rule
 
     if args.all:
-        for code, rule in sorted(all_rules().items()):
-            print(rule.doc + "\n")
+        for _code, each in sorted(all_rules().items()):
+            print(each.doc + "\n")
         return ExitCode.CLEAN
     if not args.code:
         raise UsageError("name a rule code (e.g. `migrate-tui rule IV001`) or pass --all")

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.analysis.imagecommand import ImageDefault, ImageDefaults, from_image_config
 from migrate_tui.analysis.initcopy import VolumeFlow, analyse_pod_spec
-from migrate_tui.oci.tree import Comparison, Tree, apply_layers, compare, graft, resolve, resolve_hardlinks, subtree
+from migrate_tui.oci.tree import Comparison, Node, Tree, compare, graft, resolve, resolve_hardlinks, subtree
 
 TreeLoader = Callable[[str], Tree]  # image reference -> its filesystem tree
-ConfigOpener = Callable[[str], dict]  # image reference -> its OCI image config (the JSON object)
+ConfigOpener = Callable[[str], dict[str, Any]]  # image reference -> its OCI image config (the JSON object)
 
 
 class ImageLoader:
@@ -51,14 +51,14 @@ class ImageLoader:
         self._open_tree, self._open_config, self.unreachable = open_tree, open_config, unreachable
         self._local = local
         self._trees: dict[str, Tree] = {}
-        self._configs: dict[str, dict | BaseException] = {}
+        self._configs: dict[str, dict[str, Any] | BaseException] = {}
 
     def __call__(self, reference: str) -> Tree:
         if reference not in self._trees:
             self._trees[reference] = self._open_tree(reference)
         return self._trees[reference]
 
-    def config(self, reference: str, *, required: bool) -> dict | None:
+    def config(self, reference: str, *, required: bool) -> dict[str, Any] | None:
         """The image config; None when there is no way to read configs, or (unless ``required``)
         when the image can't be read."""
         if self._open_config is None:
@@ -84,7 +84,7 @@ def config_defaults(load: TreeLoader) -> ImageDefaults | None:
     if not isinstance(load, ImageLoader):
         return None
 
-    def resolve(container: dict) -> ImageDefault | None:
+    def resolve(container: dict[str, Any]) -> ImageDefault | None:
         image = container.get("image")
         if not image:
             return None
@@ -161,13 +161,11 @@ def volume_tree(flows: list[VolumeFlow], load: TreeLoader) -> Tree:
     return volume
 
 
-def _dir():
-    from migrate_tui.oci.tree import Node
-
+def _dir() -> Node:
     return Node("dir", 0o755, 0, 0)
 
 
-def unverifiable(before: dict, defaults: ImageDefaults | None = None) -> list[str]:
+def unverifiable(before: dict[str, Any], defaults: ImageDefaults | None = None) -> list[str]:
     """Why the copies in ``before`` can't be modelled from an image (a volume in the copy source,
     a command the shell model can't read...): ``owner: init container 'x': reason``."""
     out: list[str] = []
@@ -178,7 +176,7 @@ def unverifiable(before: dict, defaults: ImageDefaults | None = None) -> list[st
     return list(dict.fromkeys(out))
 
 
-def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[ReaderResult]:
+def verify_documents(before: dict[str, Any], after: dict[str, Any], load: TreeLoader) -> list[ReaderResult]:
     results: list[ReaderResult] = []
     after_specs = {ref.path: ref for ref in find_pod_specs(after)}
     defaults = config_defaults(load)
@@ -227,7 +225,7 @@ def verify_documents(before: dict, after: dict, load: TreeLoader) -> list[Reader
     return results
 
 
-def _view_after(spec: dict, group: str, container_name: str, mount_path: str, load: TreeLoader) -> tuple[Tree, list[str]]:
+def _view_after(spec: dict[str, Any], group: str, container_name: str, mount_path: str, load: TreeLoader) -> tuple[Tree, list[str]]:
     containers = spec.get(group) or []
     container = next((c for c in containers if isinstance(c, dict) and c.get("name") == container_name), None)
     if container is None:
@@ -265,7 +263,3 @@ def image_loader(
     local: Callable[[str], bool] | None = None,
 ) -> ImageLoader:
     return ImageLoader(open_tree, open_config, unreachable, local)
-
-
-def tree_of(image) -> Tree:
-    return apply_layers(image.layers())

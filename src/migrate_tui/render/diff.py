@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from migrate_tui.model.findings import Fix
+from migrate_tui.model.findings import Edit, Fix
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def combined_diffs(fixes: Iterable[Fix], read: Callable[[str], str | None]) -> l
     """Several fixes' edits per file, applied together (for `check --diff`)."""
     from migrate_tui.write.writer import apply_edits
 
-    edits: dict[str, list] = {}
+    edits: dict[str, list[Edit]] = {}
     for fix in fixes:
         for edit in fix.edits:
             edits.setdefault(edit.path, []).append(edit)

@@ -14,9 +14,9 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from typing import Any, Callable
 
-from migrate_tui.model.findings import Applicability, Finding, Fix
+from migrate_tui.model.findings import Applicability, Edit, Finding, Fix
 from migrate_tui.repo.sources import SourceFile, encode
 from migrate_tui.platform.target import Target
 from migrate_tui.write.writer import apply_edits, select_fixes, twins, verify_text
@@ -75,7 +75,7 @@ def plan_patches(
     plan.held += [(f, HeldBack.NEXT_ROUND, reason) for f, reason in waiting]
     texts: dict[str, str | None] = {}  # each file as the earlier patches leave it
     sources: dict[str, SourceFile | None] = {}
-    applied: dict[str, list] = {}  # path -> edits applied so far (offsets of the original text)
+    applied: dict[str, list[Edit]] = {}  # path -> edits applied so far (offsets of the original text)
     touched_by: dict[str, list[str]] = {}
     used: set[str] = set()
     for finding in chosen:
@@ -219,7 +219,7 @@ def render_summary(
         caveats.insert(0, f"assumption: {fix.assumption}")
     lines += ["", "## Caveats", ""]
     lines += [f"- {_md(c)}" for c in dict.fromkeys(caveats)] or ["- none"]
-    proofs: list[dict] = [p for f in group if isinstance(p := (f.data or {}).get("proof"), dict)]
+    proofs: list[dict[str, Any]] = [p for f in group if isinstance(p := (f.data or {}).get("proof"), dict)]
     lines += ["", "## Proof", ""]
     lines += [f"- {_md(str(p.get('summary', '')))}" for p in proofs] or [
         "- not proven: run `check --prove --image REF=oci:DIR` with the images, or `migrate-tui verify` below"

@@ -118,10 +118,10 @@ class DiffView(ScrollView, can_focus=True):
         self._number_width = 3
         self._max_text = 0
         self._language = "text"
-        self._cache: LRUCache[tuple, Strip] = LRUCache(2048)
+        self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._unified_choice: bool | None = None  # None: by width (see SPLIT_MIN_WIDTH)
         self._visual: list[tuple[int, int]] = []  # screen line -> (row index, wrapped piece)
-        self._layout_key: tuple = ()
+        self._layout_key: tuple[object, ...] = ()
 
     def choose_unified(self, unified: bool) -> None:
         """The user's choice (`u`): it wins over the width rule from now on."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -10,6 +12,11 @@ from textual.widgets import Static
 from migrate_tui.model.findings import Applicability, Diagnostic, Finding
 from migrate_tui.tui.review import ICONS, is_internal, why_not_acceptable
 from migrate_tui.tui.safe import visible, visible_block
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from migrate_tui.proof.prove import Proof
 
 _APPLICABILITY_WORDS = {
     Applicability.SAFE: "safe — provably the same result; `space` or `a` accepts it",
@@ -26,7 +33,7 @@ def _human_bytes(value: float) -> str:
     return str(value)  # pragma: no cover
 
 
-def savings_lines(data: dict) -> list[str]:
+def savings_lines(data: dict[str, Any]) -> list[str]:
     """Estimated savings a rule put in ``finding.data`` (any key mentioning 'saving')."""
     out = []
     for key, value in data.items():
@@ -47,7 +54,7 @@ def _format(key: str, value: object) -> str:
 
 
 def finding_explanation(
-    finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1, proof=None, proving: bool = False
+    finding: Finding, accepted: bool, reset: str | None = None, shared: int = 1, proof: Proof | None = None, proving: bool = False
 ) -> Group:
     """The panel for a finding. ``reset``: why an earlier accept was withdrawn; ``shared``: how
     many findings carry the same change-set (deciding on one decides on all of them); ``proof``:
@@ -142,9 +149,9 @@ def diagnostic_explanation(diagnostic: Diagnostic) -> Group:
 class ExplanationPanel(VerticalScroll):
     """Scrollable text about the selected finding or diagnostic."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static("Select a finding to see why it matters and what the fix changes.", id="explanation-body")
 
-    def show(self, renderable) -> None:
+    def show(self, renderable: RenderableType) -> None:
         self.query_one("#explanation-body", Static).update(renderable)
         self.scroll_home(animate=False)

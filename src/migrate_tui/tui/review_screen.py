@@ -456,7 +456,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#explanation", ExplanationPanel).show(Text(shown))
 
     @on(Tree.NodeHighlighted, "#tree")
-    def _node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+    def _node_highlighted(self, event: Tree.NodeHighlighted[Item]) -> None:
         item: Item | None = event.node.data
         if item is None:
             return
@@ -558,7 +558,7 @@ class ReviewScreen(Screen[None]):
         accepted = f"{counts['accepted']}" + (
             "" if narrow else f" ({counts['accepted_files']} file{'s' if counts['accepted_files'] != 1 else ''})"
         )
-        parts: list = [(" migrate-tui ", "bold reverse"), " "]
+        parts: list[str | tuple[str, str]] = [(" migrate-tui ", "bold reverse"), " "]
         if not narrow:
             parts += [(visible(self.engine.root.name), "bold"), "   "]
         parts += [
@@ -812,7 +812,7 @@ class ReviewScreen(Screen[None]):
             text += " — your accept was withdrawn: nothing is written for it"  # now manual: nothing to accept
         self.notify(visible(text), title="Proof", severity="information" if not changed else "warning", timeout=10, markup=False)
 
-    def _proof_of(self, finding: Finding):
+    def _proof_of(self, finding: Finding) -> Proof | None:
         """The proof shown for ``finding``: its own or its change-set's, while the fix is the one it judged."""
         if finding.fix is None:
             return None

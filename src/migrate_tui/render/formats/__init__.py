@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from migrate_tui import __version__
 from migrate_tui.pipeline.engine import ScanResult
 from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Finding
 from migrate_tui.rules import all_rules, rule_name
 from migrate_tui.render.formats.terminal import visible, visible_lines
+
+if TYPE_CHECKING:
+    from migrate_tui.render.diff import FileDiff
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 
@@ -125,7 +128,7 @@ def summary_lines(result: ScanResult, *, fixed: list[Finding] | None = None) -> 
     return summary
 
 
-def render_diffs(diffs) -> str:
+def render_diffs(diffs: Iterable[FileDiff]) -> str:
     """The unified diffs of ``check --diff``, every line made safe for a terminal."""
     return "".join(visible_lines(d.unified()) for d in diffs)
 
@@ -135,7 +138,7 @@ def crashed(result: ScanResult) -> bool:
     return any(d.kind is DiagnosticKind.INTERNAL for d in result.diagnostics)
 
 
-def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict:
+def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict[str, Any]:
     from migrate_tui.render.diff import file_diffs
 
     out: dict[str, Any] = {
@@ -180,7 +183,7 @@ def render_json(result: ScanResult, read: Callable[[str], str | None] | None = N
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-def diagnostic_json(d: Diagnostic) -> dict:
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
     return {"path": d.path, "line": d.line, "column": d.column, "kind": d.kind.value, "message": d.message}
 
 
@@ -222,7 +225,7 @@ def render_sarif(result: ScanResult) -> str:
     index = {code: i for i, code in enumerate(codes)}
     results = []
     for f in result.findings:
-        entry: dict = {
+        entry: dict[str, Any] = {
             "ruleId": f.rule,
             "ruleIndex": index.get(f.rule, 0),
             "level": "warning" if f.applicability is not Applicability.MANUAL else "note",
@@ -291,7 +294,7 @@ def render_sarif(result: ScanResult) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def _sarif_location(path: str, line: int, column: int) -> dict:
+def _sarif_location(path: str, line: int, column: int) -> dict[str, Any]:
     return {
         "physicalLocation": {
             "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},

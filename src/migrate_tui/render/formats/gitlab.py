@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from migrate_tui.pipeline.engine import ScanResult
 from migrate_tui.model.findings import Applicability, Finding, Severity
@@ -22,7 +23,7 @@ def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _finding(f: Finding) -> dict:
+def _finding(f: Finding) -> dict[str, Any]:
     fix = {Applicability.SAFE: "safe fix", Applicability.UNSAFE: "unsafe fix", Applicability.MANUAL: "manual"}
     return {
         "type": "issue",
