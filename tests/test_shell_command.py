@@ -12,7 +12,7 @@ from pathlib import Path
 
 from testlib import make_engine
 from migrate_tui.parse.dockerfile.run import split_script
-from migrate_tui.parse.shell import Command, Op, Word, parse_container_command
+from migrate_tui.parse.shell import Command, Op, OpKind, Why, Word, parse_container_command
 from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped
 
 
@@ -157,3 +157,84 @@ def test_typed_reasons_of_known_commands() -> None:
         parsed = parse_container_command(["sh", "-c", script], None)
         got[script] = parsed.ops[0].why if parsed.ops else None
     assert got == cases
+
+
+# --------------------------------------------------------------------------- one classification
+
+
+def _run_effects(script: str) -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]]:
+    commands, _, _ = split_script(script)
+    return [(c.name, str(c.kind), str(c.why), c.reads, c.writes) for c in commands]
+
+
+def _container_effects(script: str) -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]]:
+    parsed = parse_container_command(["sh", "-c", script], None)
+    return [(c.name, str(c.kind), str(c.why), c.reads, c.writes) for op in parsed.ops for c in op.commands]
+
+
+CLASSIFIED = [
+    ("cp -r /src/. /dst/", [("cp", "copy", "copies", ("/src",), ("/dst",))]),
+    ("sudo sed -i s/a/b/ /etc/x.conf", [("sed", "modify", "edits-in-place", ("/etc/x.conf",), ("/etc/x.conf",))]),
+    ("tar -xzf /tmp/a.tgz -C /opt", [("tar", "modify", "extracts", ("/tmp/a.tgz",), ("/opt",))]),
+    ("unzip -q /tmp/a.zip -d /opt", [("unzip", "modify", "extracts", ("/tmp/a.zip",), ("/opt",))]),
+    ("curl -fsSL -o /tmp/x https://e/x", [("curl", "download", "downloads", (), ("/tmp/x",))]),
+    ("echo hi > /etc/motd", [("echo", "modify", "writes-file", (), ("/etc/motd",))]),
+    ("sort < /etc/in > /out 2>&1", [("sort", "modify", "writes-file", ("/etc/in",), ("/out",))]),
+    ("mv /a /b /c/", [("mv", "copy", "copies", ("/a", "/b"), ("/c",))]),
+    ("install -m 0644 /a /b", [("install", "modify", "copies-changed", ("/a",), ("/b",))]),
+    ("X=1", [("", "harmless", "assigns", (), ())]),
+    (
+        "curl -sL https://e/x.tgz | tar -xz -C /opt",
+        [("curl", "download", "downloads", (), ()), ("tar", "modify", "extracts", (), ("/opt",))],
+    ),
+]
+
+
+def test_run_and_container_commands_are_classified_alike() -> None:
+    # One classification per simple command, from a RUN or from a container's sh -c script.
+    for script, expected in CLASSIFIED:
+        assert _run_effects(script) == expected, script
+        assert _container_effects(script) == expected, script
+
+
+def test_op_is_derived_from_its_commands() -> None:
+    # kind = the most severe member's, paths = the union of the members' writes
+    op = parse_container_command(["sh", "-c", "curl -sL https://e/x.tgz | tar -xz -C /opt"], None).ops[0]
+    assert (op.kind.value, op.why, op.paths) == ("download", Why.DOWNLOADS, ("/opt",))
+    assert [c.kind for c in op.commands] == [OpKind.DOWNLOAD, OpKind.MODIFY]
+    # one command: the op is the command's, its argv the words as written (wrappers included)
+    op = parse_container_command(["sh", "-c", "exec cp -a /src/. /dst/"], None).ops[0]
+    (command,) = op.commands
+    assert (op.kind, op.why, op.paths, op.copy, op.argv) == (command.kind, command.why, command.writes, command.copy, command.written_argv)
+    assert (command.argv, command.wrappers, op.argv) == (
+        ("cp", "-a", "/src/.", "/dst/"),
+        ("exec",),
+        ("exec", "cp", "-a", "/src/.", "/dst/"),
+    )
+    # the tar pipe is one COPY made of two commands
+    op = parse_container_command(["sh", "-c", "tar -C /src -cf - . | tar -C /dst -xf -"], None).ops[0]
+    assert (op.kind, op.paths, [(c.reads, c.writes) for c in op.commands]) == (OpKind.COPY, ("/dst",), [(("/src",), ()), ((), ("/dst",))])
+
+
+def test_run_paths_follow_a_top_level_cd_only() -> None:
+    # A RUN starts in its WORKDIR, which the reader doesn't see: relative paths stay under $PWD
+    # until a top-level cd; a cd inside a subshell or compound command leaves it unknown.
+    assert [c[4] for c in _run_effects("touch a && cd /app && cp a b && cd - && touch c")] == [
+        ("$PWD/a",),
+        (),
+        ("/app/b",),
+        (),
+        ("$OLDPWD/c",),
+    ]
+    assert [c[4] for c in _run_effects("cd /x && (cd /y && touch y) && touch z")] == [(), (), ("$PWD/y",), ("$PWD/z",)]
+
+
+def test_run_exec_form_is_classified_without_unwrapping_its_words() -> None:
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import read_run
+
+    instr = parse_dockerfile('FROM x\nRUN ["sudo", "rm", "-rf", "/var/lib/apt/lists"]\n').stages[0].instructions[0]
+    script = read_run(instr)
+    assert script is not None
+    (command,) = script.commands
+    assert (command.name, command.kind, command.why, command.writes) == ("sudo", OpKind.MODIFY, Why.CHANGES_FILES, ("/var/lib/apt/lists",))

@@ -98,16 +98,36 @@ class Word:
 class Command:
     """One simple command: ``assignments`` (``NAME=value`` prefixes, and those of an ``env``
     wrapper) then ``words``, the command behind its wrappers (``sudo -E env A=1 nice pip …`` is
-    ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``)."""
+    ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``), and what the
+    tool-family classifiers make of it, once (``parse.shell.commands.classify_command``): its
+    ``kind``, typed reason ``why``, the paths it ``reads`` and ``writes``, its ``copy``.
+
+    Both readers give commands classified: a container's ``command``/``args`` (the walk, IV
+    rules; an :class:`Op` is derived from its commands) and a ``RUN`` (``parse.dockerfile.run``,
+    DF rules)."""
 
     words: tuple[Word, ...]
     assignments: tuple[tuple[str, str], ...]
     connector: str  # the operator before it: "", "&&", "||", ";", "|", "&", "\n", "(" …
     wrappers: tuple[str, ...] = ()  # the wrappers it runs behind, outermost first ("sudo", "exec")
+    wrapper_words: tuple[Word, ...] = ()  # the wrappers' own words, as written before ``words``
+    # What it does (None only on a command built by hand, never on one the shell model gives):
+    kind: OpKind | None = None
+    why: Why | None = None
+    reason: str = ""  # for people; ``why`` is what code decides on
+    reads: tuple[str, ...] = ()  # paths it reads or copies from (copy sources, archives, ``<`` files)
+    writes: tuple[str, ...] = ()  # paths it writes or changes (redirections included)
+    copy: CopyOp | None = None  # a COPY's copy (and ``install``'s copy with changes)
+    program: str = ""  # an executable or script it runs by path or an unknown tool: as written
 
     @property
     def argv(self) -> tuple[str, ...]:
         return tuple(w.text for w in self.words)
+
+    @property
+    def written_argv(self) -> tuple[str, ...]:
+        """The words as written, wrappers included (``sudo sed -i …``)."""
+        return tuple(w.text for w in self.wrapper_words + self.words)
 
     @property
     def name(self) -> str:
@@ -147,6 +167,10 @@ class CopyOp:
 
 @dataclass(frozen=True)
 class Op:
+    """What one pipeline (or ``while``/``until`` loop) of a container's script does, derived from
+    the :class:`Command` s it is made of (:func:`op_of_command`; a pipeline takes its most severe
+    member's kind and the union of their writes, ``parse.shell.walk``)."""
+
     kind: OpKind
     argv: tuple[str, ...]  # words after quote removal; a pipeline's members joined by "|"
     text: str  # the command as written, stripped
@@ -160,6 +184,24 @@ class Op:
     # words after expansion with their offsets in the script, behind their wrappers.
     commands: tuple[Command, ...] = ()
     why: Why | None = None  # set on every op the shell model makes
+
+
+def op_of_command(command: Command, text: str, line: int) -> Op:
+    """The op of one classified simple command: its kind, reason, copy and program, its
+    ``writes`` as the op's paths, its words as written (wrappers included) as the op's argv."""
+    kind = OpKind.UNKNOWN if command.kind is None else command.kind
+    return Op(
+        kind,
+        command.written_argv,
+        text,
+        line,
+        command.copy,
+        command.writes,
+        command.reason,
+        program=command.program,
+        commands=(command,),
+        why=command.why,
+    )
 
 
 class OpaqueKind(str, Enum):
@@ -182,9 +224,10 @@ class Verdict(NamedTuple):
     kind: OpKind
     why: Why
     reason: str
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # written or changed: a command's ``writes``
     copy: CopyOp | None = None
     program: str = ""
+    reads: tuple[str, ...] = ()
 
 
 class Cmd(NamedTuple):
