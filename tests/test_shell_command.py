@@ -238,3 +238,17 @@ def test_run_exec_form_is_classified_without_unwrapping_its_words() -> None:
     assert script is not None
     (command,) = script.commands
     assert (command.name, command.kind, command.why, command.writes) == ("sudo", OpKind.MODIFY, Why.CHANGES_FILES, ("/var/lib/apt/lists",))
+
+
+def test_wrapped_editor_keeps_the_old_iv_verdict(tmp_path: Path) -> None:
+    # `sudo sed -i` into the copied tree: the IV analysis reads the op's first command through
+    # Command.name/wrappers now, and keeps judging a wrapped editor as it did before the shared
+    # Command (a change of the copy, IV001 manual), not as templating (IV002) like a bare `sed -i`.
+    fixture = Path(__file__).parent / "fixtures" / "IV002" / "sed_after_copy.yaml"
+    text = fixture.read_text(encoding="utf-8").replace("    sed -i", "    sudo sed -i")
+    (tmp_path / "job.yaml").write_text(text, encoding="utf-8")
+    (finding,) = make_engine(tmp_path, select=("IV001", "IV002")).scan().findings
+    assert (finding.rule, finding.fix_blocked) == (
+        "IV001",
+        '`sudo sed -i "s/__ENV__/$ENVIRONMENT/" /work/config.yaml`: sed -i edits files in place',
+    )
