@@ -252,3 +252,23 @@ def test_wrapped_editor_keeps_the_old_iv_verdict(tmp_path: Path) -> None:
         "IV001",
         '`sudo sed -i "s/__ENV__/$ENVIRONMENT/" /work/config.yaml`: sed -i edits files in place',
     )
+
+
+def test_consumer_that_execs_a_copied_binary_is_manual_fixed(tmp_path: Path) -> None:
+    # Deliberate output change (a bug fix): a reader whose shell script runs a binary from the
+    # volume behind a wrapper (`exec /test/sleep 5`) was missed, because the check looked at the
+    # op's first word ("exec"), and IV001 offered a SAFE fix although image volumes may be
+    # mounted noexec. The check now reads each Command's own name behind its wrappers.
+    fixture = Path(__file__).parent / "fixtures" / "IV001" / "manual_executes_copied_binary.yaml"
+    hook = '        lifecycle:\n          preStop:\n            exec:\n              command: [/test/sleep, "5"]\n'
+    text = fixture.read_text(encoding="utf-8")
+    assert hook in text
+    for script in ("exec /test/sleep 5", "timeout 5 /test/sleep 5", "echo go | /test/sleep 5"):
+        (tmp_path / "ds.yaml").write_text(text.replace(hook, f'        command: [sh, -c, "{script}"]\n'), encoding="utf-8")
+        (finding,) = make_engine(tmp_path, select=("IV001",)).scan().findings
+        assert (finding.rule, finding.fix, finding.fix_blocked) == (
+            "IV001",
+            None,
+            "'collector' executes /test/sleep from the volume; some runtimes mount image volumes noexec, "
+            "and a renamed binary can't be expressed as a mount",
+        ), script

@@ -793,8 +793,7 @@ def _executed_paths(container: dict[str, Any]) -> list[str]:
     paths: list[str] = []
     parsed = parse_command(container)
     for op in parsed.ops:
-        if op.argv and op.argv[0].startswith("/"):
-            paths.append(op.argv[0])
+        paths += _programs_by_path(op)
     command = container.get("command")
     if isinstance(command, list) and command and str(command[0]).startswith("/"):
         paths.append(str(command[0]))
@@ -802,8 +801,16 @@ def _executed_paths(container: dict[str, Any]) -> list[str]:
         if hook and str(hook[0]).startswith("/"):
             paths.append(str(hook[0]))
         inner = parse_container_command([str(h) for h in hook], None)
-        paths += [op.argv[0] for op in inner.ops if op.argv and op.argv[0].startswith("/")]
+        for op in inner.ops:
+            paths += _programs_by_path(op)
     return paths
+
+
+def _programs_by_path(op: Op) -> list[str]:
+    """The programs an op runs by absolute path: its first word as written, and each of its
+    commands' own name behind the wrappers (``exec /vol/bin/app``, ``… | /vol/bin/filter``)."""
+    words = [*op.argv[:1], *(c.words[0].text for c in op.commands if c.words)]
+    return [w for w in dict.fromkeys(words) if w.startswith("/")]
 
 
 def _exec_hooks(container: dict[str, Any]) -> list[list[Any]]:
