@@ -122,8 +122,10 @@ def _op_of_pipeline(pipeline: Pipeline, state: _State, source: _Source) -> Op:
         if copy is not None:
             reason = f"tar copies {', '.join(copy.sources)} to {copy.dest}"
             return Op(OpKind.COPY, argv, text, line, copy, (copy.dest,), reason, commands=commands, why=Why.COPIES)
+    # Derived from the members: the most severe one's kind (a loop member has no commands, but
+    # a kind), the union of what their commands write (a loop that writes is opaque, above).
     worst = max(members, key=lambda m: RANK[m.kind])
-    paths = dedupe(path for m in members for path in m.paths)
+    paths = dedupe(path for c in commands for path in c.writes)
     kind, why, reason = worst.kind, worst.why, worst.reason
     if kind is OpKind.COPY:  # a COPY op always carries its copy; several in a pipe are not one
         kind, why, reason = OpKind.UNKNOWN, Why.COPY_IN_PIPELINE, f"a copy inside a pipeline ({worst.reason})"

@@ -85,6 +85,8 @@ def classify_words(
 ) -> Verdict:
     """``classify``, then what the command's redirections write (``writes``) and read (``reads``)."""
     verdict = classify(argv, globs, cwd)
+    if not writes and not reads:
+        return verdict
     inner = unwrap_with_globs(argv, globs)[0]
     name = posixpath.basename(inner[0]) if inner else argv[0]
     return with_redirects(verdict, name, writes, reads)
