@@ -183,6 +183,10 @@ CLASSIFIED = [
     ("mv /a /b /c/", [("mv", "copy", "copies", ("/a", "/b"), ("/c",))]),
     ("install -m 0644 /a /b", [("install", "modify", "copies-changed", ("/a",), ("/b",))]),
     ("X=1", [("", "harmless", "assigns", (), ())]),
+    ("cp $(ls /x) /y", [("cp", "unknown", "command-substitution", (), ())]),
+    ("X=$(id -u) touch /a", [("touch", "unknown", "command-substitution", (), ())]),
+    ("echo $((1+2)) > /n", [("echo", "unknown", "command-substitution", (), ("/n",))]),
+    ("echo '$(x)' > /q", [("echo", "modify", "writes-file", (), ("/q",))]),
     (
         "curl -sL https://e/x.tgz | tar -xz -C /opt",
         [("curl", "download", "downloads", (), ()), ("tar", "modify", "extracts", (), ("/opt",))],

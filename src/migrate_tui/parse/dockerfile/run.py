@@ -244,7 +244,7 @@ def split_script(s: str, external_heredocs: bool = False) -> tuple[tuple[Command
     commands: list[Command] = []
     depth: list[str] = []
     current: list[_Tok] = []
-    redirects: list[tuple[str, str]] = []  # the current command's (operator, target)
+    redirects: list[tuple[str, _Tok]] = []  # the current command's (operator, target)
     cwd = _UNKNOWN_CWD
     connector = ""
     last_end = 0
@@ -267,7 +267,7 @@ def split_script(s: str, external_heredocs: bool = False) -> tuple[tuple[Command
             continue
         if tok.kind == "word":
             if skip_next is not None:
-                redirects.append((skip_next, tok.text))
+                redirects.append((skip_next, tok))
                 skip_next = None
                 last_end, trailing = tok.end, None
                 continue
@@ -318,7 +318,7 @@ def _keyword_balance(tok: _Tok, depth: list[str]) -> bool | None:
     return None
 
 
-def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, str]], cwd: str) -> list[Command]:
+def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, _Tok]], cwd: str) -> list[Command]:
     words = [Word(t.text, t.start, t.end, t.quoted, t.expands) for t in toks]
     while words and not words[0].quoted and words[0].text in _PREFIX_KEYWORDS:
         words = words[1:]
@@ -334,7 +334,10 @@ def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, str]],
     argv = tuple(w.text for w in words)
     writes = _redirect_paths(redirects, _WRITE_REDIRECTS, cwd)
     reads = _redirect_paths(redirects, _READ_REDIRECTS, cwd)
-    if not argv:  # a bare NAME=value
+    if any(t.substitutes for t in toks) or any(target.substitutes for _, target in redirects):
+        # as the container walk: a command substitution runs code this reader doesn't follow
+        verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes, reads=reads)
+    elif not argv:  # a bare NAME=value
         sets = Verdict(OpKind.HARMLESS, Why.ASSIGNS, f"sets {', '.join(name for name, _ in assignments)}")
         verdict = with_redirects(sets, "the assignment", writes, reads)
     else:
@@ -343,10 +346,11 @@ def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, str]],
     return [classified(words, tuple(assignments), connector, verdict)]
 
 
-def _redirect_paths(redirects: list[tuple[str, str]], ops: frozenset[str], cwd: str) -> tuple[str, ...]:
+def _redirect_paths(redirects: list[tuple[str, _Tok]], ops: frozenset[str], cwd: str) -> tuple[str, ...]:
     """The files redirections with ``ops`` name (fd duplications and /dev/null are not files)."""
     out: list[str] = []
-    for op, target in redirects:
+    for op, token in redirects:
+        target = token.text
         if op not in ops or (op == ">&" and (target.isdigit() or target == "-")):
             continue
         path = resolve(target, cwd)
@@ -360,7 +364,7 @@ def _cwd_after(command: Command, cwd: str, nested: bool) -> str:
     subshell, a brace group, an ``if`` or a loop leaves the directory unknown."""
     if command.name not in ("cd", "pushd"):
         return cwd
-    if nested:
+    if nested or command.why is Why.COMMAND_SUBSTITUTION:
         return _UNKNOWN_CWD
     operands = [w for w in command.argv[1:] if not (w.startswith("-") and len(w) > 1)]
     target = operands[0] if operands else "$HOME"
