@@ -1,10 +1,11 @@
-"""The shell model's results: one simple command as written (:class:`Command`, its words
-:class:`Word`), what a command does (:class:`Op`), a copy it makes (:class:`CopyOp`), and what a
-container's whole command does (:class:`ParsedCommand`).
+"""The shell model's results: one simple command as written and what it does (:class:`Command`,
+its words :class:`Word`), what a pipeline does (:class:`Op`), a copy it makes (:class:`CopyOp`),
+and what a container's whole command does (:class:`ParsedCommand`).
 
-:class:`Command` is the one simple-command type of the shell model: ``parse.dockerfile.run``
-gives a ``RUN``'s commands as it (DF rules), a container command's :class:`Op` carries the
-commands it is made of (IV rules), and ``parse.shell.commands.classify_command`` classifies it.
+:class:`Command` is the one simple-command type of the shell model, classified once by
+``parse.shell.commands.classified`` (kind, typed reason, reads, writes, copy): ``parse.dockerfile.run``
+gives a ``RUN``'s commands as it (DF rules), a container command's :class:`Op` is derived from
+the commands it is made of (:func:`op_of_command`; IV rules).
 """
 
 from __future__ import annotations
