@@ -33,7 +33,7 @@ from enum import Enum
 from migrate_tui.parse.shell.command import Command, OpKind, Verdict, Why, Word
 from migrate_tui.parse.shell.commands import classified, classify_words, with_redirects
 from migrate_tui.parse.shell.commands.wrappers import SHELLS
-from migrate_tui.parse.shell.paths import GLOB_CHARS, UNSEEN_PATHS, resolve
+from migrate_tui.parse.shell.paths import GLOB_CHARS, READ_REDIRECTS, WRITE_REDIRECTS, cd_target, dedupe, redirect_paths
 from migrate_tui.parse.shell.tokens import Token, tokens
 from migrate_tui.parse.dockerfile.parser import _HEREDOC_WORD, Instruction, _shell_words
 
@@ -55,8 +55,6 @@ _CLOSERS = frozenset(_OPENERS.values())
 _PREFIX_KEYWORDS = frozenset({"then", "else", "elif", "do", "!", "{", "if", "while", "until", "time"})
 _HEADER_KEYWORDS = frozenset({"for", "case", "select", "function", "in"})
 _UNKNOWN_CWD = "$PWD"  # the WORKDIR, or a directory a nested or computed ``cd`` went to
-_WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
-_READ_REDIRECTS = frozenset({"<", "<>"})
 
 
 class RunForm(str, Enum):
@@ -332,8 +330,8 @@ def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, _Tok]]
     # ``sudo -E env A=1 nice pip …`` is ``pip …`` with A=1 (the shell model's wrapper table),
     # classified once as the container walk classifies (``cp`` -> COPY with its copy…)
     argv = tuple(w.text for w in words)
-    writes = _redirect_paths(redirects, _WRITE_REDIRECTS, cwd)
-    reads = _redirect_paths(redirects, _READ_REDIRECTS, cwd)
+    targets = [(op, token.text) for op, token in redirects]
+    writes, reads = dedupe(redirect_paths(targets, WRITE_REDIRECTS, cwd)), dedupe(redirect_paths(targets, READ_REDIRECTS, cwd))
     if any(t.substitutes for t in toks) or any(target.substitutes for _, target in redirects):
         # as the container walk: a command substitution runs code this reader doesn't follow
         verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes, reads=reads)
@@ -346,19 +344,6 @@ def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, _Tok]]
     return [classified(words, tuple(assignments), connector, verdict)]
 
 
-def _redirect_paths(redirects: list[tuple[str, _Tok]], ops: frozenset[str], cwd: str) -> tuple[str, ...]:
-    """The files redirections with ``ops`` name (fd duplications and /dev/null are not files)."""
-    out: list[str] = []
-    for op, token in redirects:
-        target = token.text
-        if op not in ops or (op == ">&" and (target.isdigit() or target == "-")):
-            continue
-        path = resolve(target, cwd)
-        if path not in UNSEEN_PATHS and not path.startswith(("/dev/fd/", "/proc/self/fd/")):
-            out.append(path)
-    return tuple(dict.fromkeys(out))
-
-
 def _cwd_after(command: Command, cwd: str, nested: bool) -> str:
     """Where the script is after ``command``: a top-level ``cd DIR`` goes there; one inside a
     subshell, a brace group, an ``if`` or a loop leaves the directory unknown."""
@@ -366,9 +351,7 @@ def _cwd_after(command: Command, cwd: str, nested: bool) -> str:
         return cwd
     if nested or command.why is Why.COMMAND_SUBSTITUTION:
         return _UNKNOWN_CWD
-    operands = [w for w in command.argv[1:] if not (w.startswith("-") and len(w) > 1)]
-    target = operands[0] if operands else "$HOME"
-    return resolve("$OLDPWD" if target == "-" else target, cwd)
+    return cd_target(command.argv, cwd)
 
 
 def _is_assignment(word: Word) -> bool:

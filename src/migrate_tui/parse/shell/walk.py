@@ -17,13 +17,10 @@ from migrate_tui.parse.shell.commands.archive import tar_pipe_copy
 from migrate_tui.parse.shell.commands.text import TEXT_FILTERS
 from migrate_tui.parse.shell.commands.wrappers import ASSIGNMENT, shell_script, unwrap
 from migrate_tui.parse.shell.kubelet import as_words
-from migrate_tui.parse.shell.paths import GLOB_CHARS, UNSEEN_PATHS, dedupe, resolve
+from migrate_tui.parse.shell.paths import GLOB_CHARS, READ_REDIRECTS, WRITE_REDIRECTS, cd_target, dedupe, redirect_paths, resolve
 from migrate_tui.parse.shell.syntax import AndOr, Loop, Pipeline, Redirect, ShellError, Simple, Word, parse_script
 
 __all__ = ["parse_container_command"]
-
-WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
-READ_REDIRECTS = frozenset({"<", "<>"})
 
 
 @dataclass
@@ -213,9 +210,7 @@ def _track_state(argv: tuple[str, ...], state: _State) -> None:
         return
     name = posixpath.basename(argv[0])
     if name in ("cd", "pushd"):
-        operands = [w for w in argv[1:] if not (w.startswith("-") and len(w) > 1)]
-        target = operands[0] if operands else "$HOME"
-        state.cwd = resolve("$OLDPWD" if target == "-" else target, state.cwd)
+        state.cwd = cd_target(argv, state.cwd)
     elif name in ("export", "readonly", "declare", "local", "typeset"):
         for word in argv[1:]:
             if ASSIGNMENT.match(word):
@@ -230,19 +225,8 @@ def _declared_names(argv: tuple[str, ...]) -> list[str]:
 
 
 def _redirect_targets(redirects: tuple[Redirect, ...], state: _State, ops: frozenset[str] = WRITE_REDIRECTS) -> tuple[str, ...]:
-    """Files written by output redirections (``ops``: read by input redirections); fd
-    duplications and /dev/null are not files."""
-    targets: list[str] = []
-    for redirect in redirects:
-        if redirect.op not in ops:
-            continue
-        target = _expand_joined(redirect.target, state.variables)
-        if redirect.op == ">&" and (target.isdigit() or target == "-"):
-            continue
-        path = resolve(target, state.cwd)
-        if path not in UNSEEN_PATHS and not path.startswith(("/dev/fd/", "/proc/self/fd/")):
-            targets.append(path)
-    return tuple(targets)
+    """Files written by output redirections (``ops``: read by input redirections)."""
+    return redirect_paths(((r.op, _expand_joined(r.target, state.variables)) for r in redirects), ops, state.cwd)
 
 
 # --------------------------------------------------------------------------- expansion
