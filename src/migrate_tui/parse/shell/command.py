@@ -100,7 +100,7 @@ class Command:
     """One simple command: ``assignments`` (``NAME=value`` prefixes, and those of an ``env``
     wrapper) then ``words``, the command behind its wrappers (``sudo -E env A=1 nice pip …`` is
     ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``), and what the
-    tool-family classifiers make of it, once (``parse.shell.commands.classify_command``): its
+    tool-family classifiers make of it, once (``parse.shell.commands.classified``): its
     ``kind``, typed reason ``why``, the paths it ``reads`` and ``writes``, its ``copy``.
 
     Both readers give commands classified: a container's ``command``/``args`` (the walk, IV
@@ -192,13 +192,13 @@ def op_of_command(command: Command, text: str, line: int) -> Op:
     ``writes`` as the op's paths, its words as written (wrappers included) as the op's argv."""
     kind = OpKind.UNKNOWN if command.kind is None else command.kind
     return Op(
-        kind,
-        command.written_argv,
-        text,
-        line,
-        command.copy,
-        command.writes,
-        command.reason,
+        kind=kind,
+        argv=command.written_argv,
+        text=text,
+        line=line,
+        copy=command.copy,
+        paths=command.writes,
+        reason=command.reason,
         program=command.program,
         commands=(command,),
         why=command.why,
@@ -228,7 +228,7 @@ class Verdict(NamedTuple):
     paths: tuple[str, ...] = ()  # written or changed: a command's ``writes``
     copy: CopyOp | None = None
     program: str = ""
-    reads: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()  # read or copied from: a command's ``reads``
 
 
 class Cmd(NamedTuple):

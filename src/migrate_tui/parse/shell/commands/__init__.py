@@ -113,18 +113,18 @@ def classified(
     the wrapper table's words split off) with ``verdict`` as its kind, reason, reads and writes."""
     start, env_assignments, wrappers = wrapped([w.text for w in words]) if unwrap else (0, (), ())
     return Command(
-        tuple(words[start:]),
-        assignments + env_assignments,
-        connector,
-        wrappers,
-        tuple(words[:start]),
-        verdict.kind,
-        verdict.why,
-        verdict.reason,
-        verdict.reads,
-        verdict.paths,
-        verdict.copy,
-        verdict.program,
+        words=tuple(words[start:]),
+        assignments=assignments + env_assignments,
+        connector=connector,
+        wrappers=wrappers,
+        wrapper_words=tuple(words[:start]),
+        kind=verdict.kind,
+        why=verdict.why,
+        reason=verdict.reason,
+        reads=verdict.reads,
+        writes=verdict.paths,
+        copy=verdict.copy,
+        program=verdict.program,
     )
 
 
