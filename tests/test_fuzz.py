@@ -21,8 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from testlib import FIXTURES, budget, make_engine
-from migrate_tui.parse.dockerfile.run import split_script
-from migrate_tui.parse.shell import OpKind, ParsedCommand, Why, parse_container_command
+from migrate_tui.parse.shell import OpKind, ParsedCommand, parse_container_command
 from migrate_tui.platform.target import parse_target
 from migrate_tui.write.writer import verify_text
 
@@ -138,62 +137,6 @@ def _check_parsed(result: ParsedCommand) -> None:
 def test_shell_scripts_never_raise(script: str, shell: str, env: dict, workdir: str | None) -> None:
     _check_parsed(parse_container_command([shell, "-c", script], None, workdir, env))
     _check_parsed(parse_container_command([shell], ["-ec", script], workdir, env))
-
-
-_RUN_WORDS = st.sampled_from(
-    [
-        "cp",
-        "-r",
-        "/a",
-        "b",
-        "tar",
-        "-xf",
-        "-C",
-        "cd",
-        "..",
-        ">",
-        "<",
-        ">&",
-        "2",
-        "$(x)",
-        "`y`",
-        "$X",
-        "&&",
-        "|",
-        ";",
-        "(",
-        ")",
-        "{",
-        "}",
-        "if",
-        "then",
-        "fi",
-        "sudo",
-        "xargs",
-        "env",
-        "A=1",
-        "'",
-        '"',
-        "\\",
-        "\n",
-        "<<EOF",
-        "EOF",
-    ]
-)
-
-
-@settings(max_examples=budget(300))
-@given(script=st.one_of(st.lists(_RUN_WORDS, max_size=14).map(" ".join), _SCRIPTS))
-def test_run_scripts_are_classified_and_never_raise(script: str) -> None:
-    # Every simple command of a RUN is classified by the shell model's classifiers, as a
-    # container's are: never an exception, never a command without a kind.
-    commands, end, _ = split_script(script)
-    assert 0 <= end <= len(script)
-    for command in commands:
-        assert isinstance(command.kind, OpKind) and isinstance(command.why, Why), command
-        assert all(isinstance(p, str) for p in command.reads + command.writes)
-        if command.kind is OpKind.COPY:
-            assert command.copy is not None and command.copy.dest.startswith("/")
 
 
 _ARGV = dict(

@@ -10,7 +10,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from testlib import make_engine
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from testlib import budget, make_engine
 from migrate_tui.parse.dockerfile.run import split_script
 from migrate_tui.parse.shell import Command, Op, OpKind, Why, Word, parse_container_command
 from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped
@@ -276,3 +279,22 @@ def test_consumer_that_execs_a_copied_binary_is_manual_fixed(tmp_path: Path) -> 
             "'collector' executes /test/sleep from the volume; some runtimes mount image volumes noexec, "
             "and a renamed binary can't be expressed as a mount",
         ), script
+
+
+_RUN_WORDS = st.sampled_from(
+    "cp -r /a b tar -xf -C cd .. > < >& 2 $(x) `y` $X && | ; ( ) { } if then fi sudo xargs env A=1 ' \" \\ \n <<EOF EOF".split(" ")
+)
+
+
+@settings(max_examples=budget(300))
+@given(script=st.one_of(st.lists(_RUN_WORDS, max_size=14).map(" ".join), st.text(max_size=60)))
+def test_run_scripts_are_classified_and_never_raise(script: str) -> None:
+    # Every simple command of a RUN is classified by the shell model's classifiers, as a
+    # container's are: never an exception, never a command without a kind.
+    commands, end, _ = split_script(script)
+    assert 0 <= end <= len(script)
+    for command in commands:
+        assert isinstance(command.kind, OpKind) and isinstance(command.why, Why), command
+        assert all(isinstance(p, str) for p in command.reads + command.writes)
+        if command.kind is OpKind.COPY:
+            assert command.copy is not None and command.copy.dest.startswith("/")
