@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from testlib import budget, make_engine
@@ -298,3 +298,20 @@ def test_run_scripts_are_classified_and_never_raise(script: str) -> None:
         assert all(isinstance(p, str) for p in command.reads + command.writes)
         if command.kind is OpKind.COPY:
             assert command.copy is not None and command.copy.dest.startswith("/")
+
+
+@settings(max_examples=budget(200))
+@example(argv=[])  # RUN [] crashed the exec-form classification (IndexError) before it shipped
+@given(argv=st.lists(st.one_of(_RUN_WORDS, st.text(max_size=8)), max_size=6))
+def test_exec_form_runs_are_classified_and_never_raise(argv: list[str]) -> None:
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import read_run
+
+    parsed = parse_dockerfile(f"FROM x\nRUN {json.dumps(argv)}\n")
+    (instr,) = parsed.stages[0].instructions
+    script = read_run(instr)
+    assert script is not None
+    if instr.json_args == ():
+        assert script.commands == ()
+    for command in script.commands:
+        assert isinstance(command.kind, OpKind) and isinstance(command.why, Why), command

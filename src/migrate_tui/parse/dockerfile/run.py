@@ -163,8 +163,10 @@ def _exec_form(argv: tuple[str, ...]) -> RunScript:
         commands, _, _ = split_script(argv[2])
     else:
         words = tuple(Word(a, 0, 0, True, False) for a in argv)
-        verdict = classify_words(argv, (False,) * len(argv), _UNKNOWN_CWD)
-        commands = (classified(words, (), "", verdict, unwrap=False),) if words else ()
+        commands = ()
+        if words:  # ``RUN []`` runs nothing
+            verdict = classify_words(argv, (False,) * len(argv), _UNKNOWN_CWD)
+            commands = (classified(words, (), "", verdict, unwrap=False),)
     return RunScript(RunForm.EXEC, commands, None, EditBlocker.EXEC_FORM, None)
 
 
