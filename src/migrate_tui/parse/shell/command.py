@@ -105,7 +105,8 @@ class Command:
 
     Both readers give commands classified: a container's ``command``/``args`` (the walk, IV
     rules; an :class:`Op` is derived from its commands) and a ``RUN`` (``parse.dockerfile.run``,
-    DF rules)."""
+    DF rules). Behind ``xargs`` the tool is named (``name``) but not classified: its operands come
+    from stdin, so what it writes is unknown and the kind is that of ``xargs`` (UNKNOWN)."""
 
     words: tuple[Word, ...]
     assignments: tuple[tuple[str, str], ...]
