@@ -10,9 +10,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from testlib import make_engine
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from testlib import budget, make_engine
 from migrate_tui.parse.dockerfile.run import split_script
-from migrate_tui.parse.shell import Command, Op, Word, parse_container_command
+from migrate_tui.parse.shell import Command, Op, OpKind, Why, Word, parse_container_command
 from migrate_tui.parse.shell.commands.wrappers import WRAPPERS, wrapped
 
 
@@ -157,3 +160,158 @@ def test_typed_reasons_of_known_commands() -> None:
         parsed = parse_container_command(["sh", "-c", script], None)
         got[script] = parsed.ops[0].why if parsed.ops else None
     assert got == cases
+
+
+# --------------------------------------------------------------------------- one classification
+
+
+def _run_effects(script: str) -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]]:
+    commands, _, _ = split_script(script)
+    return [(c.name, str(c.kind), str(c.why), c.reads, c.writes) for c in commands]
+
+
+def _container_effects(script: str) -> list[tuple[str, str, str, tuple[str, ...], tuple[str, ...]]]:
+    parsed = parse_container_command(["sh", "-c", script], None)
+    return [(c.name, str(c.kind), str(c.why), c.reads, c.writes) for op in parsed.ops for c in op.commands]
+
+
+CLASSIFIED = [
+    ("cp -r /src/. /dst/", [("cp", "copy", "copies", ("/src",), ("/dst",))]),
+    ("sudo sed -i s/a/b/ /etc/x.conf", [("sed", "modify", "edits-in-place", ("/etc/x.conf",), ("/etc/x.conf",))]),
+    ("tar -xzf /tmp/a.tgz -C /opt", [("tar", "modify", "extracts", ("/tmp/a.tgz",), ("/opt",))]),
+    ("unzip -q /tmp/a.zip -d /opt", [("unzip", "modify", "extracts", ("/tmp/a.zip",), ("/opt",))]),
+    ("curl -fsSL -o /tmp/x https://e/x", [("curl", "download", "downloads", (), ("/tmp/x",))]),
+    ("echo hi > /etc/motd", [("echo", "modify", "writes-file", (), ("/etc/motd",))]),
+    ("sort < /etc/in > /out 2>&1", [("sort", "modify", "writes-file", ("/etc/in",), ("/out",))]),
+    ("mv /a /b /c/", [("mv", "copy", "copies", ("/a", "/b"), ("/c",))]),
+    ("install -m 0644 /a /b", [("install", "modify", "copies-changed", ("/a",), ("/b",))]),
+    ("X=1", [("", "harmless", "assigns", (), ())]),
+    ("cp $(ls /x) /y", [("cp", "unknown", "command-substitution", (), ())]),
+    ("X=$(id -u) touch /a", [("touch", "unknown", "command-substitution", (), ())]),
+    ("echo $((1+2)) > /n", [("echo", "unknown", "command-substitution", (), ("/n",))]),
+    ("echo '$(x)' > /q", [("echo", "modify", "writes-file", (), ("/q",))]),
+    (
+        "curl -sL https://e/x.tgz | tar -xz -C /opt",
+        [("curl", "download", "downloads", (), ()), ("tar", "modify", "extracts", (), ("/opt",))],
+    ),
+]
+
+
+def test_run_and_container_commands_are_classified_alike() -> None:
+    # One classification per simple command, from a RUN or from a container's sh -c script.
+    for script, expected in CLASSIFIED:
+        assert _run_effects(script) == expected, script
+        assert _container_effects(script) == expected, script
+
+
+def test_op_is_derived_from_its_commands() -> None:
+    # kind = the most severe member's, paths = the union of the members' writes
+    op = parse_container_command(["sh", "-c", "curl -sL https://e/x.tgz | tar -xz -C /opt"], None).ops[0]
+    assert (op.kind.value, op.why, op.paths) == ("download", Why.DOWNLOADS, ("/opt",))
+    assert [c.kind for c in op.commands] == [OpKind.DOWNLOAD, OpKind.MODIFY]
+    # one command: the op is the command's, its argv the words as written (wrappers included)
+    op = parse_container_command(["sh", "-c", "exec cp -a /src/. /dst/"], None).ops[0]
+    (command,) = op.commands
+    assert (op.kind, op.why, op.paths, op.copy, op.argv) == (command.kind, command.why, command.writes, command.copy, command.written_argv)
+    assert (command.argv, command.wrappers, op.argv) == (
+        ("cp", "-a", "/src/.", "/dst/"),
+        ("exec",),
+        ("exec", "cp", "-a", "/src/.", "/dst/"),
+    )
+    # the tar pipe is one COPY made of two commands
+    op = parse_container_command(["sh", "-c", "tar -C /src -cf - . | tar -C /dst -xf -"], None).ops[0]
+    assert (op.kind, op.paths, [(c.reads, c.writes) for c in op.commands]) == (OpKind.COPY, ("/dst",), [(("/src",), ()), ((), ("/dst",))])
+
+
+def test_run_paths_follow_a_top_level_cd_only() -> None:
+    # A RUN starts in its WORKDIR, which the reader doesn't see: relative paths stay under $PWD
+    # until a top-level cd; a cd inside a subshell or compound command leaves it unknown.
+    assert [c[4] for c in _run_effects("touch a && cd /app && cp a b && cd - && touch c")] == [
+        ("$PWD/a",),
+        (),
+        ("/app/b",),
+        (),
+        ("$OLDPWD/c",),
+    ]
+    assert [c[4] for c in _run_effects("cd /x && (cd /y && touch y) && touch z")] == [(), (), ("$PWD/y",), ("$PWD/z",)]
+
+
+def test_run_exec_form_is_classified_without_unwrapping_its_words() -> None:
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import read_run
+
+    instr = parse_dockerfile('FROM x\nRUN ["sudo", "rm", "-rf", "/var/lib/apt/lists"]\n').stages[0].instructions[0]
+    script = read_run(instr)
+    assert script is not None
+    (command,) = script.commands
+    assert (command.name, command.kind, command.why, command.writes) == ("sudo", OpKind.MODIFY, Why.CHANGES_FILES, ("/var/lib/apt/lists",))
+
+
+def test_wrapped_editor_keeps_the_old_iv_verdict(tmp_path: Path) -> None:
+    # `sudo sed -i` into the copied tree: the IV analysis reads the op's first command through
+    # Command.name/wrappers now, and keeps judging a wrapped editor as it did before the shared
+    # Command (a change of the copy, IV001 manual), not as templating (IV002) like a bare `sed -i`.
+    fixture = Path(__file__).parent / "fixtures" / "IV002" / "sed_after_copy.yaml"
+    text = fixture.read_text(encoding="utf-8").replace("    sed -i", "    sudo sed -i")
+    (tmp_path / "job.yaml").write_text(text, encoding="utf-8")
+    (finding,) = make_engine(tmp_path, select=("IV001", "IV002")).scan().findings
+    assert (finding.rule, finding.fix_blocked) == (
+        "IV001",
+        '`sudo sed -i "s/__ENV__/$ENVIRONMENT/" /work/config.yaml`: sed -i edits files in place',
+    )
+
+
+def test_consumer_that_execs_a_copied_binary_is_manual_fixed(tmp_path: Path) -> None:
+    # Deliberate output change (a bug fix): a reader whose shell script runs a binary from the
+    # volume behind a wrapper (`exec /test/sleep 5`) was missed, because the check looked at the
+    # op's first word ("exec"), and IV001 offered a SAFE fix although image volumes may be
+    # mounted noexec. The check now reads each Command's own name behind its wrappers.
+    fixture = Path(__file__).parent / "fixtures" / "IV001" / "manual_executes_copied_binary.yaml"
+    hook = '        lifecycle:\n          preStop:\n            exec:\n              command: [/test/sleep, "5"]\n'
+    text = fixture.read_text(encoding="utf-8")
+    assert hook in text
+    for script in ("exec /test/sleep 5", "timeout 5 /test/sleep 5", "echo go | /test/sleep 5"):
+        (tmp_path / "ds.yaml").write_text(text.replace(hook, f'        command: [sh, -c, "{script}"]\n'), encoding="utf-8")
+        (finding,) = make_engine(tmp_path, select=("IV001",)).scan().findings
+        assert (finding.rule, finding.fix, finding.fix_blocked) == (
+            "IV001",
+            None,
+            "'collector' executes /test/sleep from the volume; some runtimes mount image volumes noexec, "
+            "and a renamed binary can't be expressed as a mount",
+        ), script
+
+
+_RUN_WORDS = st.sampled_from(
+    "cp -r /a b tar -xf -C cd .. > < >& 2 $(x) `y` $X && | ; ( ) { } if then fi sudo xargs env A=1 ' \" \\ \n <<EOF EOF".split(" ")
+)
+
+
+@settings(max_examples=budget(300))
+@given(script=st.one_of(st.lists(_RUN_WORDS, max_size=14).map(" ".join), st.text(max_size=60)))
+def test_run_scripts_are_classified_and_never_raise(script: str) -> None:
+    # Every simple command of a RUN is classified by the shell model's classifiers, as a
+    # container's are: never an exception, never a command without a kind.
+    commands, end, _ = split_script(script)
+    assert 0 <= end <= len(script)
+    for command in commands:
+        assert isinstance(command.kind, OpKind) and isinstance(command.why, Why), command
+        assert all(isinstance(p, str) for p in command.reads + command.writes)
+        if command.kind is OpKind.COPY:
+            assert command.copy is not None and command.copy.dest.startswith("/")
+
+
+@settings(max_examples=budget(200))
+@example(argv=[])  # RUN [] crashed the exec-form classification (IndexError) before it shipped
+@given(argv=st.lists(st.one_of(_RUN_WORDS, st.text(max_size=8)), max_size=6))
+def test_exec_form_runs_are_classified_and_never_raise(argv: list[str]) -> None:
+    from migrate_tui.parse.dockerfile.parser import parse_dockerfile
+    from migrate_tui.parse.dockerfile.run import read_run
+
+    parsed = parse_dockerfile(f"FROM x\nRUN {json.dumps(argv)}\n")
+    (instr,) = parsed.stages[0].instructions
+    script = read_run(instr)
+    assert script is not None
+    if instr.json_args == ():
+        assert script.commands == ()
+    for command in script.commands:
+        assert isinstance(command.kind, OpKind) and isinstance(command.why, Why), command

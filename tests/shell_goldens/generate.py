@@ -61,10 +61,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The fields of a RUN's commands the goldens predate: the wrappers a command runs behind, and
+# what the classifiers make of it (tests/test_shell_command.py checks those).
+_NEWER_COMMAND_FIELDS = frozenset({"wrappers", "wrapper_words", "kind", "why", "reason", "reads", "writes", "copy", "program"})
+
+
 def _run_commands(commands: Any) -> Any:
     """A RUN's commands as recorded before the shared ``parse.shell.Command`` existed: words,
-    assignments, connector (the wrappers a command runs behind are not part of the goldens)."""
-    return [{k: v for k, v in _plain(c).items() if k != "wrappers"} for c in commands]
+    assignments, connector."""
+    return [{k: v for k, v in _plain(c).items() if k not in _NEWER_COMMAND_FIELDS} for c in commands]
 
 
 # --------------------------------------------------------------------------- inputs

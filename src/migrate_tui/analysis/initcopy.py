@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any
 
 from migrate_tui.model.reasons import Blocker, BlockerKind, Note, NoteKind
-from migrate_tui.parse.shell import CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, parse_container_command
+from migrate_tui.parse.shell import Command, CopyOp, Op, OpaqueKind, OpKind, ParsedCommand, parse_container_command
 from migrate_tui.analysis.imagecommand import ImageDefault, ImageDefaults, image_run, parse_image_run
 
 _FILE_SUFFIXES = (
@@ -65,6 +65,24 @@ _FILE_SUFFIXES = (
 
 # Commands that rewrite file contents: after a copy they turn it into templating (IV002).
 _TEXT_EDITORS = frozenset({"sed", "awk", "gawk", "perl", "envsubst", "yq", "jq", "ed", "ex", "patch"})
+_MODE_TOOLS = frozenset({"chmod", "chown", "chgrp"})
+
+
+def _lead(op: Op) -> Command | None:
+    """The simple command an op starts with (a ``while`` loop, or a pipeline that starts with
+    one, starts with none)."""
+    first = op.commands[0] if op.commands else None
+    return first if first is not None and first.written_argv[:1] == op.argv[:1] else None
+
+
+def _lead_tool(op: Op) -> str:
+    """The tool an op starts with, as the analysis names it: its first command's name, or ""
+    when that command runs behind a wrapper. ``sudo sed -i …`` or ``exec chmod …`` is judged as
+    any other change, not as an editor or a mode change: that is how the analysis read the op
+    before the shared Command (it looked at the op's first word, the wrapper), kept as it was
+    because reading the tool behind the wrapper changes verdicts (IV001 manual -> IV002)."""
+    lead = _lead(op)
+    return lead.name if lead is not None and not lead.wrappers else ""
 
 
 @dataclass(frozen=True)
@@ -464,7 +482,7 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
         if op.kind is OpKind.TEMPLATE:
             flow.fills.append(f"`{op.text}`: {op.reason or 'renders a template'}")
             continue
-        editor = posixpath.basename(op.argv[0] if op.argv else "") in _TEXT_EDITORS
+        editor = _lead_tool(op) in _TEXT_EDITORS
         if op.kind is OpKind.MODIFY and editor:
             if touched or not op.paths:
                 flow.fills.append(f"`{op.text}`: edits the copied files in place (templating)")
@@ -479,7 +497,7 @@ def _trace_ops(flow: VolumeFlow, mounts: list[InitMount]) -> None:
                 continue
             name = op.argv[0] if op.argv else "a command"
             kind = BlockerKind.CHANGES_COPY
-            if posixpath.basename(name) in ("chmod", "chown", "chgrp") and all(_under(p, root) for p in touched):
+            if _lead_tool(op) in _MODE_TOOLS and all(_under(p, root) for p in touched):
                 flow.post_copy_modes.append(op.text)
                 kind = BlockerKind.MODE_CHANGE
             flow.manual.append(Blocker(kind, f"`{op.text}`: {op.reason or f'{name} changes the copied tree'}", op.text))
@@ -775,8 +793,7 @@ def _executed_paths(container: dict[str, Any]) -> list[str]:
     paths: list[str] = []
     parsed = parse_command(container)
     for op in parsed.ops:
-        if op.argv and op.argv[0].startswith("/"):
-            paths.append(op.argv[0])
+        paths += _programs_by_path(op)
     command = container.get("command")
     if isinstance(command, list) and command and str(command[0]).startswith("/"):
         paths.append(str(command[0]))
@@ -784,8 +801,16 @@ def _executed_paths(container: dict[str, Any]) -> list[str]:
         if hook and str(hook[0]).startswith("/"):
             paths.append(str(hook[0]))
         inner = parse_container_command([str(h) for h in hook], None)
-        paths += [op.argv[0] for op in inner.ops if op.argv and op.argv[0].startswith("/")]
+        for op in inner.ops:
+            paths += _programs_by_path(op)
     return paths
+
+
+def _programs_by_path(op: Op) -> list[str]:
+    """The programs an op runs by absolute path: its first word as written, and each of its
+    commands' own name behind the wrappers (``exec /vol/bin/app``, ``… | /vol/bin/filter``)."""
+    words = [*op.argv[:1], *(c.words[0].text for c in op.commands if c.words)]
+    return [w for w in dict.fromkeys(words) if w.startswith("/")]
 
 
 def _exec_hooks(container: dict[str, Any]) -> list[list[Any]]:

@@ -14,7 +14,11 @@ dropped, as the parser gives it); a ``RUN <<EOF`` heredoc is its body. Exec form
 tree-sitter-bash parser (``parse.shell.tokens``: quotes and escapes removed,
 ``$(…)``/backticks/``${…}`` kept inside words, comments, operators, redirections, heredocs);
 compound commands are flattened here to the simple commands they contain, each a
-``parse.shell.Command`` behind the shell model's wrappers (``sudo``, ``env A=1``, ``timeout 5``…).
+``parse.shell.Command`` behind the shell model's wrappers (``sudo``, ``env A=1``, ``timeout 5``…),
+classified by the shell model's tool-family classifiers as a container's commands are (kind,
+typed reason, the paths it reads and writes, its redirections included). Paths are resolved
+against the directory the script ``cd``s to at its top level; before that (the ``WORKDIR``,
+which this module doesn't see) a relative path stays relative to ``$PWD``, unresolved.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from migrate_tui.parse.shell.command import Command, Word
-from migrate_tui.parse.shell.commands.wrappers import SHELLS, wrapped
+from migrate_tui.parse.shell.command import Command, OpKind, Verdict, Why, Word
+from migrate_tui.parse.shell.commands import classified, classify_words, with_redirects
+from migrate_tui.parse.shell.commands.wrappers import SHELLS
+from migrate_tui.parse.shell.paths import GLOB_CHARS, READ_REDIRECTS, WRITE_REDIRECTS, cd_target, dedupe, redirect_paths
 from migrate_tui.parse.shell.tokens import Token, tokens
 from migrate_tui.parse.dockerfile.parser import _HEREDOC_WORD, Instruction, _shell_words
 
@@ -48,6 +54,7 @@ _OPENERS = {"if": "fi", "case": "esac", "do": "done", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
 _PREFIX_KEYWORDS = frozenset({"then", "else", "elif", "do", "!", "{", "if", "while", "until", "time"})
 _HEADER_KEYWORDS = frozenset({"for", "case", "select", "function", "in"})
+_UNKNOWN_CWD = "$PWD"  # the WORKDIR, or a directory a nested or computed ``cd`` went to
 
 
 class RunForm(str, Enum):
@@ -156,7 +163,10 @@ def _exec_form(argv: tuple[str, ...]) -> RunScript:
         commands, _, _ = split_script(argv[2])
     else:
         words = tuple(Word(a, 0, 0, True, False) for a in argv)
-        commands = (Command(words, (), ""),) if words else ()
+        commands = ()
+        if words:  # ``RUN []`` runs nothing
+            verdict = classify_words(argv, (False,) * len(argv), _UNKNOWN_CWD)
+            commands = (classified(words, (), "", verdict, unwrap=False),)
     return RunScript(RunForm.EXEC, commands, None, EditBlocker.EXEC_FORM, None)
 
 
@@ -234,18 +244,31 @@ def split_script(s: str, external_heredocs: bool = False) -> tuple[tuple[Command
     commands: list[Command] = []
     depth: list[str] = []
     current: list[_Tok] = []
+    redirects: list[tuple[str, _Tok]] = []  # the current command's (operator, target)
+    cwd = _UNKNOWN_CWD
     connector = ""
     last_end = 0
     trailing: str | None = None  # the operator after the last command, if any
-    skip_next = False
+    skip_next: str | None = None  # the redirection operator whose target is the next word
+
+    def flush() -> None:
+        nonlocal cwd
+        made = _command(current, connector, redirects, cwd)
+        for command in made:
+            cwd = _cwd_after(command, cwd, bool(depth))
+        commands.extend(made)
+        current.clear()
+        redirects.clear()
+
     for tok in toks:
         if tok.kind == "redir":
-            skip_next = True  # the next word is the redirection's target (or heredoc delimiter)
+            skip_next = tok.text  # the next word is the redirection's target (or heredoc delimiter)
             last_end, trailing = tok.end, "redir"
             continue
         if tok.kind == "word":
-            if skip_next:
-                skip_next = False
+            if skip_next is not None:
+                redirects.append((skip_next, tok))
+                skip_next = None
                 last_end, trailing = tok.end, None
                 continue
             at_head = all(not t.quoted and t.text in _PREFIX_KEYWORDS for t in current)
@@ -256,8 +279,7 @@ def split_script(s: str, external_heredocs: bool = False) -> tuple[tuple[Command
             continue
         # an operator or a newline ends the current command
         if current:
-            commands.extend(_command(current, connector))
-            current = []
+            flush()
         if tok.text == "(":
             depth.append(")")
         elif tok.text == ")":
@@ -275,8 +297,8 @@ def split_script(s: str, external_heredocs: bool = False) -> tuple[tuple[Command
             continue
         trailing = tok.text
     if current:
-        commands.extend(_command(current, connector))
-    if unfinished or depth or skip_next or trailing in ("&&", "||", "|", "|&", "redir", ";;"):
+        flush()
+    if unfinished or depth or skip_next is not None or trailing in ("&&", "||", "|", "|&", "redir", ";;"):
         return tuple(commands), 0, EditBlocker.UNFINISHED
     if trailing == "&":
         return tuple(commands), 0, EditBlocker.BACKGROUND
@@ -296,7 +318,7 @@ def _keyword_balance(tok: _Tok, depth: list[str]) -> bool | None:
     return None
 
 
-def _command(toks: list[_Tok], connector: str) -> list[Command]:
+def _command(toks: list[_Tok], connector: str, redirects: list[tuple[str, _Tok]], cwd: str) -> list[Command]:
     words = [Word(t.text, t.start, t.end, t.quoted, t.expands) for t in toks]
     while words and not words[0].quoted and words[0].text in _PREFIX_KEYWORDS:
         words = words[1:]
@@ -307,9 +329,31 @@ def _command(toks: list[_Tok], connector: str) -> list[Command]:
         name, _, value = words[0].text.partition("=")
         assignments.append((name, value))
         words = words[1:]
-    # ``sudo -E env A=1 nice pip …`` is ``pip …`` with A=1 (the shell model's wrapper table)
-    start, assignments_w, wrappers = wrapped([w.text for w in words])
-    return [Command(tuple(words[start:]), tuple(assignments) + assignments_w, connector, wrappers)]
+    # ``sudo -E env A=1 nice pip …`` is ``pip …`` with A=1 (the shell model's wrapper table),
+    # classified once as the container walk classifies (``cp`` -> COPY with its copy…)
+    argv = tuple(w.text for w in words)
+    targets = [(op, token.text) for op, token in redirects]
+    writes, reads = dedupe(redirect_paths(targets, WRITE_REDIRECTS, cwd)), dedupe(redirect_paths(targets, READ_REDIRECTS, cwd))
+    if any(t.substitutes for t in toks) or any(target.substitutes for _, target in redirects):
+        # as the container walk: a command substitution runs code this reader doesn't follow
+        verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes, reads=reads)
+    elif not argv:  # a bare NAME=value
+        sets = Verdict(OpKind.HARMLESS, Why.ASSIGNS, f"sets {', '.join(name for name, _ in assignments)}")
+        verdict = with_redirects(sets, "the assignment", writes, reads)
+    else:
+        globs = tuple(not w.quoted and not GLOB_CHARS.isdisjoint(w.text) for w in words)
+        verdict = classify_words(argv, globs, cwd, writes, reads)
+    return [classified(words, tuple(assignments), connector, verdict)]
+
+
+def _cwd_after(command: Command, cwd: str, nested: bool) -> str:
+    """Where the script is after ``command``: a top-level ``cd DIR`` goes there; one inside a
+    subshell, a brace group, an ``if`` or a loop leaves the directory unknown."""
+    if command.name not in ("cd", "pushd"):
+        return cwd
+    if nested or command.why is Why.COMMAND_SUBSTITUTION:
+        return _UNKNOWN_CWD
+    return cd_target(command.argv, cwd)
 
 
 def _is_assignment(word: Word) -> bool:

@@ -1,10 +1,11 @@
-"""The shell model's results: one simple command as written (:class:`Command`, its words
-:class:`Word`), what a command does (:class:`Op`), a copy it makes (:class:`CopyOp`), and what a
-container's whole command does (:class:`ParsedCommand`).
+"""The shell model's results: one simple command as written and what it does (:class:`Command`,
+its words :class:`Word`), what a pipeline does (:class:`Op`), a copy it makes (:class:`CopyOp`),
+and what a container's whole command does (:class:`ParsedCommand`).
 
-:class:`Command` is the one simple-command type of the shell model: ``parse.dockerfile.run``
-gives a ``RUN``'s commands as it (DF rules), a container command's :class:`Op` carries the
-commands it is made of (IV rules), and ``parse.shell.commands.classify_command`` classifies it.
+:class:`Command` is the one simple-command type of the shell model, classified once by
+``parse.shell.commands.classified`` (kind, typed reason, reads, writes, copy): ``parse.dockerfile.run``
+gives a ``RUN``'s commands as it (DF rules), a container command's :class:`Op` is derived from
+the commands it is made of (:func:`op_of_command`; IV rules).
 """
 
 from __future__ import annotations
@@ -98,16 +99,37 @@ class Word:
 class Command:
     """One simple command: ``assignments`` (``NAME=value`` prefixes, and those of an ``env``
     wrapper) then ``words``, the command behind its wrappers (``sudo -E env A=1 nice pip …`` is
-    ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``)."""
+    ``pip …``; the one wrapper table is ``parse.shell.commands.wrappers.WRAPPERS``), and what the
+    tool-family classifiers make of it, once (``parse.shell.commands.classified``): its
+    ``kind``, typed reason ``why``, the paths it ``reads`` and ``writes``, its ``copy``.
+
+    Both readers give commands classified: a container's ``command``/``args`` (the walk, IV
+    rules; an :class:`Op` is derived from its commands) and a ``RUN`` (``parse.dockerfile.run``,
+    DF rules). Behind ``xargs`` the tool is named (``name``) but not classified: its operands come
+    from stdin, so what it writes is unknown and the kind is that of ``xargs`` (UNKNOWN)."""
 
     words: tuple[Word, ...]
     assignments: tuple[tuple[str, str], ...]
     connector: str  # the operator before it: "", "&&", "||", ";", "|", "&", "\n", "(" …
     wrappers: tuple[str, ...] = ()  # the wrappers it runs behind, outermost first ("sudo", "exec")
+    wrapper_words: tuple[Word, ...] = ()  # the wrappers' own words, as written before ``words``
+    # What it does (None only on a command built by hand, never on one the shell model gives):
+    kind: OpKind | None = None
+    why: Why | None = None
+    reason: str = ""  # for people; ``why`` is what code decides on
+    reads: tuple[str, ...] = ()  # paths it reads or copies from (copy sources, archives, ``<`` files)
+    writes: tuple[str, ...] = ()  # paths it writes or changes (redirections included)
+    copy: CopyOp | None = None  # a COPY's copy (and ``install``'s copy with changes)
+    program: str = ""  # an executable or script it runs by path or an unknown tool: as written
 
     @property
     def argv(self) -> tuple[str, ...]:
         return tuple(w.text for w in self.words)
+
+    @property
+    def written_argv(self) -> tuple[str, ...]:
+        """The words as written, wrappers included (``sudo sed -i …``)."""
+        return tuple(w.text for w in self.wrapper_words + self.words)
 
     @property
     def name(self) -> str:
@@ -147,6 +169,10 @@ class CopyOp:
 
 @dataclass(frozen=True)
 class Op:
+    """What one pipeline (or ``while``/``until`` loop) of a container's script does, derived from
+    the :class:`Command` s it is made of (:func:`op_of_command`; a pipeline takes its most severe
+    member's kind and the union of their writes, ``parse.shell.walk``)."""
+
     kind: OpKind
     argv: tuple[str, ...]  # words after quote removal; a pipeline's members joined by "|"
     text: str  # the command as written, stripped
@@ -160,6 +186,24 @@ class Op:
     # words after expansion with their offsets in the script, behind their wrappers.
     commands: tuple[Command, ...] = ()
     why: Why | None = None  # set on every op the shell model makes
+
+
+def op_of_command(command: Command, text: str, line: int) -> Op:
+    """The op of one classified simple command: its kind, reason, copy and program, its
+    ``writes`` as the op's paths, its words as written (wrappers included) as the op's argv."""
+    kind = OpKind.UNKNOWN if command.kind is None else command.kind
+    return Op(
+        kind=kind,
+        argv=command.written_argv,
+        text=text,
+        line=line,
+        copy=command.copy,
+        paths=command.writes,
+        reason=command.reason,
+        program=command.program,
+        commands=(command,),
+        why=command.why,
+    )
 
 
 class OpaqueKind(str, Enum):
@@ -182,9 +226,10 @@ class Verdict(NamedTuple):
     kind: OpKind
     why: Why
     reason: str
-    paths: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()  # written or changed: a command's ``writes``
     copy: CopyOp | None = None
     program: str = ""
+    reads: tuple[str, ...] = ()  # read or copied from: a command's ``reads``
 
 
 class Cmd(NamedTuple):

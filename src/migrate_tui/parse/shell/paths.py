@@ -13,6 +13,9 @@ UNSEEN_PATHS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty",
 
 GLOB_CHARS = frozenset("*?[")
 
+WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
+READ_REDIRECTS = frozenset({"<", "<>"})
+
 
 class Opts(NamedTuple):
     flags: tuple[str, ...]
@@ -28,6 +31,28 @@ def resolve(path: str, cwd: str) -> str:
         return posixpath.normpath(path)
     joined = posixpath.normpath(posixpath.join(cwd, path) if path else cwd)
     return "/" + joined.lstrip("/") if joined.startswith("//") else joined
+
+
+def redirect_paths(redirects: Iterable[tuple[str, str]], ops: frozenset[str], cwd: str) -> tuple[str, ...]:
+    """The files that redirections (operator, target as the shell sees it) with an operator in
+    ``ops`` name: :data:`WRITE_REDIRECTS` for the files written, :data:`READ_REDIRECTS` for those
+    read. fd duplications (``>&2``) and /dev/null are not files."""
+    out: list[str] = []
+    for op, target in redirects:
+        if op not in ops or (op == ">&" and (target.isdigit() or target == "-")):
+            continue
+        path = resolve(target, cwd)
+        if path not in UNSEEN_PATHS and not path.startswith(("/dev/fd/", "/proc/self/fd/")):
+            out.append(path)
+    return tuple(out)
+
+
+def cd_target(argv: tuple[str, ...], cwd: str) -> str:
+    """Where ``cd``/``pushd`` with ``argv`` goes from ``cwd`` (``cd`` alone: ``$HOME``, ``cd -``:
+    ``$OLDPWD``, both unresolved)."""
+    operands = [w for w in argv[1:] if not (w.startswith("-") and len(w) > 1)]
+    target = operands[0] if operands else "$HOME"
+    return resolve("$OLDPWD" if target == "-" else target, cwd)
 
 
 def dedupe(paths: Iterable[str]) -> tuple[str, ...]:

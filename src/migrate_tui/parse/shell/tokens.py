@@ -24,6 +24,7 @@ class Token(NamedTuple):
     end: int
     quoted: bool = False
     expands: bool = False
+    substitutes: bool = False  # holds a command substitution or ``$((…))``: runs code to get its text
 
 
 _EXPANSIONS = frozenset(
@@ -50,10 +51,12 @@ class _TokenReader(WordReader):
                 self.at(nodes[-1].end_byte),
                 (),
             )
-            return Token("word", word.text, word.start, word.end, False, "$" in word.text or "`" in word.text)
+            substitutes = "$(" in word.text or "`" in word.text
+            return Token("word", word.text, word.start, word.end, False, "$" in word.text or "`" in word.text, substitutes)
         text = "".join(p.text for p in word.parts)
         quoted = any(p.quoted for p in word.parts)
-        return Token("word", text, word.start, word.end, quoted, any(self._expands(n) for n in nodes))
+        substitutes = any(p.kind == "sub" for p in word.parts)
+        return Token("word", text, word.start, word.end, quoted, any(self._expands(n) for n in nodes), substitutes)
 
     def _expands(self, node: Node) -> bool:
         """Does the word hold a ``$…`` or backtick the shell expands (not inside single quotes)?"""

@@ -10,19 +10,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from migrate_tui.parse.shell.command import RANK, Command, Op, OpaqueKind, OpKind, ParsedCommand, Verdict, Why
+from migrate_tui.parse.shell.command import RANK, Op, OpaqueKind, OpKind, ParsedCommand, Verdict, Why, op_of_command
 from migrate_tui.parse.shell.command import Word as ArgWord
-from migrate_tui.parse.shell.commands import classify
+from migrate_tui.parse.shell.commands import classified, classify_words, with_redirects
 from migrate_tui.parse.shell.commands.archive import tar_pipe_copy
 from migrate_tui.parse.shell.commands.text import TEXT_FILTERS
-from migrate_tui.parse.shell.commands.wrappers import ASSIGNMENT, shell_script, unwrap, wrapped
+from migrate_tui.parse.shell.commands.wrappers import ASSIGNMENT, shell_script, unwrap
 from migrate_tui.parse.shell.kubelet import as_words
-from migrate_tui.parse.shell.paths import GLOB_CHARS, UNSEEN_PATHS, dedupe, resolve
+from migrate_tui.parse.shell.paths import GLOB_CHARS, READ_REDIRECTS, WRITE_REDIRECTS, cd_target, dedupe, redirect_paths, resolve
 from migrate_tui.parse.shell.syntax import AndOr, Loop, Pipeline, Redirect, ShellError, Simple, Word, parse_script
 
 __all__ = ["parse_container_command"]
-
-WRITE_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>", ">&"})
 
 
 @dataclass
@@ -84,31 +82,13 @@ def parse_container_command(
 
 
 def _single_op(argv: tuple[str, ...], cwd: str) -> Op:
-    verdict = classify(argv, (False,) * len(argv), cwd)
+    verdict = classify_words(argv, (False,) * len(argv), cwd)
     words, at = [], 0
     for arg in argv:  # offsets into shlex.join(argv), the op's text
         quoted = shlex.quote(arg)
         words.append(ArgWord(arg, at, at + len(quoted), quoted != arg, False))
         at += len(quoted) + 1
-    command = _command(words, (), "")
-    return Op(
-        verdict.kind,
-        argv,
-        shlex.join(argv),
-        1,
-        verdict.copy,
-        verdict.paths,
-        verdict.reason,
-        program=verdict.program,
-        commands=(command,),
-        why=verdict.why,
-    )
-
-
-def _command(words: list[ArgWord], assignments: tuple[tuple[str, str], ...], connector: str) -> Command:
-    """The shared simple-command view: the command behind its wrappers (as the RUN reader gives it)."""
-    start, env_assignments, wrappers = wrapped([w.text for w in words])
-    return Command(tuple(words[start:]), assignments + env_assignments, connector, wrappers)
+    return op_of_command(classified(words, (), "", verdict), shlex.join(argv), 1)
 
 
 # --------------------------------------------------------------------------- walking
@@ -139,8 +119,10 @@ def _op_of_pipeline(pipeline: Pipeline, state: _State, source: _Source) -> Op:
         if copy is not None:
             reason = f"tar copies {', '.join(copy.sources)} to {copy.dest}"
             return Op(OpKind.COPY, argv, text, line, copy, (copy.dest,), reason, commands=commands, why=Why.COPIES)
+    # Derived from the members: the most severe one's kind (a loop member has no commands, but
+    # a kind), the union of what their commands write (a loop that writes is opaque, above).
     worst = max(members, key=lambda m: RANK[m.kind])
-    paths = dedupe(path for m in members for path in m.paths)
+    paths = dedupe(path for c in commands for path in c.writes)
     kind, why, reason = worst.kind, worst.why, worst.reason
     if kind is OpKind.COPY:  # a COPY op always carries its copy; several in a pipe are not one
         kind, why, reason = OpKind.UNKNOWN, Why.COPY_IN_PIPELINE, f"a copy inside a pipeline ({worst.reason})"
@@ -162,12 +144,12 @@ def _op_of_command(command: Simple | Loop, state: _State, source: _Source, conne
     fields = [(field, word) for word in words[n_assign:] for field in _expand(word, state.variables)]
     argv = tuple(text_ for (text_, _), _ in fields)
     globs = tuple(glob for (_, glob), _ in fields)
-    shared = _command(
-        [ArgWord(text_, word.start, word.end, _quoted(word), _expands(word, state.variables)) for (text_, _), word in fields],
-        tuple((key.rstrip("+"), value) for w in words[:n_assign] for key, _, value in [_expand_joined(w, state.variables).partition("=")]),
-        connector,
+    arg_words = [ArgWord(text_, word.start, word.end, _quoted(word), _expands(word, state.variables)) for (text_, _), word in fields]
+    assignments = tuple(
+        (key.rstrip("+"), value) for w in words[:n_assign] for key, _, value in [_expand_joined(w, state.variables).partition("=")]
     )
     writes = _redirect_targets(command.redirects, state)
+    reads = _redirect_targets(command.redirects, state, READ_REDIRECTS)
     has_sub = any(p.kind == "sub" for w in words for p in w.parts) or any(
         p.kind == "sub" for redirect in command.redirects for p in redirect.target.parts
     )
@@ -177,31 +159,17 @@ def _op_of_command(command: Simple | Loop, state: _State, source: _Source, conne
             state.variables.pop(name, None)
         if argv and posixpath.basename(argv[0]) in ("cd", "pushd"):
             state.cwd = "$PWD"  # somewhere we cannot know
-        verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes)
-        return Op(verdict.kind, argv, text, line, None, verdict.paths, verdict.reason, commands=(shared,), why=verdict.why)
+        verdict = Verdict(OpKind.UNKNOWN, Why.COMMAND_SUBSTITUTION, "command substitution", writes, reads=reads)
+        return op_of_command(classified(arg_words, assignments, connector, verdict), text, line)
     if not argv:
         for word in words[:n_assign]:
             name, _, value = _expand_joined(word, state.variables).partition("=")
             state.variables[name.rstrip("+")] = value
-        name, verdict = "the assignment", Verdict(OpKind.HARMLESS, Why.ASSIGNS, f"sets {', '.join(assigned)}")
+        verdict = with_redirects(Verdict(OpKind.HARMLESS, Why.ASSIGNS, f"sets {', '.join(assigned)}"), "the assignment", writes, reads)
     else:
-        verdict = classify(argv, globs, state.cwd)
-        inner = unwrap(argv)
-        name = posixpath.basename(inner[0]) if inner else argv[0]
-        _track_state(inner, state)
-    verdict = _with_redirects(verdict, name, writes)
-    return Op(
-        verdict.kind,
-        argv,
-        text,
-        line,
-        verdict.copy,
-        verdict.paths,
-        verdict.reason,
-        program=verdict.program,
-        commands=(shared,),
-        why=verdict.why,
-    )
+        verdict = classify_words(argv, globs, state.cwd, writes, reads)
+        _track_state(unwrap(argv), state)
+    return op_of_command(classified(arg_words, assignments, connector, verdict), text, line)
 
 
 def _op_of_loop(loop: Loop, state: _State, source: _Source) -> Op:
@@ -242,9 +210,7 @@ def _track_state(argv: tuple[str, ...], state: _State) -> None:
         return
     name = posixpath.basename(argv[0])
     if name in ("cd", "pushd"):
-        operands = [w for w in argv[1:] if not (w.startswith("-") and len(w) > 1)]
-        target = operands[0] if operands else "$HOME"
-        state.cwd = resolve("$OLDPWD" if target == "-" else target, state.cwd)
+        state.cwd = cd_target(argv, state.cwd)
     elif name in ("export", "readonly", "declare", "local", "typeset"):
         for word in argv[1:]:
             if ASSIGNMENT.match(word):
@@ -258,29 +224,9 @@ def _declared_names(argv: tuple[str, ...]) -> list[str]:
     return [m.group(1) for w in argv[1:] if (m := ASSIGNMENT.match(w))]
 
 
-def _redirect_targets(redirects: tuple[Redirect, ...], state: _State) -> tuple[str, ...]:
-    """Files written by output redirections (fd duplications and /dev/null are not files)."""
-    targets: list[str] = []
-    for redirect in redirects:
-        if redirect.op not in WRITE_REDIRECTS:
-            continue
-        target = _expand_joined(redirect.target, state.variables)
-        if redirect.op == ">&" and (target.isdigit() or target == "-"):
-            continue
-        path = resolve(target, state.cwd)
-        if path not in UNSEEN_PATHS and not path.startswith(("/dev/fd/", "/proc/self/fd/")):
-            targets.append(path)
-    return tuple(targets)
-
-
-def _with_redirects(verdict: Verdict, name: str, writes: tuple[str, ...]) -> Verdict:
-    if not writes:
-        return verdict
-    paths = dedupe(verdict.paths + writes)
-    if verdict.kind in (OpKind.HARMLESS, OpKind.WAIT, OpKind.MKDIR, OpKind.COPY):
-        kind = OpKind.TEMPLATE if name in TEXT_FILTERS else OpKind.MODIFY
-        return Verdict(kind, Why.WRITES_FILE, f"{name} output is written to {writes[0]}", paths)
-    return verdict._replace(paths=paths)
+def _redirect_targets(redirects: tuple[Redirect, ...], state: _State, ops: frozenset[str] = WRITE_REDIRECTS) -> tuple[str, ...]:
+    """Files written by output redirections (``ops``: read by input redirections)."""
+    return redirect_paths(((r.op, _expand_joined(r.target, state.variables)) for r in redirects), ops, state.cwd)
 
 
 # --------------------------------------------------------------------------- expansion

@@ -1,14 +1,16 @@
 """One classifier per tool family: argv -> :class:`Verdict` (what the command does to files).
 
 ``classify`` strips wrappers (``exec``, ``env A=1``, ``timeout 5``…), then asks the handler the
-tool's name maps to in :data:`HANDLERS`, or the tables of harmless, waiting, fetching tools."""
+tool's name maps to in :data:`HANDLERS`, or the tables of harmless, waiting, fetching tools.
+``with_redirects`` adds what the command's redirections read and write; ``classified`` makes the
+one :class:`Command` both readers (the container walk, the ``RUN`` reader) give, classified once."""
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from migrate_tui.parse.shell.command import Cmd, OpKind, Verdict, Why
+from migrate_tui.parse.shell.command import Cmd, Command, OpKind, Verdict, Why, Word
 from migrate_tui.parse.shell.commands.archive import DECOMPRESSORS, classify_decompressor, classify_tar, classify_unzip
 from migrate_tui.parse.shell.commands.copy import classify_cp, classify_install, classify_ln_mv, classify_rsync
 from migrate_tui.parse.shell.commands.fetch import (
@@ -30,10 +32,11 @@ from migrate_tui.parse.shell.commands.files import (
     classify_tee,
 )
 from migrate_tui.parse.shell.commands.shells import classify_shell, classify_source
-from migrate_tui.parse.shell.commands.text import classify_awk, classify_sed, classify_template_tool, classify_yq
-from migrate_tui.parse.shell.commands.wrappers import SHELLS, unwrap_with_globs
+from migrate_tui.parse.shell.commands.text import TEXT_FILTERS, classify_awk, classify_sed, classify_template_tool, classify_yq
+from migrate_tui.parse.shell.commands.wrappers import SHELLS, unwrap_with_globs, wrapped
+from migrate_tui.parse.shell.paths import dedupe
 
-__all__ = ["COPY_TOOLS", "DOWNLOAD_TOOLS", "HANDLERS", "classify"]
+__all__ = ["COPY_TOOLS", "DOWNLOAD_TOOLS", "HANDLERS", "classified", "classify", "classify_words", "with_redirects"]
 
 #: Commands that copy files whatever their arguments (``install`` copies too, but the word is
 #: also an argument: ``apt-get install``). The admission policy (``commands/policy.py``), which
@@ -75,6 +78,54 @@ def classify(argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str) -> Verdic
     if name in DECOMPRESSORS:
         return classify_decompressor(cmd)
     return unknown(head)
+
+
+def classify_words(
+    argv: tuple[str, ...], globs: tuple[bool, ...], cwd: str, writes: tuple[str, ...] = (), reads: tuple[str, ...] = ()
+) -> Verdict:
+    """``classify``, then what the command's redirections write (``writes``) and read (``reads``)."""
+    verdict = classify(argv, globs, cwd)
+    if not writes and not reads:
+        return verdict
+    inner = unwrap_with_globs(argv, globs)[0]
+    name = posixpath.basename(inner[0]) if inner else argv[0]
+    return with_redirects(verdict, name, writes, reads)
+
+
+def with_redirects(verdict: Verdict, name: str, writes: tuple[str, ...], reads: tuple[str, ...] = ()) -> Verdict:
+    """A command whose output is redirected to a file writes it: a command that wrote nothing
+    (or only made directories, or copied) becomes a MODIFY, a TEMPLATE for a text filter."""
+    if reads:
+        verdict = verdict._replace(reads=dedupe(verdict.reads + reads))
+    if not writes:
+        return verdict
+    paths = dedupe(verdict.paths + writes)
+    if verdict.kind in (OpKind.HARMLESS, OpKind.WAIT, OpKind.MKDIR, OpKind.COPY):
+        kind = OpKind.TEMPLATE if name in TEXT_FILTERS else OpKind.MODIFY
+        return Verdict(kind, Why.WRITES_FILE, f"{name} output is written to {writes[0]}", paths, reads=verdict.reads)
+    return verdict._replace(paths=paths)
+
+
+def classified(
+    words: Sequence[Word], assignments: tuple[tuple[str, str], ...], connector: str, verdict: Verdict, unwrap: bool = True
+) -> Command:
+    """The one simple-command type, classified: the command behind its wrappers (``unwrap``:
+    the wrapper table's words split off) with ``verdict`` as its kind, reason, reads and writes."""
+    start, env_assignments, wrappers = wrapped([w.text for w in words]) if unwrap else (0, (), ())
+    return Command(
+        words=tuple(words[start:]),
+        assignments=assignments + env_assignments,
+        connector=connector,
+        wrappers=wrappers,
+        wrapper_words=tuple(words[:start]),
+        kind=verdict.kind,
+        why=verdict.why,
+        reason=verdict.reason,
+        reads=verdict.reads,
+        writes=verdict.paths,
+        copy=verdict.copy,
+        program=verdict.program,
+    )
 
 
 def unknown(head: str) -> Verdict:

@@ -6,7 +6,7 @@ import posixpath
 from typing import NamedTuple
 
 from migrate_tui.parse.shell.command import Cmd, CopyOp, OpKind, Verdict, Why
-from migrate_tui.parse.shell.paths import GLOB_CHARS, is_resolved, operand_paths, parse_options, resolve, source_form
+from migrate_tui.parse.shell.paths import GLOB_CHARS, dedupe, is_resolved, operand_paths, parse_options, resolve, source_form
 
 DECOMPRESSORS = frozenset({"gunzip", "gzip", "bunzip2", "bzip2", "unxz", "xz", "zstd", "unzstd", "uncompress"})
 
@@ -145,14 +145,15 @@ def tar_pipe_copy(first: tuple[str, ...], second: tuple[str, ...], cwd: str) -> 
 
 def classify_tar(cmd: Cmd) -> Verdict:
     tar = _parse_tar(cmd.argv)
+    archive = () if tar.archive in (None, "-") else (resolve(tar.archive or "", cmd.cwd),)
     if "x" in tar.modes:
         where = resolve(tar.directory or ".", cmd.cwd)
-        return Verdict(OpKind.MODIFY, Why.EXTRACTS, f"tar extracts {tar.archive or 'an archive'} into {where}", (where,))
+        return Verdict(OpKind.MODIFY, Why.EXTRACTS, f"tar extracts {tar.archive or 'an archive'} into {where}", (where,), reads=archive)
     if tar.modes & {"c", "r", "u", "A", "D"}:
-        if tar.archive in (None, "-"):
-            return Verdict(OpKind.HARMLESS, Why.PRINTS, "tar writes an archive to stdout")
-        path = resolve(tar.archive, cmd.cwd)
-        return Verdict(OpKind.MODIFY, Why.WRITES_FILE, f"tar writes the archive {path}", (path,))
+        members = dedupe(resolve(member, resolve(directory or ".", cmd.cwd)) for member, directory in tar.members if member != "-")
+        if not archive:
+            return Verdict(OpKind.HARMLESS, Why.PRINTS, "tar writes an archive to stdout", reads=members)
+        return Verdict(OpKind.MODIFY, Why.WRITES_FILE, f"tar writes the archive {archive[0]}", archive, reads=members)
     if tar.modes:
         return Verdict(OpKind.HARMLESS, Why.CHANGES_NOTHING, "tar only lists or compares")
     return Verdict(OpKind.UNKNOWN, Why.INCOMPLETE, "tar without a mode")
@@ -163,11 +164,13 @@ def classify_unzip(cmd: Cmd) -> Verdict:
     if opts.letters & {"l", "t", "p", "Z"}:
         return Verdict(OpKind.HARMLESS, Why.CHANGES_NOTHING, "unzip only lists or tests")
     where = resolve(opts.values.get("-d", "."), cmd.cwd)
-    return Verdict(OpKind.MODIFY, Why.EXTRACTS, f"unzip extracts an archive into {where}", (where,))
+    archive = operand_paths(cmd, opts)[:1]
+    return Verdict(OpKind.MODIFY, Why.EXTRACTS, f"unzip extracts an archive into {where}", (where,), reads=archive)
 
 
 def classify_decompressor(cmd: Cmd) -> Verdict:
     opts = parse_options(cmd.argv, "S", frozenset({"--suffix"}))
     if "c" in opts.letters or "--stdout" in opts.longs or "t" in opts.letters:
         return Verdict(OpKind.HARMLESS, Why.PRINTS, f"{cmd.name} writes to stdout")
-    return Verdict(OpKind.MODIFY, Why.CHANGES_FILES, f"{cmd.name} changes files in place", operand_paths(cmd, opts))
+    paths = operand_paths(cmd, opts)
+    return Verdict(OpKind.MODIFY, Why.CHANGES_FILES, f"{cmd.name} changes files in place", paths, reads=paths)

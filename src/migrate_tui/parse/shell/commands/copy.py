@@ -128,8 +128,10 @@ def copy_verdict(copy: CopyOp) -> Verdict:
         role = "destination" if unresolved[0] == copy.dest and copy.dest not in copy.sources else "source"
         reason = f"{copy.tool} {role} {unresolved[0]} is not a path migrate-tui can resolve"
         paths = (copy.dest,) if is_resolved(copy.dest) else ()
-        return Verdict(OpKind.UNKNOWN, Why.UNRESOLVED_PATH, reason, paths)
-    return Verdict(OpKind.COPY, Why.COPIES, f"{copy.tool} copies {', '.join(copy.sources)} to {copy.dest}", (copy.dest,), copy)
+        reads = tuple(p for p in copy.sources if is_resolved(p))
+        return Verdict(OpKind.UNKNOWN, Why.UNRESOLVED_PATH, reason, paths, reads=reads)
+    reason = f"{copy.tool} copies {', '.join(copy.sources)} to {copy.dest}"
+    return Verdict(OpKind.COPY, Why.COPIES, reason, (copy.dest,), copy, reads=copy.sources)
 
 
 def classify_rsync(cmd: Cmd) -> Verdict:
@@ -179,9 +181,10 @@ def classify_ln_mv(cmd: Cmd) -> Verdict:
         paths = dedupe(resolve(w, cmd.cwd) for w in written)
         return Verdict(OpKind.MODIFY, Why.CHANGES_FILES, "ln creates links", paths)
     moved = operands + ([target] if target is not None else [])
-    verdict = Verdict(OpKind.MODIFY, Why.CHANGES_FILES, "mv moves files", dedupe(resolve(w, cmd.cwd) for w in moved))
-    plain = all(flag in _MV_PLAIN_OPTIONS for flag in opts.flags)
     sources = opts.operands if target is not None else opts.operands[:-1]
+    reads = dedupe(resolve(cmd.argv[i], cmd.cwd) for i in sources)
+    verdict = Verdict(OpKind.MODIFY, Why.CHANGES_FILES, "mv moves files", dedupe(resolve(w, cmd.cwd) for w in moved), reads=reads)
+    plain = all(flag in _MV_PLAIN_OPTIONS for flag in opts.flags)
     if not plain or not sources or (target is None and len(opts.operands) < 2):
         return verdict
     # Out of the init container's own filesystem into a volume, mv copies with modes, owners
@@ -216,8 +219,8 @@ def classify_install(cmd: Cmd) -> Verdict:
         paths = operand_paths(cmd, opts)[-1:]
         sources = opts.operands[:-1]
     copy = None
+    resolved = tuple(resolve(cmd.argv[i], cmd.cwd) for i in sources)
     if sources and paths and all(is_resolved(p) for p in paths):
-        resolved = tuple(resolve(cmd.argv[i], cmd.cwd) for i in sources)
         if all(is_resolved(p) for p in resolved):
             mode = opts.values.get("-m", opts.values.get("--mode", "0755"))
             # A copy with changes: install sets the mode (0755 unless -m), the owner, and new times.
@@ -232,4 +235,4 @@ def classify_install(cmd: Cmd) -> Verdict:
                 opts.flags,
                 (f"sets mode {mode}, the owner and new times (install)",),
             )
-    return Verdict(OpKind.MODIFY, Why.COPIES_CHANGED, "install copies files with new modes and owners", paths, copy)
+    return Verdict(OpKind.MODIFY, Why.COPIES_CHANGED, "install copies files with new modes and owners", paths, copy, reads=dedupe(resolved))

@@ -13,7 +13,7 @@ def classify_sed(cmd: Cmd) -> Verdict:
     if "i" in opts.letters or "--in-place" in opts.longs:
         has_script = bool({"-e", "-f", "--expression", "--file"} & opts.values.keys())
         paths = operand_paths(cmd, opts, 0 if has_script else 1)
-        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "sed -i edits files in place", paths)
+        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "sed -i edits files in place", paths, reads=paths)
     return Verdict(OpKind.HARMLESS, Why.PRINTS, "sed prints to stdout")
 
 
@@ -22,7 +22,7 @@ def classify_awk(cmd: Cmd) -> Verdict:
     if opts.values.get("-i") == "inplace":
         skip = 0 if "-f" in opts.values else 1
         paths = operand_paths(cmd, opts, skip)
-        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "awk -i inplace edits files", paths)
+        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "awk -i inplace edits files", paths, reads=paths)
     return Verdict(OpKind.HARMLESS, Why.PRINTS, f"{cmd.name} prints to stdout")
 
 
@@ -34,7 +34,7 @@ def classify_yq(cmd: Cmd) -> Verdict:
     if "i" in opts.letters or "--inplace" in opts.longs:
         subcommand = int(bool(opts.operands) and cmd.argv[opts.operands[0]] in _YQ_SUBCOMMANDS)
         paths = operand_paths(cmd, opts, 1 + subcommand)
-        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "yq -i edits files in place", paths)
+        return Verdict(OpKind.MODIFY, Why.EDITS_IN_PLACE, "yq -i edits files in place", paths, reads=paths)
     return Verdict(OpKind.HARMLESS, Why.PRINTS, "yq prints to stdout")
 
 
