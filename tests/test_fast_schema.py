@@ -204,6 +204,40 @@ def test_crd_pod_specs_take_the_fast_path_too():
     assert validate.validate_object(rollout, (1, 33), [path]) == []
 
 
+def _crd(leaf: dict[str, Any]) -> dict[str, Any]:
+    """A CRD whose schema nests JSONSchemaProps (a recursive definition) three levels deep."""
+    props: dict[str, Any] = {"type": "object", "properties": {"inner": {"type": "object", "properties": {"leaf": leaf}}}}
+    version = {
+        "name": "v1",
+        "served": True,
+        "storage": True,
+        "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": props}}},
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "names": {"kind": "Widget", "plural": "widgets"}, "scope": "Namespaced", "versions": [version]},
+    }
+
+
+@pytest.mark.parametrize(
+    "leaf,expected",
+    [
+        ({"type": "string", "x-kubernetes-preserve-unknown-fields": True}, True),
+        ({"type": "string", "x-kubernetes-preserve-unknown-fields": "yes"}, False),
+        ({"type": "integer", "maximum": 3, "default": {"any": ["json"]}}, True),
+        ({"type": "string", "bogus": 1}, False),
+        ({"type": "array", "items": {"type": "string", "bogus": 1}}, True),  # items: JSONSchemaPropsOrArray is "any"
+    ],
+)
+def test_recursive_definitions(leaf, expected):
+    directory = validate._schema_dir((1, 33))
+    data = _crd(leaf)
+    assert _jsonschema_valid(directory, "customresourcedefinition-apiextensions-v1.json", data) is expected
+    assert _fast(directory, "customresourcedefinition-apiextensions-v1.json", data) is expected
+
+
 def test_unknown_keywords_and_refs_give_no_verdict():
     compiler = fastschema._Compiler(validate._schema_dir((1, 33)))
     for schema in (
@@ -360,10 +394,10 @@ def mutated(draw: st.DrawFn) -> tuple[str, Any]:
         elif op == "add" and isinstance(target, list):
             target.append(copy.deepcopy(draw(st.sampled_from(ODD_VALUES))))
         elif op == "nest" and isinstance(target, dict):
-            target[draw(st.sampled_from(KEYS))] = {draw(st.sampled_from(KEYS)): {"unknownField": draw(st.sampled_from(ODD_VALUES))}}
+            target[draw(st.sampled_from(KEYS))] = {draw(st.sampled_from(KEYS)): {"unknownField": copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))}}
     if draw(st.booleans()):
         doc = _as_loaded(doc)
-    return draw(st.sampled_from(["deployment", "pod spec"])), doc
+    return draw(st.sampled_from(["deployment", "pod spec"])), doc, draw(st.sampled_from(VERSIONS))
 
 
 def _pod(**container: Any) -> dict[str, Any]:
@@ -376,17 +410,17 @@ def _pod(**container: Any) -> dict[str, Any]:
 
 
 # The corners where Python and JSON Schema disagree on types, kept as fixed examples.
-@example(("deployment", _pod(ports=[{"containerPort": True}])))
-@example(("deployment", _pod(ports=[{"containerPort": 80.0}])))
-@example(("pod spec", _pod(livenessProbe={"httpGet": {"port": None}})))
-@example(("pod spec", _as_loaded(_pod(resources={"limits": {"cpu": None}}))))
-@example(("deployment", _pod(**{"1": "x"}) | {1: "x"}))
-@example(("pod spec", _pod(env=[{"name": "A", "value": None, "valueFrom": {"fieldRef": {}}}])))
+@example(("deployment", _pod(ports=[{"containerPort": True}]), (1, 33)))
+@example(("deployment", _pod(ports=[{"containerPort": 80.0}]), (1, 33)))
+@example(("pod spec", _pod(livenessProbe={"httpGet": {"port": None}}), (1, 33)))
+@example(("pod spec", _as_loaded(_pod(resources={"limits": {"cpu": None}})), (1, 25)))
+@example(("deployment", _pod(**{"1": "x"}) | {1: "x"}, (1, 33)))
+@example(("pod spec", _pod(env=[{"name": "A", "value": None, "valueFrom": {"fieldRef": {}}}]), (1, 37)))
 @settings(max_examples=budget(300))
 @given(mutated())
 def test_mutated_pod_specs_agree(case):
-    what, doc = case
-    directory = validate._schema_dir((1, 33))
+    what, doc, version = case
+    directory = validate._schema_dir(version)
     for name, instance in _subjects(doc, directory) if isinstance(doc, dict) else ():
         if what == "pod spec" and name != POD_SPEC:
             continue
