@@ -394,7 +394,9 @@ def mutated(draw: st.DrawFn) -> tuple[str, Any]:
         elif op == "add" and isinstance(target, list):
             target.append(copy.deepcopy(draw(st.sampled_from(ODD_VALUES))))
         elif op == "nest" and isinstance(target, dict):
-            target[draw(st.sampled_from(KEYS))] = {draw(st.sampled_from(KEYS)): {"unknownField": copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))}}
+            target[draw(st.sampled_from(KEYS))] = {
+                draw(st.sampled_from(KEYS)): {"unknownField": copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))}
+            }
     if draw(st.booleans()):
         doc = _as_loaded(doc)
     return draw(st.sampled_from(["deployment", "pod spec"])), doc, draw(st.sampled_from(VERSIONS))
@@ -429,3 +431,66 @@ def test_mutated_pod_specs_agree(case):
 
 def test_workloads_were_found():
     assert len(WORKLOADS) >= 10
+
+
+# ---- objects generated from the schemas of every bundled kind --------------------------------
+
+
+def _kinds(directory: str) -> list[str]:
+    root = fastschema._schema_root().joinpath(directory)
+    return sorted(p.name for p in root.iterdir() if p.name != fastschema.DEFS_NAME)
+
+
+KIND_FILES = {v: _kinds(validate._schema_dir(v)) for v in ((1, 25), (1, 33), (1, 37))}
+SCALARS = {"string": "x", "integer": 1, "number": 0.5, "boolean": True, "null": None}
+
+
+@st.composite
+def from_schema(draw: st.DrawFn, schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
+    """A value shaped by ``schema`` (mostly valid; now and then an odd value or an unknown key)."""
+    if depth > 12 or draw(st.integers(0, 30)) == 0:
+        return copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))
+    if "$ref" in schema:
+        return draw(from_schema(defs[schema["$ref"].rpartition("/")[2]], defs, depth + 1))
+    if "oneOf" in schema:
+        return draw(from_schema(draw(st.sampled_from(schema["oneOf"])), defs, depth + 1))
+    if "enum" in schema:
+        return draw(st.sampled_from(schema["enum"]))
+    types = schema.get("type", ["object"])
+    kind = draw(st.sampled_from([types] if isinstance(types, str) else types))
+    if kind == "object":
+        props = schema.get("properties", {})
+        names = list(props)
+        required = schema.get("required", [])
+        chosen = [n for n in names if n in required or (depth < 8 and draw(st.integers(0, 1 if depth < 3 else 3)) == 0)]
+        out = {n: draw(from_schema(props[n], defs, depth + 1)) for n in chosen}
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict) and draw(st.booleans()):
+            out[draw(st.sampled_from(["k", 1]))] = draw(from_schema(extra, defs, depth + 1))
+        if draw(st.integers(0, 20)) == 0:
+            out[draw(st.sampled_from(KEYS))] = "unknown"
+        return out
+    if kind == "array":
+        items = schema.get("items", {})
+        return [draw(from_schema(items, defs, depth + 1)) for _ in range(draw(st.integers(0, 2)))]
+    if kind == "integer" and draw(st.booleans()):
+        return 2.0
+    return SCALARS[kind]
+
+
+@st.composite
+def generated(draw: st.DrawFn) -> tuple[tuple[int, int], str, Any]:
+    version = draw(st.sampled_from(sorted(KIND_FILES)))
+    directory = validate._schema_dir(version)
+    name = draw(st.sampled_from(KIND_FILES[version]))
+    schema = fastschema.read_schema(directory, name)
+    defs = fastschema.read_schema(directory, fastschema.DEFS_NAME)["$defs"]
+    value = draw(from_schema(schema, defs))
+    return version, name, _as_loaded(value) if draw(st.booleans()) else value
+
+
+@settings(max_examples=budget(300))
+@given(generated())
+def test_generated_objects_of_every_kind_agree(case):
+    version, name, value = case
+    _agree(validate._schema_dir(version), name, value)
