@@ -365,3 +365,5 @@ def verdict(check: Check, data: Any) -> bool | None:
         return check(data)
     except (_Unknown, RecursionError):
         return None
+    except Exception:  # noqa: BLE001 - a value no test foresaw: jsonschema decides, as it always did
+        return None
