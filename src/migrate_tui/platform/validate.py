@@ -5,24 +5,25 @@ non-strict ones), with validators built once per (version, kind) and cached: the
 ``kubernetes_validate.validate`` re-reads the JSON on every call. Objects without a bundled
 schema (CRDs such as Argo Rollouts) get their embedded PodSpecs checked against the strict
 PodSpec schema and the ``kubernetes`` client's pydantic models.
+
+Each object is first put to the compiled check of :mod:`fastschema`; only when it does not
+answer "valid" is ``jsonschema`` imported and asked, so the messages are always its own.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
+from migrate_tui.platform import fastschema
 from migrate_tui.platform.target import SCHEMA_VERSIONS, Version, fmt
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
     from referencing import Registry
 
-_SCHEMA_ROOT = "kubernetes-json-schema"
-_DEFS_URI = "/api/_definitions.json"
+_DEFS_URI = fastschema.DEFS_URI
 
 
 def _schema_dir(version: Version) -> str:
@@ -31,18 +32,14 @@ def _schema_dir(version: Version) -> str:
 
 
 def _read_json(directory: str, name: str) -> Any | None:
-    ref = resources.files("kubernetes_validate").joinpath(_SCHEMA_ROOT, directory, name)
-    try:
-        return json.loads(ref.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
+    return fastschema.read_schema(directory, name) if fastschema.safe_name(name) else None
 
 
 @lru_cache(maxsize=8)
 def _registry(directory: str) -> Registry[Any]:
     from referencing import Registry, Resource
 
-    defs = _read_json(directory, "_definitions.json")
+    defs = _read_json(directory, fastschema.DEFS_NAME)
     # crawl(): without it every $ref is resolved anew (about 60 ms per Deployment instead of 1).
     registry: Registry[Any] = Registry().with_resource(_DEFS_URI, Resource.from_contents(defs)).crawl()
     return registry
@@ -80,9 +77,14 @@ def validate_object(data: dict[Any, Any], version: Version, pod_spec_paths: Iter
     directory = _schema_dir(version)
     kind, api = data.get("kind"), data.get("apiVersion")
     if isinstance(kind, str) and isinstance(api, str):
-        validator = _validator(directory, schema_file_name(kind, api))
-        if validator is not None:
-            return _errors(validator, data)
+        name = schema_file_name(kind, api)
+        check = fastschema.compiled(directory, name)
+        if check is not None:
+            if fastschema.verdict(check, data):
+                return []
+            validator = _validator(directory, name)
+            if validator is not None:
+                return _errors(validator, data)
     # No schema for this kind (CRD, bare PodSpec, Helm values...): check the embedded PodSpecs.
     problems: list[str] = []
     for path in pod_spec_paths:
@@ -95,7 +97,9 @@ def validate_object(data: dict[Any, Any], version: Version, pod_spec_paths: Iter
 
 
 def validate_pod_spec(spec: dict[Any, Any], version: Version, prefix: str = "") -> list[str]:
-    problems = _errors(_validator(_schema_dir(version), "#io.k8s.api.core.v1.PodSpec"), spec, prefix)
+    directory, name = _schema_dir(version), "#io.k8s.api.core.v1.PodSpec"
+    check = fastschema.compiled(directory, name)
+    problems = [] if check is not None and fastschema.verdict(check, spec) else _errors(_validator(directory, name), spec, prefix)
     if not problems:
         problems = _model_errors(spec, prefix)
     return problems
@@ -119,4 +123,4 @@ def _model_errors(spec: dict[Any, Any], prefix: str) -> list[str]:
 def has_schema(kind: Any, api_version: Any, version: Version) -> bool:
     if not isinstance(kind, str) or not isinstance(api_version, str):
         return False
-    return _validator(_schema_dir(version), schema_file_name(kind, api_version)) is not None
+    return fastschema.compiled(_schema_dir(version), schema_file_name(kind, api_version)) is not None
