@@ -113,7 +113,7 @@ def rule_name(code: str) -> str:
     """A rule's name (``init-copy-to-empty-dir``) without importing its module: the module is
     named after it (the loader checks). An unknown code is its own name."""
     module = _MODULES.get(code)
-    return module.replace("_", "-") if module is not None else code
+    return module.rsplit(".", 1)[-1].strip("_").replace("_", "-") if module is not None else code
 
 
 def get_rule(code: str) -> Rule | None:
