@@ -10,9 +10,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from migrate_tui.analysis.links.index import Link
+    from migrate_tui.commands import CommonOptions, Subparsers
 
 
-def add_parser(subparsers, common) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("links", help="show which Dockerfile builds which image (skaffold, compose, Makefiles, CI, kustomize…)")
     parser.add_argument("path", nargs="?", type=Path, default=Path("."))
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -60,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.CLEAN
 
 
-def _as_json(link) -> dict:
+def _as_json(link: Link) -> dict[str, Any]:
     return {
         "image": link.image,
         "dockerfile": link.dockerfile,

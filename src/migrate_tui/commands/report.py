@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migrate_tui.commands import CommonOptions, Subparsers
 
 
-def add_parser(subparsers, common) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("report", help="savings report: workloads migratable now, disk and start-up time saved (md, html, json)")
     parser.add_argument("path", nargs="?", type=Path, default=Path("."))
     parser.add_argument("--format", choices=("md", "html", "json"), default="md")
