@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from migrate_tui.commands import CommonOptions, Subparsers
+    from migrate_tui.pipeline.engine import Engine
 
 
 def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.ArgumentParser:
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     mbps = DEFAULT_COPY_MBPS if args.copy_mbps is None else args.copy_mbps
     if not mbps > 0:
         raise UsageError("--copy-mbps must be a positive number")
-    engine = args.make_engine(args, [args.path])
+    engine: Engine = args.make_engine(args, [args.path])  # cli.make_engine
     result = engine.scan()
     report = build_report(
         result.findings,

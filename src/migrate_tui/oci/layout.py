@@ -21,7 +21,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Mapping, NotRequired, Protocol, Sequence, TypedDict
 
 from migrate_tui.oci.stream import MAX_CONFIG, BlobError, Readable, VerifiedReader, printable
 
@@ -41,6 +41,47 @@ class LayoutError(Exception):
     """A layout that can't be read or written; the message names the file."""
 
 
+class DescriptorJson(TypedDict):
+    """A descriptor as we write it (what we read is checked by ``Descriptor.from_json``)."""
+
+    mediaType: str
+    digest: str
+    size: int
+    platform: NotRequired[dict[str, Any]]
+    annotations: NotRequired[dict[str, str]]
+
+
+class _RootFs(TypedDict):
+    type: str
+    diff_ids: list[str]
+
+
+class _History(TypedDict):
+    created: str
+    created_by: str
+
+
+class _ImageConfig(TypedDict):
+    """The image config ``write_image`` writes (OCI image-spec config.md)."""
+
+    architecture: str
+    os: str
+    created: str
+    config: dict[str, dict[str, str]]  # {"Labels": {...}}, or {}
+    rootfs: _RootFs
+    history: list[_History]
+
+
+class _ImageManifest(TypedDict):
+    """The manifest ``write_image`` writes (OCI image-spec manifest.md)."""
+
+    schemaVersion: int
+    mediaType: str
+    config: DescriptorJson
+    layers: list[DescriptorJson]
+    annotations: NotRequired[dict[str, str]]
+
+
 @dataclass(frozen=True)
 class Descriptor:
     media_type: str
@@ -49,8 +90,8 @@ class Descriptor:
     annotations: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     platform: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+    def to_json(self) -> DescriptorJson:
+        out: DescriptorJson = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
         if self.platform:
             out["platform"] = self.platform
         if self.annotations:
@@ -72,7 +113,7 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def canonical_json(data: dict[str, Any]) -> bytes:
+def canonical_json(data: Mapping[str, object]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -445,7 +486,7 @@ def write_image(
         digest = layout.write_blob(gz_bytes)
         layer_descs.append(Descriptor(OCI_LAYER_GZIP, digest, len(gz_bytes)))
         diff_ids.append(sha256(tar_bytes))
-    config = {
+    config: _ImageConfig = {
         "architecture": architecture,
         "os": os_name,
         "created": EPOCH,
@@ -456,7 +497,7 @@ def write_image(
     }
     config_bytes = canonical_json(config)
     config_desc = Descriptor(OCI_CONFIG, layout.write_blob(config_bytes), len(config_bytes))
-    manifest = {
+    manifest: _ImageManifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": config_desc.to_json(),
