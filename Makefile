@@ -52,6 +52,8 @@ MYPY_STRICT += src/migrate_tui/proof
 MYPY_STRICT += src/migrate_tui/render
 MYPY_STRICT += src/migrate_tui/tui
 MYPY_STRICT += src/migrate_tui/cli.py
+MYPY_STRICT += src/migrate_tui/oci
+MYPY_STRICT += src/migrate_tui/commands
 MYPY_TYPED := src/migrate_tui/rules
 
 lint: $(STAMP)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, TypeAlias
+
+if TYPE_CHECKING:
+    # what ArgumentParser.add_subparsers() returns; argparse names it privately and it is generic only in typeshed
+    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+CommonOptions: TypeAlias = Callable[[argparse.ArgumentParser], None]  # cli.py's options every scanning command takes
 
 
 class ExitCode(IntEnum):

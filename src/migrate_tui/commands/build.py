@@ -6,9 +6,21 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from migrate_tui.commands import CommonOptions, Subparsers
+    from migrate_tui.oci.stream import Limits
+    from migrate_tui.oci.tree import Tree
 
 
-def add_parser(subparsers, common) -> None:
+class TreeSource(Protocol):
+    """image reference[, paths whose file bodies are needed] -> its tree (``image_sources``)."""
+
+    def __call__(self, ref: str, keep: tuple[str, ...] | None = None, /) -> Tree: ...
+
+
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> None:
     parser = subparsers.add_parser("build", help="build a FROM-scratch asset image without a Docker daemon")
     parser.add_argument("context", nargs="?", type=Path, default=Path("."), help="build context (default: .)")
     parser.add_argument("-f", "--file", type=Path, help="Dockerfile (default: CONTEXT/Dockerfile)")
@@ -58,7 +70,7 @@ def add_parser(subparsers, common) -> None:
     add_limit_options(parser, copy=True)
 
 
-def add_limit_options(parser, *, copy: bool = False) -> None:
+def add_limit_options(parser: argparse.ArgumentParser, *, copy: bool = False) -> None:
     """Bounds on what an image's layers may expand to (a decompression bomb stops here)."""
     from migrate_tui.oci.stream import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, human_size
 
@@ -85,7 +97,7 @@ def add_limit_options(parser, *, copy: bool = False) -> None:
     )
 
 
-def limits_of(args: argparse.Namespace):
+def limits_of(args: argparse.Namespace) -> Limits:
     from migrate_tui.oci.stream import Limits, parse_size
 
     max_bytes = parse_size(str(getattr(args, "max_image_size", "20GiB")))
@@ -97,24 +109,32 @@ def limits_of(args: argparse.Namespace):
 
 
 def image_sources(
-    pairs: list[str], insecure: tuple[str, ...], platform: str, *, limits=None, keep_data: bool = True, spool_dir: Path | None = None
-):
+    pairs: list[str],
+    insecure: tuple[str, ...],
+    platform: str,
+    *,
+    limits: Limits | None = None,
+    keep_data: bool = True,
+    spool_dir: Path | None = None,
+) -> TreeSource:
     """A function (image reference[, paths whose file bodies are needed]) -> tree, honouring REF=SOURCE overrides.
     With ``spool_dir``, the bodies a tree keeps are spooled to an unlinked file there, not held in memory."""
     from migrate_tui.oci.source import open_tree
     from migrate_tui.oci.tree import Spool
 
-    overrides = {}
+    overrides: dict[str, str] = {}
     for pair in pairs:
         ref, sep, source = pair.partition("=")
         if not sep:
             raise ValueError(f"--image {pair}: use REF=oci:DIR or REF=docker-archive:FILE")
         overrides[ref] = source
-    cache: dict = {}
+    cache: dict[tuple[str, tuple[str, ...] | None], Tree] = {}
 
-    def load(ref: str, keep: tuple[str, ...] | None = None):
+    def load(ref: str, keep: tuple[str, ...] | None = None, /) -> Tree:
         if (ref, keep) not in cache:
-            wanted = keep_data if keep is None else (lambda path: any(not p or path == p or path.startswith(p + "/") for p in keep))
+            wanted: bool | Callable[[str], bool] = (
+                keep_data if keep is None else (lambda path: any(not p or path == p or path.startswith(p + "/") for p in keep))
+            )
             spool = Spool(spool_dir) if spool_dir is not None else None
             cache[ref, keep] = open_tree(
                 overrides.get(ref, ref), platform=platform, insecure=insecure, limits=limits, keep_data=wanted, spool=spool

@@ -17,6 +17,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from migrate_tui.oci.build import BuildResult
 
 DEFAULT_DIRS = {"certs": Path("/etc/ssl/certs"), "tzdata": Path("/usr/share/zoneinfo")}
 LABELS = {"certs": "ca-certificates", "tzdata": "tzdata"}
@@ -78,7 +84,7 @@ def copy_tree(source: Path, dest: Path) -> TreeCopy:
     return TreeCopy(files, kept, resolved)
 
 
-def build_asset(kind: str, source: Path | None, *, tag: str, output: Path, architecture: str = "amd64"):
+def build_asset(kind: str, source: Path | None, *, tag: str, output: Path, architecture: str = "amd64") -> tuple[BuildResult, TreeCopy]:
     """Build the certs or tzdata image from ``source`` (default: this machine's directory)."""
     from migrate_tui.oci.build import build
 
@@ -97,7 +103,7 @@ def build_asset(kind: str, source: Path | None, *, tag: str, output: Path, archi
     return result, copied
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from migrate_tui.oci.build import BuildError
     from migrate_tui.oci.registry import RegistryError, push_layout
 

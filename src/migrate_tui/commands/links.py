@@ -10,9 +10,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:
+    from migrate_tui.analysis.links.index import Link
+    from migrate_tui.commands import CommonOptions, Subparsers
+    from migrate_tui.pipeline.engine import Engine
 
 
-def add_parser(subparsers, common) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("links", help="show which Dockerfile builds which image (skaffold, compose, Makefiles, CI, kustomize…)")
     parser.add_argument("path", nargs="?", type=Path, default=Path("."))
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -26,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from migrate_tui.commands import ExitCode
     from migrate_tui.analysis.links.index import build_link_index
 
-    engine = args.make_engine(args, [args.path])
+    engine: Engine = args.make_engine(args, [args.path])  # cli.make_engine
     index = build_link_index(engine.root, engine.config, use_cache=True) if not args.refresh else None
     if index is None:
         index = build_link_index(engine.root, engine.config, use_cache=False)
@@ -60,7 +66,19 @@ def run(args: argparse.Namespace) -> int:
     return ExitCode.CLEAN
 
 
-def _as_json(link) -> dict:
+class _LinkJson(TypedDict):
+    """One link in ``links --format json``."""
+
+    image: str
+    dockerfile: str
+    context: str
+    source: str
+    origin: str
+    target: str | None
+    builder: str | None
+
+
+def _as_json(link: Link) -> _LinkJson:
     return {
         "image": link.image,
         "dockerfile": link.dockerfile,

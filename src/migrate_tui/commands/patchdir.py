@@ -11,11 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate_tui.commands import write_atomically
 
+if TYPE_CHECKING:
+    from migrate_tui.pipeline.engine import Engine, ScanResult
 
-def write_patch_dir(args: argparse.Namespace, engine, result) -> int:
+
+def write_patch_dir(args: argparse.Namespace, engine: Engine, result: ScanResult) -> int:
     from migrate_tui.commands import ExitCode, UsageError
     from migrate_tui.render.patches import HeldBack, plan_patches
     from migrate_tui.render.formats import display_path

@@ -26,9 +26,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from migrate_tui.parse.shell.commands import COPY_TOOLS, DOWNLOAD_TOOLS
 from migrate_tui.platform.target import Target, fmt
+
+if TYPE_CHECKING:
+    from migrate_tui.commands import CommonOptions, Subparsers
 
 EXEMPT_ANNOTATION = "migrate-tui.io/allow-init-copy"
 POLICY_NAME = "migrate-tui-no-init-copy"
@@ -141,15 +145,24 @@ def message_expression(target: Target) -> str:
 
 # --- the objects -------------------------------------------------------------------------------
 
+KubeObject: TypeAlias = dict[str, Any]  # a Kubernetes object (or part of one) as the YAML shows it
 
-def validating_admission_policy(target: Target, *, action: str = "Deny", name: str = POLICY_NAME) -> list[dict]:
+
+class _ResourceRule(TypedDict):
+    apiGroups: list[str]
+    apiVersions: list[str]
+    operations: list[str]
+    resources: list[str]
+
+
+def validating_admission_policy(target: Target, *, action: str = "Deny", name: str = POLICY_NAME) -> list[KubeObject]:
     if target.k8s < VAP_MIN:
         raise PolicyError(
             f"ValidatingAdmissionPolicy admissionregistration.k8s.io/v1 needs Kubernetes {fmt(VAP_MIN)} "
             f"(target is {fmt(target.k8s)}; 1.28–1.29 have only v1beta1 behind the ValidatingAdmissionPolicy "
             "feature gate and --runtime-config). Use --engine kyverno, or upgrade"
         )
-    rules: dict[str, dict] = {}
+    rules: dict[str, _ResourceRule] = {}
     for group, version, resource, _ in WORKLOADS:
         rule = rules.setdefault(
             group, {"apiGroups": [group], "apiVersions": [version], "operations": ["CREATE", "UPDATE"], "resources": []}
@@ -189,7 +202,7 @@ def validating_admission_policy(target: Target, *, action: str = "Deny", name: s
     return [policy, binding]
 
 
-def kyverno_policy(target: Target, *, action: str = "Deny", name: str = POLICY_NAME) -> dict:
+def kyverno_policy(target: Target, *, action: str = "Deny", name: str = POLICY_NAME) -> KubeObject:
     guard = " && ".join(f"({e})" for _, e in preconditions())
     return {
         "apiVersion": "kyverno.io/v1",
@@ -234,17 +247,17 @@ def kyverno_policy(target: Target, *, action: str = "Deny", name: str = POLICY_N
     }
 
 
-def _not_kube_system() -> dict:
+def _not_kube_system() -> KubeObject:
     return {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}
 
 
-def render(objects: list[dict], target: Target) -> str:
+def render(objects: list[KubeObject], target: Target) -> str:
     import yaml
 
-    class _Dumper(yaml.SafeDumper):
+    class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML is untyped here: subclass of Any
         pass
 
-    def text(dumper: yaml.SafeDumper, value: str):
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         style = "|" if "\n" in value or ("'" in value and len(value) > 40) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -261,7 +274,7 @@ def render(objects: list[dict], target: Target) -> str:
 # --- command line ------------------------------------------------------------------------------
 
 
-def add_parser(subparsers, common) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "policy",
         help="emit admission policies (ValidatingAdmissionPolicy, Kyverno) that reject new init-container copies",
@@ -290,7 +303,7 @@ def run(args: argparse.Namespace) -> int:
 
     target = _target(args)
     action = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}[args.action]
-    objects: list[dict] = []
+    objects: list[KubeObject] = []
     try:
         if args.engine in ("all", "vap"):
             objects += validating_admission_policy(target, action=action, name=args.name)

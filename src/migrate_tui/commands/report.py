@@ -10,9 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migrate_tui.commands import CommonOptions, Subparsers
+    from migrate_tui.pipeline.engine import Engine
 
 
-def add_parser(subparsers, common) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("report", help="savings report: workloads migratable now, disk and start-up time saved (md, html, json)")
     parser.add_argument("path", nargs="?", type=Path, default=Path("."))
     parser.add_argument("--format", choices=("md", "html", "json"), default="md")
@@ -37,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     mbps = DEFAULT_COPY_MBPS if args.copy_mbps is None else args.copy_mbps
     if not mbps > 0:
         raise UsageError("--copy-mbps must be a positive number")
-    engine = args.make_engine(args, [args.path])
+    engine: Engine = args.make_engine(args, [args.path])  # cli.make_engine
     result = engine.scan()
     report = build_report(
         result.findings,

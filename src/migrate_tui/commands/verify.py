@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from migrate_tui.commands import CommonOptions, Subparsers
 
 from migrate_tui.render.formats.terminal import visible
 
 
-def add_parser(subparsers, common) -> None:
+def add_parser(subparsers: Subparsers, common: CommonOptions) -> None:
     from migrate_tui.commands.build import add_limit_options
 
     parser = subparsers.add_parser("verify", help="prove readers see the same bytes through the image volume as through the emptyDir")
@@ -36,21 +40,21 @@ def add_parser(subparsers, common) -> None:
     )
 
 
-def _documents(path: Path) -> list:
+def _documents(path: Path) -> list[dict[str, Any]]:
     from migrate_tui.parse.yamldoc import YamlDocument, load_documents
 
     text = path.read_text(encoding="utf-8")
     return [d.data for d in load_documents(text) if isinstance(d, YamlDocument) and isinstance(d.data, dict)]
 
 
-def _config_opener(pairs: list[str], insecure: tuple[str, ...], platform: str):
+def _config_opener(pairs: list[str], insecure: tuple[str, ...], platform: str) -> Callable[[str], dict[str, Any]]:
     """image reference -> its OCI config, from the same sources as its layers (``--image REF=SOURCE``,
     else its registry): what an init container without a command runs (Entrypoint/Cmd/Env/WorkingDir)."""
     from migrate_tui.oci.source import open_image
 
     overrides = dict(pair.partition("=")[::2] for pair in pairs)
 
-    def open_config(reference: str) -> dict:
+    def open_config(reference: str) -> dict[str, Any]:
         return open_image(overrides.get(reference, reference), platform=platform, insecure=insecure).config
 
     return open_config
@@ -93,11 +97,11 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             checked += 1
             where = f"{r.owner} container '{r.container}' at {r.mount_path}"
-            if r.problem:
+            c = r.comparison
+            if r.problem or c is None:  # verify_documents gives a problem whenever it has no comparison
                 failures += 1
                 print(visible(f"FAIL {where}: {r.problem}"))
                 continue
-            c = r.comparison
             bad = c.missing or c.different or (c.extra and not args.allow_extra)
             print(
                 visible(

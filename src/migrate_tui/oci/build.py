@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import functools
+import io
 import os
 import stat
 import posixpath
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import pathspec
+from pathspec.pattern import Pattern
 
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, expand_args, parse_dockerfile
 from migrate_tui.oci.layout import BodyChanged, Descriptor, FileEntry, Layout, WrittenLayer, write_image, write_layer
@@ -49,7 +51,7 @@ class BuildResult:
     labels: dict[str, str] = field(default_factory=dict)
 
 
-def _dockerignore(context: Path, dockerfile: Path) -> pathspec.PathSpec:
+def _dockerignore(context: Path, dockerfile: Path) -> pathspec.PathSpec[Pattern]:
     for candidate in (dockerfile.with_name(dockerfile.name + ".dockerignore"), context / ".dockerignore"):
         if candidate.is_file():
             lines = [l.strip() for l in candidate.read_text().splitlines() if l.strip() and not l.startswith("#")]
@@ -138,7 +140,7 @@ def _glob_match(rel: str, pattern: str) -> bool:
     return len(names) == len(parts) and all(fnmatch.fnmatchcase(n, p) for n, p in zip(names, parts))
 
 
-def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> list[tuple[str, str, Path]]:
+def _context_entries(context: Path, ignore: pathspec.PathSpec[Pattern], pattern: str) -> list[tuple[str, str, Path]]:
     """(name as matched, resolved relative path, absolute path) of context sources matching ``pattern``,
     each resolved inside the context."""
     root = Path(os.path.realpath(context))
@@ -160,7 +162,7 @@ def _context_entries(context: Path, ignore: pathspec.PathSpec, pattern: str) -> 
     return out
 
 
-def _files_under(context: Path, ignore: pathspec.PathSpec, rel: str, path: Path) -> list[tuple[str, Path]]:
+def _files_under(context: Path, ignore: pathspec.PathSpec[Pattern], rel: str, path: Path) -> list[tuple[str, Path]]:
     """(path below the source, absolute path) of what a directory source copies; links are copied as links."""
     if not path.is_dir() or path.is_symlink():
         return [("", path)]
@@ -253,8 +255,8 @@ def _instruction(
     parsed: Dockerfile,
     instr: Instruction,
     context: Path,
-    ignore,
-    env: dict,
+    ignore: pathspec.PathSpec[Pattern],
+    env: dict[str, str | None],
     labels: dict[str, str],
     layout: Layout,
     layers: list[WrittenLayer],
@@ -280,7 +282,8 @@ def _instruction(
         return len(entries)
     if keyword == "LABEL":
         for key, value in _pairs(instr.args, env):
-            labels[key] = value
+            if value is not None:  # always: a LABEL word without "=" is skipped
+                labels[key] = value
     elif keyword == "ARG":
         for key, value in _pairs(instr.args, env, allow_bare=True):
             env.setdefault(key, value)
@@ -291,18 +294,25 @@ def _instruction(
     return 0
 
 
-def _pairs(args: str, env: dict, allow_bare: bool = False) -> list[tuple[str, str]]:
-    out = []
+def _pairs(args: str, env: dict[str, str | None], allow_bare: bool = False) -> list[tuple[str, str | None]]:
+    """``KEY=VALUE`` words, values expanded; a bare ``KEY`` (``ARG`` only) has the value None."""
+    out: list[tuple[str, str | None]] = []
     for word in shlex.split(args, posix=True):
         key, sep, value = word.partition("=")
         if not sep and not allow_bare:
             continue
         out.append((key, expand_args(value, env) if sep else None))
-    return out  # type: ignore[return-value]
+    return out
 
 
 def _copy_entries(
-    parsed: Dockerfile, instr: Instruction, context: Path, ignore, workdir: str, env: dict, open_tree: TreeOpener | None
+    parsed: Dockerfile,
+    instr: Instruction,
+    context: Path,
+    ignore: pathspec.PathSpec[Pattern],
+    workdir: str,
+    env: dict[str, str | None],
+    open_tree: TreeOpener | None,
 ) -> list[FileEntry]:
     words = [expand_args(w, env) for w in (list(instr.json_args) if instr.json_args else shlex.split(instr.args, posix=True))]
     if instr.heredocs:
@@ -368,7 +378,7 @@ def _file_entry(target: str, path: Path, chmod: str | None, uid: int, gid: int) 
     )
 
 
-def _open_regular(path: Path):
+def _open_regular(path: Path) -> io.FileIO:
     """The file's body, opened only while its layer is written: never through a symlink, never a FIFO
     or a device swapped in since it was listed."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

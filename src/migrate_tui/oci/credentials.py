@@ -45,11 +45,15 @@ def docker_credentials(host: str) -> str | None:
     if not isinstance(data, dict):
         return None
     wanted = set(_config_keys(host))
-    helpers = data.get("credHelpers") if isinstance(data.get("credHelpers"), dict) else {}
+    helpers = data.get("credHelpers")
+    if not isinstance(helpers, dict):
+        helpers = {}
     for key, helper in helpers.items():
         if key in wanted or _server_name(key) in wanted:
             return _from_helper(str(helper), key)
-    auths = data.get("auths") if isinstance(data.get("auths"), dict) else {}
+    auths = data.get("auths")
+    if not isinstance(auths, dict):
+        auths = {}
     store = data.get("credsStore")
     if isinstance(store, str) and store:
         for key in [k for k in auths if k in wanted or _server_name(k) in wanted] or [

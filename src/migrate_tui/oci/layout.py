@@ -21,9 +21,12 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Mapping, NotRequired, Protocol, Sequence, TypedDict
 
-from migrate_tui.oci.stream import MAX_CONFIG, BlobError, VerifiedReader
+from migrate_tui.oci.stream import MAX_CONFIG, BlobError, Readable, VerifiedReader, printable
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -38,16 +41,57 @@ class LayoutError(Exception):
     """A layout that can't be read or written; the message names the file."""
 
 
+class DescriptorJson(TypedDict):
+    """A descriptor as we write it (what we read is checked by ``Descriptor.from_json``)."""
+
+    mediaType: str
+    digest: str
+    size: int
+    platform: NotRequired[dict[str, Any]]
+    annotations: NotRequired[dict[str, str]]
+
+
+class _RootFs(TypedDict):
+    type: str
+    diff_ids: list[str]
+
+
+class _History(TypedDict):
+    created: str
+    created_by: str
+
+
+class _ImageConfig(TypedDict):
+    """The image config ``write_image`` writes (OCI image-spec config.md)."""
+
+    architecture: str
+    os: str
+    created: str
+    config: dict[str, dict[str, str]]  # {"Labels": {...}}, or {}
+    rootfs: _RootFs
+    history: list[_History]
+
+
+class _ImageManifest(TypedDict):
+    """The manifest ``write_image`` writes (OCI image-spec manifest.md)."""
+
+    schemaVersion: int
+    mediaType: str
+    config: DescriptorJson
+    layers: list[DescriptorJson]
+    annotations: NotRequired[dict[str, str]]
+
+
 @dataclass(frozen=True)
 class Descriptor:
     media_type: str
     digest: str
     size: int
-    annotations: dict = field(default_factory=dict, hash=False, compare=False)
-    platform: dict | None = field(default=None, hash=False, compare=False)
+    annotations: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    platform: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
-    def to_json(self) -> dict:
-        out: dict = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+    def to_json(self) -> DescriptorJson:
+        out: DescriptorJson = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
         if self.platform:
             out["platform"] = self.platform
         if self.annotations:
@@ -55,15 +99,21 @@ class Descriptor:
         return out
 
     @classmethod
-    def from_json(cls, data: dict) -> Descriptor:
-        return cls(data["mediaType"], data["digest"], int(data["size"]), dict(data.get("annotations") or {}), data.get("platform"))
+    def from_json(cls, data: object) -> Descriptor:
+        """A descriptor from JSON read from outside (``index.json``): its shape checked."""
+        if not isinstance(data, dict):
+            raise LayoutError("a descriptor is not a JSON object")
+        annotations = data.get("annotations") or {}
+        if not isinstance(annotations, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()):
+            raise LayoutError(f"the descriptor of {printable(data.get('digest'), 80)} has annotations that are not strings")
+        return cls(data["mediaType"], data["digest"], int(data["size"]), dict(annotations), data.get("platform"))
 
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def canonical_json(data: dict) -> bytes:
+def canonical_json(data: Mapping[str, object]) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -82,7 +132,7 @@ class FileEntry:
     uid: int = 0
     gid: int = 0
     linkname: str = ""
-    opener: Callable[[], BinaryIO] | None = field(default=None, compare=False)
+    opener: Callable[[], Readable] | None = field(default=None, compare=False)
     size: int | None = None  # the body's length when ``opener`` gives it
 
 
@@ -114,7 +164,7 @@ def _sorted_entries(entries: Iterable[FileEntry]) -> list[FileEntry]:
 class _Exactly(io.RawIOBase):
     """``size`` bytes of ``raw``; a body that ends early or goes on is a ``BodyChanged``."""
 
-    def __init__(self, raw: BinaryIO, size: int, path: str) -> None:
+    def __init__(self, raw: Readable, size: int, path: str) -> None:
         super().__init__()
         self.raw, self.left, self.path = raw, size, path
 
@@ -135,9 +185,19 @@ class _Exactly(io.RawIOBase):
         return data
 
 
-def write_tar(entries: Iterable[FileEntry], out: BinaryIO) -> None:
+class Sink(Protocol):
+    """Where a tar is written: ``BytesIO``, a file, or ``_Pipeline``."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+    def tell(self) -> int: ...
+
+
+def write_tar(entries: Iterable[FileEntry], out: Sink) -> None:
     """The uncompressed tar of ``entries`` (sorted, with parents, mtime 0), written to ``out`` as it goes."""
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER) as tar:
+    # what tarfile.open(mode="w", ...) does, with copybufsize, which typeshed's open() overloads leave out;
+    # writing, tarfile calls only write() and tell() (typeshed's _Fileobj also asks for read, seek and close)
+    with tarfile.TarFile(fileobj=out, mode="w", format=tarfile.PAX_FORMAT, copybufsize=COPY_BUFFER) as tar:  # type: ignore[arg-type]
         for entry in _sorted_entries(entries):
             path = entry.path.strip("/")
             info = tarfile.TarInfo(path + ("/" if entry.kind == "dir" else ""))
@@ -154,7 +214,7 @@ def write_tar(entries: Iterable[FileEntry], out: BinaryIO) -> None:
                 tar.addfile(info)
             elif entry.opener is not None:
                 info.size = int(entry.size or 0)
-                with entry.opener() as body:
+                with contextlib.closing(entry.opener()) as body:
                     tar.addfile(info, _Exactly(body, info.size, "/" + path))
             else:
                 info.size = len(entry.data)
@@ -192,11 +252,20 @@ class _Hashing(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:
+    def write(self, data: ReadableBuffer) -> int:
+        size = memoryview(data).nbytes
         self.hash.update(data)
-        self.size += len(data)
+        self.size += size
         self.out.write(data)
-        return len(data)
+        return size
+
+
+class _Compressor(Protocol):
+    """``gzip.GzipFile`` or zstandard's ``ZstdCompressionWriter``, writing into ``_Hashing``."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def close(self) -> None: ...
 
 
 class _Pipeline(io.RawIOBase):
@@ -212,12 +281,13 @@ class _Pipeline(io.RawIOBase):
         self.tar_size = 0
         self.blob = _Hashing(out)
         self._pending = bytearray()
-        self._queue: queue.Queue = queue.Queue(self.DEPTH)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
         self._error: BaseException | None = None
         if compression == "zstd":
             import zstandard  # optional: pip install 'migrate-tui[zstd]'
 
-            self._compressor = zstandard.ZstdCompressor(level=level).stream_writer(self.blob, closefd=False)
+            # the stub asks for IO[bytes]; the writer calls only write() and flush(), which _Hashing has
+            self._compressor: _Compressor = zstandard.ZstdCompressor(level=level).stream_writer(self.blob, closefd=False)  # type: ignore[arg-type]
         elif compression == "gzip":
             self._compressor = gzip.GzipFile(filename="", mode="wb", fileobj=self.blob, compresslevel=level, mtime=0)
         else:
@@ -231,10 +301,10 @@ class _Pipeline(io.RawIOBase):
     def tell(self) -> int:
         return self.tar_size
 
-    def write(self, data) -> int:
+    def write(self, data: ReadableBuffer) -> int:
         if self._error is not None:
             raise self._error
-        size = len(data)
+        size = memoryview(data).nbytes
         self.diff.update(data)
         self.tar_size += size
         if not self._pending and size >= COPY_BUFFER:
@@ -354,11 +424,14 @@ class Layout:
             os.replace(tmp, target)
         return digest
 
-    def index(self) -> dict:
+    def index(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / "index.json").read_text())
+            index = json.loads((self.path / "index.json").read_text())
         except (OSError, ValueError) as exc:
             raise LayoutError(f"{self.path}: not an OCI image layout (index.json: {exc})") from None
+        if not isinstance(index, dict):
+            raise LayoutError(f"{self.path}: not an OCI image layout (index.json: not a JSON object)")
+        return index
 
     def manifests(self) -> list[Descriptor]:
         return [Descriptor.from_json(m) for m in self.index().get("manifests", [])]
@@ -391,7 +464,7 @@ class Layout:
 
 def write_image(
     layout: Layout,
-    layers: list[tuple[bytes, bytes] | WrittenLayer],
+    layers: Sequence[tuple[bytes, bytes] | WrittenLayer],
     *,
     tag: str,
     labels: dict[str, str] | None = None,
@@ -413,7 +486,7 @@ def write_image(
         digest = layout.write_blob(gz_bytes)
         layer_descs.append(Descriptor(OCI_LAYER_GZIP, digest, len(gz_bytes)))
         diff_ids.append(sha256(tar_bytes))
-    config = {
+    config: _ImageConfig = {
         "architecture": architecture,
         "os": os_name,
         "created": EPOCH,
@@ -424,7 +497,7 @@ def write_image(
     }
     config_bytes = canonical_json(config)
     config_desc = Descriptor(OCI_CONFIG, layout.write_blob(config_bytes), len(config_bytes))
-    manifest = {
+    manifest: _ImageManifest = {
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
         "config": config_desc.to_json(),

@@ -16,6 +16,7 @@ registry sends is treated as hostile:
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
 import json
@@ -24,11 +25,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import Callable
 
-from migrate_tui.oci.layout import OCI_INDEX, OCI_MANIFEST, sha256
+from migrate_tui.oci.layout import OCI_INDEX, OCI_MANIFEST, Layout, sha256
 from migrate_tui.oci.credentials import docker_credentials
-from migrate_tui.oci.stream import MAX_CONFIG, MAX_MANIFEST, BlobError, VerifiedReader, check_digest, printable
+from migrate_tui.oci.stream import MAX_CONFIG, MAX_MANIFEST, BlobError, Readable, VerifiedReader, check_digest, printable
 from migrate_tui.oci.transport import DEADLINE, TIMEOUT, RegistryError, Response, Deadline, opener, origin
 
 __all__ = ["Registry", "RegistryError", "push_layout", "docker_credentials"]
@@ -46,7 +47,7 @@ MIN_RATE = 1 << 20  # bytes per second a blob download may not fall below (on to
 MAX_TOKEN = 1 << 20
 MAX_ERROR_BODY = 2000
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
-Body = Callable[[], BinaryIO]  # opens a request body to stream (once per attempt)
+Body = Callable[[], Readable]  # opens a request body to stream (once per attempt)
 
 
 # --- the client ----------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ class Registry:
         method: str,
         url: str,
         data: bytes | Body | None = None,
-        headers: dict | None = None,
+        headers: dict[str, str] | None = None,
         retry: bool = True,
         repository: str | None = None,
         size: int = 0,
@@ -105,7 +106,14 @@ class Registry:
             raise
 
     def _follow(
-        self, method: str, url: str, data: bytes | Body | None, headers: dict, deadline: Deadline, retry: bool, repository: str | None
+        self,
+        method: str,
+        url: str,
+        data: bytes | Body | None,
+        headers: dict[str, str],
+        deadline: Deadline,
+        retry: bool,
+        repository: str | None,
     ) -> Response:
         for _ in range(MAX_REDIRECTS + 1):
             if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -114,7 +122,12 @@ class Registry:
             authorization = self._authorization(url)
             if authorization:
                 sent["Authorization"] = authorization
-            body = data() if callable(data) else data  # a streamed body is opened afresh for every attempt
+            body: bytes | Readable | None
+            stream: Readable | None
+            if callable(data):
+                body = stream = data()  # a streamed body is opened afresh for every attempt
+            else:
+                body, stream = data, None
             request = urllib.request.Request(url, data=body, method=method, headers=sent)
             try:
                 raw = opener(url, deadline).open(request, timeout=min(self.timeout, deadline.remaining()))
@@ -124,6 +137,9 @@ class Registry:
                     url = urllib.parse.urljoin(url, exc.headers["Location"])
                     if exc.code == 303 or (exc.code in (301, 302) and method not in ("GET", "HEAD")):
                         method, data = "GET", None
+                        # the body is gone, and so are the headers that describe it (a Content-Length
+                        # without a body leaves the server waiting for it)
+                        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-type")}
                     exc.close()
                     continue
                 if exc.code == 401 and retry and origin(url) == origin(self.url("/")) and self._answer_challenge(exc, repository):
@@ -143,8 +159,8 @@ class Registry:
             except BlobError as exc:  # the blob on disk is not what its descriptor says
                 raise RegistryError(f"{self.host}: not sent: {exc}") from None
             finally:
-                if callable(data) and body is not None:
-                    body.close()
+                if stream is not None:  # also when a 303 turned the request into a GET without a body
+                    stream.close()
         raise RegistryError(f"{self.host}: more than {MAX_REDIRECTS} redirects")
 
     def _answer_challenge(self, exc: urllib.error.HTTPError, repository: str | None) -> bool:
@@ -239,7 +255,7 @@ class Registry:
         if length and length.isdigit() and int(length) > bound:
             resp.close()
             raise RegistryError(f"{repository}: blob {digest} is announced as {length} bytes, more than the {bound} expected")
-        return VerifiedReader(resp, digest, size, limit=limit, what=f"{self.host}/{repository}: blob")  # type: ignore[arg-type]
+        return VerifiedReader(resp, digest, size, limit=limit, what=f"{self.host}/{repository}: blob")
 
     def get_blob(self, repository: str, digest: str, size: int | None = None, *, limit: int = MAX_CONFIG) -> bytes:
         try:
@@ -302,7 +318,7 @@ def _error_text(body: str) -> str:
     return "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors if isinstance(e, dict))
 
 
-def push_layout(layout, tag: str, reference: str, *, insecure: tuple[str, ...] = ()) -> str:
+def push_layout(layout: Layout, tag: str, reference: str, *, insecure: tuple[str, ...] = ()) -> str:
     """Push the image tagged ``tag`` in ``layout`` to ``reference``; returns the manifest digest."""
     from migrate_tui.parse.imageref import parse_image_ref
 
@@ -317,7 +333,5 @@ def push_layout(layout, tag: str, reference: str, *, insecure: tuple[str, ...] =
     for blob in [manifest["config"], *manifest.get("layers", [])]:
         digest, size = str(blob["digest"]), int(blob["size"])
         # streamed from the layout, its digest and size checked again while it is sent
-        registry.push_blob_stream(
-            ref.repository, digest, size, lambda digest=digest, size=size: layout.open_blob(digest, size, limit=size, what="blob")
-        )
+        registry.push_blob_stream(ref.repository, digest, size, functools.partial(layout.open_blob, digest, size, limit=size, what="blob"))
     return registry.put_manifest(ref.repository, ref.tag or "latest", body, desc.media_type)

@@ -4,17 +4,23 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.oci.layout import OCI_INDEX, Layout, LayoutError
 from migrate_tui.oci.registry import Registry, RegistryError
-from migrate_tui.oci.stream import MAX_CONFIG, MAX_MANIFEST, BlobError, Limits, check_digest
+from migrate_tui.oci.stream import MAX_CONFIG, MAX_MANIFEST, BlobError, Limits, RawStream, check_digest, fill
 from migrate_tui.oci.tree import Blob, LayerError, Spool, Tree, apply_layers
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+Json = dict[str, Any]  # a manifest, an index, a config or a descriptor: JSON from outside, its shape checked here
 
 INDEX_TYPES = (OCI_INDEX, "application/vnd.docker.distribution.manifest.list.v2+json")
 
@@ -26,9 +32,9 @@ class SourceError(Exception):
 @dataclass
 class Image:
     name: str
-    manifest: dict
-    config: dict
-    open_layer: Callable[[dict], BinaryIO]  # layer descriptor -> a stream checked against its digest and size
+    manifest: Json
+    config: Json
+    open_layer: Callable[[Json], RawStream]  # layer descriptor -> a stream checked against its digest and size
 
     @property
     def layer_digests(self) -> list[str]:
@@ -39,8 +45,9 @@ class Image:
         return [Blob(layer["digest"], functools.partial(self.open_layer, layer)) for layer in self.manifest.get("layers", [])]
 
 
-def _pick_platform(index: dict, platform: str) -> dict:
+def _pick_platform(index: Json, platform: str) -> Json:
     os_name, _, arch = platform.partition("/")
+    entry: Json  # parse_manifest checked every entry is a descriptor object
     for entry in index.get("manifests", []):
         p = entry.get("platform") or {}
         if p.get("os") == os_name and p.get("architecture") == arch:
@@ -48,7 +55,7 @@ def _pick_platform(index: dict, platform: str) -> dict:
     raise SourceError(f"the image index has no {platform} manifest")
 
 
-def _descriptor(value: object, where: str) -> dict:
+def _descriptor(value: object, where: str) -> Json:
     if not isinstance(value, dict):
         raise SourceError(f"{where} is not a descriptor object")
     try:
@@ -65,7 +72,7 @@ def _json_type(value: object) -> str:
     return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
 
 
-def parse_manifest(body: bytes, where: str) -> dict:
+def parse_manifest(body: bytes, where: str) -> Json:
     """A manifest or index as JSON, its shape checked: anything else is a one-line error."""
     try:
         data = json.loads(body)
@@ -91,7 +98,7 @@ def parse_manifest(body: bytes, where: str) -> dict:
     return data
 
 
-def _parse_config(body: bytes, where: str) -> dict:
+def _parse_config(body: bytes, where: str) -> Json:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -144,8 +151,10 @@ def _open_layout(rest: str, platform: str) -> Image:
         body = parse_manifest(layout.read_blob(entry["digest"], entry["size"], limit=MAX_MANIFEST), f"manifest {entry['digest']}")
         if "manifests" in body:
             raise SourceError(f"manifest {entry['digest']}: an index inside an index is not supported")
-    config = body["config"]
-    config = _parse_config(layout.read_blob(config["digest"], config["size"], limit=MAX_CONFIG), f"config {config['digest']}")
+    config_desc = body["config"]
+    config = _parse_config(
+        layout.read_blob(config_desc["digest"], config_desc["size"], limit=MAX_CONFIG), f"config {config_desc['digest']}"
+    )
     return Image(f"oci:{rest}", body, config, lambda d: layout.open_blob(d["digest"], d["size"], limit=d["size"], what="layer"))
 
 
@@ -163,8 +172,8 @@ def _open_registry(text: str, platform: str, insecure: tuple[str, ...]) -> Image
         manifest = parse_manifest(body, f"manifest {entry['digest']}")
         if "manifests" in manifest:
             raise SourceError(f"manifest {entry['digest']}: an index inside an index is not supported")
-    config = manifest["config"]
-    config = _parse_config(registry.get_blob(ref.repository, config["digest"], config["size"]), f"config {config['digest']}")
+    config_desc = manifest["config"]
+    config = _parse_config(registry.get_blob(ref.repository, config_desc["digest"], config_desc["size"]), f"config {config_desc['digest']}")
     return Image(text, manifest, config, lambda d: registry.open_blob(ref.repository, d["digest"], d["size"], limit=d["size"]))
 
 
@@ -186,52 +195,45 @@ def _open_archive(path: Path) -> Image:
             raise SourceError("manifest.json is not a docker save manifest")
         entry = entries[0]
         config = _parse_config(_small_member(tar, members, str(entry.get("Config"))), f"docker-archive:{path}")
-        layers = []
+        layers: list[Json] = []
         for name in entry.get("Layers") or []:
-            member = members.get(str(name))
-            if member is None or not member.isfile():
+            layer = members.get(str(name))
+            if layer is None or not layer.isfile():
                 raise SourceError(f"layer {str(name)[:100]!r} is missing from the archive")
-            layers.append({"digest": str(name), "size": member.size, "mediaType": "application/vnd.docker.image.rootfs.diff.tar"})
+            layers.append({"digest": str(name), "size": layer.size, "mediaType": "application/vnd.docker.image.rootfs.diff.tar"})
 
-    def open_layer(descriptor: dict) -> BinaryIO:
+    def open_layer(descriptor: Json) -> RawStream:
         archive = tarfile.open(path)
         handle = archive.extractfile(members[descriptor["digest"]])
         if handle is None:
             archive.close()
             raise SourceError(f"layer {descriptor['digest']!r} is not a file in the archive")
-        return _ClosingMember(handle, archive)  # type: ignore[return-value]
+        return _ClosingMember(handle, archive)
 
     return Image(f"docker-archive:{path}", {"layers": layers}, config, open_layer)
 
 
-class _ClosingMember:
-    def __init__(self, handle, archive: tarfile.TarFile) -> None:
+class _ClosingMember(io.RawIOBase):
+    """A layer inside a ``docker save`` archive: closing it closes the archive too."""
+
+    def __init__(self, handle: IO[bytes], archive: tarfile.TarFile) -> None:
+        super().__init__()
         self.handle, self.archive = handle, archive
 
-    def read(self, n: int = -1) -> bytes:
-        return self.handle.read(n)
+    def read(self, n: int | None = -1) -> bytes:
+        return self.handle.read(-1 if n is None else n)
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
-        data = self.handle.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    @property
-    def closed(self) -> bool:
-        return self.handle.closed
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        return fill(buffer, self.handle.read)
 
     def close(self) -> None:
-        self.handle.close()
-        self.archive.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        if not self.closed:
+            self.handle.close()
+            self.archive.close()
+        super().close()
 
 
 def _small_member(tar: tarfile.TarFile, members: dict[str, tarfile.TarInfo], name: str) -> bytes:

@@ -13,7 +13,11 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from typing import BinaryIO
+from types import TracebackType
+from typing import TYPE_CHECKING, Callable, Protocol, Self
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -25,6 +29,50 @@ MAX_CONFIG = 16 * MiB  # image configs (JSON; real ones are a few KiB)
 MAX_METADATA = 16 * MiB  # one tar header record (PAX / GNU long names): never legitimately large
 CHUNK = 1 * MiB
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+class Readable(Protocol):
+    """What a blob, a layer or a file body is read from, then closed: ``BinaryIO``, ``FileIO``,
+    ``BytesIO``, a registry ``transport.Response``, and our ``io.RawIOBase`` subclasses."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> object: ...
+
+
+class RawStream(Readable, Protocol):
+    """A ``Readable`` that ``io.BufferedReader`` can wrap and ``with`` can close: ``BytesIO`` and our
+    ``io.RawIOBase`` subclasses whose ``read`` returns bytes (``VerifiedReader``), not ``BinaryIO``
+    (no ``readinto``). What a layer (``tree.Blob.open``) gives."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+    def readable(self) -> bool: ...
+
+    def seekable(self) -> bool: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def truncate(self, size: int | None = None, /) -> int: ...
+
+    def flush(self) -> object: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None, /) -> object: ...
+
+
+def fill(buffer: WriteableBuffer, read: Callable[[int], bytes]) -> int:
+    """``readinto`` for a stream that has ``read``: as many bytes as ``buffer`` holds, or fewer."""
+    view = memoryview(buffer)
+    data = read(len(view))
+    view[: len(data)] = data
+    return len(data)
 
 
 class BlobError(ValueError):
@@ -76,7 +124,7 @@ class VerifiedReader(io.RawIOBase):
     the bound) and checks, so a caller that stopped early still learns the blob was wrong.
     """
 
-    def __init__(self, raw: BinaryIO, digest: str, size: int | None, *, limit: int, what: str) -> None:
+    def __init__(self, raw: Readable, digest: str, size: int | None, *, limit: int, what: str) -> None:
         super().__init__()
         self.raw = raw
         self.digest = check_digest(digest)
@@ -94,7 +142,7 @@ class VerifiedReader(io.RawIOBase):
         if self._done:
             return b""
         if n is None or n < 0:
-            parts = []
+            parts: list[bytes] = []
             while chunk := self.read(CHUNK):
                 parts.append(chunk)
             return b"".join(parts)
@@ -111,10 +159,8 @@ class VerifiedReader(io.RawIOBase):
             self._check_end()
         return data
 
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        return fill(buffer, self.read)
 
     def _check_end(self) -> None:
         self._done = True
@@ -129,13 +175,11 @@ class VerifiedReader(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
-            close = getattr(self.raw, "close", None)
-            if close is not None:
-                close()
+            self.raw.close()
         super().close()
 
 
-def read_verified(raw: BinaryIO, digest: str, size: int | None, *, limit: int, what: str) -> bytes:
+def read_verified(raw: Readable, digest: str, size: int | None, *, limit: int, what: str) -> bytes:
     with VerifiedReader(raw, digest, size, limit=limit, what=what) as reader:
         data = reader.read()
         reader.finish()

@@ -12,10 +12,13 @@ import functools
 import http.client
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
 import urllib.request
+from types import TracebackType
+from typing import IO, Any, Callable
 
 TIMEOUT = 30  # seconds without a byte before a read fails
 BLOCKSIZE = 1 << 20  # a streamed request body is sent in blocks of this size
@@ -70,7 +73,7 @@ class Deadline:
 
 
 class _HTTPConnection(http.client.HTTPConnection):
-    def __init__(self, *args, deadline: Deadline, **kwargs) -> None:
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
 
@@ -81,12 +84,14 @@ class _HTTPConnection(http.client.HTTPConnection):
 
 
 class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args, deadline: Deadline, **kwargs) -> None:
+    _create_connection: Callable[..., socket.socket]  # set by HTTPConnection.__init__; typeshed leaves it out
+
+    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
         create = self._create_connection
 
-        def create_and_watch(*a, **k):
+        def create_and_watch(*a: Any, **k: Any) -> socket.socket:
             sock = create(*a, **k)
             deadline.watch(sock)  # the TLS handshake is bounded too
             return sock
@@ -104,23 +109,32 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         super().__init__()
         self.deadline = deadline
 
-    def http_open(self, req):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(functools.partial(_HTTPConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
+    def __init__(self, deadline: Deadline, context: ssl.SSLContext | None = None) -> None:
+        super().__init__(context=context)
         self.deadline = deadline
+        self.context = context  # None: http.client's default context (system CAs, SSL_CERT_FILE)
 
-    def https_open(self, req):
-        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req, context=self._context)
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, deadline=self.deadline, blocksize=BLOCKSIZE), req, context=self.context)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """Redirects come back as HTTPError: ``Registry`` follows them itself and decides on credentials."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0913 - urllib API
+    def redirect_request(  # noqa: PLR0913 - urllib API
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         return None
 
 
@@ -132,7 +146,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def opener(url: str, deadline: Deadline) -> urllib.request.OpenerDirector:
-    handlers: list = [_HTTPHandler(deadline), _HTTPSHandler(deadline), _NoRedirect()]
+    handlers: list[urllib.request.BaseHandler] = [_HTTPHandler(deadline), _HTTPSHandler(deadline), _NoRedirect()]
     if _is_loopback(urllib.parse.urlsplit(url).hostname or ""):  # never send loopback traffic through a proxy
         handlers.append(urllib.request.ProxyHandler({}))
     return urllib.request.build_opener(*handlers)
@@ -151,7 +165,7 @@ def origin(url: str) -> tuple[str, str, int]:
 class Response:
     """An open answer: ``status``, ``headers``, bounded reads; closing ends its deadline."""
 
-    def __init__(self, raw, deadline: Deadline, host: str, url: str) -> None:
+    def __init__(self, raw: http.client.HTTPResponse, deadline: Deadline, host: str, url: str) -> None:
         self.raw = raw
         self.deadline = deadline
         self.host = host
@@ -189,5 +203,5 @@ class Response:
     def __enter__(self) -> Response:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None) -> None:
         self.close()

@@ -12,9 +12,12 @@ import tarfile
 import tempfile
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-from migrate_tui.oci.stream import CHUNK, MAX_METADATA, Limits, human_size
+from migrate_tui.oci.stream import CHUNK, MAX_METADATA, Limits, RawStream, Readable, VerifiedReader, fill, human_size
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -30,14 +33,14 @@ class Node:
     digest: str = ""  # sha256 of the content, files only
     linkname: str = ""
     data: bytes | None = None  # kept for files (needed to build images from them)
-    body: Callable[[], BinaryIO] | None = field(default=None, compare=False)  # a kept body spooled to disk instead
+    body: Callable[[], Readable] | None = field(default=None, compare=False)  # a kept body spooled to disk instead
 
 
 class Spool:
     """File bodies copied out of layers into one unlinked temporary file, read back by offset:
     ``build`` copies from an image without holding what it copies in memory."""
 
-    def __init__(self, directory: str | os.PathLike | None = None) -> None:
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.file = tempfile.TemporaryFile(dir=directory)
         self.size = 0
 
@@ -45,13 +48,13 @@ class Spool:
         self.file.write(chunk)
         self.size += len(chunk)
 
-    def opener(self, offset: int, length: int) -> Callable[[], BinaryIO]:
+    def opener(self, offset: int, length: int) -> Callable[[], Readable]:
         """Opens the body later; it holds the spool, which lives as long as a node needs it."""
         self.file.flush()
         return functools.partial(self._segment, offset, length)
 
-    def _segment(self, offset: int, length: int) -> BinaryIO:
-        return _Segment(self.file.fileno(), offset, length)  # type: ignore[return-value]
+    def _segment(self, offset: int, length: int) -> _Segment:
+        return _Segment(self.file.fileno(), offset, length)
 
     def close(self) -> None:
         self.file.close()
@@ -74,10 +77,8 @@ class _Segment(io.RawIOBase):
         self.left -= len(data)
         return data
 
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        return fill(buffer, self.read)
 
 
 Tree = dict[str, Node]  # normalised relative path ("" is the root) -> node
@@ -98,7 +99,7 @@ class Blob:
     """A layer to read: its digest (for messages) and how to open it as a (verified) stream."""
 
     digest: str
-    open: Callable[[], BinaryIO]
+    open: Callable[[], RawStream]
 
 
 class _Budget:
@@ -144,7 +145,7 @@ class _Uncompressed(io.RawIOBase):
     GNU long-name block), which is never legitimately that big.
     """
 
-    def __init__(self, source: BinaryIO, budget: _Budget, layer: str) -> None:
+    def __init__(self, source: Readable, budget: _Budget, layer: str) -> None:
         self.source = source
         self.budget = budget
         self.layer = layer
@@ -167,10 +168,8 @@ class _Uncompressed(io.RawIOBase):
         self.position += len(data)
         return data
 
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        return fill(buffer, self.read)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         target = offset if whence == 0 else self.position + offset if whence == 1 else None
@@ -182,17 +181,17 @@ class _Uncompressed(io.RawIOBase):
         return self.position
 
 
-def _decompressed(stream: BinaryIO) -> BinaryIO:
-    buffered = io.BufferedReader(stream, CHUNK) if not isinstance(stream, io.BufferedReader) else stream  # type: ignore[arg-type]
+def _decompressed(stream: RawStream) -> Readable:
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)
     magic = buffered.peek(4)[:4]
     if magic[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=buffered, mode="rb")
     if magic == b"\x28\xb5\x2f\xfd":
         try:
             import zstandard
         except ImportError as exc:  # pragma: no cover - optional
             raise LayerError("zstd layers need the zstandard package") from exc
-        return zstandard.ZstdDecompressor().stream_reader(buffered)  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor().stream_reader(buffered)
     return buffered
 
 
@@ -216,22 +215,21 @@ def apply_layers(
     children: dict[str, set[str]] = {"": set()}
     for number, blob in enumerate(blobs, 1):
         if isinstance(blob, (bytes, bytearray)):
-            blob = Blob(f"#{number}", lambda data=bytes(blob): io.BytesIO(data))
+            blob = Blob(f"#{number}", functools.partial(io.BytesIO, bytes(blob)))
         with blob.open() as raw:
             try:
                 _apply_layer(tree, children, raw, blob.digest, budget, keep_data, spool)
             except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
                 raise LayerError(f"layer {blob.digest} is not a readable tar archive: {exc}") from None
-            finish = getattr(raw, "finish", None)
-            if finish is not None:
-                finish()  # the rest of the blob still has to match its digest
+            if isinstance(raw, VerifiedReader):
+                raw.finish()  # the rest of the blob still has to match its digest
     return tree
 
 
 def _apply_layer(
     tree: Tree,
     children: dict[str, set[str]],
-    raw: BinaryIO,
+    raw: RawStream,
     layer: str,
     budget: _Budget,
     keep_data: bool | Callable[[str], bool],
@@ -240,9 +238,10 @@ def _apply_layer(
     added: set[str] = set()
     opaque: list[str] = []
     stream = _Uncompressed(_decompressed(raw), budget, layer)
-    with tarfile.open(fileobj=stream, mode="r:") as tar:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=stream, mode="r:") as tar:
         while (member := tar.next()) is not None:
-            tar.members.clear()  # tarfile keeps every header otherwise
+            # tarfile keeps every header otherwise; `members` is a documented-by-source attribute typeshed omits
+            tar.members.clear()  # type: ignore[attr-defined]
             budget.entry(layer)
             if member.issparse() or member.type == tarfile.GNUTYPE_SPARSE:
                 raise LayerError(f"layer {layer}: {member.name!r} is a sparse file; refused")
@@ -402,7 +401,10 @@ class Comparison:
 
 
 def compare(before: Tree, after: Tree) -> Comparison:
-    missing, extra, different, mode_only = [], [], [], []
+    missing: list[str] = []
+    extra: list[str] = []
+    different: list[str] = []
+    mode_only: list[str] = []
     same = 0
     for path in sorted(set(before) | set(after)):
         if path not in after:
