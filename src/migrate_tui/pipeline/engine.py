@@ -590,7 +590,7 @@ def scan_file(
     if not scoped:
         return [], [], None
     if source is None:
-        source = read_source(context.root, candidate.path, max_bytes=context.config.max_file_size)
+        source = read_source(context.root, candidate.path_str, max_bytes=context.config.max_file_size)
     if isinstance(source, Diagnostic):
         return [], [source], None
     needles = {n for r in scoped for n in r.needles}
