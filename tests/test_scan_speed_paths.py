@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 import pytest
+
+from migrate_tui.analysis import stages
+from testlib import make_engine
 
 from migrate_tui.parse.dockerfile import parser
 
@@ -46,3 +51,36 @@ def test_continued_and_escaped_lines_parse_as_before() -> None:
     ]
     tick = parser.parse_dockerfile("# escape=`\nFROM a\nRUN one `\n two \\\n")
     assert [i.args for i in tick.instructions] == ["a", "one  two \\"]
+
+
+def _repo(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+SKAFFOLD = (
+    "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n"
+    "  - image: ghcr.io/acme/site\n    context: web\n    docker: {dockerfile: Dockerfile, target: assets}\n"
+)
+STAGED = "FROM busybox AS assets\nCOPY x /x\nFROM busybox AS unused\nCOPY y /y\nFROM assets\n"
+
+
+def test_link_targets_are_kept_per_parse_and_project(tmp_path: Path) -> None:
+    """The DF rules share one answer per parsed Dockerfile; another project (another repository
+    state) asks its own link index again."""
+    linked = make_engine(_repo(tmp_path / "linked", {"skaffold.yaml": SKAFFOLD, "web/Dockerfile": STAGED})).context
+    plain = make_engine(_repo(tmp_path / "plain", {"web/Dockerfile": STAGED})).context
+    parsed = parser.parse_dockerfile(STAGED)
+    assert stages.link_targets_for(linked, "web/Dockerfile", parsed) == ["assets"]
+    assert stages.link_targets_for(linked, "web/Dockerfile", parsed) == ["assets"]
+    assert stages.link_targets_for(plain, "web/Dockerfile", parsed) is None
+    assert stages.link_targets_for(plain, "web/Dockerfile") is None
+    assert stages.link_targets_for(linked, "web/Dockerfile") == ["assets"]
+    assert [t.stage.index for t in stages.targets(parsed, ["assets"])] == [0]
+    # without link targets: the last stage and the named stage nothing uses (stage 0 is used)
+    assert stages.used_stages(parsed) == {0}
+    assert [t.stage.index for t in stages.targets(parsed)] == [1, 2]
+    stages.used_stages(parsed).add(7)  # a caller's change to the answer is its own
+    assert stages.used_stages(parsed) == {0}

@@ -133,6 +133,8 @@ class Dockerfile:
     stages: list[Stage]
     instructions: list[Instruction]
     errors: list[tuple[int, str]]
+    # what analyses derive from this parse once per scan of the file (analysis/stages.py)
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def stage(self, ref: str) -> Stage | None:
         """A stage by name (case-insensitive) or by numeric index (``"0"``)."""
