@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from migrate_tui.analysis import stages
-from testlib import make_engine
+from migrate_tui.fixes import yaml_patch
+from testlib import budget, make_engine
 
 from migrate_tui.parse.dockerfile import parser
 
@@ -84,3 +88,47 @@ def test_link_targets_are_kept_per_parse_and_project(tmp_path: Path) -> None:
     assert [t.stage.index for t in stages.targets(parsed)] == [1, 2]
     stages.used_stages(parsed).add(7)  # a caller's change to the answer is its own
     assert stages.used_stages(parsed) == {0}
+
+
+def _emitted(value: str, style: str | None) -> str:
+    try:
+        return yaml_patch._emit_scalar(value, style)
+    except yaml_patch.Unsupported:
+        return "<unsupported>"
+
+
+def _dumped(value: str, style: str | None) -> str:
+    """The emitter's answer, as every scalar was written before the shortcut."""
+    try:
+        return yaml_patch._dump_scalar(value, style if style in ('"', "'") else None)
+    except yaml_patch.Unsupported:
+        return "<unsupported>"
+
+
+@settings(max_examples=budget(300))
+@given(st.text(alphabet="aZ09_./@+=-:# ~<>!&*?|,[]{}%`'\"\\\tyYnNoOtTfF.eE\u00e9", max_size=12), st.sampled_from([None, '"', "'"]))
+@example("registry.example.com/app/site:1.2.3", None)
+@example("a:", None)
+@example("a: b", None)
+@example("...x", None)
+@example("---", None)
+@example("0x1f", None)
+@example("1_000", None)
+@example("=", None)
+@example("<<", None)
+@example("on", None)
+@example(".inf", None)
+@example("2001-12-14", None)
+@example("a#b", None)
+@example("a #b", None)
+@example("/usr/share/nginx/html", None)
+@example("site", "'")
+def test_plain_scalar_shortcut_writes_what_the_emitter_writes(value: str, style: str | None) -> None:
+    assert _emitted(value, style) == _dumped(value, style)
+
+
+@pytest.mark.parametrize("value", ["site", "registry.example.com/app/site:1.2.3", "/usr/share/html", "a@sha256:" + "0" * 64, "x=y"])
+def test_plain_scalar_shortcut_is_taken(value: str) -> None:
+    """(so the test above compares the shortcut, not the emitter with itself)"""
+    assert yaml_patch._PLAIN_SAFE.fullmatch(value) and yaml_patch._resolves_to_str(value)
+    assert yaml_patch._emit_scalar(value, None) == value
