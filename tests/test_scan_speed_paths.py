@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -132,3 +133,30 @@ def test_plain_scalar_shortcut_is_taken(value: str) -> None:
     """(so the test above compares the shortcut, not the emitter with itself)"""
     assert yaml_patch._PLAIN_SAFE.fullmatch(value) and yaml_patch._resolves_to_str(value)
     assert yaml_patch._emit_scalar(value, None) == value
+
+
+def test_the_pool_builds_the_link_index_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked workers take the index that the parent built before forking them (each built its
+    own before), and the findings are those of the one-process scan."""
+    from migrate_tui.analysis.links import index as link_index
+
+    files = {f"svc{i}/Dockerfile": f"FROM busybox:1.36\nCOPY site{i} /srv/{i}\n" for i in range(80)}
+    files["Makefile"] = "build:\n\tdocker build -t registry.example.com/svc3:1 -f svc3/Dockerfile svc3\n"
+    root = _repo(tmp_path / "repo", files)
+    log = tmp_path / "builds.log"
+    real = link_index.build_link_index
+
+    def counting(*args, **kwargs):
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(link_index, "build_link_index", counting)
+    pooled = make_engine(root)
+    pooled.jobs = 2
+    serial = make_engine(root)
+    serial.jobs = 1
+    many, one = pooled.scan(), serial.scan()
+    assert log.read_text() == f"{os.getpid()}\n{os.getpid()}\n"  # the parent's, then the serial scan's
+    assert len(many.findings) == len(files) - 1
+    assert [(f.rule, f.location, f.message, f.fix) for f in many.findings] == [(f.rule, f.location, f.message, f.fix) for f in one.findings]

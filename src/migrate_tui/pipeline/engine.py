@@ -201,7 +201,9 @@ class Engine:
         outcomes: Iterator[Outcome]
         if workers > 1:
             # The pool starts, and works, while the rest of the tree is walked.
-            feeder = _Feeder(self, store, workers)
+            # every Dockerfile rule asks for the link index: built once here, before the fork,
+            # rather than once in every worker
+            feeder = _Feeder(self, store, workers, preload_links=any(c.kind is FileKind.DOCKERFILE for c in candidates))
             outcomes = feeder.outcomes()
             try:
                 feeder.add(candidates)
@@ -319,6 +321,10 @@ class _TrackingProject(Project):
         if self.deps is not None:
             self.deps.append(("links", self.links_fingerprint()))
         return index
+
+    def adopt_links(self, index: LinkIndex) -> None:
+        """Use ``index``, built by the parent process for this root and configuration."""
+        self._links = index
 
     def links_fingerprint(self) -> str:
         if self._links_fp is None:
@@ -446,6 +452,8 @@ _WORKER: _Scanner | None = None
 
 
 _WORKER_FAILED: tuple[Path, str] | None = None  # (root, why) when the worker could not start
+# (root, link index) that the parent built before forking the workers (``_Feeder``)
+_PRELOADED_LINKS: tuple[Path, LinkIndex] | None = None
 
 
 def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: bool = True) -> None:
@@ -460,6 +468,8 @@ def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: b
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
     try:
         engine = Engine(root, config, mode=mode, jobs=1)
+        if _PRELOADED_LINKS is not None and _PRELOADED_LINKS[0] == engine.root:
+            engine.project.adopt_links(_PRELOADED_LINKS[1])
         _WORKER = _Scanner(list(pickle.loads(rules)), engine.context, caching=caching)
     except Exception as exc:  # noqa: BLE001
         _WORKER_FAILED = (root, exception_summary(exc))
@@ -472,7 +482,7 @@ def _worker_batch(batch: list[Pending]) -> list[Outcome]:
             root, why = _WORKER_FAILED or (Path("/"), "not started")
             out.append(([], [internal_diagnostic(_rel(root, Path(path)), 1, why, "starting the scan worker")], None, None))
             continue
-        findings, diagnostics, source, entry = _WORKER.scan(Path(path), kind, cached)
+        findings, diagnostics, source, entry = _WORKER.scan(path, kind, cached)  # (a str, as in one process)
         # only sources that carry findings travel back (the writer needs their text)
         out.append((findings, diagnostics, source if findings else None, entry))
     return out
@@ -500,7 +510,8 @@ class _Feeder:
 
     _END = None
 
-    def __init__(self, engine: Engine, store: ScanCache | None, workers: int) -> None:
+    def __init__(self, engine: Engine, store: ScanCache | None, workers: int, *, preload_links: bool = False) -> None:
+        global _PRELOADED_LINKS
         import pickle
         import queue
 
@@ -510,9 +521,15 @@ class _Feeder:
         self.batches: queue.SimpleQueue[list[Pending] | None] = queue.SimpleQueue()
         self.done = False
         self.stopped = False
-        rules = pickle.dumps(engine.rules())
+        chosen = engine.rules()
+        rules = pickle.dumps(chosen)
         context = _mp_context()
         forking = context.get_start_method() == "fork"
+        if forking and preload_links and any(isinstance(r, DockerfileRule) for r in chosen):
+            try:
+                _PRELOADED_LINKS = (engine.root, engine.project.links())
+            except Exception:  # noqa: BLE001 - a worker builds it again and reports the problem there
+                _PRELOADED_LINKS = None
         if forking:
             # what the parent has built so far (modules, rules) stays shared with the workers:
             # their cyclic GC does not walk it, so its pages are not copied into every worker
@@ -520,6 +537,7 @@ class _Feeder:
         try:
             self.pool = context.Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules, store is not None))
         finally:
+            _PRELOADED_LINKS = None  # (the workers have their copy)
             if forking:
                 gc.unfreeze()  # (the workers are forked by now; this process collects as before)
         self.results = self.pool.imap(_worker_batch, iter(self.batches.get, self._END))
