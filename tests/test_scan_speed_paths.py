@@ -160,3 +160,15 @@ def test_the_pool_builds_the_link_index_once(tmp_path: Path, monkeypatch: pytest
     assert log.read_text() == f"{os.getpid()}\n{os.getpid()}\n"  # the parent's, then the serial scan's
     assert len(many.findings) == len(files) - 1
     assert [(f.rule, f.location, f.message, f.fix) for f in many.findings] == [(f.rule, f.location, f.message, f.fix) for f in one.findings]
+
+
+def test_image_ref_whitespace_test_is_str_isspace() -> None:
+    """parse_image_ref refuses a reference with any character that str.isspace() calls space;
+    it asks a regex instead of every character: the same set, over all of Unicode."""
+    from migrate_tui.parse import imageref
+
+    differ = [c for c in map(chr, range(0x110000)) if bool(imageref._SPACE.search(c)) != c.isspace()]
+    assert differ == []
+    assert imageref.parse_image_ref("busybox:1.\u202836") is None and imageref.parse_image_ref("busy\u00a0box") is None
+    ref = imageref.parse_image_ref("busybox:1.36")
+    assert ref is not None and (ref.repository, ref.tag) == ("library/busybox", "1.36")
