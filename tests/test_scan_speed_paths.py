@@ -172,3 +172,20 @@ def test_image_ref_whitespace_test_is_str_isspace() -> None:
     assert imageref.parse_image_ref("busybox:1.\u202836") is None and imageref.parse_image_ref("busy\u00a0box") is None
     ref = imageref.parse_image_ref("busybox:1.36")
     assert ref is not None and (ref.repository, ref.tag) == ("library/busybox", "1.36")
+
+
+def test_rules_for_a_kind_follow_the_rules_list() -> None:
+    """The rules (and needles) for a file kind are kept per rules list, and a list changed since is asked again."""
+    from migrate_tui.pipeline import engine
+    from migrate_tui.repo.discover import FileKind
+    from migrate_tui.rules import all_rules
+
+    rules = [all_rules()[c] for c in ("DF001", "IV001", "IV003")]
+    scoped, needles = engine._scoped(rules, FileKind.YAML)
+    assert [r.code for r in scoped] == ["IV001", "IV003"] and needles == {"initContainers", "reference"}
+    scoped.clear()  # the caller's list is its own
+    assert [r.code for r in engine._scoped(rules, FileKind.YAML)[0]] == ["IV001", "IV003"]
+    rules.pop()
+    assert engine._scoped(rules, FileKind.YAML) == ([all_rules()["IV001"]], {"initContainers"})
+    assert [r.code for r in engine._scoped(rules, FileKind.DOCKERFILE)[0]] == ["DF001"]
+    assert engine._scoped(rules, FileKind.BUILD) == ([], frozenset())

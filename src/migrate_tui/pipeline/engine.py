@@ -604,14 +604,13 @@ def _rel(root: Path, path: Path | str) -> str:
 def scan_file(
     candidate: Candidate, rules: list[Rule], context: RuleContext, *, source: SourceFile | Diagnostic | None = None
 ) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
-    scoped = [r for r in rules if isinstance(r, _SCOPES_FOR_KIND.get(candidate.kind, ()))]
+    scoped, needles = _scoped(rules, candidate.kind)
     if not scoped:
         return [], [], None
     if source is None:
         source = read_source(context.root, candidate.path_str, max_bytes=context.config.max_file_size)
     if isinstance(source, Diagnostic):
         return [], [source], None
-    needles = {n for r in scoped for n in r.needles}
     if needles and not any(n in source.text for n in needles):
         return [], [], source
     context.project.remember(source)
@@ -626,6 +625,24 @@ def scan_file(
     if suppressions.by_line:
         diagnostics = diagnostics + _unused_suppressions(source.path, suppressions, scoped)
     return kept, diagnostics, source
+
+
+# (rules, the rules as they were, kind) -> (the rules for that kind, their needles): the same
+# answer for every file of a scan
+_SCOPED: dict[tuple[int, FileKind], tuple[list[Rule], tuple[Rule, ...], list[Rule], frozenset[str]]] = {}
+
+
+def _scoped(rules: list[Rule], kind: FileKind) -> tuple[list[Rule], frozenset[str]]:
+    """The rules that scan a file of ``kind``, and the needles one of which its text must hold."""
+    kept = _SCOPED.get((id(rules), kind))
+    if kept is not None and kept[0] is rules and kept[1] == tuple(rules):
+        return list(kept[2]), kept[3]
+    scoped = [r for r in rules if isinstance(r, _SCOPES_FOR_KIND.get(kind, ()))]
+    needles = frozenset(n for r in scoped for n in r.needles)
+    if len(_SCOPED) >= 16:
+        _SCOPED.clear()
+    _SCOPED[(id(rules), kind)] = (rules, tuple(rules), scoped, needles)
+    return list(scoped), needles
 
 
 def _unused_suppressions(path: str, suppressions: Suppressions, scoped: list[Rule]) -> list[Diagnostic]:
