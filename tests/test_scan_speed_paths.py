@@ -189,3 +189,30 @@ def test_rules_for_a_kind_follow_the_rules_list() -> None:
     assert engine._scoped(rules, FileKind.YAML) == ([all_rules()["IV001"]], {"initContainers"})
     assert [r.code for r in engine._scoped(rules, FileKind.DOCKERFILE)[0]] == ["DF001"]
     assert engine._scoped(rules, FileKind.BUILD) == ([], frozenset())
+
+
+def test_a_scan_raises_the_collector_thresholds_and_restores_them(tmp_path: Path) -> None:
+    import gc
+    import threading
+
+    from migrate_tui.pipeline import engine
+
+    root = _repo(tmp_path / "repo", {"a/Dockerfile": "FROM busybox\nCOPY x /x\n", "b.yaml": "kind: ConfigMap\n"})
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    for _ in make_engine(root).iter_scan():
+        seen.append(gc.get_threshold())
+    assert set(seen) == {tuple(max(a, b) for a, b in zip(before, engine.SCAN_GC_THRESHOLD))}
+    assert gc.get_threshold() == before
+    # abandoned half way: restored when the generator is closed
+    events = make_engine(root).iter_scan()
+    next(events)
+    assert gc.get_threshold() != before
+    events.close()
+    assert gc.get_threshold() == before
+    # on another thread (the TUI's scan worker) the process's settings are left alone
+    other: list[tuple[int, ...]] = []
+    thread = threading.Thread(target=lambda: other.extend(gc.get_threshold() for _ in make_engine(root).iter_scan()))
+    thread.start()
+    thread.join()
+    assert set(other) == {before}
