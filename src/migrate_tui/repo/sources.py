@@ -21,7 +21,9 @@ _BINARY_SNIFF = 8192
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # POSIX, relative to root
-    location: str  # where it was read (absolute); ``abspath`` as a Path, made on demand
+    # where it was read: the scan's absolute path string (``abspath`` makes the Path on demand;
+    # a Path per file cost more than reading it), or the writer's root-relative Path
+    location: str | Path
     text: str  # normalised: no BOM, LF line endings
     newline: str  # "\n" or "\r\n" (the file's dominant ending)
     bom: bool
