@@ -124,6 +124,13 @@ class Target:
 
 def used_stages(parsed: Dockerfile) -> set[int]:
     """Stages another stage builds on or copies from (FROM alias, COPY --from, RUN --mount from=)."""
+    found = parsed.memo.get("used_stages")
+    if not isinstance(found, frozenset):  # (every DF rule asks: computed once per parse)
+        found = parsed.memo["used_stages"] = frozenset(_used_stages(parsed))
+    return set(found)
+
+
+def _used_stages(parsed: Dockerfile) -> set[int]:
     used: set[int] = set()
     for stage in parsed.stages:
         if stage.parent is not None:
@@ -301,8 +308,23 @@ def copy_destinations(parsed: Dockerfile, stage: Stage) -> list[tuple[Instructio
     return out
 
 
-def link_targets_for(ctx: RuleContext, path: str) -> list[str | None] | None:
-    """The ``--target``s that the repo's build definitions use for the Dockerfile at ``path``."""
+def link_targets_for(ctx: RuleContext, path: str, parsed: Dockerfile | None = None) -> list[str | None] | None:
+    """The ``--target``s that the repo's build definitions use for the Dockerfile at ``path``.
+
+    With ``parsed`` (the Dockerfile at ``path``), the answer is kept in its memo for the other
+    rules that scan it with the same project."""
+    if parsed is None:
+        return _link_targets(ctx, path)
+    key = ("link_targets", path)
+    kept = parsed.memo.get(key)
+    if isinstance(kept, tuple) and kept[0] is ctx.project:
+        return list(kept[1]) if kept[1] is not None else None
+    found = _link_targets(ctx, path)
+    parsed.memo[key] = (ctx.project, tuple(found) if found is not None else None)
+    return found
+
+
+def _link_targets(ctx: RuleContext, path: str) -> list[str | None] | None:
     try:
         index = ctx.project.links()
     except Exception:  # noqa: BLE001 - a broken build file must not hide Dockerfile findings

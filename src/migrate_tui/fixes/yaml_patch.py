@@ -11,6 +11,7 @@ sequence dash line and multi-line scalars being replaced are left to ruamel.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Iterator
@@ -54,13 +55,33 @@ def _scalar_text_of(kind: type, value: Any, style: str | None) -> str:
     return _emit_scalar(value, style)
 
 
+#: strings PyYAML writes as they are when it may choose (its emitter allows a plain scalar: no
+#: indicator first, no ': ' or ' #', no trailing ':'), provided the resolver reads them back as
+#: strings (not 'true', '1.5', '~', '<<', '='); checked against the emitter by a test
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./@+=-]*(?::[A-Za-z0-9_./@+=-]+)*")
+
+
 def _emit_scalar(value: Any, style: str | None) -> str:
     quoting = style if style in ('"', "'") and isinstance(value, str) else None
+    if quoting is None and type(value) is str and _PLAIN_SAFE.fullmatch(value) and _resolves_to_str(value):
+        return value  # (the pure-Python emitter costs ~0.1 ms a call)
+    return _dump_scalar(value, quoting)
+
+
+def _dump_scalar(value: Any, quoting: str | None) -> str:
     text: str = yaml.safe_dump(_plain(value), default_flow_style=True, width=1 << 30, allow_unicode=True, default_style=quoting)
     text = text[: -len("\n...\n")] if text.endswith("\n...\n") else text.rstrip("\n")
     if "\n" in text:
         raise Unsupported("multi-line scalar")
     return text
+
+
+_RESOLVER = yaml.resolver.Resolver()  # the implicit tags of CSafeLoader (and of safe_dump)
+
+
+def _resolves_to_str(value: str) -> bool:
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+    return tag == _STR
 
 
 @dataclass(eq=False)
@@ -358,7 +379,7 @@ def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, se
                 raise Unsupported("empty or scalar document")
             if _has_aliases(body):
                 raise Unsupported("anchors and aliases")
-            shadow = loader.construct_document(node)
+            shadow = _construct(loader, node, "&" not in body)
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -397,12 +418,77 @@ def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, se
         previous_start = start
     new = "\n".join(new_lines)
     try:
-        loaded = yaml.load(new, Loader=_Loader)
+        loaded = _load(new)
     except yaml.YAMLError:
         raise Unsupported("the patched text does not parse") from None
     if loaded != _plain(shadow):
         raise Unsupported("the patched text does not mean what the edit means")
     return new
+
+
+def _load(text: str) -> Any:
+    """``yaml.load(text, Loader=_Loader)``, built by ``_construct``."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _construct(loader, node, "&" not in text)
+    finally:
+        loader.dispose()
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+#: scalar tags whose PyYAML constructor is a plain function of the node (no generator, no state)
+_PLAIN_SCALARS = frozenset("tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
+_FAST_DEPTH = 48  # deeper documents are PyYAML's (its recursion limit decides as before)
+_Scalar = yaml.ScalarNode
+
+
+class _Fallback(Exception):
+    """The document needs PyYAML's own constructor."""
+
+
+def _construct(loader: Any, node: _Node, fast: bool) -> Any:
+    """``loader.construct_document(node)`` (PyYAML's safe constructor), without its generic
+    machinery in the common case: ``fast`` only for a document without anchors (a tree, so no
+    memo of shared nodes); maps with plain string keys, sequences and the plain scalar tags are
+    built here, anything else starts the document over with PyYAML. (parse/yamldoc.py does the
+    same for the line-numbered loader; tests/test_yaml_fast_construct.py compares both.)"""
+    if fast:
+        try:
+            return _fast(loader, node, 0)
+        except _Fallback:
+            loader.constructed_objects, loader.recursive_objects = {}, {}
+    return loader.construct_document(node)
+
+
+def _fast(loader: Any, node: _Node, depth: int) -> Any:
+    tag = node.tag
+    kind = type(node)
+    if kind is _Scalar:
+        if tag == _STR:
+            return node.value
+        if tag in _PLAIN_SCALARS:
+            return loader.yaml_constructors[tag](loader, node)
+        return loader.construct_object(node, deep=True)  # (an unknown tag: PyYAML's error)
+    if depth > _FAST_DEPTH:
+        raise _Fallback
+    depth += 1
+    if kind is yaml.MappingNode and tag == _MAP:
+        pairs = node.value
+        for key_node, _ in pairs:
+            if key_node.tag != _STR or type(key_node) is not _Scalar:
+                raise _Fallback
+        result = {}
+        for key_node, value_node in pairs:  # a duplicate key: the last value, at the first place
+            result[key_node.value] = (
+                value_node.value if value_node.tag == _STR and type(value_node) is _Scalar else _fast(loader, value_node, depth)
+            )
+        return result
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [child.value if child.tag == _STR and type(child) is _Scalar else _fast(loader, child, depth) for child in node.value]
+    raise _Fallback
 
 
 def _has_aliases(body: str) -> bool:

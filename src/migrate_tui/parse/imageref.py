@@ -163,11 +163,14 @@ def _split_registry(name: str) -> tuple[str, str]:
     return registry, remainder
 
 
+_SPACE = re.compile(r"\s")  # str.isspace's characters (sre's Unicode \s is Py_UNICODE_ISSPACE)
+
+
 def parse_image_ref(ref: str) -> ImageRef | None:
     """Parse and normalise ``ref``; None when it is invalid or templated (``${X}``, ``{{ }}``,
     ``<placeholder>``, ``$X``)."""
     raw = ref.strip()
-    if not raw or _TEMPLATED.search(raw) or any(c.isspace() for c in raw):
+    if not raw or _TEMPLATED.search(raw) or _SPACE.search(raw):
         return None
     name, _, digest = raw.partition("@")
     tag = None

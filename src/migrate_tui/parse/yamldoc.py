@@ -166,7 +166,7 @@ def load_chunk(text: str, chunk: Chunk) -> Any:
         node = loader.get_node()
         if node is None:
             return None
-        data = loader.construct_document(node)
+        data = _construct(loader, node, "&" not in body)
         if "&" in body and "*" in body and _expanded_size(data) > MAX_NODES:
             raise YamlError(chunk.line, f"aliases expand the document to more than {MAX_NODES:,} nodes (a YAML bomb?); skipped")
         return data
@@ -189,6 +189,84 @@ def load_chunk(text: str, chunk: Chunk) -> Any:
         raise YamlError(chunk.line, "document nests too deeply; skipped") from None
     finally:
         loader.dispose()
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+#: scalar tags whose PyYAML constructor is a plain function of the node (no generator, no state)
+_PLAIN_SCALARS = frozenset("tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
+#: levels the fast constructor goes down before it hands the document to PyYAML's (whose
+#: recursion, and RecursionError, then decide exactly as before)
+_FAST_DEPTH = 48
+
+
+class _Fallback(Exception):
+    """The document needs PyYAML's own constructor (deep nesting, merge keys, other key types, tags)."""
+
+
+def _construct(loader: _LineLoader, node: yaml.Node, fast: bool) -> Any:
+    """``loader.construct_document(node)``, the common case without PyYAML's generic machinery.
+
+    ``fast`` only for a document without anchors (a tree: no node is shared, so no memo of
+    constructed nodes is needed). Mappings whose keys are all plain strings, sequences and the
+    plain scalar tags are built here, in the same order, with the same counting and duplicate-key
+    errors; a document with anything else (merge keys, other key types, collection tags, nesting
+    deeper than ``_FAST_DEPTH``) starts over with PyYAML's constructor. The differential test
+    (tests/test_yaml_fast_construct.py) compares both on every fixture."""
+    if fast:
+        try:
+            return _fast(loader, node, 0)
+        except _Fallback:
+            _LineLoader.nodes = 0
+            loader.constructed_objects, loader.recursive_objects = {}, {}
+    return loader.construct_document(node)
+
+
+def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
+    tag = node.tag
+    kind = type(node)
+    if kind is _Scalar:
+        if tag == _STR:
+            return node.value
+        if tag in _PLAIN_SCALARS:
+            return loader.yaml_constructors[tag](loader, node)
+        return loader.construct_object(node, deep=True)  # (an unknown tag: PyYAML's error)
+    if depth > _FAST_DEPTH:
+        raise _Fallback
+    offset = 1 + loader.line_offset
+    depth += 1
+    if kind is yaml.MappingNode and tag == _MAP:
+        pairs = node.value
+        for key_node, _ in pairs:
+            if key_node.tag != _STR or type(key_node) is not _Scalar:
+                raise _Fallback
+        loader._count()
+        result = LMap()
+        result.line = node.start_mark.line + offset
+        key_lines = result.key_lines
+        for key_node, value_node in pairs:
+            key = key_node.value
+            if key in result:
+                raise YamlError(key_node.start_mark.line + offset, f"duplicate key '{key}' (Kubernetes keeps only the last)")
+            # (a plain string value, the common case, without a call)
+            result[key] = value_node.value if value_node.tag == _STR and type(value_node) is _Scalar else _fast(loader, value_node, depth)
+            key_lines[key] = key_node.start_mark.line + offset
+        return result
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        loader._count()
+        children = node.value
+        seq = LSeq()
+        append = seq.append
+        for child in children:
+            append(child.value if child.tag == _STR and type(child) is _Scalar else _fast(loader, child, depth))
+        seq.line = node.start_mark.line + offset
+        seq.item_lines = [child.start_mark.line + offset for child in children]
+        return seq
+    raise _Fallback
+
+
+_Scalar = yaml.ScalarNode
 
 
 def _expanded_size(data: Any) -> int:

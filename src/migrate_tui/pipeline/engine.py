@@ -21,6 +21,7 @@ import os
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, cast
@@ -181,6 +182,10 @@ class Engine:
         return PARALLEL_THRESHOLD
 
     def iter_scan(self) -> Iterator[ScanEvent]:
+        with _fewer_collections():
+            yield from self._iter_scan()
+
+    def _iter_scan(self) -> Iterator[ScanEvent]:
         started = time.perf_counter()
         store = self._open_cache()
         walk = discover(self.root, self.paths, excludes=self.config.exclude, use_gitignore=self.config.respect_gitignore)
@@ -201,7 +206,9 @@ class Engine:
         outcomes: Iterator[Outcome]
         if workers > 1:
             # The pool starts, and works, while the rest of the tree is walked.
-            feeder = _Feeder(self, store, workers)
+            # every Dockerfile rule asks for the link index: built once here, before the fork,
+            # rather than once in every worker
+            feeder = _Feeder(self, store, workers, preload_links=any(c.kind is FileKind.DOCKERFILE for c in candidates))
             outcomes = feeder.outcomes()
             try:
                 feeder.add(candidates)
@@ -295,6 +302,30 @@ class Engine:
         return total, result
 
 
+#: the cyclic collector's thresholds while a scan runs: it allocates millions of short-lived
+#: objects (YAML nodes, parsed instructions) that reference counting frees and hardly any cycle,
+#: so the default first threshold (700) ran ~300 collections, two of them over the whole heap,
+#: ~7 % of a one-process scan's CPU
+SCAN_GC_THRESHOLD = (20_000, 20, 20)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Raise the collector's thresholds (never lower them) for a scan on the main thread; restore
+    them after. (A scan on another thread, the TUI's, leaves the process's settings alone.)"""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = gc.get_threshold()
+    gc.set_threshold(*(max(a, b) for a, b in zip(before, SCAN_GC_THRESHOLD)))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 class _TrackingProject(Project):
     """A Project that records what a rule looked at beyond its own file (other files, whether
     they exist, the link index), so a cached result is reused only while all of it still holds."""
@@ -319,6 +350,10 @@ class _TrackingProject(Project):
         if self.deps is not None:
             self.deps.append(("links", self.links_fingerprint()))
         return index
+
+    def adopt_links(self, index: LinkIndex) -> None:
+        """Use ``index``, built by the parent process for this root and configuration."""
+        self._links = index
 
     def links_fingerprint(self) -> str:
         if self._links_fp is None:
@@ -446,6 +481,8 @@ _WORKER: _Scanner | None = None
 
 
 _WORKER_FAILED: tuple[Path, str] | None = None  # (root, why) when the worker could not start
+# (root, link index) that the parent built before forking the workers (``_Feeder``)
+_PRELOADED_LINKS: tuple[Path, LinkIndex] | None = None
 
 
 def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: bool = True) -> None:
@@ -460,6 +497,8 @@ def _worker_init(root: Path, config: Config, mode: str, rules: bytes, caching: b
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and stops the pool
     try:
         engine = Engine(root, config, mode=mode, jobs=1)
+        if _PRELOADED_LINKS is not None and _PRELOADED_LINKS[0] == engine.root:
+            engine.project.adopt_links(_PRELOADED_LINKS[1])
         _WORKER = _Scanner(list(pickle.loads(rules)), engine.context, caching=caching)
     except Exception as exc:  # noqa: BLE001
         _WORKER_FAILED = (root, exception_summary(exc))
@@ -472,7 +511,7 @@ def _worker_batch(batch: list[Pending]) -> list[Outcome]:
             root, why = _WORKER_FAILED or (Path("/"), "not started")
             out.append(([], [internal_diagnostic(_rel(root, Path(path)), 1, why, "starting the scan worker")], None, None))
             continue
-        findings, diagnostics, source, entry = _WORKER.scan(Path(path), kind, cached)
+        findings, diagnostics, source, entry = _WORKER.scan(path, kind, cached)  # (a str, as in one process)
         # only sources that carry findings travel back (the writer needs their text)
         out.append((findings, diagnostics, source if findings else None, entry))
     return out
@@ -508,7 +547,8 @@ class _Feeder:
 
     _END = None
 
-    def __init__(self, engine: Engine, store: ScanCache | None, workers: int) -> None:
+    def __init__(self, engine: Engine, store: ScanCache | None, workers: int, *, preload_links: bool = False) -> None:
+        global _PRELOADED_LINKS
         import pickle
         import queue
 
@@ -518,9 +558,15 @@ class _Feeder:
         self.batches: queue.SimpleQueue[list[Pending] | None] = queue.SimpleQueue()
         self.done = False
         self.stopped = False
-        rules = pickle.dumps(engine.rules())
+        chosen = engine.rules()
+        rules = pickle.dumps(chosen)
         context = _mp_context()
         forking = context.get_start_method() == "fork"
+        if forking and preload_links and any(isinstance(r, DockerfileRule) for r in chosen):
+            try:
+                _PRELOADED_LINKS = (engine.root, engine.project.links())
+            except Exception:  # noqa: BLE001 - a worker builds it again and reports the problem there
+                _PRELOADED_LINKS = None
         if forking:
             # what the parent has built so far (modules, rules) stays shared with the workers:
             # their cyclic GC does not walk it, so its pages are not copied into every worker
@@ -528,6 +574,7 @@ class _Feeder:
         try:
             self.pool = context.Pool(workers, _worker_init, (self.root, engine.config, engine.mode, rules, store is not None))
         finally:
+            _PRELOADED_LINKS = None  # (the workers have their copy)
             if forking:
                 gc.unfreeze()  # (the workers are forked by now; this process collects as before)
         self.results = self.pool.imap(_worker_batch, iter(self.batches.get, self._END))
@@ -594,14 +641,13 @@ def _rel(root: Path, path: Path | str) -> str:
 def scan_file(
     candidate: Candidate, rules: list[Rule], context: RuleContext, *, source: SourceFile | Diagnostic | None = None
 ) -> tuple[list[Finding], list[Diagnostic], SourceFile | None]:
-    scoped = [r for r in rules if isinstance(r, _SCOPES_FOR_KIND.get(candidate.kind, ()))]
+    scoped, needles = _scoped(rules, candidate.kind)
     if not scoped:
         return [], [], None
     if source is None:
-        source = read_source(context.root, candidate.path, max_bytes=context.config.max_file_size)
+        source = read_source(context.root, candidate.path_str, max_bytes=context.config.max_file_size)
     if isinstance(source, Diagnostic):
         return [], [source], None
-    needles = {n for r in scoped for n in r.needles}
     if needles and not any(n in source.text for n in needles):
         return [], [], source
     context.project.remember(source)
@@ -616,6 +662,24 @@ def scan_file(
     if suppressions.by_line:
         diagnostics = diagnostics + _unused_suppressions(source.path, suppressions, scoped)
     return kept, diagnostics, source
+
+
+# (rules, the rules as they were, kind) -> (the rules for that kind, their needles): the same
+# answer for every file of a scan
+_SCOPED: dict[tuple[int, FileKind], tuple[list[Rule], tuple[Rule, ...], list[Rule], frozenset[str]]] = {}
+
+
+def _scoped(rules: list[Rule], kind: FileKind) -> tuple[list[Rule], frozenset[str]]:
+    """The rules that scan a file of ``kind``, and the needles one of which its text must hold."""
+    kept = _SCOPED.get((id(rules), kind))
+    if kept is not None and kept[0] is rules and kept[1] == tuple(rules):
+        return list(kept[2]), kept[3]
+    scoped = [r for r in rules if isinstance(r, _SCOPES_FOR_KIND.get(kind, ()))]
+    needles = frozenset(n for r in scoped for n in r.needles)
+    if len(_SCOPED) >= 16:
+        _SCOPED.clear()
+    _SCOPED[(id(rules), kind)] = (rules, tuple(rules), scoped, needles)
+    return list(scoped), needles
 
 
 def _unused_suppressions(path: str, suppressions: Suppressions, scoped: list[Rule]) -> list[Diagnostic]:

@@ -11,7 +11,6 @@ import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
 
 from migrate_tui.model.findings import Diagnostic, DiagnosticKind, text_digest
 
@@ -22,7 +21,9 @@ _BINARY_SNIFF = 8192
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # POSIX, relative to root
-    abspath: Path
+    # where it was read: the scan's absolute path string (``abspath`` makes the Path on demand;
+    # a Path per file cost more than reading it), or the writer's root-relative Path
+    location: str | Path
     text: str  # normalised: no BOM, LF line endings
     newline: str  # "\n" or "\r\n" (the file's dominant ending)
     bom: bool
@@ -32,6 +33,10 @@ class SourceFile:
     # (size, mtime_ns, ctime_ns, inode) of the regular file as stat'ed before it was read, for
     # the result cache (``pipeline.cache``); None when it was read through a symlink
     stat_key: tuple[int, int, int, int] | None = field(default=None, compare=False)
+
+    @property
+    def abspath(self) -> Path:
+        return Path(self.location)
 
     @property
     def digest(self) -> str:
@@ -96,10 +101,10 @@ def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BY
         # O_NONBLOCK: a FIFO swapped in after the lstat must not hang the scan.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode):
                 return Diagnostic(rel, 1, DiagnosticKind.SPECIAL, "not a regular file; not read")
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                raw = _read_bounded(fh, max_bytes + 1)
+            raw = _read_fd(fd, max_bytes + 1, min(opened.st_size, max_bytes) + 1)
         finally:
             os.close(fd)
     except PermissionError:
@@ -112,9 +117,7 @@ def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BY
     if isinstance(decoded, Diagnostic):
         return decoded
     text, bom, newline = decoded
-    return SourceFile(
-        rel, path if isinstance(path, Path) else Path(path), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, key
-    )
+    return SourceFile(rel, os.fspath(path), text, newline, bom, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size, key)
 
 
 def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:
@@ -126,16 +129,21 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def _read_bounded(fh: BinaryIO, limit: int) -> bytes:
+def _read_fd(fd: int, limit: int, hint: int) -> bytes:
+    """At most ``limit`` bytes of ``fd``. The first read asks for ``hint`` bytes (the size the file
+    had, plus one, so one read and the end-of-file read suffice), later ones for 1 MiB; plain
+    ``os.read`` calls: a buffered file object per file cost more than the reading."""
     chunks: list[bytes] = []
     total = 0
+    want = hint
     while total < limit:
-        chunk = fh.read(min(1 << 20, limit - total))
+        chunk = os.read(fd, min(want, limit - total))
         if not chunk:
             break
         chunks.append(chunk)
         total += len(chunk)
-    return b"".join(chunks)
+        want = 1 << 20
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def decode(rel: str, raw: bytes) -> tuple[str, bool, str] | Diagnostic:

@@ -106,7 +106,7 @@ _MAX_FILES = 200_000
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path))
+    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed))
     shipped = dfx.shipped_stages(parsed, chosen)
     context = _context_dir(ctx, source.path)
     ignore = _dockerignore(ctx.root, context, source.path)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from migrate_tui.parse.dockerfile.names import is_dockerfile_name
 
@@ -39,6 +41,7 @@ __all__ = [
 _GO_SPACE = frozenset(
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
+_GO_SPACE_CHARS = "".join(sorted(_GO_SPACE))  # for str.lstrip / str.rstrip
 _WORD_SEP = re.compile(r"[\t\v\f\r ]+")  # BuildKit's reWhitespace
 _KEYWORD = re.compile(r"[^\t\v\f\r ]+")
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
@@ -130,6 +133,8 @@ class Dockerfile:
     stages: list[Stage]
     instructions: list[Instruction]
     errors: list[tuple[int, str]]
+    # what analyses derive from this parse once per scan of the file (analysis/stages.py)
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def stage(self, ref: str) -> Stage | None:
         """A stage by name (case-insensitive) or by numeric index (``"0"``)."""
@@ -178,8 +183,7 @@ class Dockerfile:
 # --------------------------------------------------------------------------- lines
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     start: int  # offset of the first character
     end: int  # offset after the content (trailing \r and \n excluded)
 
@@ -200,16 +204,18 @@ def _split_lines(text: str) -> list[_Line]:
 
 
 def _lstrip_count(s: str) -> int:
-    n = 0
-    while n < len(s) and s[n] in _GO_SPACE:
-        n += 1
-    return n
+    return len(s) - len(s.lstrip(_GO_SPACE_CHARS))
+
+
+def _rstrip_count(s: str) -> int:
+    return len(s) - len(s.rstrip(_GO_SPACE_CHARS))
 
 
 def _is_comment(s: str) -> bool:
     return s[_lstrip_count(s) :].startswith("#")
 
 
+@lru_cache(maxsize=None)
 def _continuation(escape: str) -> re.Pattern[str]:
     e = re.escape(escape)
     return re.compile(rf"(?:(?<=[^{e}])|\A){e}[ \t]*\Z")
@@ -352,7 +358,7 @@ def _build_instruction(
     """The instruction starting at ``lg.line[begin:]``; None when it has no keyword."""
     s = lg.line
     i = begin + _lstrip_count(s[begin:])
-    trimmed_end = len(s) - _lstrip_count(s[::-1])
+    trimmed_end = len(s) - _rstrip_count(s)
     kw_match = _KEYWORD.match(s, i, max(i, trimmed_end))
     if kw_match is None:
         return None
@@ -364,7 +370,7 @@ def _build_instruction(
     flags = tuple(Flag(word.split("=", 1)[0], word.split("=", 1)[1] if "=" in word else None, *lg.span(a, b)) for word, a, b in raw_flags)
     args_begin += _lstrip_count(s[args_begin:])
     args = s[args_begin:]
-    args = args[: len(args) - _lstrip_count(args[::-1])]
+    args = args[: len(args) - _rstrip_count(args)]
     args_start = lg.at(args_begin) if args else (lg.span(kw_match.start(), len(s))[1])
     inner = None
     if keyword == "ONBUILD" and args:
@@ -457,7 +463,7 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
         if content[skip:].startswith("#"):
             continue
         piece_start, piece = start + skip, content[skip:]
-        match = cont.search(piece)
+        match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None  # (most lines: no regex)
         if match is None and not piece:
             continue
         chars: list[str] = []
@@ -478,7 +484,7 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
                 break
             else:
                 break
-            match = cont.search(piece)
+            match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None
         logical = _Logical("".join(chars), tuple(pos), last.end)
         end_line = index
         instr = _build_instruction(logical, 0, first_line, last.end, end_line, ())
@@ -524,6 +530,7 @@ def env_pairs(instr: Instruction, escape: str = "\\") -> list[tuple[str, str | N
     return _arg_pairs(instr.args, escape)
 
 
+@lru_cache(maxsize=None)
 def _var_pattern(escape: str) -> re.Pattern[str]:
     e = re.escape(escape)
     word = r"(?:[^{}$]|\$\{[^}]*\}|\$(?!\{))*"
