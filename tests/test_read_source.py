@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from migrate_tui.model.findings import Diagnostic, DiagnosticKind
-from migrate_tui.repo.sources import SourceFile, _read_fd, read_source
+from migrate_tui.repo.sources import SourceFile, read_fd, read_source
 
 
 def _write(root: Path, name: str, data: bytes) -> Path:
@@ -58,10 +58,10 @@ def test_reading_past_the_size_hint(tmp_path: Path) -> None:
     path = _write(tmp_path, "grown", data)
     fd = os.open(path, os.O_RDONLY)
     try:
-        assert _read_fd(fd, len(data) + 1, 10) == data
+        assert read_fd(fd, len(data) + 1, 10) == data
         os.lseek(fd, 0, os.SEEK_SET)
-        assert _read_fd(fd, 1000, 10) == data[:1000]
+        assert read_fd(fd, 1000, 10) == data[:1000]
         os.lseek(fd, 0, os.SEEK_SET)
-        assert _read_fd(fd, len(data) + 1, len(data) + 1) == data
+        assert read_fd(fd, len(data) + 1, len(data) + 1) == data
     finally:
         os.close(fd)

@@ -216,3 +216,52 @@ def test_a_scan_raises_the_collector_thresholds_and_restores_them(tmp_path: Path
     thread.start()
     thread.join()
     assert set(other) == {before}
+
+
+def test_a_fresh_pooled_scan_walks_the_tree_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no link cache, the index built before the fork reads the scan's own walk (files and
+    every directory listed) instead of walking the tree again: one walk, the same index, the same
+    stamps (so the same cache validity), the same findings as one process."""
+    from dataclasses import asdict
+
+    from migrate_tui.analysis.links import index as link_index
+    from migrate_tui.repo import discover as discovery
+
+    files = {f"svc{i}/Dockerfile": f"FROM busybox:1.36\nCOPY site{i} /srv/{i}\n" for i in range(80)}
+    files["Makefile"] = "build:\n\tdocker build -t registry.example.com/svc3:1 -f svc3/Dockerfile svc3\n"
+    files["skip/.gitignore"] = "ignored/\n"
+    files["skip/ignored/Dockerfile"] = "FROM busybox:1.36\nCOPY x /x\n"
+    root = _repo(tmp_path / "repo", files)
+    walks: list[object] = []
+    real_discover = discovery.discover
+
+    def counting(*args, **kwargs):
+        walks.append(args[1] if len(args) > 1 else kwargs.get("paths"))
+        return real_discover(*args, **kwargs)
+
+    monkeypatch.setattr(discovery, "discover", counting)
+    monkeypatch.setattr("migrate_tui.pipeline.engine.discover", counting)
+    built: list[tuple[dict, dict]] = []
+    real_build = link_index._build
+
+    def keeping(root, config, reader, *walked):
+        index = real_build(root, config, reader, *walked)
+        built.append((asdict(index), dict(reader.stamps)))
+        return index
+
+    monkeypatch.setattr(link_index, "_build", keeping)
+    pooled = make_engine(root)
+    pooled.jobs = 2
+    many = pooled.scan()
+    assert walks == [None]  # the scan's walk only
+    reader = link_index._Reader(root.resolve())
+    expected = real_build(root.resolve(), pooled.config, reader)  # walks on its own
+    assert len(built) == 1 and len(reader.stamps) > 80
+    # (the root's own stamp moves when a link cache directory is created after the build)
+    assert built[0][0] == asdict(expected)
+    assert {k: v for k, v in built[0][1].items() if k != "."} == {k: v for k, v in reader.stamps.items() if k != "."}
+    serial = make_engine(root)
+    serial.jobs = 1
+    one = serial.scan()
+    assert len(many.findings) == 80
+    assert [(f.rule, f.location, f.message, f.fix) for f in many.findings] == [(f.rule, f.location, f.message, f.fix) for f in one.findings]

@@ -14,7 +14,7 @@ from migrate_tui.platform.target import Target
 from migrate_tui.parse.yamldoc import Chunk
 
 if TYPE_CHECKING:
-    from migrate_tui.analysis.links.index import Link, LinkIndex
+    from migrate_tui.analysis.links.index import Link, LinkIndex, Walked
 
 
 class Project:
@@ -41,12 +41,13 @@ class Project:
     def exists(self, rel: str) -> bool:
         return (self.root / rel).exists()
 
-    def links(self) -> LinkIndex:
-        """The image → Dockerfile link index (``analysis.links.index``), built on first use."""
+    def links(self, walked: Walked | None = None) -> LinkIndex:
+        """The image → Dockerfile link index (``analysis.links.index``), built on first use
+        (``walked``: the scan's own walk of the whole root, when it has one)."""
         if self._links is None:
             from migrate_tui.analysis.links.index import build_link_index
 
-            self._links = build_link_index(self.root, self.config)
+            self._links = build_link_index(self.root, self.config, walked=walked)
         return self._links
 
     def dockerfile_for(self, image: str) -> Link | None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import queue
     from multiprocessing.context import BaseContext
 
-    from migrate_tui.analysis.links.index import LinkIndex
+    from migrate_tui.analysis.links.index import LinkIndex, Walked
     from migrate_tui.parse.yamldoc import YamlDocument
     from migrate_tui.rules import DockerfileSubject
     from migrate_tui.pipeline.cache import CacheEntry, Dep, ScanCache
@@ -188,9 +188,28 @@ class Engine:
     def _iter_scan(self) -> Iterator[ScanEvent]:
         started = time.perf_counter()
         store = self._open_cache()
-        walk = discover(self.root, self.paths, excludes=self.config.exclude, use_gitignore=self.config.respect_gitignore)
+        listed: list[tuple[str, bool]] = []  # (directory, its .gitignore read): what the link index stamps
+        whole_root = self.paths is None
+        walk = discover(
+            self.root,
+            self.paths,
+            excludes=self.config.exclude,
+            use_gitignore=self.config.respect_gitignore,
+            on_dir=(lambda directory, gitignore: listed.append((directory, gitignore))) if whole_root else None,
+        )
         candidates: list[Candidate] = []
         early: list[Diagnostic] = []
+
+        def finish_walk() -> tuple[list[str], list[tuple[str, bool]]]:
+            """The rest of the walk, now: a link index built before the fork (a fresh tree, no
+            valid link cache) reads the walk's files instead of walking the tree a second time."""
+            for item in walk:
+                if isinstance(item, Diagnostic):
+                    early.append(item)
+                else:
+                    candidates.append(item)
+            return [_rel_of(self.root, c) for c in candidates], listed
+
         decide_at = self._enough_to_decide()
         for item in walk:
             if isinstance(item, Diagnostic):
@@ -208,7 +227,13 @@ class Engine:
             # The pool starts, and works, while the rest of the tree is walked.
             # every Dockerfile rule asks for the link index: built once here, before the fork,
             # rather than once in every worker
-            feeder = _Feeder(self, store, workers, preload_links=any(c.kind is FileKind.DOCKERFILE for c in candidates))
+            feeder = _Feeder(
+                self,
+                store,
+                workers,
+                preload_links=any(c.kind is FileKind.DOCKERFILE for c in candidates),
+                walked=finish_walk if whole_root else None,
+            )
             outcomes = feeder.outcomes()
             try:
                 feeder.add(candidates)
@@ -345,8 +370,8 @@ class _TrackingProject(Project):
             self.deps.append(("exists", rel, found))
         return found
 
-    def links(self) -> LinkIndex:
-        index = super().links()
+    def links(self, walked: Walked | None = None) -> LinkIndex:
+        index = super().links(walked)
         if self.deps is not None:
             self.deps.append(("links", self.links_fingerprint()))
         return index
@@ -547,7 +572,9 @@ class _Feeder:
 
     _END = None
 
-    def __init__(self, engine: Engine, store: ScanCache | None, workers: int, *, preload_links: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, store: ScanCache | None, workers: int, *, preload_links: bool = False, walked: Walked | None = None
+    ) -> None:
         global _PRELOADED_LINKS
         import pickle
         import queue
@@ -564,7 +591,7 @@ class _Feeder:
         forking = context.get_start_method() == "fork"
         if forking and preload_links and any(isinstance(r, DockerfileRule) for r in chosen):
             try:
-                _PRELOADED_LINKS = (engine.root, engine.project.links())
+                _PRELOADED_LINKS = (engine.root, engine.project.links(walked))
             except Exception:  # noqa: BLE001 - a worker builds it again and reports the problem there
                 _PRELOADED_LINKS = None
         if forking:

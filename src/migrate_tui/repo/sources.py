@@ -104,7 +104,7 @@ def read_source(root: Path, path: Path | str, *, max_bytes: int = DEFAULT_MAX_BY
             opened = os.fstat(fd)
             if not stat.S_ISREG(opened.st_mode):
                 return Diagnostic(rel, 1, DiagnosticKind.SPECIAL, "not a regular file; not read")
-            raw = _read_fd(fd, max_bytes + 1, min(opened.st_size, max_bytes) + 1)
+            raw = read_fd(fd, max_bytes + 1, min(opened.st_size, max_bytes) + 1)
         finally:
             os.close(fd)
     except PermissionError:
@@ -129,7 +129,7 @@ def stat_key(st: os.stat_result) -> tuple[int, int, int, int] | None:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
-def _read_fd(fd: int, limit: int, hint: int) -> bytes:
+def read_fd(fd: int, limit: int, hint: int) -> bytes:
     """At most ``limit`` bytes of ``fd``. The first read asks for ``hint`` bytes (the size the file
     had, plus one, so one read and the end-of-file read suffice), later ones for 1 MiB; plain
     ``os.read`` calls: a buffered file object per file cost more than the reading."""

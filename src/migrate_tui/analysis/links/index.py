@@ -64,6 +64,7 @@ from typing import Any, Callable, Iterable, Sequence
 from migrate_tui.repo.config import Config
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
 from migrate_tui.repo.discover import FileKind, classify
+from migrate_tui.repo.sources import read_fd
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
@@ -344,29 +345,54 @@ class _Reader:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._prefix = os.path.join(str(root), "")
         self.stamps: dict[str, list[int]] = {}
 
     def stamp(self, rel: str) -> None:
         try:
-            st = os.stat(self.root / rel)
+            st = os.stat(self._prefix + rel if rel != "." else self._prefix)
         except OSError:
             self.stamps[rel] = [-1, -1]
             return
         self.stamps[rel] = [st.st_size, st.st_mtime_ns]
 
     def text(self, rel: str) -> str | None:
-        self.stamp(rel)
-        path = self.root / rel
+        """The text of a regular file (not a link), BOM dropped and newlines universal, or None;
+        stamped either way. One open, fstat and read: on a fresh tree the index reads every
+        manifest, and four system calls and a buffered file object per file cost more."""
         try:
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > _MAX_READ:
-                return None
-            return path.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-        except (OSError, UnicodeDecodeError):
+            fd = os.open(self._prefix + rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:  # a link (ELOOP), gone, unreadable: stamped as the link's target, not read
+            self.stamp(rel)
             return None
+        try:
+            st = os.fstat(fd)
+            self.stamps[rel] = [st.st_size, st.st_mtime_ns]
+            if not stat_mod.S_ISREG(st.st_mode) or st.st_size > _MAX_READ:
+                return None
+            raw = read_fd(fd, _MAX_READ + 1, st.st_size + 1)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        if len(raw) > _MAX_READ:  # grew while read
+            return None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def build_link_index(root: Path, config: Config, *, use_cache: bool = True) -> LinkIndex:
-    """The link index for ``root``: from the cache when every file it read is unchanged."""
+#: A walk of the whole root that the caller has made, or finishes on demand, with ``discover``'s
+#: arguments as ``_walk`` has them: (root-relative files in walk order, (directory, whether its
+#: .gitignore was read) for every directory listed).
+Walked = Callable[[], tuple[list[str], list[tuple[str, bool]]]]
+
+
+def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walked: Walked | None = None) -> LinkIndex:
+    """The link index for ``root``: from the cache when every file it read is unchanged.
+    ``walked``: the scan's own walk of the root (one walk instead of two on a fresh tree)."""
     root = root.resolve()
     key = _config_key(config)
     state = "absent"
@@ -376,7 +402,7 @@ def build_link_index(root: Path, config: Config, *, use_cache: bool = True) -> L
             return cached
         state = _cache_dir_state(root)
     reader = _Reader(root)
-    index = _build(root, config, reader)
+    index = _build(root, config, reader, walked)
     # A small tree is walked in milliseconds: no cache directory to litter it with.
     if use_cache and (state == "ours" or (state == "absent" and len(reader.stamps) >= CACHE_MIN_ENTRIES)):
         dir_fd = _open_cache_dir(root, create=state == "absent")
@@ -666,12 +692,12 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
             pass
 
 
-def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
+def _walk(root: Path, config: Config, reader: _Reader, walked: Walked | None = None) -> list[str]:
     from migrate_tui.repo.discover import discover
     from migrate_tui.model.findings import Diagnostic
     from migrate_tui.repo.sources import relpath as _relpath
 
-    files = []
+    files: list[str] = []
     # Every directory the walk listed, not only those holding a file read so far: a Dockerfile
     # or manifest created in any of them changes that directory's mtime (an entry is added,
     # removed or renamed), and every .gitignore that decided what the walk skipped.
@@ -681,12 +707,15 @@ def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
     def seen(directory: str, gitignore: bool) -> None:
         listed.append((directory, gitignore))
 
-    for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore, on_dir=seen):
-        if isinstance(item, Diagnostic):
-            continue
-        files.append(_relpath(root, item.path))
+    if walked is not None:
+        files, listed = walked()
+    else:
+        for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore, on_dir=seen):
+            if isinstance(item, Diagnostic):
+                continue
+            files.append(item.rel if item.rel is not None else _relpath(root, item.path_str))
     for directory, gitignore in sorted(listed):
-        rel = "." if directory == root_s else _relpath(root, Path(directory))
+        rel = "." if directory == root_s else _relpath(root, directory)
         reader.stamp(rel)
         if gitignore:
             reader.stamp(".gitignore" if rel == "." else f"{rel}/.gitignore")
@@ -696,10 +725,10 @@ def _walk(root: Path, config: Config, reader: _Reader) -> list[str]:
     return files
 
 
-def _build(root: Path, config: Config, reader: _Reader) -> LinkIndex:
+def _build(root: Path, config: Config, reader: _Reader, walked: Walked | None = None) -> LinkIndex:
     from migrate_tui.analysis.links import builds as more
 
-    files = _walk(root, config, reader)
+    files = _walk(root, config, reader, walked)
     users: dict[str, list[str]] = {}
     runners: dict[str, list[str]] = {}
     index = LinkIndex(users=users, runners=runners)
