@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from migrate_tui.analysis.links.index import _MAX_READ, _Reader
+from migrate_tui.analysis.links.index import _IMAGE_LINE, _MAX_READ, _image_lines, _Reader
 
 
 def _reference(root: Path, rel: str) -> tuple[str | None, list[int]]:
@@ -63,3 +65,35 @@ def test_reads_and_stamps_what_the_old_reader_did(tree: Path) -> None:
     assert reader.text("bom.yaml") == "image: b\n"
     assert reader.text("link.yaml") is None  # a link is not followed (its target is read in place)
     assert reader.text("fifo.yaml") is None  # opened without blocking, not read
+
+
+LINES = [
+    "image: a\n",
+    "  - image: 'b:1'\n",
+    '-\timage:\t"c@sha256:00"\n',
+    "x: 1 image: not-at-line-start\n",
+    "# image: commented\n",
+    "  -  - image: two-dashes\n",
+    "image:\n",
+    "image: d # comment\n",
+    "\rimage: after-cr\n",
+    "image: e\r\nimage: f",
+    "- -image: g\n",
+    "   image:h",
+]
+
+
+@given(st.lists(st.sampled_from(LINES) | st.text(alphabet=" \t-:#'\"\n\rimage", max_size=30), max_size=8))
+@example(["x\n   image:h"])
+def test_image_lines_finds_what_the_line_pattern_finds(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert _image_lines(text) == [m.group(1) for m in _IMAGE_LINE.finditer(text)]
+
+
+def test_image_lines_on_every_yaml_file_here() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    roots = [repo / "tests", repo / "examples", repo.parent / "shared" / "corpus"]
+    texts = [p.read_text(errors="replace") for r in roots if r.is_dir() for p in r.rglob("*.y*ml")]
+    assert len(texts) > 200
+    for text in texts:
+        assert _image_lines(text) == [m.group(1) for m in _IMAGE_LINE.finditer(text)]

@@ -100,7 +100,21 @@ _BUILD_CMD = re.compile(
 )
 _MAKE_VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?:\?=|:=|::=|=)\s*(.*?)\s*$", re.M)
 _VAR_REF = re.compile(r"\$\((\w+)\)|\$\{(\w+)\}")
-_IMAGE_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?image:[ \t]*[\"']?([^\s\"'#]+)", re.M)
+_IMAGE_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?image:[ \t]*[\"']?([^\s\"'#]+)", re.M)  # (the definition)
+# The same, found fast: the literal "image:" first, then the line's start checked (a pattern that
+# begins with ^ is tried at every position of the text: 5x slower on a fresh tree's manifests).
+_IMAGE_AT = re.compile(r"image:[ \t]*[\"']?([^\s\"'#]+)")
+_IMAGE_LEAD = re.compile(r"[ \t]*(?:-[ \t]+)?\Z")
+
+
+def _image_lines(text: str) -> list[str]:
+    """What ``_IMAGE_LINE`` finds in ``text``: each ``image:`` value at the start of its line."""
+    out = []
+    for match in _IMAGE_AT.finditer(text):
+        start = match.start()
+        if _IMAGE_LEAD.match(text, text.rfind("\n", 0, start) + 1, start):
+            out.append(match.group(1))
+    return out
 
 
 @dataclass(frozen=True)
@@ -757,16 +771,16 @@ def _build(root: Path, config: Config, reader: _Reader, walked: Walked | None = 
                 by_source["workflow"] += _from_workflow(rel, text)
             elif name in _KUSTOMIZE_NAMES:
                 index.aliases += _kustomize_aliases(rel, text)
+            images = _image_lines(text) if "image:" in text else []
             if "initContainers" in text:
-                for match in _IMAGE_LINE.finditer(text):
-                    users.setdefault(match.group(1), [])
-                    if rel not in users[match.group(1)]:
-                        users[match.group(1)].append(rel)
-            if "image:" in text:
-                for match in _IMAGE_LINE.finditer(text):
-                    runners.setdefault(match.group(1), [])
-                    if rel not in runners[match.group(1)]:
-                        runners[match.group(1)].append(rel)
+                for image in images:
+                    users.setdefault(image, [])
+                    if rel not in users[image]:
+                        users[image].append(rel)
+            for image in images:
+                runners.setdefault(image, [])
+                if rel not in runners[image]:
+                    runners[image].append(rel)
         elif kind is FileKind.BUILD:
             text = reader.text(rel)
             if text is not None and ("build" in text or "bud" in text):
