@@ -73,7 +73,7 @@ from migrate_tui.parse.imageref import parse_image_ref
 from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
 from migrate_tui.analysis.savings import base_swap
 from migrate_tui.repo.sources import SourceFile
-from migrate_tui.parse.dockerfile.parser import Dockerfile
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
 from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes.assets_stage import (
@@ -208,7 +208,7 @@ def _judge(source: SourceFile, parsed: Dockerfile, target: dfx.Target, ctx: Rule
     return about.finding(explanation, fix=fix)
 
 
-def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command, ctx: RuleContext) -> Finding:
+def _copier_image(source: SourceFile, parsed: Dockerfile, target: dfx.Target, base: str, command: Instruction, ctx: RuleContext) -> Finding:
     """A stage whose default command copies its files out (``CMD cp -a /src/. /dest/``): an image
     made to be an init container. When a manifest in the repo runs it as one without a command
     of its own, the fix is IV001's change-set (the pod gets an image volume; this Dockerfile
@@ -303,7 +303,9 @@ def _arranging_stage(source: SourceFile, parsed: Dockerfile, target: dfx.Target,
     return about.finding(explanation, fix=fix)
 
 
-def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
+def _users(
+    source: SourceFile, stage: Stage, parsed: Dockerfile, ctx: RuleContext
+) -> tuple[Fix | None, str | None, tuple[Location, ...], list[str]] | None:
     """(fix, blocked reason, related locations, notes) from the manifests that run the image this
     stage builds, or None when no manifest in the repo does."""
     index = ctx.project.links()
@@ -359,7 +361,7 @@ def _users(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext):
     return fixes[0][0], None, tuple(related), notes
 
 
-def _guessed_runners(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleContext) -> list[str]:
+def _guessed_runners(source: SourceFile, stage: Stage, parsed: Dockerfile, ctx: RuleContext) -> list[str]:
     """Containers that run an image linked to this Dockerfile only by its directory name: too weak
     a link to build a change-set on, strong enough to withhold "nothing runs a command in it"."""
     index = ctx.project.links()
@@ -387,7 +389,7 @@ def _guessed_runners(source: SourceFile, stage, parsed: Dockerfile, ctx: RuleCon
     return list(dict.fromkeys(out))
 
 
-def _what_runs(container: dict) -> str:
+def _what_runs(container: dict[str, Any]) -> str:
     """What a container runs in its image, for the message: its command, args, exec hooks and
     probes, else the image's own entrypoint."""
     parts = [key for key in ("command", "args") if container.get(key)]

@@ -36,7 +36,7 @@ from migrate_tui.analysis.context import RuleContext
 from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.analysis.savings import base_swap
 from migrate_tui.repo.sources import SourceFile
-from migrate_tui.parse.dockerfile.parser import Dockerfile
+from migrate_tui.parse.dockerfile.parser import Dockerfile, Stage
 from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 
@@ -98,7 +98,7 @@ def slim_variant(base: str) -> tuple[str, str] | None:
     return f"{family}:{tag}-slim", _SLIM_FAMILIES[family]
 
 
-def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: str, assumption: str) -> Finding:
+def _finding(source: SourceFile, target: dfx.Target, root: Stage, base: str, new_base: str, assumption: str) -> Finding:
     stage = target.stage
     savings = base_swap(base, new_base)
     via = f" (through {dfx.label(root)})" if root is not stage else ""
@@ -146,7 +146,7 @@ def _finding(source: SourceFile, target: dfx.Target, root, base: str, new_base: 
     )
 
 
-def _edit(source: SourceFile, root, base: str, new_base: str) -> Edit | str:
+def _edit(source: SourceFile, root: Stage, base: str, new_base: str) -> Edit | str:
     start, end = root.base_span
     raw = source.text[start:end]
     if "@" in raw:

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from migrate_tui.analysis.context import PodSpecSubject, RuleContext
 from migrate_tui.platform.digest import DigestError, ImageInfo, OciLayoutResolver, RegistryResolver, Resolver, chain, pinned_reference
@@ -130,7 +130,7 @@ def _memoised(resolver: Resolver | None) -> Resolver | None:
 
 def _mounts_of(spec: Any) -> dict[str, list[tuple[str, int, Any, int, Any]]]:
     """volume name → [(group, container index, container, mount index, mount)]."""
-    out: dict[str, list] = {}
+    out: dict[str, list[tuple[str, int, Any, int, Any]]] = {}
     for group in _CONTAINER_GROUPS:
         containers = spec.get(group)
         if not isinstance(containers, list):
@@ -159,7 +159,9 @@ def check(subject: PodSpecSubject, ctx: RuleContext) -> Iterator[Finding]:
         yield from _check_volume(subject, ctx, index, volume, mounts.get(str(volume.get("name")), []))
 
 
-def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume: Any, mounts: list) -> Iterator[Finding]:
+def _check_volume(
+    subject: PodSpecSubject, ctx: RuleContext, index: int, volume: Any, mounts: list[tuple[str, int, Any, int, Any]]
+) -> Iterator[Finding]:
     target = ctx.target
     name = str(volume.get("name"))
     source = volume["image"]
@@ -246,7 +248,9 @@ def _check_volume(subject: PodSpecSubject, ctx: RuleContext, index: int, volume:
     yield from _check_reference(subject, ctx, index, name, source, finding)
 
 
-def _check_reference(subject: PodSpecSubject, ctx: RuleContext, index: int, name: str, source: Any, finding) -> Iterator[Finding]:
+def _check_reference(
+    subject: PodSpecSubject, ctx: RuleContext, index: int, name: str, source: Any, finding: Callable[..., Finding]
+) -> Iterator[Finding]:
     target = ctx.target
     reference = source.get("reference")
     ref_line = subject.location(source, "reference").line

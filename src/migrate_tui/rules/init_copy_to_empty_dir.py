@@ -144,6 +144,9 @@ from migrate_tui.fixes.asset_image import ScratchPlan, plan_scratch, wants_scrat
 from migrate_tui.fixes.copier_image import image_defaults
 from migrate_tui.analysis.initcopy import Consumer, MountSpec, VolumeFlow, analyse_pod_spec, plan_mounts, volume_names
 
+#: each reading container and the mounts its image volume(s) get
+MountPlans = list[tuple[Consumer, list[MountSpec]]]
+
 CODE = "IV001"
 SUPPLY_CHAIN_NOTE = (
     "the image moves from a container into a volume: ImagePolicyWebhook never sees image volumes and "
@@ -158,7 +161,8 @@ def flows_of(subject: PodSpecSubject, ctx: RuleContext | None = None) -> list[Vo
         ref = subject.ref
         defaults = image_defaults(ctx) if ctx is not None else None
         subject.cache["flows"] = analyse_pod_spec(ref.spec, ref.merged_by, ref.assembled, ref.shared_volumes, defaults)
-    return subject.cache["flows"]
+    flows: list[VolumeFlow] = subject.cache["flows"]
+    return flows
 
 
 def groups_of(subject: PodSpecSubject, ctx: RuleContext | None = None) -> list[list[VolumeFlow]]:
@@ -188,7 +192,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     notes: list[Note] = [n for f in group for n in f.notes]
     names = volume_names(group)
     consumers = _consumers(group)
-    plans: list[tuple[Consumer, list[MountSpec]]] = []
+    plans: MountPlans = []
     # Nothing placed (every copy reads another volume or a changed source): no mount to plan.
     placed = any(f.placements for f in group)
     for consumer in consumers if placed else []:
@@ -255,7 +259,7 @@ def _finding(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow])
     return _replace(finding, fix=fix)
 
 
-def _unwritable(plans, names: dict[str, str], scratch: ScratchPlan | None) -> list[Blocker]:
+def _unwritable(plans: MountPlans, names: dict[str, str], scratch: ScratchPlan | None) -> list[Blocker]:
     """Values the fix would write that must never be written: a path or name with control
     characters (a terminal escape, a newline, a bidi override), an image reference that is not
     a valid OCI reference exactly as written (templated, upper case, stray spaces). Refused here,
@@ -332,7 +336,7 @@ def _message(group: list[VolumeFlow], inits: list[str], readers: list[str], oper
     )
 
 
-def _source_shape_notes(group: list[VolumeFlow], plans, *, zero_rebuild: bool) -> list[Note]:
+def _source_shape_notes(group: list[VolumeFlow], plans: MountPlans, *, zero_rebuild: bool) -> list[Note]:
     """What a fix assumes about a part of the image the rule can't read: a copy source that is
     a symbolic link. ``cp -r SRC/. D/`` follows it in the init container's root, but the kubelet
     resolves an image volume's subPath on the node (an absolute link points outside the volume:
@@ -426,7 +430,9 @@ def _mounts_cannot_express(manual: list[Blocker]) -> bool:
     return bool(manual) and all(m.kind in MOUNT_SHAPE_BLOCKERS for m in manual)
 
 
-def _volume_image_plan(subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], consumers: list[Consumer]):
+def _volume_image_plan(
+    subject: PodSpecSubject, ctx: RuleContext, group: list[VolumeFlow], consumers: list[Consumer]
+) -> tuple[ScratchPlan, dict[str, str], MountPlans] | None:
     """(plan, names, mount plans) for one asset image that mirrors the volume, or None."""
     from migrate_tui.fixes.asset_image import ScratchPlan, plan_volume_image
 
@@ -467,7 +473,7 @@ def _build_fix(
     subject: PodSpecSubject,
     ctx: RuleContext,
     group: list[VolumeFlow],
-    plans,
+    plans: MountPlans,
     names: dict[str, str],
     applicability: Applicability,
     assumption: str | None,
@@ -520,7 +526,9 @@ def _build_fix(
 _ASSET_VERBS = {"rewritten": "rewrite", "created": "add"}
 
 
-def _rewrite_pod_spec(spec: Any, group: list[VolumeFlow], plans, names: dict[str, str], references: dict[str, str] | None = None) -> None:
+def _rewrite_pod_spec(
+    spec: Any, group: list[VolumeFlow], plans: MountPlans, names: dict[str, str], references: dict[str, str] | None = None
+) -> None:
     from ruamel.yaml.comments import CommentedMap
 
     volumes = spec["volumes"]

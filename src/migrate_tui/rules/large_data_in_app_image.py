@@ -86,7 +86,7 @@ import fnmatch
 import os
 import posixpath
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from migrate_tui.analysis.context import RuleContext
 from migrate_tui.model.findings import Finding, Location, Severity
@@ -96,6 +96,9 @@ from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage, 
 from migrate_tui.rules import DockerfileRule
 from migrate_tui.analysis import stages as dfx
 from migrate_tui.fixes import fetched_model as fetched
+
+if TYPE_CHECKING:
+    from pathspec import PathSpec
 
 CODE = "DF005"
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".safetensors", ".gguf", ".ckpt", ".h5", ".tflite", ".pb", ".mlmodel", ".keras")
@@ -171,7 +174,7 @@ def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
     return links[0].context if links else (posixpath.dirname(dockerfile) or ".")
 
 
-def _dockerignore(root: Path, context: str, dockerfile: str):
+def _dockerignore(root: Path, context: str, dockerfile: str) -> PathSpec[Any] | None:
     import pathspec
 
     for candidate in (root / (dockerfile + ".dockerignore"), root / context / ".dockerignore"):
@@ -185,7 +188,17 @@ def _dockerignore(root: Path, context: str, dockerfile: str):
     return None
 
 
-def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore, env, escape) -> Finding | None:
+def _judge(
+    ctx: RuleContext,
+    source: SourceFile,
+    stage: Stage,
+    target: dfx.Target,
+    instr: Instruction,
+    context: str,
+    ignore: PathSpec[Any] | None,
+    env: dict[str, str | None],
+    escape: str,
+) -> Finding | None:
     words = list(instr.json_args) if instr.json_args is not None else instr.args.split()
     if len(words) < 2:
         return None
@@ -247,7 +260,7 @@ def _judge(ctx, source, stage, target, instr: Instruction, context: str, ignore,
     )
 
 
-def _files(root: Path, pattern: str, ignore) -> Iterator[tuple[str, int]]:
+def _files(root: Path, pattern: str, ignore: PathSpec[Any] | None) -> Iterator[tuple[str, int]]:
     """(context-relative path, size) of every regular file ``pattern`` selects."""
     if not root.is_dir():
         return
