@@ -94,3 +94,19 @@ def test_a_scan_from_a_thread_forks_its_workers_from_a_fork_server(tmp_path: Pat
     assert seen["method"] == "forkserver"
     two = seen["result"]
     assert (one.findings, one.diagnostics, one.files_scanned) == (two.findings, two.diagnostics, two.files_scanned)
+
+
+def test_the_fork_server_preload_loads_the_rules_and_first_use_modules() -> None:
+    """What the fork server imports before forking TUI scan workers: every rule module, and
+    the modules a scan would otherwise import in every worker on first use."""
+    import subprocess
+    import sys
+
+    from migrate_tui.rules import _MODULES
+
+    probe = (
+        "import sys, migrate_tui.pipeline.preload as p\n"
+        "print(sorted(n for n in p._FIRST_USE + tuple('migrate_tui.rules.' + m for m in sys.argv[1:]) if n not in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *_MODULES.values()], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
