@@ -50,12 +50,12 @@ from migrate_tui.tui.messages import (
     WriteCompleted,
     WriteFailed,
 )
+from migrate_tui.tui.proofbook import ProofBook
 from migrate_tui.tui.review import Query, Review, fix_digest, is_internal, parse_query, why_not_acceptable
 from migrate_tui.tui.safe import content, visible
 from migrate_tui.tui.screens import HelpScreen, WriteSummary, confirm_quit, confirm_unsafe, confirm_write
 
 if TYPE_CHECKING:
-    from migrate_tui.proof.prove import Proof
     from migrate_tui.proof.verify import TreeLoader
 
 
@@ -190,7 +190,7 @@ class ReviewScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._replan_note = ""  # what a re-plan (mode, re-scan, write) should report when done
         # finding key -> (digest of the fix proven, digests the proof is shown for, the proof)
-        self.proofs: dict[str, tuple[str, frozenset[str], Proof]] = {}
+        self.proofs = ProofBook()
         self._proving: set[str] = set()  # keys of findings a `p` worker is proving
 
     # -- layout -----------------------------------------------------------------------------
@@ -342,7 +342,7 @@ class ReviewScreen(Screen[None]):
         self._cancel_flush()
         self.scan_done = self.scan_total = result.files_scanned
         kept_before = set(self.review.decisions)
-        withdrawn = self.review.replace(self._with_proofs(result.findings), result.diagnostics)
+        withdrawn = self.review.replace(self.proofs.reapplied(result.findings), result.diagnostics)
         if any(is_internal(d) for d in result.diagnostics):
             self.crashed = True
         self.findings_tree.rebuild(self.review, parse_query(self.query_text))
@@ -509,7 +509,7 @@ class ReviewScreen(Screen[None]):
                     self.review.is_accepted(self.current),
                     self.review.reset_reason(self.current),
                     len(self.review.members(self.review.set_of(self.current) or "")),
-                    proof=self._proof_of(self.current),
+                    proof=self.proofs.shown_for(self.current, self.review.members(self.review.set_of(self.current) or "")),
                     proving=self.current.key in self._proving,
                 )
             )
@@ -799,7 +799,7 @@ class ReviewScreen(Screen[None]):
         was_accepted = self.review.is_accepted(finding)
         changed = lowered(self.review.members(self.review.set_of(finding) or ""), finding, proof)
         shown = fix_digest(changed[0].fix) if changed and changed[0].fix is not None else message.digest
-        self.proofs[message.key] = (message.digest, frozenset({shown}), proof)
+        self.proofs.record(message.key, message.digest, shown, proof)
         withdrawn = self.review.revise(changed, cause="the proof") if changed else []
         if self.current is not None:
             self.current = self.review.by_key(self.current.key) or self.current
@@ -811,37 +811,6 @@ class ReviewScreen(Screen[None]):
         elif was_accepted and not (now is not None and self.review.is_accepted(now)):
             text += " — your accept was withdrawn: nothing is written for it"  # now manual: nothing to accept
         self.notify(visible(text), title="Proof", severity="information" if not changed else "warning", timeout=10, markup=False)
-
-    def _proof_of(self, finding: Finding) -> Proof | None:
-        """The proof shown for ``finding``: its own or its change-set's, while the fix is the one it judged."""
-        if finding.fix is None:
-            return None
-        digest = fix_digest(finding.fix)
-        keys = [finding.key, *(m.key for m in self.review.members(self.review.set_of(finding) or ""))]
-        for key in keys:
-            entry = self.proofs.get(key)
-            if entry is not None and digest in entry[1]:
-                return entry[2]
-        return None
-
-    def _with_proofs(self, findings: list[Finding]) -> list[Finding]:
-        """A re-plan's findings with the proofs still valid re-applied (a proof lowers until the
-        fix it judged changes); proofs of fixes that changed are dropped."""
-        if not self.proofs:
-            return findings
-        from migrate_tui.tui.proving import lowered
-
-        by_key = {f.key: f for f in findings}
-        replaced: dict[str, Finding] = {}
-        for key, (digest, _shown, proof) in list(self.proofs.items()):
-            finding = by_key.get(key)
-            if finding is None or finding.fix is None or fix_digest(finding.fix) != digest:
-                del self.proofs[key]
-                continue
-            members = [f for f in findings if f.fix is not None and fix_digest(f.fix) == digest]
-            for judged in lowered(members, finding, proof):
-                replaced[judged.key] = judged
-        return [replaced.get(f.key, f) for f in findings]
 
     # -- navigation ---------------------------------------------------------------------------
     def _pending_keys(self) -> list[str]:
