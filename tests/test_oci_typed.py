@@ -139,3 +139,39 @@ def test_a_streamed_upload_answered_with_303_is_closed(monkeypatch: pytest.Monke
         ("GET", "/v2/team/site/blobs/uploads/session-1/done", b""),
     ]
     assert [stream.closed for stream in _Tracked.opened] == [True]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ['{"annotations": 5}', '{"mediaType": "x", "size": 1}', '{"mediaType": "x", "digest": "sha256:00", "size": "big"}', "[]"],
+)
+def test_building_into_a_layout_with_a_broken_index_entry_is_a_one_line_error(
+    tmp_path: Path, entry: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # build -o into an existing layout read its index.json entries unchecked: an entry of the wrong
+    # shape was an internal error (AttributeError, KeyError); the index is left as it was
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    broken = '{"schemaVersion": 2, "manifests": [%s]}' % entry
+    (out / "index.json").write_text(broken)
+    context = _site(tmp_path)
+    code = main(["build", str(context), "-t", "site:1", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("migrate-tui build: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert (out / "index.json").read_text() == broken
+
+
+def test_a_layout_index_is_replaced_whole(tmp_path: Path) -> None:
+    # index.json is written to a temporary file beside it and renamed over it: a reader (or a
+    # crash) never sees half of it, and no temporary file is left behind
+    context = _site(tmp_path)
+    out = tmp_path / "out"
+    build(context / "Dockerfile", context, tag="1", output=out)
+    first = (out / "index.json").stat().st_ino
+    build(context / "Dockerfile", context, tag="2", output=out)
+    assert (out / "index.json").stat().st_ino != first
+    names = sorted(m["annotations"]["org.opencontainers.image.ref.name"] for m in json.loads((out / "index.json").read_text())["manifests"])
+    assert names == ["1", "2"]
+    assert sorted(p.name for p in out.iterdir()) == ["blobs", "index.json", "oci-layout"]

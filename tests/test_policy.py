@@ -209,6 +209,11 @@ def test_command_writes_yaml_to_stdout_and_file(tmp_path: Path, capsys, monkeypa
     written = [d for d in yaml.safe_load_all((tmp_path / "p.yaml").read_text()) if d]
     assert [d["kind"] for d in written] == ["ClusterPolicy"]
     assert written[0]["spec"]["validationFailureAction"] == "Audit"
+    # -o replaces the file whole (a temp file beside it, renamed over it): never half a policy
+    inode = (tmp_path / "p.yaml").stat().st_ino
+    assert main(["policy", "--target", "k8s=1.33", "--engine", "kyverno", "-o", "p.yaml"]) == 0
+    assert (tmp_path / "p.yaml").stat().st_ino != inode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.yaml"]
 
 
 def test_command_below_1_30(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -299,7 +299,7 @@ def add_parser(subparsers: Subparsers, common: CommonOptions) -> argparse.Argume
 
 
 def run(args: argparse.Namespace) -> int:
-    from migrate_tui.commands import ExitCode, UsageError
+    from migrate_tui.commands import ExitCode, UsageError, umask, write_atomically
 
     target = _target(args)
     action = {"deny": "Deny", "warn": "Warn", "audit": "Audit"}[args.action]
@@ -316,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
     text = render(objects, target)
     if args.output:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            write_atomically(args.output, text.encode("utf-8"), 0o666 & ~umask())
         except OSError as exc:
             raise UsageError(f"{args.output}: {exc.strerror or exc}") from None
         print(f"Wrote {len(objects)} object{'s' if len(objects) != 1 else ''} to {args.output}", file=sys.stderr)

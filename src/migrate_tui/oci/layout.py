@@ -106,7 +106,10 @@ class Descriptor:
         annotations = data.get("annotations") or {}
         if not isinstance(annotations, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in annotations.items()):
             raise LayoutError(f"the descriptor of {printable(data.get('digest'), 80)} has annotations that are not strings")
-        return cls(data["mediaType"], data["digest"], int(data["size"]), dict(annotations), data.get("platform"))
+        media_type, digest, size = data.get("mediaType"), data.get("digest"), data.get("size")
+        if not isinstance(media_type, str) or not isinstance(digest, str) or type(size) is not int or size < 0:
+            raise LayoutError(f"the descriptor of {printable(digest, 80)} has no mediaType, digest or size of the right type")
+        return cls(media_type, digest, size, dict(annotations), data.get("platform"))
 
 
 def sha256(data: bytes) -> str:
@@ -450,16 +453,34 @@ class Layout:
 
     def init(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+        _write_atomically(self.path / "oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}))
         if not (self.path / "index.json").exists():
-            (self.path / "index.json").write_text(json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}))
+            _write_atomically(self.path / "index.json", json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}))
 
     def add_manifest(self, desc: Descriptor, tag: str) -> None:
         index = self.index()
-        kept = [m for m in index.get("manifests", []) if (m.get("annotations") or {}).get(REF_NAME) != tag]
-        entry = Descriptor(desc.media_type, desc.digest, desc.size, {REF_NAME: tag}).to_json()
-        index["manifests"] = kept + [entry]
-        (self.path / "index.json").write_text(json.dumps(index, indent=2))
+        listed = index.get("manifests", [])
+        if not isinstance(listed, list):
+            raise LayoutError(f"{self.path}: index.json: 'manifests' is not a list")
+        for entry in listed:
+            Descriptor.from_json(entry)  # its shape checked: a one-line error, and the index left as it is
+        kept = [m for m in listed if (m.get("annotations") or {}).get(REF_NAME) != tag]
+        added = Descriptor(desc.media_type, desc.digest, desc.size, {REF_NAME: tag}).to_json()
+        index["manifests"] = kept + [added]
+        _write_atomically(self.path / "index.json", json.dumps(index, indent=2))
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    """``text`` written to a temporary file beside ``target``, then renamed over it."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
 
 
 def write_image(
