@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from urllib.parse import urlsplit
 
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Stage, env_pairs, expand_args
@@ -124,15 +124,12 @@ _CURL_VALUED = frozenset(
 )
 
 
-class FetchTool(str, Enum):
+class FetchTool(StrEnum):
     GIT = "git clone"
     WGET = "wget"
     CURL = "curl"
     HF_CLI = "huggingface-cli download"
     ADD = "ADD"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 class LandsAs(str, Enum):

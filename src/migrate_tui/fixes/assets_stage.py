@@ -15,7 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Iterable
 
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
@@ -71,7 +71,7 @@ _BASE_DIRS = frozenset(
 _VALUED = {"cp": "tS", "ln": "tS", "mkdir": "m", "mv": "tS", "touch": "dtr"}
 
 
-class ArrangeBlocker(str, Enum):
+class ArrangeBlocker(StrEnum):
     """Why the assets-stage rewrite is left to a person."""
 
     INSTALLS_PACKAGES = "installs-packages"
@@ -82,9 +82,6 @@ class ArrangeBlocker(str, Enum):
     TOP_LEVEL_LINK = "top-level-link"
     NAMED_STAGE = "named-stage"
     CONFIG_EXPANDS = "config-expands"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
     @property
     def sentence(self) -> str:

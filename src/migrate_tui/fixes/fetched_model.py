@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from migrate_tui.model.findings import Applicability, Diagnostic, Edit, Finding, Fix, Location, Severity
@@ -46,7 +46,7 @@ _Runner = tuple["PodSpecSubject", list[tuple[str, int]], str]
 _Mounting = tuple["PodSpecSubject", list[tuple[str, int]], str]
 
 
-class SplitBlocker(str, Enum):
+class SplitBlocker(StrEnum):
     """Why the split is not written (messages quote the sentence; code decides on the kind)."""
 
     NO_MANIFEST = "no-linked-manifest"
@@ -58,9 +58,6 @@ class SplitBlocker(str, Enum):
     TARGET = "target"
     ASSET_PATH = "asset-path"
     MANIFEST = "manifest"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 def judge(

@@ -7,28 +7,22 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 
-class Applicability(str, Enum):
+class Applicability(StrEnum):
     """How far a fix can be trusted (ruff's Safe / Unsafe / DisplayOnly)."""
 
     SAFE = "safe"  # provably equivalent
     UNSAFE = "unsafe"  # equivalent under a stated assumption
     MANUAL = "manual"  # explanation only; never applied automatically
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
-
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 @dataclass(frozen=True, order=True)

@@ -18,7 +18,7 @@ import json
 import os
 import re
 import stat
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "CONTROL_CHARS",
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class PathRefusal(str, Enum):
+class PathRefusal(StrEnum):
     """Why a path (or a name used as one) is not written."""
 
     EMPTY = "empty"
@@ -48,9 +48,6 @@ class PathRefusal(str, Enum):
     SYMLINK = "symlink"  # a directory on the way is a symlink
     NOT_DIRECTORY = "not-directory"  # a component on the way is a file
     OUTSIDE = "outside"  # the opened directory is not below the root any more
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 _SENTENCES = {

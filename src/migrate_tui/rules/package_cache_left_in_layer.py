@@ -70,7 +70,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Iterator
 
 from migrate_tui.analysis.context import RuleContext
@@ -301,14 +301,11 @@ def _blocker(script: RunScript, plan: _Plan) -> EditBlocker | None:
     return None
 
 
-class IndexStillNeeded(str, Enum):
+class IndexStillNeeded(StrEnum):
     """A later RUN installs from the index this RUN downloads: removing it here breaks the build."""
 
     APT_LISTS = "later-run-uses-apt-lists"
     APK_INDEX = "later-run-uses-apk-index"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
     @property
     def sentence(self) -> str:

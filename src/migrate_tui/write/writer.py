@@ -21,7 +21,7 @@ import signal
 import stat
 import threading
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -45,7 +45,7 @@ from migrate_tui.platform.target import Target
 from migrate_tui.parse.yamldoc import Chunk, YamlError, load_chunk, split_documents
 
 
-class WriteRefusal(str, Enum):
+class WriteRefusal(StrEnum):
     """Why a fix's file was not written (decide on this, not on the sentence)."""
 
     EMPTY = "empty"
@@ -65,9 +65,6 @@ class WriteRefusal(str, Enum):
     WOULD_NOT_VALIDATE = "invalid"
     UNREADABLE = "unreadable"
     OVERLAPS = "overlaps"  # not refused for good: it waits for the next round (ruff's approach)
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
     @classmethod
     def of(cls, kind: PathRefusal) -> WriteRefusal:

@@ -28,7 +28,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from migrate_tui.parse.shell.command import Command, OpKind, Verdict, Why, Word
 from migrate_tui.parse.shell.commands import classified, classify_words, with_redirects
@@ -57,16 +57,13 @@ _HEADER_KEYWORDS = frozenset({"for", "case", "select", "function", "in"})
 _UNKNOWN_CWD = "$PWD"  # the WORKDIR, or a directory a nested or computed ``cd`` went to
 
 
-class RunForm(str, Enum):
+class RunForm(StrEnum):
     SHELL = "shell"  # RUN cmd …
     HEREDOC = "heredoc"  # RUN <<EOF … EOF (the body is the script)
     EXEC = "exec"  # RUN ["sh", "-c", "…"] or RUN ["cmd", …]
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
-
-class EditBlocker(str, Enum):
+class EditBlocker(StrEnum):
     """Why a command cannot be appended to a RUN without changing what it does."""
 
     EXEC_FORM = "exec-form"
@@ -74,9 +71,6 @@ class EditBlocker(str, Enum):
     UNFINISHED = "unfinished"
     BACKGROUND = "background"
     EXITS = "exits"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
     @property
     def sentence(self) -> str:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import NamedTuple
 
 
-class OpKind(str, Enum):
+class OpKind(StrEnum):
     """What one command does to the file system, as far as IV001/IV002 care."""
 
     COPY = "copy"
@@ -28,11 +28,8 @@ class OpKind(str, Enum):
     WAIT = "wait"
     UNKNOWN = "unknown"
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
-
-class Why(str, Enum):
+class Why(StrEnum):
     """Why a command has its :class:`OpKind`: the typed half of an op's reason (the ``reason``
     text says the same for people, with the paths and names filled in). Code decides on this,
     never on the text."""
@@ -64,9 +61,6 @@ class Why(str, Enum):
     BUSY_LOOP = "busy-loop"  # a while/until loop that does more than wait
     NESTED_SHELL = "nested-shell"  # a shell reading a script from stdin or another string
     RUNTIME_CODE = "runtime-code"  # ``eval``, ``dockerize CMD``: code chosen at run time
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 #: Most severe first. A pipeline (``wget -qO- URL | tar xz -C /d``) takes the kind of its most
