@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_repo import generate  # noqa: E402
+from gen_repo import generated_tree  # noqa: E402
 from scan import _compiled_env, _tool, run  # noqa: E402
 
 
@@ -50,11 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cpus={os.cpu_count()} baseline={baseline_src} (medians of {args.repeat}, interleaved)")
     print(f"{'files':>7} {'grep s':>7} {'old s':>7} {'ratio':>6} {'old CPU':>8} {'new s':>7} {'ratio':>6} {'new CPU':>8} {'load':>5}")
     for size in (int(s) for s in args.sizes.split(",")):
-        tree = args.workdir / f"repo-{size}"
-        if not (tree / ".generated").exists():
-            shutil.rmtree(tree, ignore_errors=True)
-            generate(size, tree)
-            (tree / ".generated").write_text("ok\n")
+        tree = generated_tree(args.workdir, size)
         grep, old, new = [], [], []
         for _ in range(args.repeat):
             grep.append(run(["grep", "-rlE", "initContainers|^FROM", "."], tree))

@@ -8,6 +8,7 @@ with comments), Helm templates, Dockerfiles, Makefiles, Markdown and a few other
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -231,6 +232,17 @@ def generate(n: int, root: Path, seed: int = 4639) -> dict[str, int]:
         path.write_text(text)
         counts[kind] = counts.get(kind, 0) + 1
     return counts
+
+
+def generated_tree(workdir: Path, files: int) -> Path:
+    """``workdir/repo-FILES``, generated on first use and reused after (a ``.generated`` marker
+    says it is complete: a run interrupted half-way is generated again)."""
+    tree = workdir / f"repo-{files}"
+    if not (tree / ".generated").exists():
+        shutil.rmtree(tree, ignore_errors=True)
+        generate(files, tree)
+        (tree / ".generated").write_text("ok\n")
+    return tree
 
 
 def main(argv: list[str]) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_repo import generate  # noqa: E402
+from gen_repo import generated_tree  # noqa: E402
 from scan import _compiled_env, _tool  # noqa: E402
 
 
@@ -56,11 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
 
-    tree = args.workdir / f"repo-{args.files}"
-    if not (tree / ".generated").exists():
-        shutil.rmtree(tree, ignore_errors=True)
-        generate(args.files, tree)
-        (tree / ".generated").write_text("ok\n")
+    tree = generated_tree(args.workdir, args.files)
     # plain manifests (not Helm templates): their init images are looked up in the link index
     manifests = sorted(p for p in tree.rglob("deployment.yaml") if p.parent.name == "deploy")
     init_copy = next(p for p in manifests if "initContainers" in p.read_text())

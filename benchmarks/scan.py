@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_repo import generate  # noqa: E402
+from gen_repo import generated_tree  # noqa: E402
 
 
 def _tool() -> list[str]:
@@ -100,11 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         f" {'RSS MB':>7} {'s/1k files':>10} {'cold CPU s':>10} {'load':>5}"
     )
     for size in (int(s) for s in args.sizes.split(",")):
-        tree = args.workdir / f"repo-{size}"
-        if not (tree / ".generated").exists():
-            shutil.rmtree(tree, ignore_errors=True)
-            generate(size, tree)
-            (tree / ".generated").write_text("ok\n")
+        tree = generated_tree(args.workdir, size)
         grep = median_of(args.repeat, ["grep", "-rlE", "initContainers|^FROM", "."], tree)
         cache_dir = Path(tempfile.mkdtemp(prefix="mt-cache-"))
         env = dict(base_env, MIGRATE_TUI_CACHE_DIR=str(cache_dir))
