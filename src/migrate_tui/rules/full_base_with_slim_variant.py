@@ -115,25 +115,16 @@ def _finding(source: SourceFile, target: dfx.Target, root: Stage, base: str, new
     }
     explanation = f"{dfx.label(stage)} is {target.reason}. Assumes {assumption}."
     edit = _edit(source, root, base, new_base)
-    if isinstance(edit, str):
-        return Finding(
-            rule=CODE,
-            severity=Severity.WARNING,
-            location=location,
-            message=message,
-            explanation=explanation,
-            data=data,
-            fix_blocked=edit,
-            anchor=anchor,
+    fix = None
+    if not isinstance(edit, str):  # (a string says why the base can't be edited here)
+        fix = Fix(
+            applicability=Applicability.UNSAFE,
+            description=f"Use {new_base}",
+            edits=(edit,),
+            assumption=assumption,
+            base_digests=((source.path, source.digest),),
+            scopes=((source.path, root.from_instruction.start, root.from_instruction.end),),
         )
-    fix = Fix(
-        applicability=Applicability.UNSAFE,
-        description=f"Use {new_base}",
-        edits=(edit,),
-        assumption=assumption,
-        base_digests=((source.path, source.digest),),
-        scopes=((source.path, root.from_instruction.start, root.from_instruction.end),),
-    )
     return Finding(
         rule=CODE,
         severity=Severity.WARNING,
@@ -142,6 +133,7 @@ def _finding(source: SourceFile, target: dfx.Target, root: Stage, base: str, new
         explanation=explanation,
         fix=fix,
         data=data,
+        fix_blocked=edit if isinstance(edit, str) else None,
         anchor=anchor,
     )
 
