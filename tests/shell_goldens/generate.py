@@ -37,6 +37,7 @@ REPO = HERE.parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 sys.path.insert(0, str(REPO / "src"))
 
+from migrate_tui.analysis.initcopy import literal_env  # noqa: E402  (the container's env as the IV analysis reads it)
 from migrate_tui.parse.shell import parse_container_command  # noqa: E402
 from migrate_tui.parse.dockerfile.names import is_dockerfile_name  # noqa: E402
 from migrate_tui.parse.dockerfile.parser import parse_dockerfile  # noqa: E402
@@ -86,16 +87,6 @@ def _containers(node: Any) -> Iterator[dict[str, Any]]:
             yield from _containers(value)
 
 
-def _env(container: dict[str, Any]) -> dict[str, str]:
-    env = container.get("env")
-    out: dict[str, str] = {}
-    if isinstance(env, list):
-        for item in env:
-            if isinstance(item, dict) and "value" in item and isinstance(item.get("name"), str):
-                out[item["name"]] = str(item["value"])
-    return out
-
-
 def _words(value: Any) -> list[str] | None:
     return [str(v) for v in value] if isinstance(value, list) else None
 
@@ -115,7 +106,7 @@ def yaml_inputs(root: Path) -> Iterator[dict[str, Any]]:
                     "command": _words(container.get("command")),
                     "args": _words(container.get("args")),
                     "working_dir": str(working_dir) if working_dir else None,
-                    "env": _env(container),
+                    "env": literal_env(container),
                 }
 
 
