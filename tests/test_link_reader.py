@@ -5,13 +5,14 @@ size checks gave, for every kind of file a repository can hold."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from migrate_tui.analysis.links.index import _IMAGE_LINE, _MAX_READ, _image_lines, _Reader
+from migrate_tui.analysis.links.index import _MAX_READ, _image_lines, _Reader
 
 
 def _reference(root: Path, rel: str) -> tuple[str | None, list[int]]:
@@ -66,6 +67,9 @@ def test_reads_and_stamps_what_the_old_reader_did(tree: Path) -> None:
     assert reader.text("link.yaml") is None  # a link is not followed (its target is read in place)
     assert reader.text("fifo.yaml") is None  # opened without blocking, not read
 
+
+# the line pattern the index used before (the definition; the index finds "image:" first)
+_IMAGE_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?image:[ \t]*[\"']?([^\s\"'#]+)", re.M)
 
 LINES = [
     "image: a\n",
