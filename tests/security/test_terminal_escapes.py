@@ -125,3 +125,15 @@ def test_patch_dir_messages_and_index_show_escapes(repo: Path, tmp_path: Path, c
     # the .patch files carry the files' exact bytes (git apply needs them); the pages people read don't
     for page in patches.glob("*.md"):
         assert not RAW.search(page.read_text(encoding="utf-8").replace("\n", "")), page.name
+
+
+def test_build_errors_show_escapes(tmp_path: Path, capsys) -> None:
+    # a COPY source named in the Dockerfile (a scanned, hostile file) came back raw in the error
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM scratch\nCOPY {json.dumps([HOSTILE, '/x'])}\n")
+    assert main(["build", str(context), "-t", "t:1", "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("migrate-tui build: error: ") and err.count("\n") == 1
+    assert not RAW.search(err[:-1]), err
+    assert SHOWN.rstrip(r"\n") in err

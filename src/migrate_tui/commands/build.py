@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from migrate_tui.render.formats.terminal import visible
+
 if TYPE_CHECKING:
     from migrate_tui.commands import CommonOptions, Subparsers
     from migrate_tui.oci.stream import Limits
@@ -177,12 +179,16 @@ def run(args: argparse.Namespace) -> int:
             compression=args.compression,
             level=args.compression_level,
         )
-        print(f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}")
+        print(
+            visible(
+                f"built {args.tag}: {result.descriptor.digest} ({result.layers} layers, {result.files} entries) in oci:{output}:{args.tag}"
+            )
+        )
         if args.push:
             digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
-            print(f"pushed {args.tag}@{digest}")
+            print(visible(f"pushed {args.tag}@{digest}"))
     except (BuildError, LayoutError, RegistryError, SourceError, ValueError, OSError) as exc:
-        print(f"migrate-tui build: error: {exc}", file=sys.stderr)
+        print(visible(f"migrate-tui build: error: {exc}"), file=sys.stderr)  # (names from the build context)
         return 2
     return 0
 
@@ -206,13 +212,13 @@ def _docker_build(args: argparse.Namespace, dockerfile: Path) -> int:
         client.ping()
         relative = os.path.relpath(dockerfile.resolve(), args.context.resolve())  # the SDK wants it inside the context
         image, _ = client.images.build(path=str(args.context), dockerfile=relative, tag=args.tag, rm=True)
-        print(f"built {args.tag}: {image.id}")
+        print(visible(f"built {args.tag}: {image.id}"))
         if args.push:
             client.images.push(args.tag)
-            print(f"pushed {args.tag}")
+            print(visible(f"pushed {args.tag}"))
     except DockerException as exc:
         print(
-            f"migrate-tui build: error: no usable Docker daemon ({exc}); without --docker, FROM scratch images build without one",
+            visible(f"migrate-tui build: error: no usable Docker daemon ({exc}); without --docker, FROM scratch images build without one"),
             file=sys.stderr,
         )
         return 2

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migrate_tui.render.formats.terminal import visible
+
 if TYPE_CHECKING:
     import argparse
 
@@ -122,16 +124,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         result, copied = build_asset(kind, source, tag=args.tag, output=output, architecture=args.platform.partition("/")[2] or "amd64")
         print(
-            f"built {args.tag} from {source or DEFAULT_DIRS[kind]}: {result.descriptor.digest} "
-            f"({result.files} entries; {copied.links_kept} links kept, {copied.links_resolved} resolved into files) "
-            f"in oci:{output}:{args.tag}"
+            visible(
+                f"built {args.tag} from {source or DEFAULT_DIRS[kind]}: {result.descriptor.digest} "
+                f"({result.files} entries; {copied.links_kept} links kept, {copied.links_resolved} resolved into files) "
+                f"in oci:{output}:{args.tag}"
+            )
         )
         if kind == "certs" and not (Path(source or DEFAULT_DIRS[kind]) / "ca-certificates.crt").exists():
             print("migrate-tui build: warning: no ca-certificates.crt in the tree; Go and SSL_CERT_FILE look for it", file=sys.stderr)
         if args.push:
             digest = push_layout(result.layout, args.tag, args.tag, insecure=insecure)
-            print(f"pushed {args.tag}@{digest}")
+            print(visible(f"pushed {args.tag}@{digest}"))
     except (AssetTreeError, BuildError, RegistryError, OSError) as exc:
-        print(f"migrate-tui build: error: {exc}", file=sys.stderr)
+        print(visible(f"migrate-tui build: error: {exc}"), file=sys.stderr)  # (names from the build context)
         return 2
     return 0
