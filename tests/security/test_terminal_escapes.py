@@ -137,3 +137,20 @@ def test_build_errors_show_escapes(tmp_path: Path, capsys) -> None:
     assert err.startswith("migrate-tui build: error: ") and err.count("\n") == 1
     assert not RAW.search(err[:-1]), err
     assert SHOWN.rstrip(r"\n") in err
+
+
+def test_links_output_shows_escapes(tmp_path: Path, capsys) -> None:
+    # image names from compose/skaffold files were printed raw by `links`
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "web").mkdir()
+    (root / "web" / "Dockerfile").write_text("FROM scratch\nCOPY x /x\n")
+    image = "reg.example/web" + "\x1b]0;pwned\x07\x1b[2J" + ":1"
+    (root / "docker-compose.yaml").write_text(f"services:\n  web:\n    build: web\n    image: {json.dumps(image)}\n")
+    assert main(["links", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert not RAW.search(out.replace("\n", "")), out
+    assert out == "reg.example/web\\x1b]0;pwned\\x07\\x1b[2J:1  web/Dockerfile (context web; compose, docker-compose.yaml:4)\n"
+    assert main(["links", str(root), "--image", image]) == 1  # (not a reference: nothing builds it)
+    shown = capsys.readouterr().err
+    assert shown == "reg.example/web\\x1b]0;pwned\\x07\\x1b[2J:1: no Dockerfile in this repository builds it\n"

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
+from migrate_tui.render.formats.terminal import visible
+
 if TYPE_CHECKING:
     from migrate_tui.analysis.links.index import Link
     from migrate_tui.commands import CommonOptions, Subparsers
@@ -43,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json":
             print(json.dumps({"image": args.image, "link": _as_json(link) if link else None}, indent=2))
         elif link is None:
-            print(f"{args.image}: no Dockerfile in this repository builds it", file=sys.stderr)
+            print(visible(f"{args.image}: no Dockerfile in this repository builds it"), file=sys.stderr)
         else:
-            print(f"{args.image} -> {link.describe()}")
+            print(visible(f"{args.image} -> {link.describe()}"))
         return ExitCode.CLEAN if link else ExitCode.FINDINGS
     if args.format == "json":
         payload = {
@@ -58,11 +60,12 @@ def run(args: argparse.Namespace) -> int:
     if not index.links:
         print("no image → Dockerfile links found (add [tool.migrate-tui.images] to declare them)")
         return ExitCode.CLEAN
-    width = max(len(l.image) for l in index.links)
+    # image names and paths come from the scanned files: every line is escaped for the terminal
+    width = max(len(visible(l.image)) for l in index.links)
     for link in index.links:
-        print(f"{link.image:<{width}}  {link.describe()}")
+        print(f"{visible(link.image):<{width}}  {visible(link.describe())}")
     for name, new, origin in index.aliases:
-        print(f"{name:<{width}}  is deployed as {new} (kustomize, {origin})")
+        print(f"{visible(name):<{width}}  {visible(f'is deployed as {new} (kustomize, {origin})')}")
     return ExitCode.CLEAN
 
 
