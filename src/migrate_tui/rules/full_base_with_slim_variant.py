@@ -139,6 +139,12 @@ def _finding(source: SourceFile, target: dfx.Target, root: Stage, base: str, new
 
 
 def _edit(source: SourceFile, root: Stage, base: str, new_base: str) -> Edit | str:
+    if root.base_assumed:  # the base is what the ARG defaults say; BuildKit builds from an empty value
+        names = ", ".join(root.base_assumed)
+        return (
+            f"the FROM uses ARG {names}, declared after the first FROM, which BuildKit leaves empty here; "
+            f"declare it before the first FROM, then use {new_base}"
+        )
     start, end = root.base_span
     raw = source.text[start:end]
     if "@" in raw:

@@ -120,6 +120,9 @@ class Stage:
     from_instruction: Instruction
     instructions: list[Instruction] = field(default_factory=list)
     parent: Stage | None = None
+    # ARGs the FROM uses that are declared after the first FROM: BuildKit gives them no value, so
+    # ``base_resolved`` (which takes their defaults) is an assumption, reported in ``errors``
+    base_assumed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -652,6 +655,7 @@ def _build_stages(
             resolved, borrowed = _resolve_base(stage.base, env, late, escape)
             if borrowed:
                 stage.base_resolved = resolved
+                stage.base_assumed = tuple(borrowed)
                 stage.parent = _find_parent(stages, resolved)
                 errors.append(
                     (
