@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, cast
 from migrate_tui.rules import DockerfileRule, PodSpecRule, Rule, all_rules, rule_codes
 from migrate_tui.repo.config import Config
 from migrate_tui.analysis.context import PodSpecSubject, Project, RuleContext
-from migrate_tui.repo.discover import Candidate, FileKind, discover
+from migrate_tui.repo.discover import Candidate, FileKind, classify, discover
 from migrate_tui.model.findings import Applicability, Diagnostic, DiagnosticKind, Finding, exception_summary
 from migrate_tui.parse.podspec import find_pod_specs
 from migrate_tui.repo.sources import SourceFile, _rel_below, read_source
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import queue
     from multiprocessing.context import BaseContext
 
-    from migrate_tui.analysis.links.index import LinkIndex, Walked
+    from migrate_tui.analysis.links.index import LinkIndex, Walked, WalkRecord
     from migrate_tui.parse.yamldoc import YamlDocument
     from migrate_tui.rules import DockerfileSubject
     from migrate_tui.pipeline.cache import CacheEntry, Dep, ScanCache
@@ -190,25 +190,33 @@ class Engine:
         store = self._open_cache()
         listed: list[tuple[str, bool]] = []  # (directory, its .gitignore read): what the link index stamps
         whole_root = self.paths is None
-        walk = discover(
-            self.root,
-            self.paths,
-            excludes=self.config.exclude,
-            use_gitignore=self.config.respect_gitignore,
-            on_dir=(lambda directory, gitignore: listed.append((directory, gitignore))) if whole_root else None,
-        )
+        walk_started_ns = time.time_ns()
+        kept = self._kept_walk() if whole_root else None
+        walk: Iterator[Candidate | Diagnostic]
+        if kept is not None:
+            walk = iter(kept)
+        else:
+            walk = discover(
+                self.root,
+                self.paths,
+                excludes=self.config.exclude,
+                use_gitignore=self.config.respect_gitignore,
+                on_dir=(lambda directory, gitignore: listed.append((directory, gitignore))) if whole_root else None,
+            )
         candidates: list[Candidate] = []
         early: list[Diagnostic] = []
 
-        def finish_walk() -> tuple[list[str], list[tuple[str, bool]]]:
+        def finish_walk() -> WalkRecord:
             """The rest of the walk, now: a link index built before the fork (a fresh tree, no
             valid link cache) reads the walk's files instead of walking the tree a second time."""
+            from migrate_tui.analysis.links.index import WalkRecord
+
             for item in walk:
                 if isinstance(item, Diagnostic):
                     early.append(item)
                 else:
                     candidates.append(item)
-            return [_rel_of(self.root, c) for c in candidates], listed
+            return WalkRecord([_rel_of(self.root, c) for c in candidates], listed, not early, walk_started_ns)
 
         decide_at = self._enough_to_decide()
         for item in walk:
@@ -284,6 +292,36 @@ class Engine:
         result.diagnostics.sort()
         result.seconds = time.perf_counter() - started
         yield ScanFinished(result)
+
+    def _kept_walk(self) -> list[Candidate] | None:
+        """The files a walk of the whole root finds, as the link cache kept them while its stamps
+        (every directory listed, every .gitignore read) hold; its index is adopted on the way.
+        None: walk (and, when the cache could keep this walk, build the index again to keep it)."""
+        if self.project.has_links():
+            return None  # a rescan (``fix``): the index of the first scan stays, the tree is walked
+        from migrate_tui.analysis.links.index import cached_scan
+
+        try:
+            found = cached_scan(self.root, self.config)
+        except Exception:  # noqa: BLE001 - a cache is an optimisation: any trouble means walk
+            return None
+        if found is None:
+            return None
+        if found.files is None:
+            if found.retry:
+                self.project.refresh_links = True
+            else:
+                self.project.adopt_links(found.index)
+            return None
+        self.project.adopt_links(found.index)
+        prefix = os.path.join(str(self.root), "")
+        out = []
+        for rel in found.files:
+            kind = classify(rel.rpartition("/")[2])
+            if kind is None:
+                return None  # (not what this discovery code keeps: walk)
+            out.append(Candidate(prefix + rel, kind, rel))
+        return out
 
     def _open_cache(self) -> ScanCache | None:
         if not self.cache:
@@ -377,8 +415,11 @@ class _TrackingProject(Project):
         return index
 
     def adopt_links(self, index: LinkIndex) -> None:
-        """Use ``index``, built by the parent process for this root and configuration."""
+        """Use ``index``, built (or loaded from the cache) for this root and configuration."""
         self._links = index
+
+    def has_links(self) -> bool:
+        return self._links is not None
 
     def links_fingerprint(self) -> str:
         if self._links_fp is None:

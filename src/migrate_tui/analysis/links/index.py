@@ -40,6 +40,16 @@ and not writable by others, its files are opened relative to it with ``O_NOFOLLO
 that git tracks is ignored, and a cache whose stamps are empty, malformed or don't cover what
 the index names is invalid (a committed cache can't guess the nanosecond mtimes of a fresh
 checkout). Files in it are replaced atomically, relative to the directory's descriptor.
+
+The same stamps vouch for the walk: when no directory's listing changed, no ``.gitignore``
+changed and the configuration is the same, the files a walk of the root finds are the ones it
+found last time. So the cache also keeps that list (``cached_scan``), and a scan of the whole
+root whose cache holds does not list 18,000 directories again. It is kept only for a walk that
+met nothing but plain files and directories (a symlink's verdict depends on its target, which
+no stamp covers), by the same discovery code, and only when every directory listed and every
+``.gitignore`` read was last changed at least ``RACY_NS`` before the walk began: a directory
+changed while it was being listed, or within the file system's timestamp granularity of it,
+would keep an mtime that hides the change (git's "racily clean" problem).
 """
 
 from __future__ import annotations
@@ -56,6 +66,7 @@ import secrets
 import shlex
 import stat as stat_mod
 import sys
+import time
 from array import array
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,7 +79,11 @@ from migrate_tui.repo.sources import read_fd
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 9
+_CACHE_VERSION = 10
+#: a directory (or .gitignore) changed less than this before a walk began: its listing is not
+#: kept (a change in the same clock tick, or skewed by a network file system's clock, would
+#: leave its mtime as it was)
+RACY_NS = 2_000_000_000
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
 # builds is never rewritten through a weaker guess), then commands read from scripts and CI.
@@ -362,6 +377,8 @@ class _Reader:
         self.root = root
         self._prefix = os.path.join(str(root), "")
         self.stamps: dict[str, list[int]] = {}
+        self.walk: WalkRecord | None = None  # the walk the index was built from
+        self.walk_stamped: list[str] = []  # the stamps that vouch for it: directories, .gitignores
 
     def stamp(self, rel: str) -> None:
         try:
@@ -399,22 +416,33 @@ class _Reader:
         return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-#: A walk of the whole root that the caller has made, or finishes on demand, with ``discover``'s
-#: arguments as ``_walk`` has them: (root-relative files in walk order, (directory, whether its
-#: .gitignore was read) for every directory listed).
-Walked = Callable[[], tuple[list[str], list[tuple[str, bool]]]]
+@dataclass(frozen=True)
+class WalkRecord:
+    """A walk of the whole root with ``discover``'s arguments as ``_walk`` has them."""
+
+    files: list[str]  # root-relative, in walk order
+    listed: list[tuple[str, bool]]  # every directory listed, and whether its .gitignore was read
+    clean: bool  # it met no symlink or unreadable directory (no diagnostic)
+    started_ns: int  # time.time_ns() before it listed the first directory
 
 
-def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walked: Walked | None = None) -> LinkIndex:
+#: A walk of the whole root that the caller has made, or finishes on demand.
+Walked = Callable[[], WalkRecord]
+
+
+def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walked: Walked | None = None, reuse: bool = True) -> LinkIndex:
     """The link index for ``root``: from the cache when every file it read is unchanged.
-    ``walked``: the scan's own walk of the root (one walk instead of two on a fresh tree)."""
+    ``walked``: the scan's own walk of the root (one walk instead of two on a fresh tree).
+    ``reuse=False``: build it again and cache it (a cache that holds but could not keep its walk)."""
     root = root.resolve()
     key = _config_key(config)
     state = "absent"
-    if use_cache:
+    if use_cache and not reuse:
+        state = _cache_dir_state(root)
+    elif use_cache:
         cached = _load_cache(root, key)
         if cached is not None:
-            return cached
+            return cached[0]
         state = _cache_dir_state(root)
     reader = _Reader(root)
     index = _build(root, config, reader, walked)
@@ -423,12 +451,58 @@ def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walk
         dir_fd = _open_cache_dir(root, create=state == "absent")
         if dir_fd is not None:
             try:
+                walk = _storable_walk(reader)  # (judged before the root's own change, next)
                 if state == "absent":
                     reader.stamp(".")  # creating the directory changed the root's mtime
-                _save_cache(dir_fd, key, reader.stamps, index)
+                _save_cache(dir_fd, key, reader.stamps, index, walk)
             finally:
                 os.close(dir_fd)
     return index
+
+
+@dataclass(frozen=True)
+class CachedScan:
+    """What the link cache vouches for while its stamps hold."""
+
+    index: LinkIndex
+    files: list[str] | None  # what a walk of the whole root finds (root-relative, in order), if kept
+    retry: bool  # no walk kept, and a walk now may be: the last was racy, or by other discovery code
+
+
+def cached_scan(root: Path, config: Config) -> CachedScan | None:
+    """The link cache's index and walk while its stamps hold; None when there is no valid cache."""
+    loaded = _load_cache(root.resolve(), _config_key(config))
+    if loaded is None:
+        return None
+    return CachedScan(loaded[0], loaded[1], loaded[2])
+
+
+def _walk_code() -> str:
+    """What decides a walk besides the tree and the configuration: discovery's own code."""
+    from migrate_tui.repo import discover
+
+    try:
+        st = os.stat(discover.__file__ or "")
+    except OSError:
+        return ""
+    return f"{_CACHE_VERSION}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _storable_walk(reader: _Reader) -> list[str] | int | None:
+    """The walk's files, when the cache may vouch for them (see the module's docstring); else
+    the time (ns) from which a new walk may be kept (this one was racy), or None: not at all (it
+    met a symlink or an unreadable directory)."""
+    record = reader.walk
+    if record is None or not record.clean:
+        return None
+    if any("\n" in rel or "\0" in rel for rel in record.files):
+        return None
+    newest = max((reader.stamps.get(rel, [0, -1])[1] for rel in reader.walk_stamped), default=-1)
+    if newest == -1 and reader.walk_stamped:
+        return record.started_ns  # a directory gone since it was listed
+    if newest >= record.started_ns - RACY_NS:
+        return max(newest, record.started_ns) + RACY_NS
+    return record.files
 
 
 def _config_key(config: Config) -> str:
@@ -652,7 +726,8 @@ def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int)
     return True
 
 
-def _load_cache(root: Path, key: str) -> LinkIndex | None:
+def _load_cache(root: Path, key: str) -> tuple[LinkIndex, list[str] | None, bool] | None:
+    """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold."""
     raw = _read_cache_file(root)
     if raw is None:
         return None
@@ -673,10 +748,34 @@ def _load_cache(root: Path, key: str) -> LinkIndex | None:
     if any(l.name_span and l.name_span[0] not in stamped for l in index.links):
         return None  # an edit span in a file the stamps don't vouch for
     index.fingerprint = data.get("fingerprint") or ""
-    return index
+    walk = data.get("walk")
+    if not isinstance(walk, dict) or not walk.get("code") or walk.get("code") != _walk_code():
+        return index, None, True
+    retry = walk.get("retry_after_ns")
+    files = _decode_walk(walk)
+    if files and any((f.rpartition("/")[0] or ".") not in stamped for f in files):
+        files = None  # a file in a directory no stamp vouches for: not a walk this cache made
+    return index, files, isinstance(retry, int) and time.time_ns() >= retry
 
 
-def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: LinkIndex) -> None:
+def _decode_walk(walk: dict[str, Any]) -> list[str] | None:
+    """The kept walk's files, if it names only paths inside the root; else None (the scan walks)."""
+    files = walk.get("files")
+    if not isinstance(files, str) or "\0" in files:
+        return None
+    if not files:
+        return []
+    if files.startswith("/") or "\n/" in files or "//" in files:
+        return None
+    rels = files.split("\n")
+    if ".." in files and any(".." in r.split("/") for r in rels if ".." in r):
+        return None
+    if any(r in ("", ".") or r.endswith("/") for r in rels):
+        return None
+    return rels
+
+
+def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: LinkIndex, walk: list[str] | int | None = None) -> None:
     encoded = _encode_stamps(stamps)
     if encoded is None:
         return
@@ -690,6 +789,11 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
         "index": body,
         "fingerprint": index.fingerprint or index.compute_fingerprint(),
     }
+    code = _walk_code()
+    if code and isinstance(walk, list):
+        payload["walk"] = {"code": code, "files": "\n".join(walk)}
+    elif code:
+        payload["walk"] = {"code": code, "retry_after_ns": walk}
     data = json.dumps(payload, sort_keys=True).encode("utf-8")
     tmp = f"{CACHE_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
@@ -723,17 +827,26 @@ def _walk(root: Path, config: Config, reader: _Reader, walked: Walked | None = N
         listed.append((directory, gitignore))
 
     if walked is not None:
-        files, listed = walked()
+        record = walked()
+        files, listed = record.files, record.listed
     else:
+        clean = True
+        started_ns = time.time_ns()
         for item in discover(root, None, excludes=config.exclude, use_gitignore=config.respect_gitignore, on_dir=seen):
             if isinstance(item, Diagnostic):
+                clean = False
                 continue
             files.append(item.rel if item.rel is not None else _relpath(root, item.path_str))
+        record = WalkRecord(files, listed, clean, started_ns)
+    reader.walk = record
     for directory, gitignore in sorted(listed):
         rel = "." if directory == root_s else _relpath(root, directory)
         reader.stamp(rel)
+        reader.walk_stamped.append(rel)
         if gitignore:
-            reader.stamp(".gitignore" if rel == "." else f"{rel}/.gitignore")
+            name = ".gitignore" if rel == "." else f"{rel}/.gitignore"
+            reader.stamp(name)
+            reader.walk_stamped.append(name)
     for name in (".gitignore", ".migrate-tui.toml"):
         if name not in reader.stamps:
             reader.stamp(name)
