@@ -7,13 +7,14 @@ import os
 import stat
 from enum import StrEnum
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
-
-import pathspec
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from migrate_tui.parse.dockerfile.names import is_dockerfile_name
 from migrate_tui.model.findings import Diagnostic, DiagnosticKind
 from migrate_tui.repo.sources import is_inside, relpath
+
+if TYPE_CHECKING:
+    import pathspec
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".migrate-tui-cache", ".tox", ".mypy_cache", ".pytest_cache"}
@@ -79,6 +80,14 @@ class Candidate:
         return f"Candidate(path={self.path!r}, kind={self.kind!r})"
 
 
+def _spec(lines: list[str]) -> pathspec.PathSpec[pathspec.Pattern]:
+    # imported on first use (~10 ms): a tree without .gitignore files or excludes, and a scan
+    # that takes its file list from the link cache, never need it
+    import pathspec
+
+    return pathspec.PathSpec.from_lines("gitignore", lines)
+
+
 class _Ignore:
     """Nested .gitignore files plus config excludes, matched on root-relative paths."""
 
@@ -88,7 +97,7 @@ class _Ignore:
         self.specs: list[tuple[str, pathspec.PathSpec[pathspec.Pattern]]] = []
         excludes = list(excludes)
         if excludes:
-            self.specs.append(("", pathspec.PathSpec.from_lines("gitignore", excludes)))
+            self.specs.append(("", _spec(excludes)))
 
     def load_dir(self, directory: Path | str) -> None:
         if not self.use_gitignore:
@@ -102,7 +111,7 @@ class _Ignore:
         except OSError:
             return
         prefix = relpath(self.root, Path(directory))
-        self.specs.append(("" if prefix == "." else prefix + "/", pathspec.PathSpec.from_lines("gitignore", lines)))
+        self.specs.append(("" if prefix == "." else prefix + "/", _spec(lines)))
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
         probe = rel + "/" if is_dir else rel
