@@ -151,16 +151,42 @@ def test_a_directory_changed_just_before_the_walk_is_not_vouched_for(tmp_path: P
     walks = _Walks(monkeypatch)
     _write(root, {"svc1/deploy/late.yaml": "kind: ConfigMap\n"})  # svc1/deploy's mtime: now
     walks.scan(root)
-    kept = json.loads((root / link_index.CACHE_DIR / link_index.CACHE_FILE).read_text())["walk"]
+    cache = root / link_index.CACHE_DIR / link_index.CACHE_FILE
+    kept = json.loads(cache.read_text())["walk"]
     assert "files" not in kept
     assert kept["retry_after_ns"] >= time.time_ns() - 10**9  # (racy until RACY_NS after the change)
-    # the index is kept, the walk is not: the next scan walks (and doesn't rebuild the index
-    # before the retry time)
+    # the index is kept, the walk is not: the next scans walk, and don't try to keep their walk
+    # before the retry time (it would be racy too)
+    builds = _count_builds(monkeypatch)
+    before = cache.read_bytes()
     assert walks.scan(root)[1]
-    # once the change is old enough, a walk is kept again
-    _age(root, 1)
-    walks.scan(root)
+    assert cache.read_bytes() == before
+    # after it, a scan's walk is kept, with the index as it was: its stamps still hold
+    data = json.loads(before)
+    data["walk"]["retry_after_ns"] = 0
+    cache.write_text(json.dumps(data))
+    monkeypatch.setattr(link_index, "RACY_NS", -(10**18))  # (the stamps are a moment old here)
+    assert walks.scan(root)[1]
+    assert json.loads(cache.read_text())["walk"]["files"].split("\n") == [rel for rel, _ in _fresh_candidates(root)]
     assert walks.scan(root)[1] is False
+    assert builds == []
+
+
+def test_a_walk_is_not_added_to_a_cache_whose_stamps_are_too_recent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding a walk to a cache built earlier needs the stamps checked before the walk to be old
+    enough: a stamp taken in the clock tick of a change could match a later change too."""
+    root = _tree(tmp_path)
+    walks = _Walks(monkeypatch)
+    _write(root, {"svc1/deploy/late.yaml": "kind: ConfigMap\n"})
+    walks.scan(root)
+    cache = root / link_index.CACHE_DIR / link_index.CACHE_FILE
+    data = json.loads(cache.read_text())
+    data["walk"]["retry_after_ns"] = 0  # (a retry time that was wrong: the stamps are what count)
+    cache.write_text(json.dumps(data))
+    before = cache.read_bytes()
+    assert walks.scan(root)[1]
+    assert cache.read_bytes() == before
+    assert walks.scan(root)[1]
 
 
 def test_a_walk_that_met_a_symlink_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -219,11 +245,26 @@ def test_a_walk_kept_by_other_discovery_code_is_not_used(tmp_path: Path, monkeyp
     data["walk"]["code"] = "9:1:1"
     data["walk"]["files"] = "svc0/deploy/app.yaml"  # (what an older discovery found)
     cache.write_text(json.dumps(data))
+    builds = _count_builds(monkeypatch)
     after, walked = walks.scan(root)
     assert walked and after == _fresh_candidates(root)
-    # and the index is built again, so that this code's walk is kept
-    assert json.loads(cache.read_text())["walk"]["code"] == link_index._walk_code()
+    # this code's walk is kept, with the index as it was (its stamps still hold)
+    assert json.loads(cache.read_text())["walk"] == {"code": link_index._walk_code(), "files": "\n".join(r for r, _ in after)}
     assert walks.scan(root)[1] is False
+    assert builds == []
+
+
+def _count_builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The roots whose link index is built (not loaded from the cache) from now on."""
+    builds: list[Path] = []
+    real = link_index._build
+
+    def counting(root, *args, **kwargs):
+        builds.append(root)
+        return real(root, *args, **kwargs)
+
+    monkeypatch.setattr(link_index, "_build", counting)
+    return builds
 
 
 _NAMES = st.sampled_from(["a.yaml", "b.yml", "Dockerfile", "Makefile", "c.md", "d.yaml"])

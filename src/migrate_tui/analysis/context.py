@@ -29,8 +29,6 @@ class Project:
         self.config = config
         self._sources: dict[str, SourceFile | Diagnostic] = {}
         self._links: LinkIndex | None = None
-        # build the index again rather than take it from the cache (whose walk the scan redoes)
-        self.refresh_links = False
 
     def read(self, rel: str) -> SourceFile | Diagnostic:
         if rel not in self._sources:
@@ -49,7 +47,7 @@ class Project:
         if self._links is None:
             from migrate_tui.analysis.links.index import build_link_index
 
-            self._links = build_link_index(self.root, self.config, walked=walked, reuse=not self.refresh_links)
+            self._links = build_link_index(self.root, self.config, walked=walked)
         return self._links
 
     def dockerfile_for(self, image: str) -> Link | None:

@@ -131,6 +131,7 @@ class Engine:
         self.jobs = jobs
         self.cache = cache
         self.on_progress = on_progress
+        self._keep_this_walk = False  # (set by _kept_walk)
 
     def source_of(self, result: ScanResult, path: str) -> SourceFile | None:
         """``path`` as the scan read it (the text its fixes were planned on), else as the project
@@ -191,6 +192,7 @@ class Engine:
         listed: list[tuple[str, bool]] = []  # (directory, its .gitignore read): what the link index stamps
         whole_root = self.paths is None
         walk_started_ns = time.time_ns()
+        self._keep_this_walk = False
         kept = self._kept_walk() if whole_root else None
         walk: Iterator[Candidate | Diagnostic]
         if kept is not None:
@@ -288,6 +290,10 @@ class Engine:
                 feeder.stop()  # (a no-op once the pool has finished)
         if store is not None:
             store.save()
+        if kept is None and self._keep_this_walk and not early:
+            from migrate_tui.analysis.links.index import keep_walk
+
+            keep_walk(self.root, self.config, finish_walk())  # (the walk is over: this only reads it)
         result.findings.sort(key=lambda f: (f.location.path, f.location.line, f.rule))
         result.diagnostics.sort()
         result.seconds = time.perf_counter() - started
@@ -296,7 +302,7 @@ class Engine:
     def _kept_walk(self) -> list[Candidate] | None:
         """The files a walk of the whole root finds, as the link cache kept them while its stamps
         (every directory listed, every .gitignore read) hold; its index is adopted on the way.
-        None: walk (and, when the cache could keep this walk, build the index again to keep it)."""
+        None: walk (``_keep_this_walk``: the cache holds and may keep this walk at the end)."""
         if self.project.has_links():
             return None  # a rescan (``fix``): the index of the first scan stays, the tree is walked
         from migrate_tui.analysis.links.index import cached_scan
@@ -307,13 +313,10 @@ class Engine:
             return None
         if found is None:
             return None
-        if found.files is None:
-            if found.retry:
-                self.project.refresh_links = True
-            else:
-                self.project.adopt_links(found.index)
-            return None
         self.project.adopt_links(found.index)
+        if found.files is None:
+            self._keep_this_walk = found.retry
+            return None
         prefix = os.path.join(str(self.root), "")
         out = []
         for rel in found.files:

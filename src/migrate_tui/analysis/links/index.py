@@ -430,16 +430,13 @@ class WalkRecord:
 Walked = Callable[[], WalkRecord]
 
 
-def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walked: Walked | None = None, reuse: bool = True) -> LinkIndex:
+def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walked: Walked | None = None) -> LinkIndex:
     """The link index for ``root``: from the cache when every file it read is unchanged.
-    ``walked``: the scan's own walk of the root (one walk instead of two on a fresh tree).
-    ``reuse=False``: build it again and cache it (a cache that holds but could not keep its walk)."""
+    ``walked``: the scan's own walk of the root (one walk instead of two on a fresh tree)."""
     root = root.resolve()
     key = _config_key(config)
     state = "absent"
-    if use_cache and not reuse:
-        state = _cache_dir_state(root)
-    elif use_cache:
+    if use_cache:
         cached = _load_cache(root, key)
         if cached is not None:
             return cached[0]
@@ -475,6 +472,55 @@ def cached_scan(root: Path, config: Config) -> CachedScan | None:
     if loaded is None:
         return None
     return CachedScan(loaded[0], loaded[1], loaded[2])
+
+
+def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
+    """Add ``record``, a walk of the whole root, to a link cache that holds but kept no walk
+    (the last one was racy, or made by other discovery code): when the cache's stamps, checked
+    before this walk began, vouch for it. Every directory it listed and every .gitignore it read
+    must be stamped, each stamp older than ``RACY_NS`` before the walk began (so that any change
+    since has given a new mtime, which the next load sees). Whether it was kept."""
+    root = root.resolve()
+    if not record.clean or any("\n" in rel or "\0" in rel for rel in record.files):
+        return False
+    raw = _read_cache_file(root)
+    if raw is None:
+        return False
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != _config_key(config):
+        return False
+    walk = data.get("walk")
+    if isinstance(walk, dict) and "files" in walk and walk.get("code") == _walk_code():
+        return False  # (kept meanwhile, by another run)
+    stamps = _decode_stamps(data.get("stamps"))
+    if stamps is None:
+        return False
+    rels, values = stamps
+    mtimes = {rel: values[2 * i + 1] for i, rel in enumerate(rels)}
+    newest = record.started_ns - RACY_NS
+    root_s = str(root)
+    from migrate_tui.repo.sources import relpath as _relpath
+
+    for directory, gitignore in record.listed:
+        rel = "." if directory == root_s else _relpath(root, directory)
+        for name in (rel, (".gitignore" if rel == "." else f"{rel}/.gitignore") if gitignore else None):
+            if name is not None and not -1 < mtimes.get(name, -1) < newest:
+                return False
+    code = _walk_code()
+    if not code:
+        return False
+    data["walk"] = {"code": code, "files": "\n".join(record.files)}
+    dir_fd = _open_cache_dir(root, create=False)
+    if dir_fd is None:
+        return False
+    try:
+        _write_cache(dir_fd, data)
+    finally:
+        os.close(dir_fd)
+    return True
 
 
 def _walk_code() -> str:
@@ -794,6 +840,10 @@ def _save_cache(dir_fd: int, key: str, stamps: dict[str, list[int]], index: Link
         payload["walk"] = {"code": code, "files": "\n".join(walk)}
     elif code:
         payload["walk"] = {"code": code, "retry_after_ns": walk}
+    _write_cache(dir_fd, payload)
+
+
+def _write_cache(dir_fd: int, payload: dict[str, Any]) -> None:
     data = json.dumps(payload, sort_keys=True).encode("utf-8")
     tmp = f"{CACHE_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
