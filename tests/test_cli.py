@@ -271,3 +271,46 @@ def test_quiet_prints_findings_only(tmp_path: Path, capsys, monkeypatch) -> None
     (tmp_path / "web.yaml").unlink()
     shutil.copyfile(CLEAN, tmp_path / "pod.yaml")
     assert _check_text(capsys, monkeypatch, tmp_path, "-q") == (0, "")
+
+
+@pytest.mark.parametrize("tree", [FIXTURES, Path(__file__).resolve().parents[1] / "examples" / "demo"], ids=["fixtures", "demo"])
+def test_json_diffs_noted_during_the_scan_are_the_ones_the_renderer_makes(capsys, monkeypatch, tree: Path) -> None:
+    """`check --format json` works out each fix's diff as its file's result comes in (the
+    parent waits for its workers meanwhile); the output is the one rendering them at the end
+    gives, on every fixture, including fixes that touch a second file (not noted: worked out at
+    the end) and the memo is really used."""
+    from migrate_tui.render import formats
+    from migrate_tui.render.formats import DiffMemo
+
+    used: list[int] = []
+    real_get = DiffMemo.get
+
+    def counting_get(self: DiffMemo, fix):  # type: ignore[no-untyped-def]
+        found = real_get(self, fix)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(DiffMemo, "get", counting_get)
+    monkeypatch.chdir(tree)
+    code, noted, _ = run(capsys, "check", "--no-cache", "--format", "json", ".")
+    assert code == 1 and sum(used) >= 4
+    if tree != FIXTURES:
+        assert not all(used)  # the demo's scratch-mode fixes edit a Dockerfile too: not noted
+    monkeypatch.setattr(formats, "DiffMemo", lambda then=None: _NoMemo(then))
+    _, plain, _ = run(capsys, "check", "--no-cache", "--format", "json", ".")
+    assert noted == plain
+    assert '"diff": "--- a/' in noted
+
+
+class _NoMemo:
+    """A DiffMemo that notes nothing: every diff is worked out by the renderer at the end."""
+
+    def __init__(self, then) -> None:  # type: ignore[no-untyped-def]
+        self.then = then
+
+    def note(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self.then is not None:
+            self.then(event)
+
+    def get(self, fix) -> None:  # type: ignore[no-untyped-def]
+        return None

@@ -302,6 +302,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from migrate_tui.render.formats import crashed, diagnostic_line, display_path, plural, render, render_diffs
 
     engine = make_engine(args, list(args.paths))
+    noted = None
+    if args.format == "json" and not (args.fix or args.diff or args.prove or args.patch_dir is not None):
+        from migrate_tui.render.formats import DiffMemo
+
+        noted = DiffMemo(engine.on_progress)  # the output's diffs, while the workers scan
+        engine.on_progress = noted.note
     result = engine.scan()
     baseline = _apply_baseline(args, result)
     if baseline == "written":
@@ -368,7 +374,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             return ExitCode.CLEAN
         return ExitCode.FINDINGS if (changed or after.findings) else ExitCode.CLEAN
 
-    sys.stdout.write(render(result, args.format, read=read, quiet=args.quiet))
+    sys.stdout.write(render(result, args.format, read=read, quiet=args.quiet, diffs=noted))
     if crashed(result):
         return ExitCode.ERROR
     if args.exit_zero:

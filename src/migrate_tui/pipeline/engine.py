@@ -65,6 +65,7 @@ class FileScanned:
     path: str
     findings: tuple[Finding, ...]
     diagnostics: tuple[Diagnostic, ...]
+    source: SourceFile | None = None  # the text the findings were planned on (when there are any)
 
 
 @dataclass
@@ -278,7 +279,7 @@ class Engine:
                 result.findings += findings
                 result.diagnostics += diagnostics
                 result.files_scanned += 1
-                event = FileScanned(index, len(candidates), rel, tuple(findings), tuple(diagnostics))
+                event = FileScanned(index, len(candidates), rel, tuple(findings), tuple(diagnostics), source if findings else None)
                 if self.on_progress is not None:
                     self.on_progress(event)
                 yield event

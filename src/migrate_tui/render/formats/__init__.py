@@ -17,6 +17,8 @@ from migrate_tui.rules import all_rules, rule_name
 from migrate_tui.render.formats.terminal import visible, visible_lines
 
 if TYPE_CHECKING:
+    from migrate_tui.model.findings import Fix
+    from migrate_tui.pipeline.engine import FileScanned
     from migrate_tui.render.diff import FileDiff
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -38,9 +40,10 @@ def render(
     fixed: list[Finding] | None = None,
     read: Callable[[str], str | None] | None = None,
     quiet: bool = False,
+    diffs: DiffMemo | None = None,
 ) -> str:
     if fmt == "json":
-        return render_json(result, read)
+        return render_json(result, read, diffs)
     if fmt == "sarif":
         return render_sarif(result)
     if fmt == "github":
@@ -138,7 +141,37 @@ def crashed(result: ScanResult) -> bool:
     return any(d.kind is DiagnosticKind.INTERNAL for d in result.diagnostics)
 
 
-def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) -> dict[str, Any]:
+class DiffMemo:
+    """The JSON output's fix diffs, worked out while the scan still runs (``note`` is an
+    ``Engine.on_progress`` hook): a pooled scan's parent waits for its workers meanwhile, and
+    ~0.03 s of a 10,000-file run's output moves out of its last step. Only a fix whose edits
+    all fall in the scanned file is noted, from the text its findings were planned on: the
+    text ``read`` gives the renderer for that file (``Engine.source_of``), so the diff is the
+    one the renderer would work out. ``then``: the progress hook that was there before."""
+
+    def __init__(self, then: Callable[[FileScanned], None] | None = None) -> None:
+        self.then = then
+        self._diffs: dict[int, tuple[Fix, str]] = {}
+
+    def note(self, event: FileScanned) -> None:
+        from migrate_tui.render.diff import file_diffs
+
+        source = event.source
+        if source is not None:
+            for finding in event.findings:
+                fix = finding.fix
+                if fix is not None and fix.paths == (source.path,):
+                    text = "".join(d.unified() for d in file_diffs(fix, lambda _path: source.text))
+                    self._diffs[id(fix)] = (fix, text)
+        if self.then is not None:
+            self.then(event)
+
+    def get(self, fix: Fix) -> str | None:
+        kept = self._diffs.get(id(fix))
+        return kept[1] if kept is not None and kept[0] is fix else None
+
+
+def finding_json(f: Finding, read: Callable[[str], str | None] | None = None, diffs: DiffMemo | None = None) -> dict[str, Any]:
     from migrate_tui.render.diff import file_diffs
 
     out: dict[str, Any] = {
@@ -166,18 +199,19 @@ def finding_json(f: Finding, read: Callable[[str], str | None] | None = None) ->
             "edits": [{"path": e.path, "start": e.start, "end": e.end, "content": e.content} for e in f.fix.edits],
         }
         if read is not None:
-            fix["diff"] = "".join(d.unified() for d in file_diffs(f.fix, read))
+            noted = diffs.get(f.fix) if diffs is not None else None
+            fix["diff"] = noted if noted is not None else "".join(d.unified() for d in file_diffs(f.fix, read))
         out["fix"] = fix
     return out
 
 
-def render_json(result: ScanResult, read: Callable[[str], str | None] | None = None) -> str:
+def render_json(result: ScanResult, read: Callable[[str], str | None] | None = None, diffs: DiffMemo | None = None) -> str:
     doc = {
         "version": __version__,
         "root": str(result.root),
         "files_scanned": result.files_scanned,
         "summary": {"findings": len(result.findings), **result.counts(), "diagnostics": len(result.diagnostics)},
-        "findings": [finding_json(f, read) for f in result.findings],
+        "findings": [finding_json(f, read, diffs) for f in result.findings],
         "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
     }
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
