@@ -437,7 +437,7 @@ def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walk
     key = _config_key(config)
     state = "absent"
     if use_cache:
-        cached = _load_cache(root, key)
+        cached = _load_cache(root, key, walk=False)
         if cached is not None:
             return cached[0]
         state = _cache_dir_state(root)
@@ -772,8 +772,9 @@ def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int)
     return True
 
 
-def _load_cache(root: Path, key: str) -> tuple[LinkIndex, list[str] | None, bool] | None:
-    """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold."""
+def _load_cache(root: Path, key: str, *, walk: bool = True) -> tuple[LinkIndex, list[str] | None, bool] | None:
+    """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold.
+    ``walk=False``: the index only (``check FILE`` doesn't decode a big tree's file list)."""
     raw = _read_cache_file(root)
     if raw is None:
         return None
@@ -794,11 +795,13 @@ def _load_cache(root: Path, key: str) -> tuple[LinkIndex, list[str] | None, bool
     if any(l.name_span and l.name_span[0] not in stamped for l in index.links):
         return None  # an edit span in a file the stamps don't vouch for
     index.fingerprint = data.get("fingerprint") or ""
-    walk = data.get("walk")
-    if not isinstance(walk, dict) or not walk.get("code") or walk.get("code") != _walk_code():
+    kept = data.get("walk") if walk else None
+    if not walk:
+        return index, None, False
+    if not isinstance(kept, dict) or not kept.get("code") or kept.get("code") != _walk_code():
         return index, None, True
-    retry = walk.get("retry_after_ns")
-    files = _decode_walk(walk)
+    retry = kept.get("retry_after_ns")
+    files = _decode_walk(kept)
     if files and any((f.rpartition("/")[0] or ".") not in stamped for f in files):
         files = None  # a file in a directory no stamp vouches for: not a walk this cache made
     return index, files, isinstance(retry, int) and time.time_ns() >= retry
