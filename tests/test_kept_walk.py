@@ -2,7 +2,7 @@
 files from it instead of listing every directory again. Each test proves that a change which a
 walk would see is seen (the kept list is then not used), or that an unchanged tree is not walked.
 
-The kept walk is judged by directory mtimes, so the tests age the tree first (``_age``): a
+The kept walk is judged by directory ctimes, so the tests let time pass (``_settle``): a
 directory changed within ``RACY_NS`` of a walk is never vouched for, which is what keeps a change
 made in the same clock tick from hiding."""
 
@@ -32,18 +32,14 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path.write_text(text)
 
 
-_OLD_NS = 1_600_000_000 * 10**9  # 2020-09-13: far older than any walk of these tests
+#: RACY_NS in these tests (the default is 2 s): a change this long before a walk no longer makes
+#: it racy, and ``_settle`` waits that long (a ctime can't be set back: time has to pass)
+TEST_RACY_NS = 20_000_000
 
 
-def _age(root: Path, step: int = 0) -> None:
-    """Every directory and file of the tree last changed long ago (``step`` makes each call's
-    times differ from the last one's), as in a checkout that is not being edited."""
-    stamp = _OLD_NS + step * 10**9
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d != link_index.CACHE_DIR]
-        for name in files:
-            os.utime(os.path.join(directory, name), ns=(stamp, stamp), follow_symlinks=False)
-        os.utime(directory, ns=(stamp, stamp))
+def _settle() -> None:
+    """Wait until every change made so far is older than ``TEST_RACY_NS``."""
+    time.sleep(TEST_RACY_NS / 1e9 + 0.01)
 
 
 def _fresh_candidates(root: Path) -> list[tuple[str, str]]:
@@ -58,8 +54,9 @@ def _fresh_candidates(root: Path) -> list[tuple[str, str]]:
 class _Walks:
     """Counts the engine's walks and records the candidates each scan took."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, racy_ns: int = TEST_RACY_NS) -> None:
         self.walks = 0
+        monkeypatch.setattr(link_index, "RACY_NS", racy_ns)
         real = engine_mod.discover
 
         def counting(*args, **kwargs):
@@ -87,7 +84,7 @@ def _tree(tmp_path: Path) -> Path:
     files |= {f"svc{i}/Dockerfile": "FROM busybox:1.36\nCOPY site /srv\n" for i in range(3)}
     files["README.md"] = "not scanned\n"
     _write(root, files)
-    _age(root)
+    _settle()
     return root
 
 
@@ -120,8 +117,10 @@ def test_an_unchanged_tree_is_not_walked_again(tmp_path: Path, monkeypatch: pyte
 def test_a_change_a_walk_would_see_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
     root = _tree(tmp_path)
     _write(root, {"svc5/.gitignore": "nothing-here/\n"})
-    _age(root)
+    _settle()
     walks = _Walks(monkeypatch)
+    walks.scan(root)
+    _settle()  # (creating the cache directory changed the root)
     walks.scan(root)
     assert walks.scan(root)[1] is False  # the walk is kept from here on
     if change == "a file added to a listed directory":
@@ -146,9 +145,28 @@ def test_a_change_a_walk_would_see_is_seen(tmp_path: Path, monkeypatch: pytest.M
     assert after == _fresh_candidates(root)
 
 
-def test_a_directory_changed_just_before_the_walk_is_not_vouched_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_directory_whose_mtime_was_set_back_is_still_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tar, rsync -a and touch -d restore a directory's mtime after changing its entries; its
+    ctime, which the stamps hold, can't be set back."""
     root = _tree(tmp_path)
     walks = _Walks(monkeypatch)
+    walks.scan(root)
+    _settle()
+    walks.scan(root)
+    assert walks.scan(root)[1] is False
+    directory = root / "svc1" / "deploy"
+    before = directory.stat()
+    _write(root, {"svc1/deploy/extracted.yaml": "kind: ConfigMap\n"})
+    os.utime(directory, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert directory.stat().st_mtime_ns == before.st_mtime_ns
+    after, walked = walks.scan(root)
+    assert walked and ("svc1/deploy/extracted.yaml", "yaml") in after
+    assert after == _fresh_candidates(root)
+
+
+def test_a_directory_changed_just_before_the_walk_is_not_vouched_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path)
+    walks = _Walks(monkeypatch, racy_ns=2_000_000_000)
     _write(root, {"svc1/deploy/late.yaml": "kind: ConfigMap\n"})  # svc1/deploy's mtime: now
     walks.scan(root)
     cache = root / link_index.CACHE_DIR / link_index.CACHE_FILE
@@ -176,7 +194,7 @@ def test_a_walk_is_not_added_to_a_cache_whose_stamps_are_too_recent(tmp_path: Pa
     """Adding a walk to a cache built earlier needs the stamps checked before the walk to be old
     enough: a stamp taken in the clock tick of a change could match a later change too."""
     root = _tree(tmp_path)
-    walks = _Walks(monkeypatch)
+    walks = _Walks(monkeypatch, racy_ns=2_000_000_000)
     _write(root, {"svc1/deploy/late.yaml": "kind: ConfigMap\n"})
     walks.scan(root)
     cache = root / link_index.CACHE_DIR / link_index.CACHE_FILE
@@ -194,7 +212,7 @@ def test_a_walk_that_met_a_symlink_is_not_kept(tmp_path: Path, monkeypatch: pyte
     outside = tmp_path / "outside.yaml"
     outside.write_text("kind: ConfigMap\n")
     os.symlink(outside, root / "svc0/deploy/linked.yaml")
-    _age(root)
+    _settle()
     walks = _Walks(monkeypatch)
     first, _ = walks.scan(root)
     kept = json.loads((root / link_index.CACHE_DIR / link_index.CACHE_FILE).read_text())["walk"]
@@ -238,7 +256,7 @@ def test_a_walk_kept_by_other_discovery_code_is_not_used(tmp_path: Path, monkeyp
     root = _tree(tmp_path)
     walks = _Walks(monkeypatch)
     walks.scan(root)
-    _age(root, 1)  # (creating the cache directory changed the root's mtime a moment ago)
+    _settle()  # (creating the cache directory changed the root a moment ago)
     walks.scan(root)
     cache = root / link_index.CACHE_DIR / link_index.CACHE_FILE
     data = json.loads(cache.read_text())
@@ -311,15 +329,17 @@ def _apply(root: Path, op: tuple[str, str, str]) -> None:
 def test_after_any_changes_a_scan_goes_through_what_a_walk_finds(tmp_path_factory, monkeypatch: pytest.MonkeyPatch, ops) -> None:
     root = _tree(tmp_path_factory.mktemp("kept"))
     _write(root, {"svc2/deploy/x/a.yaml": "kind: ConfigMap\n"})
-    _age(root)
+    _settle()
     walks = _Walks(monkeypatch)
+    walks.scan(root)
+    _settle()
     walks.scan(root)
     assert walks.scan(root)[1] is False
     for step, op in enumerate(ops, start=1):
         _apply(root, op)
         after, _ = walks.scan(root)
         assert after == _fresh_candidates(root), (step, op)
-        _age(root, step)  # time passes: the next change gets an mtime of its own
+        _settle()  # time passes: this state's changes are no longer racy
         walks.scan(root)  # (a scan that keeps this state's walk)
         again, walked = walks.scan(root)
         assert not walked and again == _fresh_candidates(root), (step, op)

@@ -20,7 +20,7 @@ def _reference(root: Path, rel: str) -> tuple[str | None, list[int]]:
     path = root / rel
     try:
         st = os.stat(path)
-        stamp = [st.st_size, st.st_mtime_ns]
+        stamp = [st.st_size, st.st_ctime_ns]
     except OSError:
         stamp = [-1, -1]
     try:

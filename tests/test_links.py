@@ -149,7 +149,7 @@ def test_runners_record_every_container_and_survive_the_cache(tmp_path: Path, mo
     again = build_link_index(root, Config())
     assert again.from_cache
     assert sorted(again.runners_of("registry.example.com/docs")) == ["deploy/docs.yaml", "deploy/seed.yaml"]
-    assert json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["version"] == 10
+    assert json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["version"] == 11
 
 
 def test_cache_notices_a_dockerfile_created_where_no_file_was_read(tmp_path: Path, monkeypatch) -> None:

@@ -30,15 +30,17 @@ and which YAML files name an image in any container (``runners_of``: regular con
 image's entrypoint or a command, so an image they run is not a data-only image).
 
 Built once per run and cached in ``.migrate-tui-cache/links.json``, keyed by the size and
-mtime of every file it read, every ``.gitignore`` that steered the walk and every directory the
-walk listed (a file created anywhere changes its directory's mtime): ``check FILE`` in a
-pre-commit hook does not re-read a big tree when nothing changed.
+ctime of every file it read, every ``.gitignore`` that steered the walk and every directory the
+walk listed (a file created, removed or renamed anywhere changes its directory's ctime): ``check
+FILE`` in a pre-commit hook does not re-read a big tree when nothing changed. The ctime, not the
+mtime: the kernel sets it on every change and no tool can set it back (``tar``, ``rsync -a`` and
+``touch -d`` restore a directory's mtime after changing its entries).
 
 The cache directory sits in a repository that may not be ours, so it is never trusted as it
 comes: it is used only when it is a real directory (not a symlink) owned by the current user
 and not writable by others, its files are opened relative to it with ``O_NOFOLLOW``, a cache
 that git tracks is ignored, and a cache whose stamps are empty, malformed or don't cover what
-the index names is invalid (a committed cache can't guess the nanosecond mtimes of a fresh
+the index names is invalid (a committed cache can't guess the nanosecond ctimes of a fresh
 checkout). Files in it are replaced atomically, relative to the directory's descriptor.
 
 The same stamps vouch for the walk: when no directory's listing changed, no ``.gitignore``
@@ -49,7 +51,7 @@ met nothing but plain files and directories (a symlink's verdict depends on its 
 no stamp covers), by the same discovery code, and only when every directory listed and every
 ``.gitignore`` read was last changed at least ``RACY_NS`` before the walk began: a directory
 changed while it was being listed, or within the file system's timestamp granularity of it,
-would keep an mtime that hides the change (git's "racily clean" problem).
+would keep a ctime that hides the change (git's "racily clean" problem).
 """
 
 from __future__ import annotations
@@ -79,10 +81,10 @@ from migrate_tui.repo.sources import read_fd
 
 CACHE_DIR = ".migrate-tui-cache"
 CACHE_FILE = "links.json"
-_CACHE_VERSION = 10
+_CACHE_VERSION = 11
 #: a directory (or .gitignore) changed less than this before a walk began: its listing is not
 #: kept (a change in the same clock tick, or skewed by a network file system's clock, would
-#: leave its mtime as it was)
+#: leave its ctime as it was)
 RACY_NS = 2_000_000_000
 CACHE_MIN_ENTRIES = 200  # files and directories stamped; below this the index is not cached
 # Order of trust: declared build definitions, then Dockerfile-less builders (an image Jib or ko
@@ -371,7 +373,7 @@ def _strip_templated_tag(image: str) -> str:
 
 
 class _Reader:
-    """Reads files under the root and remembers (size, mtime) of each, for the cache key."""
+    """Reads files under the root and remembers (size, ctime) of each, for the cache key."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -386,7 +388,7 @@ class _Reader:
         except OSError:
             self.stamps[rel] = [-1, -1]
             return
-        self.stamps[rel] = [st.st_size, st.st_mtime_ns]
+        self.stamps[rel] = [st.st_size, st.st_ctime_ns]
 
     def text(self, rel: str) -> str | None:
         """The text of a regular file (not a link), BOM dropped and newlines universal, or None;
@@ -399,7 +401,7 @@ class _Reader:
             return None
         try:
             st = os.fstat(fd)
-            self.stamps[rel] = [st.st_size, st.st_mtime_ns]
+            self.stamps[rel] = [st.st_size, st.st_ctime_ns]
             if not stat_mod.S_ISREG(st.st_mode) or st.st_size > _MAX_READ:
                 return None
             raw = read_fd(fd, _MAX_READ + 1, st.st_size + 1)
@@ -450,7 +452,7 @@ def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walk
             try:
                 walk = _storable_walk(reader)  # (judged before the root's own change, next)
                 if state == "absent":
-                    reader.stamp(".")  # creating the directory changed the root's mtime
+                    reader.stamp(".")  # creating the directory changed the root's ctime
                 _save_cache(dir_fd, key, reader.stamps, index, walk)
             finally:
                 os.close(dir_fd)
@@ -479,7 +481,7 @@ def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
     (the last one was racy, or made by other discovery code): when the cache's stamps, checked
     before this walk began, vouch for it. Every directory it listed and every .gitignore it read
     must be stamped, each stamp older than ``RACY_NS`` before the walk began (so that any change
-    since has given a new mtime, which the next load sees). Whether it was kept."""
+    since has given a new ctime, which the next load sees). Whether it was kept."""
     root = root.resolve()
     if not record.clean or any("\n" in rel or "\0" in rel for rel in record.files):
         return False
@@ -499,7 +501,7 @@ def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
     if stamps is None:
         return False
     rels, values = stamps
-    mtimes = {rel: values[2 * i + 1] for i, rel in enumerate(rels)}
+    changed = {rel: values[2 * i + 1] for i, rel in enumerate(rels)}
     newest = record.started_ns - RACY_NS
     root_s = str(root)
     from migrate_tui.repo.sources import relpath as _relpath
@@ -507,7 +509,7 @@ def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
     for directory, gitignore in record.listed:
         rel = "." if directory == root_s else _relpath(root, directory)
         for name in (rel, (".gitignore" if rel == "." else f"{rel}/.gitignore") if gitignore else None):
-            if name is not None and not -1 < mtimes.get(name, -1) < newest:
+            if name is not None and not -1 < changed.get(name, -1) < newest:
                 return False
     code = _walk_code()
     if not code:
@@ -657,7 +659,7 @@ def _read_cache_file(root: Path) -> bytes | None:
 
 
 def _decode_stamps(stamps: Any) -> tuple[list[str], Sequence[int]] | None:
-    """Stamps that can vouch for a cache, as (paths, [size, mtime_ns, size, mtime_ns, …]): the
+    """Stamps that can vouch for a cache, as (paths, [size, ctime_ns, size, ctime_ns, …]): the
     root and every entry stamped with integers, paths relative and inside the root. None otherwise.
 
     Stored as one newline-separated string of paths and the integers as base64 of little-endian
@@ -707,7 +709,7 @@ PARALLEL_STAMPS = 20_000
 
 
 def _stamps_hold(root: Path, rels: list[str], values: Sequence[int]) -> bool:
-    """Does every path still have its (size, mtime_ns)? A missing path was stamped (-1, -1).
+    """Does every path still have its (size, ctime_ns)? A missing path was stamped (-1, -1).
 
     Paths are looked up relative to a descriptor of the root (no string joins, no walk of the
     root's own path each time): this loop is most of a warm pre-commit run. On a big tree a
@@ -763,7 +765,7 @@ def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int)
     for rel in rels[start:end]:
         try:
             st = stat(rel, dir_fd=fd)
-            if st.st_mtime_ns != values[i + 1] or st.st_size != values[i]:
+            if st.st_ctime_ns != values[i + 1] or st.st_size != values[i]:
                 return False
         except (OSError, ValueError):
             if values[i] != -1 or values[i + 1] != -1:
@@ -871,7 +873,7 @@ def _walk(root: Path, config: Config, reader: _Reader, walked: Walked | None = N
 
     files: list[str] = []
     # Every directory the walk listed, not only those holding a file read so far: a Dockerfile
-    # or manifest created in any of them changes that directory's mtime (an entry is added,
+    # or manifest created in any of them changes that directory's ctime (an entry is added,
     # removed or renamed), and every .gitignore that decided what the walk skipped.
     listed: list[tuple[str, bool]] = []
     root_s = str(root)
