@@ -91,6 +91,55 @@ def test_link_targets_are_kept_per_parse_and_project(tmp_path: Path) -> None:
     assert stages.used_stages(parsed) == {0}
 
 
+def test_targets_and_shipped_stages_are_kept_per_parse_project_and_path(tmp_path: Path) -> None:
+    """targets_for/shipped_for answer what targets/shipped_stages answer, once per parse; another
+    project or path asks again; the caller owns the list and the dict it gets."""
+    linked = make_engine(_repo(tmp_path / "linked", {"skaffold.yaml": SKAFFOLD, "web/Dockerfile": STAGED})).context
+    plain = make_engine(_repo(tmp_path / "plain", {"web/Dockerfile": STAGED})).context
+    parsed = parser.parse_dockerfile(STAGED)
+
+    def slow(ctx: object, path: str) -> tuple[list[stages.Target], dict[int, stages.Target]]:
+        chosen = stages.targets(parsed, stages.link_targets_for(ctx, path))  # type: ignore[arg-type]
+        return chosen, stages.shipped_stages(parsed, chosen)
+
+    for ctx, path in [(linked, "web/Dockerfile"), (plain, "web/Dockerfile"), (linked, "web/Dockerfile"), (linked, "Dockerfile")]:
+        assert stages.targets_for(ctx, path, parsed) == slow(ctx, path)[0]
+        assert stages.shipped_for(ctx, path, parsed) == slow(ctx, path)
+    assert [(t.stage.index, t.reason) for t in stages.targets_for(linked, "web/Dockerfile", parsed)] == [
+        (0, "--target assets of the build definition")
+    ]
+    assert sorted(stages.shipped_for(plain, "web/Dockerfile", parsed)[1]) == [0, 1, 2]
+    chosen, shipped = stages.shipped_for(plain, "web/Dockerfile", parsed)
+    chosen.clear()
+    shipped.clear()
+    stages.targets_for(plain, "web/Dockerfile", parsed).clear()
+    assert stages.shipped_for(plain, "web/Dockerfile", parsed) == slow(plain, "web/Dockerfile")
+    assert len(stages.targets_for(plain, "web/Dockerfile", parsed)) == 2
+
+
+def test_base_ref_is_kept_per_string() -> None:
+    from migrate_tui.parse.imageref import parse_image_ref
+
+    for base in ["golang:1.22", "Scratch", "gcr.io/distroless/static:nonroot", "${X}", "a:b:c", "busybox@sha256:" + "0" * 64]:
+        expected = None if base.lower() == "scratch" or "$" in base else parse_image_ref(base)
+        assert stages.base_ref(base) == expected
+        assert stages.base_ref(base) is stages.base_ref(base)
+
+
+def test_is_file_answers_what_path_is_file_answers(tmp_path: Path) -> None:
+    """DF005 looks for two .dockerignore files per Dockerfile with os.stat instead of Path."""
+    from migrate_tui.rules import large_data_in_app_image as df005
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    os.symlink(tmp_path / "missing", tmp_path / "dangling")
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    os.symlink(tmp_path / "file", tmp_path / "link")
+    for name in ["file", "dir", "missing", "dangling", "loop", "link", "file/below", "dir/", "./file", "dir/../file", "nul\x00"]:
+        path = os.path.join(tmp_path, name)
+        assert df005._is_file(path) == Path(path).is_file(), name
+
+
 def _emitted(value: str, style: str | None) -> str:
     try:
         return yaml_patch._emit_scalar(value, style)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
@@ -78,7 +79,11 @@ def short(image: str) -> str:
     return f"{name}@{digest[:19]}…" if at and len(digest) > 19 else image
 
 
+@lru_cache(maxsize=4096)
 def base_ref(resolved: str) -> ImageRef | None:
+    """The parsed base reference (None for scratch or an unresolved ``$``). Kept per string: a
+    repository's Dockerfiles share a few bases, and DF001, DF002 and DF003 all ask (an ImageRef
+    is frozen, so the answers can be shared)."""
     if resolved.lower() == "scratch" or "$" in resolved:
         return None
     return parse_image_ref(resolved)
@@ -184,6 +189,31 @@ def targets(parsed: Dockerfile, link_targets: list[str | None] | None = None) ->
         if stage.name and stage.index not in used:
             found.append(Target(stage, "a named stage no other stage uses (a plausible --target)"))
     return sorted(found, key=lambda t: t.stage.index)
+
+
+def targets_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> list[Target]:
+    """``targets(parsed, link_targets_for(ctx, path, parsed))``: every DF rule asks, so the answer
+    is kept in the parse's memo (per project and path, as the link targets are)."""
+    return list(_shipped_for(ctx, path, parsed)[0])
+
+
+def shipped_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> tuple[list[Target], dict[int, Target]]:
+    """``targets_for`` and the ``shipped_stages`` of those targets (DF004 and DF005 both ask), kept
+    in the parse's memo; the list and the dict are the caller's own."""
+    chosen, shipped = _shipped_for(ctx, path, parsed)
+    if shipped is None:
+        shipped = shipped_stages(parsed, list(chosen))
+        parsed.memo["shipped_for"] = (ctx.project, path, chosen, shipped)
+    return list(chosen), dict(shipped)
+
+
+def _shipped_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> tuple[tuple[Target, ...], dict[int, Target] | None]:
+    kept = parsed.memo.get("shipped_for")
+    if isinstance(kept, tuple) and kept[0] is ctx.project and kept[1] == path:
+        return kept[2], kept[3]
+    chosen = tuple(targets(parsed, link_targets_for(ctx, path, parsed)))
+    parsed.memo["shipped_for"] = (ctx.project, path, chosen, None)
+    return chosen, None
 
 
 def shipped_stages(parsed: Dockerfile, chosen: list[Target]) -> dict[int, Target]:

@@ -82,8 +82,10 @@ Data fetched in a stage:
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -109,8 +111,7 @@ _MAX_FILES = 200_000
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed))
-    shipped = dfx.shipped_stages(parsed, chosen)
+    _, shipped = dfx.shipped_for(ctx, source.path, parsed)
     context = _context_dir(ctx, source.path)
     ignore = _dockerignore(ctx.root, context, source.path)
     for stage in parsed.stages:
@@ -175,17 +176,33 @@ def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
 
 
 def _dockerignore(root: Path, context: str, dockerfile: str) -> PathSpec[Any] | None:
-    import pathspec
+    for candidate in (os.path.join(root, dockerfile + ".dockerignore"), os.path.join(root, context, ".dockerignore")):
+        if _is_file(candidate):
+            import pathspec
 
-    for candidate in (root / (dockerfile + ".dockerignore"), root / context / ".dockerignore"):
-        if candidate.is_file():
             lines = []
-            for line in candidate.read_text(encoding="utf-8", errors="replace").splitlines():
+            for line in Path(candidate).read_text(encoding="utf-8", errors="replace").splitlines():
                 line = line.strip()
                 if line and not line.startswith("#"):
                     lines.append(line.lstrip("/"))
             return pathspec.PathSpec.from_lines("gitignore", lines)
     return None
+
+
+# what Path.is_file treats as "not a file" rather than an error
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _is_file(path: str) -> bool:
+    """``Path(path).is_file()`` without building a Path (two look-ups per Dockerfile scanned)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno not in _NOT_THERE:
+            raise
+        return False
+    except ValueError:  # a NUL in the path
+        return False
 
 
 def _judge(

@@ -182,8 +182,7 @@ _PIP_BOOL_VALUES = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f"
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed))
-    shipped = dfx.shipped_stages(parsed, chosen)
+    _, shipped = dfx.shipped_for(ctx, source.path, parsed)
     for stage in parsed.stages:
         target = shipped.get(stage.index)
         if target is None:
