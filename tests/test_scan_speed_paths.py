@@ -314,3 +314,44 @@ def test_a_fresh_pooled_scan_walks_the_tree_once(tmp_path: Path, monkeypatch: py
     one = serial.scan()
     assert len(many.findings) == 80
     assert [(f.rule, f.location, f.message, f.fix) for f in many.findings] == [(f.rule, f.location, f.message, f.fix) for f in one.findings]
+
+
+def _dockerfiles() -> list[Path]:
+    from testlib import CORPUS, FIXTURES
+
+    found = [p for p in FIXTURES.rglob("*") if p.is_file() and (parser.is_dockerfile_name(p.name) or p.suffix == ".Dockerfile")]
+    if (CORPUS / "dockerfiles").is_dir():
+        found += sorted((CORPUS / "dockerfiles").iterdir())
+    return sorted(found)
+
+
+def test_runs_something_agrees_with_the_stage_shape() -> None:
+    """DF005 asks runs_something (stops at the first RUN or command) where it asked shape()."""
+    seen = {True: 0, False: 0}
+    for path in _dockerfiles():
+        parsed = parser.parse_dockerfile(path.read_text(encoding="utf-8", errors="replace"))
+        for stage in parsed.stages:
+            for chain in ([stage], parsed.root_base(stage)[1]):
+                shape = stages.shape(parsed, chain)
+                expected = bool(shape.runs or shape.commands)
+                assert stages.runs_something(chain) is expected, (path.name, stage.index)
+                seen[expected] += 1
+    assert seen[True] > 20 and seen[False] > 5, seen
+
+
+@settings(max_examples=budget(200))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["FROM busybox AS a", "FROM a", "RUN chmod 755 /x", "RUN chown 1:1 /x && chmod +x /y", "RUN echo hi", "RUN $X", "CMD x"]
+            + ["COPY a /b", "COPY --from=a / /", "ONBUILD RUN x", 'SHELL ["sh"]', "USER 1", 'RUN ["chmod", "1", "/x"]', "HEALTHCHECK NONE"]
+        ),
+        max_size=10,
+    )
+)
+def test_runs_something_agrees_with_the_stage_shape_on_generated_files(lines: list[str]) -> None:
+    parsed = parser.parse_dockerfile("FROM busybox\n" + "\n".join(lines) + "\n")
+    for stage in parsed.stages:
+        for chain in ([stage], parsed.root_base(stage)[1]):
+            shape = stages.shape(parsed, chain)
+            assert stages.runs_something(chain) is bool(shape.runs or shape.commands)

@@ -59,6 +59,7 @@ _MINIMAL_PREFIXES = (
 _WINDOWS_MARKERS = ("mcr.microsoft.com/windows", "servercore", "nanoserver", "windows/", "mcr.microsoft.com/powershell")
 _DATA_KEYWORDS = frozenset({"COPY", "ADD", "LABEL", "ENV", "WORKDIR", "ARG", "USER", "EXPOSE", "VOLUME", "MAINTAINER", "STOPSIGNAL"})
 _MODE_COMMANDS = frozenset({"chmod", "chown", "chgrp"})
+_COMMAND_KEYWORDS = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD"})
 
 
 def label(stage: Stage) -> str:
@@ -100,17 +101,24 @@ def is_scratch(resolved: str) -> bool:
 
 
 def is_windows(resolved: str, parsed: Dockerfile) -> bool:
-    lower = resolved.lower()
-    return any(m in lower for m in _WINDOWS_MARKERS) or (
+    return _windows_base(resolved) or (
         parsed.escape == "`" and any("powershell" in i.args.lower() for i in parsed.instructions if i.keyword in ("RUN", "SHELL"))
     )
 
 
+@lru_cache(maxsize=4096)
+def _windows_base(resolved: str) -> bool:
+    lower = resolved.lower()
+    return any(m in lower for m in _WINDOWS_MARKERS)
+
+
+@lru_cache(maxsize=4096)
 def is_minimal(resolved: str) -> bool:
     lower = resolved.lower()
     return is_scratch(lower) or any(lower.startswith(p) for p in _MINIMAL_PREFIXES)
 
 
+@lru_cache(maxsize=4096)
 def is_shell_base(resolved: str) -> bool:
     family = base_family(resolved)
     return family is not None and family in SHELL_BASES
@@ -141,6 +149,8 @@ def _used_stages(parsed: Dockerfile) -> set[int]:
         if stage.parent is not None:
             used.add(stage.parent.index)
         for instr in stage.instructions:
+            if not instr.flags and (instr.inner is None or not instr.inner.flags):
+                continue  # (most instructions: no --from, no --mount)
             source = copy_source(parsed, instr)
             if isinstance(source, Stage):
                 used.add(source.index)
@@ -156,8 +166,8 @@ def _used_stages(parsed: Dockerfile) -> set[int]:
 
 def copy_source(parsed: Dockerfile, instr: Instruction) -> Stage | str | None:
     target = instr.inner if instr.keyword == "ONBUILD" and instr.inner else instr
-    if target.keyword not in ("COPY", "ADD"):
-        return None
+    if not target.flags or target.keyword not in ("COPY", "ADD"):
+        return None  # (no --from: most COPYs)
     return parsed.copy_sources_from(target)
 
 
@@ -272,7 +282,7 @@ def shape(parsed: Dockerfile, chain: list[Stage]) -> StageShape:
             keyword = instr.keyword
             if keyword == "RUN":
                 (out.mode_runs if only_mode_changes(instr) else out.runs).append(instr)
-            elif keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD"):
+            elif keyword in _COMMAND_KEYWORDS:
                 out.commands.append(instr)
             elif keyword in ("COPY", "ADD"):
                 out.copies.append(instr)
@@ -284,6 +294,18 @@ def shape(parsed: Dockerfile, chain: list[Stage]) -> StageShape:
             elif keyword not in _DATA_KEYWORDS:
                 out.other.append(instr)
     return out
+
+
+def runs_something(chain: list[Stage]) -> bool:
+    """``shape(parsed, chain).runs or shape(parsed, chain).commands``: a RUN that is not only
+    chmod/chown, or a CMD/ENTRYPOINT/HEALTHCHECK/SHELL/ONBUILD; stops at the first (no COPY is
+    classified, no RUN after it is read)."""
+    for stage in chain:
+        for instr in stage.instructions:
+            keyword = instr.keyword
+            if keyword in _COMMAND_KEYWORDS or (keyword == "RUN" and not only_mode_changes(instr)):
+                return True
+    return False
 
 
 def only_mode_changes(instr: Instruction) -> bool:

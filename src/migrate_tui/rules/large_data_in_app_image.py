@@ -85,8 +85,9 @@ from __future__ import annotations
 import errno
 import fnmatch
 import os
-import stat
 import posixpath
+import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -112,15 +113,13 @@ _MAX_FILES = 200_000
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
     _, shipped = dfx.shipped_for(ctx, source.path, parsed)
-    context = _context_dir(ctx, source.path)
-    ignore = _dockerignore(ctx.root, context, source.path)
+    build_context: tuple[str, PathSpec[Any] | None] | None = None  # (looked up for the first COPY from the context)
     for stage in parsed.stages:
         target = shipped.get(stage.index)
         if target is None:
             continue
         base, chain = parsed.root_base(target.stage)
-        shape = dfx.shape(parsed, [target.stage, *chain[1:]])
-        if not (shape.runs or shape.commands):
+        if not dfx.runs_something([target.stage, *chain[1:]]):
             continue  # a data-only image is an asset image already (DF001's business)
         env = {k: v for k, v in parsed.global_args}
         for instr in stage.instructions:
@@ -131,7 +130,10 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
                     continue  # judge would find no fetch: skip reading the stage's RUN scripts
                 finding = fetched.judge(ctx, source, parsed, stage, target, instr, shipped)
             else:
-                finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
+                if build_context is None:
+                    context = _context_dir(ctx, source.path)
+                    build_context = context, _dockerignore(ctx.root, context, source.path)
+                finding = _judge(ctx, source, stage, target, instr, *build_context, env, parsed.escape)
             if finding is not None:
                 yield finding
 
@@ -141,6 +143,8 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
 # (quotes, escapes, ARG/ENV and shell expansions, globs, brace expansion).
 _FETCH_NEEDLES = ("git", "wget", "curl", "hf", "huggingface")
 _WORD_BUILDERS = frozenset("$\\\"'`{}[]*?~!")
+# one search for: any fetch needle, or any word builder
+_FETCH_OR_BUILDER = re.compile("|".join(map(re.escape, _FETCH_NEEDLES)) + "|[" + re.escape("".join(sorted(_WORD_BUILDERS))) + "]")
 
 
 def may_fetch(parsed: Dockerfile, copy: Instruction) -> bool:
@@ -163,7 +167,7 @@ def _run_may_fetch(instr: Instruction) -> bool:
     if instr.json_args is not None or instr.heredocs:
         return True
     text = instr.args.lower()
-    return any(n in text for n in _FETCH_NEEDLES) or not _WORD_BUILDERS.isdisjoint(text)
+    return _FETCH_OR_BUILDER.search(text) is not None
 
 
 def _context_dir(ctx: RuleContext, dockerfile: str) -> str:

@@ -185,8 +185,8 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
     _, shipped = dfx.shipped_for(ctx, source.path, parsed)
     for stage in parsed.stages:
         target = shipped.get(stage.index)
-        if target is None:
-            continue
+        if target is None or not any(i.keyword == "RUN" for i in stage.instructions):
+            continue  # (only a RUN of the stage can leave a cache)
         resolved, chain = parsed.root_base(stage)
         if dfx.is_windows(resolved, parsed):
             continue

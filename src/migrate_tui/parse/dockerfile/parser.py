@@ -569,6 +569,7 @@ def _read_heredocs(
 
 def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list[tuple[int, str]]) -> list[Instruction]:
     cont = _continuation(escape)
+    simple = _simple_line(escape)
     out: list[Instruction] = []
     index = 0
     count = len(lines)
@@ -584,6 +585,10 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
         if not piece or piece[0] == "#":
             continue  # (an empty line can't continue: the escape would be on it)
         piece_start = start + len(content) - len(piece)
+        plain = simple.match(piece)
+        if plain is not None and plain.group(1).upper() != "ONBUILD" and "<<" not in piece:
+            out.append(_simple_instruction(plain, piece, piece_start, last_end, first_line, index))
+            continue
         match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None  # (most lines: no regex)
         if match is None:
             logical = _Logical(piece, [0], [piece_start], last_end)
@@ -601,6 +606,29 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
         if instr is not None:
             out.append(instr)
     return out
+
+
+@lru_cache(maxsize=None)
+def _simple_line(escape: str) -> re.Pattern[str]:
+    """A line that is one whole instruction with nothing for the general path to do: a keyword of
+    letters, then (after _WORD_SEP's blanks) arguments that start with neither a blank nor ``-``
+    (no flags) and end in a printable ASCII character other than ``escape`` (no continuation, no
+    trailing blank). Most lines of most Dockerfiles."""
+    last = "".join(c for c in map(chr, range(0x21, 0x7F)) if c != escape)
+    return re.compile(r"([A-Za-z]+)(?:[\t\v\f\r ]+((?=[!-,.-~]).*[" + re.escape(last) + r"]))?\Z")
+
+
+def _simple_instruction(plain: re.Match[str], piece: str, offset: int, end: int, line: int, end_line: int) -> Instruction:
+    """The instruction of a line ``_simple_line`` matches (``piece``, at text offset ``offset``):
+    what ``_build_instruction`` gives for it, without its general steps."""
+    raw_keyword = plain.group(1)
+    keyword = raw_keyword.upper()
+    args = plain.group(2)
+    if args is None:
+        return _instruction(keyword, raw_keyword, offset, end, line, end_line, (), "", offset + len(piece), None, (), None, ())
+    args_start = offset + plain.start(2)
+    json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
+    return _instruction(keyword, raw_keyword, offset, end, line, end_line, (), args, args_start, json_args, (), None, ((0, args_start),))
 
 
 def _join_continued(
