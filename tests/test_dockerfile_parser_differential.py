@@ -198,3 +198,23 @@ def test_the_fast_constructor_builds_what_the_dataclass_builds() -> None:
     assert dataclasses.replace(fast, args="c d") == dataclasses.replace(slow, args="c d")
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.args = "x"  # type: ignore[misc]
+
+
+@settings(max_examples=budget(600), deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('[]", \t\n\r\\a\x00\x1f\u00e9\ud800/tu{}:0-')), max_size=30))
+@example('["a", "b c"]')
+@example('[ "a" ,"b" ]')
+@example("[]")
+@example('["a",]')
+@example('["a" "b"]')
+@example('["a\\"b", "\\u0041"]')
+@example('["\t"]')
+@example('["a"] ')
+@example('[["a"]]')
+def test_exec_form_arrays_read_as_json_loads_reads_them(body: str) -> None:
+    """_json_args reads plain arrays without json.loads; the answer is json.loads's."""
+    from migrate_tui.parse.dockerfile import parser
+
+    text = "[" + body if not body.startswith("[") else body
+    assert parser._json_args(text) == v1._json_args(text)
+    assert parser._json_args(text + "]") == v1._json_args(text + "]")

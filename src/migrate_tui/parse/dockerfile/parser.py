@@ -510,9 +510,19 @@ def _flag_parts(word: str) -> tuple[str, str | None]:
     return name, value if eq else None
 
 
+# an exec-form array of strings without escapes or control characters (most CMD/ENTRYPOINT/RUN
+# arrays): its strings are the text between its quotes, no json.loads needed
+_JSON_WS = r"[ \t\n\r]*"
+_JSON_STRING = r'"([^"\\\x00-\x1f]*)"'
+_JSON_PLAIN = re.compile(rf"\[{_JSON_WS}(?:{_JSON_STRING}{_JSON_WS}(?:,{_JSON_WS}{_JSON_STRING}{_JSON_WS})*)?\]\Z")
+_JSON_PLAIN_STRING = re.compile(_JSON_STRING)
+
+
 def _json_args(args: str) -> tuple[str, ...] | None:
     if not args.startswith("["):
         return None
+    if _JSON_PLAIN.match(args):
+        return tuple(_JSON_PLAIN_STRING.findall(args))
     try:
         value = json.loads(args)
     except ValueError:
@@ -580,15 +590,18 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
         if index == 0:
             start += bom
         index += 1
+        plain = simple.match(text, start, last_end)
+        if plain is not None:
+            raw_keyword, args = plain.group(1, 2)
+            keyword = raw_keyword.upper()
+            if keyword != "ONBUILD" and (args is None or "<<" not in args):
+                out.append(_simple_instruction(keyword, raw_keyword, args, plain, last_end, first_line))
+                continue
         content = text[start:last_end]
         piece = content.lstrip(_GO_SPACE_CHARS)
         if not piece or piece[0] == "#":
             continue  # (an empty line can't continue: the escape would be on it)
         piece_start = start + len(content) - len(piece)
-        plain = simple.match(piece)
-        if plain is not None and plain.group(1).upper() != "ONBUILD" and "<<" not in piece:
-            out.append(_simple_instruction(plain, piece, piece_start, last_end, first_line, index))
-            continue
         match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None  # (most lines: no regex)
         if match is None:
             logical = _Logical(piece, [0], [piece_start], last_end)
@@ -610,25 +623,23 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
 
 @lru_cache(maxsize=None)
 def _simple_line(escape: str) -> re.Pattern[str]:
-    """A line that is one whole instruction with nothing for the general path to do: a keyword of
-    letters, then (after _WORD_SEP's blanks) arguments that start with neither a blank nor ``-``
-    (no flags) and end in a printable ASCII character other than ``escape`` (no continuation, no
-    trailing blank). Most lines of most Dockerfiles."""
+    """A line that is one whole instruction with nothing for the general path to do: after Go
+    spaces, a keyword of letters, then (after _WORD_SEP's blanks) arguments that start with
+    neither a blank nor ``-`` (no flags) and end in a printable ASCII character other than
+    ``escape`` (no continuation, no trailing blank). Most lines of most Dockerfiles."""
     last = "".join(c for c in map(chr, range(0x21, 0x7F)) if c != escape)
-    return re.compile(r"([A-Za-z]+)(?:[\t\v\f\r ]+((?=[!-,.-~]).*[" + re.escape(last) + r"]))?\Z")
+    return re.compile("[" + re.escape(_GO_SPACE_CHARS) + r"]*([A-Za-z]+)(?:[\t\v\f\r ]+((?=[!-,.-~]).*[" + re.escape(last) + r"]))?\Z")
 
 
-def _simple_instruction(plain: re.Match[str], piece: str, offset: int, end: int, line: int, end_line: int) -> Instruction:
-    """The instruction of a line ``_simple_line`` matches (``piece``, at text offset ``offset``):
-    what ``_build_instruction`` gives for it, without its general steps."""
-    raw_keyword = plain.group(1)
-    keyword = raw_keyword.upper()
-    args = plain.group(2)
+def _simple_instruction(keyword: str, raw_keyword: str, args: str | None, plain: re.Match[str], end: int, line: int) -> Instruction:
+    """The instruction of a line ``_simple_line`` matched in the text (``plain``): what
+    ``_build_instruction`` gives for it, without its general steps."""
+    start = plain.start(1)
     if args is None:
-        return _instruction(keyword, raw_keyword, offset, end, line, end_line, (), "", offset + len(piece), None, (), None, ())
-    args_start = offset + plain.start(2)
+        return _instruction(keyword, raw_keyword, start, end, line, line, (), "", plain.end(1), None, (), None, ())
+    args_start = plain.start(2)
     json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
-    return _instruction(keyword, raw_keyword, offset, end, line, end_line, (), args, args_start, json_args, (), None, ((0, args_start),))
+    return _instruction(keyword, raw_keyword, start, end, line, line, (), args, args_start, json_args, (), None, ((0, args_start),))
 
 
 def _join_continued(
