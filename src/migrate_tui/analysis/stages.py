@@ -194,11 +194,13 @@ def targets(parsed: Dockerfile, link_targets: list[str | None] | None = None) ->
                 )
         return list(out.values())
     used = used_stages(parsed)
-    found = [Target(last, "the last stage (the default target)")]
-    for stage in parsed.stages[:-1]:
-        if stage.name and stage.index not in used:
-            found.append(Target(stage, "a named stage no other stage uses (a plausible --target)"))
-    return sorted(found, key=lambda t: t.stage.index)
+    found = [
+        Target(stage, "a named stage no other stage uses (a plausible --target)")
+        for stage in parsed.stages[:-1]
+        if stage.name and stage.index not in used
+    ]
+    found.append(Target(last, "the last stage (the default target)"))
+    return found  # (in stage order)
 
 
 def targets_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> list[Target]:

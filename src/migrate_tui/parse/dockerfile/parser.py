@@ -50,6 +50,14 @@ _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)\Z")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
+# the instruction keywords as written most often -> upper case (one shared string, not a new one each)
+_UPPER = {
+    spelling: keyword
+    for keyword in (
+        "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD STOPSIGNAL HEALTHCHECK SHELL"
+    ).split()
+    for spelling in (keyword, keyword.lower())
+}
 _PLATFORM_ARGS = frozenset(
     {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"}
 )
@@ -248,7 +256,7 @@ def _parse_directives(text: str, lines: list[_Line]) -> tuple[dict[str, str], li
     errors: list[tuple[int, str]] = []
     for number, (start, end) in enumerate(lines, 1):
         content = text[start:end].lstrip("\ufeff") if number == 1 else text[start:end]
-        content = content[_lstrip_count(content) :]
+        content = content.lstrip(_GO_SPACE_CHARS)
         if not content.startswith("#"):
             break
         body = content[1:]
@@ -418,7 +426,7 @@ def _build_instruction(
         raw_keyword = kw_match.group()
         after_kw = _WORD_SEP.match(s, kw_match.end())
         rest = after_kw.end() if after_kw else kw_match.end()
-    keyword = raw_keyword.upper()
+    keyword = _UPPER.get(raw_keyword) or raw_keyword.upper()
     flags: tuple[Flag, ...] = ()
     if rest >= n:
         args_begin = n
@@ -593,7 +601,7 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
         plain = simple.match(text, start, last_end)
         if plain is not None:
             raw_keyword, args = plain.group(1, 2)
-            keyword = raw_keyword.upper()
+            keyword = _UPPER.get(raw_keyword) or raw_keyword.upper()
             if keyword != "ONBUILD" and (args is None or "<<" not in args):
                 out.append(_simple_instruction(keyword, raw_keyword, args, plain, last_end, first_line))
                 continue
@@ -785,19 +793,9 @@ def _make_stage(
     else:
         base, base_span = "", (instr.args_start, instr.args_start)
     resolved = expand_args(base, env, escape)
-    platform_flag = instr.flag("platform")
-    parent = _find_parent(earlier, resolved)
-    return Stage(
-        index=index,
-        name=name,
-        base=base,
-        base_span=base_span,
-        base_resolved=resolved,
-        platform=platform_flag.value if platform_flag else None,
-        from_instruction=instr,
-        instructions=[],
-        parent=parent,
-    )
+    platform_flag = instr.flag("platform") if instr.flags else None
+    parent = _find_parent(earlier, resolved) if earlier else None
+    return Stage(index, name, base, base_span, resolved, platform_flag.value if platform_flag else None, instr, [], parent)
 
 
 def _resolve_base(
