@@ -13,6 +13,14 @@ was parsed from. The line logic follows BuildKit's parser (``frontend/dockerfile
   (``<<EOF``, ``<<-EOF``, ``<<"EOF"``, several per instruction) from the following lines.
 
 Bad input never raises: problems are collected in ``Dockerfile.errors`` as ``(line, message)``.
+
+A scan parses every Dockerfile of the repository, so the common case is kept cheap: a line that is
+a whole instruction without flags, continuation, heredoc or ``ONBUILD`` is read by one regex
+(``_simple_line``); offsets are kept as runs of consecutive characters (``Instruction.arg_runs``),
+not one per character; values without ``$`` skip ARG expansion; plain exec-form arrays skip
+``json.loads``. Every other line takes the general steps. tests/test_dockerfile_parser_differential.py
+compares the result, field by field and offset by offset, with the parser before these shortcuts
+(tests/oracle/dockerfile_parser_v1.py).
 """
 
 from __future__ import annotations
@@ -223,10 +231,16 @@ def _split_lines(text: str) -> list[_Line]:
     """Lines as Go's scanner sees them: split on LF only; a last line without LF counts."""
     lines: list[_Line] = []
     start = 0
-    for raw in text.split("\n"):
-        stop = start + len(raw)
-        lines.append((start, stop - (len(raw) - len(raw.rstrip("\r"))) if raw.endswith("\r") else stop))
-        start = stop + 1
+    if "\r" in text:
+        for raw in text.split("\n"):
+            stop = start + len(raw)
+            lines.append((start, stop - (len(raw) - len(raw.rstrip("\r"))) if raw.endswith("\r") else stop))
+            start = stop + 1
+    else:
+        for raw in text.split("\n"):
+            stop = start + len(raw)
+            lines.append((start, stop))
+            start = stop + 1
     if lines[-1][0] == len(text):  # the text ends with LF (or is empty): no line after it
         lines.pop()
     return lines
@@ -594,16 +608,40 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
     bom = 1 if text.startswith("\ufeff") else 0
     while index < count:
         start, last_end = lines[index]
-        first_line = index + 1
         if index == 0:
             start += bom
         index += 1
+        first_line = index
         plain = simple.match(text, start, last_end)
         if plain is not None:
             raw_keyword, args = plain.group(1, 2)
             keyword = _UPPER.get(raw_keyword) or raw_keyword.upper()
-            if keyword != "ONBUILD" and (args is None or "<<" not in args):
-                out.append(_simple_instruction(keyword, raw_keyword, args, plain, last_end, first_line))
+            if args is None:
+                out.append(
+                    _instruction(keyword, raw_keyword, plain.start(1), last_end, index, index, (), "", plain.end(1), None, (), None, ())
+                )
+                continue
+            if keyword != "ONBUILD" and "<<" not in args:
+                # what _build_instruction gives for the line, without its general steps
+                args_start = plain.start(2)
+                json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
+                out.append(
+                    _instruction(
+                        keyword,
+                        raw_keyword,
+                        plain.start(1),
+                        last_end,
+                        index,
+                        index,
+                        (),
+                        args,
+                        args_start,
+                        json_args,
+                        (),
+                        None,
+                        ((0, args_start),),
+                    )
+                )
                 continue
         content = text[start:last_end]
         piece = content.lstrip(_GO_SPACE_CHARS)
@@ -637,17 +675,6 @@ def _simple_line(escape: str) -> re.Pattern[str]:
     ``escape`` (no continuation, no trailing blank). Most lines of most Dockerfiles."""
     last = "".join(c for c in map(chr, range(0x21, 0x7F)) if c != escape)
     return re.compile("[" + re.escape(_GO_SPACE_CHARS) + r"]*([A-Za-z]+)(?:[\t\v\f\r ]+((?=[!-,.-~]).*[" + re.escape(last) + r"]))?\Z")
-
-
-def _simple_instruction(keyword: str, raw_keyword: str, args: str | None, plain: re.Match[str], end: int, line: int) -> Instruction:
-    """The instruction of a line ``_simple_line`` matched in the text (``plain``): what
-    ``_build_instruction`` gives for it, without its general steps."""
-    start = plain.start(1)
-    if args is None:
-        return _instruction(keyword, raw_keyword, start, end, line, line, (), "", plain.end(1), None, (), None, ())
-    args_start = plain.start(2)
-    json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
-    return _instruction(keyword, raw_keyword, start, end, line, line, (), args, args_start, json_args, (), None, ((0, args_start),))
 
 
 def _join_continued(
