@@ -129,6 +129,8 @@ _ALPHABET = list("RUNFOMCPYDONBILaAsS x\t\v\f\n\r\\`#<-E\"'[]=$,{}:\x1c\x85\xa0\
 @example("# escape=`\nFROM a\nRUN x `\n  y\n")
 @example("FROM ${A:-b} AS c\nARG A=1\nFROM ${A}\n")
 @example("ONBUILD --x=1 COPY --from=a <<E /b\nE\n")
+@example("COPY --from=a --chmod=7 /x /y\nRUN --mount=type=cache,target=/r --network=none make\nCOPY --link -x\n")
+@example('COPY --a --b\nCOPY --a \\\n  --b c\nCOPY --a="x y" z\nCOPY --a -- b\n')
 def test_any_text_same_parse(text: str) -> None:
     assert_same(text)
     assert_same(text, {"A": "x$"})
@@ -148,6 +150,15 @@ _WORDS = st.sampled_from(
         '--mount="type=cache,target=/x"',
         "--",
         "-",
+        "--link",
+        "---",
+        "--=v",
+        "--a=b=c",
+        "--from=\\",
+        "--x'y",
+        "--network=none",
+        "-x",
+        "--chmod=755\xa0",
         "a",
         "AS",
         "b",

@@ -614,7 +614,7 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
         first_line = index
         plain = simple.match(text, start, last_end)
         if plain is not None:
-            raw_keyword, args = plain.group(1, 2)
+            raw_keyword, flag_words, args = plain.group(1, 2, 3)
             keyword = _UPPER.get(raw_keyword) or raw_keyword.upper()
             if args is None:
                 out.append(
@@ -623,7 +623,8 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
                 continue
             if keyword != "ONBUILD" and "<<" not in args:
                 # what _build_instruction gives for the line, without its general steps
-                args_start = plain.start(2)
+                flags = () if not flag_words else _plain_flags(text, plain.start(2), plain.end(2))
+                args_start = plain.start(3)
                 json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
                 out.append(
                     _instruction(
@@ -633,7 +634,7 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
                         last_end,
                         index,
                         index,
-                        (),
+                        flags,
                         args,
                         args_start,
                         json_args,
@@ -670,11 +671,27 @@ def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list
 @lru_cache(maxsize=None)
 def _simple_line(escape: str) -> re.Pattern[str]:
     """A line that is one whole instruction with nothing for the general path to do: after Go
-    spaces, a keyword of letters, then (after _WORD_SEP's blanks) arguments that start with
-    neither a blank nor ``-`` (no flags) and end in a printable ASCII character other than
-    ``escape`` (no continuation, no trailing blank). Most lines of most Dockerfiles."""
+    spaces, a keyword of letters, then (after _WORD_SEP's blanks) flags without quotes or
+    backslashes, then arguments that start with neither a blank nor ``-`` and end in a printable
+    ASCII character other than ``escape`` (no continuation, no trailing blank). Groups: keyword,
+    flags (maybe ""), arguments (None for a keyword alone). Most lines of most Dockerfiles."""
     last = "".join(c for c in map(chr, range(0x21, 0x7F)) if c != escape)
-    return re.compile("[" + re.escape(_GO_SPACE_CHARS) + r"]*([A-Za-z]+)(?:[\t\v\f\r ]+((?=[!-,.-~]).*[" + re.escape(last) + r"]))?\Z")
+    blanks = r"[\t\v\f\r ]+"  # (_WORD_SEP; \s below holds every Go space and more)
+    return re.compile(
+        "["
+        + re.escape(_GO_SPACE_CHARS)
+        + rf"]*([A-Za-z]+)(?:{blanks}((?:{_PLAIN_FLAG.pattern}{blanks})*)((?=[!-,.-~]).*["
+        + re.escape(last)
+        + r"]))?\Z"
+    )
+
+
+_PLAIN_FLAG = re.compile(r"--[^\s\"'\\]+")  # a flag word _extract_flags would take as it is
+
+
+def _plain_flags(text: str, start: int, end: int) -> tuple[Flag, ...]:
+    """The flags of a line _simple_line matched (its flags group is ``text[start:end]``)."""
+    return tuple(Flag(*_flag_parts(m.group()[2:]), m.start(), m.end()) for m in _PLAIN_FLAG.finditer(text, start, end))
 
 
 def _join_continued(
