@@ -229,3 +229,14 @@ def test_exec_form_arrays_read_as_json_loads_reads_them(body: str) -> None:
     text = "[" + body if not body.startswith("[") else body
     assert parser._json_args(text) == v1._json_args(text)
     assert parser._json_args(text + "]") == v1._json_args(text + "]")
+
+
+@settings(max_examples=budget(400), deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab: \t\v\f\r\n\x1c\xa0\u3000\u00e9$")), max_size=20))
+@example("golang:1.22 AS build")
+@example("  a  b ")
+def test_field_split_as_before(text: str) -> None:
+    """FROM's words: str.split on printable ASCII, the BuildKit blank regex otherwise."""
+    from migrate_tui.parse.dockerfile import parser
+
+    assert parser._split_fields(text) == v1._split_fields(text)

@@ -126,6 +126,19 @@ def test_base_ref_is_kept_per_string() -> None:
         assert stages.base_ref(base) is stages.base_ref(base)
 
 
+def test_answers_are_kept_per_base_string_unless_the_string_is_long() -> None:
+    calls: list[str] = []
+
+    @stages.kept_per_base
+    def measured(base: str) -> int:
+        calls.append(base)
+        return len(base)
+
+    long = "registry.example.com/" + "a" * 600
+    assert [measured("a"), measured("a"), measured(long), measured(long), measured("b")] == [1, 1, len(long), len(long), 1]
+    assert calls == ["a", long, long, "b"]
+
+
 def test_is_file_answers_what_path_is_file_answers(tmp_path: Path) -> None:
     """DF005 looks for two .dockerignore files per Dockerfile with os.stat instead of Path."""
     from migrate_tui.rules import large_data_in_app_image as df005

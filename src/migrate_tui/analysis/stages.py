@@ -13,8 +13,8 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import lru_cache, wraps
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
@@ -62,6 +62,23 @@ _MODE_COMMANDS = frozenset({"chmod", "chown", "chgrp"})
 _COMMAND_KEYWORDS = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD"})
 
 
+_T = TypeVar("_T")
+
+
+def kept_per_base(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """Keep the answers of ``fn`` (a pure function of a base image string, with an immutable
+    answer) per string: a repository's Dockerfiles share a few bases and several DF rules ask.
+    A string over 512 characters (no image reference is that long) is answered afresh, so the
+    cache stays small whatever a hostile file holds."""
+    cached = lru_cache(maxsize=4096)(fn)
+
+    @wraps(fn)
+    def answer(resolved: str) -> _T:
+        return cached(resolved) if len(resolved) <= 512 else fn(resolved)
+
+    return answer
+
+
 def label(stage: Stage) -> str:
     return f"stage {stage.index}" + (f" '{stage.name}'" if stage.name else "")
 
@@ -80,7 +97,7 @@ def short(image: str) -> str:
     return f"{name}@{digest[:19]}…" if at and len(digest) > 19 else image
 
 
-@lru_cache(maxsize=4096)
+@kept_per_base
 def base_ref(resolved: str) -> ImageRef | None:
     """The parsed base reference (None for scratch or an unresolved ``$``). Kept per string: a
     repository's Dockerfiles share a few bases, and DF001, DF002 and DF003 all ask (an ImageRef
@@ -106,19 +123,19 @@ def is_windows(resolved: str, parsed: Dockerfile) -> bool:
     )
 
 
-@lru_cache(maxsize=4096)
+@kept_per_base
 def _windows_base(resolved: str) -> bool:
     lower = resolved.lower()
     return any(m in lower for m in _WINDOWS_MARKERS)
 
 
-@lru_cache(maxsize=4096)
+@kept_per_base
 def is_minimal(resolved: str) -> bool:
     lower = resolved.lower()
     return is_scratch(lower) or any(lower.startswith(p) for p in _MINIMAL_PREFIXES)
 
 
-@lru_cache(maxsize=4096)
+@kept_per_base
 def is_shell_base(resolved: str) -> bool:
     family = base_family(resolved)
     return family is not None and family in SHELL_BASES

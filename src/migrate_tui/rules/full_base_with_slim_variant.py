@@ -30,7 +30,6 @@ gets no automatic fix (the slim digest can't be known offline).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterator
 
 from migrate_tui.analysis.context import RuleContext
@@ -68,7 +67,7 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
         yield _finding(source, target, root, base, new_base, assumption)
 
 
-@lru_cache(maxsize=4096)  # (a repository's Dockerfiles share a few bases)
+@dfx.kept_per_base
 def slim_variant(base: str) -> tuple[str, str] | None:
     ref = dfx.base_ref(base)
     if ref is None:

@@ -113,7 +113,8 @@ _MAX_FILES = 200_000
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
     _, shipped = dfx.shipped_for(ctx, source.path, parsed)
-    build_context: tuple[str, PathSpec[Any] | None] | None = None  # (looked up for the first COPY from the context)
+    # (context dir, its .dockerignore, the global ARGs): looked up for the first COPY from the context
+    build_context: tuple[str, PathSpec[Any] | None, dict[str, str | None]] | None = None
     for stage in parsed.stages:
         target = shipped.get(stage.index)
         if target is None:
@@ -121,7 +122,6 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
         base, chain = parsed.root_base(target.stage)
         if not dfx.runs_something([target.stage, *chain[1:]]):
             continue  # a data-only image is an asset image already (DF001's business)
-        env = {k: v for k, v in parsed.global_args}
         for instr in stage.instructions:
             if instr.keyword not in ("COPY", "ADD"):
                 continue
@@ -132,8 +132,8 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
             else:
                 if build_context is None:
                     context = _context_dir(ctx, source.path)
-                    build_context = context, _dockerignore(ctx.root, context, source.path)
-                finding = _judge(ctx, source, stage, target, instr, *build_context, env, parsed.escape)
+                    build_context = context, _dockerignore(ctx.root, context, source.path), dict(parsed.global_args)
+                finding = _judge(ctx, source, stage, target, instr, *build_context, parsed.escape)
             if finding is not None:
                 yield finding
 

@@ -328,6 +328,14 @@ def _shell_words(s: str, escape: str = "\\", raw: bool = True) -> list[tuple[str
 
 def _split_fields(s: str) -> list[tuple[str, int, int]]:
     """BuildKit's whitespace split (no quoting), with indices."""
+    if s.isascii() and s.isprintable():  # (most FROM lines: only spaces separate the words)
+        fields = []
+        at = 0
+        for word in s.split(" "):
+            if word:
+                fields.append((word, at, at + len(word)))
+            at += len(word) + 1
+        return fields
     return [(m.group(), m.start(), m.end()) for m in _KEYWORD.finditer(s)]
 
 
