@@ -91,6 +91,68 @@ def test_link_targets_are_kept_per_parse_and_project(tmp_path: Path) -> None:
     assert stages.used_stages(parsed) == {0}
 
 
+def test_targets_and_shipped_stages_are_kept_per_parse_project_and_path(tmp_path: Path) -> None:
+    """targets_for/shipped_for answer what targets/shipped_stages answer, once per parse; another
+    project or path asks again; the caller owns the list and the dict it gets."""
+    linked = make_engine(_repo(tmp_path / "linked", {"skaffold.yaml": SKAFFOLD, "web/Dockerfile": STAGED})).context
+    plain = make_engine(_repo(tmp_path / "plain", {"web/Dockerfile": STAGED})).context
+    parsed = parser.parse_dockerfile(STAGED)
+
+    def slow(ctx: object, path: str) -> tuple[list[stages.Target], dict[int, stages.Target]]:
+        chosen = stages.targets(parsed, stages.link_targets_for(ctx, path))  # type: ignore[arg-type]
+        return chosen, stages.shipped_stages(parsed, chosen)
+
+    for ctx, path in [(linked, "web/Dockerfile"), (plain, "web/Dockerfile"), (linked, "web/Dockerfile"), (linked, "Dockerfile")]:
+        assert stages.targets_for(ctx, path, parsed) == slow(ctx, path)[0]
+        assert stages.shipped_for(ctx, path, parsed) == slow(ctx, path)
+    assert [(t.stage.index, t.reason) for t in stages.targets_for(linked, "web/Dockerfile", parsed)] == [
+        (0, "--target assets of the build definition")
+    ]
+    assert sorted(stages.shipped_for(plain, "web/Dockerfile", parsed)[1]) == [0, 1, 2]
+    chosen, shipped = stages.shipped_for(plain, "web/Dockerfile", parsed)
+    chosen.clear()
+    shipped.clear()
+    stages.targets_for(plain, "web/Dockerfile", parsed).clear()
+    assert stages.shipped_for(plain, "web/Dockerfile", parsed) == slow(plain, "web/Dockerfile")
+    assert len(stages.targets_for(plain, "web/Dockerfile", parsed)) == 2
+
+
+def test_base_ref_is_kept_per_string() -> None:
+    from migrate_tui.parse.imageref import parse_image_ref
+
+    for base in ["golang:1.22", "Scratch", "gcr.io/distroless/static:nonroot", "${X}", "a:b:c", "busybox@sha256:" + "0" * 64]:
+        expected = None if base.lower() == "scratch" or "$" in base else parse_image_ref(base)
+        assert stages.base_ref(base) == expected
+        assert stages.base_ref(base) is stages.base_ref(base)
+
+
+def test_answers_are_kept_per_base_string_unless_the_string_is_long() -> None:
+    calls: list[str] = []
+
+    @stages.kept_per_base
+    def measured(base: str) -> int:
+        calls.append(base)
+        return len(base)
+
+    long = "registry.example.com/" + "a" * 600
+    assert [measured("a"), measured("a"), measured(long), measured(long), measured("b")] == [1, 1, len(long), len(long), 1]
+    assert calls == ["a", long, long, "b"]
+
+
+def test_is_file_answers_what_path_is_file_answers(tmp_path: Path) -> None:
+    """DF005 looks for two .dockerignore files per Dockerfile with os.stat instead of Path."""
+    from migrate_tui.rules import large_data_in_app_image as df005
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dir").mkdir()
+    os.symlink(tmp_path / "missing", tmp_path / "dangling")
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    os.symlink(tmp_path / "file", tmp_path / "link")
+    for name in ["file", "dir", "missing", "dangling", "loop", "link", "file/below", "dir/", "./file", "dir/../file", "nul\x00"]:
+        path = os.path.join(tmp_path, name)
+        assert df005._is_file(path) == Path(path).is_file(), name
+
+
 def _emitted(value: str, style: str | None) -> str:
     try:
         return yaml_patch._emit_scalar(value, style)
@@ -265,3 +327,44 @@ def test_a_fresh_pooled_scan_walks_the_tree_once(tmp_path: Path, monkeypatch: py
     one = serial.scan()
     assert len(many.findings) == 80
     assert [(f.rule, f.location, f.message, f.fix) for f in many.findings] == [(f.rule, f.location, f.message, f.fix) for f in one.findings]
+
+
+def _dockerfiles() -> list[Path]:
+    from testlib import CORPUS, FIXTURES
+
+    found = [p for p in FIXTURES.rglob("*") if p.is_file() and (parser.is_dockerfile_name(p.name) or p.suffix == ".Dockerfile")]
+    if (CORPUS / "dockerfiles").is_dir():
+        found += sorted((CORPUS / "dockerfiles").iterdir())
+    return sorted(found)
+
+
+def test_runs_something_agrees_with_the_stage_shape() -> None:
+    """DF005 asks runs_something (stops at the first RUN or command) where it asked shape()."""
+    seen = {True: 0, False: 0}
+    for path in _dockerfiles():
+        parsed = parser.parse_dockerfile(path.read_text(encoding="utf-8", errors="replace"))
+        for stage in parsed.stages:
+            for chain in ([stage], parsed.root_base(stage)[1]):
+                shape = stages.shape(parsed, chain)
+                expected = bool(shape.runs or shape.commands)
+                assert stages.runs_something(chain) is expected, (path.name, stage.index)
+                seen[expected] += 1
+    assert seen[True] > 20 and seen[False] > 5, seen
+
+
+@settings(max_examples=budget(200))
+@given(
+    st.lists(
+        st.sampled_from(
+            ["FROM busybox AS a", "FROM a", "RUN chmod 755 /x", "RUN chown 1:1 /x && chmod +x /y", "RUN echo hi", "RUN $X", "CMD x"]
+            + ["COPY a /b", "COPY --from=a / /", "ONBUILD RUN x", 'SHELL ["sh"]', "USER 1", 'RUN ["chmod", "1", "/x"]', "HEALTHCHECK NONE"]
+        ),
+        max_size=10,
+    )
+)
+def test_runs_something_agrees_with_the_stage_shape_on_generated_files(lines: list[str]) -> None:
+    parsed = parser.parse_dockerfile("FROM busybox\n" + "\n".join(lines) + "\n")
+    for stage in parsed.stages:
+        for chain in ([stage], parsed.root_base(stage)[1]):
+            shape = stages.shape(parsed, chain)
+            assert stages.runs_something(chain) is bool(shape.runs or shape.commands)

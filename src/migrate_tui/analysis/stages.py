@@ -13,7 +13,8 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import lru_cache, wraps
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from migrate_tui.parse.imageref import ImageRef, parse_image_ref
 from migrate_tui.parse.dockerfile.parser import Dockerfile, Instruction, Stage
@@ -58,6 +59,24 @@ _MINIMAL_PREFIXES = (
 _WINDOWS_MARKERS = ("mcr.microsoft.com/windows", "servercore", "nanoserver", "windows/", "mcr.microsoft.com/powershell")
 _DATA_KEYWORDS = frozenset({"COPY", "ADD", "LABEL", "ENV", "WORKDIR", "ARG", "USER", "EXPOSE", "VOLUME", "MAINTAINER", "STOPSIGNAL"})
 _MODE_COMMANDS = frozenset({"chmod", "chown", "chgrp"})
+_COMMAND_KEYWORDS = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD"})
+
+
+_T = TypeVar("_T")
+
+
+def kept_per_base(fn: Callable[[str], _T]) -> Callable[[str], _T]:
+    """Keep the answers of ``fn`` (a pure function of a base image string, with an immutable
+    answer) per string: a repository's Dockerfiles share a few bases and several DF rules ask.
+    A string over 512 characters (no image reference is that long) is answered afresh, so the
+    cache stays small whatever a hostile file holds."""
+    cached = lru_cache(maxsize=4096)(fn)
+
+    @wraps(fn)
+    def answer(resolved: str) -> _T:
+        return cached(resolved) if len(resolved) <= 512 else fn(resolved)
+
+    return answer
 
 
 def label(stage: Stage) -> str:
@@ -78,7 +97,11 @@ def short(image: str) -> str:
     return f"{name}@{digest[:19]}…" if at and len(digest) > 19 else image
 
 
+@kept_per_base
 def base_ref(resolved: str) -> ImageRef | None:
+    """The parsed base reference (None for scratch or an unresolved ``$``). Kept per string: a
+    repository's Dockerfiles share a few bases, and DF001, DF002 and DF003 all ask (an ImageRef
+    is frozen, so the answers can be shared)."""
     if resolved.lower() == "scratch" or "$" in resolved:
         return None
     return parse_image_ref(resolved)
@@ -95,17 +118,24 @@ def is_scratch(resolved: str) -> bool:
 
 
 def is_windows(resolved: str, parsed: Dockerfile) -> bool:
-    lower = resolved.lower()
-    return any(m in lower for m in _WINDOWS_MARKERS) or (
+    return _windows_base(resolved) or (
         parsed.escape == "`" and any("powershell" in i.args.lower() for i in parsed.instructions if i.keyword in ("RUN", "SHELL"))
     )
 
 
+@kept_per_base
+def _windows_base(resolved: str) -> bool:
+    lower = resolved.lower()
+    return any(m in lower for m in _WINDOWS_MARKERS)
+
+
+@kept_per_base
 def is_minimal(resolved: str) -> bool:
     lower = resolved.lower()
     return is_scratch(lower) or any(lower.startswith(p) for p in _MINIMAL_PREFIXES)
 
 
+@kept_per_base
 def is_shell_base(resolved: str) -> bool:
     family = base_family(resolved)
     return family is not None and family in SHELL_BASES
@@ -136,6 +166,8 @@ def _used_stages(parsed: Dockerfile) -> set[int]:
         if stage.parent is not None:
             used.add(stage.parent.index)
         for instr in stage.instructions:
+            if not instr.flags and (instr.inner is None or not instr.inner.flags):
+                continue  # (most instructions: no --from, no --mount)
             source = copy_source(parsed, instr)
             if isinstance(source, Stage):
                 used.add(source.index)
@@ -151,8 +183,8 @@ def _used_stages(parsed: Dockerfile) -> set[int]:
 
 def copy_source(parsed: Dockerfile, instr: Instruction) -> Stage | str | None:
     target = instr.inner if instr.keyword == "ONBUILD" and instr.inner else instr
-    if target.keyword not in ("COPY", "ADD"):
-        return None
+    if not target.flags or target.keyword not in ("COPY", "ADD"):
+        return None  # (no --from: most COPYs)
     return parsed.copy_sources_from(target)
 
 
@@ -179,11 +211,38 @@ def targets(parsed: Dockerfile, link_targets: list[str | None] | None = None) ->
                 )
         return list(out.values())
     used = used_stages(parsed)
-    found = [Target(last, "the last stage (the default target)")]
-    for stage in parsed.stages[:-1]:
-        if stage.name and stage.index not in used:
-            found.append(Target(stage, "a named stage no other stage uses (a plausible --target)"))
-    return sorted(found, key=lambda t: t.stage.index)
+    found = [
+        Target(stage, "a named stage no other stage uses (a plausible --target)")
+        for stage in parsed.stages[:-1]
+        if stage.name and stage.index not in used
+    ]
+    found.append(Target(last, "the last stage (the default target)"))
+    return found  # (in stage order)
+
+
+def targets_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> list[Target]:
+    """``targets(parsed, link_targets_for(ctx, path, parsed))``: every DF rule asks, so the answer
+    is kept in the parse's memo (per project and path, as the link targets are)."""
+    return list(_shipped_for(ctx, path, parsed)[0])
+
+
+def shipped_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> tuple[list[Target], dict[int, Target]]:
+    """``targets_for`` and the ``shipped_stages`` of those targets (DF004 and DF005 both ask), kept
+    in the parse's memo; the list and the dict are the caller's own."""
+    chosen, shipped = _shipped_for(ctx, path, parsed)
+    if shipped is None:
+        shipped = shipped_stages(parsed, list(chosen))
+        parsed.memo["shipped_for"] = (ctx.project, path, chosen, shipped)
+    return list(chosen), dict(shipped)
+
+
+def _shipped_for(ctx: RuleContext, path: str, parsed: Dockerfile) -> tuple[tuple[Target, ...], dict[int, Target] | None]:
+    kept = parsed.memo.get("shipped_for")
+    if isinstance(kept, tuple) and kept[0] is ctx.project and kept[1] == path:
+        return kept[2], kept[3]
+    chosen = tuple(targets(parsed, link_targets_for(ctx, path, parsed)))
+    parsed.memo["shipped_for"] = (ctx.project, path, chosen, None)
+    return chosen, None
 
 
 def shipped_stages(parsed: Dockerfile, chosen: list[Target]) -> dict[int, Target]:
@@ -242,7 +301,7 @@ def shape(parsed: Dockerfile, chain: list[Stage]) -> StageShape:
             keyword = instr.keyword
             if keyword == "RUN":
                 (out.mode_runs if only_mode_changes(instr) else out.runs).append(instr)
-            elif keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD"):
+            elif keyword in _COMMAND_KEYWORDS:
                 out.commands.append(instr)
             elif keyword in ("COPY", "ADD"):
                 out.copies.append(instr)
@@ -254,6 +313,18 @@ def shape(parsed: Dockerfile, chain: list[Stage]) -> StageShape:
             elif keyword not in _DATA_KEYWORDS:
                 out.other.append(instr)
     return out
+
+
+def runs_something(chain: list[Stage]) -> bool:
+    """``shape(parsed, chain).runs or shape(parsed, chain).commands``: a RUN that is not only
+    chmod/chown, or a CMD/ENTRYPOINT/HEALTHCHECK/SHELL/ONBUILD; stops at the first (no COPY is
+    classified, no RUN after it is read)."""
+    for stage in chain:
+        for instr in stage.instructions:
+            keyword = instr.keyword
+            if keyword in _COMMAND_KEYWORDS or (keyword == "RUN" and not only_mode_changes(instr)):
+                return True
+    return False
 
 
 def only_mode_changes(instr: Instruction) -> bool:

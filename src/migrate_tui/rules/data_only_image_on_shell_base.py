@@ -142,7 +142,7 @@ def _about(
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed)):
+    for target in dfx.targets_for(ctx, source.path, parsed):
         finding = _judge(source, parsed, target, ctx)
         if finding is not None:
             yield finding

@@ -54,7 +54,7 @@ _CODENAMES = ("bookworm", "bullseye", "buster", "trixie", "jammy", "noble", "foc
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
     seen: set[int] = set()
-    for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed)):
+    for target in dfx.targets_for(ctx, source.path, parsed):
         base, chain = parsed.root_base(target.stage)
         root = chain[-1]
         if root.index in seen:
@@ -67,6 +67,7 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
         yield _finding(source, target, root, base, new_base, assumption)
 
 
+@dfx.kept_per_base
 def slim_variant(base: str) -> tuple[str, str] | None:
     ref = dfx.base_ref(base)
     if ref is None:

@@ -82,9 +82,12 @@ Data fetched in a stage:
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import posixpath
+import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -109,19 +112,16 @@ _MAX_FILES = 200_000
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed))
-    shipped = dfx.shipped_stages(parsed, chosen)
-    context = _context_dir(ctx, source.path)
-    ignore = _dockerignore(ctx.root, context, source.path)
+    _, shipped = dfx.shipped_for(ctx, source.path, parsed)
+    # (context dir, its .dockerignore, the global ARGs): looked up for the first COPY from the context
+    build_context: tuple[str, PathSpec[Any] | None, dict[str, str | None]] | None = None
     for stage in parsed.stages:
         target = shipped.get(stage.index)
         if target is None:
             continue
         base, chain = parsed.root_base(target.stage)
-        shape = dfx.shape(parsed, [target.stage, *chain[1:]])
-        if not (shape.runs or shape.commands):
+        if not dfx.runs_something([target.stage, *chain[1:]]):
             continue  # a data-only image is an asset image already (DF001's business)
-        env = {k: v for k, v in parsed.global_args}
         for instr in stage.instructions:
             if instr.keyword not in ("COPY", "ADD"):
                 continue
@@ -130,7 +130,10 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
                     continue  # judge would find no fetch: skip reading the stage's RUN scripts
                 finding = fetched.judge(ctx, source, parsed, stage, target, instr, shipped)
             else:
-                finding = _judge(ctx, source, stage, target, instr, context, ignore, env, parsed.escape)
+                if build_context is None:
+                    context = _context_dir(ctx, source.path)
+                    build_context = context, _dockerignore(ctx.root, context, source.path), dict(parsed.global_args)
+                finding = _judge(ctx, source, stage, target, instr, *build_context, parsed.escape)
             if finding is not None:
                 yield finding
 
@@ -140,6 +143,8 @@ def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[
 # (quotes, escapes, ARG/ENV and shell expansions, globs, brace expansion).
 _FETCH_NEEDLES = ("git", "wget", "curl", "hf", "huggingface")
 _WORD_BUILDERS = frozenset("$\\\"'`{}[]*?~!")
+# one search for: any fetch needle, or any word builder
+_FETCH_OR_BUILDER = re.compile("|".join(map(re.escape, _FETCH_NEEDLES)) + "|[" + re.escape("".join(sorted(_WORD_BUILDERS))) + "]")
 
 
 def may_fetch(parsed: Dockerfile, copy: Instruction) -> bool:
@@ -162,7 +167,7 @@ def _run_may_fetch(instr: Instruction) -> bool:
     if instr.json_args is not None or instr.heredocs:
         return True
     text = instr.args.lower()
-    return any(n in text for n in _FETCH_NEEDLES) or not _WORD_BUILDERS.isdisjoint(text)
+    return _FETCH_OR_BUILDER.search(text) is not None
 
 
 def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
@@ -175,17 +180,33 @@ def _context_dir(ctx: RuleContext, dockerfile: str) -> str:
 
 
 def _dockerignore(root: Path, context: str, dockerfile: str) -> PathSpec[Any] | None:
-    import pathspec
+    for candidate in (os.path.join(root, dockerfile + ".dockerignore"), os.path.join(root, context, ".dockerignore")):
+        if _is_file(candidate):
+            import pathspec
 
-    for candidate in (root / (dockerfile + ".dockerignore"), root / context / ".dockerignore"):
-        if candidate.is_file():
             lines = []
-            for line in candidate.read_text(encoding="utf-8", errors="replace").splitlines():
+            for line in Path(candidate).read_text(encoding="utf-8", errors="replace").splitlines():
                 line = line.strip()
                 if line and not line.startswith("#"):
                     lines.append(line.lstrip("/"))
             return pathspec.PathSpec.from_lines("gitignore", lines)
     return None
+
+
+# what Path.is_file treats as "not a file" rather than an error
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _is_file(path: str) -> bool:
+    """``Path(path).is_file()`` without building a Path (two look-ups per Dockerfile scanned)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError as exc:
+        if exc.errno not in _NOT_THERE:
+            raise
+        return False
+    except ValueError:  # a NUL in the path
+        return False
 
 
 def _judge(

@@ -182,12 +182,11 @@ _PIP_BOOL_VALUES = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f"
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    chosen = dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed))
-    shipped = dfx.shipped_stages(parsed, chosen)
+    _, shipped = dfx.shipped_for(ctx, source.path, parsed)
     for stage in parsed.stages:
         target = shipped.get(stage.index)
-        if target is None:
-            continue
+        if target is None or not any(i.keyword == "RUN" for i in stage.instructions):
+            continue  # (only a RUN of the stage can leave a cache)
         resolved, chain = parsed.root_base(stage)
         if dfx.is_windows(resolved, parsed):
             continue

@@ -110,7 +110,7 @@ _OK_KEYWORDS = frozenset({"COPY", "ADD", "CMD", "ENTRYPOINT", "USER", "EXPOSE", 
 
 def check(subject: tuple[SourceFile, Dockerfile], ctx: RuleContext) -> Iterator[Finding]:
     source, parsed = subject
-    for target in dfx.targets(parsed, dfx.link_targets_for(ctx, source.path, parsed)):
+    for target in dfx.targets_for(ctx, source.path, parsed):
         finding = _judge(source, parsed, target, ctx)
         if finding is not None:
             yield finding

@@ -13,15 +13,23 @@ was parsed from. The line logic follows BuildKit's parser (``frontend/dockerfile
   (``<<EOF``, ``<<-EOF``, ``<<"EOF"``, several per instruction) from the following lines.
 
 Bad input never raises: problems are collected in ``Dockerfile.errors`` as ``(line, message)``.
+
+A scan parses every Dockerfile of the repository, so the common case is kept cheap: a line that is
+a whole instruction without flags, continuation, heredoc or ``ONBUILD`` is read by one regex
+(``_simple_line``); offsets are kept as runs of consecutive characters (``Instruction.arg_runs``),
+not one per character; values without ``$`` skip ARG expansion; plain exec-form arrays skip
+``json.loads``. Every other line takes the general steps. tests/test_dockerfile_parser_differential.py
+compares the result, field by field and offset by offset, with the parser before these shortcuts
+(tests/oracle/dockerfile_parser_v1.py).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
 
 from migrate_tui.parse.dockerfile.names import is_dockerfile_name
 
@@ -44,11 +52,20 @@ _GO_SPACE = frozenset(
 _GO_SPACE_CHARS = "".join(sorted(_GO_SPACE))  # for str.lstrip / str.rstrip
 _WORD_SEP = re.compile(r"[\t\v\f\r ]+")  # BuildKit's reWhitespace
 _KEYWORD = re.compile(r"[^\t\v\f\r ]+")
+_HEAD = re.compile(r"([^\t\v\f\r ]+)[\t\v\f\r ]*")  # _KEYWORD, then _WORD_SEP
 _DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
 _KNOWN_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 _HEREDOC_WORD = re.compile(r"(\d*)<<(-?)([^<]*)\Z")
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "VOLUME"})
+# the instruction keywords as written most often -> upper case (one shared string, not a new one each)
+_UPPER = {
+    spelling: keyword
+    for keyword in (
+        "FROM RUN CMD LABEL MAINTAINER EXPOSE ENV ADD COPY ENTRYPOINT VOLUME USER WORKDIR ARG ONBUILD STOPSIGNAL HEALTHCHECK SHELL"
+    ).split()
+    for spelling in (keyword, keyword.lower())
+}
 _PLATFORM_ARGS = frozenset(
     {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT"}
 )
@@ -92,19 +109,38 @@ class Instruction:
     json_args: tuple[str, ...] | None
     heredocs: tuple[Heredoc, ...]
     inner: Instruction | None = None
-    arg_offsets: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # where ``args`` lies in the text: ``(index in args, text offset)`` at the start of each run of
+    # characters that are consecutive in the text (one run unless continuations split the args)
+    arg_runs: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)
 
     def offset_of(self, i: int) -> int:
-        """Text offset of ``args[i]`` (continuations make args and text diverge);
-        ``i == len(args)`` gives the offset just after the last argument character."""
-        if i < len(self.arg_offsets):
-            return self.arg_offsets[i]
-        return self.arg_offsets[-1] + 1 if self.arg_offsets else self.args_start
+        """Text offset of ``args[i]`` (continuations make args and text diverge; a negative ``i``
+        counts from the end); ``i >= len(args)`` gives the offset just after the last argument
+        character."""
+        n = len(self.args)
+        if i >= n:
+            return self._mapped(n - 1) + 1 if n else self.args_start
+        if i < 0:
+            i += n
+            if i < 0:
+                raise IndexError(f"argument index {i - n} out of range")
+        return self._mapped(i)
+
+    def _mapped(self, i: int) -> int:
+        runs = self.arg_runs
+        if len(runs) == 1:
+            return runs[0][1] + i
+        for begin, offset in reversed(runs):
+            if begin <= i:
+                return offset + i - begin
+        raise IndexError(f"argument index {i} has no offset")  # (runs start at 0: unreachable)
 
     def flag(self, name: str) -> Flag | None:
         """The last flag called ``name`` (BuildKit keeps the last of repeated flags)."""
-        found = [f for f in self.flags if f.name == name]
-        return found[-1] if found else None
+        for found in reversed(self.flags):
+            if found.name == name:
+                return found
+        return None
 
 
 @dataclass
@@ -186,23 +222,27 @@ class Dockerfile:
 # --------------------------------------------------------------------------- lines
 
 
-class _Line(NamedTuple):
-    start: int  # offset of the first character
-    end: int  # offset after the content (trailing \r and \n excluded)
+# A physical line: (offset of its first character, offset after its content without the trailing
+# \r and \n). Plain tuples: a file has many lines, and they are only unpacked.
+_Line = tuple[int, int]
 
 
 def _split_lines(text: str) -> list[_Line]:
     """Lines as Go's scanner sees them: split on LF only; a last line without LF counts."""
     lines: list[_Line] = []
     start = 0
-    while start < len(text):
-        newline = text.find("\n", start)
-        stop = len(text) if newline == -1 else newline
-        end = stop
-        while end > start and text[end - 1] == "\r":
-            end -= 1
-        lines.append(_Line(start, end))
-        start = stop + 1
+    if "\r" in text:
+        for raw in text.split("\n"):
+            stop = start + len(raw)
+            lines.append((start, stop - (len(raw) - len(raw.rstrip("\r"))) if raw.endswith("\r") else stop))
+            start = stop + 1
+    else:
+        for raw in text.split("\n"):
+            stop = start + len(raw)
+            lines.append((start, stop))
+            start = stop + 1
+    if lines[-1][0] == len(text):  # the text ends with LF (or is empty): no line after it
+        lines.pop()
     return lines
 
 
@@ -228,9 +268,9 @@ def _parse_directives(text: str, lines: list[_Line]) -> tuple[dict[str, str], li
     """The ``# key=value`` block at the very top; stops at the first other line."""
     found: dict[str, str] = {}
     errors: list[tuple[int, str]] = []
-    for number, ln in enumerate(lines, 1):
-        content = text[ln.start : ln.end].lstrip("\ufeff") if number == 1 else text[ln.start : ln.end]
-        content = content[_lstrip_count(content) :]
+    for number, (start, end) in enumerate(lines, 1):
+        content = text[start:end].lstrip("\ufeff") if number == 1 else text[start:end]
+        content = content.lstrip(_GO_SPACE_CHARS)
         if not content.startswith("#"):
             break
         body = content[1:]
@@ -288,7 +328,15 @@ def _shell_words(s: str, escape: str = "\\", raw: bool = True) -> list[tuple[str
 
 def _split_fields(s: str) -> list[tuple[str, int, int]]:
     """BuildKit's whitespace split (no quoting), with indices."""
-    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"[^\t\v\f\r ]+", s)]
+    if s.isascii() and s.isprintable():  # (most FROM lines: only spaces separate the words)
+        fields = []
+        at = 0
+        for word in s.split(" "):
+            if word:
+                fields.append((word, at, at + len(word)))
+            at += len(word) + 1
+        return fields
+    return [(m.group(), m.start(), m.end()) for m in _KEYWORD.finditer(s)]
 
 
 def _extract_flags(line: str, base: int) -> tuple[list[tuple[str, int, int]], int]:
@@ -335,19 +383,44 @@ def _extract_flags(line: str, base: int) -> tuple[list[tuple[str, int, int]], in
 # --------------------------------------------------------------------------- instructions
 
 
-@dataclass(frozen=True)
 class _Logical:
-    """A logical line: continuations joined, with each character's offset in the text."""
+    """A logical line: continuations joined, mapped back to the text by runs of characters that
+    are consecutive in it: ``line[starts[k]:starts[k + 1]]`` begins at text offset ``offsets[k]``."""
 
-    line: str
-    pos: tuple[int, ...]
-    end: int  # offset after the last physical line's content
+    __slots__ = ("line", "starts", "offsets", "end")
+
+    def __init__(self, line: str, starts: list[int], offsets: list[int], end: int) -> None:
+        self.line = line
+        self.starts = starts
+        self.offsets = offsets
+        self.end = end  # offset after the last physical line's content
 
     def at(self, i: int) -> int:
-        return self.pos[i] if i < len(self.pos) else self.end
+        """The text offset of ``line[i]`` (``end`` past the last character); ``i >= 0``."""
+        if i >= len(self.line):
+            return self.end
+        if len(self.starts) == 1:
+            return self.offsets[0] + i
+        k = bisect_right(self.starts, i) - 1
+        return self.offsets[k] + i - self.starts[k]
 
     def span(self, i: int, j: int) -> tuple[int, int]:
-        return self.at(i), (self.pos[j - 1] + 1 if j > i else self.at(i))
+        return self.at(i), (self.at(j - 1) + 1 if j > i else self.at(i))
+
+    def runs(self, i: int, n: int) -> tuple[tuple[int, int], ...]:
+        """``Instruction.arg_runs`` of ``line[i:i + n]``."""
+        if n == 0:
+            return ()
+        starts, offsets = self.starts, self.offsets
+        if len(starts) == 1:
+            return ((0, offsets[0] + i),)
+        k = bisect_right(starts, i) - 1
+        out = [(0, offsets[k] + i - starts[k])]
+        for k in range(k + 1, len(starts)):
+            if starts[k] >= i + n:
+                break
+            out.append((starts[k] - i, offsets[k]))
+        return tuple(out)
 
 
 def _build_instruction(
@@ -360,44 +433,127 @@ def _build_instruction(
 ) -> Instruction | None:
     """The instruction starting at ``lg.line[begin:]``; None when it has no keyword."""
     s = lg.line
-    i = begin + _lstrip_count(s[begin:])
-    trimmed_end = len(s) - _rstrip_count(s)
-    kw_match = _KEYWORD.match(s, i, max(i, trimmed_end))
-    if kw_match is None:
-        return None
-    raw_keyword = kw_match.group()
-    keyword = raw_keyword.upper()
-    after_kw = _WORD_SEP.match(s, kw_match.end())
-    rest = after_kw.end() if after_kw else kw_match.end()
-    raw_flags, args_begin = _extract_flags(s, rest) if rest < len(s) else ([], len(s))
-    flags = tuple(Flag(word.split("=", 1)[0], word.split("=", 1)[1] if "=" in word else None, *lg.span(a, b)) for word, a, b in raw_flags)
-    args_begin += _lstrip_count(s[args_begin:])
-    args = s[args_begin:]
-    args = args[: len(args) - _rstrip_count(args)]
-    args_start = lg.at(args_begin) if args else (lg.span(kw_match.start(), len(s))[1])
+    n = len(s)
+    i = n - len(s[begin:].lstrip(_GO_SPACE_CHARS) if begin else s.lstrip(_GO_SPACE_CHARS))
+    trimmed_end = len(s.rstrip(_GO_SPACE_CHARS))
+    if trimmed_end == n:  # (most lines: no trailing space, so the keyword needs no end bound)
+        head = _HEAD.match(s, i)
+        if head is None:
+            return None
+        raw_keyword, rest = head.group(1), head.end()
+    else:
+        kw_match = _KEYWORD.match(s, i, max(i, trimmed_end))
+        if kw_match is None:
+            return None
+        raw_keyword = kw_match.group()
+        after_kw = _WORD_SEP.match(s, kw_match.end())
+        rest = after_kw.end() if after_kw else kw_match.end()
+    keyword = _UPPER.get(raw_keyword) or raw_keyword.upper()
+    flags: tuple[Flag, ...] = ()
+    if rest >= n:
+        args_begin = n
+    elif s.startswith("--", rest) or s[rest] in _GO_SPACE:
+        raw_flags, args_begin = _extract_flags(s, rest)
+        flags = tuple(Flag(*_flag_parts(word), *lg.span(a, b)) for word, a, b in raw_flags)
+    else:
+        args_begin = rest  # (most instructions: no flag, no space _WORD_SEP leaves)
+    tail = s[args_begin:]
+    args = tail.lstrip(_GO_SPACE_CHARS)
+    args_begin += len(tail) - len(args)
+    args = args.rstrip(_GO_SPACE_CHARS)
     inner = None
     if keyword == "ONBUILD" and args:
         inner = _build_instruction(lg, args_begin, line, end, end_line, heredocs)
-    return Instruction(
-        keyword=keyword,
-        raw_keyword=raw_keyword,
-        start=lg.at(i),
-        end=end,
-        line=line,
-        end_line=end_line,
-        flags=flags,
-        args=args,
-        args_start=args_start,
-        json_args=_json_args(args) if keyword in _JSON_KEYWORDS else None,
-        heredocs=heredocs,
-        inner=inner,
-        arg_offsets=lg.pos[args_begin : args_begin + len(args)],
+    json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
+    if len(lg.starts) == 1:  # (most instructions: one physical line, offsets are consecutive)
+        offset = lg.offsets[0]
+        return _instruction(
+            keyword,
+            raw_keyword,
+            offset + i,
+            end,
+            line,
+            end_line,
+            flags,
+            args,
+            offset + args_begin if args else offset + n,
+            json_args,
+            heredocs,
+            inner,
+            ((0, offset + args_begin),) if args else (),
+        )
+    return _instruction(
+        keyword,
+        raw_keyword,
+        lg.at(i),
+        end,
+        line,
+        end_line,
+        flags,
+        args,
+        lg.at(args_begin) if args else lg.at(n - 1) + 1,
+        json_args,
+        heredocs,
+        inner,
+        lg.runs(args_begin, len(args)),
     )
+
+
+def _instruction(
+    keyword: str,
+    raw_keyword: str,
+    start: int,
+    end: int,
+    line: int,
+    end_line: int,
+    flags: tuple[Flag, ...],
+    args: str,
+    args_start: int,
+    json_args: tuple[str, ...] | None,
+    heredocs: tuple[Heredoc, ...],
+    inner: Instruction | None,
+    arg_runs: tuple[tuple[int, int], ...],
+) -> Instruction:
+    """``Instruction(...)`` without the frozen dataclass's ``__init__``, which sets each field
+    through ``object.__setattr__`` (about 1 us an instruction, as much as reading a plain line):
+    the same fields go straight into the instance's ``__dict__`` (tests check that both build
+    equal, hashable, frozen objects)."""
+    instr = object.__new__(Instruction)
+    fields = instr.__dict__
+    fields["keyword"] = keyword
+    fields["raw_keyword"] = raw_keyword
+    fields["start"] = start
+    fields["end"] = end
+    fields["line"] = line
+    fields["end_line"] = end_line
+    fields["flags"] = flags
+    fields["args"] = args
+    fields["args_start"] = args_start
+    fields["json_args"] = json_args
+    fields["heredocs"] = heredocs
+    fields["inner"] = inner
+    fields["arg_runs"] = arg_runs
+    return instr
+
+
+def _flag_parts(word: str) -> tuple[str, str | None]:
+    name, eq, value = word.partition("=")
+    return name, value if eq else None
+
+
+# an exec-form array of strings without escapes or control characters (most CMD/ENTRYPOINT/RUN
+# arrays): its strings are the text between its quotes, no json.loads needed
+_JSON_WS = r"[ \t\n\r]*"
+_JSON_STRING = r'"([^"\\\x00-\x1f]*)"'
+_JSON_PLAIN = re.compile(rf"\[{_JSON_WS}(?:{_JSON_STRING}{_JSON_WS}(?:,{_JSON_WS}{_JSON_STRING}{_JSON_WS})*)?\]\Z")
+_JSON_PLAIN_STRING = re.compile(_JSON_STRING)
 
 
 def _json_args(args: str) -> tuple[str, ...] | None:
     if not args.startswith("["):
         return None
+    if _JSON_PLAIN.match(args):
+        return tuple(_JSON_PLAIN_STRING.findall(args))
     try:
         value = json.loads(args)
     except ValueError:
@@ -436,17 +592,17 @@ def _read_heredocs(
     """Consume heredoc bodies from ``lines[index:]``; returns them and the next line index."""
     docs = []
     for name, chomp in wanted:
-        body_start = lines[index].start if index < len(lines) else len(text)
+        body_start = lines[index][0] if index < len(lines) else len(text)
         while index < len(lines):
-            ln = lines[index]
+            start, end = lines[index]
             index += 1
-            candidate = text[ln.start : ln.end]
+            candidate = text[start:end]
             if (candidate.lstrip("\t") if chomp else candidate) == name:
-                docs.append(Heredoc(name, text[body_start : ln.start], body_start, ln.end, chomp))
+                docs.append(Heredoc(name, text[body_start:start], body_start, end, chomp))
                 break
         else:
             errors.append((first_line, f"unterminated heredoc {name!r}"))
-            end = lines[-1].end if lines else len(text)
+            end = lines[-1][1] if lines else len(text)
             docs.append(Heredoc(name, text[body_start:], body_start, max(end, body_start), chomp))
             break
     return tuple(docs), index
@@ -454,54 +610,138 @@ def _read_heredocs(
 
 def _parse_instructions(text: str, lines: list[_Line], escape: str, errors: list[tuple[int, str]]) -> list[Instruction]:
     cont = _continuation(escape)
+    simple = _simple_line(escape)
     out: list[Instruction] = []
     index = 0
-    while index < len(lines):
-        ln = lines[index]
-        first_line = index + 1
+    count = len(lines)
+    bom = 1 if text.startswith("\ufeff") else 0
+    while index < count:
+        start, last_end = lines[index]
+        if index == 0:
+            start += bom
         index += 1
-        start = ln.start + (1 if index == 1 and text.startswith("\ufeff") else 0)
-        content = text[start : ln.end]
-        skip = _lstrip_count(content)
-        if content[skip:].startswith("#"):
-            continue
-        piece_start, piece = start + skip, content[skip:]
+        first_line = index
+        plain = simple.match(text, start, last_end)
+        if plain is not None:
+            raw_keyword, flag_words, args = plain.group(1, 2, 3)
+            keyword = _UPPER.get(raw_keyword) or raw_keyword.upper()
+            if args is None:
+                out.append(
+                    _instruction(keyword, raw_keyword, plain.start(1), last_end, index, index, (), "", plain.end(1), None, (), None, ())
+                )
+                continue
+            if keyword != "ONBUILD" and "<<" not in args:
+                # what _build_instruction gives for the line, without its general steps
+                flags = () if not flag_words else _plain_flags(text, plain.start(2), plain.end(2))
+                args_start = plain.start(3)
+                json_args = _json_args(args) if keyword in _JSON_KEYWORDS and args.startswith("[") else None
+                out.append(
+                    _instruction(
+                        keyword,
+                        raw_keyword,
+                        plain.start(1),
+                        last_end,
+                        index,
+                        index,
+                        flags,
+                        args,
+                        args_start,
+                        json_args,
+                        (),
+                        None,
+                        ((0, args_start),),
+                    )
+                )
+                continue
+        content = text[start:last_end]
+        piece = content.lstrip(_GO_SPACE_CHARS)
+        if not piece or piece[0] == "#":
+            continue  # (an empty line can't continue: the escape would be on it)
+        piece_start = start + len(content) - len(piece)
         match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None  # (most lines: no regex)
-        if match is None and not piece:
-            continue
-        chars: list[str] = []
-        pos: list[int] = []
-        last = ln
-        while True:
-            kept = piece if match is None else piece[: match.start()]
-            chars.append(kept)
-            pos.extend(range(piece_start, piece_start + len(kept)))
-            if match is None or index >= len(lines):
-                break
-            while index < len(lines):
-                last = lines[index]
-                index += 1
-                piece_start, piece = last.start, text[last.start : last.end]
-                if _is_comment(piece) or _lstrip_count(piece) == len(piece):
-                    continue
-                break
-            else:
-                break
-            match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None
-        logical = _Logical("".join(chars), tuple(pos), last.end)
-        end_line = index
-        instr = _build_instruction(logical, 0, first_line, last.end, end_line, ())
+        if match is None:
+            logical = _Logical(piece, [0], [piece_start], last_end)
+        else:
+            logical, index, last_end = _join_continued(text, lines, index, cont, escape, piece, piece_start, match)
+        instr = _build_instruction(logical, 0, first_line, last_end, index, ())
         if instr is None:
             continue
-        if _wants_heredocs(instr):
+        if "<<" in logical.line and _wants_heredocs(instr):
             wanted = _heredoc_words(logical.line)
             if wanted:
                 docs, index = _read_heredocs(text, lines, index, wanted, errors, first_line)
-                end = max(last.end, docs[-1].end)
+                end = max(last_end, docs[-1].end)
                 instr = _build_instruction(logical, 0, first_line, end, index, docs)
         if instr is not None:
             out.append(instr)
     return out
+
+
+@lru_cache(maxsize=None)
+def _simple_line(escape: str) -> re.Pattern[str]:
+    """A line that is one whole instruction with nothing for the general path to do: after Go
+    spaces, a keyword of letters, then (after _WORD_SEP's blanks) flags without quotes or
+    backslashes, then arguments that start with neither a blank nor ``-`` and end in a printable
+    ASCII character other than ``escape`` (no continuation, no trailing blank). Groups: keyword,
+    flags (maybe ""), arguments (None for a keyword alone). Most lines of most Dockerfiles."""
+    last = "".join(c for c in map(chr, range(0x21, 0x7F)) if c != escape)
+    blanks = r"[\t\v\f\r ]+"  # (_WORD_SEP; \s below holds every Go space and more)
+    return re.compile(
+        "["
+        + re.escape(_GO_SPACE_CHARS)
+        + rf"]*([A-Za-z]+)(?:{blanks}((?:{_PLAIN_FLAG.pattern}{blanks})*)((?=[!-,.-~]).*["
+        + re.escape(last)
+        + r"]))?\Z"
+    )
+
+
+_PLAIN_FLAG = re.compile(r"--[^\s\"'\\]+")  # a flag word _extract_flags would take as it is
+
+
+def _plain_flags(text: str, start: int, end: int) -> tuple[Flag, ...]:
+    """The flags of a line _simple_line matched (its flags group is ``text[start:end]``)."""
+    return tuple(Flag(*_flag_parts(m.group()[2:]), m.start(), m.end()) for m in _PLAIN_FLAG.finditer(text, start, end))
+
+
+def _join_continued(
+    text: str,
+    lines: list[_Line],
+    index: int,
+    cont: re.Pattern[str],
+    escape: str,
+    piece: str,
+    piece_start: int,
+    match: re.Match[str] | None,
+) -> tuple[_Logical, int, int]:
+    """The logical line of a physical line ending in the escape character (``piece``, from
+    ``piece_start``; ``match`` finds its escape): the next non-empty, non-comment lines joined
+    while they continue. Returns it, the next line index and the offset after its last line."""
+    chars: list[str] = []
+    starts: list[int] = []
+    offsets: list[int] = []
+    length = 0
+    last_end = lines[index - 1][1]
+    while True:
+        kept = piece if match is None else piece[: match.start()]
+        if kept:
+            chars.append(kept)
+            starts.append(length)
+            offsets.append(piece_start)
+            length += len(kept)
+        if match is None or index >= len(lines):
+            break
+        while index < len(lines):
+            piece_start, last_end = lines[index]
+            index += 1
+            piece = text[piece_start:last_end]
+            stripped = piece.lstrip(_GO_SPACE_CHARS)
+            if not stripped or stripped[0] == "#":
+                continue
+            break
+        else:
+            break
+        match = cont.search(piece) if piece.rstrip(" \t").endswith(escape) else None
+    return _Logical("".join(chars), starts, offsets, last_end), index, last_end
 
 
 # --------------------------------------------------------------------------- stages and ARGs
@@ -551,6 +791,8 @@ def expand_args(value: str, env: dict[str, str | None], escape: str = "\\") -> s
     forms, so an unresolved reference remains visible (BuildKit would substitute ""); the
     ``-``/``+`` forms follow shell semantics.
     """
+    if "$" not in value:
+        return value  # (every substitution, the escaped ``$`` too, holds a ``$``)
     pattern = _var_pattern(escape)
 
     def replace(m: re.Match[str]) -> str:
@@ -604,19 +846,9 @@ def _make_stage(
     else:
         base, base_span = "", (instr.args_start, instr.args_start)
     resolved = expand_args(base, env, escape)
-    platform_flag = instr.flag("platform")
-    parent = _find_parent(earlier, resolved)
-    return Stage(
-        index=index,
-        name=name,
-        base=base,
-        base_span=base_span,
-        base_resolved=resolved,
-        platform=platform_flag.value if platform_flag else None,
-        from_instruction=instr,
-        instructions=[],
-        parent=parent,
-    )
+    platform_flag = instr.flag("platform") if instr.flags else None
+    parent = _find_parent(earlier, resolved) if earlier else None
+    return Stage(index, name, base, base_span, resolved, platform_flag.value if platform_flag else None, instr, [], parent)
 
 
 def _resolve_base(
@@ -631,6 +863,8 @@ def _resolve_base(
     that names a later ARG shows what the author meant. Returns the value and the names that
     needed the fallback, so the caller can report them.
     """
+    if "$" not in base:
+        return base, []  # (nothing to expand, nothing borrowed)
     strict = expand_args(base, env, escape)
     names = {m.group("name") or m.group("bare") for m in _var_pattern(escape).finditer(base)}
     borrowed = sorted(n for n in names if n and env.get(n) is None and n in late)
