@@ -18,7 +18,9 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from migrate_tui.parse.yamldoc import FastSafeLoader, loads_like_safe
+
+_Loader = FastSafeLoader  # PyYAML's C safe loader (parse/yamldoc.py)
 # A composed PyYAML node (MappingNode, SequenceNode or ScalarNode); PyYAML ships no type stubs.
 _Node = Any
 
@@ -371,19 +373,36 @@ def render_item(value: Any, dash: int, item_column: int, doc: _Doc) -> list[str]
 
 def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, seq_offset: int) -> str:
     """The new text of ``body`` after ``mutate``, or Unsupported."""
-    try:
-        loader = _Loader(body)
+    return fast_patch(body, mutate, mapping_step, seq_offset).text
+
+
+@dataclass(frozen=True)
+class Patched:
+    """The patched text, and what it loads to when that is also exactly what detection's loader
+    (``parse.yamldoc.load_chunk``) builds from it (``None`` otherwise): the check of the patch
+    has read it already, so a schema check of the rewrite need not load it again."""
+
+    text: str
+    data: Any = None
+
+
+def fast_patch(body: str, mutate: Callable[[Any], None], mapping_step: int, seq_offset: int, composed: _Node | None = None) -> Patched:
+    """``fast_rewrite``, with what the patched text loads to. ``composed``: ``body``'s single
+    document node as libyaml composed it (``parse.yamldoc.composed_node``), untouched by any
+    constructor; ``body`` is then not composed again. The patch only reads the tree."""
+    shadow: Any = None
+    node = composed
+    if node is not None:
         try:
-            node = loader.get_single_node()
-            if node is None or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-                raise Unsupported("empty or scalar document")
             if _has_aliases(body):
                 raise Unsupported("anchors and aliases")
-            shadow = _construct(loader, node, "&" not in body)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise Unsupported(str(exc)) from None
+            shadow = _fast(_SCALARS, node, 0)
+        except _Fallback:
+            node = None  # (PyYAML's constructor may rewrite a tree: compose one of our own)
+        except yaml.YAMLError as exc:
+            raise Unsupported(str(exc)) from None
+    if node is None:
+        node, shadow = _compose(body)
     lines = body.split("\n")
     doc = _Doc(body, lines, mapping_step, seq_offset)
     root = doc.wrap(node, shadow)
@@ -418,20 +437,50 @@ def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, se
         previous_start = start
     new = "\n".join(new_lines)
     try:
-        loaded = _load(new)
+        loaded, new_node, fast = _load_node(new)
     except yaml.YAMLError:
         raise Unsupported("the patched text does not parse") from None
     if loaded != _plain(shadow):
         raise Unsupported("the patched text does not mean what the edit means")
-    return new
+    return Patched(new, loaded if fast and new_node is not None and loads_like_safe(new, new_node) else None)
+
+
+def _compose(body: str) -> tuple[_Node, Any]:
+    """(the single document node of ``body``, the data PyYAML's safe constructor builds from it)."""
+    try:
+        loader = _Loader(body)
+        try:
+            node = loader.get_single_node()
+            if node is None or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+                raise Unsupported("empty or scalar document")
+            if _has_aliases(body):
+                raise Unsupported("anchors and aliases")
+            shadow = _construct(loader, node, "&" not in body)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise Unsupported(str(exc)) from None
+    return node, shadow
 
 
 def _load(text: str) -> Any:
     """``yaml.load(text, Loader=_Loader)``, built by ``_construct``."""
+    return _load_node(text)[0]
+
+
+def _load_node(text: str) -> tuple[Any, _Node | None, bool]:
+    """(``_load(text)``, the node it was built from, whether ``_fast`` built it alone)."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return None if node is None else _construct(loader, node, "&" not in text)
+        if node is None:
+            return None, None, False
+        if "&" not in text:
+            try:
+                return _fast(loader, node, 0), node, True
+            except _Fallback:
+                loader.constructed_objects, loader.recursive_objects = {}, {}
+        return loader.construct_document(node), node, False
     finally:
         loader.dispose()
 
@@ -443,6 +492,9 @@ _SEQ = "tag:yaml.org,2002:seq"
 _PLAIN_SCALARS = frozenset("tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
 _FAST_DEPTH = 48  # deeper documents are PyYAML's (its recursion limit decides as before)
 _Scalar = yaml.ScalarNode
+#: a loader for its scalar constructors only (they read nothing but the node): the data of a
+#: tree composed elsewhere (``fast_patch``'s ``composed``)
+_SCALARS = _Loader("")
 
 
 class _Fallback(Exception):
