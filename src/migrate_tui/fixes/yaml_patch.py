@@ -86,7 +86,7 @@ def _resolves_to_str(value: str) -> bool:
     return tag == _STR
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Slot:
     key: Any = None  # maps only
     key_node: Any = None  # original entries: their nodes (geometry)
@@ -138,9 +138,14 @@ class _Collection:
     doc: _Doc
     slots: list[_Slot]
     _wrapped: dict[int, Any]
+    _live_slots: list[_Slot] | None = None  # (``_live``, until the next change: ``_sync``)
 
     def _live(self) -> list[_Slot]:
-        return [s for s in self.slots if not s.deleted]
+        """The slots not deleted, in order (one list until the next change; callers only read it)."""
+        live = self._live_slots
+        if live is None:
+            live = self._live_slots = [s for s in self.slots if not s.deleted]
+        return live
 
     def __len__(self) -> int:
         return len(self._live())
@@ -260,6 +265,7 @@ class _Map(_Collection):
         return line
 
     def _sync(self) -> None:
+        self._live_slots = None
         items = [(s.key, s.value) for s in self._live()]
         self.data.clear()
         self.data.update(items)
@@ -305,6 +311,7 @@ class _Seq(_Collection):
         self.insert(len(self), value)
 
     def _sync(self) -> None:
+        self._live_slots = None
         self.data[:] = [s.value for s in self._live()]
 
     @property
