@@ -135,6 +135,11 @@ def _resolve(self: Any, kind: Any, value: Any, implicit: tuple[bool, bool]) -> A
                     _IMPLICIT_TAGS.clear()
                 _IMPLICIT_TAGS[value] = tag
         return tag
+    # (a collection: its default tag, as Resolver.resolve answers without path resolvers)
+    if kind is yaml.MappingNode:
+        return _MAP
+    if kind is yaml.SequenceNode:
+        return _SEQ
     return _RESOLVER_RESOLVE(self, kind, value, implicit)
 
 
@@ -144,8 +149,8 @@ _RESOLVER_RESOLVE = yaml.resolver.Resolver.resolve
 class FastSafeLoader(_BaseLoader):  # type: ignore[misc]  # PyYAML is untyped here: subclass of Any
     """PyYAML's (C) safe loader, with the resolver hooks that its composer calls for every node
     made cheap. Exact as long as the loader has no path resolvers (SafeLoader has none; checked
-    below) and no implicit resolver is added to it (none is: tests/test_yaml_fast_resolve.py
-    compares ``_resolve`` with ``Resolver.resolve``).
+    below) and no implicit resolver is added to it (none is: tests/test_yaml_reuse.py compares
+    ``_resolve`` with ``Resolver.resolve``).
 
     ``descend_resolver``/``ascend_resolver`` return at once without path resolvers: C callables
     that do nothing (they are not descriptors, so the composer's ``self.descend_resolver(parent,
@@ -315,9 +320,9 @@ def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
             if key_node.tag != _STR or type(key_node) is not _Scalar:
                 raise _Fallback
         loader._count()
-        result = LMap()
+        result = _new_dict(LMap)  # (LMap() without its Python __init__: both slots are set here)
         result.line = node.start_mark.line + offset
-        key_lines = result.key_lines
+        result.key_lines = key_lines = {}
         for key_node, value_node in pairs:
             key = key_node.value
             if key in result:
@@ -329,7 +334,7 @@ def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
     if kind is yaml.SequenceNode and tag == _SEQ:
         loader._count()
         children = node.value
-        seq = LSeq()
+        seq = _new_list(LSeq)  # (LSeq() without its Python __init__: both slots are set below)
         append = seq.append
         for child in children:
             append(child.value if child.tag == _STR and type(child) is _Scalar else _fast(loader, child, depth))
@@ -340,6 +345,8 @@ def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
 
 
 _Scalar = yaml.ScalarNode
+_new_dict = dict.__new__
+_new_list = list.__new__
 #: the scalar tags both loaders build with the same (SafeConstructor) function: not timestamps,
 #: which detection reads as text and PyYAML as dates
 _SHARED_SCALARS = frozenset({_STR} | _PLAIN_SCALARS - {"tag:yaml.org,2002:timestamp"})
