@@ -423,3 +423,57 @@ def test_schema_errors_with_the_checked_data_are_the_errors_without() -> None:
                 compared += 1
                 invalid += bool(given)
     assert compared > 50 and invalid > 10, (compared, invalid)
+
+
+class _Text(str):
+    """A string subclass whose str() is another text (what ``_plain`` writes, and compares)."""
+
+    def __str__(self) -> str:
+        return "other"
+
+
+_atoms = st.sampled_from([None, True, False, 0, 1, 1.0, float("nan"), "a", "other", "1", _Text("a"), _Text("other"), (1, 2), b"x"])
+
+
+def _values(depth: int) -> st.SearchStrategy[Any]:
+    if depth == 0:
+        return _atoms
+    child = _values(depth - 1)
+    keys = st.sampled_from(["a", "b", 1, True, 0, None])
+    return st.one_of(_atoms, st.dictionaries(keys, child, max_size=3), st.lists(child, max_size=3))
+
+
+def _old_means(loaded: Any, value: Any) -> bool | str:
+    try:
+        return bool(loaded == yaml_patch._plain(value))
+    except Unsupported:
+        return "unsupported"
+
+
+def _new_means(loaded: Any, value: Any) -> bool | str:
+    try:
+        return yaml_patch._means(loaded, value)
+    except Unsupported:
+        return "unsupported"
+
+
+@settings(max_examples=budget(500))
+@given(_values(3), _values(3))
+@example({"a": [1, {"b": "x"}]}, {"a": [1, {"b": "x"}]})
+@example({1: "a"}, {True: "a"})
+@example({"a": "other"}, {"a": _Text("a")})
+@example([float("nan")], [float("nan")])
+def test_means_is_equality_with_the_plain_copy(loaded: Any, value: Any) -> None:
+    """The patch check compares the reloaded text with the edited data as ``loaded ==
+    _plain(data)`` did: same verdict on arbitrary values, equal or not, and a proxy stored in
+    the data still makes the fast path give up."""
+    assert _new_means(loaded, value) == _old_means(loaded, value)
+    assert _new_means(value if not isinstance(value, _Text) else str(value), value) in (True, False)
+    assert _new_means(loaded, loaded) == _old_means(loaded, loaded)
+
+
+def test_means_refuses_a_stored_proxy() -> None:
+    doc = yaml_patch._Doc("a: 1\n", ["a: 1", ""], 2, 0)
+    node = yaml.compose("a: 1\n", Loader=yaml_patch._Loader)
+    proxy = doc.wrap(node, {"a": 1})
+    assert _new_means({"b": {"a": 1}}, {"b": proxy}) == _old_means({"b": {"a": 1}}, {"b": proxy}) == "unsupported"

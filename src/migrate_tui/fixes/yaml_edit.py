@@ -241,7 +241,8 @@ def shrink(old: str, new: str) -> tuple[int, int, str]:
 def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Version, new_data: Any = None) -> list[str]:
     """Schema errors that ``new_chunk`` (the rewritten text of document ``chunk`` of ``text``) has
     and the original did not; a YAML error in the rewrite is one problem. The original is loaded
-    and validated only when the rewrite has errors to compare.
+    and validated only when the rewrite has errors to compare. (Pod specs are looked for only
+    when an object's kind has no schema: ``validate_object`` reads the paths only then.)
 
     ``new_data``: what ``load_chunk`` builds from ``new_chunk``, when the caller knows it (the fast
     patcher's check read it: ``Patched.data``); a rewrite valid as that data is valid, anything
@@ -250,19 +251,19 @@ def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: V
     from migrate_tui.platform.validate import validate_object
     from migrate_tui.parse.yamldoc import YamlError, load_chunk
 
-    if new_data is not None and not validate_object(new_data, schema_version, [r.path for r in find_pod_specs(new_data)]):
+    if new_data is not None and not validate_object(new_data, schema_version, (r.path for r in find_pod_specs(new_data))):
         return []
     probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
     try:
         data = load_chunk(new_chunk, probe)
     except YamlError as err:
         return [err.message]
-    after_errors = validate_object(data, schema_version, [r.path for r in find_pod_specs(data)])
+    after_errors = validate_object(data, schema_version, (r.path for r in find_pod_specs(data)))
     if not after_errors:
         return []
     try:
         before = load_chunk(text, chunk)
     except YamlError as err:
         return [err.message]
-    before_errors = set(validate_object(before, schema_version, [r.path for r in find_pod_specs(before)]))
+    before_errors = set(validate_object(before, schema_version, (r.path for r in find_pod_specs(before))))
     return [e for e in after_errors if e not in before_errors]

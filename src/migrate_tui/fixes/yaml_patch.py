@@ -41,6 +41,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _means(loaded: Any, value: Any, item: bool = False) -> bool:
+    """``loaded == _plain(value)``, without building ``_plain(value)`` (and Unsupported where it
+    raises, or False: either way the fast path gives up). Python's equality, step for step: a
+    dict has the same size and, for each of ``value``'s keys (``_plain`` keeps them), an equal
+    value; a list the same length and equal items; a string is compared as ``str(value)``;
+    anything else as it is, and as an ``item`` of a dict or list also when it is the very same
+    object (``_plain`` keeps it, and containers compare their items identity first: ``nan``)."""
+    if isinstance(value, _Collection):
+        raise Unsupported("a proxy was stored inside the document")
+    if isinstance(value, dict):
+        if type(loaded) is not dict or len(loaded) != len(value):
+            return False
+        for key, child in value.items():
+            if key not in loaded or not _means(loaded[key], child, True):
+                return False
+        return True
+    if isinstance(value, list):
+        if type(loaded) is not list or len(loaded) != len(value):
+            return False
+        return all(_means(a, b, True) for a, b in zip(loaded, value))
+    if isinstance(value, str):
+        return bool(loaded == str(value))
+    return (item and loaded is value) or bool(loaded == value)
+
+
 def _scalar_text(value: Any, style: str | None = None) -> str:
     """One-line YAML for a scalar; ``style`` keeps the quoting of the scalar it replaces."""
     if isinstance(value, (dict, list)):
@@ -447,7 +472,7 @@ def fast_patch(body: str, mutate: Callable[[Any], None], mapping_step: int, seq_
         loaded, new_node, fast = _load_node(new)
     except yaml.YAMLError:
         raise Unsupported("the patched text does not parse") from None
-    if loaded != _plain(shadow):
+    if not _means(loaded, shadow):
         raise Unsupported("the patched text does not mean what the edit means")
     return Patched(new, loaded if fast and new_node is not None and loads_like_safe(new, new_node) else None)
 
