@@ -428,7 +428,11 @@ def fast_patch(body: str, mutate: Callable[[Any], None], mapping_step: int, seq_
         try:
             if _has_aliases(body):
                 raise Unsupported("anchors and aliases")
-            shadow = _fast(_SCALARS, node, 0)
+            scalars = _Loader("")  # (for its scalar constructors: they read only the node)
+            try:
+                shadow = _fast(scalars, node, 0)
+            finally:
+                scalars.dispose()
         except _Fallback:
             node = None  # (PyYAML's constructor may rewrite a tree: compose one of our own)
         except yaml.YAMLError as exc:
@@ -487,7 +491,7 @@ def _compose(body: str) -> tuple[_Node, Any]:
                 raise Unsupported("empty or scalar document")
             if _has_aliases(body):
                 raise Unsupported("anchors and aliases")
-            shadow = _construct(loader, node, "&" not in body)
+            shadow = _construct(loader, node, "&" not in body)[0]
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
@@ -507,12 +511,8 @@ def _load_node(text: str) -> tuple[Any, _Node | None, bool]:
         node = loader.get_single_node()
         if node is None:
             return None, None, False
-        if "&" not in text:
-            try:
-                return _fast(loader, node, 0), node, True
-            except _Fallback:
-                loader.constructed_objects, loader.recursive_objects = {}, {}
-        return loader.construct_document(node), node, False
+        data, fast = _construct(loader, node, "&" not in text)
+        return data, node, fast
     finally:
         loader.dispose()
 
@@ -524,27 +524,25 @@ _SEQ = "tag:yaml.org,2002:seq"
 _PLAIN_SCALARS = frozenset("tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float", "binary", "timestamp"))
 _FAST_DEPTH = 48  # deeper documents are PyYAML's (its recursion limit decides as before)
 _Scalar = yaml.ScalarNode
-#: a loader for its scalar constructors only (they read nothing but the node): the data of a
-#: tree composed elsewhere (``fast_patch``'s ``composed``)
-_SCALARS = _Loader("")
 
 
 class _Fallback(Exception):
     """The document needs PyYAML's own constructor."""
 
 
-def _construct(loader: Any, node: _Node, fast: bool) -> Any:
+def _construct(loader: Any, node: _Node, fast: bool) -> tuple[Any, bool]:
     """``loader.construct_document(node)`` (PyYAML's safe constructor), without its generic
     machinery in the common case: ``fast`` only for a document without anchors (a tree, so no
     memo of shared nodes); maps with plain string keys, sequences and the plain scalar tags are
     built here, anything else starts the document over with PyYAML. (parse/yamldoc.py does the
-    same for the line-numbered loader; tests/test_yaml_fast_construct.py compares both.)"""
+    same for the line-numbered loader; tests/test_yaml_fast_construct.py compares both.) And
+    whether ``_fast`` built it alone."""
     if fast:
         try:
-            return _fast(loader, node, 0)
+            return _fast(loader, node, 0), True
         except _Fallback:
             loader.constructed_objects, loader.recursive_objects = {}, {}
-    return loader.construct_document(node)
+    return loader.construct_document(node), False
 
 
 def _fast(loader: Any, node: _Node, depth: int) -> Any:
