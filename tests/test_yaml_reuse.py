@@ -477,3 +477,20 @@ def test_means_refuses_a_stored_proxy() -> None:
     node = yaml.compose("a: 1\n", Loader=yaml_patch._Loader)
     proxy = doc.wrap(node, {"a": 1})
     assert _new_means({"b": {"a": 1}}, {"b": proxy}) == _old_means({"b": {"a": 1}}, {"b": proxy}) == "unsupported"
+
+
+def test_a_chunk_keeps_its_tree_out_of_its_value() -> None:
+    """The kept tree is no part of what a chunk is: equality, hash and pickling ignore it, and it
+    serves only the very text it was composed from."""
+    import pickle
+
+    text = "a: 1\n---\nb: [x]\n"
+    chunk = list(yamldoc.load_documents(text))[1].chunk
+    assert yamldoc.composed_node(text, chunk) is not None
+    assert yamldoc.composed_node("a: 1\n---\nb: [x]\n ".rstrip(" "), chunk) is None  # an equal text, another object
+    bare = yamldoc.Chunk(chunk.index, chunk.start, chunk.end, chunk.line, chunk.marker)
+    assert chunk == bare and hash(chunk) == hash(bare) and repr(chunk) == repr(bare)
+    copy = pickle.loads(pickle.dumps(chunk))
+    assert copy == chunk and copy.composed is None
+    anchored = "a: &x 1\nb: 2\n"  # (built by PyYAML's constructor, which may rewrite a tree: not kept)
+    assert yamldoc.composed_node(anchored, list(yamldoc.load_documents(anchored))[0].chunk) is None
