@@ -33,7 +33,7 @@ def test_fast_path_and_ruamel_write_the_same_bytes(case: Path, tmp_path: Path, m
     def refuse(*args, **kwargs):
         raise Unsupported("forced onto the ruamel path")
 
-    monkeypatch.setattr(yamledit, "fast_rewrite", refuse)
+    monkeypatch.setattr(yamledit, "fast_patch", refuse)
     slow = _fix(tmp_path / "slow", case, code)
     assert fast == slow
 
@@ -50,7 +50,7 @@ def test_block_style_fixture_takes_the_fast_path(case: Path, tmp_path: Path, mon
     for every planned rewrite and the ruamel fallback (``load_rt``) is never entered. The
     flow-style one goes to ruamel, and says so."""
     calls: list[str] = []
-    real_fast, real_load = yamledit.fast_rewrite, yamledit.load_rt
+    real_fast, real_load = yamledit.fast_patch, yamledit.load_rt
 
     def fast_spy(*args, **kwargs):
         try:
@@ -65,7 +65,7 @@ def test_block_style_fixture_takes_the_fast_path(case: Path, tmp_path: Path, mon
         calls.append("ruamel")
         return real_load(*args, **kwargs)
 
-    monkeypatch.setattr(yamledit, "fast_rewrite", fast_spy)
+    monkeypatch.setattr(yamledit, "fast_patch", fast_spy)
     monkeypatch.setattr(yamledit, "load_rt", load_spy)
     root = tmp_path / "repo"
     root.mkdir()

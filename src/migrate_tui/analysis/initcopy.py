@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from migrate_tui.model.reasons import Blocker, BlockerKind, Note, NoteKind
@@ -304,10 +305,32 @@ def literal_env(container: dict[str, Any]) -> dict[str, str]:
 def parse_command(container: dict[str, Any]) -> ParsedCommand:
     command = container.get("command")
     args = container.get("args")
-    command = [str(c) for c in command] if isinstance(command, list) else None
-    args = [str(a) for a in args] if isinstance(args, list) else None
+    command_words = tuple(str(c) for c in command) if isinstance(command, list) else None
+    args_words = tuple(str(a) for a in args) if isinstance(args, list) else None
     working_dir = container.get("workingDir")
-    return parse_container_command(command, args, str(working_dir) if working_dir else None, literal_env(container))
+    env = tuple(literal_env(container).items())
+    key = (command_words, args_words, str(working_dir) if working_dir else None, env)
+    if sum(len(word) for part in (command_words or (), args_words or (), *env) for word in part) > _REMEMBERED_TEXT:
+        return _parse_command(*key)
+    return _remembered_parse(*key)
+
+
+#: commands with more text than this are parsed each time (``_remembered_parse`` keeps small ones)
+_REMEMBERED_TEXT = 4096
+
+
+def _parse_command(
+    command: tuple[str, ...] | None, args: tuple[str, ...] | None, working_dir: str | None, env: tuple[tuple[str, str], ...]
+) -> ParsedCommand:
+    return parse_container_command(
+        list(command) if command is not None else None, list(args) if args is not None else None, working_dir, dict(env)
+    )
+
+
+#: ``parse_container_command`` is a function of these values and its result is immutable (frozen
+#: dataclasses and tuples): a repository repeats the same init-container commands across its
+#: manifests, and each pod spec's containers are parsed by IV001 and IV002 alike.
+_remembered_parse = lru_cache(maxsize=1024)(_parse_command)
 
 
 def analyse_pod_spec(

@@ -355,7 +355,7 @@ def _edit_chunk(
 ) -> Refused | None:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
+    from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_and_check, shrink
 
     def mutate(document: Any) -> None:
         for path, targets in refs:
@@ -392,10 +392,9 @@ def _edit_chunk(
                 spec["volumes"].append(entry)
 
     try:
-        new_chunk = rewrite_chunk(source.text, chunk, mutate)
+        new_chunk, problems = rewrite_and_check(source.text, chunk, mutate, ctx.target.schema_version)
     except RewriteRefused as exc:
         return Refused(Refusal.REWRITE_REFUSED, f"{source.path}: {exc}")
-    problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
     if problems:
         return Refused(Refusal.INVALID, f"{source.path}: {problems[0]}")
     old = source.text[chunk.start : chunk.end]

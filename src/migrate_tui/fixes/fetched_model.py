@@ -455,7 +455,7 @@ def _manifest_edits(
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from migrate_tui.parse.yamldoc import YamlError
-    from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
+    from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_and_check, shrink
 
     by_chunk: dict[tuple[str, int], list[_Mounting]] = defaultdict(list)
     sources: dict[str, SourceFile] = {}
@@ -513,10 +513,9 @@ def _manifest_edits(
                     container["volumeMounts"].append(mount)
 
         try:
-            new_chunk = rewrite_chunk(source.text, chunk, mutate)
+            new_chunk, problems = rewrite_and_check(source.text, chunk, mutate, ctx.target.schema_version)
         except (RewriteRefused, YamlError) as err:
             return f"{path}: {getattr(err, 'message', None) or err}"
-        problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
         if problems:
             version = ctx.target.schema_version
             return f"{path}: the rewrite would not validate for Kubernetes {version[0]}.{version[1]}: {problems[0]}"

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from migrate_tui.parse.yamldoc import Chunk
-from migrate_tui.fixes.yaml_patch import Unsupported, fast_rewrite
+from migrate_tui.parse.yamldoc import Chunk, composed_node
+from migrate_tui.fixes.yaml_patch import Unsupported, fast_patch
 
 if TYPE_CHECKING:
     from migrate_tui.platform.target import Version
@@ -100,6 +100,18 @@ def rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str
     Any other exception while planning (in ``mutate``, the fast patcher or ruamel) is a bug: it
     becomes a ``RewriteRefused`` of kind INTERNAL, so the finding stays, unfixed, with the reason.
     """
+    return _planned(text, chunk, mutate)[0]
+
+
+def rewrite_and_check(text: str, chunk: Chunk, mutate: Callable[[Any], None], schema_version: Version) -> tuple[str, list[str]]:
+    """``rewrite_chunk``, then ``new_schema_errors`` of its result: the rewrite's new text and the
+    schema errors it would add. One load of the new text serves both when the fast patcher's
+    check has read it exactly as detection would (``yaml_patch.Patched.data``)."""
+    new_chunk, data = _planned(text, chunk, mutate)
+    return new_chunk, new_schema_errors(text, chunk, new_chunk, schema_version, data)
+
+
+def _planned(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> tuple[str, Any]:
     try:
         return _rewrite_chunk(text, chunk, mutate)
     except RewriteRefused:
@@ -113,7 +125,8 @@ def rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str
         ) from exc
 
 
-def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> str:
+def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> tuple[str, Any]:
+    """(the chunk's new text, what it loads to when the fast patcher read it exactly, else None)."""
     whole = text[chunk.start : chunk.end]
     header = ""
     body = whole
@@ -126,7 +139,17 @@ def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> st
             raise RewriteRefused("content on the '---' line; not rewritten")
     indent = guess_indent(body)
     try:  # exact line edits on block-style YAML: ~50x faster than a ruamel round trip
-        return header + fast_rewrite(body, mutate, indent.mapping, indent.offset)
+        composed = composed_node(text, chunk)
+        if composed is None:
+            fast = fast_patch(body, mutate, indent.mapping, indent.offset)
+            # (its data is the body's: with a '---' line, detection reads another text)
+            return header + fast.text, None if header else fast.data
+        # The scan's tree is the whole chunk's, '---' line included: patch the whole chunk. No
+        # edit reaches that line (no node is on it: content there was refused above).
+        fast = fast_patch(whole, mutate, indent.mapping, indent.offset, composed)
+        if not fast.text.startswith(header):  # pragma: no cover - see above
+            raise Unsupported("the '---' line changed")
+        return fast.text, fast.data
     except Unsupported:
         pass
     data = load_rt(body, indent)
@@ -136,7 +159,7 @@ def _rewrite_chunk(text: str, chunk: Chunk, mutate: Callable[[Any], None]) -> st
     patched = three_way(body, base, new)
     if patched is None or not same_meaning(patched, new):
         raise RewriteRefused("the change touches lines ruamel.yaml can't reproduce exactly (unusual formatting); not rewritten")
-    return header + patched
+    return header + patched, None
 
 
 def same_meaning(left: str, right: str) -> bool:
@@ -215,25 +238,32 @@ def shrink(old: str, new: str) -> tuple[int, int, str]:
     return start, end, "".join(new_lines[head : len(new_lines) - tail])
 
 
-def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Version) -> list[str]:
+def new_schema_errors(text: str, chunk: Chunk, new_chunk: str, schema_version: Version, new_data: Any = None) -> list[str]:
     """Schema errors that ``new_chunk`` (the rewritten text of document ``chunk`` of ``text``) has
     and the original did not; a YAML error in the rewrite is one problem. The original is loaded
-    and validated only when the rewrite has errors to compare."""
+    and validated only when the rewrite has errors to compare. (Pod specs are looked for only
+    when an object's kind has no schema: ``validate_object`` reads the paths only then.)
+
+    ``new_data``: what ``load_chunk`` builds from ``new_chunk``, when the caller knows it (the fast
+    patcher's check read it: ``Patched.data``); a rewrite valid as that data is valid, anything
+    else is decided on a fresh load, as without it."""
     from migrate_tui.parse.podspec import find_pod_specs
     from migrate_tui.platform.validate import validate_object
     from migrate_tui.parse.yamldoc import YamlError, load_chunk
 
+    if new_data is not None and not validate_object(new_data, schema_version, (r.path for r in find_pod_specs(new_data))):
+        return []
     probe = Chunk(0, 0, len(new_chunk), chunk.line, chunk.marker)
     try:
         data = load_chunk(new_chunk, probe)
     except YamlError as err:
         return [err.message]
-    after_errors = validate_object(data, schema_version, [r.path for r in find_pod_specs(data)])
+    after_errors = validate_object(data, schema_version, (r.path for r in find_pod_specs(data)))
     if not after_errors:
         return []
     try:
         before = load_chunk(text, chunk)
     except YamlError as err:
         return [err.message]
-    before_errors = set(validate_object(before, schema_version, [r.path for r in find_pod_specs(before)]))
+    before_errors = set(validate_object(before, schema_version, (r.path for r in find_pod_specs(before))))
     return [e for e in after_errors if e not in before_errors]

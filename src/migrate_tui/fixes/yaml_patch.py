@@ -18,7 +18,9 @@ from typing import Any, Callable, Iterator
 
 import yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from migrate_tui.parse.yamldoc import FastSafeLoader, loads_like_safe
+
+_Loader = FastSafeLoader  # PyYAML's C safe loader (parse/yamldoc.py)
 # A composed PyYAML node (MappingNode, SequenceNode or ScalarNode); PyYAML ships no type stubs.
 _Node = Any
 
@@ -37,6 +39,31 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     return value
+
+
+def _means(loaded: Any, value: Any, item: bool = False) -> bool:
+    """``loaded == _plain(value)``, without building ``_plain(value)`` (and Unsupported where it
+    raises, or False: either way the fast path gives up). Python's equality, step for step: a
+    dict has the same size and, for each of ``value``'s keys (``_plain`` keeps them), an equal
+    value; a list the same length and equal items; a string is compared as ``str(value)``;
+    anything else as it is, and as an ``item`` of a dict or list also when it is the very same
+    object (``_plain`` keeps it, and containers compare their items identity first: ``nan``)."""
+    if isinstance(value, _Collection):
+        raise Unsupported("a proxy was stored inside the document")
+    if isinstance(value, dict):
+        if type(loaded) is not dict or len(loaded) != len(value):
+            return False
+        for key, child in value.items():
+            if key not in loaded or not _means(loaded[key], child, True):
+                return False
+        return True
+    if isinstance(value, list):
+        if type(loaded) is not list or len(loaded) != len(value):
+            return False
+        return all(_means(a, b, True) for a, b in zip(loaded, value))
+    if isinstance(value, str):
+        return bool(loaded == str(value))
+    return (item and loaded is value) or bool(loaded == value)
 
 
 def _scalar_text(value: Any, style: str | None = None) -> str:
@@ -84,7 +111,7 @@ def _resolves_to_str(value: str) -> bool:
     return tag == _STR
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Slot:
     key: Any = None  # maps only
     key_node: Any = None  # original entries: their nodes (geometry)
@@ -136,9 +163,14 @@ class _Collection:
     doc: _Doc
     slots: list[_Slot]
     _wrapped: dict[int, Any]
+    _live_slots: list[_Slot] | None = None  # (``_live``, until the next change: ``_sync``)
 
     def _live(self) -> list[_Slot]:
-        return [s for s in self.slots if not s.deleted]
+        """The slots not deleted, in order (one list until the next change; callers only read it)."""
+        live = self._live_slots
+        if live is None:
+            live = self._live_slots = [s for s in self.slots if not s.deleted]
+        return live
 
     def __len__(self) -> int:
         return len(self._live())
@@ -258,6 +290,7 @@ class _Map(_Collection):
         return line
 
     def _sync(self) -> None:
+        self._live_slots = None
         items = [(s.key, s.value) for s in self._live()]
         self.data.clear()
         self.data.update(items)
@@ -303,6 +336,7 @@ class _Seq(_Collection):
         self.insert(len(self), value)
 
     def _sync(self) -> None:
+        self._live_slots = None
         self.data[:] = [s.value for s in self._live()]
 
     @property
@@ -371,19 +405,40 @@ def render_item(value: Any, dash: int, item_column: int, doc: _Doc) -> list[str]
 
 def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, seq_offset: int) -> str:
     """The new text of ``body`` after ``mutate``, or Unsupported."""
-    try:
-        loader = _Loader(body)
+    return fast_patch(body, mutate, mapping_step, seq_offset).text
+
+
+@dataclass(frozen=True)
+class Patched:
+    """The patched text, and what it loads to when that is also exactly what detection's loader
+    (``parse.yamldoc.load_chunk``) builds from it (``None`` otherwise): the check of the patch
+    has read it already, so a schema check of the rewrite need not load it again."""
+
+    text: str
+    data: Any = None
+
+
+def fast_patch(body: str, mutate: Callable[[Any], None], mapping_step: int, seq_offset: int, composed: _Node | None = None) -> Patched:
+    """``fast_rewrite``, with what the patched text loads to. ``composed``: ``body``'s single
+    document node as libyaml composed it (``parse.yamldoc.composed_node``), untouched by any
+    constructor; ``body`` is then not composed again. The patch only reads the tree."""
+    shadow: Any = None
+    node = composed
+    if node is not None:
         try:
-            node = loader.get_single_node()
-            if node is None or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-                raise Unsupported("empty or scalar document")
             if _has_aliases(body):
                 raise Unsupported("anchors and aliases")
-            shadow = _construct(loader, node, "&" not in body)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        raise Unsupported(str(exc)) from None
+            scalars = _Loader("")  # (for its scalar constructors: they read only the node)
+            try:
+                shadow = _fast(scalars, node, 0)
+            finally:
+                scalars.dispose()
+        except _Fallback:
+            node = None  # (PyYAML's constructor may rewrite a tree: compose one of our own)
+        except yaml.YAMLError as exc:
+            raise Unsupported(str(exc)) from None
+    if node is None:
+        node, shadow = _compose(body)
     lines = body.split("\n")
     doc = _Doc(body, lines, mapping_step, seq_offset)
     root = doc.wrap(node, shadow)
@@ -418,20 +473,46 @@ def fast_rewrite(body: str, mutate: Callable[[Any], None], mapping_step: int, se
         previous_start = start
     new = "\n".join(new_lines)
     try:
-        loaded = _load(new)
+        loaded, new_node, fast = _load_node(new)
     except yaml.YAMLError:
         raise Unsupported("the patched text does not parse") from None
-    if loaded != _plain(shadow):
+    if not _means(loaded, shadow):
         raise Unsupported("the patched text does not mean what the edit means")
-    return new
+    return Patched(new, loaded if fast and new_node is not None and loads_like_safe(new, new_node) else None)
+
+
+def _compose(body: str) -> tuple[_Node, Any]:
+    """(the single document node of ``body``, the data PyYAML's safe constructor builds from it)."""
+    try:
+        loader = _Loader(body)
+        try:
+            node = loader.get_single_node()
+            if node is None or not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+                raise Unsupported("empty or scalar document")
+            if _has_aliases(body):
+                raise Unsupported("anchors and aliases")
+            shadow = _construct(loader, node, "&" not in body)[0]
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        raise Unsupported(str(exc)) from None
+    return node, shadow
 
 
 def _load(text: str) -> Any:
     """``yaml.load(text, Loader=_Loader)``, built by ``_construct``."""
+    return _load_node(text)[0]
+
+
+def _load_node(text: str) -> tuple[Any, _Node | None, bool]:
+    """(``_load(text)``, the node it was built from, whether ``_fast`` built it alone)."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return None if node is None else _construct(loader, node, "&" not in text)
+        if node is None:
+            return None, None, False
+        data, fast = _construct(loader, node, "&" not in text)
+        return data, node, fast
     finally:
         loader.dispose()
 
@@ -449,18 +530,19 @@ class _Fallback(Exception):
     """The document needs PyYAML's own constructor."""
 
 
-def _construct(loader: Any, node: _Node, fast: bool) -> Any:
+def _construct(loader: Any, node: _Node, fast: bool) -> tuple[Any, bool]:
     """``loader.construct_document(node)`` (PyYAML's safe constructor), without its generic
     machinery in the common case: ``fast`` only for a document without anchors (a tree, so no
     memo of shared nodes); maps with plain string keys, sequences and the plain scalar tags are
     built here, anything else starts the document over with PyYAML. (parse/yamldoc.py does the
-    same for the line-numbered loader; tests/test_yaml_fast_construct.py compares both.)"""
+    same for the line-numbered loader; tests/test_yaml_fast_construct.py compares both.) And
+    whether ``_fast`` built it alone."""
     if fast:
         try:
-            return _fast(loader, node, 0)
+            return _fast(loader, node, 0), True
         except _Fallback:
             loader.constructed_objects, loader.recursive_objects = {}, {}
-    return loader.construct_document(node)
+    return loader.construct_document(node), False
 
 
 def _fast(loader: Any, node: _Node, depth: int) -> Any:

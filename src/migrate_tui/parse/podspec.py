@@ -204,8 +204,7 @@ def find_pod_specs(document: Any) -> Iterator[PodSpecRef]:
                 view = _with_main_container(node, main) if main else None
                 yield PodSpecRef(path, view or node, str(kind or ""), str(name or ""), str(api or ""), operator)
                 continue
-            for key in reversed(list(node)):
-                child = node[key]
+            for key, child in reversed(node.items()):
                 if isinstance(child, (dict, list)):
                     stack.append((child, path + (key,), depth + 1))
         elif isinstance(node, list):

@@ -6,8 +6,9 @@ Only files that will be rewritten go through ruamel.yaml (see ``yamledit``).
 
 from __future__ import annotations
 
+import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable, Iterator
 
 import yaml
@@ -66,6 +67,23 @@ class Chunk:
     end: int
     line: int
     marker: bool  # begins with a '---' line
+    # (text, node) once ``load_chunk`` has composed the chunk of ``text`` and built its data
+    # without touching the node tree: the text patcher (fixes/yaml_patch) reuses the tree instead
+    # of composing the same text again. Not part of the chunk's value (equality, repr, pickling).
+    composed: tuple[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "composed": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def composed_node(text: str, chunk: Chunk) -> Any:
+    """The node tree ``load_chunk`` composed from this very ``text`` (the same str object) for
+    ``chunk``, untouched by construction; None when there is none to reuse."""
+    kept = chunk.composed
+    return kept[1] if kept is not None and kept[0] is text else None
 
 
 @dataclass
@@ -95,7 +113,59 @@ def split_documents(text: str) -> list[Chunk]:
     return chunks
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc]  # PyYAML is untyped here: subclass of Any
+#: plain scalar text -> its implicit tag (what ``Resolver.resolve`` answers for it); filled by
+#: ``_resolve``, short values only, cleared when full
+_IMPLICIT_TAGS: dict[str, str] = {}
+_MEMO_SIZE = 1 << 15
+_MEMO_VALUE_LEN = 64
+
+
+def _resolve(self: Any, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
+    """``Resolver.resolve`` for a loader without path resolvers, remembering each plain scalar's
+    tag: the C composer calls it for every scalar, and the same keys and values come back in
+    every manifest. A quoted scalar (``implicit[0]`` false) is a string whatever it holds."""
+    if kind is _Scalar:
+        if not implicit[0]:
+            return _STR
+        tag = _IMPLICIT_TAGS.get(value)
+        if tag is None:
+            tag = _RESOLVER_RESOLVE(self, kind, value, implicit)
+            if len(value) <= _MEMO_VALUE_LEN:
+                if len(_IMPLICIT_TAGS) >= _MEMO_SIZE:
+                    _IMPLICIT_TAGS.clear()
+                _IMPLICIT_TAGS[value] = tag
+        return tag
+    # (a collection: its default tag, as Resolver.resolve answers without path resolvers)
+    if kind is yaml.MappingNode:
+        return _MAP
+    if kind is yaml.SequenceNode:
+        return _SEQ
+    return _RESOLVER_RESOLVE(self, kind, value, implicit)
+
+
+_RESOLVER_RESOLVE = yaml.resolver.Resolver.resolve
+
+
+class FastSafeLoader(_BaseLoader):  # type: ignore[misc]  # PyYAML is untyped here: subclass of Any
+    """PyYAML's (C) safe loader, with the resolver hooks that its composer calls for every node
+    made cheap. Exact as long as the loader has no path resolvers (SafeLoader has none; checked
+    below) and no implicit resolver is added to it (none is: tests/test_yaml_reuse.py compares
+    ``_resolve`` with ``Resolver.resolve``).
+
+    ``descend_resolver``/``ascend_resolver`` return at once without path resolvers: C callables
+    that do nothing (they are not descriptors, so the composer's ``self.descend_resolver(parent,
+    index)`` calls them as they are) save two Python frames per node."""
+
+    resolve = _resolve
+    descend_resolver = operator.is_  # (parent, index) -> a bool nobody reads
+    ascend_resolver = tuple  # () -> the empty tuple, nobody reads it
+
+
+if _BaseLoader.yaml_path_resolvers:  # pragma: no cover - PyYAML's safe loader has none
+    raise ImportError("the YAML loader has path resolvers: FastSafeLoader's hooks would skip them")
+
+
+class _LineLoader(FastSafeLoader):
     line_offset = 0
     nodes = 0
 
@@ -166,9 +236,11 @@ def load_chunk(text: str, chunk: Chunk) -> Any:
         node = loader.get_node()
         if node is None:
             return None
-        data = _construct(loader, node, "&" not in body)
+        data, pristine = _construct(loader, node, "&" not in body)
         if "&" in body and "*" in body and _expanded_size(data) > MAX_NODES:
             raise YamlError(chunk.line, f"aliases expand the document to more than {MAX_NODES:,} nodes (a YAML bomb?); skipped")
+        if pristine and isinstance(node, yaml.MappingNode) and len(body) <= _KEEP_NODES_BELOW:
+            object.__setattr__(chunk, "composed", (text, node))
         return data
     except YamlError:
         raise
@@ -205,8 +277,14 @@ class _Fallback(Exception):
     """The document needs PyYAML's own constructor (deep nesting, merge keys, other key types, tags)."""
 
 
-def _construct(loader: _LineLoader, node: yaml.Node, fast: bool) -> Any:
-    """``loader.construct_document(node)``, the common case without PyYAML's generic machinery.
+#: a chunk longer than this does not keep its node tree (``Chunk.composed``): memory over speed
+_KEEP_NODES_BELOW = 1 << 16
+
+
+def _construct(loader: _LineLoader, node: yaml.Node, fast: bool) -> tuple[Any, bool]:
+    """``loader.construct_document(node)``, the common case without PyYAML's generic machinery;
+    and whether the fast path built it (then the node tree is as composed: PyYAML's constructor
+    may rewrite merge keys in place).
 
     ``fast`` only for a document without anchors (a tree: no node is shared, so no memo of
     constructed nodes is needed). Mappings whose keys are all plain strings, sequences and the
@@ -216,11 +294,11 @@ def _construct(loader: _LineLoader, node: yaml.Node, fast: bool) -> Any:
     (tests/test_yaml_fast_construct.py) compares both on every fixture."""
     if fast:
         try:
-            return _fast(loader, node, 0)
+            return _fast(loader, node, 0), True
         except _Fallback:
             _LineLoader.nodes = 0
             loader.constructed_objects, loader.recursive_objects = {}, {}
-    return loader.construct_document(node)
+    return loader.construct_document(node), False
 
 
 def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
@@ -242,9 +320,9 @@ def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
             if key_node.tag != _STR or type(key_node) is not _Scalar:
                 raise _Fallback
         loader._count()
-        result = LMap()
+        result = _new_dict(LMap)  # (LMap() without its Python __init__: both slots are set here)
         result.line = node.start_mark.line + offset
-        key_lines = result.key_lines
+        result.key_lines = key_lines = {}
         for key_node, value_node in pairs:
             key = key_node.value
             if key in result:
@@ -256,7 +334,7 @@ def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
     if kind is yaml.SequenceNode and tag == _SEQ:
         loader._count()
         children = node.value
-        seq = LSeq()
+        seq = _new_list(LSeq)  # (LSeq() without its Python __init__: both slots are set below)
         append = seq.append
         for child in children:
             append(child.value if child.tag == _STR and type(child) is _Scalar else _fast(loader, child, depth))
@@ -267,6 +345,49 @@ def _fast(loader: _LineLoader, node: yaml.Node, depth: int) -> Any:
 
 
 _Scalar = yaml.ScalarNode
+_new_dict = dict.__new__
+_new_list = list.__new__
+#: the scalar tags both loaders build with the same (SafeConstructor) function: not timestamps,
+#: which detection reads as text and PyYAML as dates
+_SHARED_SCALARS = frozenset({_STR} | _PLAIN_SCALARS - {"tag:yaml.org,2002:timestamp"})
+
+
+def loads_like_safe(text: str, node: yaml.Node) -> bool:
+    """Whether ``load_chunk`` on ``text``, whose single document composes to ``node``, builds
+    without error the very data (value for value, type for type; ``LMap``/``LSeq`` for
+    ``dict``/``list``) that PyYAML's safe constructor builds from ``node``. Decided on the text
+    and the node tree, without building anything: true when the text has no anchor and no flow
+    nesting past ``MAX_FLOW_DEPTH``, and the tree has only plain-string keys (no duplicate in a
+    mapping), no collection deeper than the fast constructor goes, at most ``MAX_NODES``
+    collections and no scalar tag but str, null, bool, int, float and binary. Those are the
+    documents ``_fast`` builds alone, with PyYAML's own scalar constructors.
+    (tests/test_yaml_fast_construct.py checks this against both loaders.)"""
+    if "&" in text or _too_deep(text) is not None:
+        return False
+    count = 0
+    stack = [(node, 0)]
+    while stack:
+        current, depth = stack.pop()
+        kind = type(current)
+        if kind is _Scalar:
+            if current.tag not in _SHARED_SCALARS:
+                return False
+            continue
+        if depth > _FAST_DEPTH:
+            return False
+        count += 1
+        if kind is yaml.MappingNode and current.tag == _MAP:
+            keys = set()
+            for key_node, value_node in current.value:
+                if key_node.tag != _STR or type(key_node) is not _Scalar or key_node.value in keys:
+                    return False
+                keys.add(key_node.value)
+                stack.append((value_node, depth + 1))
+        elif kind is yaml.SequenceNode and current.tag == _SEQ:
+            stack.extend((child, depth + 1) for child in current.value)
+        else:
+            return False
+    return count <= MAX_NODES
 
 
 def _expanded_size(data: Any) -> int:

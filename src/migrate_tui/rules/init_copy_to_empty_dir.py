@@ -138,7 +138,7 @@ from typing import Any, Iterator
 from migrate_tui.analysis.context import PodSpecSubject, RuleContext
 from migrate_tui.model.findings import Applicability, Edit, Finding, Fix, Location, Severity
 from migrate_tui.model.reasons import MOUNT_SHAPE_BLOCKERS, Blocker, BlockerKind, Note, NoteKind, texts
-from migrate_tui.fixes.yaml_edit import RewriteRefused, new_schema_errors, rewrite_chunk, shrink
+from migrate_tui.fixes.yaml_edit import RewriteRefused, rewrite_and_check, shrink
 from migrate_tui.rules import PodSpecRule
 from migrate_tui.fixes.asset_image import ScratchPlan, plan_scratch, wants_scratch
 from migrate_tui.fixes.copier_image import image_defaults
@@ -490,8 +490,7 @@ def _build_fix(
             spec = spec[step]
         _rewrite_pod_spec(spec, group, plans, names, references)
 
-    new_chunk = rewrite_chunk(source.text, chunk, mutate)
-    problems = new_schema_errors(source.text, chunk, new_chunk, ctx.target.schema_version)
+    new_chunk, problems = rewrite_and_check(source.text, chunk, mutate, ctx.target.schema_version)
     if problems:
         return f"the rewrite would not validate for Kubernetes {ctx.target.schema_version[0]}.{ctx.target.schema_version[1]}: {problems[0]}"
     old = source.text[chunk.start : chunk.end]
