@@ -134,3 +134,71 @@ def test_a_forked_half_of_the_check_sees_its_changes_too(tmp_path: Path, monkeyp
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert not _stamps_hold(root, rels, values)
     assert build_link_index(root, Config()).from_cache is False
+
+
+def _many_stamps(tmp_path: Path, count: int) -> tuple[Path, list[str], list[int]]:
+    """A root with ``count`` files, and their stamps as the cache records them."""
+    root = tmp_path / "many"
+    root.mkdir()
+    rels, values = [], []
+    for i in range(count):
+        path = root / f"f{i:03d}.yaml"
+        path.write_text(f"i: {i}\n")
+        st = path.stat()
+        rels.append(path.name)
+        values += [st.st_size, st.st_ctime_ns]
+    return root, rels, values
+
+
+@pytest.mark.parametrize("position", [0, 1, 37, 50, 98, 99])
+@pytest.mark.parametrize("slow_meanwhile", [False, True])
+def test_the_shared_check_sees_a_change_wherever_the_two_processes_meet(
+    tmp_path: Path, monkeypatch, position: int, slow_meanwhile: bool
+) -> None:
+    """The parent checks from the start, a forked child from the end, in chunks, until they
+    meet (where depends on how long ``meanwhile`` keeps the parent): a changed stamp at any
+    position makes the answer no, and an unchanged list yes."""
+    import time
+
+    monkeypatch.setattr("migrate_tui.analysis.links.index.PARALLEL_STAMPS", 2)
+    monkeypatch.setattr("migrate_tui.analysis.links.index._CHUNK", 3)
+    root, rels, values = _many_stamps(tmp_path, 100)
+    calls: list[int] = []
+
+    def meanwhile() -> None:
+        calls.append(os.getpid())
+        if slow_meanwhile:
+            time.sleep(0.3)  # the child has time to check every stamp on its own
+
+    assert _stamps_hold(root, rels, values, meanwhile=meanwhile)
+    assert calls == [os.getpid()]  # once, in this process
+    changed = list(values)
+    changed[2 * position + 1] += 1
+    assert not _stamps_hold(root, rels, changed, meanwhile=meanwhile)
+    gone = list(values)
+    (root / rels[position]).unlink()
+    assert not _stamps_hold(root, rels, gone)
+
+
+def test_a_failing_meanwhile_is_raised_and_the_checker_reaped(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("migrate_tui.analysis.links.index.PARALLEL_STAMPS", 2)
+    root, rels, values = _many_stamps(tmp_path, 10)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+
+    def meanwhile() -> None:
+        raise ValueError("a rule module failed to import")
+
+    with pytest.raises(ValueError, match="failed to import"):
+        _stamps_hold(root, rels, values, meanwhile=meanwhile)
+    assert len(forks) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)  # already reaped: no zombie left behind

@@ -468,9 +468,10 @@ class CachedScan:
     retry: bool  # no walk kept, and a walk now may be: the last was racy, or by other discovery code
 
 
-def cached_scan(root: Path, config: Config) -> CachedScan | None:
-    """The link cache's index and walk while its stamps hold; None when there is no valid cache."""
-    loaded = _load_cache(root.resolve(), _config_key(config))
+def cached_scan(root: Path, config: Config, meanwhile: Callable[[], object] | None = None) -> CachedScan | None:
+    """The link cache's index and walk while its stamps hold; None when there is no valid cache.
+    ``meanwhile``: run while a forked child checks the stamps, on a big tree (else not run)."""
+    loaded = _load_cache(root.resolve(), _config_key(config), meanwhile=meanwhile)
     if loaded is None:
         return None
     return CachedScan(loaded[0], loaded[1], loaded[2])
@@ -704,43 +705,72 @@ def _encode_stamps(stamps: dict[str, list[int]]) -> dict[str, Any] | None:
     return {"paths": "\n".join(rels), "values": base64.b64encode(values.tobytes()).decode("ascii")}
 
 
-# From this many stamps on, a second process checks half of them (when this one can fork).
+# From this many stamps on, a second process shares the check (when this one can fork).
 PARALLEL_STAMPS = 20_000
+_CHUNK = 256  # stamps checked between two looks at how far the other process has got
 
 
-def _stamps_hold(root: Path, rels: list[str], values: Sequence[int]) -> bool:
+def _stamps_hold(root: Path, rels: list[str], values: Sequence[int], meanwhile: Callable[[], object] | None = None) -> bool:
     """Does every path still have its (size, ctime_ns)? A missing path was stamped (-1, -1).
 
     Paths are looked up relative to a descriptor of the root (no string joins, no walk of the
     root's own path each time): this loop is most of a warm pre-commit run. On a big tree a
-    forked child checks the second half meanwhile (a thread would not help: the loop holds the
-    GIL between the system calls); the child only calls ``stat`` and exits with the answer."""
+    forked child checks from the end while this process checks from the start, each publishing
+    how far it has got in a shared page, until they meet (a thread would not help: the loop
+    holds the GIL between the system calls); the child only calls ``stat`` and exits with the
+    answer. ``meanwhile`` runs in this process first, while the child has the whole list to
+    itself (the scan imports its rules there): the two shares even out however long it takes.
+    A chunk both happen to check is checked twice, which is harmless; none is skipped (each
+    publishes a frontier only once the stamps behind it held)."""
     try:
         fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
     try:
-        half = len(rels) // 2
-        pid = _fork_checker(fd, rels, values, half) if len(rels) >= PARALLEL_STAMPS else None
-        if pid is None:
-            return _hold(fd, rels, values, 0, len(rels))
-        mine = _hold(fd, rels, values, 0, half)
-        if not mine:
+        frontiers = _frontiers(len(rels)) if len(rels) >= PARALLEL_STAMPS else None
+        pid = _fork_checker(fd, rels, values, frontiers) if frontiers is not None else None
+        if meanwhile is not None:
             try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            return False
-        return mine and os.waitstatus_to_exitcode(status) == 0
+                meanwhile()
+            except BaseException:
+                _reap(pid, kill=True)
+                raise
+        if pid is None or frontiers is None:
+            return _hold(fd, rels, values, 0, len(rels))
+        mine = _hold_from_start(fd, rels, values, frontiers)
+        return _reap(pid, kill=not mine) and mine
     finally:
         os.close(fd)
 
 
-def _fork_checker(fd: int, rels: list[str], values: Sequence[int], start: int) -> int | None:
-    """The pid of a child checking ``rels[start:]`` (exit 0: they hold), or None when this
+def _frontiers(count: int) -> memoryview:
+    """[how far the start has been checked, where the checked end begins], shared across fork."""
+    import mmap
+
+    page = mmap.mmap(-1, 16)  # anonymous and shared: the child's writes are seen here
+    view = memoryview(page).cast("q")
+    view[0], view[1] = 0, count
+    return view
+
+
+def _reap(pid: int | None, *, kill: bool) -> bool:
+    """Wait for the checker; whether it found every stamp of its share holding."""
+    if pid is None:
+        return True
+    if kill:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return False
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def _fork_checker(fd: int, rels: list[str], values: Sequence[int], frontiers: memoryview) -> int | None:
+    """The pid of a child checking ``rels`` from the end (exit 0: they hold), or None when this
     process should not fork (no fork, or other threads running: the TUI scans in one)."""
     import threading
 
@@ -753,10 +783,34 @@ def _fork_checker(fd: int, rels: list[str], values: Sequence[int], start: int) -
     if pid == 0:  # the child: no cleanup handlers, no buffered output, just the answer
         held = False
         try:
-            held = _hold(fd, rels, values, start, len(rels))
+            held = _hold_from_end(fd, rels, values, frontiers)
         finally:
+            if not held:
+                frontiers[1] = -1  # (the parent stops at once: the answer is no)
             os._exit(0 if held else 1)
     return pid
+
+
+def _hold_from_start(fd: int, rels: list[str], values: Sequence[int], frontiers: memoryview) -> bool:
+    at = 0
+    while at < frontiers[1]:
+        stop = min(at + _CHUNK, frontiers[1])
+        if not _hold(fd, rels, values, at, stop):
+            return False
+        at = stop
+        frontiers[0] = at
+    return True
+
+
+def _hold_from_end(fd: int, rels: list[str], values: Sequence[int], frontiers: memoryview) -> bool:
+    at = len(rels)
+    while at > frontiers[0]:
+        start = max(at - _CHUNK, frontiers[0])
+        if not _hold(fd, rels, values, start, at):
+            return False
+        at = start
+        frontiers[1] = at
+    return True
 
 
 def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int) -> bool:
@@ -774,7 +828,9 @@ def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int)
     return True
 
 
-def _load_cache(root: Path, key: str, *, walk: bool = True) -> tuple[LinkIndex, list[str] | None, bool] | None:
+def _load_cache(
+    root: Path, key: str, *, walk: bool = True, meanwhile: Callable[[], object] | None = None
+) -> tuple[LinkIndex, list[str] | None, bool] | None:
     """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold.
     ``walk=False``: the index only (``check FILE`` doesn't decode a big tree's file list)."""
     raw = _read_cache_file(root)
@@ -787,7 +843,7 @@ def _load_cache(root: Path, key: str, *, walk: bool = True) -> tuple[LinkIndex, 
     if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != key:
         return None
     stamps = _decode_stamps(data.get("stamps"))
-    if stamps is None or _tracked_by_git(root) or not _stamps_hold(root, *stamps):
+    if stamps is None or _tracked_by_git(root) or not _stamps_hold(root, *stamps, meanwhile=meanwhile):
         return None
     try:
         index = LinkIndex.from_json(data.get("index", {}))
