@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING, Any, Callable
 
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
 from migrate_tui.parse.yamldoc import Chunk, composed_node
 from migrate_tui.fixes.yaml_patch import Unsupported, fast_patch
 
 if TYPE_CHECKING:
-    from ruamel.yaml import YAML
-
     from migrate_tui.platform.target import Version
 
 _HUGE_WIDTH = 1 << 30  # never fold a long line
@@ -72,10 +73,6 @@ def guess_indent(text: str) -> Indent:
 
 
 def make_yaml(indent: Indent) -> YAML:
-    # ruamel is imported here, on first use (~7 ms): block-style YAML, what a scan meets, is
-    # rewritten by the text patcher without it
-    from ruamel.yaml import YAML
-
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = _HUGE_WIDTH
@@ -85,8 +82,6 @@ def make_yaml(indent: Indent) -> YAML:
 
 
 def load_rt(text: str, indent: Indent) -> Any:
-    from ruamel.yaml.error import YAMLError
-
     try:
         return make_yaml(indent).load(text)
     except YAMLError as exc:

@@ -21,7 +21,6 @@ _FIRST_USE = (
     "migrate_tui.analysis.links.builds",
     "migrate_tui.fixes.yaml_patch",
     "migrate_tui.fixes.yaml_edit",
-    "ruamel.yaml",  # (yaml_edit's fallback, imported on first use)
     "migrate_tui.fixes.asset_image",
     "migrate_tui.platform.validate",
     "migrate_tui.platform.fastschema",
