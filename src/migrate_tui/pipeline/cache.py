@@ -180,7 +180,8 @@ def make_entry(
 ) -> CacheEntry:
     """(text digest, pickled results, what else the result depended on: see
     engine._TrackingProject, the file's stat key when it was read or None)."""
-    return (digest, pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL), deps, _trusted_key(source, read_ns))
+    results = _NOTHING if not findings and not diagnostics else pickle.dumps((findings, diagnostics), protocol=pickle.HIGHEST_PROTOCOL)
+    return (digest, results, deps, _trusted_key(source, read_ns))
 
 
 def _trusted_key(source: Any, read_ns: int) -> StatKey | None:
