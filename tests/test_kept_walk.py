@@ -343,3 +343,33 @@ def test_after_any_changes_a_scan_goes_through_what_a_walk_finds(tmp_path_factor
         walks.scan(root)  # (a scan that keeps this state's walk)
         again, walked = walks.scan(root)
         assert not walked and again == _fresh_candidates(root), (step, op)
+
+
+def test_a_kept_walk_announces_the_count_before_the_pool_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the file list from the link cache, ScanStarted (the TUI's count) comes first, before
+    any worker is started; the count is the number of files the scan then goes through."""
+    root = _tree(tmp_path)
+    _write(root, {f"bulk/app{i}.yaml": "kind: ConfigMap\n" for i in range(80)})  # (two batches: a pool)
+    _settle()
+    walks = _Walks(monkeypatch)
+    walks.scan(root)
+    _settle()
+    walks.scan(root)
+    started: list[str] = []
+    real_feeder = engine_mod._Feeder
+
+    def feeder(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append("pool")
+        return real_feeder(*args, **kwargs)
+
+    monkeypatch.setattr(engine_mod, "_Feeder", feeder)
+    engine = make_engine(root)
+    engine.jobs = 2
+    events = engine.iter_scan()
+    first = next(events)
+    assert isinstance(first, engine_mod.ScanStarted) and started == []
+    rest = list(events)
+    assert started == ["pool"]
+    assert not any(isinstance(e, engine_mod.ScanStarted) for e in rest)
+    scanned = [e.path for e in rest if isinstance(e, engine_mod.FileScanned)]
+    assert first.total == len(scanned) == len(_fresh_candidates(root))

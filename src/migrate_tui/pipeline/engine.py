@@ -226,6 +226,8 @@ class Engine:
                     candidates.append(item)
             return WalkRecord([_rel_of(self.root, c) for c in candidates], listed, not early, walk_started_ns)
 
+        if kept is not None:
+            yield ScanStarted(len(kept))  # the count at once (the TUI shows it while the pool starts)
         decide_at = self._enough_to_decide()
         for item in walk:
             if isinstance(item, Diagnostic):
@@ -273,7 +275,8 @@ class Engine:
             outcomes = (scanner.scan(c.path_str, c.kind, store.entry_for(_rel_of(self.root, c)) if store else None) for c in candidates)
         try:
             result = ScanResult(self.root, diagnostics=list(early))
-            yield ScanStarted(len(candidates))
+            if kept is None:
+                yield ScanStarted(len(candidates))
             for index, (candidate, outcome) in enumerate(zip(candidates, outcomes), start=1):
                 findings, diagnostics, source, entry = outcome
                 if source is not None and findings:
