@@ -35,6 +35,21 @@ def _cached_repo(tmp_path: Path, monkeypatch) -> Path:
     return root
 
 
+def _count_forks(monkeypatch) -> list[int]:
+    """The pids of the children forked from now on."""
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counted_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted_fork)
+    return forks
+
+
 def _rewrite_stamps(root: Path, stamps) -> None:
     path = root / CACHE_DIR / CACHE_FILE
     data = json.loads(path.read_text())
@@ -115,16 +130,7 @@ def test_a_forked_half_of_the_check_sees_its_changes_too(tmp_path: Path, monkeyp
     either half invalidates (which path lands in which half depends on the order stamped)."""
     root = _cached_repo(tmp_path, monkeypatch)
     monkeypatch.setattr("migrate_tui.analysis.links.index.PARALLEL_STAMPS", 2)
-    forks = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted_fork)
+    forks = _count_forks(monkeypatch)
     rels, values = _decode_stamps(json.loads((root / CACHE_DIR / CACHE_FILE).read_text())["stamps"])
     assert _stamps_hold(root, rels, values)
     assert len(forks) == 1  # the child really checked the second half (this process has one thread)
@@ -183,16 +189,7 @@ def test_the_shared_check_sees_a_change_wherever_the_two_processes_meet(
 def test_a_failing_meanwhile_is_raised_and_the_checker_reaped(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("migrate_tui.analysis.links.index.PARALLEL_STAMPS", 2)
     root, rels, values = _many_stamps(tmp_path, 10)
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counted_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted_fork)
+    forks = _count_forks(monkeypatch)
 
     def meanwhile() -> None:
         raise ValueError("a rule module failed to import")

@@ -486,14 +486,8 @@ def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
     root = root.resolve()
     if not record.clean or any("\n" in rel or "\0" in rel for rel in record.files):
         return False
-    raw = _read_cache_file(root)
-    if raw is None:
-        return False
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return False
-    if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != _config_key(config):
+    data = _cache_data(root, _config_key(config))
+    if data is None:
         return False
     walk = data.get("walk")
     if isinstance(walk, dict) and "files" in walk and walk.get("code") == _walk_code():
@@ -828,11 +822,8 @@ def _hold(fd: int, rels: list[str], values: Sequence[int], start: int, end: int)
     return True
 
 
-def _load_cache(
-    root: Path, key: str, *, walk: bool = True, meanwhile: Callable[[], object] | None = None
-) -> tuple[LinkIndex, list[str] | None, bool] | None:
-    """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold.
-    ``walk=False``: the index only (``check FILE`` doesn't decode a big tree's file list)."""
+def _cache_data(root: Path, key: str) -> dict[str, Any] | None:
+    """The cache file's JSON object, when it is this format's and this configuration's."""
     raw = _read_cache_file(root)
     if raw is None:
         return None
@@ -841,6 +832,17 @@ def _load_cache(
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("version") != _CACHE_VERSION or data.get("config") != key:
+        return None
+    return data
+
+
+def _load_cache(
+    root: Path, key: str, *, walk: bool = True, meanwhile: Callable[[], object] | None = None
+) -> tuple[LinkIndex, list[str] | None, bool] | None:
+    """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold.
+    ``walk=False``: the index only (``check FILE`` doesn't decode a big tree's file list)."""
+    data = _cache_data(root, key)
+    if data is None:
         return None
     stamps = _decode_stamps(data.get("stamps"))
     if stamps is None or _tracked_by_git(root) or not _stamps_hold(root, *stamps, meanwhile=meanwhile):
