@@ -373,3 +373,21 @@ def test_a_kept_walk_announces_the_count_before_the_pool_starts(tmp_path: Path, 
     assert not any(isinstance(e, engine_mod.ScanStarted) for e in rest)
     scanned = [e.path for e in rest if isinstance(e, engine_mod.FileScanned)]
     assert first.total == len(scanned) == len(_fresh_candidates(root))
+
+
+def test_a_walk_is_not_kept_when_a_directory_it_listed_is_gone_by_its_stamp(tmp_path: Path) -> None:
+    """A directory removed between its listing and its stamp is stamped (-1, -1): the walk still
+    names its files, so it is not kept (a later walk may be, at once), whatever the other stamps."""
+    root = tmp_path.resolve()
+    reader = link_index._Reader(root)
+    listed = [(str(root), False), (str(root / "kept"), False), (str(root / "gone"), False)]
+    reader.walk = link_index.WalkRecord(["kept/a.yaml", "gone/b.yaml"], listed, True, started_ns=_OLD_STAMP + 10 * 10**9)
+    reader.walk_stamped = link_index._vouching(root, listed)
+    assert reader.walk_stamped == [".", "gone", "kept"]
+    reader.stamps = {".": [4096, _OLD_STAMP], "kept": [4096, _OLD_STAMP], "gone": [4096, _OLD_STAMP]}
+    assert link_index._storable_walk(reader) == ["kept/a.yaml", "gone/b.yaml"]
+    reader.stamps["gone"] = [-1, -1]
+    assert link_index._storable_walk(reader) == reader.walk.started_ns
+
+
+_OLD_STAMP = 1_600_000_000 * 10**9

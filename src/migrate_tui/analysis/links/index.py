@@ -441,7 +441,7 @@ def build_link_index(root: Path, config: Config, *, use_cache: bool = True, walk
     if use_cache:
         cached = _load_cache(root, key, walk=False)
         if cached is not None:
-            return cached[0]
+            return cached.index
         state = _cache_dir_state(root)
     reader = _Reader(root)
     index = _build(root, config, reader, walked)
@@ -471,10 +471,7 @@ class CachedScan:
 def cached_scan(root: Path, config: Config, meanwhile: Callable[[], object] | None = None) -> CachedScan | None:
     """The link cache's index and walk while its stamps hold; None when there is no valid cache.
     ``meanwhile``: run while a forked child checks the stamps, on a big tree (else not run)."""
-    loaded = _load_cache(root.resolve(), _config_key(config), meanwhile=meanwhile)
-    if loaded is None:
-        return None
-    return CachedScan(loaded[0], loaded[1], loaded[2])
+    return _load_cache(root.resolve(), _config_key(config), meanwhile=meanwhile)
 
 
 def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
@@ -484,7 +481,7 @@ def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
     must be stamped, each stamp older than ``RACY_NS`` before the walk began (so that any change
     since has given a new ctime, which the next load sees). Whether it was kept."""
     root = root.resolve()
-    if not record.clean or any("\n" in rel or "\0" in rel for rel in record.files):
+    if not record.clean or not _writable_names(record.files):
         return False
     data = _cache_data(root, _config_key(config))
     if data is None:
@@ -497,15 +494,8 @@ def keep_walk(root: Path, config: Config, record: WalkRecord) -> bool:
         return False
     rels, values = stamps
     changed = {rel: values[2 * i + 1] for i, rel in enumerate(rels)}
-    newest = record.started_ns - RACY_NS
-    root_s = str(root)
-    from migrate_tui.repo.sources import relpath as _relpath
-
-    for directory, gitignore in record.listed:
-        rel = "." if directory == root_s else _relpath(root, directory)
-        for name in (rel, (".gitignore" if rel == "." else f"{rel}/.gitignore") if gitignore else None):
-            if name is not None and not -1 < changed.get(name, -1) < newest:
-                return False
+    if _racy_until(_vouching(root, record.listed), lambda name: changed.get(name, -1), record.started_ns) is not None:
+        return False
     code = _walk_code()
     if not code:
         return False
@@ -536,16 +526,45 @@ def _storable_walk(reader: _Reader) -> list[str] | int | None:
     the time (ns) from which a new walk may be kept (this one was racy), or None: not at all (it
     met a symlink or an unreadable directory)."""
     record = reader.walk
-    if record is None or not record.clean:
+    if record is None or not record.clean or not _writable_names(record.files):
         return None
-    if any("\n" in rel or "\0" in rel for rel in record.files):
-        return None
-    newest = max((reader.stamps.get(rel, [0, -1])[1] for rel in reader.walk_stamped), default=-1)
-    if newest == -1 and reader.walk_stamped:
-        return record.started_ns  # a directory gone since it was listed
-    if newest >= record.started_ns - RACY_NS:
-        return max(newest, record.started_ns) + RACY_NS
-    return record.files
+    retry = _racy_until(reader.walk_stamped, lambda name: reader.stamps.get(name, [-1, -1])[1], record.started_ns)
+    return record.files if retry is None else retry
+
+
+def _vouching(root: Path, listed: list[tuple[str, bool]]) -> list[str]:
+    """The stamps that vouch for a walk: every directory it listed ("." for the root) and every
+    .gitignore it read, root-relative, in a stable order."""
+    from migrate_tui.repo.sources import relpath as _relpath
+
+    root_s = str(root)
+    names = []
+    for directory, gitignore in sorted(listed):
+        rel = "." if directory == root_s else _relpath(root, directory)
+        names.append(rel)
+        if gitignore:
+            names.append(".gitignore" if rel == "." else f"{rel}/.gitignore")
+    return names
+
+
+def _racy_until(names: Iterable[str], ctime_of: Callable[[str], int], started_ns: int) -> int | None:
+    """None when every name has a ctime older than ``RACY_NS`` before the walk began (its walk
+    may be kept); else from when a new walk may be: at once for a name not stamped or gone since
+    (-1), ``RACY_NS`` after the newest change otherwise."""
+    newest = -1
+    for name in names:
+        changed = ctime_of(name)
+        if changed < 0:
+            return started_ns
+        newest = max(newest, changed)
+    if newest >= started_ns - RACY_NS:
+        return max(newest, started_ns) + RACY_NS
+    return None
+
+
+def _writable_names(files: list[str]) -> bool:
+    """Can the cache's newline-separated list hold these paths?"""
+    return not any("\n" in rel or "\0" in rel for rel in files)
 
 
 def _config_key(config: Config) -> str:
@@ -836,11 +855,9 @@ def _cache_data(root: Path, key: str) -> dict[str, Any] | None:
     return data
 
 
-def _load_cache(
-    root: Path, key: str, *, walk: bool = True, meanwhile: Callable[[], object] | None = None
-) -> tuple[LinkIndex, list[str] | None, bool] | None:
-    """(index, the kept walk or None, whether a walk now could be kept), while the stamps hold.
-    ``walk=False``: the index only (``check FILE`` doesn't decode a big tree's file list)."""
+def _load_cache(root: Path, key: str, *, walk: bool = True, meanwhile: Callable[[], object] | None = None) -> CachedScan | None:
+    """What the cache vouches for while its stamps hold. ``walk=False``: the index only
+    (``check FILE`` doesn't decode a big tree's file list)."""
     data = _cache_data(root, key)
     if data is None:
         return None
@@ -855,16 +872,16 @@ def _load_cache(
     if any(l.name_span and l.name_span[0] not in stamped for l in index.links):
         return None  # an edit span in a file the stamps don't vouch for
     index.fingerprint = data.get("fingerprint") or ""
-    kept = data.get("walk") if walk else None
     if not walk:
-        return index, None, False
+        return CachedScan(index, None, False)
+    kept = data.get("walk")
     if not isinstance(kept, dict) or not kept.get("code") or kept.get("code") != _walk_code():
-        return index, None, True
+        return CachedScan(index, None, True)
     retry = kept.get("retry_after_ns")
     files = _decode_walk(kept)
     if files and any((f.rpartition("/")[0] or ".") not in stamped for f in files):
         files = None  # a file in a directory no stamp vouches for: not a walk this cache made
-    return index, files, isinstance(retry, int) and time.time_ns() >= retry
+    return CachedScan(index, files, isinstance(retry, int) and time.time_ns() >= retry)
 
 
 def _decode_walk(walk: dict[str, Any]) -> list[str] | None:
@@ -934,7 +951,6 @@ def _walk(root: Path, config: Config, reader: _Reader, walked: Walked | None = N
     # or manifest created in any of them changes that directory's ctime (an entry is added,
     # removed or renamed), and every .gitignore that decided what the walk skipped.
     listed: list[tuple[str, bool]] = []
-    root_s = str(root)
 
     def seen(directory: str, gitignore: bool) -> None:
         listed.append((directory, gitignore))
@@ -952,14 +968,9 @@ def _walk(root: Path, config: Config, reader: _Reader, walked: Walked | None = N
             files.append(item.rel if item.rel is not None else _relpath(root, item.path_str))
         record = WalkRecord(files, listed, clean, started_ns)
     reader.walk = record
-    for directory, gitignore in sorted(listed):
-        rel = "." if directory == root_s else _relpath(root, directory)
-        reader.stamp(rel)
-        reader.walk_stamped.append(rel)
-        if gitignore:
-            name = ".gitignore" if rel == "." else f"{rel}/.gitignore"
-            reader.stamp(name)
-            reader.walk_stamped.append(name)
+    reader.walk_stamped = _vouching(root, listed)
+    for name in reader.walk_stamped:
+        reader.stamp(name)
     for name in (".gitignore", ".migrate-tui.toml"):
         if name not in reader.stamps:
             reader.stamp(name)
