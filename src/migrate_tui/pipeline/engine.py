@@ -16,6 +16,7 @@ on. Set ``MIGRATE_TUI_DEBUG=1`` to also print the traceback on stderr.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -133,7 +134,6 @@ class Engine:
         self.jobs = jobs
         self.cache = cache
         self.on_progress = on_progress
-        self._keep_this_walk = False  # (set by _kept_walk)
 
     def source_of(self, result: ScanResult, path: str) -> SourceFile | None:
         """``path`` as the scan read it (the text its fixes were planned on), else as the project
@@ -194,12 +194,11 @@ class Engine:
         listed: list[tuple[str, bool]] = []  # (directory, its .gitignore read): what the link index stamps
         whole_root = self.paths is None
         walk_started_ns = time.time_ns()
-        self._keep_this_walk = False
         # Without a result cache (or with an empty one) every file is scanned: the rules are
         # imported while a forked child checks the link cache's stamps (less time before the
         # workers start). A scan the result cache may answer imports none.
         cold = store is None or not store.entries
-        kept = self._kept_walk(self.rules if cold else None) if whole_root else None
+        kept, keep_this_walk = self._kept_walk(self.rules if cold else None) if whole_root else (None, False)
         walk: Iterator[Candidate | Diagnostic]
         if kept is not None:
             walk = iter(kept)
@@ -299,7 +298,7 @@ class Engine:
                 feeder.stop()  # (a no-op once the pool has finished)
         if store is not None:
             store.save()
-        if kept is None and self._keep_this_walk and not early:
+        if keep_this_walk and not early:
             from migrate_tui.analysis.links.index import keep_walk
 
             keep_walk(self.root, self.config, finish_walk())  # (the walk is over: this only reads it)
@@ -308,33 +307,32 @@ class Engine:
         result.seconds = time.perf_counter() - started
         yield ScanFinished(result)
 
-    def _kept_walk(self, meanwhile: Callable[[], object] | None = None) -> list[Candidate] | None:
-        """The files a walk of the whole root finds, as the link cache kept them while its stamps
-        (every directory listed, every .gitignore read) hold; its index is adopted on the way.
-        None: walk (``_keep_this_walk``: the cache holds and may keep this walk at the end).
+    def _kept_walk(self, meanwhile: Callable[[], object] | None = None) -> tuple[list[Candidate] | None, bool]:
+        """(the files a walk of the whole root finds, as the link cache kept them while its stamps
+        (every directory listed, every .gitignore read) hold, or None: walk; whether the cache
+        holds and may keep this scan's walk at the end). Its index is adopted on the way.
         ``meanwhile``: what to do while a forked child checks the stamps of a big tree."""
         if self.project.has_links():
-            return None  # a rescan (``fix``): the index of the first scan stays, the tree is walked
+            return None, False  # a rescan (``fix``): the index of the first scan stays, the tree is walked
         from migrate_tui.analysis.links.index import cached_scan
 
         try:
             found = cached_scan(self.root, self.config, meanwhile=meanwhile)
         except Exception:  # noqa: BLE001 - a cache is an optimisation: any trouble means walk
-            return None
+            return None, False
         if found is None:
-            return None
+            return None, False
         self.project.adopt_links(found.index)
         if found.files is None:
-            self._keep_this_walk = found.retry
-            return None
+            return None, found.retry
         prefix = os.path.join(str(self.root), "")
         out = []
         for rel in found.files:
             kind = classify(rel.rpartition("/")[2])
             if kind is None:
-                return None  # (not what this discovery code keeps: walk)
+                return None, False  # (not what this discovery code keeps: walk)
             out.append(Candidate(prefix + rel, kind, rel))
-        return out
+        return out, False
 
     def _open_cache(self) -> ScanCache | None:
         if not self.cache:
@@ -617,6 +615,7 @@ def _mp_context() -> BaseContext:
     return context
 
 
+@functools.cache
 def _pool_class() -> type[multiprocessing.pool.Pool]:
     """``multiprocessing.pool.Pool`` whose worker-maintenance thread sleeps while results come in.
 
@@ -628,18 +627,14 @@ def _pool_class() -> type[multiprocessing.pool.Pool]:
     thread (its process sentinel is always waited on), and so does the pool's own notifier."""
     import multiprocessing.pool
 
-    global _POOL
-    if _POOL is None:
+    if not hasattr(multiprocessing.pool.Pool, "_get_sentinels"):
+        return multiprocessing.pool.Pool
 
-        class QuietPool(multiprocessing.pool.Pool):
-            def _get_sentinels(self) -> list[Any]:
-                return [self._change_notifier._reader]  # type: ignore[attr-defined]
+    class QuietPool(multiprocessing.pool.Pool):
+        def _get_sentinels(self) -> list[Any]:
+            return [self._change_notifier._reader]  # type: ignore[attr-defined]
 
-        _POOL = QuietPool if hasattr(multiprocessing.pool.Pool, "_get_sentinels") else multiprocessing.pool.Pool
-    return _POOL
-
-
-_POOL: type[multiprocessing.pool.Pool] | None = None
+    return QuietPool
 
 
 class _Feeder:

@@ -154,15 +154,12 @@ class DiffMemo:
         self._diffs: dict[int, tuple[Fix, str]] = {}
 
     def note(self, event: FileScanned) -> None:
-        from migrate_tui.render.diff import file_diffs
-
         source = event.source
         if source is not None:
             for finding in event.findings:
                 fix = finding.fix
                 if fix is not None and fix.paths == (source.path,):
-                    text = "".join(d.unified() for d in file_diffs(fix, lambda _path: source.text))
-                    self._diffs[id(fix)] = (fix, text)
+                    self._diffs[id(fix)] = (fix, fix_diff(fix, lambda _path: source.text))
         if self.then is not None:
             self.then(event)
 
@@ -171,9 +168,14 @@ class DiffMemo:
         return kept[1] if kept is not None and kept[0] is fix else None
 
 
-def finding_json(f: Finding, read: Callable[[str], str | None] | None = None, diffs: DiffMemo | None = None) -> dict[str, Any]:
+def fix_diff(fix: Fix, read: Callable[[str], str | None]) -> str:
+    """The fix's unified diff over every file it edits, as the JSON output carries it."""
     from migrate_tui.render.diff import file_diffs
 
+    return "".join(d.unified() for d in file_diffs(fix, read))
+
+
+def finding_json(f: Finding, read: Callable[[str], str | None] | None = None, diffs: DiffMemo | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rule": f.rule,
         "name": rule_name(f.rule),  # (no rule module imported: a cached scan may need none)
@@ -200,7 +202,7 @@ def finding_json(f: Finding, read: Callable[[str], str | None] | None = None, di
         }
         if read is not None:
             noted = diffs.get(f.fix) if diffs is not None else None
-            fix["diff"] = noted if noted is not None else "".join(d.unified() for d in file_diffs(f.fix, read))
+            fix["diff"] = noted if noted is not None else fix_diff(f.fix, read)
         out["fix"] = fix
     return out
 
