@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from migrate_tui.fixes import yaml_patch
 from migrate_tui.parse import yamldoc
-from testlib import CORPUS, DEMO, FIXTURES, budget
+from testlib import CORPUS, DEMO, FIXTURES, FLOW_KEYS, budget, flow_yaml
 
 
 def _shape(value: Any) -> Any:
@@ -139,23 +139,11 @@ def test_the_node_limit_counts_the_same(monkeypatch: pytest.MonkeyPatch) -> None
     assert _documents(text, monkeypatch, True)[0][0] == "doc"
 
 
-_scalars = st.sampled_from(
-    ["a", "'a'", '"b c"', "1", "-2", "0x1f", "1.5", ".inf", "true", "off", "null", "~", "", "2001-12-14", "!!str 3", "!T x"]
-)
-_keys = st.sampled_from(["a", "b", "c", "'a'", "1", "true", "<<", "~"])
-
-
-def _node(depth: int) -> st.SearchStrategy[str]:
-    if depth == 0:
-        return _scalars
-    child = _node(depth - 1)
-    flow_map = st.lists(st.tuples(_keys, child), max_size=3).map(lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")
-    flow_seq = st.lists(child, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
-    return st.one_of(_scalars, flow_map, flow_seq)
+_SCALARS = ["a", "'a'", '"b c"', "1", "-2", "0x1f", "1.5", ".inf", "true", "off", "null", "~", "", "2001-12-14", "!!str 3", "!T x"]
 
 
 @settings(max_examples=budget(200))
-@given(st.lists(st.tuples(_keys, _node(3)), min_size=1, max_size=4))
+@given(st.lists(st.tuples(FLOW_KEYS, flow_yaml(_SCALARS, 3)), min_size=1, max_size=4))
 @example([("a", "1"), ("a", "2")])
 @example([("<<", "{a: 1}"), ("b", "[1, {c: d}]")])
 def test_generated_documents_load_the_same(entries: list[tuple[str, str]]) -> None:

@@ -26,7 +26,7 @@ import migrate_tui.fixes.yaml_edit as yamledit
 from migrate_tui.fixes import yaml_patch
 from migrate_tui.fixes.yaml_patch import Unsupported
 from migrate_tui.parse import yamldoc
-from testlib import CORPUS, DEMO, FIXTURES, budget, make_engine
+from testlib import CORPUS, DEMO, FIXTURES, FLOW_KEYS, budget, flow_yaml, make_engine
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -215,23 +215,11 @@ def test_loads_like_safe_counts_collections_as_the_node_limit(monkeypatch: pytes
     assert not said and detection[0] == "error"
 
 
-_scalars = st.sampled_from(
-    ["a", "'a'", '"b c"', "1", "-2", "0x1f", "1.5", ".inf", "true", "off", "null", "~", "", "2001-12-14", "!!str 3", "x&y"]
-)
-_keys = st.sampled_from(["a", "b", "c", "'a'", "1", "true", "<<", "~"])
-
-
-def _flow(depth: int) -> st.SearchStrategy[str]:
-    if depth == 0:
-        return _scalars
-    child = _flow(depth - 1)
-    flow_map = st.lists(st.tuples(_keys, child), max_size=3).map(lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")
-    flow_seq = st.lists(child, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
-    return st.one_of(_scalars, flow_map, flow_seq)
+_SCALARS = ["a", "'a'", '"b c"', "1", "-2", "0x1f", "1.5", ".inf", "true", "off", "null", "~", "", "2001-12-14", "!!str 3", "x&y"]
 
 
 @settings(max_examples=budget(300))
-@given(st.lists(st.tuples(_keys, _flow(3)), min_size=1, max_size=4))
+@given(st.lists(st.tuples(FLOW_KEYS, flow_yaml(_SCALARS, 3)), min_size=1, max_size=4))
 @example([("a", "2001-12-14")])
 @example([("a", "1"), ("a", "2")])
 @example([("a", "{b: x&y}")])

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from hypothesis import settings
+from hypothesis import strategies as st
 
 from migrate_tui.repo.config import Config
 from migrate_tui.pipeline.engine import Engine
@@ -41,3 +42,17 @@ def budget(examples: int) -> int:
 def make_engine(root: Path, *, select: tuple[str, ...] = (), target: str = "k8s=1.36,containerd=2.2", mode: str | None = None) -> Engine:
     config = Config(select=select, target=parse_target(target))
     return Engine(root, config, mode=mode)
+
+
+#: keys for generated YAML mappings: plain, quoted, ones that resolve to other types, a merge key
+FLOW_KEYS = st.sampled_from(["a", "b", "c", "'a'", "1", "true", "<<", "~"])
+
+
+def flow_yaml(scalars: list[str], depth: int) -> st.SearchStrategy[str]:
+    """Flow-style YAML values (``{k: v}``, ``[a, b]``) nested up to ``depth``, over ``scalars``."""
+    if depth == 0:
+        return st.sampled_from(scalars)
+    child = flow_yaml(scalars, depth - 1)
+    flow_map = st.lists(st.tuples(FLOW_KEYS, child), max_size=3).map(lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}")
+    flow_seq = st.lists(child, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
+    return st.one_of(st.sampled_from(scalars), flow_map, flow_seq)
